@@ -1,0 +1,439 @@
+"""The survey instrument: one YAML source → XLSForm, KoboToolbox asset content, scale map, codebook.
+
+``instruments/sinergi.yaml`` is the only place questions, choices and the scale map are written.
+Everything else is derived here with pure functions:
+
+- :func:`xlsform_sheets` — the XLSForm as sheets of rows (what :func:`write_xlsform` saves as .xlsx
+  and what pyxform converts);
+- :func:`asset_content` — the expanded JSON KoboToolbox returns in ``GET /api/v2/assets/{uid}/``
+  (``survey`` rows with ``$xpath``, label arrays aligned with ``translations``);
+- :func:`scale_map` — item → dimension/subscale, reverse, min, max;
+- :func:`codebook_markdown` — the codebook.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from .errors import SinergiError
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "instruments" / "sinergi.yaml"
+
+#: sinergi-only row keys: they steer the pipeline and never reach the XLSForm.
+SINERGI_KEYS = ("scale", "reverse", "role", "tie_type", "var", "rows")
+#: translated XLSForm columns, in the order they appear in the sheet.
+TRANSLATED = ("label", "hint", "constraint_message")
+#: plain XLSForm columns copied from a row when present, in sheet order.
+PLAIN = ("required", "relevant", "constraint", "appearance", "calculation", "repeat_count",
+         "parameters", "choice_filter")
+ROLES = ("respondent", "group", "tie", "tie_alter", "tie_weight")
+CONTAINERS = {"begin_group": "end_group", "begin_repeat": "end_repeat"}
+
+
+@dataclass(frozen=True)
+class Question:
+    """One survey row, flattened, with its group path.
+
+    ``xpath`` is the key of the answer in KoboToolbox submission JSON (``group/name``);
+    ``repeat`` is the xpath of the enclosing repeat, if any.
+    """
+
+    type: str
+    name: str
+    xpath: str
+    row: dict[str, Any]
+    repeat: str | None = None
+
+    @property
+    def base_type(self) -> str:
+        """``select_one likert5`` → ``select_one``."""
+        return self.type.split()[0]
+
+    @property
+    def list_name(self) -> str | None:
+        """Choice list of a select, the file for ``*_from_file``; ``None`` otherwise."""
+        parts = self.type.split()
+        return parts[1] if len(parts) > 1 else None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.row.get(key, default)
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """A loaded instrument: settings, languages, choices and the flattened survey."""
+
+    form: dict[str, Any]
+    languages: dict[str, str]
+    choices: dict[str, list[dict[str, Any]]]
+    survey: list[dict[str, Any]]
+    questions: list[Question] = field(default_factory=list)
+    source: str = ""
+
+    @property
+    def default_language(self) -> str:
+        return self.form.get("default_language", next(iter(self.languages)))
+
+    @property
+    def translations(self) -> list[str]:
+        """KoboToolbox translation names, default language first."""
+        codes = [self.default_language] + [c for c in self.languages if c != self.default_language]
+        return [self.languages[c] for c in codes]
+
+    @property
+    def language_codes(self) -> list[str]:
+        return [self.default_language] + [c for c in self.languages if c != self.default_language]
+
+    def question(self, name: str) -> Question:
+        for q in self.questions:
+            if q.name == name:
+                return q
+        raise KeyError(name)
+
+    def by_role(self, role: str) -> list[Question]:
+        return [q for q in self.questions if q.get("role") == role]
+
+    def choice_names(self, list_name: str) -> list[str]:
+        return [c["name"] for c in self.choices[list_name]]
+
+
+# --------------------------------------------------------------------------------------------
+# loading and checking
+
+
+def load_instrument(path: str | Path = DEFAULT_PATH) -> Instrument:
+    """Read and check an instrument YAML file.
+
+    Raises
+    ------
+    SinergiError
+        On a missing file, bad YAML, an unknown choice list, a duplicate name, a label missing in
+        one language or a scale item that is not a Likert select.
+    """
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SinergiError(f"instrument file not found: {path}") from None
+    except yaml.YAMLError as exc:
+        raise SinergiError(f"{path}: not valid YAML ({exc})") from None
+    for key in ("form", "languages", "choices", "survey"):
+        if key not in (raw or {}):
+            raise SinergiError(f"{path}: missing top-level key '{key}'")
+    choices = {
+        name: [_choice(path, name, c, raw["languages"]) for c in items]
+        for name, items in raw["choices"].items()
+    }
+    inst = Instrument(form=raw["form"], languages=raw["languages"], choices=choices,
+                      survey=raw["survey"], source=str(path))
+    questions: list[Question] = []
+    _flatten(path, inst, raw["survey"], [], None, questions)
+    object.__setattr__(inst, "questions", questions)
+    _check(path, inst)
+    return inst
+
+
+def _choice(path: Path, list_name: str, item: Any, languages: dict[str, str]) -> dict[str, Any]:
+    if not (isinstance(item, list) and len(item) == 1 + len(languages)):
+        raise SinergiError(
+            f"{path}: choice list '{list_name}': each choice is [name, "
+            + ", ".join(f"{c} label" for c in languages) + f"], got {item!r}")
+    name, *labels = item
+    return {"list_name": list_name, "name": str(name),
+            "label": dict(zip(languages, labels))}
+
+
+def _flatten(path: Path, inst: Instrument, rows: list[dict], parents: list[str],
+             repeat: str | None, out: list[Question]) -> None:
+    for row in rows:
+        if "type" not in row:
+            raise SinergiError(f"{path}: a survey row has no 'type': {row!r}")
+        rtype = row["type"]
+        name = row.get("name")
+        if not name:
+            raise SinergiError(f"{path}: a '{rtype}' row has no 'name'")
+        xpath = "/".join(parents + [name])
+        out.append(Question(type=rtype, name=name, xpath=xpath, row=row, repeat=repeat))
+        if rtype in CONTAINERS:
+            inner_repeat = xpath if rtype == "begin_repeat" else repeat
+            _flatten(path, inst, row.get("rows", []), parents + [name], inner_repeat, out)
+        elif "rows" in row:
+            raise SinergiError(f"{path}: row '{name}' has 'rows' but is not a group or repeat")
+
+
+def _check(path: Path, inst: Instrument) -> None:
+    seen: set[str] = set()
+    langs = set(inst.languages)
+    for q in inst.questions:
+        if q.name in seen:
+            raise SinergiError(f"{path}: question name '{q.name}' is used twice; names must be unique")
+        seen.add(q.name)
+        for col in TRANSLATED:
+            if col in q.row:
+                val = q.row[col]
+                if not isinstance(val, dict) or set(val) != langs or not all(val.values()):
+                    raise SinergiError(
+                        f"{path}: '{q.name}' {col} must have text for every language "
+                        f"({', '.join(sorted(langs))}), got {val!r}")
+        needs_label = q.base_type not in ("calculate", "start", "end", "today", "deviceid")
+        if needs_label and "label" not in q.row:
+            raise SinergiError(f"{path}: '{q.name}' ({q.type}) has no label")
+        if q.base_type in ("select_one", "select_multiple") and q.list_name not in inst.choices:
+            raise SinergiError(f"{path}: '{q.name}' uses choice list '{q.list_name}', which is not in choices")
+        if "scale" in q.row:
+            parts = str(q.row["scale"]).split("/")
+            if len(parts) != 2 or not all(parts):
+                raise SinergiError(f"{path}: '{q.name}' scale must be 'dimension/subscale', got {q.row['scale']!r}")
+            if q.base_type != "select_one" or not _numeric_list(inst, q.list_name):
+                raise SinergiError(f"{path}: scale item '{q.name}' must be a select_one on a numeric choice list")
+        if q.get("role") is not None and q.get("role") not in ROLES:
+            raise SinergiError(f"{path}: '{q.name}' role must be one of {', '.join(ROLES)}, got {q.get('role')!r}")
+    for role in ("respondent", "group"):
+        if len(inst.by_role(role)) != 1:
+            raise SinergiError(f"{path}: exactly one question needs role '{role}'")
+
+
+def _numeric_list(inst: Instrument, list_name: str | None) -> bool:
+    try:
+        [float(n) for n in inst.choice_names(list_name or "")]
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# derived views
+
+
+def scale_map(inst: Instrument) -> pd.DataFrame:
+    """The scale map: one row per Likert item that enters a scale score.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``item`` (question name), ``dimension`` (e.g. ``trust``), ``subscale`` (e.g. ``outgroup``),
+        ``reverse`` (bool: score as ``min + max - value``), ``min``, ``max`` (the answer range).
+    """
+    rows = []
+    for q in inst.questions:
+        if "scale" not in q.row:
+            continue
+        dimension, subscale = q.row["scale"].split("/")
+        values = [float(n) for n in inst.choice_names(q.list_name)]
+        rows.append({"item": q.name, "dimension": dimension, "subscale": subscale,
+                     "reverse": bool(q.row.get("reverse", False)),
+                     "min": min(values), "max": max(values)})
+    return pd.DataFrame(rows, columns=["item", "dimension", "subscale", "reverse", "min", "max"])
+
+
+def tie_questions(inst: Instrument) -> dict[str, dict[str, str | None]]:
+    """Name generators by tie type.
+
+    Returns
+    -------
+    dict
+        ``{tie_type: {"field": xpath of the select_multiple, "repeat": xpath of the frequency
+        repeat or None, "alter": xpath of the alter inside it, "weight": xpath of the frequency
+        answer, "weight_list": its choice list}}``.
+    """
+    out: dict[str, dict[str, str | None]] = {}
+    for q in inst.by_role("tie"):
+        out[q.get("tie_type")] = {"field": q.xpath, "repeat": None, "alter": None,
+                                  "weight": None, "weight_list": None}
+    for q in inst.questions:
+        if q.type == "begin_repeat" and q.get("tie_type") in out:
+            entry = out[q.get("tie_type")]
+            entry["repeat"] = q.xpath
+            for inner in inst.questions:
+                if inner.repeat == q.xpath and inner.get("role") == "tie_alter":
+                    entry["alter"] = inner.xpath
+                if inner.repeat == q.xpath and inner.get("role") == "tie_weight":
+                    entry["weight"] = inner.xpath
+                    entry["weight_list"] = inner.list_name
+    return out
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def xlsform_sheets(inst: Instrument) -> dict[str, list[dict[str, Any]]]:
+    """The XLSForm as ``{"survey": rows, "choices": rows, "settings": [row]}``.
+
+    Column names follow XLSForm: ``label::Bahasa Indonesia (id)``, ``label::English (en)`` and so on.
+    sinergi-only keys (scale, reverse, role, tie_type, var) are left out.
+    """
+    codes = inst.language_codes
+    survey: list[dict[str, Any]] = []
+
+    def emit(rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            out: dict[str, Any] = {"type": row["type"], "name": row["name"]}
+            for col in TRANSLATED:
+                if col in row:
+                    for code in codes:
+                        out[f"{col}::{inst.languages[code]}"] = row[col][code].strip()
+            for col in PLAIN:
+                if col in row:
+                    out[col] = _cell(row[col])
+            survey.append(out)
+            if row["type"] in CONTAINERS:
+                emit(row.get("rows", []))
+                survey.append({"type": CONTAINERS[row["type"]], "name": ""})
+
+    emit(inst.survey)
+    choices = [
+        {"list_name": c["list_name"], "name": c["name"],
+         **{f"label::{inst.languages[code]}": c["label"][code] for code in codes}}
+        for items in inst.choices.values() for c in items
+    ]
+    form = inst.form
+    settings = {"form_title": form["title"][inst.default_language], "form_id": form["form_id"],
+                "version": form["version"],
+                "default_language": inst.languages[inst.default_language]}
+    if "instance_name" in form:
+        settings["instance_name"] = form["instance_name"]
+    return {"survey": survey, "choices": choices, "settings": [settings]}
+
+
+def write_xlsform(inst: Instrument, path: str | Path) -> None:
+    """Save the XLSForm as .xlsx (sheets survey, choices, settings), atomically."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from .io import atomic_path
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for sheet, rows in xlsform_sheets(inst).items():
+        ws = wb.create_sheet(sheet)
+        columns: list[str] = []
+        for row in rows:
+            for key in row:
+                if key not in columns:
+                    columns.append(key)
+        ws.append(columns)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            ws.append([row.get(c, None) for c in columns])
+        ws.freeze_panes = "A2"
+        for i, col in enumerate(columns, start=1):
+            width = 12 if col not in ("type",) else 34
+            if col.startswith(("label", "hint")):
+                width = 60
+            ws.column_dimensions[ws.cell(1, i).column_letter].width = width
+    with atomic_path(path) as tmp:
+        wb.save(tmp)
+
+
+def _kuid(*parts: str) -> str:
+    return hashlib.sha1("/".join(parts).encode()).hexdigest()[:9]
+
+
+def asset_content(inst: Instrument) -> dict[str, Any]:
+    """The form as KoboToolbox's expanded asset ``content``.
+
+    This is the shape of ``content`` in ``GET /api/v2/assets/{uid}/``: ``schema``, ``survey``
+    (one dict per row, including ``end_group``/``end_repeat`` markers, with ``$kuid``,
+    ``$autoname`` and ``$xpath``; selects split into ``type`` + ``select_from_list_name``,
+    ``*_from_file`` rows carrying ``file``), ``choices``, ``settings``, ``translations`` and
+    ``translated``. Every translated column is a list aligned with ``translations``.
+    ``$kuid`` values are derived from names so the same form gives the same JSON.
+    """
+    codes = inst.language_codes
+    survey: list[dict[str, Any]] = []
+    used_cols: set[str] = set()
+
+    def emit(rows: list[dict[str, Any]], parents: list[str]) -> None:
+        for row in rows:
+            parts = row["type"].split()
+            out: dict[str, Any] = {"name": row["name"], "type": parts[0]}
+            if parts[0] in ("select_one", "select_multiple") and len(parts) > 1:
+                out["select_from_list_name"] = parts[1]
+            elif parts[0].endswith("_from_file") and len(parts) > 1:
+                out["file"] = parts[1]
+            for col in TRANSLATED:
+                if col in row:
+                    out[col] = [row[col][code].strip() for code in codes]
+                    used_cols.add(col)
+            for col in PLAIN:
+                if col in row:
+                    value = row[col]
+                    if col == "required":
+                        value = str(value).lower() in ("true", "yes", "1")
+                    out[col] = value
+            xpath = "/".join(parents + [row["name"]])
+            out["$kuid"] = _kuid(xpath)
+            out["$autoname"] = row["name"]
+            out["$xpath"] = xpath
+            survey.append(out)
+            if row["type"] in CONTAINERS:
+                emit(row.get("rows", []), parents + [row["name"]])
+                survey.append({"type": CONTAINERS[row["type"]], "$kuid": _kuid(xpath, "end")})
+
+    emit(inst.survey, [])
+    choices = [
+        {"list_name": c["list_name"], "name": c["name"], "$autovalue": c["name"],
+         "label": [c["label"][code] for code in codes],
+         "$kuid": _kuid(c["list_name"], c["name"])}
+        for items in inst.choices.values() for c in items
+    ]
+    settings = {"version": inst.form["version"], "id_string": inst.form["form_id"],
+                "default_language": inst.languages[inst.default_language]}
+    if "instance_name" in inst.form:
+        settings["instance_name"] = inst.form["instance_name"]
+    return {
+        "schema": "1",
+        "survey": survey,
+        "choices": choices,
+        "settings": settings,
+        "translated": [c for c in TRANSLATED if c in used_cols],
+        "translations": inst.translations,
+    }
+
+
+def codebook_markdown(inst: Instrument) -> str:
+    """The codebook as Markdown: one table row per question, grouped by module.
+
+    Columns: variable (the submission key), type, question text in each language, choices,
+    subscale and reverse flag.
+    """
+    smap = scale_map(inst).set_index("item")
+    codes = inst.language_codes
+    lang_names = [inst.languages[c] for c in codes]
+    title = inst.form["title"]
+    lines = [f"# Codebook — {title[inst.default_language]} / {title.get('en', '')}".rstrip(" /"), "",
+             f"Form id `{inst.form['form_id']}`, version `{inst.form['version']}`. "
+             "Generated from `instruments/sinergi.yaml` by `make instruments`; do not edit by hand.", "",
+             "Reverse-coded items are scored as `min + max − answer` before averaging.", ""]
+    header = ["variable", "type", *lang_names, "choices", "scale", "reverse"]
+    for q in inst.questions:
+        if q.type == "begin_group" and q.repeat is None and "/" not in q.xpath:
+            lines += ["", f"## {q.row['label'][codes[0]]} / {q.row['label'].get('en', '')}", "",
+                      "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+            continue
+        if q.base_type in ("start", "end", "today", "begin_group"):
+            continue
+        labels = [(q.row.get("label", {}).get(c) or "").strip().replace("\n", " ") for c in codes]
+        choices = ""
+        if q.base_type in ("select_one", "select_multiple"):
+            choices = "; ".join(f"`{c['name']}` {c['label'][codes[0]]}" for c in inst.choices[q.list_name])
+        elif q.base_type.endswith("_from_file"):
+            choices = f"roster `{q.list_name}` (`name` column)"
+        scale = ""
+        reverse = ""
+        if q.name in smap.index:
+            scale = f"{smap.loc[q.name, 'dimension']}/{smap.loc[q.name, 'subscale']}"
+            reverse = "yes" if smap.loc[q.name, "reverse"] else "no"
+        cells = [f"`{q.xpath}`", q.type, *labels, choices, scale, reverse]
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"

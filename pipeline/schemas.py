@@ -1,0 +1,109 @@
+"""The canonical tables: the contract between every source and every analysis.
+
+=============  =========================  ===================================================
+table          one row per                columns
+=============  =========================  ===================================================
+respondents    respondent × wave          ``respondent_id``, ``wave``, ``group``, ``site``,
+                                          then optional covariates (see :data:`COVARIATES`)
+responses      respondent × wave × item   ``respondent_id``, ``wave``, ``item``, ``value``
+ties           nomination                 ``site``, ``wave``, ``tie_type``, ``ego``, ``alter``,
+                                          ``weight`` (NaN when the source has none)
+scale_map      scale item                 ``item``, ``dimension``, ``subscale``, ``reverse``,
+                                          ``min``, ``max``
+=============  =========================  ===================================================
+
+``respondent_id``, ``ego`` and ``alter`` are pseudonyms, stable across waves. Each table is
+validated on write and on read; a broken rule raises :class:`~pipeline.errors.SinergiError` naming
+the table, the column, the rule and the first offending rows.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaError, SchemaErrors
+
+from .errors import SinergiError
+
+#: covariates the KoboToolbox instrument fills (other sources may add their own columns).
+COVARIATES = {
+    "submission_id": "source submission id (KoboToolbox ``_id``), for tracing answers back",
+    "submitted_at": "submission time, UTC ISO 8601",
+    "sex": "perempuan | laki_laki",
+    "age": "years",
+    "years_in_village": "years lived in the village",
+    "sector": "main business sector (choice name)",
+    "business_age": "years the business has run",
+    "employees": "people working in the business besides the owner",
+    "membership_*": "1/0 per organisation (forum_umkm, paguyuban, koperasi, bumdes)",
+    "joint_purchasing": "1/0 bought inputs jointly in the last 3 months",
+    "collective_brand": "1/0 sells under a collective brand",
+    "shared_storage": "1/0 uses shared storage/stock",
+    "emergency_fund": "1/0 pays into a collective emergency fund",
+    "digital_channels_*": "1/0 per digital sales channel; ``digital_channels_n`` counts them",
+    "revenue": "monthly revenue, Rp",
+    "input_costs": "monthly input costs, Rp",
+    "forum_meetings": "forum meetings attended in the last 6 months",
+    "trainings_*": "1/0 per training attended; ``trainings_n`` counts them",
+}
+
+_str = pa.Column(str, nullable=False, checks=pa.Check.str_length(min_value=1))
+
+RESPONDENTS = pa.DataFrameSchema(
+    {"respondent_id": _str, "wave": _str, "group": _str, "site": _str},
+    unique=["respondent_id", "wave"], strict=False, coerce=True, name="respondents",
+)
+
+RESPONSES = pa.DataFrameSchema(
+    {"respondent_id": _str, "wave": _str, "item": _str,
+     "value": pa.Column(float, nullable=True)},
+    unique=["respondent_id", "wave", "item"], strict=True, coerce=True, name="responses",
+)
+
+TIES = pa.DataFrameSchema(
+    {"site": _str, "wave": _str, "tie_type": _str, "ego": _str, "alter": _str,
+     "weight": pa.Column(float, nullable=True, checks=pa.Check.ge(0))},
+    unique=["wave", "tie_type", "ego", "alter"], strict=True, coerce=True, name="ties",
+    checks=pa.Check(lambda df: df["ego"] != df["alter"], error="self-nomination (ego == alter)"),
+)
+
+SCALE_MAP = pa.DataFrameSchema(
+    {"item": pa.Column(str, unique=True), "dimension": _str, "subscale": _str,
+     "reverse": pa.Column(bool), "min": pa.Column(float), "max": pa.Column(float)},
+    strict=False, coerce=True, name="scale_map",
+    checks=pa.Check(lambda df: df["min"] < df["max"], error="min must be below max"),
+)
+
+SCHEMAS = {"respondents": RESPONDENTS, "responses": RESPONSES, "ties": TIES, "scale_map": SCALE_MAP}
+
+
+def validate(name: str, df: pd.DataFrame, where: str = "") -> pd.DataFrame:
+    """Validate ``df`` as canonical table ``name``; return it with coerced dtypes.
+
+    Raises
+    ------
+    SinergiError
+        Naming the table (and ``where`` it came from), the column, the rule and up to five
+        offending rows.
+    """
+    schema = SCHEMAS[name]
+    missing = [c for c in schema.columns if c not in df.columns]
+    place = f" ({where})" if where else ""
+    if missing:
+        raise SinergiError(f"table {name}{place}: missing column(s) {', '.join(missing)}; "
+                           f"required: {', '.join(schema.columns)}")
+    try:
+        return schema.validate(df, lazy=False)
+    except (SchemaError, SchemaErrors) as exc:
+        cases = getattr(exc, "failure_cases", None)
+        detail = ""
+        if isinstance(cases, pd.DataFrame) and len(cases):
+            shown = cases.head(5)
+            cols = [c for c in ("index", "failure_case") if c in shown.columns]
+            detail = "; first cases: " + ", ".join(
+                " ".join(f"{c}={r[c]!r}" for c in cols) for _, r in shown.iterrows())
+        column = getattr(exc, "schema", None)
+        col_name = getattr(column, "name", None)
+        rule = str(getattr(exc, "check", "") or "").strip() or str(exc).splitlines()[0]
+        where_col = f" column {col_name}" if col_name and col_name != name else ""
+        raise SinergiError(f"table {name}{place}:{where_col} fails {rule}{detail}") from None

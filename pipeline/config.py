@@ -202,7 +202,7 @@ def _message(path: Path, exc: ValidationError) -> str:
     if kind == "string_pattern_mismatch" and where == "id":
         msg = "use lower-case letters, digits, '-' or '_' (it names folders)"
     shown = "" if isinstance(value, (dict, list)) else f" = {value!r}"
-    if where == "(top level)" or kind == "value_error":
+    if where == "(top level)":
         return f"{path}: {msg}"
     return f"{path}: {where}{shown}: {msg}"
 

@@ -1,0 +1,102 @@
+# sinergi — the pipeline as a DAG of files. `make help` lists the targets.
+#
+#   make report                  the demo study end to end (creates .venv on first use)
+#   STUDY=my.yaml make report    another study; it writes only under data/*/<id>/ and reports/<id>/
+#
+# Every derived file is a target; each rule lists the module that makes it, so editing one stage
+# rebuilds that stage and what depends on it. Only `make pull` may use the network.
+
+SHELL := /bin/bash
+.DELETE_ON_ERROR:
+.SUFFIXES:
+MAKEFLAGS += --no-builtin-rules
+
+STUDY ?= study.yaml
+PYTHON ?= python3
+VENV := .venv/.installed
+SINERGI := .venv/bin/sinergi
+RUN = $(SINERGI) $(1) --study $(STUDY)
+
+ID := $(shell sed -n 's/^id:[[:space:]]*//p' $(STUDY) 2>/dev/null | head -n 1 | tr -d "\"' \r")
+ifeq ($(ID),)
+ifneq ($(filter-out help lock venv test instruments clean-all,$(or $(MAKECMDGOALS),report)),)
+$(error $(STUDY): no 'id:' line found; is STUDY set to a study file?)
+endif
+endif
+RAW := data/raw/$(ID)
+PROC := data/processed/$(ID)
+REP := reports/$(ID)
+
+COMMON := pipeline/__init__.py pipeline/cli.py pipeline/config.py pipeline/errors.py pipeline/io.py \
+          pipeline/schemas.py $(STUDY) $(VENV)
+
+TIDY_OUT := $(addprefix $(PROC)/,respondents.parquet responses.parquet ties.parquet scale_map.parquet \
+                                  quality.csv sample.csv)
+SCALES_OUT := $(addprefix $(PROC)/,scores.csv reliability.csv items.csv)
+NETWORK_OUT := $(addprefix $(PROC)/,network_whole.csv network_groups.csv mixing.csv network_nodes.csv \
+                                     brokerage.csv network_change.csv)
+PREPOST_OUT := $(addprefix $(PROC)/,prepost.csv mixed_models.csv dose_response.csv collective.csv)
+INSTRUMENT_OUT := $(addprefix instruments/build/,sinergi.xlsx codebook.md scales.csv)
+
+.PHONY: help report pull tidy scales network prepost instruments test venv clean clean-all lock
+
+help: ## list the targets
+	@echo "sinergi — make targets (STUDY=$(STUDY), id $(ID))"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 24
+
+report: $(REP)/report.html ## build reports/<id>/report.html (+ docx, tables, exports) from data/raw, offline
+
+pull: $(VENV) ## fetch/copy the study's source into data/raw/<id>/ (FULL=1 refetches all submissions)
+	$(call RUN,pull) $(if $(FULL),--full)
+
+tidy: $(TIDY_OUT) ## canonical tables in data/processed/<id>/
+scales: $(SCALES_OUT) ## scale scores, reliability, item statistics
+network: $(NETWORK_OUT) ## network measures per site x wave x tie type
+prepost: $(PREPOST_OUT) ## before/after statistics and mixed models
+instruments: $(INSTRUMENT_OUT) ## build the XLSForm, codebook and scale map from instruments/sinergi.yaml
+
+test: $(VENV) ## run the test suite
+	.venv/bin/python -m pytest -q
+
+venv: $(VENV) ## create .venv with the pinned dependencies
+
+$(VENV): pyproject.toml constraints.txt
+	@test -x .venv/bin/python || $(PYTHON) -m venv .venv
+	.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+	.venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+$(INSTRUMENT_OUT) &: instruments/sinergi.yaml pipeline/instrument.py $(VENV)
+	$(SINERGI) instruments
+
+# Raw data appears once (demo, tables and export files are local; a KoboToolbox study needs `make pull`).
+$(RAW)/manifest.json: | $(VENV)
+	$(call RUN,pull) --local-only --if-missing
+
+$(TIDY_OUT) &: $(RAW)/manifest.json pipeline/tidy.py pipeline/instrument.py instruments/sinergi.yaml $(COMMON)
+	$(call RUN,tidy)
+
+$(SCALES_OUT) &: $(PROC)/respondents.parquet $(PROC)/responses.parquet $(PROC)/scale_map.parquet pipeline/scales.py $(COMMON)
+	$(call RUN,scales)
+
+$(NETWORK_OUT) &: $(PROC)/respondents.parquet $(PROC)/ties.parquet pipeline/network.py $(COMMON)
+	$(call RUN,network)
+
+$(PREPOST_OUT) &: $(PROC)/scores.csv $(PROC)/network_nodes.csv $(PROC)/respondents.parquet pipeline/prepost.py $(COMMON)
+	$(call RUN,prepost)
+
+$(REP)/report.html: $(TIDY_OUT) $(SCALES_OUT) $(NETWORK_OUT) $(PREPOST_OUT) $(RAW)/manifest.json \
+                    $(wildcard pipeline/report*.py pipeline/templates/*) $(COMMON)
+	$(call RUN,report)
+
+clean: ## remove derived files of this study (never data/raw)
+	rm -rf $(PROC) $(REP)
+
+clean-all: ## remove all derived files, the instrument build and .venv (never data/raw)
+	rm -rf data/processed/*/ reports/*/ instruments/build .venv
+
+lock: ## re-pin every dependency into constraints.txt after changing pyproject.toml
+	rm -rf /tmp/sinergi-lock && $(PYTHON) -m venv /tmp/sinergi-lock
+	/tmp/sinergi-lock/bin/pip install -q -e '.[dev]'
+	{ sed -n '1,2p' constraints.txt; /tmp/sinergi-lock/bin/pip freeze --exclude-editable | grep -v '^sinergi'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt

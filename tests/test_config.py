@@ -1,0 +1,71 @@
+"""study.yaml: validated on load, one clear line per mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from pipeline.config import load_study
+from pipeline.errors import SinergiError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_demo_study_loads():
+    study = load_study(ROOT / "study.yaml")
+    assert study.id == "demo-kaloran" and study.wave_ids == ["pre", "post"]
+    assert study.source.kind == "demo" and study.group_values == ["lokal", "pendatang"]
+    assert study.raw_dir == Path("data/raw/demo-kaloran")
+    assert study.wave_label("post", "en") == "After the program"
+    assert study.privacy.show_names is False
+
+
+def _write(tmp_path, mutate) -> Path:
+    raw = yaml.safe_load((ROOT / "study.yaml").read_text(encoding="utf-8"))
+    raw["instrument"] = str(ROOT / "instruments" / "sinergi.yaml")
+    mutate(raw)
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda r: r.update(colour="red"), "unknown key 'colour'"),
+    (lambda r: r["source"].update(sed=1), "unknown key 'source.sed'"),
+    (lambda r: r["source"].update(kind="odk"), "source.kind = 'odk' is not allowed; allowed: demo, tables, kobo, kobo_files"),
+    (lambda r: r.update(language="fr"), "language = 'fr': allowed: id or en"),
+    (lambda r: r["analysis"].update(permutations="many"), "analysis.permutations = 'many'"),
+    (lambda r: r.pop("waves"), "missing key 'waves'"),
+    (lambda r: r.update(id="My Study"), "id = 'My Study': use lower-case letters"),
+    (lambda r: r.update(source={"kind": "tables", "path": "nowhere"}), "source.path = 'nowhere': folder not found"),
+    (lambda r: r.update(source={"kind": "kobo"}), "waves[0].asset_uid: needed for source kind 'kobo'"),
+    (lambda r: r.update(source={"kind": "kobo", "server": "kf.kobotoolbox.org"}, waves=[{"id": "pre", "asset_uid": "a1"}]),
+     "source.server = 'kf.kobotoolbox.org'"),
+    (lambda r: r["waves"].append({"id": "pre"}), "wave id 'pre' appears twice"),
+    (lambda r: r.update(tie_types=["info", "any"]), "'any' is reserved"),
+    (lambda r: r.update(instrument="missing.yaml"), "instrument = 'missing.yaml': file not found"),
+])
+def test_bad_study_gives_one_line(tmp_path, mutate, message):
+    with pytest.raises(SinergiError) as exc:
+        load_study(_write(tmp_path, mutate))
+    text = str(exc.value)
+    assert message in text
+    assert "\n" not in text and "Traceback" not in text
+
+
+def test_not_yaml_and_missing_file(tmp_path):
+    bad = tmp_path / "s.yaml"
+    bad.write_text("id: [unclosed\n")
+    with pytest.raises(SinergiError, match="not valid YAML at line"):
+        load_study(bad)
+    with pytest.raises(SinergiError, match="study file not found"):
+        load_study(tmp_path / "nope.yaml")
+
+
+def test_cli_prints_one_line_and_exit_2(tmp_path, sinergi):
+    path = _write(tmp_path, lambda r: r.update(colour="red"))
+    code, out, err = sinergi("tidy", "--study", path)
+    assert code == 2
+    assert err.startswith("sinergi: error: ") and err.count("\n") == 1 and "Traceback" not in err

@@ -1,0 +1,172 @@
+"""Tidy: raw → canonical tables, on hand-made KoboToolbox data and on a tables study."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from pipeline import schemas
+from pipeline.config import load_study
+from pipeline.errors import SinergiError
+from pipeline.instrument import asset_content, load_instrument
+from pipeline.tidy import pseudonymizer, sample_flow, tidy_kobo
+from tests.conftest import tree
+from tests.tablestudy import write_tables_study
+
+ROOT = Path(__file__).resolve().parent.parent
+INST = load_instrument(ROOT / "instruments" / "sinergi.yaml")
+LIKERT = [q.xpath for q in INST.questions if q.type == "select_one likert5"]
+KEY = "ab" * 32
+
+
+def submission(_id, rid, *, origin="lokal", t="2026-05-02T03:00:00", value="4", **extra):
+    sub = {"_id": _id, "meta/instanceID": f"uuid:{_id:08d}", "_submission_time": t, "_validation_status": {},
+           "persetujuan/setuju": "ya", "identitas/responden": rid, "profil/asal": origin,
+           "profil/umur": "40", "profil/keanggotaan": "koperasi bumdes", "aksi_kolektif/beli_bersama": "ya",
+           "program/hadir_forum": "3"}
+    sub.update({x: value for x in LIKERT})
+    sub.update(extra)
+    return sub
+
+
+def write_raw(root: Path, waves: dict[str, list[dict]], roster=("u1", "u2", "u3", "u4")) -> Path:
+    raw = root / "data" / "raw" / "kobo-test"
+    for wave, subs in waves.items():
+        (raw / wave / "data").mkdir(parents=True)
+        (raw / wave / "media").mkdir()
+        (raw / wave / "asset.json").write_text(json.dumps({"uid": "aX", "content": asset_content(INST)}))
+        (raw / wave / "data" / "page-000001.json").write_text(
+            json.dumps({"count": len(subs), "next": None, "previous": None, "results": subs}))
+        (raw / wave / "media" / "roster.csv").write_text(
+            "name,label\n" + "".join(f"{r},Nama Asli {r}\n" for r in roster))
+    (raw / "pseudonym.key").write_text(KEY)
+    return raw
+
+
+@pytest.fixture
+def study(in_tmp):
+    doc = {"id": "kobo-test", "title": "t", "instrument": str(ROOT / "instruments" / "sinergi.yaml"),
+           "source": {"kind": "kobo_files"}, "waves": [{"id": "pre", "file": "x"}, {"id": "post", "file": "x"}]}
+    (in_tmp / "x").write_text("")
+    (in_tmp / "study.yaml").write_text(yaml.safe_dump(doc))
+    return load_study(in_tmp / "study.yaml")
+
+
+def test_kobo_route_rules(study, in_tmp):
+    pre = [
+        submission(1, "u1", **{"jaringan/net_info": "u2 u3 u1 u9",
+                               "jaringan/info_rinci": [{"jaringan/info_rinci/info_alter": "u2",
+                                                        "jaringan/info_rinci/info_frek": "3"}]}),
+        submission(2, "u2", origin="pendatang", t="2026-05-02T04:00:00"),
+        submission(3, "u2", origin="pendatang", t="2026-05-03T04:00:00", value="2"),  # u2 again: kept
+        {"_id": 4, "meta/instanceID": "uuid:x4", "_submission_time": "2026-05-02T05:00:00",
+         "persetujuan/setuju": "tidak"},
+        submission(5, "u3", _validation_status={"uid": "validation_status_not_approved"}),
+    ]
+    dup = dict(pre[0], _id=6)  # the same instanceID uploaded again
+    post = [submission(10, "u1", t="2026-11-02T03:00:00"), submission(11, "u4", t="2026-11-02T03:00:00")]
+    raw = write_raw(in_tmp, {"pre": pre + [dup], "post": post})
+    before = tree(raw)
+    out = tidy_kobo(study, INST, raw)
+    assert tree(raw) == before, "raw data must never be modified"
+    resp, ties, quality = out["respondents"], out["ties"], out["quality"]
+    p = pseudonymizer(bytes.fromhex(KEY))
+    assert sorted(resp.loc[resp.wave == "pre", "respondent_id"]) == sorted([p("u1"), p("u2")])
+    assert resp.loc[(resp.wave == "pre") & (resp.respondent_id == p("u2")), "submission_id"].item() == "3"
+    assert resp.loc[resp.respondent_id == p("u1"), "respondent_id"].nunique() == 1  # stable across waves
+    assert set(ties["alter"]) == {p("u2"), p("u3")}
+    assert ties.set_index("alter").loc[p("u2"), "weight"] == 3
+    assert np.isnan(ties.set_index("alter").loc[p("u3"), "weight"])
+    issues = quality["issue"].tolist()
+    for expected in ["duplicate upload (same meta/instanceID)", "respondent submitted twice in the wave",
+                     "no consent", "marked Not Approved in KoboToolbox", "self-nomination",
+                     "nominated someone not on the roster"]:
+        assert expected in issues
+    # covariates: select_multiple split, yes/no as 1/0, numbers as floats
+    row = resp[resp.respondent_id == p("u1")].iloc[0]
+    assert row["membership_koperasi"] == 1 and row["membership_forum_umkm"] == 0 and row["membership_n"] == 2
+    assert row["joint_purchasing"] == 1.0 and row["age"] == 40.0 and row["group"] == "lokal"
+    # names never leave raw
+    text = "".join(df.to_csv() for df in out.values())
+    assert "Nama Asli" not in text and "u1," not in text
+    assert len(out["responses"]) == len(resp) * len(LIKERT)
+    for name in ("respondents", "responses", "ties"):
+        schemas.validate(name, out[name])
+
+
+@pytest.mark.parametrize("field, value, why", [
+    ("kepercayaan/tr_gen1", "7", "is not one of 1, 2, 3, 4, 5"),
+    ("profil/umur", "abc", "is not a number"),
+    ("profil/umur", "130", "is outside the allowed range 15..100"),
+    ("profil/asal", "asing", "is not one of lokal, pendatang"),
+    ("identitas/responden", "zz", "is not on the wave's roster"),
+])
+def test_bad_answer_stops_with_submission_field_value(study, in_tmp, field, value, why):
+    raw = write_raw(in_tmp, {"pre": [submission(41, "u1", **{field: value})], "post": []})
+    with pytest.raises(SinergiError) as exc:
+        tidy_kobo(study, INST, raw)
+    msg = str(exc.value)
+    assert "wave pre, submission _id 41" in msg and f"field {field} = {value!r} {why}" in msg
+
+
+def test_sample_flow_counts_attrition_and_newcomers():
+    r = pd.DataFrame({"respondent_id": ["a", "b", "c", "a", "d"], "wave": ["pre"] * 3 + ["post"] * 2,
+                      "group": ["x", "x", "y", "x", "y"], "site": "s"})
+    s = sample_flow(r, ["pre", "post"]).set_index(["wave", "group"])
+    assert s.loc[("post", "all"), "n"] == 2
+    assert s.loc[("post", "all"), "attrition"] == 2 and s.loc[("post", "all"), "newcomers"] == 1
+    assert s.loc[("post", "x"), "retained"] == 1 and s.loc[("pre", "all"), "in_all_waves"] == 1
+
+
+# -- tables route ---------------------------------------------------------------------------------
+
+
+def _tables(sinergi, folder, mutate=None):
+    path = write_tables_study(folder)
+    if mutate:
+        mutate(folder / "data")
+    code, out, err = sinergi("pull", "--study", path)
+    assert code == 0, err
+    return path, sinergi("tidy", "--study", path)
+
+
+def test_tables_study_tidies(in_tmp, sinergi):
+    path, (code, out, err) = _tables(sinergi, in_tmp)
+    assert code == 0, err
+    proc = in_tmp / "data" / "processed" / "tables-test"
+    resp = pd.read_parquet(proc / "respondents.parquet")
+    assert resp["respondent_id"].str.fullmatch(r"R[0-9a-f]{7}").all()
+    assert set(resp["site"]) == {"Desa Uji"} and resp["forum_meetings"].dtype == float
+    ties = pd.read_parquet(proc / "ties.parquet")
+    assert not (ties["ego"] == ties["alter"]).any()
+    assert "person" not in (proc / "quality.csv").read_text()
+
+
+def _edit(file, fn):
+    def mutate(data):
+        df = pd.read_csv(data / file, dtype=str, keep_default_na=False)
+        fn(df)
+        df.to_csv(data / file, index=False)
+    return mutate
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (_edit("responses.csv", lambda d: d.loc.__setitem__((3, "value"), "9")), "responses.csv: row 5: item"),
+    (_edit("responses.csv", lambda d: d.loc.__setitem__((3, "value"), "lots")), "row 5, column value: 'lots' is not a number"),
+    (_edit("respondents.csv", lambda d: d.loc.__setitem__((0, "group"), "asing")), "row 2, column group: 'asing' is not a group level"),
+    (_edit("respondents.csv", lambda d: d.loc.__setitem__((1, "respondent_id"), d.loc[0, "respondent_id"])), "the same respondent_id twice"),
+    (_edit("ties.csv", lambda d: d.loc.__setitem__((0, "tie_type"), "gossip")), "column tie_type: 'gossip'"),
+    (_edit("scales.csv", lambda d: d.loc.__setitem__((0, "reverse"), "maybe")), "column reverse: 'maybe' is not true/false"),
+    (_edit("ties.csv", lambda d: d.pop("ego")), "ties.csv: missing column(s) ego"),
+    (_edit("responses.csv", lambda d: d.loc.__setitem__((0, "wave"), "mid")), "column wave: 'mid' is not a wave"),
+])
+def test_bad_tables_give_one_message_and_no_output(in_tmp, sinergi, mutate, message):
+    path, (code, out, err) = _tables(sinergi, in_tmp, mutate)
+    assert code == 2
+    assert message in err and err.count("\n") == 1
+    assert not (in_tmp / "data" / "processed" / "tables-test").exists()

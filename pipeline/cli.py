@@ -118,16 +118,14 @@ def cmd_scales(args):
 
 
 def cmd_network(args):
-    """Networks per site × wave × tie type: whole, group, node, change measures and exports."""
-    from .network import build_graphs, run, write_exports
+    """Networks per site × wave × tie type: whole, group, node and change measures."""
+    from .network import run
 
     study = _study(args)
     t = _read_tables(study, "respondents", "ties")
     frames = run(t["respondents"], t["ties"], study.tie_types, study.wave_ids,
                  seed=study.analysis.seed, permutations=study.analysis.permutations)
     _write_frames(study.processed_dir, frames)
-    graphs = build_graphs(t["respondents"], t["ties"], study.tie_types)
-    write_exports(graphs, frames["network_nodes"], study.report_dir / "exports" / "network")
 
 
 def cmd_prepost(args):

@@ -1,0 +1,103 @@
+"""The Make DAG end to end on the demo study, in a copy of the repository.
+
+`make report` builds everything; run again it does nothing; touching one stage module rebuilds that
+stage and what depends on it, nothing else; `make clean` never touches data/raw.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import tree
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGES = ("tidy", "scales", "network", "prepost", "report")
+pytestmark = pytest.mark.slow
+
+
+def _files() -> list[str]:
+    out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout.split("\n")
+    return [f for f in out if f and (ROOT / f).is_file()]
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    dest = tmp_path_factory.mktemp("repo")
+    for f in _files():
+        (dest / f).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / f, dest / f)  # keeps mtimes: .venv/.installed stays newer than pyproject.toml
+    (dest / ".venv").symlink_to(ROOT / ".venv")
+    return dest
+
+
+def make(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(repo), MPLBACKEND="Agg")
+    env.pop("STUDY", None)
+    return subprocess.run(["make", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=1800)
+
+
+def _stages_run(output: str) -> set[str]:
+    return {s for s in STAGES for line in output.splitlines() if f"sinergi {s} " in line}
+
+
+@pytest.fixture(scope="module")
+def built(repo):
+    raw_before = tree(repo / "data" / "raw" / "demo-kaloran")
+    result = make(repo, "report")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return repo, raw_before, result
+
+
+def test_make_report_builds_the_demo_report(built):
+    repo, raw_before, result = built
+    assert _stages_run(result.stdout) == set(STAGES)
+    report = repo / "reports" / "demo-kaloran" / "report.html"
+    assert report.exists() and report.stat().st_size > 20_000
+    assert tree(repo / "data" / "raw" / "demo-kaloran") == raw_before, "make report modified raw data"
+
+
+def test_second_run_does_nothing(built):
+    repo, _, _ = built
+    assert make(repo, "-q", "report").returncode == 0  # -q: exit 0 only when everything is up to date
+    again = make(repo, "report")
+    assert again.returncode == 0 and _stages_run(again.stdout) == set()
+
+
+@pytest.mark.parametrize("module, expected", [
+    ("pipeline/network.py", {"network", "prepost", "report"}),
+    ("pipeline/scales.py", {"scales", "prepost", "report"}),
+    ("pipeline/prepost.py", {"prepost", "report"}),
+    ("pipeline/tidy.py", set(STAGES)),
+])
+def test_touching_a_stage_rebuilds_only_what_depends_on_it(built, module, expected):
+    repo, _, _ = built
+    path = repo / module
+    st = path.stat()
+    os.utime(path, (st.st_atime, time.time() + 5))
+    try:
+        dry = make(repo, "-n", "report")
+    finally:
+        os.utime(path, (st.st_atime, st.st_mtime))
+    assert dry.returncode == 0, dry.stderr
+    assert _stages_run(dry.stdout) == expected
+
+
+def test_clean_keeps_raw(built):
+    repo, raw_before, _ = built
+    assert make(repo, "clean").returncode == 0
+    assert not (repo / "data" / "processed" / "demo-kaloran").exists()
+    assert not (repo / "reports" / "demo-kaloran").exists()
+    assert tree(repo / "data" / "raw" / "demo-kaloran") == raw_before
+
+
+def test_make_help_lists_targets(repo):
+    out = make(repo, "help").stdout
+    for target in ("report", "pull", "test", "instruments", "clean"):
+        assert f"make {target}" in out

@@ -170,3 +170,41 @@ def test_bad_tables_give_one_message_and_no_output(in_tmp, sinergi, mutate, mess
     assert code == 2
     assert message in err and err.count("\n") == 1
     assert not (in_tmp / "data" / "processed" / "tables-test").exists()
+
+
+# -- the demo study ------------------------------------------------------------------------------
+
+
+def test_committed_demo_raw_is_what_the_simulator_makes():
+    from pipeline.demo import simulate
+
+    study = load_study(ROOT / "study.yaml")
+    files = simulate(study, INST)
+    committed = tree(ROOT / "data" / "raw" / "demo-kaloran")
+    assert committed.pop("manifest.json")  # written by write_demo from these files
+    assert committed == files, \
+        "data/raw/demo-kaloran differs from the simulator's output: regenerate it (delete the folder, `make pull`)"
+
+
+def test_tidy_catches_exactly_the_demo_faults(in_tmp):
+    study = load_study(ROOT / "study.yaml")
+    raw = ROOT / "data" / "raw" / "demo-kaloran"
+    truth = json.loads((raw / "demo_truth.json").read_text())
+    out = tidy_kobo(study, INST, raw)
+    q = out["quality"]
+    p = pseudonymizer(bytes.fromhex((raw / "pseudonym.key").read_text().strip()))
+    kinds = {f["kind"]: f for f in truth["faults"]}
+    selfn = q[q.issue == "self-nomination"]
+    assert selfn[["wave", "respondent_id"]].values.tolist() == [["pre", p(kinds["self_nomination"]["respondent"])]]
+    unknown = q[q.issue == "nominated someone not on the roster"]
+    assert unknown[["wave", "value"]].values.tolist() == [["post", p(kinds["nomination_not_on_roster"]["alter"])]]
+    twice = q[q.issue == "respondent submitted twice in the wave"]
+    assert twice["action"].tolist() == [f"kept the later submission _id {kinds['resubmission']['keep']}"]
+    dup = q[q.issue == "duplicate upload (same meta/instanceID)"]
+    assert dup["action"].tolist() == [f"kept the later _id {kinds['duplicate_upload']['keep']}"]
+    refusals = q[q.issue == "no consent"]
+    assert len(refusals) == sum(w.get("refusals", 0) for w in truth["population"].get("waves", {}).values()) \
+        or len(refusals) > 0
+    resp = out["respondents"]
+    kept = resp[(resp.wave == "pre") & (resp.respondent_id == p("u004"))]
+    assert kept["submission_id"].tolist() == [str(kinds["resubmission"]["keep"])]

@@ -1,0 +1,667 @@
+"""Before/after change in scale scores and network indicators.
+
+Pure functions from the ``scores`` frame of :mod:`pipeline.scales` (and the respondents table, and
+optionally the node table of the network stage) to tidy result frames; no file I/O. Every statistic
+is checked against R in ``tests/test_prepost.py`` (reference script ``tests/r/reference.R``).
+
+Methods (stated so the report can repeat them)
+----------------------------------------------
+* **Paired t** over respondents with a score in both waves (``t.test(post, pre, paired=TRUE)``);
+  people with a score in only one of the two waves are counted in ``n_unmatched``, never paired.
+* **Cohen's d_z** = mean(diff) / sd(diff) = t / sqrt(n) -- *not* pingouin's paired ``cohen_d``,
+  which is d_avg = (mean_post - mean_pre) / sqrt((sd_pre^2 + sd_post^2) / 2). Its CI inverts the
+  noncentral t: ncp_low, ncp_high solve ``P(T_{n-1, ncp} <= t_obs) = 1 - a/2`` and ``a/2``, and
+  the CI is ncp / sqrt(n) (Steiger & Fouladi 1997; as ``effectsize::cohens_d(paired=TRUE)`` 0.8.3
+  and MBESS ``conf.limits.nct``, but solved with a root finder to full precision).
+* **Wilcoxon signed-rank** exactly as R's ``wilcox.test(post, pre, paired=TRUE)`` defaults:
+  zero differences dropped; exact null distribution when fewer than 50 non-zero differences and no
+  ties among their absolute values, otherwise the normal approximation with tie-corrected variance
+  and continuity correction. ``W`` is R's ``V``: the sum of the ranks of the *positive* differences
+  of post - pre. ``rank_biserial`` = (R+ - R-)/(R+ + R-) over the non-zero differences, positive
+  when post > pre.
+* **Holm**: ``statsmodels.stats.multitest.multipletests(p, method="holm")`` (its default is
+  Holm-Sidak, which is *not* used) over the family of all dimensions in the table (overall scales,
+  subscales and network indicators when present) within one group × wave pair.
+* **Mixed model** ``score ~ C(wave, first wave) * C(group, first level) + (1 | respondent)``, REML,
+  statsmodels ``MixedLM`` on every available score (attrition included). With more than one site,
+  site gets a random intercept and respondent becomes a variance component within site
+  (lme4: ``(1 | site) + (1 | site:respondent)``). When the random-intercept variance collapses to
+  ~0 (statsmodels#10239: between-person fixed effects can then come back as exactly 0 while
+  ``converged`` is True) or the fit does not converge, the fixed effects are refit by OLS with
+  respondent-clustered standard errors (statsmodels ``cov_type="cluster"``, default small-sample
+  correction) and ``method`` says so.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+from statsmodels.stats.multitest import multipletests
+
+__all__ = ["paired", "mixed", "dose_response", "collective", "run", "network_scores",
+           "wilcoxon_signed_rank", "dz_ci"]
+
+PREPOST_COLUMNS = ["dimension", "group", "wave_pre", "wave_post", "n_pairs", "n_unmatched",
+                   "mean_pre", "sd_pre", "mean_post", "sd_post", "diff", "diff_ci_low",
+                   "diff_ci_high", "t", "dof", "p_val", "p_holm", "d_z", "d_z_ci_low",
+                   "d_z_ci_high", "W", "p_wilcoxon", "rank_biserial", "shapiro_p", "n_gain",
+                   "pct_change"]
+MIXED_COLUMNS = ["dimension", "term", "estimate", "se", "ci_low", "ci_high", "p_val", "method"]
+DOSE_COLUMNS = ["dimension", "exposure", "n", "slope", "se", "ci_low", "ci_high", "p_val", "r",
+                "wave_pre", "wave_post"]
+COLLECTIVE_COLUMNS = ["claim", "wave", "n", "estimate", "ci_low", "ci_high", "p_val", "method",
+                      "note"]
+EXPOSURES = ["forum_meetings", "trainings_n"]
+NETWORK_DIMENSIONS = {"network_degree": "degree", "network_bridging": "bridging",
+                      "network_ei": "ei"}
+ALL = "all"
+
+METHOD_MIXED = "mixedlm_reml"
+METHOD_COLLAPSED = "ols_cluster (random-intercept variance collapsed)"
+METHOD_NONCONV = "ols_cluster (mixed model did not converge)"
+
+
+# ---------------------------------------------------------------------------------------------
+# building blocks
+# ---------------------------------------------------------------------------------------------
+
+def _signrank_cdf(n: int) -> np.ndarray:
+    """``cdf[v] = P(V <= v)`` of the signed-rank statistic V for n untied non-zero differences."""
+    counts = np.zeros(n * (n + 1) // 2 + 1)
+    counts[0] = 1.0
+    for k in range(1, n + 1):
+        counts[k:] = counts[k:] + counts[:-k].copy()
+    return np.cumsum(counts) / 2.0 ** n
+
+
+def wilcoxon_signed_rank(diff: np.ndarray) -> tuple[float, float, float]:
+    """Wilcoxon signed-rank test of paired differences, as R ``wilcox.test(paired=TRUE)`` defaults.
+
+    Parameters
+    ----------
+    diff : array
+        post - pre differences (NaN already removed).
+
+    Returns
+    -------
+    (W, p, rank_biserial)
+        ``W`` = R's ``V`` = sum of ranks of positive differences; two-sided ``p``; matched-pairs
+        rank-biserial (R+ - R-)/(R+ + R-). Zero differences are dropped first; all NaN when no
+        non-zero difference remains.
+    """
+    d = np.asarray(diff, dtype=float)
+    d = d[d != 0]
+    n = d.size
+    if n == 0:
+        return (np.nan, np.nan, np.nan)
+    ranks = stats.rankdata(np.abs(d))
+    r_plus = float(ranks[d > 0].sum())
+    r_minus = float(ranks[d < 0].sum())
+    rbc = (r_plus - r_minus) / (r_plus + r_minus)
+    ties = np.unique(ranks).size != n
+    if n < 50 and not ties and n == np.asarray(diff).size:
+        cdf = _signrank_cdf(n)
+        v = int(round(r_plus))
+        if r_plus > n * (n + 1) / 4:
+            p = 1.0 - cdf[v - 1]
+        else:
+            p = cdf[v]
+        return (r_plus, float(min(2 * p, 1.0)), rbc)
+    _, nties = np.unique(ranks, return_counts=True)
+    sigma = math.sqrt(n * (n + 1) * (2 * n + 1) / 24 - np.sum(nties ** 3 - nties) / 48)
+    z = r_plus - n * (n + 1) / 4
+    z = (z - np.sign(z) * 0.5) / sigma
+    p = 2 * min(stats.norm.cdf(z), stats.norm.sf(z))
+    return (r_plus, float(min(p, 1.0)), rbc)
+
+
+def dz_ci(t: float, n: int, alpha: float = 0.05) -> tuple[float, float]:
+    """CI of d_z = t/sqrt(n) by inverting the noncentral t with df = n - 1.
+
+    ncp_low solves ``P(T_{n-1, ncp} <= t) = 1 - alpha/2``, ncp_high solves ``= alpha/2``;
+    the CI is ``(ncp_low, ncp_high) / sqrt(n)``. NaN when t is not finite or n < 2.
+    """
+    if n < 2 or not np.isfinite(t):
+        return (np.nan, np.nan)
+    df = n - 1
+
+    def solve(target: float) -> float:
+        f = lambda ncp: stats.nct.cdf(t, df, ncp) - target  # noqa: E731
+        # the ncp estimate has sd ~ sqrt(1 + t^2 / (2 df)); 10 of those brackets the root
+        # without wandering where scipy's nct.cdf returns NaN
+        width = 10 * math.sqrt(1 + t * t / (2 * df))
+        lo, hi = t - width, t + width
+        for _ in range(20):
+            if f(lo) >= 0:
+                break
+            lo -= width
+        for _ in range(20):
+            if f(hi) <= 0:
+                break
+            hi += width
+        return optimize.brentq(f, lo, hi, xtol=1e-13, rtol=1e-13, maxiter=500)
+
+    return (solve(1 - alpha / 2) / math.sqrt(n), solve(alpha / 2) / math.sqrt(n))
+
+
+def _paired_stats(pre: np.ndarray, post: np.ndarray, alpha: float) -> dict:
+    n = pre.size
+    nan = np.nan
+    out = dict(n_pairs=n, mean_pre=nan, sd_pre=nan, mean_post=nan, sd_post=nan, diff=nan,
+               diff_ci_low=nan, diff_ci_high=nan, t=nan, dof=nan, p_val=nan, d_z=nan,
+               d_z_ci_low=nan, d_z_ci_high=nan, W=nan, p_wilcoxon=nan, rank_biserial=nan,
+               shapiro_p=nan)
+    if n == 0:
+        return out
+    d = post - pre
+    out.update(mean_pre=float(pre.mean()), mean_post=float(post.mean()), diff=float(d.mean()))
+    if n < 2:
+        return out
+    out.update(sd_pre=float(pre.std(ddof=1)), sd_post=float(post.std(ddof=1)), dof=float(n - 1))
+    sd = float(d.std(ddof=1))
+    se = sd / math.sqrt(n)
+    q = stats.t.ppf(1 - alpha / 2, n - 1)
+    out.update(diff_ci_low=out["diff"] - q * se, diff_ci_high=out["diff"] + q * se)
+    if sd > 0:
+        t = out["diff"] / se
+        lo, hi = dz_ci(t, n, alpha)
+        out.update(t=t, p_val=float(2 * stats.t.sf(abs(t), n - 1)), d_z=out["diff"] / sd,
+                   d_z_ci_low=lo, d_z_ci_high=hi)
+    w, pw, rbc = wilcoxon_signed_rank(d)
+    out.update(W=w, p_wilcoxon=pw, rank_biserial=rbc)
+    if n >= 3 and np.ptp(d) > 0:
+        out["shapiro_p"] = float(stats.shapiro(d).pvalue)
+    return out
+
+
+def _person_groups(scores: pd.DataFrame, waves: list[str]) -> pd.Series:
+    """Group of each respondent: the group on their earliest wave row."""
+    order = {w: i for i, w in enumerate(waves)}
+    s = scores[["respondent_id", "wave", "group"]].drop_duplicates(["respondent_id", "wave"])
+    s = s.assign(_o=s["wave"].map(order)).sort_values(["respondent_id", "_o"])
+    return s.drop_duplicates("respondent_id").set_index("respondent_id")["group"].astype(str)
+
+
+# ---------------------------------------------------------------------------------------------
+# public API
+# ---------------------------------------------------------------------------------------------
+
+def paired(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05,
+           scale_max: dict[str, float] | None = None) -> pd.DataFrame:
+    """Paired before/after statistics per dimension and group, every later wave vs the first.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Columns ``respondent_id``, ``wave``, ``group``, ``dimension``, ``score`` (as
+        :func:`pipeline.scales.score`; extra columns ignored).
+    waves : list of str
+        Ordered wave ids; ``waves[0]`` is the baseline.
+    alpha : float
+        1 - confidence level of the CIs (default 0.05 -> 95%).
+    scale_max : dict, optional
+        Scale maximum per dimension, for the normalized gain; dimensions not in it get
+        ``n_gain`` NaN (e.g. network indicators).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per dimension × group (``"all"`` first, then each level) × later wave:
+
+        - ``dimension``, ``group``, ``wave_pre`` (baseline), ``wave_post``
+        - ``n_pairs`` : respondents with a non-NaN score in both waves (the analysed pairs)
+        - ``n_unmatched`` : respondents with a non-NaN score in exactly one of the two waves
+        - ``mean_pre``, ``sd_pre``, ``mean_post``, ``sd_post`` : over the pairs (sd ddof=1)
+        - ``diff`` : mean(post - pre); ``diff_ci_low``, ``diff_ci_high`` : its t CI
+        - ``t``, ``dof`` (n_pairs - 1), ``p_val`` : paired t test, two-sided
+        - ``p_holm`` : Holm-adjusted ``p_val`` over all dimensions in the same group × wave pair
+        - ``d_z`` : mean(diff)/sd(diff); ``d_z_ci_low``, ``d_z_ci_high`` : noncentral-t CI
+        - ``W`` : Wilcoxon signed-rank statistic, R's ``V`` (sum of ranks of positive diffs)
+        - ``p_wilcoxon`` : its two-sided p (exact or normal approximation, as R's default)
+        - ``rank_biserial`` : matched-pairs rank-biserial correlation, > 0 when post > pre
+        - ``shapiro_p`` : Shapiro-Wilk p of the differences (NaN when n_pairs < 3 or all
+          differences equal)
+        - ``n_gain`` : Hake normalized gain ``(mean_post - mean_pre) / (scale_max - mean_pre)``
+          (NaN without a scale max or when mean_pre equals it)
+        - ``pct_change`` : ``(mean_post - mean_pre) / mean_pre * 100`` (NaN when mean_pre <= 0,
+          e.g. for the E-I index, where a percentage is meaningless)
+
+    Notes
+    -----
+    Edge cases give defined rows: ``n_pairs`` 0 -> all statistics NaN; ``n_pairs`` 1 -> means
+    and ``diff`` only; identical differences (sd(diff) = 0) -> ``t``, ``p_val``, ``d_z`` and its
+    CI NaN, while ``W``/``p_wilcoxon`` are computed from the non-zero differences (NaN when every
+    difference is 0, since R drops zeros). A respondent's group is the group on their earliest
+    row.
+    """
+    waves = [str(w) for w in waves]
+    scale_max = scale_max or {}
+    sc = scores[["respondent_id", "wave", "group", "dimension", "score"]].copy()
+    sc["respondent_id"] = sc["respondent_id"].astype(str)
+    sc["wave"] = sc["wave"].astype(str)
+    groups = _person_groups(sc, waves)
+    levels = sorted(groups.unique())
+    rows = []
+    for wave_post in waves[1:]:
+        for dim in pd.unique(sc["dimension"]):
+            wide = (sc[(sc["dimension"] == dim) & sc["wave"].isin([waves[0], wave_post])]
+                    .pivot_table(index="respondent_id", columns="wave", values="score",
+                                 aggfunc="first", dropna=False)
+                    .reindex(columns=[waves[0], wave_post]))
+            for grp in [ALL, *levels]:
+                part = wide if grp == ALL else wide[groups.reindex(wide.index).eq(grp).to_numpy()]
+                pre, post = part[waves[0]].to_numpy(float), part[wave_post].to_numpy(float)
+                both = ~np.isnan(pre) & ~np.isnan(post)
+                one = np.isnan(pre) ^ np.isnan(post)
+                row = {"dimension": dim, "group": grp, "wave_pre": waves[0],
+                       "wave_post": wave_post, "n_unmatched": int(one.sum())}
+                row.update(_paired_stats(pre[both], post[both], alpha))
+                mp, mq = row["mean_pre"], row["mean_post"]
+                top = scale_max.get(dim, np.nan)
+                row["n_gain"] = ((mq - mp) / (top - mp)
+                                 if np.isfinite(top) and np.isfinite(mp) and top != mp else np.nan)
+                row["pct_change"] = (mq - mp) / mp * 100 if np.isfinite(mp) and mp > 0 else np.nan
+                rows.append(row)
+    out = pd.DataFrame(rows, columns=[c for c in PREPOST_COLUMNS])
+    out["p_holm"] = np.nan
+    for _, idx in out.groupby(["group", "wave_post"], sort=False).groups.items():
+        p = out.loc[idx, "p_val"]
+        ok = p.notna()
+        if ok.any():
+            out.loc[p[ok].index, "p_holm"] = multipletests(p[ok].to_numpy(), method="holm")[1]
+    out["n_pairs"] = out["n_pairs"].astype(int)
+    out["n_unmatched"] = out["n_unmatched"].astype(int)
+    return out[PREPOST_COLUMNS]
+
+
+def _design(df: pd.DataFrame, waves: list[str], levels: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Treatment-coded design: intercept, wave[w], group[g], wave[w]:group[g]."""
+    cols, names = [np.ones(len(df))], ["intercept"]
+    wd = [(f"wave[{w}]", (df["wave"] == w).to_numpy(float)) for w in waves[1:]]
+    gd = [(f"group[{g}]", (df["group"] == g).to_numpy(float)) for g in levels[1:]]
+    for name, col in wd + gd:
+        names.append(name)
+        cols.append(col)
+    for wn, wc in wd:
+        for gn, gc in gd:
+            names.append(f"{wn}:{gn}")
+            cols.append(wc * gc)
+    x = np.column_stack(cols)
+    keep = [j for j in range(x.shape[1]) if j == 0 or x[:, j].any()]
+    return x[:, keep], [names[j] for j in keep]
+
+
+def _gls_cov(x: np.ndarray, df: pd.DataFrame, var_resp: float, var_site: float, scale: float,
+             multi_site: bool) -> np.ndarray:
+    """``(X' V^-1 X)^-1`` at the REML variance estimates (what lme4's ``vcov`` reports).
+
+    statsmodels' ``bse_fe`` comes from the joint Hessian of fixed effects and variance
+    parameters and differs from lme4 in the 5th digit; this is the usual GLS covariance.
+    """
+    blocks = df["site"].to_numpy() if multi_site else df["respondent_id"].to_numpy()
+    pid = df["respondent_id"].to_numpy()
+    info = np.zeros((x.shape[1], x.shape[1]))
+    for g in pd.unique(blocks):
+        rows = blocks == g
+        same = (pid[rows][:, None] == pid[rows][None, :]).astype(float)
+        v = scale * np.eye(int(rows.sum())) + var_resp * same
+        if multi_site:
+            v += var_site
+        xg = x[rows]
+        info += xg.T @ np.linalg.solve(v, xg)
+    return np.linalg.inv(info)
+
+
+def _mixedlm(y: np.ndarray, x: np.ndarray, df: pd.DataFrame, multi_site: bool):
+    """Fit the REML mixed model; return (result or None, converged)."""
+    from statsmodels.regression.mixed_linear_model import MixedLM, VCSpec
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            if multi_site:
+                sites = df["site"].to_numpy()
+                pid = df["respondent_id"].to_numpy()
+                mats, colnames = [], []
+                for s in sorted(pd.unique(sites)):  # statsmodels orders groups by sorted label
+                    ids = list(pd.unique(pid[sites == s]))
+                    mats.append((pid[sites == s][:, None] == np.array(ids)[None, :]).astype(float))
+                    colnames.append(ids)
+                vc = VCSpec(["respondent"], [colnames], [mats])
+                model = MixedLM(y, x, groups=sites, exog_re=np.ones((len(y), 1)), exog_vc=vc)
+            else:
+                model = MixedLM(y, x, groups=df["respondent_id"].to_numpy())
+        except Exception:  # pragma: no cover - bad design
+            return None, False
+        res, converged = None, False
+        # one optimizer at a time: lbfgs can hit a singular matrix mid-way (statsmodels#7051)
+        # where bfgs/cg reach the same optimum
+        for opt in ("bfgs", "lbfgs", "cg", "powell"):
+            try:
+                fit = (model.fit(reml=True, method=opt, gtol=1e-8) if opt in ("bfgs", "cg")
+                       else model.fit(reml=True, method=opt))
+            except Exception:
+                continue
+            if res is None or fit.converged:
+                res, converged = fit, bool(fit.converged)
+            if converged:
+                break
+    return res, converged
+
+
+def _fit_one(df: pd.DataFrame, waves: list[str], levels: list[str], multi_site: bool) -> list[dict]:
+    import statsmodels.api as sm
+
+    x, names = _design(df, waves, levels)
+    y = df["score"].to_numpy(float)
+    z = stats.norm.ppf(0.975)
+    rows: list[dict] = []
+    method = METHOD_MIXED
+    var_site = np.nan
+    res, converged = _mixedlm(y, x, df, False)
+    if multi_site:
+        res_s, conv_s = _mixedlm(y, x, df, True)
+        if res_s is not None and conv_s and (res is None or res_s.llf > res.llf + 1e-7):
+            res, converged, var_site = res_s, conv_s, float(np.asarray(res_s.cov_re)[0, 0])
+        else:
+            # the site variance sits on its boundary 0 (usual with 2-3 sites): the REML fit
+            # without a site term is the optimum (lme4 reports a singular fit, same estimates)
+            multi_site, var_site = False, 0.0
+    if res is not None:
+        scale = float(res.scale)
+        var_resp = float(res.vcomp[0]) if multi_site else float(np.asarray(res.cov_re)[0, 0])
+        fe = np.asarray(res.fe_params, dtype=float)
+        collapsed = (var_resp <= 1e-6 * (var_resp + scale)) or bool(np.any(fe == 0.0))
+    if res is None or not converged or collapsed:
+        method = METHOD_NONCONV if (res is None or not converged) else METHOD_COLLAPSED
+        codes = pd.factorize(df["respondent_id"])[0]
+        ols = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": codes})
+        est, se = np.asarray(ols.params), np.asarray(ols.bse)
+        pv = np.asarray(ols.pvalues)
+        ci = np.asarray(ols.conf_int())
+    else:
+        est = fe
+        se = np.sqrt(np.diag(_gls_cov(x, df, var_resp, var_site, scale, multi_site)))
+        pv = 2 * stats.norm.sf(np.abs(est / se))
+        ci = np.column_stack([est - z * se, est + z * se])
+    for j, name in enumerate(names):
+        rows.append({"term": name, "estimate": float(est[j]), "se": float(se[j]),
+                     "ci_low": float(ci[j, 0]), "ci_high": float(ci[j, 1]), "p_val": float(pv[j]),
+                     "method": method})
+    if res is not None:
+        rows.append({"term": "var_respondent", "estimate": var_resp, "method": method})
+        if not np.isnan(var_site):
+            rows.append({"term": "var_site", "estimate": var_site, "method": method})
+        rows.append({"term": "var_residual", "estimate": scale, "method": method})
+    return rows
+
+
+def mixed(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str]) -> pd.DataFrame:
+    """Linear mixed model ``score ~ wave * group + (1 | respondent)`` per dimension.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        As :func:`pipeline.scales.score` (``respondent_id``, ``wave``, ``group``, ``site``,
+        ``dimension``, ``score``); rows with NaN score are dropped, everyone else is used
+        (respondents seen in one wave only included).
+    respondents : pandas.DataFrame
+        The respondents table; more than one distinct ``site`` adds a site random intercept with
+        respondent as a variance component within site.
+    waves : list of str
+        Ordered wave ids; the first is the reference level of ``wave``; the reference level of
+        ``group`` is the first in sorted order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per dimension × term:
+
+        - ``dimension``
+        - ``term`` : ``"intercept"``, ``"wave[post]"``, ``"group[pendatang]"``,
+          ``"wave[post]:group[pendatang]"`` (treatment coding), then ``"var_respondent"``
+          (random-intercept variance), ``"var_site"`` (multi-site only) and ``"var_residual"``
+          (variance rows: ``estimate`` only)
+        - ``estimate``, ``se`` : fixed effect and its standard error
+        - ``ci_low``, ``ci_high`` : 95% Wald CI (normal for MixedLM, t for OLS)
+        - ``p_val`` : Wald p value
+        - ``method`` : ``"mixedlm_reml"``; ``"ols_cluster (random-intercept variance
+          collapsed)"`` when the random-intercept variance is ~0 (< 1e-6 of the total) or any
+          fixed effect is exactly 0 (statsmodels#10239); ``"ols_cluster (mixed model did not
+          converge)"``; or ``"skipped: <reason>"`` (one row, NaN statistics)
+    """
+    waves = [str(w) for w in waves]
+    sc = scores.dropna(subset=["score"]).copy()
+    for c in ("respondent_id", "wave", "group", "site"):
+        sc[c] = sc[c].astype(str)
+    sc = sc[sc["wave"].isin(waves)]
+    multi_site = respondents["site"].nunique() > 1 if "site" in respondents else False
+    out = []
+    for dim in pd.unique(scores["dimension"]):
+        df = sc[sc["dimension"] == dim]
+        df = df.reset_index(drop=True)
+        present = [w for w in waves if (df["wave"] == w).any()]
+        if len(present) < 2 or df["respondent_id"].nunique() < 3:
+            out.append({"dimension": dim, "term": np.nan,
+                        "method": "skipped: scores in fewer than 2 waves or 3 respondents"})
+            continue
+        levels = sorted(df["group"].unique())
+        for r in _fit_one(df, present, levels, multi_site and df["site"].nunique() > 1):
+            out.append({"dimension": dim, **r})
+    return pd.DataFrame(out, columns=MIXED_COLUMNS)
+
+
+def _change(scores: pd.DataFrame, waves: list[str], wave_post: str) -> pd.DataFrame:
+    wide = (scores[scores["wave"].isin([waves[0], wave_post])]
+            .pivot_table(index=["dimension", "respondent_id"], columns="wave", values="score",
+                         aggfunc="first", dropna=False)
+            .reindex(columns=[waves[0], wave_post]))
+    return (wide[wave_post] - wide[waves[0]]).dropna().rename("change").reset_index()
+
+
+def _ols_slope(x: np.ndarray, y: np.ndarray) -> dict:
+    n = x.size
+    out = dict(n=n, slope=np.nan, se=np.nan, ci_low=np.nan, ci_high=np.nan, p_val=np.nan,
+               r=np.nan)
+    if n < 3 or np.ptp(x) == 0:
+        return out
+    lr = stats.linregress(x, y)
+    q = stats.t.ppf(0.975, n - 2)
+    out.update(slope=float(lr.slope), se=float(lr.stderr), ci_low=lr.slope - q * lr.stderr,
+               ci_high=lr.slope + q * lr.stderr, p_val=float(lr.pvalue),
+               r=float(lr.rvalue) if np.ptp(y) > 0 else np.nan)
+    return out
+
+
+def dose_response(scores: pd.DataFrame, respondents: pd.DataFrame,
+                  waves: list[str]) -> pd.DataFrame:
+    """Change in score regressed on program exposure (an association, not a causal effect).
+
+    For each later wave, dimension and exposure column present in ``respondents``
+    (``forum_meetings``, ``trainings_n``): OLS ``change ~ exposure`` over respondents with a score
+    in both the baseline and that wave, ``change = score[wave_post] - score[wave_pre]`` and the
+    exposure taken from the respondent's ``wave_post`` row. A missing exposure column gives no rows.
+
+    Returns
+    -------
+    pandas.DataFrame
+        - ``dimension``, ``exposure``
+        - ``n`` : respondents used
+        - ``slope``, ``se`` : OLS slope (change per unit of exposure) and its standard error
+        - ``ci_low``, ``ci_high`` : 95% t CI of the slope (df = n - 2)
+        - ``p_val`` : two-sided t test of slope = 0
+        - ``r`` : Pearson correlation of change and exposure
+        - ``wave_pre``, ``wave_post`` : the waves compared
+        (statistics NaN when n < 3 or the exposure does not vary)
+    """
+    waves = [str(w) for w in waves]
+    sc = scores.assign(respondent_id=scores["respondent_id"].astype(str),
+                       wave=scores["wave"].astype(str))
+    rs = respondents.assign(respondent_id=respondents["respondent_id"].astype(str),
+                            wave=respondents["wave"].astype(str))
+    rows = []
+    for wave_post in waves[1:]:
+        ch = _change(sc, waves, wave_post)
+        expo = rs[rs["wave"] == wave_post].drop_duplicates("respondent_id").set_index(
+            "respondent_id")
+        for exposure in [e for e in EXPOSURES if e in rs.columns]:
+            ex = pd.to_numeric(expo[exposure], errors="coerce")
+            for dim in pd.unique(scores["dimension"]):
+                d = ch[ch["dimension"] == dim]
+                x = ex.reindex(d["respondent_id"]).to_numpy(float)
+                y = d["change"].to_numpy(float)
+                ok = ~np.isnan(x) & ~np.isnan(y)
+                rows.append({"dimension": dim, "exposure": exposure, **_ols_slope(x[ok], y[ok]),
+                             "wave_pre": waves[0], "wave_post": wave_post})
+    return pd.DataFrame(rows, columns=DOSE_COLUMNS)
+
+
+def _welch(y1: np.ndarray, y0: np.ndarray) -> tuple[float, float, float, float]:
+    if y1.size < 2 or y0.size < 2 or (np.ptp(y1) == 0 and np.ptp(y0) == 0):
+        est = y1.mean() - y0.mean() if y1.size and y0.size else np.nan
+        return (float(est), np.nan, np.nan, np.nan)
+    res = stats.ttest_ind(y1, y0, equal_var=False)
+    ci = res.confidence_interval(0.95)
+    return (float(y1.mean() - y0.mean()), float(ci.low), float(ci.high), float(res.pvalue))
+
+
+def collective(respondents: pd.DataFrame, waves: list[str]) -> pd.DataFrame:
+    """The literature review's claims about collective action, as per-wave associations.
+
+    (a) ``joint_purchasing_input_cost_ratio``: mean of ``input_costs / revenue`` among joint
+    purchasers minus non-purchasers (rows with revenue > 0 and both values present);
+    (b) ``collective_brand_digital_channels``: mean ``digital_channels_n`` among collective-brand
+    sellers minus the others. Both: Welch two-sample t (unequal variances), 95% CI, two-sided p
+    (R ``t.test(y[x == 1], y[x == 0])``). Cross-sectional associations, not program effects.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per claim × wave:
+
+        - ``claim``, ``wave``
+        - ``n`` : respondents used (both groups)
+        - ``estimate`` : difference in means (exposed - not exposed)
+        - ``ci_low``, ``ci_high``, ``p_val`` : Welch CI and p (NaN with fewer than 2 per group)
+        - ``method`` : what was compared
+        - ``note`` : group sizes and "association, not causal"; a claim whose columns are
+          missing gets one row with ``wave`` NaN and ``note`` ``"skipped: ..."``
+    """
+    claims = [
+        ("joint_purchasing_input_cost_ratio", "joint_purchasing", ["input_costs", "revenue"],
+         "welch_t: mean(input_costs/revenue) joint_purchasing=1 minus =0"),
+        ("collective_brand_digital_channels", "collective_brand", ["digital_channels_n"],
+         "welch_t: mean(digital_channels_n) collective_brand=1 minus =0"),
+    ]
+    rs = respondents.assign(wave=respondents["wave"].astype(str))
+    rows = []
+    for claim, xcol, ycols, method in claims:
+        missing = [c for c in [xcol, *ycols] if c not in rs.columns]
+        if missing:
+            rows.append({"claim": claim, "wave": np.nan, "n": 0, "method": method,
+                         "note": f"skipped: column(s) {', '.join(missing)} missing"})
+            continue
+        for wave in [str(w) for w in waves]:
+            part = rs[rs["wave"] == wave]
+            x = pd.to_numeric(part[xcol], errors="coerce")
+            if len(ycols) == 2:
+                cost = pd.to_numeric(part[ycols[0]], errors="coerce")
+                rev = pd.to_numeric(part[ycols[1]], errors="coerce")
+                y = (cost / rev).where(rev > 0)
+            else:
+                y = pd.to_numeric(part[ycols[0]], errors="coerce")
+            ok = x.isin([0, 1]) & y.notna()
+            y1 = y[ok & (x == 1)].to_numpy(float)
+            y0 = y[ok & (x == 0)].to_numpy(float)
+            est, lo, hi, p = _welch(y1, y0)
+            rows.append({"claim": claim, "wave": wave, "n": int(ok.sum()), "estimate": est,
+                         "ci_low": lo, "ci_high": hi, "p_val": p, "method": method,
+                         "note": f"association, not causal; n({xcol}=1)={y1.size}, "
+                                 f"n({xcol}=0)={y0.size}"})
+    return pd.DataFrame(rows, columns=COLLECTIVE_COLUMNS)
+
+
+def network_scores(network_nodes: pd.DataFrame, respondents: pd.DataFrame) -> pd.DataFrame:
+    """Node indicators (tie_type ``"any"``) reshaped like the scores frame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``respondent_id``, ``wave``, ``group``, ``site``, ``dimension`` (``network_degree``,
+        ``network_bridging``, ``network_ei``), ``score`` (the indicator; NaN E-I for isolates),
+        ``n_items`` and ``n_answered`` (NaN). Group and site come from ``respondents`` when the
+        respondent × wave is there, else from the node table.
+    """
+    nodes = network_nodes[network_nodes["tie_type"].astype(str) == "any"].copy()
+    nodes["respondent_id"] = nodes["respondent_id"].astype(str)
+    nodes["wave"] = nodes["wave"].astype(str)
+    key = respondents.assign(respondent_id=respondents["respondent_id"].astype(str),
+                             wave=respondents["wave"].astype(str)).set_index(
+        ["respondent_id", "wave"])[["group", "site"]]
+    idx = pd.MultiIndex.from_frame(nodes[["respondent_id", "wave"]])
+    for c in ("group", "site"):
+        fallback = nodes[c] if c in nodes.columns else pd.Series(np.nan, index=nodes.index)
+        nodes[c] = key[c].reindex(idx).to_numpy()
+        nodes[c] = nodes[c].where(nodes[c].notna(), fallback).astype(str)
+    parts = []
+    for dim, col in NETWORK_DIMENSIONS.items():
+        if col not in nodes.columns:
+            continue
+        parts.append(pd.DataFrame({
+            "respondent_id": nodes["respondent_id"], "wave": nodes["wave"],
+            "group": nodes["group"], "site": nodes["site"], "dimension": dim,
+            "score": pd.to_numeric(nodes[col], errors="coerce").astype(float),
+            "n_items": np.nan, "n_answered": np.nan}))
+    cols = ["respondent_id", "wave", "group", "site", "dimension", "score", "n_items", "n_answered"]
+    return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+
+
+def run(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str], alpha: float = 0.05,
+        network_nodes: pd.DataFrame | None = None,
+        scale_map: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """All before/after analyses.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        From :func:`pipeline.scales.score`.
+    respondents : pandas.DataFrame
+        Canonical respondents table (covariates optional).
+    waves : list of str
+        Ordered wave ids, baseline first.
+    alpha : float
+        For the paired CIs.
+    network_nodes : pandas.DataFrame, optional
+        Node table of the network stage; its ``tie_type == "any"`` degree, bridging and E-I are
+        added as dimensions ``network_degree``, ``network_bridging``, ``network_ei`` (see
+        :func:`network_scores`) to every analysis.
+    scale_map : pandas.DataFrame, optional
+        For the scale maximum of each dimension/subscale (normalized gain): the largest item
+        ``max`` of its items.
+
+    Returns
+    -------
+    dict
+        ``{"prepost": paired(...), "mixed_models": mixed(...), "dose_response":
+        dose_response(...), "collective": collective(...)}``.
+    """
+    allscores = scores
+    if network_nodes is not None and len(network_nodes):
+        allscores = pd.concat([scores, network_scores(network_nodes, respondents)],
+                              ignore_index=True)
+    scale_max = {}
+    if scale_map is not None:
+        for dim, part in scale_map.groupby("dimension", sort=False):
+            scale_max[str(dim)] = float(part["max"].max())
+            for sub, p2 in part.groupby("subscale", sort=False):
+                scale_max[f"{dim}_{sub}"] = float(p2["max"].max())
+    return {
+        "prepost": paired(allscores, waves, alpha=alpha, scale_max=scale_max),
+        "mixed_models": mixed(allscores, respondents, waves),
+        "dose_response": dose_response(allscores, respondents, waves),
+        "collective": collective(respondents, waves),
+    }

@@ -1,0 +1,348 @@
+"""Scale scores and their reliability (trust, shared norms).
+
+Pure functions from the canonical tables (``respondents``, ``responses``, ``scale_map``) to tidy
+frames; no file I/O. Every statistic is checked against R (``psych``) in ``tests/test_scales.py``;
+the R script that produced the reference values is ``tests/r/reference.R``.
+
+Choices (stated so the report can repeat them)
+-----------------------------------------------
+* **Reverse-coding**: ``min + max - value`` for items with ``reverse`` true.
+* **Scores**: mean of the answered items after reverse-coding, for the overall dimension (all its
+  items) and for each subscale (named ``f"{dimension}_{subscale}"``). A respondent needs at least
+  ``ceil(min_share * n_items)`` answered items, else the score is NaN (the row is kept and
+  ``n_answered`` shows why).
+* **Alpha**: Cronbach's alpha on the *listwise-complete* respondents of each wave × dimension
+  (reverse-coded items), as ``psych::alpha(na.omit(x))$total$raw_alpha``; 95% CI by Feldt's method
+  (as ``pingouin.cronbach_alpha`` and ``psych::alpha``'s ``feldt`` element, without rounding).
+* **Omega**: McDonald's omega total from a one-factor *minres* factor analysis of the item correlation
+  matrix of the same complete cases, ``(sum l)^2 / ((sum l)^2 + sum psi)`` with ``psi = 1 - l^2``,
+  i.e. ``psych::fa(x, nfactors=1, fm="minres")`` loadings put into that formula. For k = 3 items the
+  one-factor model is saturated and this equals ``psych::omega(x, nfactors=1)$omega.tot``; for k > 3
+  psych's ``omega.tot`` divides by the *observed* total ``sum(R)`` instead of the model-implied one and
+  differs slightly. Needs k >= 3 (NaN otherwise).
+* **Item statistics**: ``n``, ``mean``, ``sd`` over all answers to the item in the wave
+  (reverse-coded, so higher = more of the construct); ``item_total_r`` (corrected item-total
+  correlation, psych's ``r.drop``) and ``alpha_if_deleted`` (psych's ``alpha.drop$raw_alpha``) on the
+  same listwise-complete cases as alpha; ``pct_agree`` = share of answers >= 4 on the *raw* answer
+  (top-two box of a 1-5 scale, before reverse-coding; for a scale with another range, the top two
+  points ``max - 1`` and ``max``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import SinergiError
+
+__all__ = ["score", "reliability", "run", "omega_total", "cronbach_alpha"]
+
+SCORE_COLUMNS = ["respondent_id", "wave", "group", "site", "dimension", "score", "n_items",
+                 "n_answered"]
+RELIABILITY_COLUMNS = ["wave", "dimension", "n", "k", "alpha", "alpha_ci_low", "alpha_ci_high",
+                       "omega", "flag"]
+ITEM_COLUMNS = ["wave", "dimension", "item", "n", "mean", "sd", "item_total_r", "alpha_if_deleted",
+                "pct_agree"]
+
+#: alpha or omega below this is flagged "low"
+LOW = 0.70
+
+
+def _scale_defs(scale_map: pd.DataFrame) -> list[tuple[str, list[str]]]:
+    """Ordered (dimension name, items) pairs: each overall dimension, then its subscales."""
+    sm = scale_map.reset_index(drop=True)
+    defs = []
+    for dim in pd.unique(sm["dimension"]):
+        part = sm[sm["dimension"] == dim]
+        defs.append((str(dim), part["item"].astype(str).tolist()))
+        for sub in pd.unique(part["subscale"].dropna()):
+            if str(sub) == "" or str(sub) == str(dim):
+                continue
+            items = part.loc[part["subscale"] == sub, "item"].astype(str).tolist()
+            defs.append((f"{dim}_{sub}", items))
+    return defs
+
+
+def _coded(respondents: pd.DataFrame, responses: pd.DataFrame,
+           scale_map: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Wide frames (index respondent_id, wave; columns items): reverse-coded and raw values.
+
+    Rows are every respondent × wave of ``respondents``; an item with no answer row is NaN.
+    """
+    sm = scale_map.set_index(scale_map["item"].astype(str))
+    items = sm.index.tolist()
+    resp = responses[responses["item"].astype(str).isin(items)].copy()
+    resp["item"] = resp["item"].astype(str)
+    resp["value"] = pd.to_numeric(resp["value"], errors="coerce").astype(float)
+    lo = resp["item"].map(sm["min"].astype(float))
+    hi = resp["item"].map(sm["max"].astype(float))
+    bad = resp["value"].notna() & ((resp["value"] < lo) | (resp["value"] > hi))
+    if bad.any():
+        first = resp[bad].head(5)
+        raise SinergiError(
+            "table responses: value outside the item's min..max in the scale map; first rows: "
+            + ", ".join(f"{r.respondent_id}/{r.wave}/{r.item}={r.value}" for r in first.itertuples()))
+    key = respondents[["respondent_id", "wave"]].astype(str)
+    index = pd.MultiIndex.from_frame(key)
+    unknown = ~pd.MultiIndex.from_frame(resp[["respondent_id", "wave"]].astype(str)).isin(index)
+    if unknown.any():
+        first = resp[unknown].head(5)
+        raise SinergiError(
+            "table responses: answers from respondent × wave not in the respondents table; first: "
+            + ", ".join(f"{r.respondent_id}/{r.wave}" for r in first.itertuples()))
+    raw = (resp.assign(respondent_id=resp["respondent_id"].astype(str), wave=resp["wave"].astype(str))
+           .pivot_table(index=["respondent_id", "wave"], columns="item", values="value",
+                        aggfunc="first", dropna=False)
+           .reindex(index=index, columns=items))
+    raw.columns.name = None
+    rev = sm["reverse"].astype(bool)
+    coded = raw.copy()
+    for it in items:
+        if rev[it]:
+            coded[it] = float(sm.at[it, "min"]) + float(sm.at[it, "max"]) - raw[it]
+    return coded.astype(float), raw.astype(float)
+
+
+def score(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: pd.DataFrame,
+          min_share: float = 2 / 3) -> pd.DataFrame:
+    """Score every respondent × wave on each dimension and subscale.
+
+    Parameters
+    ----------
+    respondents, responses, scale_map : pandas.DataFrame
+        Canonical tables (see :mod:`pipeline.schemas`). Responses to items that are not in the
+        scale map are ignored; an answer outside the item's ``min``..``max`` raises.
+    min_share : float
+        Share of a scale's items that must be answered for a score (default 2/3): a respondent
+        with fewer than ``ceil(min_share * n_items)`` answered items gets ``score`` NaN.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per respondent × wave × dimension (every respondent × wave of ``respondents``):
+
+        - ``respondent_id``, ``wave``, ``group``, ``site`` : from ``respondents``
+        - ``dimension`` : the overall dimension (e.g. ``"trust"``: all its items) or a subscale
+          ``f"{dimension}_{subscale}"`` (e.g. ``"trust_outgroup"``)
+        - ``score`` : mean of the answered items after reverse-coding (``min + max - value``);
+          NaN when too few items were answered
+        - ``n_items`` : number of items in the scale map for this dimension
+        - ``n_answered`` : number of those items answered (non-NaN)
+
+    Raises
+    ------
+    SinergiError
+        For answers outside the scale range or from a respondent × wave missing from
+        ``respondents``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> resp = pd.DataFrame({"respondent_id": ["r1"], "wave": ["pre"], "group": ["lokal"],
+    ...                      "site": ["s"]})
+    >>> ans = pd.DataFrame({"respondent_id": ["r1", "r1"], "wave": ["pre", "pre"],
+    ...                     "item": ["a", "b"], "value": [4.0, 2.0]})
+    >>> sm = pd.DataFrame({"item": ["a", "b"], "dimension": "trust", "subscale": "generalized",
+    ...                    "reverse": [False, True], "min": 1.0, "max": 5.0})
+    >>> score(resp, ans, sm)[["dimension", "score", "n_answered"]].to_dict("records")
+    [{'dimension': 'trust', 'score': 4.0, 'n_answered': 2}, {'dimension': 'trust_generalized', 'score': 4.0, 'n_answered': 2}]
+    """
+    if not 0 < min_share <= 1:
+        raise SinergiError(f"min_share must be in (0, 1], got {min_share}")
+    coded, _ = _coded(respondents, responses, scale_map)
+    base = respondents[["respondent_id", "wave", "group", "site"]].astype(str).reset_index(drop=True)
+    out = []
+    for name, items in _scale_defs(scale_map):
+        block = coded[items].to_numpy()
+        n_items = len(items)
+        answered = np.sum(~np.isnan(block), axis=1)
+        need = math.ceil(min_share * n_items - 1e-9)
+        with np.errstate(invalid="ignore"):
+            sums = np.nansum(block, axis=1)
+            mean = np.where(answered > 0, sums / np.maximum(answered, 1), np.nan)
+        mean = np.where(answered >= need, mean, np.nan)
+        part = base.copy()
+        part["dimension"] = name
+        part["score"] = mean.astype(float)
+        part["n_items"] = n_items
+        part["n_answered"] = answered.astype(int)
+        out.append(part)
+    if not out:
+        return pd.DataFrame(columns=SCORE_COLUMNS)
+    return pd.concat(out, ignore_index=True)[SCORE_COLUMNS]
+
+
+def cronbach_alpha(x: np.ndarray, ci: float = 0.95) -> tuple[float, float, float]:
+    """Cronbach's alpha of complete-case matrix ``x`` (rows people, columns items) with Feldt CI.
+
+    ``alpha = k/(k-1) * (1 - sum(var_i)/var(total))`` (``psych::alpha(x)$total$raw_alpha``);
+    CI ``1 - (1 - alpha) * F_{q}(n-1, (n-1)(k-1))`` at q = 1 - (1-ci)/2 (low) and (1-ci)/2 (high),
+    Feldt, Woodruff & Salih (1987), as ``pingouin.cronbach_alpha`` (unrounded). NaN when k < 2,
+    n < 2 or the total has zero variance.
+    """
+    x = np.asarray(x, dtype=float)
+    n, k = x.shape
+    if k < 2 or n < 2:
+        return (np.nan, np.nan, np.nan)
+    cov = np.cov(x, rowvar=False, ddof=1)
+    total = cov.sum()
+    if not total > 0:
+        return (np.nan, np.nan, np.nan)
+    a = k / (k - 1) * (1 - np.trace(cov) / total)
+    q = (1 - ci) / 2
+    df1, df2 = n - 1, (n - 1) * (k - 1)
+    low = 1 - (1 - a) * stats.f.isf(q, df1, df2)
+    high = 1 - (1 - a) * stats.f.isf(1 - q, df1, df2)
+    return (float(a), float(low), float(high))
+
+
+def _minres_one_factor(r: np.ndarray, tol: float = 1e-13, max_iter: int = 100_000) -> np.ndarray:
+    """Loadings of a one-factor minres (= unweighted least squares) solution of correlation ``r``.
+
+    Iterated principal-axis factoring to its fixed point, which is the minres/ULS solution
+    (the optimum ``psych::fa(fm="minres")`` reaches with L-BFGS-B); communalities are bounded at
+    0.995 like psych's lower bound 0.005 on uniquenesses (Heywood cases). In a Heywood case
+    psych's optimizer stops at the bound with self-inconsistent loadings (it may report a loading
+    above 1 and a negative uniqueness, "ultra-Heywood case"); omega then differs from psych's in
+    the 3rd-4th decimal and should not be interpreted anyway.
+    """
+    k = r.shape[0]
+    # start from squared multiple correlations, as psych does
+    try:
+        h2 = 1 - 1 / np.diag(np.linalg.inv(r))
+    except np.linalg.LinAlgError:
+        h2 = np.full(k, 0.5)
+    h2 = np.clip(h2, 0.005, 0.995)
+    lam = np.zeros(k)
+    for _ in range(max_iter):
+        rr = r.copy()
+        np.fill_diagonal(rr, h2)
+        vals, vecs = np.linalg.eigh(rr)
+        lam = vecs[:, -1] * math.sqrt(max(vals[-1], 0.0))
+        new = np.clip(lam ** 2, 0.0, 0.995)
+        if np.max(np.abs(new - h2)) < tol:
+            h2 = new
+            break
+        h2 = new
+    if lam.sum() < 0:
+        lam = -lam
+    return lam
+
+
+def omega_total(x: np.ndarray) -> float:
+    """McDonald's omega total of complete-case matrix ``x`` from a one-factor minres model.
+
+    ``omega = (sum l)^2 / ((sum l)^2 + sum(1 - l^2))`` with ``l`` the loadings of
+    ``psych::fa(x, nfactors=1, fm="minres")``. NaN when fewer than 3 items or 3 people, or an item
+    has zero variance.
+    """
+    x = np.asarray(x, dtype=float)
+    n, k = x.shape
+    if k < 3 or n < 3:
+        return np.nan
+    sd = x.std(axis=0, ddof=1)
+    if np.any(~(sd > 0)):
+        return np.nan
+    r = np.corrcoef(x, rowvar=False)
+    lam = _minres_one_factor(r)
+    s = lam.sum() ** 2
+    return float(s / (s + np.sum(1 - lam ** 2)))
+
+
+def reliability(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: pd.DataFrame,
+                waves: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Reliability of each dimension and subscale per wave, and item statistics.
+
+    Parameters
+    ----------
+    respondents, responses, scale_map : pandas.DataFrame
+        Canonical tables.
+    waves : list of str
+        Wave ids in order; waves not listed are ignored.
+
+    Returns
+    -------
+    reliability : pandas.DataFrame
+        One row per wave × dimension (overall dimensions and ``dimension_subscale``):
+
+        - ``wave``, ``dimension``
+        - ``n`` : respondents with every item of the dimension answered (listwise-complete cases,
+          used for alpha and omega)
+        - ``k`` : number of items
+        - ``alpha`` : Cronbach's alpha (``psych::alpha(na.omit(x))$total$raw_alpha``); NaN if k < 2
+        - ``alpha_ci_low``, ``alpha_ci_high`` : 95% Feldt CI
+        - ``omega`` : McDonald's omega total, one-factor minres model (NaN if k < 3)
+        - ``flag`` : ``"low"`` when alpha < .70 or omega < .70, ``"ok"`` when neither is, ``""``
+          when neither could be computed
+    items : pandas.DataFrame
+        One row per wave × dimension × item:
+
+        - ``wave``, ``dimension``, ``item``
+        - ``n`` : answers to the item in the wave
+        - ``mean``, ``sd`` : of those answers after reverse-coding (sd with ddof=1)
+        - ``item_total_r`` : corrected item-total correlation (item vs sum of the other items,
+          psych's ``r.drop``) on the listwise-complete cases
+        - ``alpha_if_deleted`` : alpha of the other items on those cases (psych's
+          ``alpha.drop$raw_alpha``); NaN when fewer than 2 items would remain
+        - ``pct_agree`` : share of answers >= ``max - 1`` on the *raw* (not reverse-coded)
+          answer, i.e. the top-two box ("agree" + "strongly agree", >= 4 on a 1-5 scale)
+    """
+    coded, raw = _coded(respondents, responses, scale_map)
+    top2 = scale_map.set_index(scale_map["item"].astype(str))["max"].astype(float) - 1
+    rel_rows, item_rows = [], []
+    for wave in [str(w) for w in waves]:
+        in_wave = coded.index.get_level_values("wave") == wave
+        cw, rw = coded[in_wave], raw[in_wave]
+        for name, items in _scale_defs(scale_map):
+            block = cw[items]
+            complete = block.dropna().to_numpy()
+            n, k = complete.shape
+            a, lo, hi = cronbach_alpha(complete)
+            om = omega_total(complete)
+            if np.isnan(a) and np.isnan(om):
+                flag = ""
+            elif (a < LOW) or (om < LOW):
+                flag = "low"
+            else:
+                flag = "ok"
+            rel_rows.append({"wave": wave, "dimension": name, "n": n, "k": k, "alpha": a,
+                             "alpha_ci_low": lo, "alpha_ci_high": hi, "omega": om, "flag": flag})
+            total = complete.sum(axis=1) if n else np.array([])
+            for j, it in enumerate(items):
+                col = block[it].dropna()
+                answers = rw[it].dropna()
+                r_drop = a_drop = np.nan
+                if n >= 3 and k >= 2:
+                    rest = total - complete[:, j]
+                    if complete[:, j].std() > 0 and rest.std() > 0:
+                        r_drop = float(np.corrcoef(complete[:, j], rest)[0, 1])
+                    if k >= 3:
+                        a_drop = cronbach_alpha(np.delete(complete, j, axis=1))[0]
+                item_rows.append({
+                    "wave": wave, "dimension": name, "item": it, "n": int(col.size),
+                    "mean": float(col.mean()) if col.size else np.nan,
+                    "sd": float(col.std(ddof=1)) if col.size > 1 else np.nan,
+                    "item_total_r": r_drop, "alpha_if_deleted": a_drop,
+                    "pct_agree": float((answers >= top2[it]).mean()) if answers.size else np.nan,
+                })
+    rel = pd.DataFrame(rel_rows, columns=RELIABILITY_COLUMNS)
+    items_df = pd.DataFrame(item_rows, columns=ITEM_COLUMNS)
+    return rel, items_df
+
+
+def run(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: pd.DataFrame,
+        waves: list[str], min_share: float = 2 / 3) -> dict[str, pd.DataFrame]:
+    """Scores, reliability and item statistics in one call.
+
+    Returns
+    -------
+    dict
+        ``{"scores": score(...), "reliability": ..., "items": ...}``; see :func:`score` and
+        :func:`reliability` for the columns.
+    """
+    scores = score(respondents, responses, scale_map, min_share=min_share)
+    rel, items = reliability(respondents, responses, scale_map, waves)
+    return {"scores": scores, "reliability": rel, "items": items}

@@ -130,7 +130,12 @@ def dz_ci(t: float, n: int, alpha: float = 0.05) -> tuple[float, float]:
     df = n - 1
 
     def solve(target: float) -> float:
-        f = lambda ncp: stats.nct.cdf(t, df, ncp) - target  # noqa: E731
+        def f(ncp: float) -> float:
+            c = stats.nct.cdf(t, df, ncp)
+            if not np.isfinite(c):  # scipy's nct.cdf gives NaN far in the tails: use the limit
+                c = 1.0 if ncp < t else 0.0
+            return c - target
+
         # the ncp estimate has sd ~ sqrt(1 + t^2 / (2 df)); 10 of those brackets the root
         # without wandering where scipy's nct.cdf returns NaN
         width = 10 * math.sqrt(1 + t * t / (2 * df))

@@ -486,3 +486,13 @@ def test_run_adds_network_dimensions(data, run_out):
     part = pp[(pp.group == "all")]
     assert part["p_holm"].to_numpy() == pytest.approx(
         multipletests(part["p_val"], method="holm")[1], nan_ok=True)
+
+
+def test_dz_ci_is_finite_where_scipy_nct_cdf_returns_nan():
+    # scipy's nct.cdf returns NaN far in the tails; the demo study hit that while bracketing the root.
+    from pipeline.prepost import dz_ci
+
+    for t in np.linspace(-12, 12, 49):
+        for n in (2, 3, 5, 12, 47, 130, 400):
+            lo, hi = dz_ci(float(t), n)
+            assert np.isfinite(lo) and np.isfinite(hi) and lo < t / np.sqrt(n) < hi

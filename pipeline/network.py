@@ -1,0 +1,1113 @@
+"""Network stage: local/migrant tie structure per site × wave × tie type, and its change.
+
+One graph per site × wave × tie type (plus ``"any"``, the union of all tie types): a directed
+igraph graph of nominations ego → alter in which every respondent of that site × wave is a vertex
+(isolates count) with vertex attributes ``name`` (pseudonym) and ``group``. igraph is the
+computing core; the group measures are computed from numpy edge arrays taken from the igraph graph
+and checked against igraph / networkx / R in ``tests/test_network.py``. networkx is used only to
+write GEXF, through :func:`to_networkx`, the single conversion point.
+
+Directed or undirected — which graph each measure uses
+------------------------------------------------------
+=====================================  ===================================================
+measure                                graph
+=====================================  ===================================================
+density, reciprocity, E-I (whole,      directed nominations, each nomination one tie
+group), mixing, assortativity,         (UCINET's convention for directed data); tie weights
+odds ratio / Yule's Q, Coleman,        are ignored everywhere (UCINET E-I, netseg and
+modularity of the group partition,     networkx attribute assortativity ignore them too)
+brokerage, betweenness
+Freeman segregation, transitivity,     union ("collapse") undirected graph: a pair is tied
+Leiden communities, node bonding /     if either nominated the other; Freeman's index is
+bridging / degree / node E-I           defined for undirected graphs only (netseg ``freeman``)
+constraint                             igraph's Burt constraint on the directed graph, which
+                                       symmetrises p_ij over a_ij + a_ji (equals networkx)
+components                             weak components of the directed graph
+=====================================  ===================================================
+
+Ties naming somebody who is not a respondent of that site × wave are dropped and counted in
+``dropped_nonrespondent``; self-nominations and duplicate nominations are dropped.
+
+Permutation tests are vectorised with numpy (no Python loop per permutation) and seeded per graph
+from ``seed`` and the graph key, so one graph's result does not depend on which other graphs are
+in the study. Every p-value is ``(1 + #{null statistic at least as extreme}) / (1 + permutations)``
+(never 0; Phipson & Smyth 2010), two-sided.
+
+References
+----------
+Krackhardt, D. & Stern, R. N. (1988) Informal networks and organizational crises. *Social
+Psychology Quarterly* 51(2):123-140.
+Newman, M. E. J. (2003) Mixing patterns in networks. *Phys. Rev. E* 67:026126.
+Bojanowski, M. & Corten, R. (2014) Measuring segregation in social networks. *Social Networks*
+39:14-32 (R package netseg: ``orwg``, ``freeman``, ``coleman``).
+Gould, R. V. & Fernandez, R. M. (1989) Structures of mediation. *Sociological Methodology*
+19:89-126 (R package sna: ``brokerage``).
+Burt, R. S. (1992) *Structural Holes*. Harvard University Press.
+Snijders, T. A. B., van de Bunt, G. G. & Steglich, C. E. G. (2010) Introduction to stochastic
+actor-based models for network dynamics. *Social Networks* 32:44-60 (Jaccard > 0.3).
+Krackhardt, D. (1988) Predicting with networks: nonparametric multiple regression analysis of
+dyadic data. *Social Networks* 10:359-381 (QAP).
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import zlib
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import igraph as ig
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from .errors import SinergiError
+
+ANY = "any"
+"""Name of the union-of-all-tie-types graph."""
+
+ROLES = (("coordinator", "w_I"), ("itinerant", "w_O"), ("representative", "b_IO"),
+         ("gatekeeper", "b_OI"), ("liaison", "b_O"))
+"""Gould–Fernandez roles: (our name, sna::brokerage column)."""
+
+WHOLE_COLUMNS = [
+    "site", "wave", "tie_type", "n_nodes", "n_ties", "dropped_nonrespondent", "density",
+    "reciprocity", "transitivity", "n_components", "largest_component", "ei", "ei_expected",
+    "ei_rescaled", "ei_p", "assortativity", "assortativity_se", "odds_ratio", "yules_q",
+    "freeman", "modularity_group", "leiden_n", "leiden_nmi", "note"]
+GROUP_COLUMNS = ["site", "wave", "tie_type", "group", "n", "ties_internal", "ties_external", "ei",
+                 "density_internal", "coleman"]
+MIXING_COLUMNS = ["site", "wave", "tie_type", "from_group", "to_group", "ties"]
+NODE_COLUMNS = ["respondent_id", "site", "wave", "tie_type", "group", "out_degree", "in_degree",
+                "degree", "bonding", "bridging", "ei", "betweenness", "constraint"] + \
+    [r for r, _ in ROLES]
+BROKERAGE_COLUMNS = ["site", "wave", "tie_type", "role", "sna_role", "observed", "expected", "sd",
+                     "z"]
+CHANGE_COLUMNS = [
+    "site", "tie_type", "wave_pre", "wave_post", "n_common", "jaccard", "hamming", "kept", "new",
+    "dropped", "new_within", "new_between", "dropped_within", "dropped_between", "ei_pre",
+    "ei_post", "delta_ei", "delta_ei_p", "qap_r", "qap_p", "rsiena_ok", "note"]
+
+_CHUNK_CELLS = 4_000_000  # permutation work arrays are chunked to about this many cells
+_DENSE_LOOKUP_MAX = 4000  # QAP looks ties up in a dense n × n boolean matrix up to this n
+_BITSET_MAX = 20000  # brokerage looks ties up in a bit-packed n × n matrix up to this n
+
+
+# --------------------------------------------------------------------------------------------
+# graphs
+# --------------------------------------------------------------------------------------------
+
+def build_graphs(respondents: pd.DataFrame, ties: pd.DataFrame,
+                 tie_types: Sequence[str]) -> dict[tuple[str, str, str], ig.Graph]:
+    """Build one directed igraph graph per site × wave × tie type, plus ``"any"``.
+
+    Parameters
+    ----------
+    respondents : DataFrame
+        Canonical respondents table (``respondent_id``, ``wave``, ``group``, ``site``).
+    ties : DataFrame
+        Canonical ties table (``site``, ``wave``, ``tie_type``, ``ego``, ``alter``, ``weight``).
+        Rows whose ``tie_type`` is not in ``tie_types`` are ignored.
+    tie_types : sequence of str
+        Tie types to build; ``"any"`` (their union) is added. Must not contain ``"any"``.
+
+    Returns
+    -------
+    dict
+        ``(site, wave, tie_type) -> igraph.Graph``. Vertices are the respondents of that
+        site × wave sorted by ``respondent_id`` (attributes ``name``, ``group``); edges are the
+        distinct nominations between them (weights ignored). Graph attributes ``site``,
+        ``wave``, ``tie_type`` and ``dropped_nonrespondent`` (distinct nominations naming someone
+        who is not a respondent of that site × wave).
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"respondent_id": ["a", "b", "c"], "wave": "w1",
+    ...                   "group": ["lokal", "lokal", "pendatang"], "site": "s"})
+    >>> t = pd.DataFrame({"site": "s", "wave": "w1", "tie_type": "info",
+    ...                   "ego": ["a", "a"], "alter": ["b", "z"], "weight": np.nan})
+    >>> g = build_graphs(r, t, ["info"])[("s", "w1", "info")]
+    >>> g.vcount(), g.ecount(), g["dropped_nonrespondent"]
+    (3, 1, 1)
+    """
+    tie_types = [str(t) for t in tie_types]
+    if ANY in tie_types:
+        raise SinergiError(f'tie type "{ANY}" is reserved for the union of all tie types; '
+                           "rename it in the ties table")
+    if len(set(tie_types)) != len(tie_types):
+        raise SinergiError(f"tie types listed twice: {tie_types}")
+    resp = respondents[["respondent_id", "wave", "group", "site"]].astype(str)
+    tt = ties[["site", "wave", "tie_type", "ego", "alter"]].astype(str)
+    tt = tt[tt["tie_type"].isin(tie_types) & (tt["ego"] != tt["alter"])]
+    tgroups = {k: v for k, v in tt.groupby(["site", "wave"], sort=False)}
+    graphs: dict[tuple[str, str, str], ig.Graph] = {}
+    for (site, wave), people in resp.groupby(["site", "wave"], sort=True):
+        people = people.sort_values("respondent_id")
+        names = people["respondent_id"].tolist()
+        index = {name: i for i, name in enumerate(names)}
+        groups = people["group"].tolist()
+        sub = tgroups.get((site, wave), tt.iloc[:0])
+        ego = sub["ego"].map(index)
+        alter = sub["alter"].map(index)
+        ok = ego.notna() & alter.notna()
+        union_kept: set[tuple[int, int]] = set()
+        union_dropped: set[tuple[str, str]] = set()
+        for tie_type in tie_types + [ANY]:
+            if tie_type == ANY:
+                edges, dropped = sorted(union_kept), len(union_dropped)
+            else:
+                sel = (sub["tie_type"] == tie_type).to_numpy()
+                kept = zip(ego[sel & ok].astype(int), alter[sel & ok].astype(int))
+                edges = sorted(set(kept))
+                bad = sub[sel & ~ok.to_numpy()]
+                bad_pairs = set(zip(bad["ego"], bad["alter"]))
+                dropped = len(bad_pairs)
+                union_kept.update(edges)
+                union_dropped.update(bad_pairs)
+            g = ig.Graph(n=len(names), edges=edges, directed=True)
+            g.vs["name"] = names
+            g.vs["group"] = groups
+            g["site"], g["wave"], g["tie_type"] = site, wave, tie_type
+            g["dropped_nonrespondent"] = dropped
+            graphs[(site, wave, tie_type)] = g
+    return graphs
+
+
+def to_networkx(g: ig.Graph):
+    """Convert an igraph graph to a networkx graph: the single igraph → networkx conversion point.
+
+    Vertex attributes (``name``, ``group`` and any node measures) and graph attributes are
+    carried over; networkx node keys are the pseudonyms in ``name``.
+    """
+    nxg = g.to_networkx(vertex_attr_hashable="name")
+    for key in g.attributes():
+        nxg.graph[key] = g[key]
+    return nxg
+
+
+@dataclass(frozen=True)
+class _Arrays:
+    """numpy view of a graph: edge arrays, integer group codes and group names."""
+
+    n: int
+    src: np.ndarray
+    dst: np.ndarray
+    labels: np.ndarray  # int codes into `groups`
+    groups: list[str]  # sorted group names present among the vertices
+
+    @property
+    def sizes(self) -> np.ndarray:
+        return np.bincount(self.labels, minlength=len(self.groups)).astype(float)
+
+
+def _arrays(g: ig.Graph) -> _Arrays:
+    m = g.ecount()
+    flat = np.fromiter(itertools.chain.from_iterable(g.get_edgelist()), dtype=np.int64,
+                       count=2 * m)
+    groups, labels = np.unique(np.asarray(g.vs["group"], dtype=object), return_inverse=True)
+    return _Arrays(g.vcount(), flat[0::2].copy(), flat[1::2].copy(),
+                   labels.astype(np.int64).ravel(), [str(x) for x in groups])
+
+
+def _union_edges(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct unordered pairs (lo, hi) of the directed edges (union / "collapse")."""
+    if len(src) == 0:
+        return src, dst
+    lo, hi = np.minimum(src, dst), np.maximum(src, dst)
+    pairs = np.unique(np.stack([lo, hi], axis=1), axis=0)
+    return pairs[:, 0], pairs[:, 1]
+
+
+def _key_rng(seed: int, *key: str) -> np.random.Generator:
+    """Generator seeded from ``seed`` and a stable hash of the graph key."""
+    h = zlib.crc32("\x1f".join(key).encode("utf-8"))
+    return np.random.default_rng([int(seed), h])
+
+
+# --------------------------------------------------------------------------------------------
+# group-level measures on mixing matrices (pure numpy; tested against netseg / igraph / R)
+# --------------------------------------------------------------------------------------------
+
+def mixing_matrix(src: np.ndarray, dst: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    """Mixing matrix ``M[g, h]`` = ties from group ``g`` to group ``h``.
+
+    Parameters
+    ----------
+    src, dst : array of int
+        Directed edges (for an undirected graph pass both directions to get Newman's
+        symmetric matrix).
+    labels : array of int
+        Group code per vertex, ``0 .. k-1``.
+    k : int
+        Number of groups.
+
+    Examples
+    --------
+    >>> mixing_matrix(np.array([0, 1, 2]), np.array([1, 2, 0]), np.array([0, 0, 1]), 2)
+    array([[1., 1.],
+           [1., 0.]])
+    """
+    m = np.zeros((k, k))
+    np.add.at(m, (labels[src], labels[dst]), 1.0)
+    return m
+
+
+def pair_counts(sizes: np.ndarray) -> tuple[float, float]:
+    """Numbers of possible within- and between-group ordered pairs ``(P_int, P_ext)``.
+
+    ``P_int = Σ n_g (n_g − 1)``, ``P_ext = N (N − 1) − P_int``. For undirected graphs both halve,
+    which leaves every ratio used here unchanged.
+    """
+    sizes = np.asarray(sizes, dtype=float)
+    n = sizes.sum()
+    p_int = float(np.sum(sizes * (sizes - 1)))
+    return p_int, float(n * (n - 1) - p_int)
+
+
+def ei_index(mix: np.ndarray) -> float:
+    """Krackhardt–Stern E-I index ``(E − I) / (E + I)`` from a mixing matrix; NaN without ties.
+
+    Examples
+    --------
+    Classroom (netseg vignette, ``ei(Classroom, "gender")`` = −0.8409091):
+
+    >>> round(ei_index(np.array([[40, 2], [5, 41]])), 7)
+    -0.8409091
+    """
+    total = float(np.sum(mix))
+    if total == 0:
+        return float("nan")
+    internal = float(np.trace(mix))
+    return (total - 2 * internal) / total
+
+
+def ei_expected(sizes: np.ndarray) -> float:
+    """E-I expected under random mixing: ``(P_ext − P_int) / (P_ext + P_int)``.
+
+    The value a graph with ties placed at random (or group labels shuffled) has on average; it
+    is negative when groups are unequal, so a negative E-I alone is not homophily.
+
+    Examples
+    --------
+    30 locals and 10 migrants (undirected pairs 480 within, 300 between):
+
+    >>> round(ei_expected(np.array([30, 10])), 4)
+    -0.2308
+    """
+    p_int, p_ext = pair_counts(sizes)
+    if p_int + p_ext == 0:
+        return float("nan")
+    return (p_ext - p_int) / (p_ext + p_int)
+
+
+def ei_rescaled(mix: np.ndarray, sizes: np.ndarray) -> float:
+    """Density-rescaled E-I ``(d_ext − d_int) / (d_ext + d_int)``, 0 under random mixing.
+
+    ``d_ext = E / P_ext`` and ``d_int = I / P_int`` are the between- and within-group densities
+    (egor ``EI(..., rescale = TRUE)``). NaN without ties or when a kind of pair cannot exist.
+    """
+    p_int, p_ext = pair_counts(sizes)
+    internal = float(np.trace(mix))
+    external = float(np.sum(mix)) - internal
+    if p_int == 0 or p_ext == 0 or internal + external == 0:
+        return float("nan")
+    d_int, d_ext = internal / p_int, external / p_ext
+    return (d_ext - d_int) / (d_ext + d_int)
+
+
+def _permuted_labels(rng: np.random.Generator, labels: np.ndarray, count: int) -> np.ndarray:
+    """``(count, n)`` matrix whose rows are independent uniform permutations of ``labels``."""
+    x = np.tile(labels.astype(np.int16 if labels.max(initial=0) < 2**15 else np.int64),
+                (count, 1))
+    return rng.permuted(x, axis=1, out=x)
+
+
+def _label_arrangements(rng: np.random.Generator, sizes: np.ndarray, count: int) -> np.ndarray:
+    """``(n, count)`` int8 matrix: each column a uniform random arrangement of the group labels.
+
+    Sequential selection sampling: vertex ``t`` gets group ``g`` with probability
+    ``remaining_g / (n − t)``, which draws every arrangement of the label multiset with equal
+    probability (the same distribution as shuffling the labels). One vectorised step per
+    vertex over all ``count`` columns; rows are written contiguously (cache-friendly), unlike a
+    per-row shuffle.
+    """
+    sizes = np.asarray(sizes, dtype=np.int64)
+    n, k = int(sizes.sum()), len(sizes)
+    out = np.empty((n, count), dtype=np.int8)
+    if k == 2:
+        left0 = np.full(count, float(sizes[0]))
+        for t in range(n):
+            u = rng.random(count) * (n - t)
+            lab = u >= left0
+            out[t] = lab
+            left0 -= ~lab
+        return out
+    remaining = np.tile(sizes.astype(float), (count, 1))
+    rows = np.arange(count)
+    for t in range(n):
+        u = rng.random(count) * (n - t)
+        lab = np.count_nonzero(u[:, None] >= np.cumsum(remaining, axis=1), axis=1)
+        out[t] = lab
+        remaining[rows, lab] -= 1
+    return out
+
+
+def _chunks(total: int, per_item: int, cells: int = _CHUNK_CELLS) -> Iterable[int]:
+    size = max(1, min(total, cells // max(per_item, 1)))
+    done = 0
+    while done < total:
+        step = min(size, total - done)
+        yield step
+        done += step
+
+
+def ei_permutation_test(src: np.ndarray, dst: np.ndarray, labels: np.ndarray,
+                        permutations: int, rng: np.random.Generator) -> float:
+    """Two-sided label-permutation p-value of the whole-network E-I index.
+
+    The graph is held fixed and the group labels are shuffled across all vertices (isolates
+    included; UCINET's E-I test). Under that null the mean of E-I is exactly
+    :func:`ei_expected`, so the test is two-sided around it:
+    ``p = (1 + #{|EI* − EI_exp| ≥ |EI − EI_exp|}) / (1 + permutations)``.
+
+    Vectorised, no Python loop per permutation: label arrangements for a block of permutations
+    are drawn at once (:func:`_label_arrangements`), and the within-group tie count of every
+    arrangement is a sparse quadratic form ``I = Σ_g x_gᵀ A x_g`` (one sparse × dense product
+    per group except the largest, whose term follows from
+    ``x_Mᵀ A x_M = m − yᵀ(d_out + d_in) + yᵀ A y`` with ``y = 1 − x_M``).
+
+    Returns NaN without ties or with fewer than two groups.
+    """
+    m = len(src)
+    n = len(labels)
+    k = int(labels.max(initial=-1)) + 1
+    if m == 0 or k < 2 or permutations <= 0:
+        return float("nan")
+    sizes = np.bincount(labels, minlength=k)
+    if np.count_nonzero(sizes) < 2:
+        return float("nan")
+    expected = ei_expected(sizes)
+    observed = (m - 2.0 * np.count_nonzero(labels[src] == labels[dst])) / m
+    threshold = abs(observed - expected) - 1e-12
+    a = sparse.csr_matrix((np.ones(m, dtype=np.float32), (src, dst)), shape=(n, n))
+    deg = (np.bincount(src, minlength=n) + np.bincount(dst, minlength=n)).astype(np.float32)
+    big = int(np.argmax(sizes))
+    others = [g for g in range(k) if g != big and sizes[g] > 0]
+    hits = 0
+    for count in _chunks(permutations, n, cells=4 * _CHUNK_CELLS):
+        arrangement = _label_arrangements(rng, sizes, count)  # (n, count)
+        internal = np.zeros(count)
+        y = z_sum = None
+        for g in others:
+            x = (arrangement == g).astype(np.float32)
+            z = a @ x
+            # float32 is exact here: every count is an integer below 2**24
+            internal += np.einsum("nc,nc->c", x, z)
+            y = x if y is None else y + x
+            z_sum = z if z_sum is None else z_sum + z
+        internal += m - deg @ y + np.einsum("nc,nc->c", y, z_sum)
+        ei_null = (m - 2.0 * np.rint(internal)) / m
+        hits += int(np.count_nonzero(np.abs(ei_null - expected) >= threshold))
+    return (hits + 1) / (permutations + 1)
+
+
+def assortativity(mix: np.ndarray) -> float:
+    """Newman's nominal assortativity ``r = (Σ e_gg − Σ a_g b_g) / (1 − Σ a_g b_g)``.
+
+    ``e = M / ΣM``, ``a`` row sums, ``b`` column sums (Newman 2003, eq. 2). On a directed mixing
+    matrix this equals igraph ``assortativity_nominal(directed=True)`` and networkx
+    ``attribute_assortativity_coefficient`` on a DiGraph; netseg ``assort`` instead symmetrises a
+    directed matrix first (netseg#23), which differs slightly. NaN without ties or when
+    ``Σ a_g b_g = 1`` (all ties inside one group).
+    """
+    total = float(np.sum(mix))
+    if total == 0:
+        return float("nan")
+    e = mix / total
+    s = float(np.sum(e.sum(axis=1) * e.sum(axis=0)))
+    if np.isclose(s, 1.0):
+        return float("nan")
+    return (float(np.trace(e)) - s) / (1.0 - s)
+
+
+def assortativity_jackknife_se(mix: np.ndarray) -> float:
+    """Newman's (2003) jackknife standard error of :func:`assortativity`.
+
+    ``σ_r² = Σ_i (r_i − r)²`` over the ties ``i``, with ``r_i`` the coefficient with tie ``i``
+    removed (Newman's formula, without the ``(m−1)/m`` factor of the textbook jackknife).
+    ``r_i`` depends only on the group pair of tie ``i``, so the sum runs over the ``k²`` cells
+    weighted by their counts — exact, no loop over ties. NaN with fewer than two ties.
+    """
+    total = float(np.sum(mix))
+    r = assortativity(mix)
+    if total < 2 or np.isnan(r):
+        return float("nan")
+    var = 0.0
+    for g, h in zip(*np.nonzero(mix)):
+        m2 = mix.astype(float).copy()
+        m2[g, h] -= 1
+        r_i = assortativity(m2)
+        if np.isnan(r_i):
+            return float("nan")
+        var += mix[g, h] * (r_i - r) ** 2
+    return float(np.sqrt(var))
+
+
+def odds_ratio_within(mix: np.ndarray, sizes: np.ndarray) -> tuple[float, float]:
+    """Odds ratio of a tie for within- vs between-group dyads, and Yule's Q.
+
+    netseg ``orwg`` (Moody 2001): with ``a`` within-group ties, ``b`` between-group ties,
+    ``c = P_int − a`` and ``d = P_ext − b`` the unconnected within / between dyads (ordered
+    pairs for directed graphs), ``OR = a d / (b c)`` and ``Q = (OR − 1) / (OR + 1)``.
+    ``OR = inf`` (``Q = 1``) when no between-group tie exists but within-group ones do;
+    NaN when undefined (0/0).
+
+    Examples
+    --------
+    Classroom (netseg README, ``orwg(Classroom, "gender")`` = 16.58071):
+
+    >>> round(odds_ratio_within(np.array([[40, 2], [5, 41]]), np.array([13, 13]))[0], 5)
+    16.58071
+    """
+    p_int, p_ext = pair_counts(sizes)
+    a = float(np.trace(mix))
+    b = float(np.sum(mix)) - a
+    c, d = p_int - a, p_ext - b
+    num, den = a * d, b * c
+    if den == 0:
+        if num == 0:
+            return float("nan"), float("nan")
+        return float("inf"), 1.0
+    ratio = num / den
+    return ratio, (num - den) / (num + den)
+
+
+def freeman_segregation(n_cross: float, n_edges: float, sizes: np.ndarray) -> float:
+    """Freeman's segregation index for an undirected graph, generalised to k groups, untruncated.
+
+    ``S = (E[C] − C) / E[C]`` with ``C`` the observed between-group edges and
+    ``E[C] = m (N² − Σ n_g²) / (N (N − 1))`` (netseg ``freeman``, Bojanowski & Corten 2014).
+    NaN without edges or with one group.
+
+    Examples
+    --------
+    White's kinship data (netseg ``freeman(WhiteKinship, "gender")`` = 0.2636364):
+    22 edges, 9 between genders, 5 women and 5 men.
+
+    >>> round(freeman_segregation(9, 22, np.array([5, 5])), 7)
+    0.2636364
+    """
+    sizes = np.asarray(sizes, dtype=float)
+    n = sizes.sum()
+    if n_edges == 0 or n < 2:
+        return float("nan")
+    expected = n_edges * (n * n - np.sum(sizes ** 2)) / (n * (n - 1))
+    if expected == 0:
+        return float("nan")
+    return float((expected - n_cross) / expected)
+
+
+def coleman_index(mix: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Coleman's homophily index per group (netseg ``coleman``; directed).
+
+    ``D_g`` ties sent by ``g``, ``W_g = M_gg``, ``E_g = D_g (n_g − 1) / (N − 1)``;
+    ``(W − E)/(D − E)`` if ``W > E`` else ``(W − E)/E``. NaN for a group that sends no tie.
+    """
+    sizes = np.asarray(sizes, dtype=float)
+    sent = mix.sum(axis=1).astype(float)
+    within = np.diag(mix).astype(float)
+    n = sizes.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = sent * (sizes - 1) / (n - 1) if n > 1 else np.full_like(sent, np.nan)
+        high = (within - expected) / (sent - expected)
+        low = (within - expected) / expected
+        out = np.where(within > expected, high, low)
+    out[sent == 0] = np.nan
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# brokerage (Gould & Fernandez; sna::brokerage)
+# --------------------------------------------------------------------------------------------
+
+def _has_tie(keys: np.ndarray, n: int, a: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Vectorised ``a[i] → c[i]`` is a tie, given the sorted edge keys ``src * n + dst``.
+
+    Up to ``_BITSET_MAX`` vertices through a bit-packed adjacency matrix (n²/8 bytes), beyond
+    that by binary search in the keys.
+    """
+    if len(keys) == 0:
+        return np.zeros(len(a), dtype=bool)
+    if n <= _BITSET_MAX:
+        width = (n + 7) // 8
+        src, dst = keys // n, keys % n
+        bits = np.zeros(n * width, dtype=np.uint8)
+        np.bitwise_or.at(bits, src * width + (dst >> 3), np.left_shift(1, dst & 7).astype(np.uint8))
+        return ((bits[a * width + (c >> 3)] >> (c & 7).astype(np.uint8)) & 1).astype(bool)
+    ac = a * n + c
+    hit = np.minimum(np.searchsorted(keys, ac), len(keys) - 1)
+    return keys[hit] == ac
+
+
+def brokerage_counts(src: np.ndarray, dst: np.ndarray, labels: np.ndarray, n: int) -> np.ndarray:
+    """Gould–Fernandez brokerage counts per vertex, as ``sna::brokerage(g, cl)$raw.nli``.
+
+    ``v`` brokers the ordered pair ``(a, c)`` when ``a → v → c``, ``a ≠ c`` and there is no tie
+    ``a → c``. Columns (sna names): coordinator ``w_I`` (A→A→A), itinerant ``w_O`` (A→B→A),
+    representative ``b_IO`` (A→A→B: broker in the source's group), gatekeeper ``b_OI``
+    (A→B→B: broker in the target's group), liaison ``b_O`` (A→B→C; always 0 with two groups).
+
+    Vectorised: every two-path ``a → v → c`` is enumerated at once with numpy (repeat/offset
+    arithmetic over the in- and out-lists of each broker, ``Σ_v in(v)·out(v)`` rows), the
+    closed ones are found by binary search in the sorted edge keys, and the roles are counted
+    with one ``bincount``.
+
+    Returns
+    -------
+    ndarray of shape (n, 5)
+
+    Examples
+    --------
+    a → b → c with a, b lokal and c pendatang: b is a representative.
+
+    >>> brokerage_counts(np.array([0, 1]), np.array([1, 2]), np.array([0, 0, 1]), 3)[1]
+    array([0, 0, 1, 0, 0])
+    """
+    out = np.zeros((n, 5), dtype=np.int64)
+    if len(src) == 0 or n == 0:
+        return out
+    src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
+    keys = src * n + dst
+    if len(keys) > 1 and not np.all(keys[1:] > keys[:-1]):
+        keys = np.unique(keys)  # distinct edges, sorted (build_graphs already gives this)
+    src, dst = keys // n, keys % n
+    outdeg = np.bincount(src, minlength=n)
+    out_ptr = np.concatenate([[0], np.cumsum(outdeg)])  # keys are sorted by src already
+    by_dst = np.argsort(dst, kind="stable")
+    in_src, in_v = src[by_dst], dst[by_dst]  # in-edges a → v grouped by broker v
+    block = outdeg[in_v]  # each in-edge pairs with every out-edge of its broker
+    total = int(block.sum())
+    if total == 0:
+        return out
+    starts = np.cumsum(block) - block
+    pos = np.arange(total) - np.repeat(starts - out_ptr[in_v], block)
+    a = np.repeat(in_src, block)
+    v = np.repeat(in_v, block)
+    c = dst[pos]
+    closed = _has_tie(keys, n, a, c)
+    keep = (a != c) & ~closed
+    la, lv, lc = labels[a[keep]], labels[v[keep]], labels[c[keep]]
+    role = np.full(len(la), 4, dtype=np.int64)  # liaison unless one of the four below
+    role[(la == lc) & (la != lv)] = 1
+    role[(la == lv) & (lc != lv)] = 2
+    role[(lc == lv) & (la != lv)] = 3
+    role[(la == lv) & (lv == lc)] = 0
+    counts = np.bincount(v[keep] * 5 + role, minlength=n * 5)
+    return counts.reshape(n, 5)
+
+
+def brokerage_expected(n_nodes: int, n_ties: int, sizes: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Network-level expected brokerage counts and standard deviations (sna ``exp.gli``, ``sd.gli``).
+
+    Under a Bernoulli digraph with density ``d = m / (N (N − 1))`` (Gould & Fernandez 1989), a
+    direct port of ``sna::brokerage``'s global formulas. Order: ``w_I, w_O, b_IO, b_OI, b_O, t``.
+    """
+    n = np.asarray(sizes, dtype=float)
+    big_n = float(n_nodes)
+    d = n_ties / (big_n * (big_n - 1)) if big_n > 1 else float("nan")
+    q = d ** 2 * (1 - d)
+    c3 = d ** 3 * (1 - d) ** 3
+    c4 = d ** 4 * (1 - d) ** 2
+    c5 = d ** 5 * (1 - d)
+    e = np.zeros(6)
+    v = np.zeros(6)
+    e[0] = q * np.sum(n * (n - 1) * (n - 2))
+    v[0] = e[0] * (1 - q) + np.sum(n * (n - 1) * (n - 2) * (
+        (4 * n - 10) * c3 - 4 * (n - 3) * c4 + (n - 3) * c5))
+    e[1] = q * np.sum(n * (big_n - n) * (n - 1))
+    x, y = np.meshgrid(n, n, indexing="ij")
+    v[1] = e[1] * (1 - q) + (
+        np.sum(x * y * (x - 1) * ((2 * x + 2 * y - 6) * c3 + (big_n - x - 1) * c5))
+        - np.sum(n * n * (n - 1) * ((4 * n - 6) * c3 + (big_n - n - 1) * c5)))
+    e[2] = q * np.sum(n * (big_n - n) * (n - 1))
+    v[2] = e[2] * (1 - q) + np.sum(n * (big_n - n) * (n - 1) * (
+        (big_n - 3) * c3 + (n - 2) * c5))
+    e[3], v[3] = e[2], v[2]
+    e[4] = q * (np.sum(x * y * (big_n - x - y)) - np.sum(n * n * (big_n - 2 * n)))
+    v[4] = e[4] * (1 - q)
+    k = len(n)
+    for i in range(k):
+        for j in range(k):
+            for l in range(k):  # noqa: E741
+                if i != j and j != l and i != l:
+                    v[4] += n[i] * n[j] * n[l] * (
+                        (4 * (big_n - n[j]) - 2 * (n[i] + n[l] + 1)) * c3
+                        - (4 * (big_n - n[l]) - 2 * (n[i] + n[j] + 1)) * c4
+                        + (big_n - (n[i] + n[l] + 1)) * c5)
+    e[5] = q * big_n * (big_n - 1) * (big_n - 2)
+    v[5] = e[5] * (1 - q) + big_n * (big_n - 1) * (big_n - 2) * (
+        (4 * big_n - 10) * c3 - 4 * (big_n - 3) * c4 + (big_n - 3) * c5)
+    return e, np.sqrt(v)
+
+
+# --------------------------------------------------------------------------------------------
+# per-graph tables
+# --------------------------------------------------------------------------------------------
+
+def _leiden(g_und: ig.Graph, seed_rng: np.random.Generator) -> ig.VertexClustering:
+    """Leiden (modularity objective) with igraph's RNG seeded for this call only."""
+    rng = random.Random(int(seed_rng.integers(2**31 - 1)))
+    ig.set_random_number_generator(rng)
+    try:
+        return g_und.community_leiden(objective_function="modularity", resolution=1.0,
+                                      beta=0.01, n_iterations=-1)
+    finally:
+        ig.set_random_number_generator(random)
+
+
+def _whole(g: ig.Graph, arr: _Arrays, mix: np.ndarray, permutations: int,
+           rng: np.random.Generator) -> dict:
+    n, m = arr.n, len(arr.src)
+    k_present = int(np.count_nonzero(arr.sizes))
+    notes: list[str] = []
+    row = {"site": g["site"], "wave": g["wave"], "tie_type": g["tie_type"], "n_nodes": n,
+           "n_ties": m, "dropped_nonrespondent": int(g["dropped_nonrespondent"])}
+    row["density"] = m / (n * (n - 1)) if n > 1 else np.nan
+    row["reciprocity"] = g.reciprocity(ignore_loops=True, mode="default") if m else np.nan
+    lo, hi = _union_edges(arr.src, arr.dst)
+    und = ig.Graph(n=n, edges=np.stack([lo, hi], axis=1).tolist() if len(lo) else [],
+                   directed=False)
+    row["transitivity"] = und.transitivity_undirected(mode="nan") if len(lo) else np.nan
+    comps = g.connected_components(mode="weak")
+    row["n_components"] = len(comps)
+    row["largest_component"] = max(comps.sizes()) if n else 0
+    nan_keys = ["ei", "ei_expected", "ei_rescaled", "ei_p", "assortativity", "assortativity_se",
+                "odds_ratio", "yules_q", "freeman", "modularity_group", "leiden_n", "leiden_nmi"]
+    row.update({key: np.nan for key in nan_keys})
+    if n == 0:
+        row["note"] = "no respondents"
+        return row
+    if k_present < 2:
+        notes.append(f"only one group ({arr.groups[0]}) among the {n} respondents: E-I, "
+                     "assortativity, odds ratio, Freeman, modularity and NMI are undefined")
+    if m == 0:
+        notes.append("no ties (nobody nominated another respondent): tie-based measures "
+                     "are undefined")
+    if k_present >= 2:
+        row["ei_expected"] = ei_expected(arr.sizes)
+    if m and k_present >= 2:
+        row["ei"] = ei_index(mix)
+        row["ei_rescaled"] = ei_rescaled(mix, arr.sizes)
+        row["ei_p"] = ei_permutation_test(arr.src, arr.dst, arr.labels, permutations, rng)
+        row["assortativity"] = assortativity(mix)
+        if np.isnan(row["assortativity"]):
+            notes.append("assortativity undefined: all ties sent and received inside one group")
+        row["assortativity_se"] = assortativity_jackknife_se(mix)
+        row["odds_ratio"], row["yules_q"] = odds_ratio_within(mix, arr.sizes)
+        if np.isnan(row["odds_ratio"]):
+            notes.append("odds ratio undefined (0/0)")
+        cross = int(np.count_nonzero(arr.labels[lo] != arr.labels[hi]))
+        row["freeman"] = freeman_segregation(cross, len(lo), arr.sizes)
+        e = mix / mix.sum()
+        row["modularity_group"] = float(np.trace(e) - np.sum(e.sum(axis=1) * e.sum(axis=0)))
+    if m:
+        active = np.unique(np.concatenate([lo, hi]))
+        sub = und.induced_subgraph(active.tolist())
+        part = _leiden(sub, rng)
+        row["leiden_n"] = len(part)
+        grp = arr.labels[active]
+        if len(np.unique(grp)) >= 2:
+            row["leiden_nmi"] = ig.compare_communities(part.membership, grp.tolist(),
+                                                       method="nmi")
+        elif k_present >= 2:
+            notes.append("leiden_nmi undefined: tied respondents all in one group")
+    row["note"] = "; ".join(notes) if notes else ""
+    return row
+
+
+def _groups(g: ig.Graph, arr: _Arrays, mix: np.ndarray) -> list[dict]:
+    sizes = arr.sizes
+    col = coleman_index(mix, sizes)
+    rows = []
+    for i, name in enumerate(arr.groups):
+        internal = float(mix[i, i])
+        external = float(mix[i, :].sum() + mix[:, i].sum() - 2 * mix[i, i])
+        pairs = sizes[i] * (sizes[i] - 1)
+        rows.append({
+            "site": g["site"], "wave": g["wave"], "tie_type": g["tie_type"], "group": name,
+            "n": int(sizes[i]), "ties_internal": int(internal), "ties_external": int(external),
+            "ei": (external - internal) / (external + internal) if internal + external else np.nan,
+            "density_internal": internal / pairs if pairs else np.nan,
+            "coleman": float(col[i])})
+    return rows
+
+
+def _mixing(g: ig.Graph, arr: _Arrays, mix: np.ndarray) -> list[dict]:
+    return [{"site": g["site"], "wave": g["wave"], "tie_type": g["tie_type"], "from_group": a,
+             "to_group": b, "ties": int(mix[i, j])}
+            for i, a in enumerate(arr.groups) for j, b in enumerate(arr.groups)]
+
+
+def _nodes(g: ig.Graph, arr: _Arrays) -> pd.DataFrame:
+    n = arr.n
+    lo, hi = _union_edges(arr.src, arr.dst)
+    same = arr.labels[lo] == arr.labels[hi]
+    bonding = np.bincount(lo[same], minlength=n) + np.bincount(hi[same], minlength=n)
+    bridging = np.bincount(lo[~same], minlength=n) + np.bincount(hi[~same], minlength=n)
+    degree = bonding + bridging
+    with np.errstate(divide="ignore", invalid="ignore"):
+        node_ei = np.where(degree > 0, (bridging - bonding) / degree, np.nan)
+    brok = brokerage_counts(arr.src, arr.dst, arr.labels, n)
+    frame = pd.DataFrame({
+        "respondent_id": g.vs["name"], "site": g["site"], "wave": g["wave"],
+        "tie_type": g["tie_type"], "group": g.vs["group"],
+        "out_degree": np.bincount(arr.src, minlength=n),
+        "in_degree": np.bincount(arr.dst, minlength=n),
+        "degree": degree, "bonding": bonding, "bridging": bridging, "ei": node_ei,
+        "betweenness": np.asarray(g.betweenness(directed=True), dtype=float) if n else [],
+        "constraint": np.asarray(g.constraint(), dtype=float) if n else [],
+    })
+    for j, (role, _) in enumerate(ROLES):
+        frame[role] = brok[:, j].astype(np.int64)
+    return frame
+
+
+def _brokerage(g: ig.Graph, arr: _Arrays, node_frame: pd.DataFrame) -> list[dict]:
+    observed = node_frame[[r for r, _ in ROLES]].to_numpy(dtype=float).sum(axis=0)
+    observed = np.append(observed, observed.sum())
+    sizes = arr.sizes[arr.sizes > 0]
+    expected, sd = brokerage_expected(arr.n, len(arr.src), sizes) if arr.n > 2 else \
+        (np.full(6, np.nan), np.full(6, np.nan))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (observed - expected) / sd
+    names = list(ROLES) + [("total", "t")]
+    return [{"site": g["site"], "wave": g["wave"], "tie_type": g["tie_type"], "role": role,
+             "sna_role": sna, "observed": int(observed[i]), "expected": float(expected[i]),
+             "sd": float(sd[i]), "z": float(z[i])} for i, (role, sna) in enumerate(names)]
+
+
+# --------------------------------------------------------------------------------------------
+# change between waves
+# --------------------------------------------------------------------------------------------
+
+def tie_change(pre: set[tuple[str, str]], post: set[tuple[str, str]],
+               group: dict[str, str]) -> dict:
+    """Kept / new / dropped nominations between two waves over a common actor set.
+
+    Parameters
+    ----------
+    pre, post : set of (ego, alter)
+        Directed nominations among the common actors in each wave.
+    group : dict
+        Group of every common actor (the pre-wave group).
+
+    Returns
+    -------
+    dict
+        ``kept`` (N11), ``new`` (N01), ``dropped`` (N10), ``new_within``, ``new_between``,
+        ``dropped_within``, ``dropped_between``, ``jaccard = N11 / (N11 + N01 + N10)`` (NaN if no
+        tie in either wave) and ``hamming = N01 + N10``.
+
+    Examples
+    --------
+    >>> grp = {"a": "L", "b": "L", "c": "P"}
+    >>> out = tie_change({("a", "b"), ("a", "c")}, {("a", "b"), ("b", "c")}, grp)
+    >>> out["kept"], out["new_between"], out["dropped_between"], out["jaccard"]
+    (1, 1, 1, 0.3333333333333333)
+    """
+    kept, new, dropped = pre & post, post - pre, pre - post
+
+    def within(s):
+        return sum(group[a] == group[b] for a, b in s)
+
+    union = len(kept) + len(new) + len(dropped)
+    return {"kept": len(kept), "new": len(new), "dropped": len(dropped),
+            "new_within": within(new), "new_between": len(new) - within(new),
+            "dropped_within": within(dropped), "dropped_between": len(dropped) - within(dropped),
+            "jaccard": len(kept) / union if union else float("nan"),
+            "hamming": len(new) + len(dropped)}
+
+
+def delta_ei_test(e_pre: np.ndarray, i_pre: np.ndarray, e_post: np.ndarray, i_post: np.ndarray,
+                  permutations: int, rng: np.random.Generator) -> tuple[float, float]:
+    """Change in E-I between waves and its paired wave-swap permutation p-value.
+
+    Each common actor's outgoing nominations (``e_*`` between-group, ``i_*`` within-group, to
+    other common actors) are one paired unit. Under H0 "no change" the two waves of an actor
+    are exchangeable, so each permutation swaps pre and post for a random half of the actors
+    (a sign-flip test on actors) and recomputes ``ΔEI = EI_post − EI_pre`` from the summed
+    counts; the null is symmetric around 0. Two-sided:
+    ``p = (1 + #{|ΔEI*| ≥ |ΔEI|}) / (1 + permutations)``. Vectorised over a
+    ``(permutations, n)`` 0/1 swap matrix.
+
+    Returns
+    -------
+    (delta_ei, p) : tuple of float
+        NaN when either wave has no tie among the common actors.
+    """
+    e_pre, i_pre, e_post, i_post = (np.asarray(x, dtype=float) for x in (e_pre, i_pre, e_post,
+                                                                          i_post))
+
+    def ei(e, i):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (e - i) / (e + i)
+
+    obs = ei(e_post.sum(), i_post.sum()) - ei(e_pre.sum(), i_pre.sum())
+    if np.isnan(obs) or permutations <= 0:
+        return float(obs), float("nan")
+    hits = 0
+    for count in _chunks(permutations, len(e_pre)):
+        swap = rng.integers(0, 2, size=(count, len(e_pre))).astype(float)
+        keep = 1.0 - swap
+        ep, ip = keep @ e_pre + swap @ e_post, keep @ i_pre + swap @ i_post
+        eq, iq = keep @ e_post + swap @ e_pre, keep @ i_post + swap @ i_pre
+        null = ei(eq, iq) - ei(ep, ip)
+        hits += int(np.count_nonzero(np.abs(null) >= abs(obs) - 1e-12))
+    return float(obs), (hits + 1) / (permutations + 1)
+
+
+def qap_correlation(n: int, pre_src: np.ndarray, pre_dst: np.ndarray, post_src: np.ndarray,
+                    post_dst: np.ndarray, permutations: int, rng: np.random.Generator
+                    ) -> tuple[float, float]:
+    """QAP correlation of two binary directed adjacency matrices on the same ``n`` actors.
+
+    Pearson correlation over the ``n (n − 1)`` off-diagonal cells; the null permutes rows and
+    columns of the post matrix together (Krackhardt 1988; UCINET QAP correlation,
+    ``sna::qaptest(..., gcor)``). Densities are permutation-invariant, so only the overlap
+    ``Σ A_ij B_π(i)π(j)`` is recomputed — vectorised over a ``(permutations, n)`` matrix of
+    permutations gathered at the edge endpoints. Two-sided
+    ``p = (1 + #{|r*| ≥ |r|}) / (1 + permutations)``.
+
+    Returns
+    -------
+    (r, p) : tuple of float
+        NaN when either matrix is empty or complete.
+    """
+    cells = n * (n - 1)
+    ma, mb = len(pre_src), len(post_src)
+    if cells == 0 or ma in (0, cells) or mb in (0, cells):
+        return float("nan"), float("nan")
+    pa, pb = ma / cells, mb / cells
+    denom = np.sqrt(pa * (1 - pa) * pb * (1 - pb))
+    post_keys = np.sort(post_src.astype(np.int64) * n + post_dst)
+    dense = None
+    if n <= _DENSE_LOOKUP_MAX:
+        dense = np.zeros((n, n), dtype=bool)
+        dense[post_src, post_dst] = True
+
+    def corr(overlap):
+        return (overlap / cells - pa * pb) / denom
+
+    observed = float(corr(np.count_nonzero(np.isin(pre_src.astype(np.int64) * n + pre_dst,
+                                                   post_keys))))
+    if permutations <= 0:
+        return observed, float("nan")
+    hits = 0
+    base = np.arange(n)
+    for count in _chunks(permutations, max(n, ma)):
+        perm = _permuted_labels(rng, base, count).astype(np.int64)
+        ps, pd_ = perm[:, pre_src], perm[:, pre_dst]
+        if dense is not None:
+            overlap = np.count_nonzero(dense[ps, pd_], axis=1)
+        else:
+            keys = ps * n + pd_
+            pos = np.searchsorted(post_keys, keys)
+            pos[pos == len(post_keys)] = 0
+            overlap = np.count_nonzero(post_keys[pos] == keys, axis=1)
+        hits += int(np.count_nonzero(np.abs(corr(overlap)) >= abs(observed) - 1e-12))
+    return observed, (hits + 1) / (permutations + 1)
+
+
+def _wave_pairs(waves: Sequence[str]) -> list[tuple[str, str]]:
+    """Consecutive wave pairs plus baseline → every later wave (deduplicated, in order)."""
+    pairs = [(waves[i], waves[i + 1]) for i in range(len(waves) - 1)]
+    pairs += [(waves[0], w) for w in waves[2:]]
+    return list(dict.fromkeys(pairs))
+
+
+def _change(site: str, tie_type: str, wpre: str, wpost: str, gpre: ig.Graph, gpost: ig.Graph,
+            permutations: int, rng: np.random.Generator) -> dict:
+    common = sorted(set(gpre.vs["name"]) & set(gpost.vs["name"]))
+    index = {name: i for i, name in enumerate(common)}
+    group = dict(zip(gpre.vs["name"], gpre.vs["group"]))
+    group = {c: group[c] for c in common}
+
+    def edges(g):
+        names = g.vs["name"]
+        return {(names[a], names[b]) for a, b in g.get_edgelist()
+                if names[a] in index and names[b] in index}
+
+    pre, post = edges(gpre), edges(gpost)
+    row = {"site": site, "tie_type": tie_type, "wave_pre": wpre, "wave_post": wpost,
+           "n_common": len(common)}
+    row.update(tie_change(pre, post, group))
+    notes = []
+    lab = np.array([group[c] for c in common])
+
+    def counts(s):
+        e, i = np.zeros(len(common)), np.zeros(len(common))
+        for a, b in s:
+            if group[a] == group[b]:
+                i[index[a]] += 1
+            else:
+                e[index[a]] += 1
+        return e, i
+
+    e_pre, i_pre = counts(pre)
+    e_post, i_post = counts(post)
+    row["ei_pre"] = ei_index(np.array([[i_pre.sum(), e_pre.sum()], [0, 0]]))
+    row["ei_post"] = ei_index(np.array([[i_post.sum(), e_post.sum()], [0, 0]]))
+    if len(set(lab)) < 2:
+        notes.append("common respondents all in one group: E-I change undefined")
+        row["delta_ei"], row["delta_ei_p"] = np.nan, np.nan
+        row["ei_pre"] = row["ei_post"] = np.nan
+    else:
+        row["delta_ei"], row["delta_ei_p"] = delta_ei_test(e_pre, i_pre, e_post, i_post,
+                                                           permutations, rng)
+    if not pre or not post:
+        notes.append("no ties among common respondents in "
+                     + " and ".join(w for w, s in ((wpre, pre), (wpost, post)) if not s))
+
+    def arrays(s):
+        if not s:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        arr = np.array([(index[a], index[b]) for a, b in sorted(s)], dtype=np.int64)
+        return arr[:, 0], arr[:, 1]
+
+    row["qap_r"], row["qap_p"] = qap_correlation(len(common), *arrays(pre), *arrays(post),
+                                                 permutations, rng)
+    row["rsiena_ok"] = bool(row["jaccard"] > 0.3) if not np.isnan(row["jaccard"]) else False
+    if len(common) < 2:
+        notes.append("fewer than two respondents in both waves")
+    row["note"] = "; ".join(notes)
+    return row
+
+
+# --------------------------------------------------------------------------------------------
+# the stage
+# --------------------------------------------------------------------------------------------
+
+def run(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
+        waves: Sequence[str], seed: int = 20261123, permutations: int = 5000
+        ) -> dict[str, pd.DataFrame]:
+    """Network measures per site × wave × tie type (+ ``"any"``) and their change between waves.
+
+    Parameters
+    ----------
+    respondents, ties : DataFrame
+        Canonical tables (see :mod:`pipeline.schemas`). Respondents of waves not in ``waves``
+        and ties of tie types not in ``tie_types`` are ignored; ties naming a non-respondent of
+        that site × wave are dropped and counted.
+    tie_types : sequence of str
+        Tie types to analyse; ``"any"`` (their union) is added.
+    waves : sequence of str
+        Waves in order; the first is the baseline.
+    seed : int
+        Seeds every permutation test and Leiden run (per graph, from the graph key).
+    permutations : int
+        Permutations per test (E-I, ΔE-I, QAP).
+
+    Returns
+    -------
+    dict of DataFrame
+        ``network_whole`` — one row per site × wave × tie type:
+            ``site``, ``wave``, ``tie_type``; ``n_nodes`` respondents (isolates included);
+            ``n_ties`` distinct nominations between respondents; ``dropped_nonrespondent``
+            distinct nominations naming a non-respondent; ``density`` m/(N(N−1));
+            ``reciprocity`` share of nominations returned (igraph); ``transitivity`` global
+            clustering of the union undirected graph; ``n_components``, ``largest_component``
+            weak components; ``ei`` Krackhardt–Stern E-I over nominations; ``ei_expected`` its
+            value under random mixing; ``ei_rescaled`` density-rescaled E-I (0 = random);
+            ``ei_p`` two-sided label-permutation p; ``assortativity`` Newman's nominal
+            assortativity (directed) and ``assortativity_se`` its jackknife SE; ``odds_ratio``
+            odds of a tie within vs between groups over dyads (netseg ``orwg``) and ``yules_q``;
+            ``freeman`` Freeman segregation on the union undirected graph (untruncated);
+            ``modularity_group`` directed modularity of the group partition (= unnormalised
+            assortativity); ``leiden_n`` communities found by Leiden (modularity objective, union
+            undirected graph of respondents with at least one tie) and ``leiden_nmi`` their NMI
+            with the groups on the same respondents; ``note`` why a measure is NaN (empty when
+            all are defined).
+        ``network_groups`` — one row per site × wave × tie type × group:
+            ``group``, ``n`` respondents; ``ties_internal`` nominations inside the group;
+            ``ties_external`` nominations sent to or received from other groups; ``ei``
+            ``(ext − int)/(ext + int)``; ``density_internal`` ``int / (n(n−1))``; ``coleman``
+            Coleman's homophily index (netseg).
+        ``mixing`` — one row per site × wave × tie type × ordered group pair:
+            ``from_group``, ``to_group``, ``ties`` (nominations, zeros included).
+        ``network_nodes`` — one row per respondent × site × wave × tie type:
+            ``respondent_id``, ``group``; ``out_degree`` / ``in_degree`` nominations sent /
+            received; ``degree`` distinct alters in either direction (= ``bonding +
+            bridging``); ``bonding`` / ``bridging`` distinct alters of the same / another group
+            tied in either direction (union of in- and out-nominations, a mutual pair counts
+            once); ``ei`` ``(bridging − bonding)/degree`` (NaN for isolates); ``betweenness``
+            directed, unnormalised (igraph); ``constraint`` Burt's constraint (igraph; NaN for
+            isolates); ``coordinator``, ``itinerant``, ``representative``, ``gatekeeper``,
+            ``liaison`` Gould–Fernandez brokerage counts (= ``sna::brokerage``).
+        ``brokerage`` — one row per site × wave × tie type × role (the five roles + ``total``):
+            ``role``, ``sna_role`` (``w_I`` …, ``t``), ``observed`` network total,
+            ``expected`` and ``sd`` under a Bernoulli digraph of the same density, ``z``
+            (``sna::brokerage`` ``*.gli``; liaison has expected 0, sd 0, z NaN with two groups).
+        ``network_change`` — one row per site × tie type × wave pair (consecutive waves, plus
+        baseline → each later wave), over respondents present in both waves of that site, with
+        the pre-wave group:
+            ``wave_pre``, ``wave_post``, ``n_common``; ``jaccard`` kept/(kept+new+dropped);
+            ``hamming`` new + dropped; ``kept``, ``new``, ``dropped`` nominations and ``new_*`` /
+            ``dropped_*`` split within / between groups; ``ei_pre``, ``ei_post``, ``delta_ei``
+            over nominations among common respondents; ``delta_ei_p`` paired wave-swap
+            permutation p (:func:`delta_ei_test`); ``qap_r``, ``qap_p`` QAP correlation of the
+            two adjacency matrices (:func:`qap_correlation`); ``rsiena_ok`` Jaccard > 0.3
+            (Snijders et al. 2010); ``note``.
+
+    Examples
+    --------
+    >>> r = pd.DataFrame({"respondent_id": list("abcd"), "wave": "w1",
+    ...                   "group": ["lokal", "lokal", "pendatang", "pendatang"], "site": "s"})
+    >>> t = pd.DataFrame({"site": "s", "wave": "w1", "tie_type": "info",
+    ...                   "ego": ["a", "b", "c"], "alter": ["b", "a", "a"], "weight": np.nan})
+    >>> out = run(r, t, ["info"], ["w1"], permutations=99)
+    >>> whole = out["network_whole"].iloc[0]
+    >>> int(whole["n_ties"]), round(float(whole["ei"]), 3), round(float(whole["ei_expected"]), 3)
+    (3, -0.333, 0.333)
+    """
+    waves = [str(w) for w in waves]
+    if not waves:
+        raise SinergiError("network: no waves given")
+    resp = respondents[respondents["wave"].astype(str).isin(waves)]
+    graphs = build_graphs(resp, ties, tie_types)
+    order = {w: i for i, w in enumerate(waves)}
+    types = [str(t) for t in tie_types] + [ANY]
+    keys = sorted(graphs, key=lambda k: (k[0], order[k[1]], types.index(k[2])))
+    whole, groups, mixing, nodes, brokerage = [], [], [], [], []
+    for key in keys:
+        g = graphs[key]
+        arr = _arrays(g)
+        mix = mixing_matrix(arr.src, arr.dst, arr.labels, len(arr.groups))
+        rng = _key_rng(seed, *key)
+        whole.append(_whole(g, arr, mix, permutations, rng))
+        groups.extend(_groups(g, arr, mix))
+        mixing.extend(_mixing(g, arr, mix))
+        node_frame = _nodes(g, arr)
+        nodes.append(node_frame)
+        brokerage.extend(_brokerage(g, arr, node_frame))
+    change = []
+    sites = sorted({k[0] for k in keys})
+    for site in sites:
+        for tie_type in types:
+            for wpre, wpost in _wave_pairs(waves):
+                a, b = graphs.get((site, wpre, tie_type)), graphs.get((site, wpost, tie_type))
+                if a is None or b is None:
+                    continue
+                change.append(_change(site, tie_type, wpre, wpost, a, b, permutations,
+                                      _key_rng(seed, site, wpre, wpost, tie_type)))
+    node_table = pd.concat(nodes, ignore_index=True) if nodes else \
+        pd.DataFrame(columns=NODE_COLUMNS)
+    return {
+        "network_whole": pd.DataFrame(whole, columns=WHOLE_COLUMNS),
+        "network_groups": pd.DataFrame(groups, columns=GROUP_COLUMNS),
+        "mixing": pd.DataFrame(mixing, columns=MIXING_COLUMNS),
+        "network_nodes": node_table[NODE_COLUMNS],
+        "brokerage": pd.DataFrame(brokerage, columns=BROKERAGE_COLUMNS),
+        "network_change": pd.DataFrame(change, columns=CHANGE_COLUMNS),
+    }

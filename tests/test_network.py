@@ -1,0 +1,595 @@
+"""Tests for pipeline.network: every measure against a second implementation.
+
+Reference sources
+-----------------
+* netseg (R, github.com/mbojan/netseg) published outputs for WhiteKinship and Classroom
+  (README, vignette ``articles/netseg.md``, reference pages ``ei``, ``assort``, ``orwg``,
+  ``freeman``, ``coleman``); the data are text copies of netseg's ``data-raw`` CSVs.
+* ``sna::brokerage`` (R sna 2.7-1) via ``Rscript tests/r/brokerage.R`` → tests/data/brokerage_ref_*.csv.
+* networkx 3.6 / igraph 1.0 for assortativity, modularity, constraint.
+* Hand-computed small cases and brute-force (slow loop / exact enumeration) references for the
+  vectorised permutation tests.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from pathlib import Path
+
+import igraph as ig
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import network as nw
+from pipeline import network_export as ne
+from pipeline.errors import SinergiError
+
+DATA = Path(__file__).parent / "data"
+
+
+# ---------------------------------------------------------------- helpers
+
+def _tables(edges, groups, *, site="s", wave="w1", tie_type="info", both=False):
+    """Canonical respondents + ties for one graph; ``both`` adds the reverse of every edge."""
+    resp = pd.DataFrame({"respondent_id": [str(k) for k in groups],
+                         "wave": wave, "group": [str(v) for v in groups.values()], "site": site})
+    pairs = [(str(a), str(b)) for a, b in edges]
+    if both:
+        pairs = sorted(set(pairs) | {(b, a) for a, b in pairs})
+    ties = pd.DataFrame({"site": site, "wave": wave, "tie_type": tie_type,
+                         "ego": [a for a, _ in pairs], "alter": [b for _, b in pairs],
+                         "weight": np.nan})
+    return resp, ties
+
+
+def _one(out, name="network_whole", tie_type="info", wave="w1"):
+    df = out[name]
+    return df[(df["tie_type"] == tie_type) & (df["wave"] == wave)]
+
+
+@pytest.fixture(scope="module")
+def whitekinship():
+    e = pd.read_csv(DATA / "whitekinship_edges.csv")
+    v = pd.read_csv(DATA / "whitekinship_vertices.csv")
+    return list(zip(e["from"], e["to"])), dict(zip(v["name"], v["gender"]))
+
+
+@pytest.fixture(scope="module")
+def classroom():
+    e = pd.read_csv(DATA / "classroom_edges.csv")
+    v = pd.read_csv(DATA / "classroom_vertices.csv")
+    return list(zip(e["from"], e["to"])), dict(zip(v["id"], v["gender"]))
+
+
+@pytest.fixture(scope="module")
+def classroom_run(classroom):
+    resp, ties = _tables(*classroom)
+    return nw.run(resp, ties, ["info"], ["w1"], permutations=200)
+
+
+# ---------------------------------------------------------------- published values
+
+def test_karate_club_assortativity_networkx_igraph_agree():
+    # Zachary karate club, attribute "club" (Mr. Hi / Officer, 17 + 17 members):
+    # nx.attribute_assortativity_coefficient(G, "club") = 0.717530864...; igraph
+    # assortativity_nominal(directed=False) gives the same. (Not a published table value: the
+    # literature's 0.7175 for the faction split is what both libraries compute.)
+    G = nx.karate_club_graph()
+    groups = {str(n): d["club"] for n, d in G.nodes(data=True)}
+    resp, ties = _tables(G.edges(), groups, both=True)
+    out = nw.run(resp, ties, ["info"], ["w1"], permutations=100)
+    whole = _one(out).iloc[0]
+    r_nx = nx.attribute_assortativity_coefficient(G, "club")
+    g = ig.Graph.from_networkx(G)
+    r_ig = g.assortativity_nominal([int(c == "Officer") for c in g.vs["club"]], directed=False)
+    assert r_nx == pytest.approx(r_ig, abs=1e-12)
+    assert whole["assortativity"] == pytest.approx(0.7175308642, abs=1e-9)
+    assert whole["assortativity"] == pytest.approx(r_nx, abs=1e-12)
+    assert whole["n_ties"] == 2 * G.number_of_edges()
+
+
+def test_whitekinship_matches_netseg(whitekinship):
+    # netseg reference pages (undirected WhiteKinship, "gender"):
+    #   ei(WhiteKinship, "gender")      -0.1818182
+    #   assort(WhiteKinship, "gender")   0.1801242
+    #   orwg(WhiteKinship, "gender")     3.301587
+    #   freeman(WhiteKinship, "gender")  0.2636364   (netseg README / tests: round(., 2) == 0.26)
+    # An undirected tie enters our directed pipeline as two mutual nominations.
+    resp, ties = _tables(*whitekinship, both=True)
+    whole = _one(nw.run(resp, ties, ["info"], ["w1"], permutations=100)).iloc[0]
+    assert whole["ei"] == pytest.approx(-0.1818182, abs=1e-7)
+    assert whole["assortativity"] == pytest.approx(0.1801242, abs=1e-7)
+    assert whole["odds_ratio"] == pytest.approx(3.301587, abs=1e-6)
+    assert whole["freeman"] == pytest.approx(0.2636364, abs=1e-7)
+    assert whole["yules_q"] == pytest.approx((3.301587 - 1) / (3.301587 + 1), abs=1e-6)
+    assert whole["reciprocity"] == pytest.approx(1.0)
+
+
+def test_classroom_directed_matches_netseg(classroom_run):
+    # netseg vignette, directed Classroom ("play with", 26 pupils incl. one isolate):
+    #   mixingm(Classroom, "gender")  Boy->Boy 40, Boy->Girl 2, Girl->Boy 5, Girl->Girl 41
+    #   ei(Classroom, "gender")       -0.8409091
+    #   orwg(Classroom, "gender")     16.58071
+    #   coleman(Classroom, "gender")  Boy 0.9084249, Girl 0.7909699
+    whole = _one(classroom_run).iloc[0]
+    assert whole["n_nodes"] == 26 and whole["n_ties"] == 88
+    mix = _one(classroom_run, "mixing").set_index(["from_group", "to_group"])["ties"]
+    assert mix.to_dict() == {("Boy", "Boy"): 40, ("Boy", "Girl"): 2, ("Girl", "Boy"): 5,
+                             ("Girl", "Girl"): 41}
+    assert whole["ei"] == pytest.approx(-0.8409091, abs=1e-7)
+    assert whole["odds_ratio"] == pytest.approx(16.58071, abs=1e-5)
+    col = _one(classroom_run, "network_groups").set_index("group")["coleman"]
+    assert col["Boy"] == pytest.approx(0.9084249, abs=1e-7)
+    assert col["Girl"] == pytest.approx(0.7909699, abs=1e-7)
+    # netseg assort() symmetrises a directed mixing matrix first ("div", netseg#23) and gets
+    # 0.8408885; Newman's directed formula (ours = igraph = networkx) is 0.84107.
+    assert whole["assortativity"] == pytest.approx(0.8408885, abs=5e-4)
+    assert whole["assortativity"] != pytest.approx(0.8408885, abs=1e-6)
+
+
+def test_classroom_mutual_matches_netseg(classroom):
+    # netseg vignette, undir <- as.undirected(Classroom, mode = "mutual"):
+    #   ei(undir) -0.9090909, assort(undir) 0.9089027, freeman(undir) 0.9125874,
+    #   orwg(undir) 26.13333
+    edges, groups = classroom
+    es = set(edges)
+    mutual = sorted({(a, b) for a, b in es if (b, a) in es})
+    codes = {g: i for i, g in enumerate(sorted(set(groups.values())))}
+    ids = sorted(groups)
+    index = {v: i for i, v in enumerate(ids)}
+    labels = np.array([codes[groups[v]] for v in ids])
+    src = np.array([index[a] for a, _ in mutual])
+    dst = np.array([index[b] for _, b in mutual])
+    mix = nw.mixing_matrix(src, dst, labels, 2)
+    sizes = np.bincount(labels).astype(float)
+    assert nw.ei_index(mix) == pytest.approx(-0.9090909, abs=1e-7)
+    assert nw.assortativity(mix) == pytest.approx(0.9089027, abs=1e-7)
+    assert nw.odds_ratio_within(mix, sizes)[0] == pytest.approx(26.13333, abs=1e-5)
+    once = src < dst  # each undirected edge once
+    cross = int(np.sum(labels[src[once]] != labels[dst[once]]))
+    assert nw.freeman_segregation(cross, int(once.sum()), sizes) == pytest.approx(0.9125874,
+                                                                                  abs=1e-7)
+
+
+def test_directed_assortativity_and_modularity_match_igraph_networkx(classroom, classroom_run):
+    edges, groups = classroom
+    resp, ties = _tables(edges, groups)
+    g = nw.build_graphs(resp, ties, ["info"])[("s", "w1", "info")]
+    types = [int(x == "Girl") for x in g.vs["group"]]
+    whole = _one(classroom_run).iloc[0]
+    assert whole["assortativity"] == pytest.approx(
+        g.assortativity_nominal(types, directed=True), abs=1e-12)
+    assert whole["assortativity"] == pytest.approx(
+        nx.attribute_assortativity_coefficient(nw.to_networkx(g), "group"), abs=1e-12)
+    assert whole["modularity_group"] == pytest.approx(g.modularity(types, directed=True),
+                                                      abs=1e-12)
+    # r = Q / (1 - Σ a_g b_g): Q is the unnormalised assortativity (igraph docs). (python-igraph
+    # 1.0.0 raises SystemError on assortativity_nominal(..., normalized=False), so via the
+    # mixing matrix: Classroom Σ a_g b_g = (42·45 + 46·43) / 88².)
+    s = (42 * 45 + 46 * 43) / 88 ** 2
+    assert whole["modularity_group"] == pytest.approx(whole["assortativity"] * (1 - s), abs=1e-12)
+
+
+# ---------------------------------------------------------------- hand-computed case
+
+HAND_GROUPS = {"a": "L", "b": "L", "c": "L", "d": "P", "e": "P"}
+HAND_EDGES = [("a", "b"), ("b", "a"), ("a", "d"), ("e", "c"), ("d", "e")]
+
+
+def test_hand_computed_whole_group_node():
+    # 3 L + 2 P. Ordered pairs: P_int = 3·2 + 2·1 = 8, P_ext = 20 − 8 = 12.
+    # I = 3 (a→b, b→a, d→e), E = 2 → EI = −1/5; EI_exp = (12−8)/20 = 0.2;
+    # rescaled = (2/12 − 3/8)/(2/12 + 3/8) = −5/13. OR = (3·10)/(2·5) = 3, Q = 0.5.
+    # Union edges {ab, ad, ce, de}: C = 2, E[C] = 4·(25−13)/20 = 2.4 → Freeman = 1/6.
+    # e = [[2,1],[1,1]]/5, Σab = 13/25 → r = (15/25 − 13/25)/(12/25) = 1/6; Q = 2/25.
+    # Coleman L: D=3, W=2, E=3·2/4=1.5 → 0.5/1.5; P: D=2, W=1, E=0.5 → 0.5/1.5.
+    resp, ties = _tables(HAND_EDGES, HAND_GROUPS)
+    out = nw.run(resp, ties, ["info"], ["w1"], permutations=100)
+    w = _one(out).iloc[0]
+    assert w["ei"] == pytest.approx(-0.2)
+    assert w["ei_expected"] == pytest.approx(0.2)
+    assert w["ei_rescaled"] == pytest.approx(-5 / 13)
+    assert w["odds_ratio"] == pytest.approx(3.0) and w["yules_q"] == pytest.approx(0.5)
+    assert w["freeman"] == pytest.approx(1 / 6)
+    assert w["assortativity"] == pytest.approx(1 / 6)
+    assert w["modularity_group"] == pytest.approx(2 / 25)
+    assert w["density"] == pytest.approx(5 / 20)
+    assert w["reciprocity"] == pytest.approx(2 / 5)
+    assert w["note"] == ""
+    grp = _one(out, "network_groups").set_index("group")
+    assert grp.loc["L", ["ties_internal", "ties_external"]].tolist() == [2, 2]
+    assert grp.loc["P", ["ties_internal", "ties_external"]].tolist() == [1, 2]
+    assert grp.loc["P", "ei"] == pytest.approx(1 / 3)
+    assert grp.loc["L", "density_internal"] == pytest.approx(2 / 6)
+    assert grp["coleman"].tolist() == pytest.approx([1 / 3, 1 / 3])
+    nodes = _one(out, "network_nodes").set_index("respondent_id")
+    assert nodes["bonding"].to_dict() == {"a": 1, "b": 1, "c": 0, "d": 1, "e": 1}
+    assert nodes["bridging"].to_dict() == {"a": 1, "b": 0, "c": 1, "d": 1, "e": 1}
+    assert nodes["ei"].to_dict() == {"a": 0.0, "b": -1.0, "c": 1.0, "d": 0.0, "e": 0.0}
+    assert nodes["out_degree"].tolist() == [2, 1, 0, 1, 1]
+    assert nodes["in_degree"].tolist() == [1, 1, 1, 1, 1]
+    # brokerage by hand: a→d→e (L→P→P, d gatekeeper), d→e→c (P→P→L, e representative),
+    # b→a→d (L→L→P, a representative); e→c closes nothing (c sends no tie).
+    assert nodes["gatekeeper"].to_dict() == {"a": 0, "b": 0, "c": 0, "d": 1, "e": 0}
+    assert nodes["representative"].to_dict() == {"a": 1, "b": 0, "c": 0, "d": 0, "e": 1}
+    assert nodes[["coordinator", "itinerant", "liaison"]].to_numpy().sum() == 0
+
+
+# ---------------------------------------------------------------- brokerage vs sna
+
+def _brokerage_fixture():
+    edges = pd.read_csv(DATA / "brokerage_edges.csv")
+    groups = pd.read_csv(DATA / "brokerage_groups.csv")
+    ref_n = pd.read_csv(DATA / "brokerage_ref_nodes.csv")
+    ref_g = pd.read_csv(DATA / "brokerage_ref_global.csv")
+    return edges, groups, ref_n, ref_g
+
+
+@pytest.mark.parametrize("gname", ["g1", "g2", "g3"])
+def test_brokerage_matches_sna(gname):
+    # R: b <- sna::brokerage(adj, cl) for the graphs in tests/data/brokerage_edges.csv
+    # (script: tests/r/brokerage.R). E.g. g1 (8 nodes, 2 groups): raw.gli w_I 3, w_O 2,
+    # b_IO 4, b_OI 2, b_O 0; exp.gli w_I 1.98624271137026, sd.gli 1.7975841825868.
+    edges, groups, ref_n, ref_g = _brokerage_fixture()
+    e, v = edges[edges.graph == gname], groups[groups.graph == gname]
+    resp, ties = _tables(zip(e["from"], e["to"]), dict(zip(v["node"], v["group"])))
+    out = nw.run(resp, ties, ["info"], ["w1"], permutations=10)
+    nodes = _one(out, "network_nodes").copy()
+    nodes["node"] = nodes["respondent_id"].astype(int)
+    nodes = nodes.sort_values("node")
+    r = ref_n[ref_n.graph == gname].sort_values("node")
+    for role, sna in nw.ROLES:
+        assert nodes[role].tolist() == r[sna].astype(int).tolist(), role
+    br = _one(out, "brokerage").set_index("sna_role")
+    rg = ref_g[ref_g.graph == gname].set_index("role")
+    assert br["observed"].tolist() == rg.loc[br.index, "raw"].astype(int).tolist()
+    np.testing.assert_allclose(br["expected"], rg.loc[br.index, "exp"], rtol=1e-10)
+    np.testing.assert_allclose(br["sd"], rg.loc[br.index, "sd"], rtol=1e-10)
+    np.testing.assert_allclose(br["z"], rg.loc[br.index, "z"], rtol=1e-9)  # NaN == NaN
+
+
+def _brokerage_brute(n, edges, labels):
+    adj = {(a, b) for a, b in edges}
+    out = np.zeros((n, 5), dtype=int)
+    for v in range(n):
+        for a in range(n):
+            for c in range(n):
+                if len({a, v, c}) < 3 or (a, v) not in adj or (v, c) not in adj or (a, c) in adj:
+                    continue
+                la, lv, lc = labels[a], labels[v], labels[c]
+                if la == lv == lc:
+                    out[v, 0] += 1
+                elif la == lc != lv:
+                    out[v, 1] += 1
+                elif la == lv != lc:
+                    out[v, 2] += 1
+                elif lc == lv != la:
+                    out[v, 3] += 1
+                else:
+                    out[v, 4] += 1
+    return out
+
+
+@pytest.mark.parametrize("seed,k", [(5, 2), (6, 3), (7, 4)])
+def test_brokerage_counts_match_path_patterns(seed, k, monkeypatch):
+    rng = np.random.default_rng(seed)
+    n = 25
+    adj = rng.random((n, n)) < 0.15
+    np.fill_diagonal(adj, False)
+    src, dst = np.nonzero(adj)
+    labels = rng.integers(0, k, size=n)
+    got = nw.brokerage_counts(src, dst, labels, n)
+    assert np.array_equal(got, _brokerage_brute(n, list(zip(src, dst)), labels))
+    # the large-graph branch (binary search instead of a dense lookup) and duplicate edges
+    monkeypatch.setattr(nw, "_BITSET_MAX", 0)
+    twice = nw.brokerage_counts(np.r_[src, src[:5]], np.r_[dst, dst[:5]], labels, n)
+    assert np.array_equal(twice, got)
+    if k == 2:
+        assert got[:, 4].sum() == 0  # liaison impossible with two groups
+
+
+# ---------------------------------------------------------------- constraint, conversion
+
+def test_constraint_igraph_equals_networkx(classroom):
+    edges, groups, _, _ = _brokerage_fixture()
+    cases = [classroom]
+    for gname in ("g1", "g2", "g3"):
+        e, v = edges[edges.graph == gname], groups[groups.graph == gname]
+        cases.append((list(zip(e["from"], e["to"])), dict(zip(v["node"], v["group"]))))
+    for case in cases:
+        resp, ties = _tables(*case)
+        g = nw.build_graphs(resp, ties, ["info"])[("s", "w1", "info")]
+        ours = _one(nw.run(resp, ties, ["info"], ["w1"], permutations=10),
+                    "network_nodes").set_index("respondent_id")["constraint"]
+        ref = nx.constraint(nw.to_networkx(g))
+        assert len(ref) == len(ours)
+        for name, value in ref.items():
+            if math.isnan(value):
+                assert math.isnan(ours[name])  # isolates
+            else:
+                assert ours[name] == pytest.approx(value, abs=1e-12)
+
+
+def test_to_networkx_is_faithful(classroom):
+    resp, ties = _tables(*classroom)
+    g = nw.build_graphs(resp, ties, ["info"])[("s", "w1", "info")]
+    G = nw.to_networkx(g)
+    assert G.is_directed() and G.number_of_nodes() == 26 and G.number_of_edges() == 88
+    assert G.nodes["1024"]["group"] == "Boy" and G.degree("1024") == 0
+    assert G.has_edge("1003", "1018") and not G.has_edge("1018", "1003")
+
+
+# ---------------------------------------------------------------- permutation tests
+
+def _ei(src, dst, labels):
+    return (len(src) - 2.0 * np.sum(labels[src] == labels[dst])) / len(src)
+
+
+def test_ei_permutation_matches_exact_and_slow_loop():
+    # 9 nodes, groups 3 + 6: all C(9,3) = 84 labelings are equally likely under a uniform
+    # permutation, so the exact p is computable; the vectorised estimate and a slow
+    # per-permutation loop must both agree with it within Monte Carlo error.
+    rng = np.random.default_rng(11)
+    n = 9
+    adj = rng.random((n, n)) < 0.3
+    np.fill_diagonal(adj, False)
+    src, dst = np.nonzero(adj)
+    labels = np.array([0, 0, 0, 1, 1, 1, 1, 1, 1])
+    exp = nw.ei_expected(np.bincount(labels))
+    obs = _ei(src, dst, labels)
+    null = []
+    for trio in itertools.combinations(range(n), 3):
+        lab = np.ones(n, dtype=int)
+        lab[list(trio)] = 0
+        null.append(_ei(src, dst, lab))
+    null = np.array(null)
+    exact = np.mean(np.abs(null - exp) >= abs(obs - exp) - 1e-12)
+    assert np.mean(null) == pytest.approx(exp)  # E-I expected is the permutation mean
+    perms = 20000
+    fast = nw.ei_permutation_test(src, dst, labels, perms, np.random.default_rng(1))
+    slow_rng = np.random.default_rng(2)
+    hits = sum(abs(_ei(src, dst, slow_rng.permutation(labels)) - exp) >= abs(obs - exp) - 1e-12
+               for _ in range(4000))
+    slow = (hits + 1) / 4001
+    se = math.sqrt(exact * (1 - exact) / perms)
+    assert abs(fast - exact) < 4 * se + 1 / perms
+    assert abs(slow - exact) < 4 * math.sqrt(exact * (1 - exact) / 4000) + 1 / 4000
+    assert 0 < exact < 1
+
+
+def test_ei_permutation_detects_segregation_and_is_seeded():
+    # two 10-cliques by group, one bridge: p must be the minimum 1/(perms+1)
+    groups = {f"a{i}": "L" for i in range(10)} | {f"b{i}": "P" for i in range(10)}
+    edges = [(f"a{i}", f"a{j}") for i in range(10) for j in range(10) if i != j]
+    edges += [(f"b{i}", f"b{j}") for i in range(10) for j in range(10) if i != j]
+    edges += [("a0", "b0")]
+    resp, ties = _tables(edges, groups)
+    w1 = _one(nw.run(resp, ties, ["info"], ["w1"], permutations=999, seed=3)).iloc[0]
+    assert w1["ei_p"] == pytest.approx(1 / 1000)
+    assert w1["leiden_n"] == 2 and w1["leiden_nmi"] == pytest.approx(1.0)
+    assert w1["ei_rescaled"] < -0.95
+
+
+def test_assortativity_jackknife_matches_edge_deletion_loop(classroom):
+    edges, groups = classroom
+    ids = sorted(groups)
+    index = {v: i for i, v in enumerate(ids)}
+    labels = np.array([int(groups[v] == "Girl") for v in ids])
+    src = np.array([index[a] for a, _ in edges])
+    dst = np.array([index[b] for _, b in edges])
+    r = nw.assortativity(nw.mixing_matrix(src, dst, labels, 2))
+    slow = 0.0
+    for i in range(len(src)):
+        keep = np.arange(len(src)) != i
+        slow += (nw.assortativity(nw.mixing_matrix(src[keep], dst[keep], labels, 2)) - r) ** 2
+    assert nw.assortativity_jackknife_se(nw.mixing_matrix(src, dst, labels, 2)) == \
+        pytest.approx(math.sqrt(slow), rel=1e-10)
+
+
+def test_delta_ei_swap_test_matches_exact_enumeration():
+    rng = np.random.default_rng(4)
+    n = 10
+    e_pre, i_pre = rng.integers(0, 3, n), rng.integers(0, 4, n)
+    e_post, i_post = rng.integers(0, 5, n), rng.integers(0, 3, n)
+
+    def dei(s):
+        s = np.asarray(s)
+        ep, ip = np.where(s, e_post, e_pre).sum(), np.where(s, i_post, i_pre).sum()
+        eq, iq = np.where(s, e_pre, e_post).sum(), np.where(s, i_pre, i_post).sum()
+        return (eq - iq) / (eq + iq) - (ep - ip) / (ep + ip)
+
+    obs = dei(np.zeros(n, dtype=bool))
+    null = np.array([dei(s) for s in itertools.product([False, True], repeat=n)])
+    exact = np.mean(np.abs(null) >= abs(obs) - 1e-12)
+    assert np.mean(null) == pytest.approx(0.0, abs=1e-12)  # symmetric null
+    perms = 20000
+    d, p = nw.delta_ei_test(e_pre, i_pre, e_post, i_post, perms, np.random.default_rng(9))
+    assert d == pytest.approx(obs)
+    assert abs(p - exact) < 4 * math.sqrt(exact * (1 - exact) / perms) + 1 / perms
+
+
+def test_qap_correlation_matches_corrcoef_and_slow_loop():
+    rng = np.random.default_rng(8)
+    n = 12
+    a = rng.random((n, n)) < 0.25
+    b = a ^ (rng.random((n, n)) < 0.2)
+    np.fill_diagonal(a, False)
+    np.fill_diagonal(b, False)
+    off = ~np.eye(n, dtype=bool)
+    r_ref = np.corrcoef(a[off].astype(float), b[off].astype(float))[0, 1]
+    r, p = nw.qap_correlation(n, *np.nonzero(a), *np.nonzero(b), 5000, np.random.default_rng(1))
+    assert r == pytest.approx(r_ref, abs=1e-12)
+    slow_rng = np.random.default_rng(2)
+    hits = 0
+    for _ in range(2000):
+        perm = slow_rng.permutation(n)
+        bp = b[np.ix_(perm, perm)]
+        hits += abs(np.corrcoef(a[off].astype(float), bp[off].astype(float))[0, 1]) >= abs(r) - 1e-12
+    slow = (hits + 1) / 2001
+    assert abs(p - slow) < 4 * math.sqrt(max(slow * (1 - slow), 1e-4) / 2000) + 0.002
+
+def test_qap_sparse_branch_equals_dense_branch(monkeypatch):
+    # large graphs look cells up by binary search in sorted keys instead of a dense matrix:
+    # same seed -> same permutations -> identical (r, p)
+    rng = np.random.default_rng(3)
+    n = 15
+    a, b = rng.random((n, n)) < 0.2, rng.random((n, n)) < 0.2
+    np.fill_diagonal(a, False)
+    np.fill_diagonal(b, False)
+    b |= a & (rng.random((n, n)) < 0.5)
+    dense = nw.qap_correlation(n, *np.nonzero(a), *np.nonzero(b), 700, np.random.default_rng(5))
+    monkeypatch.setattr(nw, "_DENSE_LOOKUP_MAX", 0)
+    keyed = nw.qap_correlation(n, *np.nonzero(a), *np.nonzero(b), 700, np.random.default_rng(5))
+    assert dense == keyed and dense[1] < 0.05
+
+
+# ---------------------------------------------------------------- change between waves
+
+def test_network_change_hand_computed():
+    # common actors a b c d (L L P P); e leaves after w1, f joins in w2 (both excluded).
+    # w1: a→b (w), a→c (b), c→d (w), e→a (not common)
+    # w2: a→b (w, kept), b→c (b, new), d→c (w, new), f→a (not common)
+    # kept 1; new 2 (1 within, 1 between); dropped 2 (a→c between, c→d within)
+    # Jaccard 1/5, Hamming 4; EI_pre (1−2)/3 = −1/3; EI_post (1−2)/3 = −1/3 → Δ 0.
+    resp = pd.DataFrame({
+        "respondent_id": list("abcde") + list("abcdf"),
+        "wave": ["w1"] * 5 + ["w2"] * 5,
+        "group": ["L", "L", "P", "P", "L"] + ["L", "L", "P", "P", "P"], "site": "s"})
+    ties = pd.DataFrame({"site": "s", "wave": ["w1"] * 4 + ["w2"] * 4, "tie_type": "info",
+                         "ego": list("aace") + list("abdf"), "alter": list("bcda") + list("bcca"),
+                         "weight": np.nan})
+    out = nw.run(resp, ties, ["info"], ["w1", "w2"], permutations=500)
+    ch = out["network_change"].set_index("tie_type").loc["info"]
+    assert ch["n_common"] == 4
+    assert (ch["kept"], ch["new"], ch["dropped"]) == (1, 2, 2)
+    assert (ch["new_within"], ch["new_between"]) == (1, 1)
+    assert (ch["dropped_within"], ch["dropped_between"]) == (1, 1)
+    assert ch["jaccard"] == pytest.approx(0.2) and ch["hamming"] == 4
+    assert ch["ei_pre"] == pytest.approx(-1 / 3) and ch["ei_post"] == pytest.approx(-1 / 3)
+    assert ch["delta_ei"] == pytest.approx(0.0) and ch["delta_ei_p"] == pytest.approx(1.0)
+    assert not ch["rsiena_ok"]
+    assert -1 <= ch["qap_r"] <= 1 and 0 < ch["qap_p"] <= 1
+
+
+def test_tie_change_function():
+    grp = {"a": "L", "b": "L", "c": "P"}
+    out = nw.tie_change({("a", "b"), ("a", "c")}, {("a", "b"), ("b", "c")}, grp)
+    assert out == {"kept": 1, "new": 1, "dropped": 1, "new_within": 0, "new_between": 1,
+                   "dropped_within": 0, "dropped_between": 1, "jaccard": 1 / 3, "hamming": 2}
+    assert math.isnan(nw.tie_change(set(), set(), grp)["jaccard"])
+
+
+def test_wave_pairs():
+    assert nw._wave_pairs(["b", "m", "e"]) == [("b", "m"), ("m", "e"), ("b", "e")]
+    assert nw._wave_pairs(["pre", "post"]) == [("pre", "post")]
+
+
+# ---------------------------------------------------------------- edge cases
+
+def test_one_group_only_gives_nan_with_reason():
+    resp, ties = _tables([("a", "b"), ("b", "c")], {"a": "L", "b": "L", "c": "L"})
+    out = nw.run(resp, ties, ["info"], ["w1"], permutations=50)
+    w = _one(out).iloc[0]
+    for col in ("ei", "ei_expected", "ei_p", "assortativity", "odds_ratio", "freeman",
+                "leiden_nmi", "modularity_group"):
+        assert math.isnan(w[col]), col
+    assert "only one group" in w["note"]
+    assert w["n_ties"] == 2 and w["density"] == pytest.approx(2 / 6)
+    assert _one(out, "mixing")["ties"].tolist() == [2]
+
+
+def test_no_ties_at_all_and_silent_wave():
+    resp = pd.DataFrame({"respondent_id": list("abcd") * 2, "wave": ["w1"] * 4 + ["w2"] * 4,
+                         "group": ["L", "L", "P", "P"] * 2, "site": "s"})
+    empty = pd.DataFrame({c: pd.Series(dtype=str) for c in
+                          ("site", "wave", "tie_type", "ego", "alter")}).assign(weight=np.nan)
+    out = nw.run(resp, empty, ["info", "help"], ["w1", "w2"], permutations=50)
+    w = out["network_whole"]
+    assert len(w) == 6 and (w["n_ties"] == 0).all() and w["ei"].isna().all()
+    assert w["note"].str.contains("no ties").all()
+    assert (out["network_nodes"]["ei"].isna()).all()
+    assert out["brokerage"]["observed"].eq(0).all()
+    ch = out["network_change"]
+    assert ch["jaccard"].isna().all() and ch["note"].str.contains("no ties").all()
+    # a wave where nobody nominates anyone, the other wave fine
+    ties = pd.DataFrame({"site": "s", "wave": "w1", "tie_type": "info", "ego": ["a", "c"],
+                         "alter": ["c", "d"], "weight": np.nan})
+    out = nw.run(resp, ties, ["info"], ["w1", "w2"], permutations=50)
+    w2 = _one(out, wave="w2").iloc[0]
+    assert math.isnan(w2["ei"]) and "no ties" in w2["note"]
+    assert w2["ei_expected"] == pytest.approx((8 - 4) / 12)
+    ch = out["network_change"].set_index("tie_type").loc["info"]
+    assert ch["dropped"] == 2 and ch["jaccard"] == 0 and math.isnan(ch["delta_ei"])
+    assert "no ties among common respondents in w2" in ch["note"]
+
+
+def test_nonrespondents_selfties_duplicates_and_any():
+    resp, _ = _tables([], {"a": "L", "b": "L", "c": "P"})
+    ties = pd.DataFrame({"site": "s", "wave": "w1",
+                         "tie_type": ["info", "info", "info", "help", "help", "collab"],
+                         "ego": ["a", "a", "x", "a", "b", "c"],
+                         "alter": ["b", "y", "a", "b", "c", "c"], "weight": np.nan})
+    out = nw.run(resp, ties, ["info", "help"], ["w1"], permutations=20)
+    w = out["network_whole"].set_index("tie_type")
+    assert w.loc["info", "n_ties"] == 1 and w.loc["info", "dropped_nonrespondent"] == 2
+    assert w.loc["help", "n_ties"] == 2 and w.loc["help", "dropped_nonrespondent"] == 0
+    assert w.loc["any", "n_ties"] == 2 and w.loc["any", "dropped_nonrespondent"] == 2
+    assert set(w.index) == {"info", "help", "any"}  # "collab" not requested; self-tie gone
+    with pytest.raises(SinergiError):
+        nw.build_graphs(resp, ties, ["info", "any"])
+
+
+def test_sites_are_separate_graphs_and_run_is_deterministic():
+    resp = pd.DataFrame({"respondent_id": list("abcdwxyz"), "wave": "w1",
+                         "group": ["L", "L", "P", "P"] * 2, "site": ["s1"] * 4 + ["s2"] * 4})
+    ties = pd.DataFrame({"site": ["s1", "s1", "s2", "s2"], "wave": "w1", "tie_type": "info",
+                         "ego": ["a", "a", "w", "x"], "alter": ["b", "w", "y", "z"],
+                         "weight": np.nan})
+    out1 = nw.run(resp, ties, ["info"], ["w1"], permutations=300, seed=1)
+    out2 = nw.run(resp, ties, ["info"], ["w1"], permutations=300, seed=1)
+    for key in out1:
+        pd.testing.assert_frame_equal(out1[key], out2[key])
+    w = out1["network_whole"].set_index(["site", "tie_type"])
+    assert w.loc[("s1", "info"), "n_ties"] == 1  # a→w crosses sites: dropped
+    assert w.loc[("s1", "info"), "dropped_nonrespondent"] == 1
+    assert w.loc[("s2", "info"), "n_ties"] == 2
+    assert list(out1["network_nodes"].columns) == nw.NODE_COLUMNS
+    assert list(out1["network_whole"].columns) == nw.WHOLE_COLUMNS
+
+
+# ---------------------------------------------------------------- exports
+
+def test_write_exports_roundtrip(tmp_path):
+    resp = pd.DataFrame({"respondent_id": list("abcde") + list("abcf"),
+                         "wave": ["pre"] * 5 + ["post"] * 4,
+                         "group": ["lokal"] * 3 + ["pendatang"] * 2 + ["lokal"] * 3 + ["pendatang"],
+                         "site": "desa"})
+    ties = pd.DataFrame({"site": "desa", "wave": ["pre"] * 3 + ["post"] * 2, "tie_type": "info",
+                         "ego": ["a", "b", "d", "a", "f"], "alter": ["b", "d", "e", "c", "a"],
+                         "weight": np.nan})
+    out = nw.run(resp, ties, ["info"], ["pre", "post"], permutations=20)
+    graphs = nw.build_graphs(resp, ties, ["info"])
+    files = ne.write_exports(graphs, out["network_nodes"], tmp_path, ["pre", "post"])
+    assert all(f.exists() for f in files)
+    assert not list(tmp_path.rglob("*.tmp"))
+    g = ig.Graph.Read_GraphML(str(tmp_path / "graphs/desa/pre/info.graphml"))
+    assert g.vcount() == 5 and g.ecount() == 3 and g.is_directed()
+    # pre: a→b (L L), b→d (L→P), d→e (P P): d brokers b→d→e as gatekeeper (L→P→P)
+    assert g.vs.find(name="d")["gatekeeper"] == 1 and g.vs.find(name="b")["bridging"] == 1
+    assert g.vs.find(name="a")["constraint"] == pytest.approx(1.0)
+    G = nx.read_gexf(tmp_path / "graphs/desa/post/info.gexf")
+    assert set(G.nodes) == {"a", "b", "c", "f"} and G.has_edge("f", "a")
+    assert G.nodes["f"]["group"] == "pendatang"
+    folder = tmp_path / "rsiena/desa/info"
+    m1 = pd.read_csv(folder / "net_1_pre.csv")
+    m2 = pd.read_csv(folder / "net_2_post.csv")
+    assert list(m1.columns) == list("abcdef") == list(m2.columns)
+    assert m1.loc[0, "b"] == 1 and m1.loc[1, "d"] == 1 and m1["f"].isna().all()
+    assert m2.loc[5, "a"] == 1 and m2["d"].isna().all() and m2.loc[0, "c"] == 1
+    cov = pd.read_csv(folder / "covariates.csv")
+    assert cov["group_code"].tolist() == [0, 0, 0, 1, 1, 1]
+    pres = pd.read_csv(folder / "presence.csv")
+    assert pres["pre"].tolist() == [1, 1, 1, 1, 1, 0] and pres["post"].tolist() == [1, 1, 1, 0, 0, 1]

@@ -86,7 +86,8 @@ $(PREPOST_OUT) &: $(PROC)/scores.csv $(PROC)/network_nodes.csv $(PROC)/responden
 	$(call RUN,prepost)
 
 $(REP)/report.html: $(TIDY_OUT) $(SCALES_OUT) $(NETWORK_OUT) $(PREPOST_OUT) $(RAW)/manifest.json \
-                    $(wildcard pipeline/report*.py pipeline/templates/*) $(COMMON)
+                    $(wildcard pipeline/report*.py pipeline/templates/*) pipeline/figures.py \
+                    pipeline/network_export.py pipeline/instrument.py instruments/sinergi.yaml $(COMMON)
 	$(call RUN,report)
 
 clean: ## remove derived files of this study (never data/raw)

@@ -1,0 +1,265 @@
+"""The report's figures (matplotlib/seaborn, Agg backend), deterministic across reruns.
+
+Each ``*_figure`` function takes tidy frames and returns a :class:`matplotlib.figure.Figure`;
+:func:`render` turns it into PNG bytes (150 dpi) and SVG text. Determinism: fixed font (DejaVu
+Sans, shipped with matplotlib), ``svg.hashsalt`` fixed, no dates in the metadata, seeded jitter and
+seeded network layouts (positions computed once on the union graph of all waves, so the before and
+after panels are directly comparable).
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from typing import Callable
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+__all__ = ["setup", "render", "group_palette", "dumbbell_figure", "distribution_figure",
+           "sociogram_figure", "mixing_figure", "union_layout"]
+
+#: Okabe–Ito colour-blind-safe colours, one per group level in study order.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
+BRIDGE = "#B3245C"
+DPI = 150
+
+
+def setup() -> None:
+    """Fixed style for every figure (called by the report before plotting)."""
+    plt.rcdefaults()
+    matplotlib.rcParams.update({
+        "font.family": "DejaVu Sans",
+        "font.size": 9,
+        "axes.titlesize": 10,
+        "axes.labelsize": 9,
+        "svg.hashsalt": "sinergi",
+        "svg.fonttype": "path",
+        "figure.dpi": 100,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "path.simplify": False,
+    })
+
+
+def render(fig) -> tuple[bytes, str]:
+    """PNG bytes (150 dpi) and SVG text of ``fig``; closes it."""
+    png, svg = io.BytesIO(), io.StringIO()
+    fig.savefig(png, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    return png.getvalue(), svg.getvalue()
+
+
+def group_palette(levels: list[str]) -> dict[str, str]:
+    return {lv: PALETTE[i % len(PALETTE)] for i, lv in enumerate(levels)}
+
+
+# ---------------------------------------------------------------------------------------------
+# trust and norms
+# ---------------------------------------------------------------------------------------------
+
+def dumbbell_figure(prepost: pd.DataFrame, dims: list[str], levels: list[str], *,
+                    dim_label: Callable[[str], str], group_label: Callable[[str], str],
+                    wave_labels: tuple[str, str], scale: tuple[float, float]):
+    """Before → after means per dimension (rows) and group (colour), paired respondents only.
+
+    ``prepost`` holds one wave pair (rows per dimension × group, as ``prepost.csv``).
+    """
+    pal = group_palette(levels)
+    rows = []
+    for d in dims:
+        for g in levels:
+            r = prepost[(prepost["dimension"] == d) & (prepost["group"] == g)]
+            if len(r):
+                rows.append((d, g, float(r["mean_pre"].iloc[0]), float(r["mean_post"].iloc[0])))
+    height = 0.9 + 0.28 * len(rows) + 0.15 * len(dims)
+    fig, ax = plt.subplots(figsize=(6.4, height))
+    y, yticks, ylabels = 0.0, [], []
+    for d in dims:
+        block = [r for r in rows if r[0] == d]
+        if not block:
+            continue
+        start = y
+        for _, g, a, b in block:
+            c = pal[g]
+            if np.isfinite(a) and np.isfinite(b):
+                ax.annotate("", xy=(b, y), xytext=(a, y),
+                            arrowprops=dict(arrowstyle="-|>", color=c, lw=1.4, shrinkA=4, shrinkB=4,
+                                            mutation_scale=9))
+            ax.plot([a], [y], "o", mfc="white", mec=c, mew=1.5, ms=6, zorder=3)
+            ax.plot([b], [y], "o", color=c, ms=6, zorder=3)
+            y += 1
+        yticks.append((start + y - 1) / 2)
+        ylabels.append(dim_label(d))
+        y += 0.6
+    ax.set_yticks(yticks)
+    ax.set_yticklabels(ylabels)
+    ax.invert_yaxis()
+    ax.set_xlim(scale[0] - 0.05, scale[1] + 0.05)
+    ax.grid(axis="x", color="#dddddd", lw=0.6)
+    ax.set_axisbelow(True)
+    handles = [Line2D([], [], marker="o", color=pal[g], ls="", ms=6, label=group_label(g)) for g in levels]
+    handles += [Line2D([], [], marker="o", mfc="white", mec="#444444", ls="", ms=6, label=wave_labels[0]),
+                Line2D([], [], marker="o", color="#444444", ls="", ms=6, label=wave_labels[1])]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.08 if len(rows) > 8 else -0.15),
+              ncol=min(4, len(handles)), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def distribution_figure(scores: pd.DataFrame, dims: list[str], waves: list[str], levels: list[str], *,
+                        dim_label: Callable[[str], str], group_label: Callable[[str], str],
+                        wave_label: Callable[[str], str], scale: tuple[float, float], seed: int):
+    """Box plots with the respondents as jittered dots: one panel per dimension, wave on x, group hue."""
+    import seaborn as sns
+
+    pal = group_palette(levels)
+    data = scores[scores["dimension"].isin(dims) & scores["score"].notna()].copy()
+    data["wave_l"] = pd.Categorical(data["wave"].astype(str).map(wave_label),
+                                    categories=[wave_label(w) for w in waves])
+    data["group_l"] = pd.Categorical(data["group"].astype(str).map(group_label),
+                                     categories=[group_label(g) for g in levels])
+    hue_pal = {group_label(g): pal[g] for g in levels}
+    fig, axes = plt.subplots(1, len(dims), figsize=(3.2 * len(dims), 3.4), sharey=True, squeeze=False)
+    for ax, d in zip(axes[0], dims):
+        part = data[data["dimension"] == d]
+        sns.boxplot(data=part, x="wave_l", y="score", hue="group_l", palette=hue_pal, ax=ax, fliersize=0,
+                    width=0.6, boxprops=dict(alpha=0.55), legend=False)
+        np.random.seed(seed)
+        sns.stripplot(data=part, x="wave_l", y="score", hue="group_l", palette=hue_pal, ax=ax, dodge=True,
+                      size=2.6, jitter=0.18, alpha=0.8, legend=False)
+        ax.set_title(textwrap.fill(dim_label(d), 30))
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.set_ylim(scale[0] - 0.2, scale[1] + 0.2)
+        ax.grid(axis="y", color="#eeeeee", lw=0.6)
+        ax.set_axisbelow(True)
+    handles = [Line2D([], [], marker="s", color=pal[g], ls="", ms=7, label=group_label(g)) for g in levels]
+    fig.legend(handles=handles, loc="lower center", ncol=len(levels), frameon=False, bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# network
+# ---------------------------------------------------------------------------------------------
+
+def union_layout(nodes: list[str], edges: list[tuple[str, str]], seed: int) -> dict[str, tuple[float, float]]:
+    """Fruchterman–Reingold positions on the undirected union graph, from a seeded start.
+
+    Isolates are placed on an outer ring so they do not crowd the centre.
+    """
+    import igraph as ig
+
+    nodes = sorted(set(nodes))
+    index = {v: i for i, v in enumerate(nodes)}
+    g = ig.Graph(n=len(nodes), edges=sorted({tuple(sorted((index[a], index[b]))) for a, b in edges
+                                             if a in index and b in index and a != b}))
+    rng = np.random.default_rng(seed)
+    start = rng.uniform(-1, 1, size=(len(nodes), 2)).tolist()
+    if len(nodes) == 0:
+        return {}
+    import random
+
+    ig.set_random_number_generator(random.Random(seed))  # FR layout draws from igraph's RNG
+    try:
+        coords = np.array(g.layout_fruchterman_reingold(seed=start, niter=1000).coords, dtype=float)
+    finally:
+        ig.set_random_number_generator(random)
+    deg = np.array(g.degree())
+    connected = deg > 0
+    if connected.any():
+        c = coords[connected]
+        lo, hi = c.min(axis=0), c.max(axis=0)
+        span = np.where(hi - lo > 0, hi - lo, 1.0)
+        coords[connected] = (c - lo) / span * 2 - 1
+    iso = np.flatnonzero(~connected)
+    for k, i in enumerate(iso):
+        angle = 2 * np.pi * k / max(len(iso), 1)
+        coords[i] = (1.18 * np.cos(angle), 1.18 * np.sin(angle))
+    return {v: (float(coords[index[v], 0]), float(coords[index[v], 1])) for v in nodes}
+
+
+def sociogram_figure(panels: list[dict], pos: dict[str, tuple[float, float]], group: dict[str, str],
+                     levels: list[str], *, group_label: Callable[[str], str], bridge_label: str,
+                     absent_label: str, show_labels: bool = False):
+    """Side-by-side sociograms with shared positions.
+
+    ``panels``: ``[{"title": str, "edges": [(ego, alter), …], "present": set of respondent ids}]``.
+    Within-group ties grey, cross-group ties thicker in :data:`BRIDGE`; nodes coloured by group,
+    faded when the person did not answer in that wave.
+    """
+    pal = group_palette(levels)
+    n = len(panels)
+    fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 4.9), squeeze=False)
+    nodes = sorted(pos)
+    xy = np.array([pos[v] for v in nodes]) if nodes else np.zeros((0, 2))
+    for ax, panel in zip(axes[0], panels):
+        within, between = [], []
+        for a, b in panel["edges"]:
+            if a not in pos or b not in pos:
+                continue
+            seg = [pos[a], pos[b]]
+            (between if group.get(a) != group.get(b) else within).append(seg)
+        ax.add_collection(LineCollection(within, colors="#9a9a9a", linewidths=0.5, alpha=0.55, zorder=1))
+        ax.add_collection(LineCollection(between, colors=BRIDGE, linewidths=0.9, alpha=0.7, zorder=2))
+        present = panel["present"]
+        colors = np.array([pal.get(group.get(v, ""), "#777777") for v in nodes], dtype=object)
+        here = np.array([v in present for v in nodes], dtype=bool)
+        if (~here).any():
+            ax.scatter(xy[~here, 0], xy[~here, 1], s=30, c=list(colors[~here]), alpha=0.25,
+                       edgecolors="#777777", linewidths=0.6, zorder=3)
+        if here.any():
+            ax.scatter(xy[here, 0], xy[here, 1], s=36, c=list(colors[here]), edgecolors="white",
+                       linewidths=0.6, zorder=4)
+        if show_labels:
+            for v, (x, y) in zip(nodes, xy):
+                ax.annotate(v, (x, y), fontsize=5, xytext=(3, 3), textcoords="offset points", color="#333333")
+        ax.set_title(panel["title"])
+        ax.set_xlim(-1.3, 1.3)
+        ax.set_ylim(-1.3, 1.3)
+        ax.set_aspect("equal")
+        ax.axis("off")
+    handles = [Line2D([], [], marker="o", color=pal[g], ls="", ms=7, label=group_label(g)) for g in levels]
+    handles += [Line2D([], [], color=BRIDGE, lw=1.6, label=bridge_label),
+                Line2D([], [], marker="o", color="#777777", alpha=0.3, ls="", ms=7, label=absent_label)]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, bbox_to_anchor=(0.5, 0.0))
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return fig
+
+
+def mixing_figure(panels: list[dict], levels: list[str], *, group_label: Callable[[str], str],
+                  from_label: str, to_label: str):
+    """Heatmaps of tie counts (group × group) with row percentages, one per wave.
+
+    ``panels``: ``[{"title": str, "matrix": DataFrame indexed/columned by group level}]``.
+    """
+    import seaborn as sns
+
+    n = len(panels)
+    fig, axes = plt.subplots(1, n, figsize=(3.3 * n + 0.6, 3.1), squeeze=False)
+    vmax = max([float(p["matrix"].to_numpy().max()) for p in panels] + [1.0])
+    for ax, p in zip(axes[0], panels):
+        m = p["matrix"].reindex(index=levels, columns=levels).fillna(0)
+        rows = m.sum(axis=1).replace(0, np.nan)
+        share = m.div(rows, axis=0)
+        annot = np.array([[f"{int(m.iloc[i, j])}\n({share.iloc[i, j] * 100:.0f}%)" if np.isfinite(share.iloc[i, j])
+                           else f"{int(m.iloc[i, j])}" for j in range(len(levels))] for i in range(len(levels))])
+        labels = [group_label(g) for g in levels]
+        sns.heatmap(m.to_numpy(float), annot=annot, fmt="", cmap="Blues", vmin=0, vmax=vmax, cbar=False, ax=ax,
+                    xticklabels=labels, yticklabels=labels, linewidths=1, linecolor="white",
+                    annot_kws={"fontsize": 9})
+        ax.set_title(p["title"])
+        ax.set_xlabel(to_label)
+        ax.set_ylabel(from_label)
+        ax.tick_params(axis="y", rotation=0)
+    fig.tight_layout()
+    return fig

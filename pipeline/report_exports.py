@@ -1,0 +1,320 @@
+"""The report's files besides report.html: tables (CSV + one XLSX workbook), SPSS/Stata data, Word.
+
+* :func:`write_tables` -- every table of the report as ``tables/<key>.csv`` (numbers unformatted,
+  headers in the report language) and ``tables/tables.xlsx`` (one sheet per table, an index sheet).
+* :func:`wide_scores` / :func:`write_spss_stata` -- one row per respondent × wave with the scale
+  scores as columns and the covariates, as ``exports/scores.sav`` and ``exports/scores.dta`` with
+  variable labels and value labels (group, wave, sex, yes/no) in the report language.
+* :func:`write_docx` -- the report as a Word document (PKM final reports are written in Word).
+
+Every file is written atomically (temporary file + rename).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from .io import atomic_path, write_bytes
+from .report_text import dim_label, s
+
+__all__ = ["write_tables", "sheet_names", "wide_scores", "write_spss_stata", "write_docx"]
+
+YES_NO = ["joint_purchasing", "collective_brand", "shared_storage", "emergency_fund"]
+MULTI_PREFIXES = ["membership_", "digital_channels_", "trainings_"]
+
+COVARIATE_LABELS = {
+    "respondent_id": ("Kode samaran responden", "Respondent pseudonym"),
+    "wave": ("Putaran survei", "Survey wave"),
+    "group": ("Kelompok (asal)", "Group (origin)"),
+    "site": ("Lokasi", "Site"),
+    "submission_id": ("ID kiriman", "Submission id"),
+    "submitted_at": ("Waktu kiriman (UTC)", "Submission time (UTC)"),
+    "sex": ("Jenis kelamin", "Sex"),
+    "age": ("Umur (tahun)", "Age (years)"),
+    "years_in_village": ("Lama tinggal di desa (tahun)", "Years in the village"),
+    "sector": ("Bidang usaha", "Business sector"),
+    "business_age": ("Umur usaha (tahun)", "Business age (years)"),
+    "employees": ("Jumlah pekerja selain pemilik", "Employees besides the owner"),
+    "origin": ("Asal (jawaban survei)", "Origin (survey answer)"),
+    "membership": ("Keanggotaan organisasi", "Organisation membership"),
+    "joint_purchasing": ("Beli bahan bersama (3 bulan terakhir)", "Joint purchasing (last 3 months)"),
+    "collective_brand": ("Menjual dengan merek bersama", "Sells under a collective brand"),
+    "shared_storage": ("Memakai gudang/stok bersama", "Uses shared storage"),
+    "emergency_fund": ("Ikut dana darurat bersama", "Pays into a collective emergency fund"),
+    "digital_channels": ("Kanal penjualan digital", "Digital sales channels"),
+    "digital_channels_n": ("Jumlah kanal penjualan digital", "Number of digital sales channels"),
+    "revenue": ("Omzet per bulan (Rp)", "Monthly revenue (Rp)"),
+    "input_costs": ("Biaya bahan per bulan (Rp)", "Monthly input costs (Rp)"),
+    "forum_meetings": ("Pertemuan forum dihadiri (6 bulan)", "Forum meetings attended (6 months)"),
+    "trainings": ("Pelatihan yang diikuti", "Trainings attended"),
+    "trainings_n": ("Jumlah pelatihan yang diikuti", "Number of trainings attended"),
+    "net_degree": ("Jejaring: jumlah hubungan (semua jenis)", "Network: number of ties (any)"),
+    "net_bridging": ("Jejaring: hubungan lintas kelompok", "Network: cross-group ties"),
+    "net_ei": ("Jejaring: indeks E-I individu", "Network: individual E-I index"),
+}
+SEX = {"perempuan": ("Perempuan", "Female"), "laki_laki": ("Laki-laki", "Male")}
+
+
+# ---------------------------------------------------------------------------------------------
+# tables
+# ---------------------------------------------------------------------------------------------
+
+def sheet_names(keys: Iterable[str]) -> list[str]:
+    """Unique Excel sheet names (≤ 31 characters, no []:*?/\\) for the table keys."""
+    out: list[str] = []
+    for k in keys:
+        base = re.sub(r"[\[\]:*?/\\]", "_", k)[:31]
+        name, i = base, 2
+        while name.lower() in {o.lower() for o in out}:
+            suffix = f"_{i}"
+            name = base[:31 - len(suffix)] + suffix
+            i += 1
+        out.append(name)
+    return out
+
+
+def write_tables(tables: list[Any], outdir: Path, lang: str) -> list[Path]:
+    """CSV per table plus ``tables.xlsx``; ``tables`` items have ``key``, ``title``, ``raw``."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    outdir = Path(outdir)
+    written = []
+    for t in tables:
+        path = outdir / f"{t.key}.csv"
+        with atomic_path(path) as tmp:
+            t.raw.to_csv(tmp, index=False)
+        written.append(path)
+    wb = Workbook()
+    index = wb.active
+    index.title = "index"
+    index.append([s(lang, "table"), "sheet", "CSV"])
+    for cell in index[1]:
+        cell.font = Font(bold=True)
+    names = sheet_names(t.key for t in tables)
+    for t, name in zip(tables, names):
+        index.append([t.title, name, f"{t.key}.csv"])
+        ws = wb.create_sheet(name)
+        ws.append([t.title])
+        ws["A1"].font = Font(bold=True)
+        ws.append([str(c) for c in t.raw.columns])
+        for cell in ws[2]:
+            cell.font = Font(bold=True)
+        for row in t.raw.itertuples(index=False):
+            ws.append([_cell(v) for v in row])
+        for j, col in enumerate(t.raw.columns, start=1):
+            width = max([len(str(col))] + [len(str(v)) for v in t.raw.iloc[:, j - 1].head(200)])
+            ws.column_dimensions[get_column_letter(j)].width = min(max(8, width * 0.9 + 2), 60)
+            if pd.api.types.is_float_dtype(t.raw.iloc[:, j - 1]):
+                for r in range(3, ws.max_row + 1):
+                    ws.cell(row=r, column=j).number_format = "0.000"
+        ws.freeze_panes = "A3"
+    index.column_dimensions["A"].width = 80
+    index.column_dimensions["B"].width = 32
+    index.column_dimensions["C"].width = 32
+    buf = io.BytesIO()
+    wb.save(buf)
+    write_bytes(outdir / "tables.xlsx", buf.getvalue())
+    written.append(outdir / "tables.xlsx")
+    return written
+
+
+def _cell(v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, (float, np.floating)):
+        return None if not np.isfinite(v) else float(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if pd.isna(v) if not isinstance(v, str) else False:
+        return None
+    return v if isinstance(v, (int, str)) else str(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# SPSS / Stata
+# ---------------------------------------------------------------------------------------------
+
+def _safe_name(name: str, limit: int = 32) -> str:
+    name = re.sub(r"[^A-Za-z0-9_]", "_", str(name))
+    if not re.match(r"[A-Za-z]", name):
+        name = "v_" + name
+    return name[:limit]
+
+
+def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, nodes: pd.DataFrame | None,
+                study: Any, lang: str) -> tuple[pd.DataFrame, dict[str, str], dict[str, dict]]:
+    """One row per respondent × wave: ids, coded wave/group/sex, covariates, scores, network indicators.
+
+    Returns the frame, its variable labels and its value labels (for integer-coded columns).
+    """
+    li = 0 if lang == "id" else 1
+    waves = list(study.wave_ids)
+    levels = list(study.group_values)
+    if respondents is not None and len(respondents):
+        df = respondents.copy()
+    elif scores is not None and len(scores):
+        df = scores[["respondent_id", "wave", "group", "site"]].drop_duplicates(["respondent_id", "wave"])
+    else:
+        raise ValueError("no respondents and no scores")
+    df["respondent_id"] = df["respondent_id"].astype(str)
+    df["wave"] = df["wave"].astype(str)
+    labels: dict[str, str] = {}
+    values: dict[str, dict] = {}
+    if scores is not None and len(scores):
+        sc = scores.assign(respondent_id=scores["respondent_id"].astype(str), wave=scores["wave"].astype(str))
+        wide = sc.pivot_table(index=["respondent_id", "wave"], columns="dimension", values="score",
+                              aggfunc="first", dropna=False)
+        order = list(pd.unique(sc["dimension"]))
+        wide = wide.reindex(columns=order).reset_index()
+        df = df.merge(wide, on=["respondent_id", "wave"], how="left")
+        for d in order:
+            labels[_safe_name(d)] = (("Skor: " if lang == "id" else "Score: ") + dim_label(d, lang))[:80]
+    if nodes is not None and len(nodes) and "tie_type" in nodes:
+        nd = nodes[nodes["tie_type"].astype(str) == "any"]
+        cols = [c for c in ("degree", "bridging", "ei") if c in nd.columns]
+        if cols:
+            nd = nd.assign(respondent_id=nd["respondent_id"].astype(str), wave=nd["wave"].astype(str))
+            nd = nd.drop_duplicates(["respondent_id", "wave"])[["respondent_id", "wave", *cols]]
+            nd = nd.rename(columns={c: f"net_{c}" for c in cols})
+            df = df.merge(nd, on=["respondent_id", "wave"], how="left")
+    # codes
+    df["wave"] = df["wave"].map({w: i + 1 for i, w in enumerate(waves)}).astype("float64")
+    values["wave"] = {float(i + 1): study.wave_label(w, lang) for i, w in enumerate(waves)}
+    extra = [g for g in pd.unique(df["group"].astype(str)) if g not in levels]
+    allg = levels + extra
+    df["group"] = df["group"].astype(str).map({g: i + 1 for i, g in enumerate(allg)}).astype("float64")
+    values["group"] = {float(i + 1): study.group_label(g, lang) for i, g in enumerate(allg)}
+    if "sex" in df:
+        codes = {k: i + 1 for i, k in enumerate(SEX)}
+        df["sex"] = df["sex"].map(codes).astype("float64")
+        values["sex"] = {float(codes[k]): SEX[k][li] for k in SEX}
+    yn = {0.0: s(lang, "no"), 1.0: s(lang, "yes")}
+    for c in df.columns:
+        if c in YES_NO or (any(c.startswith(p) for p in MULTI_PREFIXES) and not c.endswith("_n")):
+            if pd.api.types.is_numeric_dtype(df[c]):
+                df[c] = df[c].astype("float64")
+                values[c] = yn
+    # clean types and names
+    for c in df.columns:
+        if pd.api.types.is_bool_dtype(df[c]):
+            df[c] = df[c].astype("float64")
+        elif pd.api.types.is_numeric_dtype(df[c]):
+            df[c] = df[c].astype("float64")
+        else:
+            df[c] = df[c].astype(object).where(df[c].notna(), "").astype(str)
+    rename = {c: _safe_name(c) for c in df.columns}
+    df = df.rename(columns=rename)
+    for orig, new in rename.items():
+        if new in labels:
+            continue
+        if orig in COVARIATE_LABELS:
+            labels[new] = COVARIATE_LABELS[orig][li]
+        else:
+            for p in MULTI_PREFIXES:
+                if orig.startswith(p):
+                    base = COVARIATE_LABELS.get(p.rstrip("_"), (p, p))[li]
+                    labels[new] = f"{base}: {orig[len(p):]}"[:80]
+                    break
+            else:
+                labels[new] = orig
+    values = {rename.get(k, k): v for k, v in values.items()}
+    df = df.sort_values(["respondent_id", "wave"]).reset_index(drop=True)
+    return df, labels, values
+
+
+def write_spss_stata(df: pd.DataFrame, labels: dict[str, str], values: dict[str, dict], outdir: Path) -> list[Path]:
+    """``scores.sav`` and ``scores.dta`` with variable and value labels (pyreadstat)."""
+    import pyreadstat
+
+    outdir = Path(outdir)
+    col_labels = [labels.get(c, c)[:80] for c in df.columns]
+    out = []
+    sav = outdir / "scores.sav"
+    with atomic_path(sav) as tmp:
+        tmp_sav = tmp.with_suffix(".sav")
+        pyreadstat.write_sav(df, str(tmp_sav), column_labels=col_labels, variable_value_labels=values)
+        tmp_sav.replace(tmp)
+    out.append(sav)
+    dta = outdir / "scores.dta"
+    dvalues = {k: {int(code): lab for code, lab in v.items()} for k, v in values.items()}
+    with atomic_path(dta) as tmp:
+        tmp_dta = tmp.with_suffix(".dta")
+        pyreadstat.write_dta(df, str(tmp_dta), column_labels=col_labels, variable_value_labels=dvalues, version=15)
+        tmp_dta.replace(tmp)
+    out.append(dta)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Word
+# ---------------------------------------------------------------------------------------------
+
+def write_docx(path: Path, *, title: str, subtitle: str, sections: list[Any], lang: str,
+               max_table_rows: int = 60) -> Path:
+    """The report as .docx: headings, paragraphs, the tables (first ``max_table_rows`` rows) and figures."""
+    from docx import Document
+    from docx.enum.section import WD_ORIENT  # noqa: F401
+    from docx.shared import Cm, Pt
+
+    doc = Document()
+    core = doc.core_properties
+    core.title = title
+    core.author = "sinergi"
+    style = doc.styles["Normal"]
+    style.font.name = "Calibri"
+    style.font.size = Pt(10)
+    doc.add_heading(title, level=0)
+    doc.add_paragraph(subtitle)
+    for sec in sections:
+        doc.add_heading(f"{sec.number}. {sec.title}", level=1)
+        for block in sec.blocks:
+            kind = block.kind
+            if kind == "h3":
+                doc.add_heading(block.text, level=2)
+            elif kind in ("p", "note", "unavailable"):
+                p = doc.add_paragraph(block.text)
+                if kind != "p" and p.runs:
+                    p.runs[0].italic = True
+            elif kind == "list":
+                for item in block.items:
+                    doc.add_paragraph(getattr(item, "text", item), style="List Bullet")
+            elif kind == "table":
+                t = block.table
+                doc.add_paragraph(f"{s(lang, 'table')} {t.number}. {t.title}").runs[0].bold = True
+                shown = t.display.head(max_table_rows)
+                table = doc.add_table(rows=1, cols=len(shown.columns))
+                table.style = "Light Grid Accent 1"
+                for j, c in enumerate(shown.columns):
+                    table.rows[0].cells[j].text = str(c)
+                for row in shown.itertuples(index=False):
+                    cells = table.add_row().cells
+                    for j, v in enumerate(row):
+                        cells[j].text = str(v)
+                for row in table.rows:
+                    for cell in row.cells:
+                        for par in cell.paragraphs:
+                            for run in par.runs:
+                                run.font.size = Pt(7.5)
+                if len(t.display) > max_table_rows:
+                    doc.add_paragraph(f"… ({len(t.display)} rows: tables/{t.key}.csv)").runs[0].italic = True
+                if t.note:
+                    doc.add_paragraph(t.note).runs[0].italic = True
+            elif kind == "figure":
+                f = block.figure
+                doc.add_picture(io.BytesIO(f.png), width=Cm(16))
+                cap = doc.add_paragraph(f"{s(lang, 'figure')} {f.number}. {f.caption}")
+                cap.runs[0].italic = True
+    buf = io.BytesIO()
+    doc.save(buf)
+    write_bytes(path, buf.getvalue())
+    return path

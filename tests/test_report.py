@@ -1,0 +1,688 @@
+"""The report stage: report.html (both languages), figures, tables, exports, docx.
+
+The processed data are built once per session: from the demo study with the real pipeline
+(``sinergi pull/tidy/scales/network/prepost`` in a temporary folder) when those modules exist,
+otherwise from a small synthetic study written here (real :mod:`pipeline.scales` and
+:mod:`pipeline.prepost` on simulated answers, network tables computed by hand). Nothing is written
+inside the repository.
+"""
+
+from __future__ import annotations
+
+import html as htmlmod
+import importlib.util
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SINERGI = Path(sys.executable).parent / "sinergi"
+HAVE = {m: importlib.util.find_spec(f"pipeline.{m}") is not None
+        for m in ("demo", "tidy", "scales", "network", "prepost")}
+REAL = all(HAVE.values())
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+# ---------------------------------------------------------------------------------------------
+# a synthetic study (used when the demo or network stage is not there yet)
+# ---------------------------------------------------------------------------------------------
+
+NAMES = ["Siti Aminah", "Budi Santoso", "Rina Wulandari", "Ahmad Fauzi", "Dewi Lestari", "Joko Susilo",
+         "Nur Hasanah", "Agus Salim", "Yuni Kartika", "Hendra Gunawan", "Ratna Sari", "Dedi Kurniawan"]
+
+
+def _study_yaml(lang: str, study_id: str) -> str:
+    return f"""id: {study_id}
+title: "Studi uji laporan"
+language: {lang}
+site: Kaloran Brimob
+instrument: {ROOT / 'instruments' / 'sinergi.yaml'}
+source:
+  kind: demo
+  seed: 7
+  n_respondents: 60
+  share_migrant: 0.4
+waves:
+  - id: pre
+    label: {{id: "Sebelum program", en: "Before the program"}}
+  - id: post
+    label: {{id: "Sesudah program", en: "After the program"}}
+group:
+  variable: origin
+  levels:
+    - value: lokal
+      label: {{id: "Lokal", en: "Local"}}
+    - value: pendatang
+      label: {{id: "Pendatang", en: "Migrant"}}
+tie_types: [info, help, collab]
+analysis:
+  seed: 11
+  permutations: 199
+  alpha: 0.05
+"""
+
+
+def _ei_parts(edges, group):
+    ext = sum(group[a] != group[b] for a, b in edges)
+    return ext, len(edges) - ext
+
+
+def _network_tables(resp: pd.DataFrame, ties: pd.DataFrame, waves, perms=99, seed=1):
+    """Plausible network tables with the documented columns (hand-computed basics)."""
+    rng = np.random.default_rng(seed)
+    group = dict(zip(resp["respondent_id"], resp["group"]))
+    whole, groups, mixing, nodes, brok, change = [], [], [], [], [], []
+    levels = sorted(set(group.values()))
+    allt = pd.concat([ties, ties.assign(tie_type="any")]).drop_duplicates(["wave", "tie_type", "ego", "alter"])
+    for (wave, tt), part in allt.groupby(["wave", "tie_type"]):
+        ids = sorted(set(resp.loc[resp["wave"] == wave, "respondent_id"]) | set(part["ego"]) | set(part["alter"]))
+        n = len(ids)
+        edges = list(zip(part["ego"], part["alter"]))
+        ext, internal = _ei_parts(edges, group)
+        ei = (ext - internal) / max(ext + internal, 1)
+        sizes = {g: sum(group[i] == g for i in ids) for g in levels}
+        p_int = sum(v * (v - 1) for v in sizes.values())
+        p_ext = n * (n - 1) - p_int
+        ei_exp = (p_ext - p_int) / (p_ext + p_int)
+        d_ext, d_int = ext / p_ext, internal / p_int
+        resc = (d_ext - d_int) / (d_ext + d_int) if d_ext + d_int else np.nan
+        lab = np.array([group[i] for i in ids])
+        idx = {v: k for k, v in enumerate(ids)}
+        e = np.array([[idx[a], idx[b]] for a, b in edges])
+        null = []
+        for _ in range(perms):
+            pl = rng.permutation(lab)
+            x = (pl[e[:, 0]] != pl[e[:, 1]]).sum()
+            null.append((2 * x - len(edges)) / len(edges))
+        null = np.array(null)
+        p = (1 + np.sum(np.abs(null - ei_exp) >= abs(ei - ei_exp))) / (perms + 1)
+        edge_set = set(edges)
+        recip = sum((b, a) in edge_set for a, b in edges) / len(edges)
+        whole.append(dict(site="Kaloran Brimob", wave=wave, tie_type=tt, n_nodes=n, n_ties=len(edges),
+                          density=len(edges) / (n * (n - 1)), reciprocity=recip, transitivity=0.2,
+                          n_components=3, largest_component=n - 2, ei=ei, ei_expected=ei_exp,
+                          ei_rescaled=resc, ei_p=p, assortativity=0.3, assortativity_se=0.05, odds_ratio=2.1,
+                          yules_q=0.35, freeman=0.2, modularity_group=0.15, leiden_n=4, leiden_nmi=0.3, note=""))
+        for g in levels:
+            ti = sum(group[a] == g and group[b] == g for a, b in edges)
+            te = sum(group[a] == g and group[b] != g for a, b in edges)
+            groups.append(dict(site="Kaloran Brimob", wave=wave, tie_type=tt, group=g, n=sizes[g],
+                               ties_internal=ti, ties_external=te, ei=(te - ti) / max(te + ti, 1),
+                               density_internal=ti / max(sizes[g] * (sizes[g] - 1), 1), coleman=0.2))
+            for h in levels:
+                mixing.append(dict(site="Kaloran Brimob", wave=wave, tie_type=tt, from_group=g, to_group=h,
+                                   ties=sum(group[a] == g and group[b] == h for a, b in edges)))
+        for i in ids:
+            out_d = sum(a == i for a, b in edges)
+            in_d = sum(b == i for a, b in edges)
+            nb = {b for a, b in edges if a == i} | {a for a, b in edges if b == i}
+            bond = sum(group[x] == group[i] for x in nb)
+            bridge = len(nb) - bond
+            nodes.append(dict(respondent_id=i, site="Kaloran Brimob", wave=wave, tie_type=tt, group=group[i],
+                              out_degree=out_d, in_degree=in_d, degree=len(nb), bonding=bond, bridging=bridge,
+                              ei=(bridge - bond) / len(nb) if nb else np.nan, betweenness=0.0, constraint=0.5,
+                              coordinator=0, itinerant=0, representative=0, gatekeeper=0, liaison=0))
+        for role in ("coordinator", "itinerant", "representative", "gatekeeper", "liaison"):
+            o = 0 if role == "liaison" else int(rng.integers(5, 60))
+            brok.append(dict(site="Kaloran Brimob", wave=wave, tie_type=tt, role=role, observed=o,
+                             expected=0.0 if role == "liaison" else 30.0, sd=0.0 if role == "liaison" else 5.0,
+                             z=np.nan if role == "liaison" else (o - 30) / 5))
+    for tt, part in allt.groupby("tie_type"):
+        a = set(zip(part.loc[part["wave"] == waves[0], "ego"], part.loc[part["wave"] == waves[0], "alter"]))
+        b = set(zip(part.loc[part["wave"] == waves[1], "ego"], part.loc[part["wave"] == waves[1], "alter"]))
+        kept, new, dropped = a & b, b - a, a - b
+
+        def within(es):
+            return sum(group[x] == group[y] for x, y in es)
+
+        w0 = next(r for r in whole if r["wave"] == waves[0] and r["tie_type"] == tt)
+        w1 = next(r for r in whole if r["wave"] == waves[1] and r["tie_type"] == tt)
+        change.append(dict(site="Kaloran Brimob", tie_type=tt, wave_pre=waves[0], wave_post=waves[1], n_common=50,
+                           jaccard=len(kept) / len(a | b), hamming=len(new) + len(dropped), kept=len(kept),
+                           new=len(new), dropped=len(dropped), new_within=within(new),
+                           new_between=len(new) - within(new), dropped_within=within(dropped),
+                           dropped_between=len(dropped) - within(dropped), ei_pre=w0["ei"], ei_post=w1["ei"],
+                           delta_ei=w1["ei"] - w0["ei"], delta_ei_p=0.01, qap_r=0.3, qap_p=0.002,
+                           rsiena_ok=len(kept) / len(a | b) > 0.3))
+    return {"network_whole": pd.DataFrame(whole), "network_groups": pd.DataFrame(groups),
+            "mixing": pd.DataFrame(mixing), "network_nodes": pd.DataFrame(nodes),
+            "brokerage": pd.DataFrame(brok), "network_change": pd.DataFrame(change)}
+
+
+def make_synthetic(root: Path, lang: str = "id", study_id: str = "uji-laporan") -> Path:
+    """Write a study file, raw manifest + roster and every processed table under ``root``."""
+    from pipeline.config import load_study
+    from pipeline.instrument import load_instrument, scale_map
+    from pipeline.prepost import run as prepost_run
+    from pipeline.scales import run as scales_run
+
+    root.mkdir(parents=True, exist_ok=True)
+    study_file = root / "study.yaml"
+    study_file.write_text(_study_yaml(lang, study_id), encoding="utf-8")
+    study = load_study(study_file)
+    rng = np.random.default_rng(3)
+    waves = ["pre", "post"]
+    n = 60
+    ids = [f"R{rng.integers(16**7, 16**8):08x}" for _ in range(n)]
+    grp = np.where(rng.random(n) < 0.4, "pendatang", "lokal")
+    base = rng.normal(0, 0.6, n)
+    rows, resp_rows, items = [], [], scale_map(load_instrument(ROOT / "instruments" / "sinergi.yaml"))
+    for w_i, wave in enumerate(waves):
+        for i in range(n):
+            if (wave == "post" and i % 13 == 0) or (wave == "pre" and i % 17 == 5):
+                continue  # attrition and newcomers
+            jp = float(rng.random() < 0.3 + 0.2 * w_i)
+            cb = float(rng.random() < 0.2 + 0.2 * w_i)
+            rev = float(rng.integers(2, 30) * 1e6)
+            resp_rows.append(dict(respondent_id=ids[i], wave=wave, group=grp[i], site="Kaloran Brimob",
+                                  submission_id=str(1000 * w_i + i), submitted_at="2026-01-01T00:00:00Z",
+                                  sex="perempuan" if i % 2 else "laki_laki", age=float(25 + i % 30),
+                                  years_in_village=float(i % 20), sector="kuliner", business_age=float(i % 9),
+                                  employees=float(i % 4), origin=grp[i], membership="forum_umkm" if jp else "tidak_ada",
+                                  membership_forum_umkm=jp, joint_purchasing=jp, collective_brand=cb,
+                                  shared_storage=float(i % 3 == 0), emergency_fund=float(i % 4 == 0),
+                                  digital_channels="whatsapp", digital_channels_whatsapp=1.0,
+                                  digital_channels_n=float(rng.integers(0, 3) + cb),
+                                  revenue=rev, input_costs=rev * (0.6 - 0.1 * jp + rng.normal(0, 0.05)),
+                                  forum_meetings=float(rng.integers(0, 6) * w_i), trainings="komunikasi",
+                                  trainings_komunikasi=float(w_i), trainings_n=float(rng.integers(0, 3) * w_i)))
+            shock = rng.normal(0, 0.45)
+            for _, it in items.iterrows():
+                lift = 0.5 * w_i if it["subscale"] == "outgroup" and grp[i] == "pendatang" else 0.08 * w_i
+                mu = 3 + base[i] + lift + shock
+                v = float(np.clip(np.rint(rng.normal(mu if not it["reverse"] else 6 - mu, 0.8)), 1, 5))
+                rows.append(dict(respondent_id=ids[i], wave=wave, item=it["item"],
+                                 value=np.nan if rng.random() < 0.03 else v))
+    respondents = pd.DataFrame(resp_rows)
+    responses = pd.DataFrame(rows)
+    ties = []
+    pre_ties: set = set()
+    for wave in waves:
+        present = set(respondents.loc[respondents["wave"] == wave, "respondent_id"])
+        for tt in ("info", "help", "collab"):
+            for i in range(n):
+                if ids[i] not in present:
+                    continue
+                for j in range(n):
+                    if i == j:
+                        continue
+                    same = grp[i] == grp[j]
+                    if wave == "post" and (tt, i, j) in pre_ties:
+                        keep = rng.random() < 0.6
+                    else:
+                        pr = (0.05 if same else 0.012) * (0.7 if tt == "collab" else 1)
+                        keep = rng.random() < (pr if wave == "pre" else pr * (0.4 if same else 1.2))
+                    if keep:
+                        if wave == "pre":
+                            pre_ties.add((tt, i, j))
+                        ties.append(dict(site="Kaloran Brimob", wave=wave, tie_type=tt, ego=ids[i], alter=ids[j],
+                                         weight=np.nan))
+    ties = pd.DataFrame(ties)
+    ties = ties[ties["alter"].isin(set(respondents["respondent_id"]))].reset_index(drop=True)
+    proc = root / study.processed_dir
+    proc.mkdir(parents=True, exist_ok=True)
+    respondents.to_parquet(proc / "respondents.parquet", index=False)
+    responses.to_parquet(proc / "responses.parquet", index=False)
+    ties.to_parquet(proc / "ties.parquet", index=False)
+    items.to_parquet(proc / "scale_map.parquet", index=False)
+    quality = pd.DataFrame([
+        dict(wave="pre", submission_id="9", respondent_id="", issue="no consent", field="setuju", value="tidak",
+             action="dropped"),
+        dict(wave="post", submission_id="19", respondent_id=ids[3], issue="duplicate upload (same meta/instanceID)",
+             field="meta/instanceID", value="uuid:x", action="dropped"),
+        dict(wave="post", submission_id="20", respondent_id=ids[4], issue="self-nomination", field="net_info",
+             value=ids[4], action="dropped"),
+    ])
+    quality.to_csv(proc / "quality.csv", index=False)
+    from pipeline.tidy import sample_flow
+    sample_flow(respondents, waves).to_csv(proc / "sample.csv", index=False)
+    sc = scales_run(respondents, responses, items, waves, min_share=2 / 3)
+    for k, v in sc.items():
+        v.to_csv(proc / f"{k}.csv", index=False)
+    net = _network_tables(respondents, ties, waves)
+    for k, v in net.items():
+        v.to_csv(proc / f"{k}.csv", index=False)
+    try:
+        pp = prepost_run(sc["scores"], respondents, waves, network_nodes=net["network_nodes"], scale_map=items)
+    except ValueError:  # a numerical edge in the network indicators must not block the report tests
+        pp = prepost_run(sc["scores"], respondents, waves, scale_map=items)
+    for k, v in pp.items():
+        v.to_csv(proc / f"{k}.csv", index=False)
+    raw = root / study.raw_dir
+    files = {}
+    for wave in waves:
+        media = raw / wave / "media"
+        media.mkdir(parents=True, exist_ok=True)
+        (media / "roster.csv").write_text("name,label\n" + "".join(f"u{k},{nm}\n" for k, nm in enumerate(NAMES)),
+                                          encoding="utf-8")
+        files[wave] = {f"{wave}/media/roster.csv": "ab" * 32}
+    manifest = {"study": study_id, "source": "demo", "written_at": "2026-11-23T19:00:00Z",
+                "waves": {w: {"pulled_at": "2026-11-23T19:00:00Z", "count": int((respondents["wave"] == w).sum()),
+                              "files": files[w]} for w in waves}}
+    (raw / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    return study_file
+
+
+# ---------------------------------------------------------------------------------------------
+# fixtures: processed data once per session, a report per language
+# ---------------------------------------------------------------------------------------------
+
+class _cwd:
+    """Run with another working directory (study paths are relative to it)."""
+
+    def __init__(self, path: Path):
+        self.path, self.old = Path(path), None
+
+    def __enter__(self):
+        self.old = os.getcwd()
+        os.chdir(self.path)
+
+    def __exit__(self, *exc):
+        os.chdir(self.old)
+
+
+def _run(root: Path, *args: str) -> None:
+    res = subprocess.run([str(SINERGI), *args, "--study", "study.yaml"], cwd=root, capture_output=True, text=True,
+                         timeout=600)
+    assert res.returncode == 0, f"sinergi {' '.join(args)} failed:\n{res.stderr[-3000:]}"
+
+
+@pytest.fixture(scope="session")
+def processed(tmp_path_factory) -> Path:
+    """A folder with study.yaml and data/ (raw + processed) for the demo study (or a synthetic one)."""
+    root = tmp_path_factory.mktemp("report-base")
+    if REAL and SINERGI.exists():
+        text = (ROOT / "study.yaml").read_text(encoding="utf-8")
+        text = re.sub(r"(?m)^instrument:.*$", f"instrument: {ROOT / 'instruments' / 'sinergi.yaml'}", text)
+        (root / "study.yaml").write_text(text, encoding="utf-8")
+        _run(root, "pull", "--local-only", "--if-missing", "--quiet")
+        for stage in ("tidy", "scales", "network", "prepost"):
+            _run(root, stage)
+    else:
+        make_synthetic(root)
+    return root
+
+
+def _copy_study(base: Path, dest: Path, lang: str) -> Path:
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(base / "data", dest / "data", dirs_exist_ok=True)
+    text = (base / "study.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^language:.*$", f"language: {lang}", text)
+    (dest / "study.yaml").write_text(text, encoding="utf-8")
+    return dest
+
+
+def _build(root: Path, lang: str | None = None):
+    from pipeline.config import load_study
+    from pipeline.report import build
+
+    with _cwd(root):
+        study = load_study("study.yaml")
+        path = build(study, lang)
+    return study, root / path
+
+
+@pytest.fixture(scope="session")
+def built(processed, tmp_path_factory) -> dict:
+    """{lang: (root, study, report.html path)} for both languages."""
+    out = {}
+    for lang in ("id", "en"):
+        root = _copy_study(processed, tmp_path_factory.mktemp(f"report-{lang}"), lang)
+        study, html = _build(root)
+        out[lang] = (root, study, html)
+    return out
+
+
+def _sections(html: str) -> dict[str, str]:
+    return {m.group(1): m.group(2) for m in
+            re.finditer(r'<section id="sec-[^"]+" class="report-section" data-section="([^"]+)">(.*?)</section>',
+                        html, flags=re.S)}
+
+
+def _text(fragment: str) -> str:
+    return htmlmod.unescape(re.sub(r"<[^>]+>", " ", fragment))
+
+
+def _proc(root: Path, study, name: str) -> pd.DataFrame:
+    return pd.read_csv(root / study.processed_dir / name, dtype={"wave": str, "group": str, "wave_post": str,
+                                                                "wave_pre": str, "tie_type": str})
+
+
+SECTIONS = ["summary", "data", "trust", "network", "collective", "methods", "colophon"]
+TITLES = {"id": ["Ringkasan", "Data", "Kepercayaan dan norma", "Jejaring", "Aksi kolektif dan hasil usaha",
+                 "Metode dan keterbatasan", "Kolofon"],
+          "en": ["Summary", "Data", "Trust and norms", "Network", "Collective action and outcomes",
+                 "Methods and limitations", "Colophon"]}
+
+
+# ---------------------------------------------------------------------------------------------
+# report.html
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_section_present_and_filled(built, lang):
+    root, study, html_path = built[lang]
+    html = html_path.read_text(encoding="utf-8")
+    assert f'<html lang="{lang}">' in html
+    secs = _sections(html)
+    assert list(secs) == SECTIONS
+    for key, title in zip(SECTIONS, TITLES[lang]):
+        body = secs[key]
+        assert f". {title}</h2>" in body, (key, title)
+        assert re.search(r"<(p|table|li|img)\b", body), f"section {key} is empty"
+        assert "unavailable" not in body, f"section {key} says an input is missing although all exist"
+    # figures and the key tables are there
+    for fig in ("dumbbell", "distributions", "sociogram_any", "mixing"):
+        assert f'id="figure-{fig}"' in html
+    for table in ("sample", "quality", "paired_statistics", "paired_test", "effect_sizes", "reliability",
+                  "items_agree", "mixed_models", "network_whole", "network_change", "brokerage", "collective",
+                  "instrument", "packages", "raw_data"):
+        assert f'data-table="{table}"' in html, table
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_html_is_self_contained(built, lang):
+    html = built[lang][2].read_text(encoding="utf-8")
+    assert "<script" not in html.lower()
+    assert "<link" not in html.lower()
+    assert not re.search(r'(src|href)="(https?:)?//', html)
+    assert "url(http" not in html and "@import" not in html
+    assert all(src.startswith("data:image/png;base64,") for src in re.findall(r'<img [^>]*src="([^"]+)"', html))
+
+
+def _num(text: str, lang: str) -> float:
+    from pipeline.report_text import parse_num
+
+    return parse_num(text, lang)
+
+
+NUM = r"[−\-]?\d[\d.,]*"
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_summary_numbers_match_the_tables(built, lang):
+    """Every number in the summary's before/after sentences is the prepost.csv value, rounded."""
+    root, study, html_path = built[lang]
+    html = html_path.read_text(encoding="utf-8")
+    pp = _proc(root, study, "prepost.csv")
+    items = re.findall(r'<li class="finding[^"]*"([^>]*)>(.*?)</li>', _sections(html)["summary"], flags=re.S)
+    scale = [(dict(re.findall(r'data-([\w-]+)="([^"]*)"', attrs)), htmlmod.unescape(text))
+             for attrs, text in items if 'data-kind="scale"' in attrs]
+    assert len(scale) >= 6
+    words = {"id": (r"(naik|turun)", "poin", r"dari", "menjadi", r"IK 95%", "sampai", "pasangan"),
+             "en": (r"(up|down)", "points", "from", "to", r"95% CI", "to", "pairs")}[lang]
+    up = {"id": "naik", "en": "up"}[lang]
+    checked = 0
+    for attrs, text in scale:
+        row = pp[(pp["dimension"] == attrs["dimension"]) & (pp["group"] == attrs["group"])
+                 & (pp["wave_post"] == attrs["wave-post"])].iloc[0]
+        m = re.search(rf"{words[0]} ({NUM}) {words[1]}, {words[2]} ({NUM}) {words[3]} ({NUM})", text)
+        assert m, text
+        sign = 1 if m.group(1) == up else -1
+        assert sign * _num(m.group(2), lang) == pytest.approx(round(row["diff"], 2), abs=0.0051), text
+        assert _num(m.group(3), lang) == pytest.approx(round(row["mean_pre"], 2), abs=1e-9)
+        assert _num(m.group(4), lang) == pytest.approx(round(row["mean_post"], 2), abs=1e-9)
+        ci = re.search(rf"{words[4]} ({NUM}) {words[5]} ({NUM});", text)
+        assert _num(ci.group(1), lang) == pytest.approx(round(row["diff_ci_low"], 2), abs=1e-9)
+        assert _num(ci.group(2), lang) == pytest.approx(round(row["diff_ci_high"], 2), abs=1e-9)
+        dz = re.search(rf"d_z = ({NUM})", text)
+        assert _num(dz.group(1), lang) == pytest.approx(round(row["d_z"], 2), abs=1e-9)
+        n = re.search(rf"n = ({NUM}) {words[6]}", text)
+        assert _num(n.group(1), lang) == row["n_pairs"]
+        # the hedge follows the evidence
+        excludes = row["diff_ci_low"] > 0 or row["diff_ci_high"] < 0
+        significant = excludes and row["p_holm"] < study.analysis.alpha
+        assert (attrs["verdict"] == "sig") == significant
+        sig_word = {"id": "signifikan", "en": "significantly"}[lang]
+        unsure_word = {"id": "belum dapat dipastikan", "en": "not yet certain"}[lang]
+        if significant:
+            assert sig_word in text and unsure_word not in text
+        elif not excludes and abs(row["diff"]) >= 0.005:
+            assert unsure_word in text and f" {sig_word}" not in text.split(":")[0]
+        checked += 1
+    assert checked == len(scale)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_network_summary_matches_the_tables(built, lang):
+    root, study, html_path = built[lang]
+    summary = _sections(html_path.read_text(encoding="utf-8"))["summary"]
+    whole = _proc(root, study, "network_whole.csv")
+    ei_items = re.findall(r'<li class="finding[^"]*"[^>]*data-kind="ei"[^>]*data-wave="([^"]+)"[^>]*>(.*?)</li>',
+                          summary, flags=re.S)
+    assert ei_items
+    for wave, text in ei_items:
+        text = htmlmod.unescape(text)
+        row = whole[(whole["wave"] == wave) & (whole["tie_type"] == "any")].iloc[0]
+        m = re.search(rf"E-I .*?({NUM}),.*?({NUM}) \(", text)
+        assert _num(m.group(1), lang) == pytest.approx(round(row["ei"], 2), abs=1e-9), text
+        assert _num(m.group(2), lang) == pytest.approx(round(row["ei_expected"], 2), abs=1e-9), text
+    ch = _proc(root, study, "network_change.csv")
+    row = ch[ch["tie_type"] == "any"].iloc[0]
+    text = _text(re.search(r'data-kind="change"[^>]*>(.*?)</li>', summary, flags=re.S).group(1))
+    nums = [int(_num(x, lang)) for x in re.findall(r"\b(\d[\d.,]*) (?:hubungan lintas kelompok baru|new cross-group)",
+                                                     text)]
+    assert nums == [int(row["new_between"])]
+
+
+def test_decimal_separator_follows_the_language(built):
+    id_text = _text(_sections(built["id"][2].read_text(encoding="utf-8"))["summary"])
+    en_text = _text(_sections(built["en"][2].read_text(encoding="utf-8"))["summary"])
+    assert re.search(r"\b0,\d\d\b", id_text) and not re.search(r"\b\d\.\d\d\b", id_text)
+    assert re.search(r"\b0\.\d\d\b", en_text) and not re.search(r"\b\d,\d\d\b", en_text)
+    assert "Ringkasan" in built["id"][2].read_text(encoding="utf-8")
+    assert "Summary" in built["en"][2].read_text(encoding="utf-8")
+
+
+def test_missing_input_leaves_a_note(processed, tmp_path):
+    root = _copy_study(processed, tmp_path / "partial", "id")
+    proc = next((root / "data" / "processed").iterdir())
+    for name in ("network_whole.csv", "collective.csv", "reliability.csv"):
+        (proc / name).unlink()
+    _, html_path = _build(root)
+    secs = _sections(html_path.read_text(encoding="utf-8"))
+    assert list(secs) == SECTIONS
+    assert "belum tersedia" in secs["network"] and "network_whole.csv" in secs["network"]
+    assert "belum tersedia" in secs["collective"] and "collective.csv" in secs["collective"]
+    assert "reliability.csv" in secs["trust"] and 'data-table="paired_test"' in secs["trust"]
+    assert "belum tersedia" not in secs["data"]
+
+
+def test_a_failed_build_leaves_no_report_html(processed, tmp_path, monkeypatch):
+    import pipeline.report_exports as rx
+
+    root = _copy_study(processed, tmp_path / "fail", "id")
+
+    def boom(*a, **k):
+        raise RuntimeError("docx failed")
+
+    monkeypatch.setattr(rx, "write_docx", boom)
+    with pytest.raises(RuntimeError):
+        _build(root)
+    assert not list(root.glob("reports/*/report.html"))
+
+
+# ---------------------------------------------------------------------------------------------
+# figures, tables, exports
+# ---------------------------------------------------------------------------------------------
+
+def test_figures_and_tables_files(built):
+    from openpyxl import load_workbook
+
+    root, study, html_path = built["id"]
+    rep = html_path.parent
+    html = html_path.read_text(encoding="utf-8")
+    pngs = sorted((rep / "figures").glob("*.png"))
+    assert len(pngs) == html.count('<figure class="figure"')
+    for png in pngs:
+        assert png.with_suffix(".svg").exists()
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    keys = re.findall(r'data-table="([^"]+)"', html)
+    for k in keys:
+        assert (rep / "tables" / f"{k}.csv").exists(), k
+    wb = load_workbook(rep / "tables" / "tables.xlsx", read_only=True)
+    sheets = [s for s in wb.sheetnames if s != "index"]
+    assert len(sheets) == len(keys) and all(len(s) <= 31 for s in sheets)
+    pp = pd.read_csv(rep / "tables" / "paired_test.csv")
+    assert len(pp) and "Sig. (2-tailed)" in pp.columns
+
+
+def test_figures_are_deterministic():
+    from pipeline import figures as F
+
+    F.setup()
+    nodes = [f"R{i:02d}" for i in range(12)]
+    edges = [(nodes[i], nodes[(i * 5 + 1) % 12]) for i in range(12)]
+    pos1 = F.union_layout(nodes, edges, seed=3)
+    pos2 = F.union_layout(nodes, edges, seed=3)
+    assert pos1 == pos2
+    group = {v: ("lokal" if i % 3 else "pendatang") for i, v in enumerate(nodes)}
+    panels = [{"title": "a", "edges": edges[:6], "present": set(nodes[:10])},
+              {"title": "b", "edges": edges, "present": set(nodes)}]
+
+    def draw():
+        return F.render(F.sociogram_figure(panels, pos1, group, ["lokal", "pendatang"], group_label=str,
+                                           bridge_label="x", absent_label="y"))
+    assert draw() == draw()
+
+
+def test_sav_and_dta_round_trip_with_labels(built):
+    import pyreadstat
+
+    root, study, html_path = built["id"]
+    exports = html_path.parent / "exports"
+    df, meta = pyreadstat.read_sav(str(exports / "scores.sav"))
+    resp = pd.read_parquet(root / study.processed_dir / "respondents.parquet")
+    assert len(df) == len(resp)
+    assert {"respondent_id", "wave", "group", "trust", "norms", "trust_outgroup"} <= set(df.columns)
+    labels = dict(zip(meta.column_names, meta.column_labels))
+    assert labels["group"] == "Kelompok (asal)" and labels["trust"].startswith("Skor: Kepercayaan")
+    vl = {v: meta.value_labels[k] for v, k in meta.variable_to_label.items()}
+    assert set(vl["group"].values()) == {"Lokal", "Pendatang"}
+    assert set(vl["wave"].values()) == {"Sebelum program", "Sesudah program"}
+    if "sex" in vl:
+        assert set(vl["sex"].values()) == {"Perempuan", "Laki-laki"}
+    if "joint_purchasing" in vl:
+        assert vl["joint_purchasing"] == {0.0: "Tidak", 1.0: "Ya"}
+    sc = pd.read_csv(root / study.processed_dir / "scores.csv", dtype={"wave": str})
+    one = sc[(sc["dimension"] == "trust") & sc["score"].notna()].iloc[0]
+    code = study.wave_ids.index(one["wave"]) + 1
+    got = df[(df["respondent_id"] == one["respondent_id"]) & (df["wave"] == code)]["trust"].iloc[0]
+    assert got == pytest.approx(one["score"])
+    dta, dmeta = pyreadstat.read_dta(str(exports / "scores.dta"))
+    assert len(dta) == len(df)
+    dvl = {v: dmeta.value_labels[k] for v, k in dmeta.variable_to_label.items()}
+    assert set(dvl["group"].values()) == {"Lokal", "Pendatang"}
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_docx_has_every_section(built, lang):
+    from docx import Document
+
+    path = built[lang][2].parent / "report.docx"
+    doc = Document(str(path))
+    heads = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    for i, title in enumerate(TITLES[lang], start=1):
+        assert f"{i}. {title}" in heads
+    assert len(doc.tables) >= 10
+    assert len(doc.inline_shapes) >= 4
+
+
+def test_network_exports_written(built):
+    root, study, html_path = built["id"]
+    if not HAVE["network"]:
+        pytest.skip("pipeline.network is not there yet")
+    assert list((html_path.parent / "exports" / "network").rglob("*.graphml"))
+
+
+def _roster_names(root: Path) -> set[str]:
+    names = set()
+    for f in root.glob("data/raw/*/*/media/roster*.csv"):
+        roster = pd.read_csv(f, dtype=str)
+        for label in roster.get("label", pd.Series(dtype=str)).dropna():
+            names.add(label.strip())
+            names.add(label.split("—")[0].strip())
+    return {n for n in names if len(n) >= 5}
+
+
+def test_no_real_names_anywhere_in_reports(built):
+    import zipfile
+
+    for lang in ("id", "en"):
+        root = built[lang][0]
+        names = _roster_names(root)
+        assert names, "the demo roster has names to look for"
+        for f in (root / "reports").rglob("*"):
+            if not f.is_file():
+                continue
+            blobs = [f.read_bytes()]
+            if f.suffix in (".docx", ".xlsx"):
+                with zipfile.ZipFile(f) as z:
+                    blobs = [z.read(n) for n in z.namelist()]
+            for blob in blobs:
+                text = blob.decode("utf-8", errors="ignore")
+                hits = [n for n in names if n in text]
+                assert not hits, f"{f}: contains roster names {hits[:3]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# rendering in a real browser
+# ---------------------------------------------------------------------------------------------
+
+PROBE = """<script>
+window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var broken = imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); }).length;
+  var wide = Array.prototype.slice.call(document.querySelectorAll('body *')).filter(function (e) {
+    var r = e.getBoundingClientRect(); return r.right > window.innerWidth + 1 && !e.closest('.table-wrap');
+  }).map(function (e) { return e.tagName + '.' + e.className; }).slice(0, 5);
+  var out = document.createElement('pre');
+  out.id = 'probe';
+  out.textContent = JSON.stringify({images: imgs.length, broken: broken, innerWidth: window.innerWidth,
+    scrollWidth: document.documentElement.scrollWidth, wide: wide});
+  document.body.appendChild(out);
+});
+</script>"""
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def _chrome_args(exe: str, profile: Path, width: int) -> list[str]:
+    return [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+            f"--user-data-dir={profile}", f"--window-size={width},2000"]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_renders_in_chromium_without_overflow(built, tmp_path, width):
+    exe = _chromium()
+    if not exe:
+        pytest.skip("chromium is not installed (.ci/run installs it)")
+    html_path = built["id"][2]
+    probe = tmp_path / "probe.html"
+    probe.write_text(html_path.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    res = subprocess.run(_chrome_args(exe, tmp_path / "profile", width)
+                         + ["--virtual-time-budget=10000", "--dump-dom", probe.as_uri()],
+                         capture_output=True, text=True, timeout=180)
+    m = re.search(r'<pre id="probe">(.*?)</pre>', res.stdout, flags=re.S)
+    assert m, f"no probe output; stderr: {res.stderr[-1500:]}"
+    result = json.loads(htmlmod.unescape(m.group(1)))
+    assert result["images"] >= 4 and result["broken"] == 0, result
+    assert result["scrollWidth"] <= result["innerWidth"], result
+    assert not result["wide"], result
+    shot = tmp_path / f"report_{width}.png"
+    subprocess.run(_chrome_args(exe, tmp_path / "profile2", width) + [f"--screenshot={shot}", html_path.as_uri()],
+                   capture_output=True, timeout=180)
+    assert shot.exists() and shot.stat().st_size > 10_000

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -78,15 +77,12 @@ def test_second_run_does_nothing(built):
 ])
 def test_touching_a_stage_rebuilds_only_what_depends_on_it(built, module, expected):
     repo, _, _ = built
-    path = repo / module
-    st = path.stat()
-    os.utime(path, (st.st_atime, time.time() + 5))
-    try:
-        dry = make(repo, "-n", "report")
-    finally:
-        os.utime(path, (st.st_atime, st.st_mtime))
-    assert dry.returncode == 0, dry.stderr
-    assert _stages_run(dry.stdout) == expected
+    os.utime(repo / module)  # now: newer than every output of the fixture's build, older than the rebuild's
+    # a real run, not `make -n`: GNU Make 4.3 does not propagate grouped targets (&:) in dry runs
+    result = make(repo, "report")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _stages_run(result.stdout) == expected
+    assert make(repo, "-q", "report").returncode == 0
 
 
 def test_clean_keeps_raw(built):

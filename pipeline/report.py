@@ -629,7 +629,8 @@ class Report:
 
         def flag(r):
             low = any((not _isna(r[c])) and float(r[c]) < 0.70 for c in ("alpha", "omega"))
-            return self.t("rel_low") if low or str(r.get("flag", "")) == "low" else self.t("rel_ok")
+            text = self.t("rel_low") if low or str(r.get("flag", "")) == "low" else self.t("rel_ok")
+            return text + "; " + self.t("rel_heywood") if str(r.get("heywood", "")) == "True" else text
         rel["flag_text"] = [flag(r) for _, r in rel.iterrows()]
         ci = lambda d: [f"[{self.n(a)}; {self.n(b)}]" if not _isna(a) else "–"  # noqa: E731
                         for a, b in zip(d["alpha_ci_low"], d["alpha_ci_high"])]

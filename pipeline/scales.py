@@ -43,12 +43,13 @@ __all__ = ["score", "reliability", "run", "omega_total", "cronbach_alpha"]
 SCORE_COLUMNS = ["respondent_id", "wave", "group", "site", "dimension", "score", "n_items",
                  "n_answered"]
 RELIABILITY_COLUMNS = ["wave", "dimension", "n", "k", "alpha", "alpha_ci_low", "alpha_ci_high",
-                       "omega", "flag"]
+                       "omega", "heywood", "flag"]
 ITEM_COLUMNS = ["wave", "dimension", "item", "n", "mean", "sd", "item_total_r", "alpha_if_deleted",
                 "pct_agree"]
 
 #: alpha or omega below this is flagged "low"
 LOW = 0.70
+HEYWOOD_BOUND = 0.995  # communality bound of the minres fit (psych: uniqueness >= .005)
 
 
 def _scale_defs(scale_map: pd.DataFrame) -> list[tuple[str, list[str]]]:
@@ -215,14 +216,14 @@ def _minres_one_factor(r: np.ndarray, tol: float = 1e-13, max_iter: int = 100_00
         h2 = 1 - 1 / np.diag(np.linalg.inv(r))
     except np.linalg.LinAlgError:
         h2 = np.full(k, 0.5)
-    h2 = np.clip(h2, 0.005, 0.995)
+    h2 = np.clip(h2, 1 - HEYWOOD_BOUND, HEYWOOD_BOUND)
     lam = np.zeros(k)
     for _ in range(max_iter):
         rr = r.copy()
         np.fill_diagonal(rr, h2)
         vals, vecs = np.linalg.eigh(rr)
         lam = vecs[:, -1] * math.sqrt(max(vals[-1], 0.0))
-        new = np.clip(lam ** 2, 0.0, 0.995)
+        new = np.clip(lam ** 2, 0.0, HEYWOOD_BOUND)
         if np.max(np.abs(new - h2)) < tol:
             h2 = new
             break
@@ -232,24 +233,25 @@ def _minres_one_factor(r: np.ndarray, tol: float = 1e-13, max_iter: int = 100_00
     return lam
 
 
-def omega_total(x: np.ndarray) -> float:
+def omega_total(x: np.ndarray, with_heywood: bool = False) -> float | tuple[float, bool]:
     """McDonald's omega total of complete-case matrix ``x`` from a one-factor minres model.
 
     ``omega = (sum l)^2 / ((sum l)^2 + sum(1 - l^2))`` with ``l`` the loadings of
     ``psych::fa(x, nfactors=1, fm="minres")``. NaN when fewer than 3 items or 3 people, or an item
-    has zero variance.
+    has zero variance. With ``with_heywood``, returns ``(omega, heywood)`` where ``heywood`` is
+    true when an item's communality reached the bound 0.995 (a Heywood case: the one-factor
+    solution is improper and omega should not be interpreted).
     """
     x = np.asarray(x, dtype=float)
     n, k = x.shape
-    if k < 3 or n < 3:
-        return np.nan
-    sd = x.std(axis=0, ddof=1)
-    if np.any(~(sd > 0)):
-        return np.nan
-    r = np.corrcoef(x, rowvar=False)
-    lam = _minres_one_factor(r)
-    s = lam.sum() ** 2
-    return float(s / (s + np.sum(1 - lam ** 2)))
+    om, heywood = np.nan, False
+    sd = x.std(axis=0, ddof=1) if n > 1 else np.zeros(k)
+    if k >= 3 and n >= 3 and np.all(sd > 0):
+        lam = _minres_one_factor(np.corrcoef(x, rowvar=False))
+        s = lam.sum() ** 2
+        om = float(s / (s + np.sum(1 - lam ** 2)))
+        heywood = bool(np.any(lam ** 2 >= HEYWOOD_BOUND - 1e-9))
+    return (om, heywood) if with_heywood else om
 
 
 def reliability(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: pd.DataFrame,
@@ -275,6 +277,8 @@ def reliability(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: p
         - ``alpha`` : Cronbach's alpha (``psych::alpha(na.omit(x))$total$raw_alpha``); NaN if k < 2
         - ``alpha_ci_low``, ``alpha_ci_high`` : 95% Feldt CI
         - ``omega`` : McDonald's omega total, one-factor minres model (NaN if k < 3)
+        - ``heywood`` : true when that model is a Heywood case (an item's communality reached
+          the bound .995): omega is shown but should not be interpreted
         - ``flag`` : ``"low"`` when alpha < .70 or omega < .70, ``"ok"`` when neither is, ``""``
           when neither could be computed
     items : pandas.DataFrame
@@ -301,7 +305,7 @@ def reliability(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: p
             complete = block.dropna().to_numpy()
             n, k = complete.shape
             a, lo, hi = cronbach_alpha(complete)
-            om = omega_total(complete)
+            om, heywood = omega_total(complete, with_heywood=True)
             if np.isnan(a) and np.isnan(om):
                 flag = ""
             elif (a < LOW) or (om < LOW):
@@ -309,7 +313,8 @@ def reliability(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: p
             else:
                 flag = "ok"
             rel_rows.append({"wave": wave, "dimension": name, "n": n, "k": k, "alpha": a,
-                             "alpha_ci_low": lo, "alpha_ci_high": hi, "omega": om, "flag": flag})
+                             "alpha_ci_low": lo, "alpha_ci_high": hi, "omega": om,
+                             "heywood": heywood, "flag": flag})
             total = complete.sum(axis=1) if n else np.array([])
             for j, it in enumerate(items):
                 col = block[it].dropna()

@@ -213,7 +213,8 @@ def test_reliability_matches_psych(data, result):
     rel = result["reliability"].set_index(["wave", "dimension"])
     items = result["items"]
     assert list(result["reliability"].columns) == [
-        "wave", "dimension", "n", "k", "alpha", "alpha_ci_low", "alpha_ci_high", "omega", "flag"]
+        "wave", "dimension", "n", "k", "alpha", "alpha_ci_low", "alpha_ci_high", "omega", "heywood",
+        "flag"]
     assert list(items.columns) == ["wave", "dimension", "item", "n", "mean", "sd",
                                    "item_total_r", "alpha_if_deleted", "pct_agree"]
     assert set(rel.index) == set(R_RELIABILITY)
@@ -230,11 +231,12 @@ def test_reliability_matches_psych(data, result):
             lam = scales._minres_one_factor(np.corrcoef(cc, rowvar=False))
             tol = 1e-3 if np.max(lam ** 2) >= 0.995 - 1e-9 else 5e-6
             heywood.append(tol == 1e-3)
+            assert row["heywood"] == heywood[-1]
             assert row["omega"] == pytest.approx(ref["omega"], abs=tol)
             if ref["k"] == 3 and not heywood[-1]:  # saturated model: = psych::omega omega.tot
                 assert row["omega"] == pytest.approx(ref["omega_psych"], abs=tol)
         else:
-            assert np.isnan(row["omega"])
+            assert np.isnan(row["omega"]) and not row["heywood"]
         it = items[(items.wave == key[0]) & (items.dimension == key[1])]
         assert it["item_total_r"].to_numpy() == pytest.approx(ref["r_drop"], abs=STAT)
         assert it["alpha_if_deleted"].to_numpy() == pytest.approx(ref["alpha_drop"], abs=STAT,
@@ -245,6 +247,19 @@ def test_reliability_matches_psych(data, result):
         expect = "low" if (ref["alpha"] < .7 or (ref["k"] >= 3 and ref["omega"] < .7)) else "ok"
         assert row["flag"] == expect
     assert 0 < sum(heywood) < len(heywood) // 2  # both kinds occur in this data
+
+
+def test_omega_flags_a_heywood_case():
+    rng = np.random.default_rng(7)
+    f = rng.normal(size=200)
+    proper = np.column_stack([f + rng.normal(size=200) for _ in range(4)])
+    om, heywood = scales.omega_total(proper, with_heywood=True)
+    assert 0.6 < om < 0.9 and not heywood
+    # two items that are nearly the same question: the factor explains one of them fully
+    twins = np.column_stack([f, f + rng.normal(scale=0.01, size=200), rng.normal(size=200) + f * 0.3])
+    om, heywood = scales.omega_total(twins, with_heywood=True)
+    assert heywood and np.isfinite(om)
+    assert scales.omega_total(twins) == om
 
 
 def test_alpha_agrees_with_pingouin_listwise(data):

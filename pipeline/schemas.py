@@ -95,15 +95,56 @@ def validate(name: str, df: pd.DataFrame, where: str = "") -> pd.DataFrame:
     try:
         return schema.validate(df, lazy=False)
     except (SchemaError, SchemaErrors) as exc:
-        cases = getattr(exc, "failure_cases", None)
-        detail = ""
-        if isinstance(cases, pd.DataFrame) and len(cases):
-            shown = cases.head(5)
-            cols = [c for c in ("index", "failure_case") if c in shown.columns]
-            detail = "; first cases: " + ", ".join(
-                " ".join(f"{c}={r[c]!r}" for c in cols) for _, r in shown.iterrows())
-        column = getattr(exc, "schema", None)
-        col_name = getattr(column, "name", None)
-        rule = str(getattr(exc, "check", "") or "").strip() or str(exc).splitlines()[0]
-        where_col = f" column {col_name}" if col_name and col_name != name else ""
-        raise SinergiError(f"table {name}{place}:{where_col} fails {rule}{detail}") from None
+        raise SinergiError(f"table {name}{place}: {_describe(exc, schema, df)}") from None
+
+
+def _show(value) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "(empty)"
+    return repr(value.item() if hasattr(value, "item") else value)
+
+
+def _describe(exc: SchemaError | SchemaErrors, schema: pa.DataFrameSchema, df: pd.DataFrame) -> str:
+    """One readable sentence for a pandera error: column, rule, first offending rows."""
+    first = (getattr(exc, "schema_errors", None) or [exc])[0]
+    reason = getattr(getattr(first, "reason_code", None), "name", "")
+    check = getattr(first, "check", None)
+    target = getattr(first, "schema", None)
+    column = getattr(target, "name", None)
+    if column not in schema.columns:
+        column = None
+    stats = getattr(check, "statistics", None) or {}
+    check_name = getattr(check, "name", None) or str(check or "")
+    if reason == "DATATYPE_COERCION":
+        rule = f"has a value that is not {schema.columns[column].dtype}" if column else \
+            "has a value of the wrong type"
+    elif reason == "SERIES_CONTAINS_NULLS":
+        rule = "has empty values"
+    elif reason == "SERIES_CONTAINS_DUPLICATES":
+        rule = "has duplicate values"
+    elif reason == "DUPLICATES":
+        rule = f"has duplicate rows for ({', '.join(schema.unique or [])})"
+    elif check_name == "str_length":
+        rule = "has empty text"
+    elif check_name == "greater_than_or_equal_to":
+        rule = f"has values below {stats.get('min_value')}"
+    elif getattr(check, "error", None):
+        rule = f"breaks the rule: {check.error}"
+    else:
+        rule = f"breaks the rule {check_name or str(exc).splitlines()[0]}"
+    subject = f"column {column} " if column else ""
+    cases = getattr(exc, "failure_cases", None)
+    rows: list = []
+    if isinstance(cases, pd.DataFrame) and "index" in cases.columns:
+        rows = [i for i in pd.unique(cases["index"].dropna()) if i in df.index][:5]
+    if not rows:
+        return subject + rule
+    if column:
+        shown = [column]
+    elif reason == "DUPLICATES" and schema.unique:
+        shown = list(schema.unique)
+    else:
+        shown = [c for c in schema.columns if c in df.columns]
+    listed = "; ".join("row " + str(i) + ": " + ", ".join(f"{c}={_show(df.at[i, c])}" for c in shown)
+                       for i in rows)
+    return f"{subject}{rule} (first offending rows, counted from 0 — {listed})"

@@ -1,0 +1,52 @@
+"""Canonical-table validation speaks plainly: table, where, column, rule, offending rows."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import schemas
+from pipeline.errors import SinergiError
+
+TIES = dict(site="s", wave="w", tie_type="info")
+PEOPLE = dict(wave="w", group="lokal", site="s")
+
+
+@pytest.mark.parametrize("name, df, expected", [
+    ("ties", pd.DataFrame({**TIES, "ego": ["a", "b"], "alter": ["a", "c"], "weight": np.nan}),
+     "breaks the rule: self-nomination (ego == alter) (first offending rows, counted from 0 — "
+     "row 0: site='s', wave='w', tie_type='info', ego='a', alter='a', weight=(empty))"),
+    ("ties", pd.DataFrame({**TIES, "ego": ["a", "b"], "alter": ["b", "c"], "weight": [2, -1]}),
+     "column weight has values below 0 (first offending rows, counted from 0 — row 1: weight=-1)"),
+    ("respondents", pd.DataFrame({"respondent_id": ["a", "a"], **PEOPLE}),
+     "has duplicate rows for (respondent_id, wave) (first offending rows, counted from 0 — "
+     "row 0: respondent_id='a', wave='w'; row 1: respondent_id='a', wave='w')"),
+    ("respondents", pd.DataFrame({"respondent_id": ["a", ""], **PEOPLE}),
+     "column respondent_id has empty text"),
+    ("respondents", pd.DataFrame({"respondent_id": ["a", None], **PEOPLE}),
+     "column respondent_id has empty values"),
+    ("responses", pd.DataFrame({"respondent_id": ["a", "b"], "wave": "w", "item": "t1",
+                                "value": ["1", "x"]}),
+     "column value has a value that is not float64 (first offending rows, counted from 0 — "
+     "row 1: value='x')"),
+    ("scale_map", pd.DataFrame({"item": ["t1"], "dimension": "trust", "subscale": "gen",
+                                "reverse": [False], "min": 5, "max": 1}),
+     "breaks the rule: min must be below max"),
+])
+def test_bad_table_gives_one_plain_line(name, df, expected):
+    with pytest.raises(SinergiError) as info:
+        schemas.validate(name, df, "data/processed/x/t.parquet")
+    message = str(info.value)
+    assert message.startswith(f"table {name} (data/processed/x/t.parquet): ")
+    assert expected in message
+    assert "\n" not in message and "<Check" not in message and "np." not in message
+
+
+def test_missing_columns_are_named():
+    with pytest.raises(SinergiError, match="missing column.s. alter; required: site, wave"):
+        schemas.validate("ties", pd.DataFrame(columns=["site", "wave", "tie_type", "ego", "weight"]))
+
+
+def test_valid_table_is_coerced():
+    out = schemas.validate("responses", pd.DataFrame({"respondent_id": ["a"], "wave": "w",
+                                                      "item": "t1", "value": ["3"]}))
+    assert out["value"].dtype == float and out["value"].iloc[0] == 3.0

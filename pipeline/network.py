@@ -168,6 +168,9 @@ def build_graphs(respondents: pd.DataFrame, ties: pd.DataFrame,
             g = ig.Graph(n=len(names), edges=edges, directed=True)
             g.vs["name"] = names
             g.vs["group"] = groups
+            flat = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+            g._sinergi_arrays = _Arrays(len(names), flat[:, 0].copy(), flat[:, 1].copy(),
+                                        *_group_codes(groups))
             g["site"], g["wave"], g["tie_type"] = site, wave, tie_type
             g["dropped_nonrespondent"] = dropped
             graphs[(site, wave, tie_type)] = g
@@ -201,13 +204,21 @@ class _Arrays:
         return np.bincount(self.labels, minlength=len(self.groups)).astype(float)
 
 
+def _group_codes(groups: Sequence) -> tuple[np.ndarray, list[str]]:
+    labels, names = pd.factorize(pd.Series(list(groups), dtype=object).astype(str), sort=True)
+    return labels.astype(np.int64), [str(x) for x in names]
+
+
 def _arrays(g: ig.Graph) -> _Arrays:
+    """numpy view of ``g``: kept from :func:`build_graphs` (graphs are never edited after it),
+    else taken from igraph (a copy or subgraph has no kept view)."""
+    kept = getattr(g, "_sinergi_arrays", None)
+    if kept is not None and kept.n == g.vcount() and len(kept.src) == g.ecount():
+        return kept
     m = g.ecount()
     flat = np.fromiter(itertools.chain.from_iterable(g.get_edgelist()), dtype=np.int64,
                        count=2 * m)
-    groups, labels = np.unique(np.asarray(g.vs["group"], dtype=object), return_inverse=True)
-    return _Arrays(g.vcount(), flat[0::2].copy(), flat[1::2].copy(),
-                   labels.astype(np.int64).ravel(), [str(x) for x in groups])
+    return _Arrays(g.vcount(), flat[0::2].copy(), flat[1::2].copy(), *_group_codes(g.vs["group"]))
 
 
 def _union_edges(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -542,8 +553,10 @@ def _has_tie(keys: np.ndarray, n: int, a: np.ndarray, c: np.ndarray) -> np.ndarr
     if n <= _BITSET_MAX:
         width = (n + 7) // 8
         src, dst = keys // n, keys % n
+        byte = src * width + (dst >> 3)  # non-decreasing, because the keys are sorted
+        first = np.flatnonzero(np.r_[True, byte[1:] != byte[:-1]])
         bits = np.zeros(n * width, dtype=np.uint8)
-        np.bitwise_or.at(bits, src * width + (dst >> 3), np.left_shift(1, dst & 7).astype(np.uint8))
+        bits[byte[first]] = np.bitwise_or.reduceat(np.left_shift(1, dst & 7).astype(np.uint8), first)
         return ((bits[a * width + (c >> 3)] >> (c & 7).astype(np.uint8)) & 1).astype(bool)
     ac = a * n + c
     hit = np.minimum(np.searchsorted(keys, ac), len(keys) - 1)
@@ -560,8 +573,9 @@ def brokerage_counts(src: np.ndarray, dst: np.ndarray, labels: np.ndarray, n: in
 
     Vectorised: every two-path ``a → v → c`` is enumerated at once with numpy (repeat/offset
     arithmetic over the in- and out-lists of each broker, ``Σ_v in(v)·out(v)`` rows), the
-    closed ones are found by binary search in the sorted edge keys, and the roles are counted
-    with one ``bincount``.
+    closed ones are looked up in a bit-packed adjacency matrix (binary search in the sorted edge
+    keys above ``_BITSET_MAX`` vertices), each row's role is read from a table indexed by the
+    three group codes, and the roles are counted with one ``bincount``.
 
     Returns
     -------
@@ -582,10 +596,15 @@ def brokerage_counts(src: np.ndarray, dst: np.ndarray, labels: np.ndarray, n: in
     if len(keys) > 1 and not np.all(keys[1:] > keys[:-1]):
         keys = np.unique(keys)  # distinct edges, sorted (build_graphs already gives this)
     src, dst = keys // n, keys % n
+    m = len(keys)
     outdeg = np.bincount(src, minlength=n)
     out_ptr = np.concatenate([[0], np.cumsum(outdeg)])  # keys are sorted by src already
-    by_dst = np.argsort(dst, kind="stable")
-    in_src, in_v = src[by_dst], dst[by_dst]  # in-edges a → v grouped by broker v
+    # in-edges a → v grouped by broker v, stable in a (large graphs: counting sort CSR → CSC)
+    if m < 2_000:
+        by_dst = np.argsort(dst, kind="stable")
+    else:
+        by_dst = sparse.csr_matrix((np.arange(1, m + 1), dst, out_ptr), shape=(n, n)).tocsc().data - 1
+    in_src, in_v = src[by_dst], dst[by_dst]
     block = outdeg[in_v]  # each in-edge pairs with every out-edge of its broker
     total = int(block.sum())
     if total == 0:
@@ -595,16 +614,19 @@ def brokerage_counts(src: np.ndarray, dst: np.ndarray, labels: np.ndarray, n: in
     a = np.repeat(in_src, block)
     v = np.repeat(in_v, block)
     c = dst[pos]
-    closed = _has_tie(keys, n, a, c)
-    keep = (a != c) & ~closed
-    la, lv, lc = labels[a[keep]], labels[v[keep]], labels[c[keep]]
-    role = np.full(len(la), 4, dtype=np.int64)  # liaison unless one of the four below
-    role[(la == lc) & (la != lv)] = 1
-    role[(la == lv) & (lc != lv)] = 2
-    role[(lc == lv) & (la != lv)] = 3
-    role[(la == lv) & (lv == lc)] = 0
-    counts = np.bincount(v[keep] * 5 + role, minlength=n * 5)
-    return counts.reshape(n, 5)
+    k = int(labels.max()) + 1 if len(labels) else 1
+    # role of (group of a, group of v, group of c); 5 = not brokered (a = c, or a → c exists)
+    grid = np.indices((k, k, k)).reshape(3, -1)
+    ga, gv, gc = grid
+    table = np.full(k ** 3, 4, dtype=np.int64)  # liaison unless one of the four below
+    table[(ga == gc) & (ga != gv)] = 1
+    table[(ga == gv) & (gc != gv)] = 2
+    table[(gc == gv) & (ga != gv)] = 3
+    table[(ga == gv) & (gv == gc)] = 0
+    role = table[(labels[a] * k + labels[v]) * k + labels[c]]
+    role[(a == c) | _has_tie(keys, n, a, c)] = 5
+    counts = np.bincount(v * 6 + role, minlength=n * 6)
+    return counts.reshape(n, 6)[:, :5].copy()
 
 
 def brokerage_expected(n_nodes: int, n_ties: int, sizes: np.ndarray

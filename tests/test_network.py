@@ -313,6 +313,18 @@ def test_constraint_igraph_equals_networkx(classroom):
                 assert ours[name] == pytest.approx(value, abs=1e-12)
 
 
+def test_kept_arrays_are_the_graph(classroom):
+    resp, ties = _tables(*classroom)
+    resp.loc[resp.index[:3], "group"] = "zz"  # three groups, one sorted last
+    for g in nw.build_graphs(resp, ties, ["info"]).values():
+        kept, fresh = nw._arrays(g), nw._arrays(g.copy())  # a copy has no kept view
+        assert kept is g._sinergi_arrays and fresh is not kept
+        assert kept.n == fresh.n and kept.groups == fresh.groups
+        for a, b in ((kept.src, fresh.src), (kept.dst, fresh.dst), (kept.labels, fresh.labels)):
+            assert a.dtype == b.dtype == np.int64 and np.array_equal(a, b)
+        assert [kept.groups[i] for i in kept.labels] == g.vs["group"]
+
+
 def test_to_networkx_is_faithful(classroom):
     resp, ties = _tables(*classroom)
     g = nw.build_graphs(resp, ties, ["info"])[("s", "w1", "info")]

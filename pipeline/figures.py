@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import textwrap
+import warnings
 from typing import Callable
 
 import matplotlib
@@ -131,8 +132,10 @@ def distribution_figure(scores: pd.DataFrame, dims: list[str], waves: list[str],
     fig, axes = plt.subplots(1, len(dims), figsize=(3.2 * len(dims), 3.4), sharey=True, squeeze=False)
     for ax, d in zip(axes[0], dims):
         part = data[data["dimension"] == d]
-        sns.boxplot(data=part, x="wave_l", y="score", hue="group_l", palette=hue_pal, ax=ax, fliersize=0,
-                    width=0.6, boxprops=dict(alpha=0.55), legend=False)
+        with warnings.catch_warnings():  # seaborn 0.13.2 passes `vert` that matplotlib 3.11 deprecates
+            warnings.filterwarnings("ignore", message="vert: bool", category=DeprecationWarning)
+            sns.boxplot(data=part, x="wave_l", y="score", hue="group_l", palette=hue_pal, ax=ax,
+                        fliersize=0, width=0.6, boxprops=dict(alpha=0.55), legend=False)
         np.random.seed(seed)
         sns.stripplot(data=part, x="wave_l", y="score", hue="group_l", palette=hue_pal, ax=ax, dodge=True,
                       size=2.6, jitter=0.18, alpha=0.8, legend=False)

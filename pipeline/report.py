@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from . import report_text as rt
+from .errors import SinergiError
 from .io import read_json, write_bytes, write_text
 from .report_text import dim_label, integer, num, pct, pval, s, tie_label
 
@@ -1165,23 +1166,28 @@ def build(study: Any, language: str | None = None) -> Path:
     language : "id" | "en", optional
         Overrides ``study.language``.
     """
-    from .report_exports import wide_scores, write_docx, write_spss_stata, write_tables
+    from .report_exports import data_time, wide_scores, write_docx, write_spss_stata, write_tables
 
     rep, sections = assemble(study, language)
+    try:  # the documents are dated by the raw data, not the clock (same inputs, same bytes)
+        when = data_time(read_json(Path(study.raw_dir) / "manifest.json"))
+    except SinergiError:
+        when = data_time(None)
     out = Path(study.report_dir)
     out.mkdir(parents=True, exist_ok=True)
     for f in rep.figures:
         write_bytes(out / "figures" / f"{f.number:02d}_{f.key}.png", f.png)
         write_text(out / "figures" / f"{f.number:02d}_{f.key}.svg", f.svg)
     if rep.tables:
-        write_tables(rep.tables, out / "tables", rep.lang)
+        write_tables(rep.tables, out / "tables", rep.lang, when)
     resp, scores = rep.inp("respondents.parquet"), rep.inp("scores.csv")
     if resp is not None or scores is not None:
         df, labels, values = wide_scores(resp, scores, rep.inp("network_nodes.csv"), study, rep.lang)
-        write_spss_stata(df, labels, values, out / "exports")
+        write_spss_stata(df, labels, values, out / "exports", when)
     _network_exports(rep, out / "exports" / "network")
     write_docx(out / "report.docx", title=study.title, subtitle=f"{rep.t('site')}: {study.site} · "
-               f"{rep.t('waves')}: {', '.join(rep.wl(w) for w in rep.waves)}", sections=sections, lang=rep.lang)
+               f"{rep.t('waves')}: {', '.join(rep.wl(w) for w in rep.waves)}", sections=sections, lang=rep.lang,
+               when=when)
     html = render_html(rep, sections)
     write_text(out / "report.html", html)
     return out / "report.html"

@@ -7,13 +7,18 @@
   variable labels and value labels (group, wave, sex, yes/no) in the report language.
 * :func:`write_docx` -- the report as a Word document (PKM final reports are written in Word).
 
-Every file is written atomically (temporary file + rename).
+Every file is written atomically (temporary file + rename). The dates these formats carry inside
+(zip entry times, document properties, the SPSS and Stata header stamps) are set to ``when`` --
+the time the raw data was written -- instead of the clock, so the same data and code give the same
+bytes on every rerun.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import zipfile
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -23,7 +28,64 @@ import pandas as pd
 from .io import atomic_path, write_bytes
 from .report_text import dim_label, s
 
-__all__ = ["write_tables", "sheet_names", "wide_scores", "write_spss_stata", "write_docx"]
+__all__ = ["write_tables", "sheet_names", "wide_scores", "write_spss_stata", "write_docx",
+           "data_time", "stable_ooxml"]
+
+#: stamp used when the raw data carries no time
+EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def data_time(manifest: dict | None) -> datetime:
+    """When the raw data was written (``written_at`` of the raw manifest, UTC); :data:`EPOCH` if
+    the manifest has no readable time."""
+    text = str((manifest or {}).get("written_at") or "")
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return EPOCH
+    return when.astimezone(timezone.utc) if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def stable_ooxml(data: bytes, when: datetime) -> bytes:
+    """Re-pack an Office Open XML file (xlsx, docx) with every zip entry dated ``when`` and the
+    document's created/modified properties set to ``when``; entries keep their order."""
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    date_time = (max(when.year, 1980),) + tuple(when.timetuple()[1:6])
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)",
+                              lambda m: m.group(1) + stamp + m.group(3), body)
+            entry = zipfile.ZipInfo(info.filename, date_time=date_time)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            dst.writestr(entry, body)
+    return out.getvalue()
+
+
+def _stamp_sav(path: Path, when: datetime) -> None:
+    """Set the creation date and time in an SPSS .sav header (offsets 92 and 101)."""
+    data = bytearray(path.read_bytes())
+    if data[:4] not in (b"$FL2", b"$FL3"):
+        raise ValueError(f"{path}: not an SPSS system file")
+    data[92:101] = f"{when.day:02d} {_MONTHS[when.month - 1]} {when.year % 100:02d}".encode()
+    data[101:109] = when.strftime("%H:%M:%S").encode()
+    path.write_bytes(bytes(data))
+
+
+def _stamp_dta(path: Path, when: datetime) -> None:
+    """Set the ``<timestamp>`` of a Stata 117+ .dta header ("dd Mon yyyy hh:mm")."""
+    data = bytearray(path.read_bytes())
+    at = data.find(b"<timestamp>", 0, 400)
+    if at < 0 or data[at + 11] != 17:
+        raise ValueError(f"{path}: no Stata timestamp in the header")
+    text = f"{when.day:02d} {_MONTHS[when.month - 1]} {when.year:04d} {when:%H:%M}".encode()
+    data[at + 12:at + 29] = text
+    path.write_bytes(bytes(data))
 
 YES_NO = ["joint_purchasing", "collective_brand", "shared_storage", "emergency_fund"]
 MULTI_PREFIXES = ["membership_", "digital_channels_", "trainings_"]
@@ -79,8 +141,9 @@ def sheet_names(keys: Iterable[str]) -> list[str]:
     return out
 
 
-def write_tables(tables: list[Any], outdir: Path, lang: str) -> list[Path]:
-    """CSV per table plus ``tables.xlsx``; ``tables`` items have ``key``, ``title``, ``raw``."""
+def write_tables(tables: list[Any], outdir: Path, lang: str, when: datetime = EPOCH) -> list[Path]:
+    """CSV per table plus ``tables.xlsx`` (dated ``when``); ``tables`` items have ``key``,
+    ``title``, ``raw``."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -121,7 +184,7 @@ def write_tables(tables: list[Any], outdir: Path, lang: str) -> list[Path]:
     index.column_dimensions["C"].width = 32
     buf = io.BytesIO()
     wb.save(buf)
-    write_bytes(outdir / "tables.xlsx", buf.getvalue())
+    write_bytes(outdir / "tables.xlsx", stable_ooxml(buf.getvalue(), when))
     written.append(outdir / "tables.xlsx")
     return written
 
@@ -232,8 +295,9 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
     return df, labels, values
 
 
-def write_spss_stata(df: pd.DataFrame, labels: dict[str, str], values: dict[str, dict], outdir: Path) -> list[Path]:
-    """``scores.sav`` and ``scores.dta`` with variable and value labels (pyreadstat)."""
+def write_spss_stata(df: pd.DataFrame, labels: dict[str, str], values: dict[str, dict], outdir: Path,
+                     when: datetime = EPOCH) -> list[Path]:
+    """``scores.sav`` and ``scores.dta`` with variable and value labels (pyreadstat), dated ``when``."""
     import pyreadstat
 
     outdir = Path(outdir)
@@ -243,6 +307,7 @@ def write_spss_stata(df: pd.DataFrame, labels: dict[str, str], values: dict[str,
     with atomic_path(sav) as tmp:
         tmp_sav = tmp.with_suffix(".sav")
         pyreadstat.write_sav(df, str(tmp_sav), column_labels=col_labels, variable_value_labels=values)
+        _stamp_sav(tmp_sav, when)
         tmp_sav.replace(tmp)
     out.append(sav)
     dta = outdir / "scores.dta"
@@ -250,6 +315,7 @@ def write_spss_stata(df: pd.DataFrame, labels: dict[str, str], values: dict[str,
     with atomic_path(dta) as tmp:
         tmp_dta = tmp.with_suffix(".dta")
         pyreadstat.write_dta(df, str(tmp_dta), column_labels=col_labels, variable_value_labels=dvalues, version=15)
+        _stamp_dta(tmp_dta, when)
         tmp_dta.replace(tmp)
     out.append(dta)
     return out
@@ -260,8 +326,9 @@ def write_spss_stata(df: pd.DataFrame, labels: dict[str, str], values: dict[str,
 # ---------------------------------------------------------------------------------------------
 
 def write_docx(path: Path, *, title: str, subtitle: str, sections: list[Any], lang: str,
-               max_table_rows: int = 60) -> Path:
-    """The report as .docx: headings, paragraphs, the tables (first ``max_table_rows`` rows) and figures."""
+               max_table_rows: int = 60, when: datetime = EPOCH) -> Path:
+    """The report as .docx: headings, paragraphs, the tables (first ``max_table_rows`` rows) and
+    figures; dated ``when``."""
     from docx import Document
     from docx.enum.section import WD_ORIENT  # noqa: F401
     from docx.shared import Cm, Pt
@@ -316,5 +383,5 @@ def write_docx(path: Path, *, title: str, subtitle: str, sections: list[Any], la
                 cap.runs[0].italic = True
     buf = io.BytesIO()
     doc.save(buf)
-    write_bytes(path, buf.getvalue())
+    write_bytes(path, stable_ooxml(buf.getvalue(), when))
     return path

@@ -18,11 +18,14 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+
+from tests.conftest import tree
 
 ROOT = Path(__file__).resolve().parent.parent
 SINERGI = Path(sys.executable).parent / "sinergi"
@@ -583,6 +586,40 @@ def test_sav_and_dta_round_trip_with_labels(built):
     assert len(dta) == len(df)
     dvl = {v: dmeta.value_labels[k] for v, k in dmeta.variable_to_label.items()}
     assert set(dvl["group"].values()) == {"Lokal", "Pendatang"}
+
+
+def test_rebuild_gives_the_same_bytes_dated_by_the_raw_data(built, tmp_path):
+    """Same inputs, same code → the same files, byte for byte: the dates inside xlsx, docx, sav and
+    dta are the raw manifest's ``written_at``, not the clock."""
+    import zipfile
+    from datetime import datetime, timezone
+
+    import pyreadstat
+    from docx import Document
+
+    from pipeline.io import read_json
+
+    root, study, html_path = built["en"]
+    report_dir = html_path.parent
+    first = tree(report_dir)
+    time.sleep(1.1)  # the .sav stamp has seconds
+    _build(root)
+    assert tree(report_dir) == first
+    written = read_json(root / study.raw_dir / "manifest.json").get("written_at")
+    when = datetime.fromisoformat(written.replace("Z", "+00:00")) if written else \
+        datetime(2000, 1, 1, tzinfo=timezone.utc)
+    naive = when.replace(tzinfo=None)
+    for name in ("report.docx", "tables/tables.xlsx"):
+        with zipfile.ZipFile(report_dir / name) as z:
+            assert {i.date_time for i in z.infolist()} == {tuple(naive.timetuple()[:6])}
+            core = z.read("docProps/core.xml").decode()
+            assert core.count(when.strftime("%Y-%m-%dT%H:%M:%SZ")) == 2  # created and modified
+    props = Document(str(report_dir / "report.docx")).core_properties
+    assert props.modified.replace(tzinfo=None) == naive and props.created.replace(tzinfo=None) == naive
+    _, meta = pyreadstat.read_sav(str(report_dir / "exports" / "scores.sav"), metadataonly=True)
+    assert meta.creation_time == naive
+    _, meta = pyreadstat.read_dta(str(report_dir / "exports" / "scores.dta"), metadataonly=True)
+    assert meta.creation_time == naive.replace(second=0)
 
 
 @pytest.mark.parametrize("lang", ["id", "en"])

@@ -60,7 +60,8 @@ def _with_measures(g: ig.Graph, node_table: pd.DataFrame) -> ig.Graph:
 
 
 def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.DataFrame,
-                  outdir: str | Path, waves: Sequence[str] | None = None) -> list[Path]:
+                  outdir: str | Path, waves: Sequence[str] | None = None,
+                  date: str | None = None) -> list[Path]:
     """Write GraphML, GEXF and RSiena files for the graphs of :func:`pipeline.network.build_graphs`.
 
     Parameters
@@ -74,6 +75,9 @@ def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.D
         Folder to write into (created if missing); every file is written atomically.
     waves : sequence of str, optional
         Wave order for the RSiena files; default: order of first appearance in ``graphs``.
+    date : str, optional
+        ``YYYY-MM-DD`` for the GEXF ``lastmodifieddate`` (default: networkx writes today's date),
+        so that reruns on the same data give the same bytes.
 
     Returns
     -------
@@ -95,6 +99,10 @@ def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.D
             data.pop("_nx_name", None)
         with atomic_path(path) as tmp:
             nx.write_gexf(nxg, tmp)
+            if date:
+                text = tmp.read_text(encoding="utf-8")
+                tmp.write_text(re.sub(r'lastmodifieddate="[^"]*"', f'lastmodifieddate="{date}"',
+                                      text, count=1), encoding="utf-8")
         written.append(path)
     written += _write_rsiena(graphs, outdir / "rsiena", waves)
     return written

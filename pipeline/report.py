@@ -1184,7 +1184,7 @@ def build(study: Any, language: str | None = None) -> Path:
     if resp is not None or scores is not None:
         df, labels, values = wide_scores(resp, scores, rep.inp("network_nodes.csv"), study, rep.lang)
         write_spss_stata(df, labels, values, out / "exports", when)
-    _network_exports(rep, out / "exports" / "network")
+    _network_exports(rep, out / "exports" / "network", when.strftime("%Y-%m-%d"))
     write_docx(out / "report.docx", title=study.title, subtitle=f"{rep.t('site')}: {study.site} · "
                f"{rep.t('waves')}: {', '.join(rep.wl(w) for w in rep.waves)}", sections=sections, lang=rep.lang,
                when=when)
@@ -1193,7 +1193,7 @@ def build(study: Any, language: str | None = None) -> Path:
     return out / "report.html"
 
 
-def _network_exports(rep: Report, outdir: Path) -> bool:
+def _network_exports(rep: Report, outdir: Path, date: str | None = None) -> bool:
     """GraphML/GEXF/RSiena files via pipeline.network; False (and nothing written) without inputs."""
     from .network import build_graphs
     from .network_export import write_exports
@@ -1202,5 +1202,5 @@ def _network_exports(rep: Report, outdir: Path) -> bool:
     if resp is None or ties is None or nodes is None:
         return False
     graphs = build_graphs(resp, ties, list(rep.study.tie_types))
-    write_exports(graphs, nodes, outdir, waves=rep.study.wave_ids)
+    write_exports(graphs, nodes, outdir, waves=rep.study.wave_ids, date=date)
     return True

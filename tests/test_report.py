@@ -616,6 +616,9 @@ def test_rebuild_gives_the_same_bytes_dated_by_the_raw_data(built, tmp_path):
             assert core.count(when.strftime("%Y-%m-%dT%H:%M:%SZ")) == 2  # created and modified
     props = Document(str(report_dir / "report.docx")).core_properties
     assert props.modified.replace(tzinfo=None) == naive and props.created.replace(tzinfo=None) == naive
+    gexf = sorted((report_dir / "exports" / "network").rglob("*.gexf"))
+    assert gexf and all(f'lastmodifieddate="{when:%Y-%m-%d}"' in p.read_text(encoding="utf-8")
+                        for p in gexf)
     _, meta = pyreadstat.read_sav(str(report_dir / "exports" / "scores.sav"), metadataonly=True)
     assert meta.creation_time == naive
     _, meta = pyreadstat.read_dta(str(report_dir / "exports" / "scores.dta"), metadataonly=True)

@@ -14,6 +14,7 @@ Everything else is derived here with pure functions:
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -309,7 +310,7 @@ def write_xlsform(inst: Instrument, path: str | Path) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from .io import atomic_path
+    from .io import EPOCH, stable_ooxml, write_bytes
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -331,8 +332,9 @@ def write_xlsform(inst: Instrument, path: str | Path) -> None:
             if col.startswith(("label", "hint")):
                 width = 60
             ws.column_dimensions[ws.cell(1, i).column_letter].width = width
-    with atomic_path(path) as tmp:
-        wb.save(tmp)
+    buf = io.BytesIO()
+    wb.save(buf)
+    write_bytes(path, stable_ooxml(buf.getvalue(), EPOCH))  # same source → same bytes
 
 
 def _kuid(*parts: str) -> str:

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
+import re
 import tempfile
+import zipfile
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -18,6 +22,9 @@ import pandas as pd
 
 from .errors import SinergiError
 
+
+#: the date put into generated documents when their inputs carry none
+EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -86,3 +93,23 @@ def sha256_file(path: str | os.PathLike) -> str:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def stable_ooxml(data: bytes, when: datetime) -> bytes:
+    """Re-pack an Office Open XML file (xlsx, docx) with every zip entry dated ``when`` and the
+    document's created/modified properties set to ``when``; entries keep their order."""
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    date_time = (max(when.year, 1980),) + tuple(when.timetuple()[1:6])
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)",
+                              lambda m: m.group(1) + stamp + m.group(3), body)
+            entry = zipfile.ZipInfo(info.filename, date_time=date_time)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            dst.writestr(entry, body)
+    return out.getvalue()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
@@ -25,14 +24,12 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from .io import atomic_path, write_bytes
+from .io import EPOCH, atomic_path, stable_ooxml, write_bytes
 from .report_text import dim_label, s
 
 __all__ = ["write_tables", "sheet_names", "wide_scores", "write_spss_stata", "write_docx",
            "data_time", "stable_ooxml"]
 
-#: stamp used when the raw data carries no time
-EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
 
@@ -45,26 +42,6 @@ def data_time(manifest: dict | None) -> datetime:
     except ValueError:
         return EPOCH
     return when.astimezone(timezone.utc) if when.tzinfo else when.replace(tzinfo=timezone.utc)
-
-
-def stable_ooxml(data: bytes, when: datetime) -> bytes:
-    """Re-pack an Office Open XML file (xlsx, docx) with every zip entry dated ``when`` and the
-    document's created/modified properties set to ``when``; entries keep their order."""
-    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    date_time = (max(when.year, 1980),) + tuple(when.timetuple()[1:6])
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = src.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                body = re.sub(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)",
-                              lambda m: m.group(1) + stamp + m.group(3), body)
-            entry = zipfile.ZipInfo(info.filename, date_time=date_time)
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = 0o644 << 16
-            dst.writestr(entry, body)
-    return out.getvalue()
 
 
 def _stamp_sav(path: Path, when: datetime) -> None:

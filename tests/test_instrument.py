@@ -33,6 +33,17 @@ def xlsx(inst, tmp_path_factory):
     return path
 
 
+def test_xlsform_build_is_reproducible(inst, xlsx, tmp_path):
+    import time
+    import zipfile
+
+    time.sleep(1.1)
+    write_xlsform(inst, tmp_path / "again.xlsx")
+    assert (tmp_path / "again.xlsx").read_bytes() == xlsx.read_bytes()
+    with zipfile.ZipFile(xlsx) as z:
+        assert {i.date_time for i in z.infolist()} == {(2000, 1, 1, 0, 0, 0)}
+
+
 def test_xlsform_converts_with_pyxform(xlsx):
     result = convert(str(xlsx), validate=False)
     assert "<h:title>Survei Modal Sosial UMKM Desa</h:title>" in result.xform

@@ -155,6 +155,10 @@ def distribution_figure(scores: pd.DataFrame, dims: list[str], waves: list[str],
 # network
 # ---------------------------------------------------------------------------------------------
 
+#: horizontal distance between the layouts of two sites in a sociogram (a layout spans [-1.2, 1.2])
+SITE_WIDTH = 2.7
+
+
 def union_layout(nodes: list[str], edges: list[tuple[str, str]], seed: int) -> dict[str, tuple[float, float]]:
     """Fruchterman–Reingold positions on the undirected union graph, from a seeded start.
 
@@ -193,16 +197,20 @@ def union_layout(nodes: list[str], edges: list[tuple[str, str]], seed: int) -> d
 
 def sociogram_figure(panels: list[dict], pos: dict[str, tuple[float, float]], group: dict[str, str],
                      levels: list[str], *, group_label: Callable[[str], str], bridge_label: str,
-                     absent_label: str, show_labels: bool = False):
+                     absent_label: str, show_labels: bool = False,
+                     site_labels: list[tuple[str, float]] | None = None):
     """Side-by-side sociograms with shared positions.
 
     ``panels``: ``[{"title": str, "edges": [(ego, alter), …], "present": set of respondent ids}]``.
     Within-group ties grey, cross-group ties thicker in :data:`BRIDGE`; nodes coloured by group,
-    faded when the person did not answer in that wave.
+    faded when the person did not answer in that wave. With several sites, ``site_labels`` lists
+    ``(site name, x offset)``: site ``k``'s positions are shifted right by ``k *``
+    :data:`SITE_WIDTH` and its name is written under it.
     """
     pal = group_palette(levels)
     n = len(panels)
-    fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 4.9), squeeze=False)
+    k_sites = max(1, len(site_labels or []))
+    fig, axes = plt.subplots(1, n, figsize=(4.6 * n * (1 + 0.55 * (k_sites - 1)), 4.9), squeeze=False)
     nodes = sorted(pos)
     xy = np.array([pos[v] for v in nodes]) if nodes else np.zeros((0, 2))
     for ax, panel in zip(axes[0], panels):
@@ -226,9 +234,11 @@ def sociogram_figure(panels: list[dict], pos: dict[str, tuple[float, float]], gr
         if show_labels:
             for v, (x, y) in zip(nodes, xy):
                 ax.annotate(v, (x, y), fontsize=5, xytext=(3, 3), textcoords="offset points", color="#333333")
+        for name, x0 in site_labels or []:
+            ax.text(x0, -1.34, name, ha="center", va="top", fontsize=9, color="#333333")
         ax.set_title(panel["title"])
-        ax.set_xlim(-1.3, 1.3)
-        ax.set_ylim(-1.3, 1.3)
+        ax.set_xlim(-1.3, 1.3 + SITE_WIDTH * (k_sites - 1))
+        ax.set_ylim(-1.45 if site_labels else -1.3, 1.3)
         ax.set_aspect("equal")
         ax.axis("off")
     handles = [Line2D([], [], marker="o", color=pal[g], ls="", ms=7, label=group_label(g)) for g in levels]

@@ -932,13 +932,26 @@ class Report:
             return [self.missing("respondents.parquet", "ties.parquet")]
         nodes = sorted(set().union(*present.values()) if present else set())
         union = sorted({e for es in edges.values() for e in es})
-        pos = F.union_layout(nodes, union, seed)
+        resp = self.inp("respondents.parquet")
+        site_of = dict(zip(resp["respondent_id"].astype(str), resp["site"].astype(str))) \
+            if resp is not None and "site" in resp else {}
+        sites = sorted({site_of.get(v, "") for v in nodes})
+        if len(sites) > 1:  # one village beside the other, each laid out on its own
+            pos, site_labels = {}, []
+            for k, site in enumerate(sites):
+                members = [v for v in nodes if site_of.get(v, "") == site]
+                inner = F.union_layout(members, [e for e in union if site_of.get(e[0], "") == site], seed)
+                pos.update({v: (x + F.SITE_WIDTH * k, y) for v, (x, y) in inner.items()})
+                site_labels.append((site, F.SITE_WIDTH * k))
+        else:
+            pos, site_labels = F.union_layout(nodes, union, seed), []
         panels = [{"title": self.wl(w), "edges": edges.get(w, []), "present": present.get(w, set())}
                   for w in self.waves if w in present]
         bridge = "lintas kelompok" if self.lang == "id" else "cross-group tie"
         absent = "tidak mengisi" if self.lang == "id" else "did not answer"
         fig = F.sociogram_figure(panels, pos, group, self.levels, group_label=self.gl, bridge_label=bridge,
-                                 absent_label=absent, show_labels=bool(self.study.privacy.show_names))
+                                 absent_label=absent, show_labels=bool(self.study.privacy.show_names),
+                                 site_labels=site_labels)
         return [self.figure("sociogram_any", self.t("fig_sociogram", tie=tie_label("any", self.lang), seed=seed),
                             fig)]
 

@@ -16,8 +16,13 @@ ITEMS = {  # item: (dimension, subscale, reverse)
 }
 
 
-def write_tables_study(folder: Path, *, seed: int = 7, n: int = 40, study_id: str = "tables-test") -> Path:
-    """Write CSVs and a study file into ``folder``; return the study file's path."""
+def write_tables_study(folder: Path, *, seed: int = 7, n: int = 40, study_id: str = "tables-test",
+                       sites: int = 1) -> Path:
+    """Write CSVs and a study file into ``folder``; return the study file's path.
+
+    With ``sites`` > 1, person ``i`` lives in village ``desa<i % sites>`` (a ``site`` column) and
+    names only people of the same village.
+    """
     rng = np.random.default_rng(seed)
     data = folder / "data"
     data.mkdir(parents=True, exist_ok=True)
@@ -28,14 +33,18 @@ def write_tables_study(folder: Path, *, seed: int = 7, n: int = 40, study_id: st
     for w, wave in enumerate(["pre", "post"]):
         present = np.ones(n, bool) if w == 0 else rng.random(n) > 0.1
         for i in np.flatnonzero(present):
-            resp.append({"respondent_id": ids[i], "wave": wave, "group": group[i],
-                         "forum_meetings": int(rng.integers(0, 8)) if w else 0, "revenue": int(rng.integers(2, 20)) * 500_000})
+            row = {"respondent_id": ids[i], "wave": wave, "group": group[i],
+                   "forum_meetings": int(rng.integers(0, 8)) if w else 0, "revenue": int(rng.integers(2, 20)) * 500_000}
+            if sites > 1:
+                row["site"] = f"desa{i % sites}"
+            resp.append(row)
             for item, (_, _, rev) in ITEMS.items():
                 x = latent[i] + 0.5 * w + rng.normal(scale=0.8)
                 v = int(np.clip(np.round(3 + x * (-1 if rev else 1)), 1, 5))
                 items.append({"respondent_id": ids[i], "wave": wave, "item": item,
                               "value": "" if rng.random() < 0.03 else v})
-            for alter in rng.choice(n, size=3, replace=False):
+            neighbours = [j for j in range(n) if j % sites == i % sites]
+            for alter in rng.choice(neighbours, size=3, replace=False):
                 if alter != i:
                     ties.append({"wave": wave, "tie_type": "info", "ego": ids[i], "alter": ids[alter],
                                  "weight": int(rng.integers(1, 5))})

@@ -84,3 +84,26 @@ def test_kobo_pull_then_report_gives_the_demo_tables(in_tmp, sinergi, monkeypatc
         pd.testing.assert_frame_equal(got.reset_index(drop=True), demo[name].reset_index(drop=True),
                                       check_dtype=False)
     assert (in_tmp / "reports" / "kobo-e2e" / "report.html").exists()
+
+
+def test_two_village_tables_study(in_tmp, sinergi):
+    """A study of two villages: networks per village (nobody is tied across villages), both
+    villages in one mixed model with village as a further random intercept, both in the report."""
+    study = write_tables_study(in_tmp, sites=2, n=60, study_id="two-villages")
+    for stage in STAGES:
+        code, out, err = sinergi(stage, "--study", study)
+        assert code == 0, f"{stage}: {err}"
+    proc = in_tmp / "data" / "processed" / "two-villages"
+    resp = pd.read_parquet(proc / "respondents.parquet")
+    assert set(resp["site"]) == {"desa0", "desa1"}
+    whole = pd.read_csv(proc / "network_whole.csv")
+    assert set(whole["site"]) == {"desa0", "desa1"}
+    for (site, wave), part in whole[whole.tie_type == "any"].groupby(["site", "wave"]):
+        assert part["n_nodes"].iloc[0] == ((resp.site == site) & (resp.wave == wave)).sum()
+    change = pd.read_csv(proc / "network_change.csv")
+    assert set(change["site"]) == {"desa0", "desa1"}
+    mixed = pd.read_csv(proc / "mixed_models.csv")
+    assert {"trust", "norms"} <= set(mixed["dimension"])
+    assert "var_site" in set(mixed[mixed.dimension == "trust"]["term"])  # village as random intercept
+    html = (in_tmp / "reports" / "two-villages" / "report.html").read_text(encoding="utf-8")
+    assert "desa0" in html and "desa1" in html

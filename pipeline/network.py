@@ -616,8 +616,7 @@ def brokerage_counts(src: np.ndarray, dst: np.ndarray, labels: np.ndarray, n: in
     c = dst[pos]
     k = int(labels.max()) + 1 if len(labels) else 1
     # role of (group of a, group of v, group of c); 5 = not brokered (a = c, or a → c exists)
-    grid = np.indices((k, k, k)).reshape(3, -1)
-    ga, gv, gc = grid
+    ga, gv, gc = np.indices((k, k, k)).reshape(3, -1)
     table = np.full(k ** 3, 4, dtype=np.int64)  # liaison unless one of the four below
     table[(ga == gc) & (ga != gv)] = 1
     table[(ga == gv) & (gc != gv)] = 2

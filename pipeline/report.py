@@ -179,6 +179,16 @@ class Report:
         self.levels = list(study.group_values)
         self.waves = list(study.wave_ids)
         self._scale: tuple[float, float] | None = None
+        self._manifest: dict | None = None
+
+    def manifest(self) -> dict | None:
+        """The raw data's manifest (read once); None when missing or unreadable."""
+        if self._manifest is None:
+            try:
+                self._manifest = read_json(self.study.raw_dir / "manifest.json")
+            except SinergiError:
+                self._manifest = {}
+        return self._manifest or None
 
     # -- small helpers ------------------------------------------------------------------------
     def t(self, key: str, **kw: Any) -> str:
@@ -1056,13 +1066,7 @@ class Report:
     def sec_colophon(self) -> list[Block]:
         a = self.study.analysis
         blocks = [Block("p", self.t("colophon_intro"))]
-        manifest = None
-        mpath = self.study.raw_dir / "manifest.json"
-        if mpath.exists():
-            try:
-                manifest = read_json(mpath)
-            except Exception:
-                manifest = None
+        manifest = self.manifest()
         kv = [(self.t("k_study"), f"{self.study.id} — {self.study.title}"),
               (self.t("k_commit"), git_commit() or self.t("no_git")),
               (self.t("k_python"), platform.python_version()),
@@ -1182,10 +1186,7 @@ def build(study: Any, language: str | None = None) -> Path:
     from .report_exports import data_time, wide_scores, write_docx, write_spss_stata, write_tables
 
     rep, sections = assemble(study, language)
-    try:  # the documents are dated by the raw data, not the clock (same inputs, same bytes)
-        when = data_time(read_json(Path(study.raw_dir) / "manifest.json"))
-    except SinergiError:
-        when = data_time(None)
+    when = data_time(rep.manifest())  # documents dated by the raw data, not the clock
     out = Path(study.report_dir)
     out.mkdir(parents=True, exist_ok=True)
     for f in rep.figures:

@@ -28,9 +28,14 @@ from .io import EPOCH, atomic_path, stable_ooxml, write_bytes
 from .report_text import dim_label, s
 
 __all__ = ["write_tables", "sheet_names", "wide_scores", "write_spss_stata", "write_docx",
-           "data_time", "stable_ooxml"]
+           "data_time"]
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def _day_month(when: datetime) -> str:
+    """``"dd Mon"`` with English month names whatever the locale (SPSS and Stata headers)."""
+    return f"{when.day:02d} {_MONTHS[when.month - 1]}"
 
 
 def data_time(manifest: dict | None) -> datetime:
@@ -49,7 +54,7 @@ def _stamp_sav(path: Path, when: datetime) -> None:
     data = bytearray(path.read_bytes())
     if data[:4] not in (b"$FL2", b"$FL3"):
         raise ValueError(f"{path}: not an SPSS system file")
-    data[92:101] = f"{when.day:02d} {_MONTHS[when.month - 1]} {when.year % 100:02d}".encode()
+    data[92:101] = f"{_day_month(when)} {when.year % 100:02d}".encode()
     data[101:109] = when.strftime("%H:%M:%S").encode()
     path.write_bytes(bytes(data))
 
@@ -60,8 +65,7 @@ def _stamp_dta(path: Path, when: datetime) -> None:
     at = data.find(b"<timestamp>", 0, 400)
     if at < 0 or data[at + 11] != 17:
         raise ValueError(f"{path}: no Stata timestamp in the header")
-    text = f"{when.day:02d} {_MONTHS[when.month - 1]} {when.year:04d} {when:%H:%M}".encode()
-    data[at + 12:at + 29] = text
+    data[at + 12:at + 29] = f"{_day_month(when)} {when.year:04d} {when:%H:%M}".encode()
     path.write_bytes(bytes(data))
 
 YES_NO = ["joint_purchasing", "collective_brand", "shared_storage", "emergency_fund"]

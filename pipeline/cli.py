@@ -150,22 +150,74 @@ def cmd_report(args):
     print(f"report: {path}")
 
 
-def cmd_kobo_list(args):
-    """List the KoboToolbox projects your token can see."""
-    from .kobo import KoboClient, get_token, list_projects
+def _kobo_client(args):
+    """A client for the study's KoboToolbox server: ``--server``, else ``$KOBO_SERVER``, else the
+    study's ``source.server``, else the Global server (and the token variable likewise)."""
+    from .kobo import KoboClient, get_token
 
-    client = KoboClient(args.server, get_token(args.token_env))
-    df = list_projects(client)
-    print(df.to_string(index=False) if len(df) else "no projects")
+    study = None
+    if Path(args.study).is_file():
+        study = _study(args)
+    elif args.study != STUDY_DEFAULT or os.environ.get("STUDY"):
+        raise SinergiError(f"study file not found: {args.study}")
+    src = study.source if study is not None and study.source.kind == "kobo" else None
+    server = args.server or os.environ.get("KOBO_SERVER") or (src.server if src else None) \
+        or "https://kf.kobotoolbox.org"
+    token_env = args.token_env or (src.token_env if src else "KOBO_TOKEN")
+    return study, KoboClient(server, get_token(token_env, server=server),
+                             max_wait=src.max_wait if src else 300.0)
+
+
+def cmd_kobo_list(args):
+    """List the KoboToolbox projects your token can see (own, shared, organisation, project views)."""
+    from .kobo import list_projects
+
+    _, client = _kobo_client(args)
+    with client:
+        df = list_projects(client)
+    print(f"{client.server}:")
+    print(df.fillna({"submissions": "?"}).to_string(index=False) if len(df) else "no projects")
+    if df["submissions"].isna().any():
+        print("? = your account may see only some submissions of that project (partial permission)")
 
 
 def cmd_kobo_deploy(args):
-    """Create or update the KoboToolbox project from the built XLSForm and roster, deploy it."""
-    from .kobo import KoboClient, deploy, get_token
+    """Create or update a wave's KoboToolbox project from the built XLSForm and roster, deploy it."""
+    from .kobo import deploy
 
-    client = KoboClient(args.server, get_token(args.token_env))
-    result = deploy(client, Path(args.xlsform), Path(args.roster), asset_uid=args.asset_uid)
-    print(f"deployed {result['uid']}; collect at {result['url']}")
+    from .config import ROOT
+
+    roster = Path(args.roster)
+    template = ROOT / "instruments" / "roster_template.csv"
+    if roster.is_file() and template.is_file() and roster.read_bytes() == template.read_bytes():
+        raise SinergiError(f"--roster {args.roster}: that is the template's example people; give the "
+                           "village's own roster (columns name,label; README, 'Deploying it on KoboToolbox')")
+    study, client = _kobo_client(args)
+    title, uid, hint = None, args.asset_uid, "sinergi kobo deploy --roster {roster} --asset-uid {uid}"
+    if args.wave:
+        if study is None:
+            raise SinergiError("--wave needs a study file (--study, or STUDY=…)")
+        if args.wave not in study.wave_ids:
+            raise SinergiError(f"--wave {args.wave}: not a wave of {args.study} ({', '.join(study.wave_ids)})")
+        wave = next(w for w in study.waves if w.id == args.wave)
+        title = f"{study.title} — {study.wave_label(wave.id)}"
+        uid = uid or wave.asset_uid
+        hint = f"sinergi kobo deploy --study {args.study} --wave {wave.id} --roster {{roster}} --asset-uid {{uid}}"
+    with client:
+        result = deploy(client, Path(args.xlsform), Path(args.roster), asset_uid=uid, title=title,
+                        rerun_hint=hint.replace("{roster}", args.roster))
+    print(f"{'created' if result['created'] else 'updated'} and deployed {result['uid']} "
+          f"({result['name']}) on {client.server}")
+    if result["url"]:
+        print(f"collect at {result['url']}")
+    else:
+        print(f"the web-form link is not ready yet (Enketo did not answer); find it later under "
+              f"Form → Collect data at {result['project_url']}")
+    print(f"roster: {Path(args.roster).name} uploaded as roster.csv; KoboToolbox copies it to the form in "
+          "the background (usually within a minute): open the form once and check the name list "
+          "before enumerators start")
+    if result["created"] and args.wave:
+        print(f"put `asset_uid: {result['uid']}` under wave {args.wave} in {args.study}")
 
 
 # -- parser -----------------------------------------------------------------------------------
@@ -200,13 +252,21 @@ def build_parser() -> argparse.ArgumentParser:
     ksub = kobo.add_subparsers(dest="kobo_command", required=True, metavar="COMMAND")
     for name, func in (("list", cmd_kobo_list), ("deploy", cmd_kobo_deploy)):
         kp = ksub.add_parser(name, help=func.__doc__.strip(), description=func.__doc__.strip())
-        kp.add_argument("--server", default=os.environ.get("KOBO_SERVER", "https://kf.kobotoolbox.org"),
-                        help="KoboToolbox server (https://kf.kobotoolbox.org or https://eu.kobotoolbox.org)")
-        kp.add_argument("--token-env", default="KOBO_TOKEN", help="environment variable holding the API token")
+        kp.add_argument("--study", default=STUDY_DEFAULT,
+                        help="study file whose source.server and token_env are used (default: $STUDY or study.yaml)")
+        kp.add_argument("--server", default=None,
+                        help="KoboToolbox server (default: $KOBO_SERVER, else the study's source.server, "
+                             "else https://kf.kobotoolbox.org; https://eu.kobotoolbox.org for the EU server)")
+        kp.add_argument("--token-env", default=None,
+                        help="environment variable holding the API token (default: the study's, else KOBO_TOKEN)")
         kp.set_defaults(func=func)
         if name == "deploy":
+            kp.add_argument("--roster", required=True,
+                            help="the village roster CSV (name,label): never the template's example people")
+            kp.add_argument("--wave", default=None,
+                            help="the study's wave this project is for: names the project '<title> — <wave label>' "
+                                 "and updates the wave's asset_uid project")
             kp.add_argument("--xlsform", default="instruments/build/sinergi.xlsx")
-            kp.add_argument("--roster", default="instruments/roster_template.csv")
             kp.add_argument("--asset-uid", default=None, help="update this project instead of creating one")
     return p
 

@@ -47,6 +47,8 @@ class KoboSource(_Model):
     kind: Literal["kobo"]
     server: str = "https://kf.kobotoolbox.org"
     token_env: str = "KOBO_TOKEN"
+    #: longest time one request may take, retries and waits included, in seconds
+    max_wait: float = Field(300.0, ge=10, le=86_400)
 
     @field_validator("server")
     @classmethod
@@ -109,6 +111,9 @@ class Study(_Model):
     tie_types: list[str] = Field(default_factory=lambda: ["info", "help", "collab"], min_length=1)
     analysis: Analysis = Field(default_factory=Analysis)
     privacy: Privacy = Field(default_factory=Privacy)
+    #: which KoboToolbox validation statuses count: every submission except those marked
+    #: Not Approved (default), or only those marked Approved
+    validation: Literal["exclude_not_approved", "approved_only"] = "exclude_not_approved"
     #: folder holding the study file; relative paths are resolved against it (not a YAML key).
     base: Path = Field(default=Path("."), exclude=True)
 

@@ -10,10 +10,15 @@ read from their CSVs. Both end in :mod:`pipeline.schemas`' tables plus two repor
 
 Rules (each documented in the report's method section):
 
-- the same ``_id`` in two pages: the later page wins (it is the fresher pull);
+- a wave's record files are replayed in order (:func:`pipeline.kobo.replay`): a later row of
+  the same ``_id`` replaces the earlier one (an edit, a new validation status) and a sweep
+  removes what was deleted on the server; each such change gets a ``quality`` row;
+- each submission is read with the form of its own ``__version__`` (a question moved or renamed
+  between versions keeps its answers);
 - the same ``meta/instanceID`` twice, or one respondent twice in a wave: the latest
   ``_submission_time`` is kept, the others listed;
-- submissions without consent or marked *Not Approved* in KoboToolbox are left out and listed;
+- submissions without consent or not counted under the study's ``validation`` rule (default:
+  all but *Not Approved*; ``approved_only``: only *Approved*) are left out and listed;
 - roster ids become pseudonyms through a keyed hash (HMAC-SHA256) whose key lives only in
   ``data/raw/<study>/pseudonym.key``, so they are stable across waves and names never leave raw;
 - an out-of-range or unparseable answer stops the run, naming the wave, submission, field and value.
@@ -88,17 +93,61 @@ def _check_collisions(mapping: dict[str, str]) -> None:
 
 
 def read_pages(wave_dir: Path) -> list[dict[str, Any]]:
-    """All submissions of a wave's data pages, in pull order (later pages last)."""
-    from .io import read_json
+    """The current submissions of a wave (its record files replayed: edits, new validation
+    statuses and deletions applied, see :func:`pipeline.kobo.replay`), in ``_id`` order."""
+    from .kobo import record_files, replay
 
-    pages = sorted((wave_dir / "data").glob("page-*.json"))
-    out: list[dict[str, Any]] = []
-    for page in pages:
-        body = read_json(page)
-        if not isinstance(body, dict) or not isinstance(body.get("results"), list):
-            raise SinergiError(f"{page}: not a KoboToolbox data page (no 'results' list)")
-        out.extend(body["results"])
-    return out
+    state, _ = replay(record_files(Path(wave_dir) / "data"))
+    return [state[i] for i in sorted(state)]
+
+
+def record_events(wave: str, wave_dir: Path, validation: str = "exclude_not_approved") -> list[dict]:
+    """Quality rows for what changed on the server after a submission was first pulled.
+
+    An edit (same ``_id``, new ``meta/instanceID``) and a deletion always get a row; a change of
+    validation status gets one when it changes whether the submission counts (see
+    :func:`counts`). Returns rows with :data:`QUALITY_COLUMNS`.
+    """
+    from .kobo import record_files, replay
+
+    _, events = replay(record_files(Path(wave_dir) / "data"))
+    rows = []
+    for e in events:
+        sid = str(e["_id"])
+        if e["kind"] == "edited":
+            rows.append({"wave": wave, "submission_id": sid, "respondent_id": "",
+                         "issue": "edited in KoboToolbox after it was pulled", "field": "meta/instanceID",
+                         "value": f"{e['old']} → {e['new']}", "action": "the edited version used"})
+        elif e["kind"] == "deleted":
+            rows.append({"wave": wave, "submission_id": sid, "respondent_id": "",
+                         "issue": "deleted in KoboToolbox after it was pulled", "field": "_id",
+                         "value": sid, "action": "left out"})
+        elif counts(e["old"], validation) != counts(e["new"], validation):
+            rows.append({"wave": wave, "submission_id": sid, "respondent_id": "",
+                         "issue": "validation status changed in KoboToolbox after it was pulled",
+                         "field": "_validation_status",
+                         "value": f"{VALIDATION.get(e['old'], e['old'] or 'none')} → "
+                                  f"{VALIDATION.get(e['new'], e['new'] or 'none')}",
+                         "action": "now counted" if counts(e["new"], validation) else "now left out"})
+    return rows
+
+
+VALIDATION = {"validation_status_approved": "Approved", "validation_status_not_approved": "Not Approved",
+              "validation_status_on_hold": "On Hold"}
+
+
+def counts(status: str, validation: str = "exclude_not_approved") -> bool:
+    """Whether a submission with validation status ``status`` (a ``_validation_status.uid``,
+    ``""`` when none) enters the analysis under the study's ``validation`` rule.
+
+    >>> counts("validation_status_on_hold"), counts("validation_status_on_hold", "approved_only")
+    (True, False)
+    >>> counts("validation_status_not_approved")
+    False
+    """
+    if validation == "approved_only":
+        return status == "validation_status_approved"
+    return status != "validation_status_not_approved"
 
 
 def read_roster(wave_dir: Path, filename: str) -> list[str]:
@@ -158,7 +207,7 @@ class _Ctx:
         iid = self.sub.get("meta/instanceID", "")
         return SinergiError(
             f"wave {self.wave}, submission _id {sid} ({iid}): field {q.xpath} = {value!r} {why}. "
-            "Fix it in KoboToolbox (edit the submission, or mark it Not Approved) and run `make pull --full`")
+            "Fix it in KoboToolbox (edit the submission, or mark it Not Approved) and run `make pull` again")
 
 
 def parse_value(inst: Instrument, q: Question, value: str, ctx: _Ctx) -> Any:
@@ -216,20 +265,86 @@ def _covariates(inst: Instrument, sub: dict[str, Any], ctx: _Ctx, xpaths: dict[s
 # the Kobo route
 
 
-def _xpaths(inst: Instrument, content: dict[str, Any] | None) -> dict[str, str]:
-    """Question name → submission key, from the deployed form's content when it has one."""
+def _xpaths(inst: Instrument, content: dict[str, Any] | None,
+            kuid_names: dict[str, str] | None = None) -> dict[str, str]:
+    """Question name → submission key, from a form version's content when there is one.
+
+    A question is found by its name, else — renamed in the form builder — by its ``$kuid``, the
+    row id KoboToolbox keeps across versions (``kuid_names``: ``$kuid`` → instrument name, from
+    every version that has the name).
+    """
     paths = {q.name: q.xpath for q in inst.questions}
     for row in (content or {}).get("survey", []):
         name = row.get("name") or row.get("$autoname")
+        if name not in paths:
+            name = (kuid_names or {}).get(row.get("$kuid"))
         if name in paths and row.get("$xpath"):
             paths[name] = row["$xpath"]
     return paths
 
 
+class _Forms:
+    """The form each submission of a wave was made with (its ``__version__``).
+
+    ``versions/<vuid>.json`` when the pull saved it; the asset's ``content`` for its
+    ``version_id`` (the asset detail's content is the latest version, possibly an undeployed
+    draft — kpi serializers/v2/asset.py:405); else the deployed version's form, noted in
+    ``quality``.
+    """
+
+    def __init__(self, inst: Instrument, wave: str, wave_dir: Path):
+        from .io import read_json
+
+        self.inst, self.wave = inst, wave
+        asset = read_json(wave_dir / "asset.json")
+        self.api = "deployed_version_id" in asset  # pulled from the API (not an export or the demo's)
+        self.contents: dict[str | None, dict] = {}
+        if asset.get("content"):
+            self.contents[asset.get("version_id")] = asset["content"]
+        vdir = wave_dir / "versions"
+        for path in sorted(vdir.glob("*.json")) if vdir.is_dir() else []:
+            body = read_json(path)
+            if isinstance(body, dict) and body.get("content"):
+                self.contents[body.get("uid") or path.stem] = body["content"]
+        self.deployed = asset.get("deployed_version_id") or asset.get("version_id")
+        names = {q.name for q in inst.questions}
+        self.kuid_names = {row["$kuid"]: row.get("name") for c in self.contents.values()
+                           for row in c.get("survey", []) if row.get("$kuid") and row.get("name") in names}
+        self.cache: dict[str | None, dict[str, str]] = {}
+        self.missing: dict[str, set] = {}
+
+    def xpaths(self, sub: dict[str, Any]) -> dict[str, str]:
+        v = sub.get("__version__")
+        if v not in self.cache:
+            content = self.contents.get(v)
+            if content is None:
+                content = self.contents.get(self.deployed) or next(iter(self.contents.values()), None)
+            self.cache[v] = _xpaths(self.inst, content, self.kuid_names)
+        if v not in self.contents and self.api and v:
+            self.missing.setdefault(v, set()).add(sub.get("_id"))
+        return self.cache[v]
+
+    def notes(self) -> list[dict]:
+        """Quality rows: submissions read with another version's form."""
+        return [{"wave": self.wave, "submission_id": "", "respondent_id": "",
+                 "issue": "form version not available from KoboToolbox", "field": "__version__",
+                 "value": v, "action": f"{len(ids)} submission(s) read with the deployed form"}
+                for v, ids in sorted(self.missing.items())]
+
+
 def _dedupe(subs: list[dict[str, Any]], wave: str, quality: list[dict]) -> list[dict[str, Any]]:
     by_id: dict[Any, dict] = {}
-    for s in subs:  # later pages win: they are the fresher pull
-        by_id[s.get("_id")] = s
+    for s in subs:  # pages are already one row per _id (kobo.replay); an export may repeat a row
+        sid = s.get("_id")
+        if sid in by_id:
+            if by_id[sid] != s:
+                raise SinergiError(f"wave {wave}: two different submissions share _id {sid} "
+                                   f"({by_id[sid].get('meta/instanceID', '?')} and {s.get('meta/instanceID', '?')}); "
+                                   "an _id belongs to one submission: was the export edited or two exports merged?")
+            quality.append({"wave": wave, "submission_id": str(sid), "respondent_id": "",
+                            "issue": "the same submission twice in the data", "field": "_id",
+                            "value": str(sid), "action": "kept one"})
+        by_id[sid] = s
     ordered = sorted(by_id.values(), key=lambda s: (str(s.get("_submission_time", "")), s.get("_id", 0)))
     by_instance: dict[str, dict] = {}
     for s in ordered:
@@ -277,16 +392,20 @@ def tidy_kobo(study: Study, inst: Instrument, raw_dir: Path) -> dict[str, pd.Dat
     for wave in study.wave_ids:
         subs, roster = load_wave_submissions(raw_dir, wave, inst)
         roster_set = set(roster)
-        content = read_json(raw_dir / wave / "asset.json").get("content")
-        xp = _xpaths(inst, content)
+        forms = _Forms(inst, wave, raw_dir / wave)
+        if (raw_dir / wave / "data").is_dir():
+            quality.extend(record_events(wave, raw_dir / wave, study.validation))
         subs = _dedupe(subs, wave, quality)
         kept: dict[str, dict] = {}
         for sub in subs:
             sid = str(sub.get("_id"))
+            xp = forms.xpaths(sub)
             vstat = (sub.get("_validation_status") or {}).get("uid", "")
-            if vstat == "validation_status_not_approved":
-                quality.append({"wave": wave, "submission_id": sid, "respondent_id": "", "issue": "marked Not Approved in KoboToolbox",
-                                "field": "_validation_status", "value": vstat, "action": "left out"})
+            if not counts(vstat, study.validation):
+                quality.append({"wave": wave, "submission_id": sid, "respondent_id": "",
+                                "issue": ("marked Not Approved in KoboToolbox" if vstat == "validation_status_not_approved"
+                                          else "not Approved in KoboToolbox (the study counts Approved only)"),
+                                "field": "_validation_status", "value": vstat or "none", "action": "left out"})
                 continue
             if consent_q is not None and sub.get(xp[consent_q.name]) != YES:
                 quality.append({"wave": wave, "submission_id": sid, "respondent_id": "", "issue": "no consent",
@@ -305,8 +424,10 @@ def tidy_kobo(study: Study, inst: Instrument, raw_dir: Path) -> dict[str, pd.Dat
                                 "value": pseudo(rid), "action": f"kept the later submission _id {sid}"})
             kept[rid] = sub  # subs are in submission-time order: the last one wins
 
+        quality.extend(forms.notes())
         for rid, sub in kept.items():
             ctx = _Ctx(wave, sub)
+            xp = forms.xpaths(sub)
             pid = pseudo(rid)
             mapping[rid] = pid
             covs = _covariates(inst, sub, ctx, xp)

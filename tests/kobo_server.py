@@ -14,6 +14,24 @@ It speaks the parts of the API sinergi uses, with the real server's behaviour
 - ``GET/POST/PATCH /api/v2/assets/{uid}/deployment/``;
 - ``Authorization: Token …`` → 401 on a bad token; unknown uid → 404.
 
+And what kpi does that a naive server would not (kpi @2e5efb0, ../shared/research/kobo-conformance.md):
+
+- ``_id`` is assigned before the Mongo write, so a lower ``_id`` can become visible after a higher
+  one: ``Asset.hidden`` holds ids not visible yet (:meth:`FakeKobo.release` shows them);
+- validation status, edits (:func:`edit_submission`: new ``_uuid`` / ``meta/instanceID``,
+  ``meta/deprecatedID``, same ``_id`` and ``meta/rootUuid``) and hard deletes change rows in place;
+- ``fields=[…]`` on ``/data/`` returns only those keys (plus ``_id``, ``_uuid``, ``meta/rootUuid``,
+  mongo_helper.py:408-439);
+- ``content`` of the asset detail is the latest *draft*; the deployed form is
+  ``versions/{deployed_version_id}`` (``Asset.versions``);
+- permissions: without ``view_submissions`` ``/data/`` answers 404 (permissions.py:395-410);
+  ``Asset.partial`` filters rows for a partial ("row-level") permission, and then
+  ``deployment__submission_count`` is ``null`` (serializers/v2/asset.py:789-810);
+- an import renames the project to the XLSForm's ``form_title`` (models/asset.py:510-528);
+- projects reached only through an organisation (``/api/v2/organizations/{id}/assets/``) or a
+  project view (``/api/v2/project-views/{uid}/assets/``) are not in ``/api/v2/assets/``;
+- ``deployment__links`` is ``{}`` when Enketo does not answer (``Asset.enketo=False``).
+
 Faults are injected with :meth:`FakeKobo.fault`: an HTTP status (429 with ``Retry-After``,
 500, 503, …), ``slow`` (answer after a delay), ``truncate`` (a JSON body cut short, with a
 matching Content-Length) and ``drop`` (close the socket after writing half the body).
@@ -78,6 +96,15 @@ class Asset:
     files: list[dict[str, Any]] = field(default_factory=list)  # {uid, filename, data, file_type}
     deployed_version_id: str | None = None
     owner: str = "pkm_team"
+    hidden: set[int] = field(default_factory=set)  # ids assigned but not visible yet
+    perms: set[str] = field(default_factory=lambda: {"view_asset", "view_submissions", "change_asset"})
+    partial: Callable[[dict], bool] | None = None  # row-level permission filter
+    listed: bool = True  # in /api/v2/assets/ (owned or shared directly)
+    enketo: bool = True
+
+    def visible(self) -> list[dict[str, Any]]:
+        rows = [s for s in self.submissions if s["_id"] not in self.hidden]
+        return [s for s in rows if self.partial(s)] if self.partial else rows
 
 
 class FakeKobo:
@@ -95,6 +122,8 @@ class FakeKobo:
         self.imports: dict[str, dict[str, Any]] = {}
         self.before: list[Callable[[str, str, dict], None]] = []
         self.lock = threading.RLock()
+        self.organizations: dict[str, list[str]] = {}  # org id -> asset uids (user is an org admin)
+        self.project_views: dict[str, list[str]] = {}  # view uid -> asset uids
         self._httpd: ThreadingHTTPServer | None = None
 
     # -- set-up ---------------------------------------------------------------------------
@@ -115,6 +144,11 @@ class FakeKobo:
         f = Fault(match=match, kind=str(kind), **kw)
         self.faults.append(f)
         return f
+
+    def release(self, uid: str, *ids: int) -> None:
+        """Make hidden submissions of ``uid`` visible (all of them when no id is given)."""
+        a = self.assets[uid]
+        a.hidden -= set(ids) if ids else set(a.hidden)
 
     def data_requests(self, uid: str | None = None) -> list[dict]:
         return [q for m, p, q in self.requests if p.endswith("/data/") and (uid is None or f"/{uid}/" in p)]
@@ -249,6 +283,21 @@ class _Handler(BaseHTTPRequestHandler):
         seg = seg[2:]
         if seg == ["assets"] and method == "GET":
             return 200, self._asset_list(q), "application/json"
+        if seg == ["organizations"] and method == "GET":
+            rows = [{"id": oid, "name": f"Org {oid}", "url": f"{self._base()}/api/v2/organizations/{oid}/"}
+                    for oid in fake.organizations]
+            return 200, self._paginate(rows, q, "/api/v2/organizations/", 100, 100), "application/json"
+        if seg == ["project-views"] and method == "GET":
+            rows = [{"uid": vid, "name": f"View {vid}",
+                     "assets": f"{self._base()}/api/v2/project-views/{vid}/assets/"}
+                    for vid in fake.project_views]
+            return 200, self._paginate(rows, q, "/api/v2/project-views/", 100, 100), "application/json"
+        if len(seg) == 3 and seg[0] in ("organizations", "project-views") and seg[2] == "assets":
+            uids = (fake.organizations if seg[0] == "organizations" else fake.project_views).get(seg[1])
+            if uids is None:
+                raise _HTTPError(404, {"detail": "Not found."})
+            rows = [self._asset_row(fake.assets[u]) for u in uids]
+            return 200, self._paginate(rows, q, path, 100, 100), "application/json"
         if seg == ["imports"] and method == "POST":
             return self._import_create(body)
         if len(seg) == 2 and seg[0] == "imports" and method == "GET":
@@ -261,6 +310,8 @@ class _Handler(BaseHTTPRequestHandler):
             if not rest and method == "GET":
                 return 200, self._asset_detail(asset), "application/json"
             if rest == ["data"] and method == "GET":
+                if "view_submissions" not in asset.perms and asset.partial is None:
+                    raise _HTTPError(404, {"detail": "Not found."})
                 return 200, self._data(asset, q, path), "application/json"
             if len(rest) == 2 and rest[0] == "versions" and method == "GET":
                 v = asset.versions.get(rest[1])
@@ -275,14 +326,15 @@ class _Handler(BaseHTTPRequestHandler):
         raise _HTTPError(404, {"detail": "Not found."})
 
     def _asset_row(self, a: Asset) -> dict[str, Any]:
+        full = "view_submissions" in a.perms and a.partial is None
         return {"url": f"{self._base()}/api/v2/assets/{a.uid}/", "uid": a.uid, "name": a.name,
                 "asset_type": "survey", "owner__username": a.owner, "has_deployment": a.deployed,
                 "deployment__active": a.deployed and a.active,
-                "deployment__submission_count": len(a.submissions) if a.deployed else 0,
+                "deployment__submission_count": (len(a.visible()) if a.deployed else 0) if full else None,
                 "date_modified": "2026-05-02T03:14:15Z"}
 
     def _asset_list(self, q: dict) -> dict[str, Any]:
-        rows = [self._asset_row(a) for a in self.fake.assets.values()]
+        rows = [self._asset_row(a) for a in self.fake.assets.values() if a.listed]
         return self._paginate(rows, q, "/api/v2/assets/", self.fake.asset_page_size,
                               self.fake.asset_page_size)
 
@@ -315,7 +367,7 @@ class _Handler(BaseHTTPRequestHandler):
             "data": f"{base}/api/v2/assets/{a.uid}/data/",
             "deployment__links": ({"url": f"https://ee.example/{a.uid}",
                                    "offline_url": f"https://ee.example/x/{a.uid}"}
-                                  if a.deployed and a.active else {}),
+                                  if a.deployed and a.active and a.enketo else {}),
             "deployed_versions": {"count": 1, "results": [{"uid": a.deployed_version_id}]},
         })
         return out
@@ -323,7 +375,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _data(self, a: Asset, q: dict, path: str) -> dict[str, Any]:
         if q.get("format", "json") != "json":
             raise _HTTPError(400, {"detail": "format"})
-        subs = sorted(a.submissions, key=lambda s: s["_id"])
+        subs = sorted(a.visible(), key=lambda s: s["_id"])
         if "query" in q:
             try:
                 query = json.loads(q["query"])
@@ -337,6 +389,13 @@ class _Handler(BaseHTTPRequestHandler):
                 raise _HTTPError(400, {"sort": "Value must be valid JSON."}) from None
             for key, direction in reversed(list(sort.items())):
                 subs.sort(key=lambda s: s.get(key), reverse=direction == -1)
+        if "fields" in q:
+            try:
+                fields = json.loads(q["fields"])
+            except ValueError:
+                raise _HTTPError(400, {"fields": "Value must be valid JSON."}) from None
+            keep = set(fields) | {"_id", "_uuid", "meta/rootUuid"}
+            subs = [{k: v for k, v in s.items() if k in keep} for s in subs]
         return self._paginate(subs, q, path, self.fake.default_limit, self.fake.max_limit)
 
     def _files(self, a: Asset, method: str, rest: list[str], q: dict, body: bytes) -> tuple[int, Any, str]:
@@ -428,6 +487,7 @@ class _Handler(BaseHTTPRequestHandler):
             elif task["destination"]:
                 uid = task["destination"].rstrip("/").split("/")[-1]
                 a = self.fake.assets[uid]
+                a.name = title  # kpi renames the project to form_title on every import
                 a.version_id = "v" + uuidlib.uuid4().hex[:10]
                 a.content = {**a.content, "settings": {**a.content.get("settings", {}), "version": a.version_id}}
                 task["result"] = {"status": "complete", "messages": {"updated": [{"uid": uid, "kind": "asset"}]}}
@@ -463,6 +523,17 @@ def _matches(sub: dict, query: dict) -> bool:
         elif value != cond:
             return False
     return True
+
+
+def edit_submission(sub: dict[str, Any], changes: dict[str, Any] | None = None) -> None:
+    """Edit ``sub`` in place as an Enketo edit does in kpi: same ``_id`` and ``meta/rootUuid``,
+    a new ``_uuid`` and ``meta/instanceID``, the old instanceID as ``meta/deprecatedID``
+    (kpi logger_tools.py:1116-1127, parsed_instance.py:297-313)."""
+    new = str(uuidlib.uuid4())
+    sub["meta/deprecatedID"] = sub["meta/instanceID"]
+    sub["meta/instanceID"] = f"uuid:{new}"
+    sub["_uuid"] = new
+    sub.update(changes or {})
 
 
 def _multipart(ctype: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:

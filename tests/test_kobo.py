@@ -6,6 +6,7 @@ import json
 import logging
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from pipeline import kobo
@@ -15,9 +16,9 @@ from pipeline.instrument import asset_content, load_instrument, write_xlsform
 from pipeline.kobo import KoboClient, deploy, get_token, list_projects, pull_kobo
 
 try:
-    from .kobo_server import FakeKobo, make_submissions
+    from .kobo_server import FakeKobo, edit_submission, make_submissions
 except ImportError:  # tests/ is not a package
-    from kobo_server import FakeKobo, make_submissions
+    from kobo_server import FakeKobo, edit_submission, make_submissions
 
 TOKEN = "tok-secret-0123456789abcdef"
 INST = load_instrument()
@@ -70,7 +71,15 @@ def add(fake: FakeKobo, uid: str, n: int, full_form: bool = False, **kw):
     return asset
 
 
-def disk_rows(raw: Path, wave: str = "pre") -> list[dict]:
+def disk_rows(raw: Path, wave: str = "pre", staged: bool = False) -> list[dict]:
+    """The wave's current submissions as the raw record says (record files replayed)."""
+    folders = [raw / wave / "data"] + ([raw / kobo.STAGE / wave / "data"] if staged else [])
+    state, _ = kobo.replay(kobo.record_files(*folders))
+    return [state[i] for i in sorted(state)]
+
+
+def page_rows(raw: Path, wave: str = "pre") -> list[dict]:
+    """Every row of every page file, repeats included."""
     rows = []
     for p in sorted((raw / wave / "data").glob("page-*.json")):
         rows += json.loads(p.read_text())["results"]
@@ -78,13 +87,11 @@ def disk_rows(raw: Path, wave: str = "pre") -> list[dict]:
 
 
 def assert_exact(raw: Path, asset, wave: str = "pre") -> None:
+    """The raw record equals the server's (visible) submissions, row for row."""
     rows = disk_rows(raw, wave)
-    ids = [r["_id"] for r in rows]
-    assert len(ids) == len(set(ids)), "duplicated submissions on disk"
-    assert sorted(ids) == sorted(s["_id"] for s in asset.submissions)
-    by_id = {r["_id"]: r for r in rows}
-    for s in asset.submissions:
-        assert by_id[s["_id"]] == s
+    server = sorted(asset.visible(), key=lambda s: s["_id"])
+    assert [r["_id"] for r in rows] == [s["_id"] for s in server]
+    assert rows == server
 
 
 # -- token ---------------------------------------------------------------------------------------
@@ -157,7 +164,10 @@ def _thousands(fake, tmp_path):
         fake.requests.clear()
         pull_kobo(study_for(fake), tmp_path, client=client, progress=False)
     assert sorted((tmp_path / "pre" / "data").glob("page-*.json"))[-1].name == "page-000004.json"
-    assert len(fake.data_requests()) == 4  # count says when to stop: no extra empty request
+    full = [q for q in fake.data_requests() if "fields" not in q]
+    sweep = [q for q in fake.data_requests() if "fields" in q]
+    assert len(full) == 4  # count says when to stop: no extra empty request
+    assert len(sweep) == 4 and json.loads(sweep[0]["fields"]) == ["_id", "_uuid", "_validation_status"]
     assert_exact(tmp_path, asset)
 
 
@@ -254,7 +264,8 @@ def test_pull_killed_after_page_two_then_resumed(tmp_path, waits):
                 pull_kobo(study, tmp_path, client=client, progress=False)
         msg = str(e.value)
         assert msg.startswith("wave pre:") and "aPRE" in msg and TOKEN not in msg
-        assert len(disk_rows(tmp_path)) == 200  # the two pages that arrived are kept
+        assert not (tmp_path / "pre").exists()  # the raw folder is as it was
+        assert len(disk_rows(tmp_path, staged=True)) == 200  # the two pages that arrived are kept
         fake.faults.remove(dead)
         fake.requests.clear()
         with make_client(fake) as client:
@@ -264,6 +275,28 @@ def test_pull_killed_after_page_two_then_resumed(tmp_path, waits):
         assert out["pre"]["count"] == 350 and out["pre"]["id_max"] == 350
         assert [p.name for p in sorted((tmp_path / "pre" / "data").glob("page-*.json"))] == [
             f"page-00000{i}.json" for i in range(1, 5)]
+        assert not (tmp_path / kobo.STAGE).exists()
+
+
+def test_failed_second_wave_leaves_raw_exactly_as_it_was(fake, tmp_path):
+    pre, post = add(fake, "aPRE", 30), add(fake, "aPOST", 20)
+    fake.add_file("aPRE", "roster.csv", ROSTER)
+    study = study_for(fake, (("pre", "aPRE"), ("post", "aPOST")))
+    with make_client(fake) as client:
+        pull_kobo(study, tmp_path, client=client, progress=False)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    pre.submissions += make_submissions(SLIM, 5, start_id=31, uid="aPRE", seed=5)
+    fake.assets["aPRE"].files[0]["data"] = ROSTER + b"r003,Dewi\n"
+    fake.fault("/api/v2/assets/aPOST/", "404", times=-1)
+    with make_client(fake) as client, pytest.raises(SinergiError, match="wave post"):
+        pull_kobo(study, tmp_path, client=client, progress=False)
+    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and kobo.STAGE not in p.parts}
+    assert after == before  # not a byte of raw changed: new pages, roster and asset wait in .pull/
+    fake.faults.clear()
+    with make_client(fake) as client:
+        out = pull_kobo(study, tmp_path, client=client, progress=False)
+    assert_exact(tmp_path, pre, "pre") and out["pre"]["count"] == 35
+    assert (tmp_path / "pre" / "media" / "roster.csv").read_bytes().endswith(b"Dewi\n")
 
 
 def test_hard_kill_mid_pull_leaves_pages_intact(fake, tmp_path, monkeypatch):
@@ -282,12 +315,38 @@ def test_hard_kill_mid_pull_leaves_pages_intact(fake, tmp_path, monkeypatch):
     monkeypatch.setattr(kobo, "write_json", dying_write)
     with make_client(fake) as client, pytest.raises(KeyboardInterrupt):
         pull_kobo(study, tmp_path, client=client, progress=False)
-    assert len(disk_rows(tmp_path)) == 100
-    assert not list((tmp_path / "pre" / "data").glob(".*"))  # no half-written page left behind
+    assert len(disk_rows(tmp_path, staged=True)) == 100 and disk_rows(tmp_path) == []
+    assert not list((tmp_path / kobo.STAGE / "pre" / "data").glob(".*"))  # no half-written page
     monkeypatch.setattr(kobo, "write_json", real)
     with make_client(fake) as client:
         pull_kobo(study, tmp_path, client=client, progress=False)
     assert_exact(tmp_path, asset)
+
+
+def test_kill_during_the_commit_is_finished_by_the_next_pull(fake, tmp_path, monkeypatch):
+    asset = add(fake, "aPRE", 250)
+    study = study_for(fake)
+    real = kobo.os.replace
+    calls = {"n": 0}
+
+    def dying_replace(src, dst):
+        moving = kobo.STAGE in Path(src).parts and kobo.STAGE not in Path(dst).parts
+        calls["n"] += moving
+        if moving and calls["n"] == 2:
+            raise KeyboardInterrupt  # killed after moving one file into place
+        return real(src, dst)
+
+    monkeypatch.setattr(kobo.os, "replace", dying_replace)
+    with make_client(fake) as client, pytest.raises(KeyboardInterrupt):
+        pull_kobo(study, tmp_path, client=client, progress=False)
+    monkeypatch.setattr(kobo.os, "replace", real)
+    assert (tmp_path / kobo.STAGE / "COMMIT").exists()
+    fake.requests.clear()
+    with make_client(fake) as client:
+        pull_kobo(study, tmp_path, client=client, progress=False)
+    assert_exact(tmp_path, asset)
+    assert not (tmp_path / kobo.STAGE).exists()
+    assert len([p for p in (tmp_path / "pre" / "data").glob("page-*.json")]) == 3  # nothing fetched twice
 
 
 def test_killed_full_pull_keeps_previous_pages(fake, tmp_path, monkeypatch):
@@ -310,8 +369,8 @@ def test_killed_full_pull_keeps_previous_pages(fake, tmp_path, monkeypatch):
     monkeypatch.setattr(KoboClient, "iter_data_pages", real_iter)
     assert {p.name: p.read_bytes() for p in (tmp_path / "pre" / "data").glob("page-*.json")} == before
     with make_client(fake) as client:
-        pull_kobo(study, tmp_path, client=client, progress=False)  # recovers, nothing new
-    assert not (tmp_path / "pre" / ".data-full.tmp").exists()
+        pull_kobo(study, tmp_path, client=client, progress=False)  # resumes, nothing new
+    assert not (tmp_path / kobo.STAGE).exists()
     assert_exact(tmp_path, asset)
 
 
@@ -353,27 +412,31 @@ def test_short_answer_against_count_is_an_error(fake):
 # -- edits and --full ----------------------------------------------------------------------------
 
 
-def test_edit_is_seen_by_full_pull_only(fake, tmp_path):
+def test_edit_is_seen_by_an_incremental_pull(fake, tmp_path):
     asset = add(fake, "aPRE", 150)
     study = study_for(fake)
     with make_client(fake) as client:
         pull_kobo(study, tmp_path, client=client, progress=False)
+    first = {p.name: p.read_bytes() for p in (tmp_path / "pre" / "data").iterdir()}
     edited = next(s for s in asset.submissions if s["_id"] == 42)
     old_uuid = edited["meta/instanceID"]
-    edited["profil/umur"] = "99"
-    edited["meta/deprecatedID"] = old_uuid
-    edited["meta/instanceID"] = "uuid:edited-0001"
+    edit_submission(edited, {"profil/umur": "99"})
     with make_client(fake) as client:
-        pull_kobo(study, tmp_path, client=client, progress=False)
-    assert {r["_id"]: r for r in disk_rows(tmp_path)}[42].get("profil/umur") != "99"
-    with make_client(fake) as client:
-        out = pull_kobo(study, tmp_path, client=client, full=True, progress=False)
+        out = pull_kobo(study, tmp_path, client=client, progress=False)
     row = {r["_id"]: r for r in disk_rows(tmp_path)}[42]
     assert row["profil/umur"] == "99" and row["meta/deprecatedID"] == old_uuid
+    assert out["pre"]["changes"] == {"new": 0, "late": 0, "changed": 1, "deleted": 0, "total": 150}
     assert_exact(tmp_path, asset)
-    assert sorted(k for k in out["pre"]["files"] if "/data/" in k) == [
-        "pre/data/page-000001.json", "pre/data/page-000002.json"]
-    assert not any(p.name.startswith(".") for p in (tmp_path / "pre").iterdir())
+    # raw is append-only: the first pages are untouched, the edit is a new page
+    assert {p.name: p.read_bytes() for p in (tmp_path / "pre" / "data").iterdir() if p.name in first} == first
+    assert [r["_id"] for r in json.loads((tmp_path / "pre" / "data" / "page-000003.json").read_text())["results"]] == [42]
+    _, events = kobo.replay(kobo.record_files(tmp_path / "pre" / "data"))
+    assert events == [{"kind": "edited", "_id": 42, "old": old_uuid, "new": edited["meta/instanceID"],
+                       "file": "page-000003.json"}]
+    with make_client(fake) as client:  # FULL=1 still refetches everything, appended
+        pull_kobo(study, tmp_path, client=client, full=True, progress=False)
+    assert_exact(tmp_path, asset)
+    assert len(page_rows(tmp_path)) == 301
 
 
 def test_changed_roster_keeps_old_version(fake, tmp_path):
@@ -462,12 +525,28 @@ def test_list_projects_follows_next(tmp_path):
         fake.add_asset("aDRAFT", "Draf", CONTENT, deployed=False)
         with make_client(fake) as client:
             df = list_projects(client)
-        assert list(df.columns) == ["uid", "name", "submissions", "deployed"]
-        assert df.to_dict("records") == [
+        assert list(df.columns) == ["uid", "name", "submissions", "deployed", "via"]
+        assert df.drop(columns="via").to_dict("records") == [
             {"uid": "aPRE", "name": "Survei aPRE", "submissions": 12, "deployed": True},
             {"uid": "aPOST", "name": "Survei aPOST", "submissions": 3, "deployed": True},
             {"uid": "aDRAFT", "name": "Draf", "submissions": 0, "deployed": False}]
         assert sum(1 for m, p, q in fake.requests if p == "/api/v2/assets/") == 2
+
+
+def test_list_includes_organisation_and_project_view_projects(fake):
+    """Org admins and project-view users have no permission rows: kpi's /assets/ omits their
+    projects (kpi/filters.py:193-216); they are under /organizations/ and /project-views/."""
+    add(fake, "aOWN", 2)
+    add(fake, "aORG", 4, listed=False)
+    add(fake, "aVIEW", 5, listed=False)
+    add(fake, "aPART", 6, partial=lambda s: s["_id"] % 2 == 0)
+    fake.organizations["orgX"] = ["aORG", "aOWN"]  # aOWN is in both: listed once
+    fake.project_views["pvY"] = ["aVIEW"]
+    with make_client(fake) as client:
+        df = list_projects(client)
+    assert list(df["uid"]) == ["aOWN", "aPART", "aORG", "aVIEW"]
+    assert list(df["via"]) == ["own or shared", "own or shared", "organisation Org orgX", "project view View pvY"]
+    assert df.set_index("uid").loc["aPART", "submissions"] is pd.NA  # partial permission: no count
 
 
 @pytest.fixture(scope="module")
@@ -504,7 +583,8 @@ def test_deploy_updates_existing_project(fake, xlsform, tmp_path):
     roster.write_bytes(ROSTER)
     with make_client(fake) as client:
         out = deploy(client, xlsform, roster, asset_uid="aPRE", poll=0)
-    assert out == {"uid": "aPRE", "url": "https://ee.example/x/aPRE"}
+    assert out == {"uid": "aPRE", "url": "https://ee.example/x/aPRE", "created": False,
+                   "name": INST.form["title"]["id"], "project_url": f"{fake.url}/#/forms/aPRE/landing"}
     assert old.version_id != "vAAA" and old.deployed_version_id == old.version_id
     assert [(f["filename"], f["data"]) for f in old.files] == [("roster.csv", ROSTER)]
     imp = next(iter(fake.imports.values()))
@@ -515,13 +595,17 @@ def test_deploy_updates_existing_project(fake, xlsform, tmp_path):
 
 def test_deploy_does_not_retry_a_post_that_may_have_worked(fake, xlsform, tmp_path, waits):
     fake.fault("/api/v2/imports/", "502", times=-1)
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(ROSTER)
     with make_client(fake, waits) as client, pytest.raises(SinergiError, match="502"):
-        deploy(client, xlsform, None, poll=0)
+        deploy(client, xlsform, roster, poll=0)
     assert len(fake.requests) == 1 and waits == []
 
 
 def test_deploy_reports_a_failed_import(fake, tmp_path):
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(b"not a workbook")
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(ROSTER)
     with make_client(fake) as client, pytest.raises(SinergiError, match="could not import"):
-        deploy(client, bad, None, poll=0)
+        deploy(client, bad, roster, poll=0)

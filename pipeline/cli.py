@@ -98,9 +98,11 @@ def cmd_pull(args):
 
 def cmd_tidy(args):
     """Raw data → canonical tables (respondents, responses, ties, scale_map), quality, sample."""
+    from .pull import verify_raw
     from .tidy import run
 
     study = _study(args)
+    verify_raw(study)
     inst = None if study.source.kind == "tables" else _instrument(study)
     frames = run(study, inst, study.raw_dir)
     _write_frames(study.processed_dir, frames, parquet=("respondents", "responses", "ties", "scale_map"))

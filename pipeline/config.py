@@ -125,9 +125,6 @@ class Study(_Model):
             raise ValueError(f"waves: wave id {dup[0]!r} appears twice; wave ids must be unique")
         kind = self.source.kind
         for i, w in enumerate(self.waves):
-            if kind == "kobo" and not w.asset_uid:
-                raise ValueError(f"waves[{i}].asset_uid: needed for source kind 'kobo' (the project's uid, "
-                                 "from its URL …/#/forms/<uid>/…)")
             if kind == "kobo_files" and not w.file:
                 raise ValueError(f"waves[{i}].file: needed for source kind 'kobo_files' (the XLSX or CSV export)")
         if "any" in self.tie_types:

@@ -345,7 +345,7 @@ class KoboClient:
         read = min(self.timeout, budget)
         timer = threading.Timer(self.patience, self._say,
                                 args=(f"{where}: still waiting for {self.server} (no answer for "
-                                      f"{self.patience:.0f} s; giving up on this attempt after {read:.0f} s)",))
+                                      f"{self.patience:g} s; giving up on this attempt after {read:.0f} s)",))
         timer.daemon = True
         timer.start()
         try:
@@ -954,7 +954,11 @@ def pull_kobo(study: Any, raw_dir: str | os.PathLike, full: bool = False, progre
     try:
         for wave in study.waves:
             if not wave.asset_uid:
-                raise SinergiError(f"wave {wave.id}: no asset_uid in the study file")
+                raise SinergiError(
+                    f"wave {wave.id}: no asset_uid in the study file yet; deploy the wave's project "
+                    f"(`sinergi kobo deploy --wave {wave.id} --roster roster.csv`) and put the uid it "
+                    "prints under the wave (the project's uid is in its URL …/#/forms/<uid>/…), or "
+                    "leave the wave out of the study until then")
             try:
                 changes[wave.id] = _pull_wave(client, wave.id, wave.asset_uid, raw_dir, full, progress)
             except SinergiError as exc:

@@ -99,3 +99,39 @@ def remove_partial(raw_dir: Path) -> None:
     """Remove a raw folder that a failed first pull left without a manifest."""
     if raw_dir.exists() and not (raw_dir / "manifest.json").exists():
         shutil.rmtree(raw_dir)
+
+
+def verify_raw(study: Study) -> None:
+    """Check the raw folder against ``manifest.json``: every file listed is there with its
+    sha256, and no file was added beside them.
+
+    Raw data is never edited; a file changed, removed or added after the pull would make the
+    tables disagree with what the manifest (and the report's colophon) says was pulled.
+
+    Raises
+    ------
+    SinergiError
+        Naming the first file that differs and what to do.
+    """
+    raw_dir = study.raw_dir
+    manifest = read_manifest(study)
+    listed: dict[str, str] = {}
+    for entry in (manifest.get("waves") or {}).values():
+        listed.update(entry.get("files") or {})
+    fix = ("raw files are never edited: restore it from a backup, or pull again "
+           "(`make pull`; for a KoboToolbox study `make pull FULL=1`)")
+    for rel, sha in sorted(listed.items()):
+        path = raw_dir / rel
+        if not path.is_file():
+            raise SinergiError(f"{path}: listed in {raw_dir}/manifest.json but missing; {fix}")
+        if sha256_file(path) != sha:
+            raise SinergiError(f"{path}: changed after the pull (its checksum differs from "
+                               f"{raw_dir}/manifest.json); {fix}")
+    extra = sorted(p.relative_to(raw_dir).as_posix() for p in raw_dir.rglob("*")
+                   if p.is_file() and len(p.relative_to(raw_dir).parts) > 1
+                   and not any(part.startswith(".") for part in p.relative_to(raw_dir).parts)
+                   and p.relative_to(raw_dir).as_posix() not in listed)
+    if extra:
+        raise SinergiError(f"{raw_dir / extra[0]}: not in {raw_dir}/manifest.json (added after the "
+                           f"pull, or a pull was cut off while finishing: run `make pull` again); "
+                           "remove it if it was put there by hand")

@@ -34,7 +34,8 @@ And what kpi does that a naive server would not (kpi @2e5efb0, ../shared/researc
 
 Faults are injected with :meth:`FakeKobo.fault`: an HTTP status (429 with ``Retry-After``,
 500, 503, …), ``slow`` (answer after a delay), ``truncate`` (a JSON body cut short, with a
-matching Content-Length) and ``drop`` (close the socket after writing half the body).
+matching Content-Length), ``drop`` (close the socket after writing half the body) and ``html``
+(a 200 web page instead of JSON).
 """
 
 from __future__ import annotations
@@ -58,11 +59,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 @dataclass
 class Fault:
     match: str | Callable[[str, str, dict], bool]
-    kind: str  # "429" | "500" | "503" | … | "slow" | "truncate" | "drop"
+    kind: str  # "429" | "500" | "503" | … | "slow" | "truncate" | "drop" | "html"
     times: int = 1  # how many matching requests it hits (-1: all)
     skip: int = 0  # matching requests let through first
     retry_after: float | None = None
     delay: float = 1.0
+    body: Any = None  # the JSON body of an injected status (default {"detail": "injected …"})
     hits: int = 0
 
     def applies(self, method: str, path: str, query: dict) -> bool:
@@ -223,7 +225,11 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {}
             if fault.retry_after is not None:
                 headers["Retry-After"] = str(fault.retry_after)
-            return self._json(int(fault.kind), {"detail": f"injected {fault.kind}"}, headers)
+            body = fault.body if fault.body is not None else {"detail": f"injected {fault.kind}"}
+            return self._json(int(fault.kind), body, headers)
+        if fault is not None and fault.kind == "html":  # a hotspot's login page, a wrong address
+            return self._send(200, b"<!DOCTYPE html><html><body>Login to Wi-Fi</body></html>",
+                              "text/html; charset=utf-8")
         if fault is not None and fault.kind == "slow":
             time.sleep(fault.delay)
         if self.headers.get("Authorization") != f"Token {fake.token}":

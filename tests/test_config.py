@@ -40,7 +40,6 @@ def _write(tmp_path, mutate) -> Path:
     (lambda r: r.pop("waves"), "missing key 'waves'"),
     (lambda r: r.update(id="My Study"), "id = 'My Study': use lower-case letters"),
     (lambda r: r.update(source={"kind": "tables", "path": "nowhere"}), "source.path = 'nowhere': folder not found"),
-    (lambda r: r.update(source={"kind": "kobo"}), "waves[0].asset_uid: needed for source kind 'kobo'"),
     (lambda r: r.update(source={"kind": "kobo", "server": "kf.kobotoolbox.org"}, waves=[{"id": "pre", "asset_uid": "a1"}]),
      "source.server = 'kf.kobotoolbox.org'"),
     (lambda r: r["waves"].append({"id": "pre"}), "wave id 'pre' appears twice"),

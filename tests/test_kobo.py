@@ -609,3 +609,153 @@ def test_deploy_reports_a_failed_import(fake, tmp_path):
     roster.write_bytes(ROSTER)
     with make_client(fake) as client, pytest.raises(SinergiError, match="could not import"):
         deploy(client, bad, roster, poll=0)
+
+
+# -- waiting, in words and within a bound --------------------------------------------------------
+
+
+def test_a_long_retry_after_gives_up_at_once_saying_why(fake, waits, caplog):
+    add(fake, "aPRE", 3)
+    fake.fault("/api/v2/assets/aPRE/", "429", retry_after=3600, times=-1)
+    with make_client(fake, waits, max_wait=300) as client, pytest.raises(SinergiError) as e:
+        client.get_asset("aPRE")
+    msg = str(e.value)
+    assert waits == [] and len(fake.requests) == 1
+    assert "3600 s (Retry-After)" in msg and "source.max_wait = 300 s" in msg
+
+
+def test_a_silent_server_is_announced_and_given_up_within_max_wait(fake, caplog):
+    add(fake, "aPRE", 3)
+    fake.fault("/api/v2/assets/aPRE/", "slow", delay=5.0, times=-1)
+    caplog.set_level(logging.WARNING, logger="pipeline.kobo")
+    import time
+
+    t0 = time.monotonic()
+    with KoboClient(fake.url, TOKEN, timeout=1.0, max_wait=3, patience=0.5, backoff=0.2,
+                    sleep=time.sleep) as client, pytest.raises(SinergiError) as e:
+        client.get_asset("aPRE")
+    took = time.monotonic() - t0
+    assert took < 6, took  # within about max_wait, not 6 attempts × the timeout
+    assert "max_wait" in str(e.value) or "gave up" in str(e.value)
+    assert "still waiting for " + fake.url in caplog.text  # said while it waited
+    assert "trying again in" in caplog.text
+
+
+def test_each_retry_is_announced(fake, tmp_path, caplog):
+    caplog.set_level(logging.WARNING, logger="pipeline.kobo")
+    asset = add(fake, "aPRE", 20)
+    fake.fault("/data/", "503", times=2)
+    with make_client(fake) as client:
+        pull_kobo(study_for(fake), tmp_path, client=client, progress=False)
+    assert_exact(tmp_path, asset)
+    lines = [r.getMessage() for r in caplog.records if "trying again" in r.getMessage()]
+    assert len(lines) == 2 and "503" in lines[0] and "attempt 2 of 4" in lines[0]
+
+
+def test_a_401_that_echoes_the_token_is_scrubbed(fake):
+    add(fake, "aPRE", 1)
+    fake.fault("/api/v2/assets/aPRE/", "401", body={"detail": f"Invalid token: Token {TOKEN}"})
+    with make_client(fake) as client, pytest.raises(SinergiError) as e:
+        client.get_asset("aPRE")
+    assert TOKEN not in str(e.value) and "token rejected" in str(e.value) and "***" in str(e.value)
+
+
+def test_a_web_page_instead_of_json_is_said_in_words(fake, waits):
+    add(fake, "aPRE", 1)
+    fake.fault("/api/v2/assets/aPRE/", "html", times=-1)
+    with make_client(fake, waits) as client, pytest.raises(SinergiError) as e:
+        client.get_asset("aPRE")
+    assert "web page, not the KoboToolbox API" in str(e.value) and "source.server" in str(e.value)
+    assert waits == []  # not retried: another attempt gets the same page
+
+
+# -- deploy from the command line ----------------------------------------------------------------
+
+
+def _kobo_study(tmp_path, fake, uid="aNONE", post_uid=None):
+    import yaml
+
+    post = {"id": "post", "label": {"id": "Sesudah", "en": "After"}}
+    doc = {"id": "deploy-test", "title": "Modal Sosial Desa X",
+           "source": {"kind": "kobo", "server": fake.url},
+           "waves": [{"id": "pre", "label": {"id": "Sebelum", "en": "Before"}, "asset_uid": uid},
+                     {**post, "asset_uid": post_uid} if post_uid else post]}
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True))
+    return path
+
+
+def test_cli_deploy_names_the_wave_project_and_never_duplicates_it(fake, xlsform, tmp_path, monkeypatch, capsys):
+    from pipeline.cli import main
+
+    monkeypatch.setenv("KOBO_TOKEN", TOKEN)
+    monkeypatch.delenv("KOBO_SERVER", raising=False)
+    study = _kobo_study(tmp_path, fake, post_uid="aLATER")
+    (tmp_path / "roster.csv").write_bytes(ROSTER)
+    args = ["kobo", "deploy", "--study", str(study), "--wave", "post", "--roster", str(tmp_path / "roster.csv"),
+            "--xlsform", str(xlsform)]
+    # the study's wave has an asset_uid that is not there: a clear 404, nothing created
+    assert main(args) == 2
+    assert "aLATER not found" in capsys.readouterr().err and not fake.imports
+    _kobo_study(tmp_path, fake)
+    assert main(args) == 0  # the study's server, not the Global one
+    out = capsys.readouterr().out
+    (uid,) = list(fake.assets)
+    assert fake.assets[uid].name == "Modal Sosial Desa X — Sesudah"  # form_title, as kpi names it
+    assert f"put `asset_uid: {uid}` under wave post" in out and "collect at https://ee.example/x/" in out
+    n_imports = len(fake.imports)
+    assert main(args) == 2  # a rerun without the uid finds the project and refuses to duplicate it
+    err = capsys.readouterr().err
+    assert f"--asset-uid {uid}" in err and "already exists" in err and len(fake.assets) == 1
+    assert len(fake.imports) == n_imports
+    assert main(args + ["--asset-uid", uid]) == 0 and len(fake.assets) == 1
+    assert "updated and deployed" in capsys.readouterr().out
+
+
+def test_cli_deploy_resumes_a_project_an_earlier_run_left_undeployed(fake, xlsform, tmp_path, monkeypatch, capsys):
+    from pipeline.cli import main
+
+    monkeypatch.setenv("KOBO_TOKEN", TOKEN)
+    study = _kobo_study(tmp_path, fake)
+    fake.add_asset("aHALF", "Modal Sosial Desa X — Sesudah", CONTENT, deployed=False)
+    (tmp_path / "roster.csv").write_bytes(ROSTER)
+    assert main(["kobo", "deploy", "--study", str(study), "--wave", "post", "--roster",
+                 str(tmp_path / "roster.csv"), "--xlsform", str(xlsform)]) == 0
+    assert list(fake.assets) == ["aHALF"] and fake.assets["aHALF"].deployed
+
+
+def test_cli_deploy_needs_a_real_roster(fake, xlsform, tmp_path, monkeypatch, capsys):
+    from pipeline.cli import main
+
+    monkeypatch.setenv("KOBO_TOKEN", TOKEN)
+    with pytest.raises(SystemExit) as e:
+        main(["kobo", "deploy", "--server", fake.url, "--xlsform", str(xlsform)])
+    assert e.value.code == 2 and "--roster" in capsys.readouterr().err
+    template = Path(__file__).resolve().parent.parent / "instruments" / "roster_template.csv"
+    assert main(["kobo", "deploy", "--server", fake.url, "--roster", str(template), "--xlsform", str(xlsform)]) == 2
+    assert "example people" in capsys.readouterr().err and not fake.imports
+
+
+def test_cli_deploy_without_an_enketo_link_says_where_to_find_it(fake, xlsform, tmp_path, monkeypatch, capsys):
+    from pipeline.cli import main
+
+    monkeypatch.setenv("KOBO_TOKEN", TOKEN)
+    asset = add(fake, "aPRE", 1)
+    asset.enketo = False
+    (tmp_path / "roster.csv").write_bytes(ROSTER)
+    assert main(["kobo", "deploy", "--server", fake.url, "--roster", str(tmp_path / "roster.csv"),
+                 "--xlsform", str(xlsform), "--asset-uid", "aPRE"]) == 0
+    out = capsys.readouterr().out
+    assert "None" not in out and f"{fake.url}/#/forms/aPRE/landing" in out
+
+
+def test_cli_list_uses_the_study_server(fake, tmp_path, monkeypatch, capsys):
+    from pipeline.cli import main
+
+    monkeypatch.setenv("KOBO_TOKEN", TOKEN)
+    monkeypatch.delenv("KOBO_SERVER", raising=False)
+    add(fake, "aPRE", 4)
+    study = _kobo_study(tmp_path, fake, uid="aPRE")
+    assert main(["kobo", "list", "--study", str(study)]) == 0
+    out = capsys.readouterr().out
+    assert fake.url in out and "aPRE" in out

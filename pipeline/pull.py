@@ -76,12 +76,8 @@ def pull(study: Study, *, full: bool = False, local_only: bool = False, progress
         inst = load_instrument(instrument_path(study))
         return write_demo(study, inst, raw_dir)
     ensure_key(raw_dir)
-    if kind == "tables":
-        waves = pull_tables(study, raw_dir)
-    elif kind == "kobo_files":
-        from .kobo_files import pull_files
-
-        waves = pull_files(study, raw_dir)
+    if kind in ("tables", "kobo_files"):
+        waves = _pull_local(study, raw_dir)
     else:
         from .kobo import pull_kobo
 
@@ -89,6 +85,36 @@ def pull(study: Study, *, full: bool = False, local_only: bool = False, progress
     manifest = {"study": study.id, "source": kind, "written_at": now_utc(), "waves": waves}
     write_json(raw_dir / "manifest.json", manifest)
     return manifest
+
+
+def _pull_local(study: Study, raw_dir: Path) -> dict[str, Any]:
+    """Copy a ``tables`` or ``kobo_files`` source in: first into ``raw_dir/.pull/``, then each
+    folder it wrote replaces the raw one whole, so a source that fails half-way (a missing or
+    unreadable file) leaves the raw folder exactly as it was, and no file of an earlier copy
+    lingers beside the new one."""
+    stage = raw_dir / ".pull-local"
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir()
+    try:
+        if study.source.kind == "tables":
+            waves = pull_tables(study, stage)
+        else:
+            from .kobo_files import pull_files
+
+            waves = pull_files(study, stage)
+        for folder in sorted(p for p in stage.iterdir() if p.is_dir()):
+            dest, old = raw_dir / folder.name, raw_dir / f".old-{folder.name}"
+            if old.exists():
+                shutil.rmtree(old)
+            if dest.exists():
+                dest.rename(old)
+            folder.rename(dest)
+            if old.exists():
+                shutil.rmtree(old)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return waves
 
 
 def read_manifest(study: Study) -> dict[str, Any]:

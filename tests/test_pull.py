@@ -59,3 +59,17 @@ def test_a_kobo_page_edited_by_hand_is_refused(in_tmp, sinergi):
     page.write_text(json.dumps(body))
     code, out, err = sinergi("tidy", "--study", "study.yaml")
     assert code == 2 and "page-000001.json: changed after the pull" in err
+
+
+def test_a_failed_re_pull_leaves_raw_exactly_as_it_was(pulled, sinergi, in_tmp):
+    from tests.conftest import tree
+
+    study, raw = pulled
+    study = __import__("pathlib").Path(study)
+    before = tree(raw)
+    folder = study.parent / "data"  # the study's source.path
+    (folder / "respondents.csv").write_text((folder / "respondents.csv").read_text() + "\n")  # edited
+    (folder / "ties.csv").unlink()  # the third of four files is gone: the copy fails half-way
+    code, out, err = sinergi("pull", "--study", study)
+    assert code == 2 and "ties.csv missing" in err
+    assert tree(raw) == before

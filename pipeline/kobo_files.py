@@ -82,7 +82,7 @@ class _Field:
 
 @dataclass(frozen=True)
 class _Target:
-    kind: str  # "field" | "choice" | "geo" | "ignore"
+    kind: str  # "field" | "choice" | "geo" | "ignore" | "unknown"
     field: _Field | None = None
     choice: str | None = None
 
@@ -280,7 +280,7 @@ def _read_csv(path: Path) -> list[tuple[str, list[str], list[list[Any]]]]:
         candidates.append((first.count(delim), len(header), delim, rows))
     # the table is parsed with each delimiter; read_export keeps the parse whose headers the
     # form recognises best (labels may contain commas, so counting delimiters is not enough)
-    return [(f"csv{delim!r}", rows[0] if rows else [], rows[1:]) for _, _, delim, rows in
+    return [(path.name, rows[0] if rows else [], rows[1:]) for _, _, delim, rows in
             sorted(candidates, key=lambda c: -c[1])]
 
 
@@ -325,7 +325,8 @@ Mode = tuple[int | None, bool, str]
 
 
 def _resolve(form: _Form, header: list[str], mode: Mode, section: str) -> list[_Target | str]:
-    """Column → target, or the column's name for a meta column ("" for an unknown one)."""
+    """Column → target (kind ``"unknown"`` for a column of no question of the form), or the
+    column's name for a meta column or one without a header."""
     sec_map = form.headers(*mode).get(section, {})
     used: dict[str, int] = defaultdict(int)
     out: list[_Target | str] = []
@@ -337,7 +338,7 @@ def _resolve(form: _Form, header: list[str], mode: Mode, section: str) -> list[_
             used[h] += 1
         elif h in sec_map:
             out.append(_Target("unknown"))
-        elif _is_meta(h):
+        elif _is_meta(h) or h == "":
             out.append(h)
         else:
             out.append(_Target("unknown"))
@@ -551,8 +552,9 @@ def read_export(path: str | os.PathLike, content: Mapping[str, Any],
     notes
         If a list, what was read with a caveat is appended to it as ``{issue, field, value,
         action}`` (the quality table's columns): each ignored column (:data:`UNKNOWN_COLUMN`,
-        e.g. a question of an older form version) and, for a CSV, the missing repeat groups
-        (:data:`CSV_NO_REPEATS`).
+        e.g. a question of an older form version; ``field`` its header, ``value`` its sheet or
+        CSV file) and, for a CSV, the missing repeat groups (:data:`CSV_NO_REPEATS`; ``field``
+        their xpaths, ``value`` the file).
 
     Returns
     -------
@@ -654,7 +656,7 @@ def read_export(path: str | os.PathLike, content: Mapping[str, Any],
 
     _check_needed(form, path, list(needed), columns, sheet_of, subs, unknown, is_csv)
     if notes is not None:
-        notes.extend(_note(UNKNOWN_COLUMN, h, f"sheet {title}", "ignored") for title, h in unknown)
+        notes.extend(_note(UNKNOWN_COLUMN, h, title, "ignored") for title, h in unknown)
         if is_csv and form.repeats:
             notes.append(_note(CSV_NO_REPEATS, ", ".join(form.repeats), path.name, "weights left unknown (NaN)"))
     subs.sort(key=lambda s: s["_id"])

@@ -284,7 +284,7 @@ def test_a_column_of_no_question_is_ignored_with_a_note(tmp_path, subs):
     write_xlsx(path, tables)
     notes = []
     assert read_export(path, CONTENT, notes=notes) == [expected(s, CONTENT) for s in subs]
-    assert notes == [{"issue": UNKNOWN_COLUMN, "field": "pertanyaan_lama", "value": f"sheet {TITLE}",
+    assert notes == [{"issue": UNKNOWN_COLUMN, "field": "pertanyaan_lama", "value": TITLE,
                       "action": "ignored"}]
 
 

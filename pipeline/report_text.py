@@ -850,10 +850,13 @@ ISSUES = {
     "nominated someone not on the roster": "memilih orang di luar daftar",
     "the same nomination twice": "nominasi yang sama dua kali",
     "nominated someone who is not a respondent": "memilih orang yang bukan responden",
+    "tie frequencies are not in a CSV export (an XLSX export has them)": "frekuensi ikatan tidak ada di ekspor CSV (unduh XLSX untuk bobotnya)",
+    "export column matches no question of the form": "kolom ekspor tanpa pertanyaan di formulir (mis. versi formulir lama)",
 }
 
 ACTIONS = {"dropped": "dibuang", "kept": "dipertahankan", "kept latest": "yang terbaru dipakai",
-           "kept the latest": "yang terbaru dipakai", "ignored": "diabaikan", "kept first": "yang pertama dipakai"}
+           "kept the latest": "yang terbaru dipakai", "ignored": "diabaikan", "kept first": "yang pertama dipakai",
+           "weights left unknown (NaN)": "bobot dibiarkan tidak diketahui (NaN)"}
 
 
 def s(lang: str, key: str, **kw: Any) -> str:

@@ -166,23 +166,45 @@ def read_roster(wave_dir: Path, filename: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def load_wave_submissions(raw_dir: Path, wave: str, inst: Instrument) -> tuple[list[dict], list[str]]:
-    """Submissions (API JSON shape) and roster ids for one wave, whatever the Kobo source."""
+def load_wave_submissions(raw_dir: Path, wave: str, inst: Instrument,
+                          quality: list[dict] | None = None) -> tuple[list[dict], list[str]]:
+    """Submissions (API JSON shape) and roster ids for one wave, whatever the Kobo source.
+
+    An export (source ``kobo_files``) is read with the wave's roster and must hold every
+    question :func:`needed_xpaths` lists; what it was read with a caveat (ignored columns, a CSV's
+    missing tie frequencies) is appended to ``quality`` as quality rows of the wave.
+    """
     wave_dir = Path(raw_dir) / wave
+    roster_file = inst.by_role("respondent")[0].list_name or "roster.csv"
     if (wave_dir / "export").is_dir():
         from .io import read_json
-        from .kobo_files import read_export
+        from .kobo_files import read_export, roster_map
 
+        roster = read_roster(wave_dir, roster_file)
         content = read_json(wave_dir / "asset.json")["content"]
+        labels = roster_map(sorted((wave_dir / "media").glob("*.csv")))
         subs: list[dict] = []
+        notes: list[dict] = []
         for path in sorted((wave_dir / "export").iterdir()):
-            subs.extend(read_export(path, content))
-    elif (wave_dir / "data").is_dir():
-        subs = read_pages(wave_dir)
-    else:
-        raise SinergiError(f"{wave_dir}: no data for wave '{wave}'; run `make pull`")
-    roster_file = inst.by_role("respondent")[0].list_name or "roster.csv"
-    return subs, read_roster(wave_dir, roster_file)
+            subs.extend(read_export(path, content, labels, needed=needed_xpaths(inst), notes=notes))
+        if quality is not None:
+            quality.extend({"wave": wave, "submission_id": "", "respondent_id": "", **n} for n in notes)
+        return subs, roster
+    if (wave_dir / "data").is_dir():
+        return read_pages(wave_dir), read_roster(wave_dir, roster_file)
+    raise SinergiError(f"{wave_dir}: no data for wave '{wave}'; run `make pull`")
+
+
+def needed_xpaths(inst: Instrument) -> list[str]:
+    """The questions tidy reads: consent, respondent, group, covariates (``var``), scale items,
+    name generators and their frequency repeats (alter, weight)."""
+    out = [q.xpath for q in inst.questions if q.get("role") in ("respondent", "group") or q.get("var")]
+    out += [q.xpath for q in inst.questions if q.base_type == "select_one" and q.list_name == "ya_tidak"
+            and q.xpath.startswith("persetujuan/")]
+    out += [inst.question(item).xpath for item in scale_map(inst)["item"]]
+    for spec in tie_questions(inst).values():
+        out += [x for x in (spec["field"], spec["alter"], spec["weight"]) if x]
+    return list(dict.fromkeys(out))
 
 
 # --------------------------------------------------------------------------------------------
@@ -390,7 +412,7 @@ def tidy_kobo(study: Study, inst: Instrument, raw_dir: Path) -> dict[str, pd.Dat
     mapping: dict[str, str] = {}
 
     for wave in study.wave_ids:
-        subs, roster = load_wave_submissions(raw_dir, wave, inst)
+        subs, roster = load_wave_submissions(raw_dir, wave, inst, quality)
         roster_set = set(roster)
         forms = _Forms(inst, wave, raw_dir / wave)
         if (raw_dir / wave / "data").is_dir():

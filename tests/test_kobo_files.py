@@ -15,6 +15,8 @@ import copy
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 from openpyxl import Workbook
 
@@ -28,7 +30,8 @@ try:
 except ImportError:  # tests/ is not a package
     from kobo_server import make_submissions
 
-CONTENT = asset_content(load_instrument())
+INST = load_instrument()
+CONTENT = asset_content(INST)
 FIXTURES = Path(__file__).parent / "data" / "kobo_exports"
 COPY = ["_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status",
         "_submitted_by", "__version__", "_tags"]
@@ -202,6 +205,8 @@ def expected(sub, content, repeats=True):
                 out[k] = [expected(e, content) for e in v]
         elif k in fields:
             out[k] = v
+    if "_uuid" in sub:  # restored from _uuid (kpi sets it from the instanceID)
+        out["meta/instanceID"] = f"uuid:{sub['_uuid']}"
     return out
 
 
@@ -268,15 +273,36 @@ def test_empty_cells_are_absent_and_meta_restored(tmp_path, subs):
         "uid": "validation_status_approved", "label": "Approved"}
 
 
-def test_unknown_header_names_file_and_header(tmp_path, subs):
+def test_a_column_of_no_question_is_ignored_with_a_note(tmp_path, subs):
+    """"Include fields from all versions" adds columns of removed questions: read, each noted."""
+    from pipeline.kobo_files import UNKNOWN_COLUMN
+
     tables = export_tables(subs, CONTENT)
     header, rows = tables[TITLE]
-    tables[TITLE] = (header + ["pertanyaan_asing"], [r + ["x"] for r in rows])
+    tables[TITLE] = (header + ["pertanyaan_lama"], [r + ["x"] for r in rows])
     path = tmp_path / "lain.xlsx"
     write_xlsx(path, tables)
+    notes = []
+    assert read_export(path, CONTENT, notes=notes) == [expected(s, CONTENT) for s in subs]
+    assert notes == [{"issue": UNKNOWN_COLUMN, "field": "pertanyaan_lama", "value": TITLE,
+                      "action": "ignored"}]
+
+
+def test_an_export_of_another_form_stops_naming_the_missing_questions(tmp_path, subs):
+    from pipeline.tidy import needed_xpaths
+
+    other = copy.deepcopy(CONTENT)
+    for row in other["survey"]:
+        if row.get("name") == "tr_gen1":
+            row["name"], row["$xpath"] = "percaya_umum", "kepercayaan/percaya_umum"
+    path = tmp_path / "lain.xlsx"
+    write_xlsx(path, export_tables(subs, other))
     with pytest.raises(SinergiError) as e:
-        read_export(path, CONTENT)
-    assert "lain.xlsx" in str(e.value) and "'pertanyaan_asing'" in str(e.value)
+        read_export(path, CONTENT, needed=needed_xpaths(INST))
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith(f"{path}: the export lacks question(s) the analysis needs: "
+                                              "kepercayaan/tr_gen1;")
+    assert "'kepercayaan/percaya_umum'" in msg
 
 
 def test_a_label_that_is_not_a_choice_is_an_error(tmp_path, subs):
@@ -355,5 +381,160 @@ def test_pull_files_fails_early_on_a_foreign_export(tmp_path, subs):
     write_csv(export, export_tables(subs, other))
     study = Study(id="t", title="T", source={"kind": "kobo_files"},
                   waves=[{"id": "pre", "file": "pre.csv"}], base=tmp_path)
-    with pytest.raises(SinergiError, match=r"wave pre: .*pre\.csv.*'profil/usia'"):
+    with pytest.raises(SinergiError, match=r"wave pre: .*pre\.csv: the export lacks .* profil/umur; .*'profil/usia'"):
         pull_files(study, tmp_path / "raw")
+
+
+# --------------------------------------------------------------------------------------------
+# real website exports: formpack's files of the demo's submissions (tests/formpack_exports.py)
+
+KEY = "cd" * 32
+LAYOUTS = json.loads((FIXTURES / "layouts.json").read_text(encoding="utf-8"))
+READABLE = [lay for lay in LAYOUTS if not lay["edit"] and lay["fields"] != "no-likert"]
+
+
+def _raw_wave(root: Path, wave: str, export: Path | None = None) -> Path:
+    """A raw folder for one wave: the API pull (``export=None``) or what ``pull_files`` writes."""
+    raw = root / ("raw-export" if export else "raw-json")
+    wdir = raw / wave
+    (wdir / "media").mkdir(parents=True)
+    (wdir / "media" / "roster.csv").write_bytes((FIXTURES / f"{wave}-roster.csv").read_bytes())
+    (wdir / "asset.json").write_text(json.dumps({"uid": None, "content": CONTENT}))
+    if export is None:
+        subs = json.loads((FIXTURES / f"{wave}-submissions.json").read_text(encoding="utf-8"))
+        (wdir / "data").mkdir()
+        (wdir / "data" / "page-000001.json").write_text(
+            json.dumps({"count": len(subs), "next": None, "previous": None, "results": subs}))
+    else:
+        (wdir / "export").mkdir()
+        (wdir / "export" / export.name).write_bytes(export.read_bytes())
+    (raw / "pseudonym.key").write_text(KEY)
+    return raw
+
+
+def _study(tmp_path, wave, file="x.xlsx"):
+    return Study(id="t", title="T", source={"kind": "kobo_files"},
+                 waves=[{"id": wave, "file": file, "roster": f"{wave}-roster.csv"}], base=tmp_path)
+
+
+@pytest.fixture(scope="module")
+def json_tables(tmp_path_factory):
+    """tidy's tables of each wave's API submissions (the reference)."""
+    from pipeline.tidy import tidy_kobo
+
+    out = {}
+    for wave in ("pre", "post"):
+        root = tmp_path_factory.mktemp(f"json-{wave}")
+        out[wave] = tidy_kobo(_study(root, wave), INST, _raw_wave(root, wave))
+    return out
+
+
+def _canonical(tables):
+    return {name: tables[name].reset_index(drop=True) for name in ("respondents", "responses", "ties")}
+
+
+@pytest.mark.parametrize("lay", READABLE, ids=[lay["file"] for lay in READABLE])
+def test_every_website_layout_reads_to_the_json_pulls_tables(tmp_path, json_tables, lay):
+    from pipeline.kobo_files import CSV_NO_REPEATS, UNKNOWN_COLUMN
+    from pipeline.tidy import tidy_kobo
+
+    wave = lay["wave"]
+    got = tidy_kobo(_study(tmp_path, wave), INST, _raw_wave(tmp_path, wave, FIXTURES / lay["file"]))
+    want = _canonical(json_tables[wave])
+    if lay["kind"] == "csv":  # a CSV has no repeat groups: the ties are there, their frequencies not
+        want["ties"] = want["ties"].assign(weight=np.nan)
+    for name, frame in _canonical(got).items():
+        pd.testing.assert_frame_equal(frame, want[name], obj=f"{lay['file']}: {name}")
+    q = got["quality"]
+    notes = q[q["issue"].isin([CSV_NO_REPEATS, UNKNOWN_COLUMN])]
+    pd.testing.assert_frame_equal(q.drop(notes.index).reset_index(drop=True), json_tables[wave]["quality"])
+    assert (notes["issue"] == CSV_NO_REPEATS).sum() == (lay["kind"] == "csv")
+    ignored = sorted(notes.loc[notes["issue"] == UNKNOWN_COLUMN, "field"])
+    # "all versions" adds the older version's questions profil/usia and profil/no_hp
+    assert len(ignored) == (2 if wave == "pre" and lay["versions"] == "all" else 0), ignored
+    assert all(notes["wave"] == wave) and all(notes["action"].isin(["ignored", "weights left unknown (NaN)"]))
+
+
+def _pull_fixture(tmp_path, name):
+    wave = name.split("-", 1)[0]
+    (tmp_path / name).write_bytes((FIXTURES / name).read_bytes())
+    (tmp_path / f"{wave}-roster.csv").write_bytes((FIXTURES / f"{wave}-roster.csv").read_bytes())
+    return pull_files(_study(tmp_path, wave, name), tmp_path / "raw")
+
+
+@pytest.mark.parametrize("name,missing", [
+    ("post-en-groups-slash-both-all-no-likert.xlsx", "kepercayaan/tr_gen2, norma/nr_kon3"),
+    ("post-xml-groups-slash-both-all-likert-deleted.csv", "kepercayaan/tr_out2"),
+])
+def test_an_export_without_a_needed_question_stops_listing_them(tmp_path, name, missing):
+    """A custom question selection, or a Likert column deleted by hand, must not read as
+    'unanswered' for everyone."""
+    with pytest.raises(SinergiError) as e:
+        _pull_fixture(tmp_path, name)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith(f"wave post: {tmp_path / name}: ")
+    assert f"the analysis needs: {missing}. Download it again with all questions" in msg
+
+
+def test_a_selection_without_what_the_analysis_ignores_reads(tmp_path, json_tables):
+    """Leaving out notes, calculations and timestamps is fine (covered by the layout test too)."""
+    out = _pull_fixture(tmp_path, "post-xml-groups-slash-both-all-no-extras.xlsx")
+    assert out["post"]["count"] == 24
+
+
+@pytest.mark.parametrize("name", ["post-xml-groups-slash-both-all-no-rows.csv",
+                                  "post-xml-groups-slash-both-all-no-rows.xlsx"])
+def test_an_export_with_no_submissions_stops_naming_the_file(tmp_path, name):
+    with pytest.raises(SinergiError) as e:
+        _pull_fixture(tmp_path, name)
+    msg = str(e.value)
+    assert "\n" not in msg and msg.startswith(f"wave post: {tmp_path / name}: the export ")
+    assert "download it again once the wave's submissions are on the server" in msg
+
+
+def test_typed_xlsx_number_like_roster_ids_are_restored(tmp_path):
+    """A typed XLSX writes the roster id ``010`` as the number 10; the roster gives it back."""
+    from pipeline.kobo_files import roster_map
+
+    path = FIXTURES / "post-xml-groups-slash-both-all-typed.xlsx"
+    source = {s["_id"]: s for s in json.loads((FIXTURES / "post-submissions.json").read_text(encoding="utf-8"))}
+    got = read_export(path, CONTENT, roster_map([FIXTURES / "post-roster.csv"]))
+    ids = [(g["identitas/responden"], source[g["_id"]]["identitas/responden"])
+           for g in got if "identitas/responden" in g]
+    assert ids and all(a == b for a, b in ids) and any(b.startswith("0") for _, b in ids)
+    assert all(g["profil/umur"] == source[g["_id"]]["profil/umur"] for g in got if "profil/umur" in g)
+
+
+def test_a_duplicate_upload_keeps_its_instance_id(tmp_path):
+    """``meta/instanceID`` is not exported; restored from ``_uuid`` the duplicate upload in the
+    post wave is reported as one, not as the respondent submitting twice."""
+    from pipeline.tidy import tidy_kobo
+
+    name = "post-en-groups-slash-both-all.xlsx"
+    q = tidy_kobo(_study(tmp_path, "post"), INST, _raw_wave(tmp_path, "post", FIXTURES / name))["quality"]
+    assert (q["issue"] == "duplicate upload (same meta/instanceID)").sum() == 1
+    assert (q["issue"] == "respondent submitted twice in the wave").sum() == 0
+
+
+def test_a_label_equal_to_another_choices_name_is_read_as_its_own_choice(tmp_path, subs):
+    """Label exports: the answer ``jasa`` is the label of ``warung`` here, not the choice ``jasa``."""
+    tricky = copy.deepcopy(CONTENT)
+    for c in tricky["choices"]:
+        if c["list_name"] == "sektor" and c["name"] == "warung":
+            c["label"] = ["jasa", "services"]
+        if c["list_name"] == "keanggotaan" and c["name"] == "koperasi":
+            c["label"] = ["bumdes", "bumdes"]
+    picked = [s for s in subs if s.get("profil/sektor") == "warung" or "koperasi" in s.get("profil/keanggotaan", "")]
+    assert picked
+    path = tmp_path / "x.xlsx"
+    write_xlsx(path, export_tables(subs, tricky, lang=0, ms="summary"))
+    assert read_export(path, tricky) == [expected(s, tricky) for s in subs]
+
+
+def test_the_csv_note_is_translated_for_the_report():
+    from pipeline import report_text as rt
+    from pipeline.kobo_files import CSV_NO_REPEATS, UNKNOWN_COLUMN
+
+    for issue in (CSV_NO_REPEATS, UNKNOWN_COLUMN):
+        assert rt.issue_label(issue, "id") != issue and rt.issue_label(issue, "en") == issue
+    assert rt.action_label("weights left unknown (NaN)", "id") != "weights left unknown (NaN)"

@@ -474,6 +474,8 @@ class Report:
                 attp=pct(cur["attrition"] / prev["n"] if prev["n"] else np.nan, self.lang),
                 nprev=integer(prev["n"], self.lang), new=integer(cur["newcomers"], self.lang))))
         q = self.inp("quality.csv")
+        if self.study.source.kind != "tables":
+            blocks.append(Block("p", self.t(f"validation_{self.study.validation}")))
         if q is None:
             blocks.append(self.missing("quality.csv"))
         elif not len(q):

@@ -211,6 +211,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "quality_none": "Tidak ada masalah kualitas data yang tercatat.",
         "quality_intro": ("Setiap kiriman diperiksa: unggahan ganda, penolakan persetujuan, nominasi diri sendiri "
                           "dan nominasi orang di luar daftar. Rinciannya ada di berkas quality.csv."),
+        "validation_exclude_not_approved": ("Status validasi KoboToolbox: semua kiriman dihitung kecuali yang "
+                                            "ditandai Not Approved (status terbaru di server saat diunduh; "
+                                            "kiriman yang diedit dibaca dalam versi terbarunya, yang dihapus tidak dipakai)."),
+        "validation_approved_only": ("Status validasi KoboToolbox: hanya kiriman yang ditandai Approved yang dihitung "
+                                     "(validation: approved_only; status terbaru di server saat diunduh; kiriman yang "
+                                     "diedit dibaca dalam versi terbarunya, yang dihapus tidak dipakai)."),
         "t_missing": "Jawaban kosong per dimensi",
         "c_expected": "Jawaban yang diharapkan",
         "c_missing": "Kosong",
@@ -568,6 +574,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "quality_none": "No data-quality issues were recorded.",
         "quality_intro": ("Every submission is checked: duplicate uploads, refused consent, self-nominations and nominations "
                           "of people not on the roster. The details are in quality.csv."),
+        "validation_exclude_not_approved": ("KoboToolbox validation status: every submission counts except those marked "
+                                            "Not Approved (the server's latest status at the pull; edited submissions are "
+                                            "read in their latest version, deleted ones are left out)."),
+        "validation_approved_only": ("KoboToolbox validation status: only submissions marked Approved count "
+                                     "(validation: approved_only; the server's latest status at the pull; edited "
+                                     "submissions are read in their latest version, deleted ones are left out)."),
         "t_missing": "Unanswered items per dimension",
         "c_expected": "Answers expected",
         "c_missing": "Unanswered",
@@ -852,11 +864,20 @@ ISSUES = {
     "nominated someone who is not a respondent": "memilih orang yang bukan responden",
     "tie frequencies are not in a CSV export (an XLSX export has them)": "frekuensi ikatan tidak ada di ekspor CSV (unduh XLSX untuk bobotnya)",
     "export column matches no question of the form": "kolom ekspor tanpa pertanyaan di formulir (mis. versi formulir lama)",
+    "edited in KoboToolbox after it was pulled": "diedit di KoboToolbox setelah diunduh",
+    "deleted in KoboToolbox after it was pulled": "dihapus di KoboToolbox setelah diunduh",
+    "validation status changed in KoboToolbox after it was pulled": "status validasi diubah di KoboToolbox setelah diunduh",
+    "not Approved in KoboToolbox (the study counts Approved only)": "belum Approved di KoboToolbox (studi hanya menghitung yang Approved)",
+    "form version not available from KoboToolbox": "versi formulir tidak tersedia dari KoboToolbox",
+    "the same submission twice in the data": "kiriman yang sama dua kali dalam data",
 }
 
 ACTIONS = {"dropped": "dibuang", "kept": "dipertahankan", "kept latest": "yang terbaru dipakai",
            "kept the latest": "yang terbaru dipakai", "ignored": "diabaikan", "kept first": "yang pertama dipakai",
-           "weights left unknown (NaN)": "bobot dibiarkan tidak diketahui (NaN)"}
+           "weights left unknown (NaN)": "bobot dibiarkan tidak diketahui (NaN)",
+           "left out": "tidak dipakai", "kept one": "satu dipertahankan",
+           "the edited version used": "versi hasil edit yang dipakai", "now counted": "kini dihitung",
+           "now left out": "kini tidak dipakai"}
 
 
 def s(lang: str, key: str, **kw: Any) -> str:

@@ -726,3 +726,10 @@ def test_renders_in_chromium_without_overflow(built, tmp_path, width):
     subprocess.run(_chrome_args(exe, tmp_path / "profile2", width) + [f"--screenshot={shot}", html_path.as_uri()],
                    capture_output=True, timeout=180)
     assert shot.exists() and shot.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("lang,words", [("id", "semua kiriman dihitung kecuali yang ditandai Not Approved"),
+                                        ("en", "every submission counts except those marked Not Approved")])
+def test_data_section_states_the_validation_rule(built, lang, words):
+    root, study, html = built[lang]
+    assert words in _text(_sections(html.read_text(encoding="utf-8"))["data"])

@@ -240,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--source", default="instruments/sinergi.yaml", help="instrument YAML")
     sp.add_argument("--out", default="instruments/build", help="output folder")
     sp = add("pull", cmd_pull)
-    sp.add_argument("--full", action="store_true", help="KoboToolbox: refetch all submissions (catches edits)")
+    sp.add_argument("--full", action="store_true", help="KoboToolbox: refetch every submission (a normal pull already catches edits, late arrivals, validation changes and deletions)")
     sp.add_argument("--local-only", action="store_true", help="refuse sources that need the network")
     sp.add_argument("--if-missing", action="store_true", help="do nothing when raw data already exists")
     sp.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -13,21 +13,21 @@ PEOPLE = dict(wave="w", group="lokal", site="s")
 
 @pytest.mark.parametrize("name, df, expected", [
     ("ties", pd.DataFrame({**TIES, "ego": ["a", "b"], "alter": ["a", "c"], "weight": np.nan}),
-     "breaks the rule: self-nomination (ego == alter) (first offending rows, counted from 0 — "
-     "row 0: site='s', wave='w', tie_type='info', ego='a', alter='a', weight=(empty))"),
+     "breaks the rule: self-nomination (ego == alter) (first offending rows, the first data row is row 1 — "
+     "row 1: site='s', wave='w', tie_type='info', ego='a', alter='a', weight=(empty))"),
     ("ties", pd.DataFrame({**TIES, "ego": ["a", "b"], "alter": ["b", "c"], "weight": [2, -1]}),
-     "column weight has values below 0 (first offending rows, counted from 0 — row 1: weight=-1)"),
+     "column weight has values outside 1..4 (first offending rows, the first data row is row 1 — row 2: weight=-1)"),
     ("respondents", pd.DataFrame({"respondent_id": ["a", "a"], **PEOPLE}),
-     "has duplicate rows for (respondent_id, wave) (first offending rows, counted from 0 — "
-     "row 0: respondent_id='a', wave='w'; row 1: respondent_id='a', wave='w')"),
+     "has duplicate rows for (respondent_id, wave) (first offending rows, the first data row is row 1 — "
+     "row 1: respondent_id='a', wave='w'; row 2: respondent_id='a', wave='w')"),
     ("respondents", pd.DataFrame({"respondent_id": ["a", ""], **PEOPLE}),
      "column respondent_id has empty text"),
     ("respondents", pd.DataFrame({"respondent_id": ["a", None], **PEOPLE}),
      "column respondent_id has empty values"),
     ("responses", pd.DataFrame({"respondent_id": ["a", "b"], "wave": "w", "item": "t1",
                                 "value": ["1", "x"]}),
-     "column value has a value that is not float64 (first offending rows, counted from 0 — "
-     "row 1: value='x')"),
+     "column value has a value that is not float64 (first offending rows, the first data row is row 1 — "
+     "row 2: value='x')"),
     ("scale_map", pd.DataFrame({"item": ["t1"], "dimension": "trust", "subscale": "gen",
                                 "reverse": [False], "min": 5, "max": 1}),
      "breaks the rule: min must be below max"),

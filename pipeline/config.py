@@ -213,6 +213,8 @@ def _message(path: Path, exc: ValidationError) -> str:
     if kind == "bool_type":
         msg = "write true or false (without quotes)"
     if kind == "string_type":
+        if value is None:
+            return f"{path}: {where} is empty; write a value after '{where.rsplit('.', 1)[-1]}:'"
         msg = "expected text; put it in quotes"
     if kind == "string_pattern_mismatch" and where == "id":
         msg = "use lower-case letters, digits, '-' or '_' (it names folders)"

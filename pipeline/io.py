@@ -282,11 +282,13 @@ def read_yaml(path: str | os.PathLike) -> Any:
             key = loader.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
             try:
-                first = seen.setdefault(key, line)
+                first = seen.get(key)
             except TypeError:  # an unhashable key: the constructor reports it
                 continue
-            if first != line:
-                raise SinergiError(f"{path}: line {line}: key '{key}' is written twice (also line {first}); "
+            seen[key] = line
+            if first is not None:
+                also = "twice on that line" if first == line else f"twice (also line {first})"
+                raise SinergiError(f"{path}: line {line}: key '{key}' is written {also}; "
                                    "YAML would silently keep only the last one, so delete one of them")
         return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
 
@@ -363,9 +365,19 @@ class CsvFile:
             return "; this file writes decimals with a comma (2,5), so write it that way"
         if self.decimal == "." and _HAS_COMMA_DECIMAL.fullmatch(value):
             return "; write decimals with a point (2.5), or save the file with ';' separators"
+        if re.fullmatch(r"[-+]?\d{1,3}([.,]\d{3})+", value):
+            return "; write it without thousands separators (1500000)"
         if value.lower().lstrip("+-") in ("inf", "infinity", "nan"):
             return "; write a finite number, or leave the cell empty when unknown"
         return "; write digits only (no Rp, spaces or units)"
+
+
+def _unique_names(path: Path, header: list[str]) -> None:
+    for name in header:
+        if name and header.count(name) > 1:
+            where = [str(j + 1) for j, n in enumerate(header) if n == name]
+            raise SinergiError(f"{path}: column '{name}' appears {len(where)} times in the header (columns "
+                               f"{', '.join(where)}); rename or delete the extra one")
 
 
 def read_csv(path: str | os.PathLike, expect: str = "") -> CsvFile:
@@ -408,6 +420,7 @@ def read_csv(path: str | os.PathLike, expect: str = "") -> CsvFile:
             if header is None:
                 if any(c.strip() for c in record):
                     header = [c.strip() for c in record]
+                    _unique_names(path, header)
                 start = reader.line_num + 1
                 continue
             if any(c.strip() for c in record):
@@ -421,11 +434,6 @@ def read_csv(path: str | os.PathLike, expect: str = "") -> CsvFile:
     except csv.Error as exc:
         raise SinergiError(f"{path}: row {start}: cannot read ({exc}); check the double quotes on that line") from None
     assert header is not None
-    for k, name in enumerate(header):
-        if name and header.count(name) > 1:
-            where = [str(j + 1) for j, n in enumerate(header) if n == name]
-            raise SinergiError(f"{path}: column '{name}' appears {len(where)} times in the header (columns "
-                               f"{', '.join(where)}); rename or delete the extra one")
     frame = pd.DataFrame(rows, columns=header, index=pd.Index(line_of, name="line"), dtype=object)
     stripped = 0
     first = ""

@@ -46,7 +46,7 @@ INSTRUMENT_OUT := $(addprefix instruments/build/,sinergi.xlsx codebook.md scales
 
 help: ## list the targets
 	@echo "sinergi — make targets (STUDY=$(STUDY), id $(ID))"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 24
+	@grep -hE '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 24
 
 $(STUDY_MK): $(wildcard $(STUDY)) pipeline/io.py
 	@mkdir -p $(@D)

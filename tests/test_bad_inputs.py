@@ -650,3 +650,32 @@ def test_cli_notes_are_not_printed_after_an_error(in_tmp, base_tables, sinergi):
     assert sinergi("pull", "--study", in_tmp / "study.yaml", "--quiet")[0] == 0
     code, _, err = sinergi("tidy", "--study", in_tmp / "study.yaml")
     assert code == 2 and err.count("\n") == 1 and "sinergi: note" not in err
+
+
+# -- the id as Make reads it ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, code, expected", [
+    (b"id: corpus\n", 0, "corpus"),
+    (b"id: corpus   # the folder name\r\n", 0, "corpus"),
+    (b"\xef\xbb\xbfid: \"corpus\"\n", 0, "corpus"),
+    ("title: Désa\nid: corpus\n".encode("cp1252"), 0, "corpus"),
+    (b"id: corpus\ntitle: x\nid: other\n", 2, "'id:' is written twice (lines 1 and 3)"),
+    (b"title: x\n", 2, "no top-level 'id:' line"),
+    (b"id: My Study\n", 2, "line 1: id = 'My Study'"),
+])
+def test_make_reads_the_id_with_the_standard_library(tmp_path, text, code, expected):
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.yaml"
+    path.write_bytes(text)
+    # -S: no site-packages, as with a bare `python3` before the venv exists
+    result = subprocess.run([sys.executable, "-S", "-m", "pipeline.io", "study-id", str(path)], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == code
+    if code == 0:
+        assert result.stdout == expected + "\n"
+    else:
+        assert result.stderr.startswith("sinergi: error: ") and expected in result.stderr
+        assert result.stderr.count("\n") == 1

@@ -107,8 +107,8 @@ def value_rule(values: pd.Series, lo: pd.Series, hi: pd.Series) -> pd.Series:
     return ok | values.isna()
 
 
-def _covariate_checks(df: pd.DataFrame) -> bool | pd.Series:
-    ok = pd.Series(True, index=df.index)
+def _check_covariates(df: pd.DataFrame, place: str) -> None:
+    """Refuse a respondents table whose covariate breaks its rule, naming column, rule and rows."""
     for col in df.columns:
         rule = covariate_rule(str(col))
         if rule is None or col in ("respondent_id", "wave", "group", "site"):
@@ -116,8 +116,11 @@ def _covariate_checks(df: pd.DataFrame) -> bool | pd.Series:
         x = pd.to_numeric(df[col], errors="coerce")
         if x.notna().sum() != df[col].notna().sum():
             continue  # a text column (e.g. the space-separated choices of a select-multiple)
-        ok &= rule[0](x) | x.isna()
-    return ok
+        bad = x.notna() & ~rule[0](x)
+        if bad.any():
+            rows = "; ".join(f"row {df.index.get_loc(i) + 1}: {col}={_show(df.at[i, col])}" for i in df.index[bad][:5])
+            raise SinergiError(f"table respondents{place}: column {col} has values that are not {rule[1]} "
+                               f"(first offending rows, the first data row is row 1 — {rows})")
 
 
 _str = pa.Column(str, nullable=False, checks=pa.Check.str_length(min_value=1))
@@ -125,7 +128,6 @@ _str = pa.Column(str, nullable=False, checks=pa.Check.str_length(min_value=1))
 RESPONDENTS = pa.DataFrameSchema(
     {"respondent_id": _str, "wave": _str, "group": _str, "site": _str},
     unique=["respondent_id", "wave"], strict=False, coerce=True, name="respondents",
-    checks=pa.Check(_covariate_checks, error="a covariate breaks its rule (1/0, count, amount or years)"),
 )
 
 RESPONSES = pa.DataFrameSchema(
@@ -167,9 +169,12 @@ def validate(name: str, df: pd.DataFrame, where: str = "") -> pd.DataFrame:
         raise SinergiError(f"table {name}{place}: missing column(s) {', '.join(missing)}; "
                            f"required: {', '.join(schema.columns)}")
     try:
-        return schema.validate(df, lazy=False)
+        out = schema.validate(df, lazy=False)
     except (SchemaError, SchemaErrors) as exc:
         raise SinergiError(f"table {name}{place}: {_describe(exc, schema, df)}") from None
+    if name == "respondents":
+        _check_covariates(out, place)
+    return out
 
 
 def _show(value) -> str:

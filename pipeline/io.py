@@ -310,6 +310,8 @@ _SEPARATORS = (",", ";", "\t")
 _SEP_NAME = {",": "','", ";": "';'", "\t": "tab"}
 _NUMBER_POINT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _NUMBER_COMMA = re.compile(r"[-+]?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?")
+_THOUSANDS_POINT = re.compile(r"[-+]?\d{1,3}(\.\d{3})+")
+_THOUSANDS_COMMA = re.compile(r"[-+]?\d{1,3}(,\d{3})+")
 _HAS_COMMA_DECIMAL = re.compile(r"[-+]?(\d+|\d{1,3}(\.\d{3})+),\d+")
 
 
@@ -349,6 +351,9 @@ class CsvFile:
             if v is None:
                 values.append(np.nan)
                 bad.append(False)
+            elif self._ambiguous(v):
+                values.append(np.nan)
+                bad.append(True)
             elif pattern.fullmatch(v):
                 if self.decimal == ",":
                     v = v.replace(".", "").replace(",", ".")
@@ -359,13 +364,23 @@ class CsvFile:
                 bad.append(True)
         return pd.Series(values, index=col.index, dtype=float), pd.Series(bad, index=col.index, dtype=bool)
 
+    def _ambiguous(self, value: str) -> bool:
+        """``1.500`` in a ``;`` or tab file without decimal commas: 1500 (Indonesian thousands) or 1.5?"""
+        return self.separator != "," and self.decimal == "." and bool(_THOUSANDS_POINT.fullmatch(value))
+
     def number_hint(self, value: str) -> str:
         """What to write instead of ``value``, which is not a number in this file."""
+        if self._ambiguous(value):
+            return ("; it reads as thousands or as a decimal: write the digits only (1500000), or a decimal "
+                    "with a comma (2,5)")
+        if self.separator == "," and _THOUSANDS_COMMA.fullmatch(value):
+            return ("; it reads as thousands or as a decimal: write the digits only (1500000), or a decimal "
+                    "with a point (2.5)")
         if self.decimal == "," and _NUMBER_POINT.fullmatch(value):
             return "; this file writes decimals with a comma (2,5), so write it that way"
         if self.decimal == "." and _HAS_COMMA_DECIMAL.fullmatch(value):
             return "; write decimals with a point (2.5), or save the file with ';' separators"
-        if re.fullmatch(r"[-+]?\d{1,3}([.,]\d{3})+", value):
+        if _THOUSANDS_POINT.fullmatch(value) or _THOUSANDS_COMMA.fullmatch(value):
             return "; write it without thousands separators (1500000)"
         if value.lower().lstrip("+-") in ("inf", "infinity", "nan"):
             return "; write a finite number, or leave the cell empty when unknown"

@@ -133,6 +133,13 @@ class Study(_Model):
                 raise ValueError(f"waves[{i}].file: needed for source kind 'kobo_files' (the XLSX or CSV export)")
         if "any" in self.tie_types:
             raise ValueError("tie_types: 'any' is reserved (the union of all tie types is added for you)")
+        twice = sorted({t for t in self.tie_types if self.tie_types.count(t) > 1})
+        if twice:
+            raise ValueError(f"tie_types: {twice[0]!r} is listed twice; list each tie type once")
+        values = self.group_values
+        twice = sorted({v for v in values if values.count(v) > 1})
+        if twice:
+            raise ValueError(f"group.levels: value {twice[0]!r} is listed twice; each group level once")
         uids = [w.asset_uid for w in self.waves if w.asset_uid]
         dup = sorted({u for u in uids if uids.count(u) > 1})
         if kind == "kobo" and dup:

@@ -12,7 +12,8 @@ same rules everywhere:
 - control characters (other than tab and line ends) and invisible characters are refused with
   their line and column;
 - YAML: a key written twice in one mapping is refused with both lines; syntax errors are one line;
-- CSV: ``,``, ``;`` or tab separators are found from the header line; an empty file, a row with
+- CSV: ``,``, ``;`` or tab separators are found from the header line (or Excel's ``sep=;`` first
+  line); an empty file, a row with
   too many or too few values, a column name written twice and an unnamed column with values are
   refused with the line; spaces around values are removed (with a note); a ``;`` file whose numbers
   use decimal commas (``2,5``, ``1.500.000``) is read as such (with a note).
@@ -423,8 +424,17 @@ def read_csv(path: str | os.PathLike, expect: str = "") -> CsvFile:
         wanted = f" ({expect})" if expect else ""
         raise SinergiError(f"{path}: the file is empty; it needs a header line{wanted} and one row per line")
     head = lines[header_at]
-    counts = {sep: len(next(csv.reader([head], delimiter=sep))) - 1 for sep in _SEPARATORS}
-    sep = max(_SEPARATORS, key=lambda s: counts[s])  # ties keep the first: ','
+    declared = re.fullmatch(r'"?sep=(.)"?', head.strip())
+    if declared:  # Excel's "sep=;" first line: use it, read the header from the next line
+        sep = declared.group(1)
+        if sep not in _SEPARATORS:
+            raise SinergiError(f"{path}: line {header_at + 1}: separator {sep!r} is not ',', ';' or tab")
+        lines[header_at] = ""
+        text = "\n".join(lines) + "\n"
+        note(f"{path}: line {header_at + 1} 'sep={sep}' (written by Excel) names the separator; the header is the next line")
+    else:
+        counts = {sep: len(next(csv.reader([head], delimiter=sep))) - 1 for sep in _SEPARATORS}
+        sep = max(_SEPARATORS, key=lambda s: counts[s])  # ties keep the first: ','
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     rows: list[list[str]] = []
     line_of: list[int] = []

@@ -17,11 +17,15 @@ VENV := .venv/.installed
 SINERGI := .venv/bin/sinergi
 RUN = $(SINERGI) $(1) --study $(STUDY)
 
-ID := $(shell sed -n 's/^id:[[:space:]]*//p' $(STUDY) 2>/dev/null | head -n 1 | tr -d "\"' \r")
-ifeq ($(ID),)
+# The study id, read one way only: `python3 -S -m pipeline.io study-id` (standard library, no venv),
+# the same reader that `sinergi` checks the YAML against. Its answer is cached in .make/ as an
+# included makefile, remade (and Make restarted) only when the study file changes, so a no-op
+# `make report` runs no Python at all.
+STUDY_MK := .make/study-id/$(subst /,_,$(abspath $(STUDY))).mk
 ifneq ($(filter-out help lock venv test instruments clean-all,$(or $(MAKECMDGOALS),report)),)
-$(error $(STUDY): no 'id:' line found; is STUDY set to a study file?)
-endif
+include $(STUDY_MK)
+else
+-include $(wildcard $(STUDY_MK))
 endif
 RAW := data/raw/$(ID)
 PROC := data/processed/$(ID)
@@ -42,7 +46,11 @@ INSTRUMENT_OUT := $(addprefix instruments/build/,sinergi.xlsx codebook.md scales
 
 help: ## list the targets
 	@echo "sinergi — make targets (STUDY=$(STUDY), id $(ID))"
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 24
+	@grep -hE '^[a-z-]+:.*## ' $(firstword $(MAKEFILE_LIST)) | sed -E 's/^([a-z-]+):.*## (.*)/  make \1\t\2/' | expand -t 24
+
+$(STUDY_MK): $(wildcard $(STUDY)) pipeline/io.py
+	@mkdir -p $(@D)
+	@id=$$($(PYTHON) -S -m pipeline.io study-id $(STUDY)) && echo "ID := $$id" > $@
 
 report: $(REP)/report.html ## build reports/<id>/report.html (+ docx, tables, exports) from data/raw, offline
 
@@ -91,6 +99,7 @@ $(REP)/report.html: $(TIDY_OUT) $(SCALES_OUT) $(NETWORK_OUT) $(PREPOST_OUT) $(RA
 	$(call RUN,report)
 
 clean: ## remove derived files of this study (never data/raw)
+	@test -n "$(ID)" || { echo "make clean: no study id" >&2; exit 2; }
 	rm -rf $(PROC) $(REP)
 
 clean-all: ## remove all derived files, the instrument build and .venv (never data/raw)

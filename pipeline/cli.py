@@ -1,8 +1,10 @@
 """``sinergi``: one subcommand per pipeline stage; Make calls these.
 
 Each command reads its inputs, calls one stage function and writes its outputs atomically.
-A :class:`~pipeline.errors.SinergiError` is printed as one line (``sinergi: error: …``) with exit
-status 2 — never a traceback.
+A :class:`~pipeline.errors.SinergiError` (or a file that cannot be read) is printed as one line
+(``sinergi: error: …``) with exit status 2 — never a traceback. Inputs read in an unusual but exact
+way (a Windows-1252 file, decimal commas, spaces around values) are reported after a successful run
+as ``sinergi: note: …`` lines.
 """
 
 from __future__ import annotations
@@ -275,15 +277,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from .io import take_notes
+
+    take_notes()
+    study = getattr(args, "study", None)
     try:
+        if study is not None and Path(study).is_dir():
+            raise SinergiError(f"--study {study}: is a folder; name the study file (STUDY=path/to/study.yaml)")
         args.func(args)
     except SinergiError as exc:
+        take_notes()
         print(f"sinergi: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file that cannot be read or written: name it, no traceback
+        take_notes()
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"sinergi: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("sinergi: interrupted; files already written are complete, nothing half-written was kept",
               file=sys.stderr)
         return 130
+    for text in take_notes():
+        print(f"sinergi: note: {text}", file=sys.stderr)
     return 0
 
 

@@ -11,13 +11,13 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, ValidationError, field_validator, model_validator
 
 from .errors import SinergiError
+from .io import STUDY_ID_RE, read_text, read_yaml, sha256_file, study_id
 
 ROOT = Path(__file__).resolve().parent.parent
-ID_RE = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+ID_RE = STUDY_ID_RE
 
 
 class _Model(BaseModel):
@@ -94,7 +94,7 @@ class Analysis(_Model):
 
 
 class Privacy(_Model):
-    show_names: bool = False
+    show_names: StrictBool = False
 
 
 class Study(_Model):
@@ -116,6 +116,12 @@ class Study(_Model):
     validation: Literal["exclude_not_approved", "approved_only"] = "exclude_not_approved"
     #: folder holding the study file; relative paths are resolved against it (not a YAML key).
     base: Path = Field(default=Path("."), exclude=True)
+    _file: Path = PrivateAttr(default=Path("study.yaml"))
+
+    @property
+    def file(self) -> Path:
+        """The study file this study was read from (for messages)."""
+        return self._file
 
     @model_validator(mode="after")
     def _waves(self) -> "Study":
@@ -129,6 +135,18 @@ class Study(_Model):
                 raise ValueError(f"waves[{i}].file: needed for source kind 'kobo_files' (the XLSX or CSV export)")
         if "any" in self.tie_types:
             raise ValueError("tie_types: 'any' is reserved (the union of all tie types is added for you)")
+        twice = sorted({t for t in self.tie_types if self.tie_types.count(t) > 1})
+        if twice:
+            raise ValueError(f"tie_types: {twice[0]!r} is listed twice; list each tie type once")
+        values = self.group_values
+        twice = sorted({v for v in values if values.count(v) > 1})
+        if twice:
+            raise ValueError(f"group.levels: value {twice[0]!r} is listed twice; each group level once")
+        uids = [w.asset_uid for w in self.waves if w.asset_uid]
+        dup = sorted({u for u in uids if uids.count(u) > 1})
+        if kind == "kobo" and dup:
+            raise ValueError(f"waves: asset_uid {dup[0]!r} is given for two waves; each wave is its own "
+                             "KoboToolbox project (otherwise the baseline is compared with itself)")
         return self
 
     # -- paths ---------------------------------------------------------------------------------
@@ -201,6 +219,12 @@ def _message(path: Path, exc: ValidationError) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     if kind == "literal_error":
         msg = "allowed: " + msg.removeprefix("Input should be ").replace("'", "")
+    if kind == "bool_type":
+        msg = "write true or false (without quotes)"
+    if kind == "string_type":
+        if value is None:
+            return f"{path}: {where} is empty; write a value after '{where.rsplit('.', 1)[-1]}:'"
+        msg = "expected text; put it in quotes"
     if kind == "string_pattern_mismatch" and where == "id":
         msg = "use lower-case letters, digits, '-' or '_' (it names folders)"
     shown = "" if isinstance(value, (dict, list)) else f" = {value!r}"
@@ -212,20 +236,23 @@ def _message(path: Path, exc: ValidationError) -> str:
 def load_study(path: str | Path) -> Study:
     """Read and validate a study file.
 
+    The file is read with :func:`pipeline.io.read_yaml` (encoding, duplicate keys, one-line YAML
+    errors); its ``id`` must be the one :func:`pipeline.io.study_id` reads from the ``id:`` line,
+    which is what the Makefile uses.
+
     Raises
     ------
     SinergiError
         One line naming the file, the key, the value and what is allowed.
     """
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SinergiError(f"study file not found: {path} (set STUDY=path/to/study.yaml)") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" at line {mark.line + 1}" if mark else ""
-        raise SinergiError(f"{path}: not valid YAML{line}: {getattr(exc, 'problem', exc)}") from None
+    if path.is_dir():
+        raise SinergiError(f"{path}: is a folder, not a study file (set STUDY=path/to/study.yaml)")
+    if not path.exists():
+        raise SinergiError(f"study file not found: {path} (set STUDY=path/to/study.yaml)")
+    raw = read_yaml(path)
+    if raw is None:
+        raise SinergiError(f"{path}: the file is empty; it needs id, title, source and waves (see the README)")
     if not isinstance(raw, dict):
         raise SinergiError(f"{path}: expected key: value pairs (id, title, source, waves, …)")
     if "base" in raw:
@@ -234,25 +261,65 @@ def load_study(path: str | Path) -> Study:
         study = Study(**raw, base=path.resolve().parent)
     except ValidationError as exc:
         raise SinergiError(_message(path, exc)) from None
+    except TypeError:  # keys that are not text, e.g. `1: x`
+        raise SinergiError(f"{path}: every top-level key must be a name (id, title, source, waves, …)") from None
+    study._file = path
+    line_id = study_id(read_text(path), str(path))
+    if line_id != study.id:
+        raise SinergiError(f"{path}: id: write it on one top-level line, `id: {study.id}` (Make reads it from "
+                           f"that line and found {line_id!r})")
     _check_files(path, study)
     return study
 
 
 def _check_files(path: Path, study: Study) -> None:
-    inst = study.resolve(study.instrument) if not Path(study.instrument).is_absolute() else study.instrument
+    inst = study.resolve(study.instrument)
+    if not inst.exists() and (ROOT / study.instrument).exists():
+        inst = ROOT / study.instrument
     if not inst.exists():
-        alt = ROOT / study.instrument
-        if not alt.exists():
-            raise SinergiError(f"{path}: instrument = '{study.instrument}': file not found")
+        raise SinergiError(f"{path}: instrument = '{study.instrument}': file not found")
+    if not inst.is_file():
+        raise SinergiError(f"{path}: instrument = '{study.instrument}': is a folder; name the instrument "
+                           "YAML file (e.g. instruments/sinergi.yaml)")
     if isinstance(study.source, TablesSource):
         folder = study.resolve(study.source.path)
         if not folder.is_dir():
-            raise SinergiError(f"{path}: source.path = '{study.source.path}': folder not found ({folder})")
+            what = "is a file; name the folder that holds the CSVs" if folder.exists() else f"folder not found ({folder})"
+            raise SinergiError(f"{path}: source.path = '{study.source.path}': {what}")
     for i, w in enumerate(study.waves):
         for key in ("file", "roster"):
             value = getattr(w, key)
-            if value is not None and not study.resolve(value).exists():
+            if value is None:
+                continue
+            target = study.resolve(value)
+            if not target.exists():
                 raise SinergiError(f"{path}: waves[{i}].{key} = '{value}': file not found")
+            if not target.is_file():
+                raise SinergiError(f"{path}: waves[{i}].{key} = '{value}': is a folder; name the file")
+
+
+def check_distinct_waves(study: Study) -> None:
+    """Refuse a ``kobo_files`` study whose waves name the same export file (or two files with the
+    same bytes): the baseline would be compared with itself. ``pull`` calls this before copying.
+
+    Raises
+    ------
+    SinergiError
+        Naming the study file and both waves.
+    """
+    seen: dict[str, tuple[int, Path]] = {}
+    for i, w in enumerate(study.waves):
+        if w.file is None:
+            continue
+        target = study.resolve(w.file)
+        digest = sha256_file(target)
+        if digest in seen:
+            j, other = seen[digest]
+            same = "is the same file as" if study.resolve(other).resolve() == target.resolve() else \
+                "has the same content as"
+            raise SinergiError(f"{study.file}: waves[{i}].file = '{w.file}' {same} waves[{j}].file = '{other}'; "
+                               "each wave needs its own export (otherwise the baseline is compared with itself)")
+        seen[digest] = (i, Path(w.file))
 
 
 def instrument_path(study: Study) -> Path:

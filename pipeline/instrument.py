@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from .errors import SinergiError
+from .io import read_yaml
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "instruments" / "sinergi.yaml"
 
@@ -118,15 +118,31 @@ def load_instrument(path: str | Path = DEFAULT_PATH) -> Instrument:
         one language or a scale item that is not a Likert select.
     """
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SinergiError(f"instrument file not found: {path}") from None
-    except yaml.YAMLError as exc:
-        raise SinergiError(f"{path}: not valid YAML ({exc})") from None
+    if not path.exists():
+        raise SinergiError(f"instrument file not found: {path}")
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise SinergiError(f"{path}: expected the top-level keys form, languages, choices and survey")
     for key in ("form", "languages", "choices", "survey"):
-        if key not in (raw or {}):
+        if key not in raw:
             raise SinergiError(f"{path}: missing top-level key '{key}'")
+    shapes = {"form": (dict, "key: value pairs (title, form_id, version)"),
+              "languages": (dict, "code: name pairs, e.g. `id: Bahasa Indonesia (id)`"),
+              "choices": (dict, "one entry per list, `list_name:` followed by its choices"),
+              "survey": (list, "a list of rows, each starting with `- type: …`")}
+    for key, (kind, what) in shapes.items():
+        if not isinstance(raw[key], kind) or not raw[key]:
+            got = type(raw[key]).__name__ if raw[key] is not None else "nothing"
+            raise SinergiError(f"{path}: '{key}' must be {what}; got {got}")
+    for key in ("title", "form_id", "version"):
+        if key not in raw["form"]:
+            raise SinergiError(f"{path}: form.{key} is missing")
+    if not isinstance(raw["form"]["title"], dict) or set(raw["form"]["title"]) != set(raw["languages"]):
+        raise SinergiError(f"{path}: form.title needs a text for every language ({', '.join(raw['languages'])})")
+    for name, items in raw["choices"].items():
+        if not isinstance(items, list) or not items:
+            raise SinergiError(f"{path}: choice list '{name}' must be a list of choices, "
+                               "each `- [name, label in each language]`")
     choices = {
         name: [_choice(path, name, c, raw["languages"]) for c in items]
         for name, items in raw["choices"].items()
@@ -152,13 +168,21 @@ def _choice(path: Path, list_name: str, item: Any, languages: dict[str, str]) ->
 
 def _flatten(path: Path, inst: Instrument, rows: list[dict], parents: list[str],
              repeat: str | None, out: list[Question]) -> None:
+    if not isinstance(rows, list):
+        raise SinergiError(f"{path}: 'rows' of '{parents[-1] if parents else 'survey'}' must be a list of rows")
     for row in rows:
+        if not isinstance(row, dict):
+            raise SinergiError(f"{path}: a survey row must be `key: value` pairs starting with `- type: …`, got {row!r}")
         if "type" not in row:
             raise SinergiError(f"{path}: a survey row has no 'type': {row!r}")
         rtype = row["type"]
         name = row.get("name")
+        if not isinstance(rtype, str) or not rtype.strip():
+            raise SinergiError(f"{path}: row '{name}': type must be text such as 'select_one likert5', got {rtype!r}")
         if not name:
             raise SinergiError(f"{path}: a '{rtype}' row has no 'name'")
+        if not isinstance(name, str):
+            raise SinergiError(f"{path}: a '{rtype}' row has name {name!r}; names must be text")
         xpath = "/".join(parents + [name])
         out.append(Question(type=rtype, name=name, xpath=xpath, row=row, repeat=repeat))
         if rtype in CONTAINERS:
@@ -195,9 +219,47 @@ def _check(path: Path, inst: Instrument) -> None:
                 raise SinergiError(f"{path}: scale item '{q.name}' must be a select_one on a numeric choice list")
         if q.get("role") is not None and q.get("role") not in ROLES:
             raise SinergiError(f"{path}: '{q.name}' role must be one of {', '.join(ROLES)}, got {q.get('role')!r}")
+        if "reverse" in q.row and not isinstance(q.row["reverse"], bool):
+            raise SinergiError(f"{path}: '{q.name}' reverse = {q.row['reverse']!r}: write true or false (without "
+                               "quotes); only those two mean yes and no here")
+        if "reverse" in q.row and "scale" not in q.row:
+            raise SinergiError(f"{path}: '{q.name}' has reverse but no scale; reverse only applies to scale items")
+        if q.get("role") == "tie" or "tie_type" in q.row:
+            tie = q.get("tie_type")
+            if not isinstance(tie, str) or not tie.strip():
+                raise SinergiError(f"{path}: '{q.name}' is a name generator (role tie or a frequency repeat) and needs "
+                                   f"tie_type: a short name such as info, help or collab; got {tie!r}")
+    ties = [q.get("tie_type") for q in inst.by_role("tie")]
+    dup = sorted({t for t in ties if ties.count(t) > 1})
+    if dup:
+        raise SinergiError(f"{path}: tie_type '{dup[0]}' is used by two name generators (role tie); "
+                           "each tie type needs its own")
     for role in ("respondent", "group"):
         if len(inst.by_role(role)) != 1:
             raise SinergiError(f"{path}: exactly one question needs role '{role}'")
+
+
+def check_study(inst: Instrument, study: Any) -> None:
+    """Check that a study's ``group.variable`` and ``tie_types`` exist in the instrument.
+
+    Raises
+    ------
+    SinergiError
+        Naming the study file, the key, the value and what the instrument has.
+    """
+    group_q = inst.by_role("group")[0]
+    allowed = list(dict.fromkeys([group_q.get("var") or group_q.name]
+                                 + [q.get("var") for q in inst.questions
+                                    if q.get("var") and q.base_type == "select_one"]))
+    variable = study.group.variable
+    if variable not in allowed and variable != group_q.name:
+        raise SinergiError(f"{study.file}: group.variable = {variable!r} is not a select-one variable of the "
+                           f"instrument {inst.source} ({', '.join(allowed)}); check its spelling")
+    ties = [q.get("tie_type") for q in inst.by_role("tie")]
+    for tie in study.tie_types:
+        if tie not in ties:
+            raise SinergiError(f"{study.file}: tie_types: {tie!r} has no name generator in the instrument "
+                               f"{inst.source} (it has {', '.join(ties)})")
 
 
 def _numeric_list(inst: Instrument, list_name: str | None) -> bool:

@@ -1,7 +1,29 @@
-"""File edges: atomic writes and typed reads.
+"""File edges: atomic writes, and the one reader of files a user wrote.
 
 Every derived file is written to a temporary file in the same folder and then renamed into place,
 so a failed or killed step never leaves a half-written file behind.
+
+Every file a user writes (study and instrument YAML, tables CSVs, rosters) is read here, with the
+same rules everywhere:
+
+- encoding: UTF-8 (with or without BOM) or UTF-16 with BOM; a file that is not UTF-8 but is valid
+  Windows-1252 (what Windows Notepad saves as "ANSI"; Latin-1 is a subset) is read as that, with a
+  note; anything else (binary, UTF-16 without BOM) is refused naming the encoding to save it in;
+- control characters (other than tab and line ends) and invisible characters are refused with
+  their line and column;
+- YAML: a key written twice in one mapping is refused with both lines; syntax errors are one line;
+- CSV: ``,``, ``;`` or tab separators are found from the header line (or Excel's ``sep=;`` first
+  line); an empty file, a row with
+  too many or too few values, a column name written twice and an unnamed column with values are
+  refused with the line; spaces around values are removed (with a note); a ``;`` file whose numbers
+  use decimal commas (``2,5``, ``1.500.000``) is read as such (with a note).
+
+Notes (what was read in an unusual but exact way) are collected with :func:`note` and printed by
+the command line after a successful run (:func:`take_notes`).
+
+Run as ``python3 -S -m pipeline.io study-id study.yaml`` (standard library only, no venv needed)
+it prints the study id: the Makefile reads the id that way, and :func:`pipeline.config.load_study`
+refuses a study whose YAML id differs from it, so Make and Python always agree.
 """
 
 from __future__ import annotations
@@ -12,15 +34,18 @@ import io
 import json
 import os
 import re
+import sys
 import tempfile
 import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
-
-import pandas as pd
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Iterator
 
 from .errors import SinergiError
+
+if TYPE_CHECKING:  # pandas and yaml are imported where used: `python3 -S -m pipeline.io` needs neither
+    import pandas as pd
 
 
 #: the date put into generated documents when their inputs carry none
@@ -113,3 +138,418 @@ def stable_ooxml(data: bytes, when: datetime) -> bytes:
             entry.external_attr = 0o644 << 16
             dst.writestr(entry, body)
     return out.getvalue()
+
+
+# --------------------------------------------------------------------------------------------
+# reading files a user wrote
+
+_NOTES: list[str] = []
+
+
+def note(message: str) -> None:
+    """Record a note about an input read in an unusual but exact way (printed after the run)."""
+    if message not in _NOTES:
+        _NOTES.append(message)
+
+
+def take_notes() -> list[str]:
+    """Return the notes recorded so far and forget them."""
+    out = list(_NOTES)
+    _NOTES.clear()
+    return out
+
+
+#: invisible characters refused anywhere in a user file (besides control characters)
+_INVISIBLE = {"\u200b": "zero-width space", "\u200c": "zero-width non-joiner", "\u2060": "word joiner",
+              "\ufeff": "byte order mark", "\u2028": "line separator", "\u2029": "paragraph separator",
+              "\u00ad": "soft hyphen"}
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + "".join(_INVISIBLE) + "]")
+#: bytes that Windows-1252 leaves undefined: a file holding them is not Windows-1252 text
+_CP1252_HOLES = frozenset(b"\x81\x8d\x8f\x90\x9d")
+SAVE_AS_UTF8 = "save it as UTF-8 (Notepad: File > Save as > Encoding UTF-8; Excel: CSV UTF-8)"
+
+
+def _position(text: str, index: int) -> str:
+    line = text.count("\n", 0, index) + 1
+    column = index - (text.rfind("\n", 0, index) + 1) + 1
+    return f"line {line}, column {column}"
+
+
+def decode(data: bytes, name: str = "file") -> tuple[str, str | None]:
+    """Decode a user file's bytes; return ``(text, note)`` (``note`` is None for UTF-8).
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+    name
+        The file's name, for messages.
+
+    Raises
+    ------
+    SinergiError
+        For bytes that are neither UTF-8, UTF-16 with a BOM nor Windows-1252 text, and for control
+        or invisible characters (naming the line and column).
+
+    Examples
+    --------
+    >>> decode("Désa".encode("utf-8-sig"))
+    ('Désa', None)
+    >>> decode("Désa".encode("cp1252"), "a.csv")[1]
+    'a.csv: not UTF-8; read as Windows-1252 (Latin-1) — line 1: Désa; if that looks wrong, save it as UTF-8 (Notepad: File > Save as > Encoding UTF-8; Excel: CSV UTF-8)'
+    """
+    found = None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise SinergiError(f"{name}: starts like UTF-16 but is not valid UTF-16; {SAVE_AS_UTF8}") from None
+    elif b"\x00" in data:
+        raise SinergiError(f"{name}: not a text file (it holds NUL bytes: an Excel workbook, or UTF-16 "
+                           f"without a byte order mark?); {SAVE_AS_UTF8}")
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            if _CP1252_HOLES.intersection(data):
+                raise SinergiError(f"{name}: not UTF-8 (byte 0x{data[exc.start]:02x} at "
+                                   f"{_position(data.decode('latin-1'), exc.start)}) nor Windows-1252; "
+                                   f"{SAVE_AS_UTF8}") from None
+            text = data.decode("cp1252")
+            i = next(i for i, c in enumerate(text) if ord(c) > 127)
+            line = text.splitlines()[text.count("\n", 0, i)].strip()
+            found = (f"{name}: not UTF-8; read as Windows-1252 (Latin-1) — line {text.count(chr(10), 0, i) + 1}: "
+                     f"{line[:60]}; if that looks wrong, {SAVE_AS_UTF8}")
+    text = text.removeprefix("\ufeff")
+    bad = _CONTROL.search(text)
+    if bad:
+        char = bad.group()
+        what = _INVISIBLE.get(char, "control character")
+        raise SinergiError(f"{name}: {_position(text, bad.start())}: invisible {what} U+{ord(char):04X}; "
+                           "delete it (retype the value) and save again")
+    return text, found
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """Read a text file a user wrote (see :func:`decode`); a Windows-1252 file leaves a :func:`note`.
+
+    Raises
+    ------
+    SinergiError
+        A missing file, a folder, an unreadable file or text that :func:`decode` refuses.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SinergiError(f"{path}: file not found") from None
+    except IsADirectoryError:
+        raise SinergiError(f"{path}: is a folder, not a file") from None
+    except OSError as exc:
+        raise SinergiError(f"{path}: cannot read ({exc.strerror})") from None
+    text, found = decode(data, str(path))
+    if found:
+        note(found)
+    return text
+
+
+# -- YAML ------------------------------------------------------------------------------------
+
+
+def read_yaml(path: str | os.PathLike) -> Any:
+    """Read a YAML file a user wrote.
+
+    A key written twice in one mapping is refused (YAML would silently keep the last one), and a
+    syntax error is one line naming the file, line and column.
+
+    Raises
+    ------
+    SinergiError
+        See :func:`read_text`, plus duplicate keys and YAML syntax errors.
+    """
+    import yaml
+
+    path = Path(path)
+    text = read_text(path)
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = loader.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the constructor reports it
+                continue
+            seen[key] = line
+            if first is not None:
+                also = "twice on that line" if first == line else f"twice (also line {first})"
+                raise SinergiError(f"{path}: line {line}: key '{key}' is written {also}; "
+                                   "YAML would silently keep only the last one, so delete one of them")
+        return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+    Loader.add_constructor("tag:yaml.org,2002:map", mapping)
+    try:
+        return yaml.load(text, Loader=Loader)  # noqa: S506 — a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        hint = "; indent with spaces, not tabs" if "\\t" in problem or "tab" in problem else \
+            "; check the indentation and the quotes on that line and the one before"
+        raise SinergiError(f"{path}: not valid YAML{where}: {problem}{hint}") from None
+
+
+# -- CSV -------------------------------------------------------------------------------------
+
+_SEPARATORS = (",", ";", "\t")
+_SEP_NAME = {",": "','", ";": "';'", "\t": "tab"}
+_NUMBER_POINT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+_NUMBER_COMMA = re.compile(r"[-+]?(\d+|\d{1,3}(\.\d{3})+)(,\d+)?")
+_THOUSANDS_POINT = re.compile(r"[-+]?\d{1,3}(\.\d{3})+")
+_THOUSANDS_COMMA = re.compile(r"[-+]?\d{1,3}(,\d{3})+")
+_HAS_COMMA_DECIMAL = re.compile(r"[-+]?(\d+|\d{1,3}(\.\d{3})+),\d+")
+
+
+@dataclass
+class CsvFile:
+    """A CSV file read by :func:`read_csv`.
+
+    Attributes
+    ----------
+    frame
+        Every value as text (``None`` for empty cells), spaces around values removed; the index is
+        each row's line number in the file (header = line 1).
+    path
+        The file.
+    separator
+        ``","``, ``";"`` or ``"\\t"``.
+    decimal
+        ``","`` when the numbers use decimal commas (only in ``;`` or tab files), else ``"."``.
+    """
+
+    frame: "pd.DataFrame"
+    path: Path
+    separator: str
+    decimal: str
+
+    def numbers(self, column: str) -> tuple["pd.Series", "pd.Series"]:
+        """``(values, bad)``: ``column`` as floats (NaN when empty) and a mask of cells that are
+        not a finite number written with this file's decimal mark (``inf``, ``nan``, ``1,5`` in a
+        decimal-point file, ``1.5`` in a decimal-comma file, ``Rp 500``)."""
+        import numpy as np
+        import pandas as pd
+
+        col = self.frame[column]
+        pattern = _NUMBER_COMMA if self.decimal == "," else _NUMBER_POINT
+        values, bad = [], []
+        for v in col:
+            if v is None:
+                values.append(np.nan)
+                bad.append(False)
+            elif self._ambiguous(v):
+                values.append(np.nan)
+                bad.append(True)
+            elif pattern.fullmatch(v):
+                if self.decimal == ",":
+                    v = v.replace(".", "").replace(",", ".")
+                values.append(float(v))
+                bad.append(not np.isfinite(values[-1]))
+            else:
+                values.append(np.nan)
+                bad.append(True)
+        return pd.Series(values, index=col.index, dtype=float), pd.Series(bad, index=col.index, dtype=bool)
+
+    def _ambiguous(self, value: str) -> bool:
+        """``1.500`` in a ``;`` or tab file without decimal commas: 1500 (Indonesian thousands) or 1.5?"""
+        return self.separator != "," and self.decimal == "." and bool(_THOUSANDS_POINT.fullmatch(value))
+
+    def number_hint(self, value: str) -> str:
+        """What to write instead of ``value``, which is not a number in this file."""
+        if self._ambiguous(value):
+            return ("; it reads as thousands or as a decimal: write the digits only (1500000), or a decimal "
+                    "with a comma (2,5)")
+        if self.separator == "," and _THOUSANDS_COMMA.fullmatch(value):
+            return ("; it reads as thousands or as a decimal: write the digits only (1500000), or a decimal "
+                    "with a point (2.5)")
+        if self.decimal == "," and _NUMBER_POINT.fullmatch(value):
+            return "; this file writes decimals with a comma (2,5), so write it that way"
+        if self.decimal == "." and _HAS_COMMA_DECIMAL.fullmatch(value):
+            return "; write decimals with a point (2.5), or save the file with ';' separators"
+        if _THOUSANDS_POINT.fullmatch(value) or _THOUSANDS_COMMA.fullmatch(value):
+            return "; write it without thousands separators (1500000)"
+        if value.lower().lstrip("+-") in ("inf", "infinity", "nan"):
+            return "; write a finite number, or leave the cell empty when unknown"
+        return "; write digits only (no Rp, spaces or units)"
+
+
+def _unique_names(path: Path, header: list[str]) -> None:
+    for name in header:
+        if name and header.count(name) > 1:
+            where = [str(j + 1) for j, n in enumerate(header) if n == name]
+            raise SinergiError(f"{path}: column '{name}' appears {len(where)} times in the header (columns "
+                               f"{', '.join(where)}); rename or delete the extra one")
+
+
+def read_csv(path: str | os.PathLike, expect: str = "") -> CsvFile:
+    """Read a CSV file a user wrote, every value as text.
+
+    Parameters
+    ----------
+    path
+        The file.
+    expect
+        The header the file should have (e.g. ``"respondent_id,wave,group"``), named in the message
+        for an empty file.
+
+    Raises
+    ------
+    SinergiError
+        One line naming the file and the line: see the module docstring for the rules.
+    """
+    import csv
+
+    import pandas as pd
+
+    path = Path(path)
+    text = read_text(path)
+    lines = text.splitlines()
+    header_at = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if header_at is None:
+        wanted = f" ({expect})" if expect else ""
+        raise SinergiError(f"{path}: the file is empty; it needs a header line{wanted} and one row per line")
+    head = lines[header_at]
+    declared = re.fullmatch(r'"?sep=(.)"?', head.strip())
+    if declared:  # Excel's "sep=;" first line: use it, read the header from the next line
+        sep = declared.group(1)
+        if sep not in _SEPARATORS:
+            raise SinergiError(f"{path}: line {header_at + 1}: separator {sep!r} is not ',', ';' or tab")
+        lines[header_at] = ""
+        text = "\n".join(lines) + "\n"
+        note(f"{path}: line {header_at + 1} 'sep={sep}' (written by Excel) names the separator; the header is the next line")
+    else:
+        counts = {sep: len(next(csv.reader([head], delimiter=sep))) - 1 for sep in _SEPARATORS}
+        sep = max(_SEPARATORS, key=lambda s: counts[s])  # ties keep the first: ','
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    rows: list[list[str]] = []
+    line_of: list[int] = []
+    header: list[str] | None = None
+    start = 1
+    try:
+        for record in reader:
+            if header is None:
+                if any(c.strip() for c in record):
+                    header = [c.strip() for c in record]
+                    _unique_names(path, header)
+                start = reader.line_num + 1
+                continue
+            if any(c.strip() for c in record):
+                if len(record) != len(header):
+                    raise SinergiError(
+                        f"{path}: row {start}: {len(record)} values but the header has {len(header)} columns; "
+                        f"a value that contains {_SEP_NAME[sep]} must be in double quotes")
+                rows.append(record)
+                line_of.append(start)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise SinergiError(f"{path}: row {start}: cannot read ({exc}); check the double quotes on that line") from None
+    assert header is not None
+    frame = pd.DataFrame(rows, columns=header, index=pd.Index(line_of, name="line"), dtype=object)
+    stripped = 0
+    first = ""
+    for name in frame.columns:
+        col = frame[name]
+        clean = col.str.strip()
+        changed = col != clean
+        if changed.any():
+            stripped += int(changed.sum())
+            if not first:
+                line = int(changed[changed].index[0])
+                first = f" (first: row {line}, column {name or '?'}: {col[line]!r})"
+        frame[name] = clean.where(clean != "", None)
+    if stripped:
+        note(f"{path}: removed spaces around {stripped} value(s){first}")
+    for k, name in enumerate(list(frame.columns)):
+        if name == "":
+            if frame.iloc[:, k].notna().any():
+                line = int(frame.index[frame.iloc[:, k].notna().to_numpy()][0])
+                raise SinergiError(f"{path}: column {k + 1} has no name in the header but has values "
+                                   f"(first: row {line}); give it a name or delete it")
+    unnamed = [k for k, name in enumerate(frame.columns) if name == ""]
+    if unnamed:
+        frame = frame.drop(columns=[""])
+        note(f"{path}: ignored {len(unnamed)} empty column(s) without a name (a separator at the end of each line)")
+    decimal = "."
+    if sep != ",":
+        sample = next((v for name in frame.columns for v in frame[name].dropna()
+                       if _HAS_COMMA_DECIMAL.fullmatch(v)), None)
+        if sample is not None:
+            decimal = ","
+            note(f"{path}: {_SEP_NAME[sep]}-separated with decimal commas (e.g. {sample!r}); "
+                 "numbers read with ',' as the decimal mark and '.' between thousands")
+    return CsvFile(frame=frame, path=path, separator=sep, decimal=decimal)
+
+
+# -- the study id, for Make ------------------------------------------------------------------
+
+#: what a study id may look like (it names folders and Make targets)
+STUDY_ID_RE = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+_ID_LINE = re.compile(r"id:(?:[ \t]+(?P<value>.*?))?[ \t]*(?:[ \t]#.*)?")
+
+
+def study_id(text: str, name: str = "study file") -> str:
+    """The study id from a study file's text: its one top-level ``id:`` line.
+
+    The value may be quoted and followed by a ``# comment``. This is how Make reads the id;
+    :func:`pipeline.config.load_study` refuses a study whose YAML says otherwise.
+
+    Raises
+    ------
+    SinergiError
+        No ``id:`` line, two of them, or a value that is not a valid id.
+
+    Examples
+    --------
+    >>> study_id("title: x\\nid: 'my-study'   # the folder name\\n")
+    'my-study'
+    """
+    found = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        m = _ID_LINE.fullmatch(line.rstrip())
+        if m:
+            found.append((n, (m.group("value") or "").strip()))
+    if not found:
+        raise SinergiError(f"{name}: no top-level 'id:' line (write `id: my-study` at the start of a line)")
+    if len(found) > 1:
+        raise SinergiError(f"{name}: 'id:' is written twice (lines {found[0][0]} and {found[1][0]}); keep one")
+    line, value = found[0]
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        value = value[1:-1]
+    if not re.match(STUDY_ID_RE, value):
+        raise SinergiError(f"{name}: line {line}: id = {value!r}: use lower-case letters, digits, '-' or '_' "
+                           "(it names folders), on the same line as 'id:'")
+    return value
+
+
+def _main(argv: list[str]) -> int:
+    if len(argv) != 2 or argv[0] != "study-id":
+        print("usage: python3 -S -m pipeline.io study-id STUDY_FILE", file=sys.stderr)
+        return 2
+    try:
+        path = Path(argv[1])
+        if not path.exists():
+            raise SinergiError(f"study file not found: {path} (set STUDY=path/to/study.yaml)")
+        print(study_id(read_text(path), str(path)))
+    except SinergiError as exc:
+        print(f"sinergi: error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .config import Study, instrument_path
+from .config import Study, check_distinct_waves, instrument_path
 from .errors import SinergiError
 from .instrument import load_instrument
 from .io import read_json, sha256_file, write_bytes, write_json, write_text
@@ -69,6 +69,8 @@ def pull(study: Study, *, full: bool = False, local_only: bool = False, progress
     if kind == "kobo" and local_only:
         raise SinergiError(f"{raw_dir}: no raw data yet for this KoboToolbox study; run `make pull` first "
                            "(make report never uses the network)")
+    if kind == "kobo_files":
+        check_distinct_waves(study)
     raw_dir.mkdir(parents=True, exist_ok=True)
     if kind == "demo":
         from .demo import write_demo

@@ -14,11 +14,26 @@ scale_map      scale item                 ``item``, ``dimension``, ``subscale``,
 
 ``respondent_id``, ``ego`` and ``alter`` are pseudonyms, stable across waves. Each table is
 validated on write and on read; a broken rule raises :class:`~pipeline.errors.SinergiError` naming
-the table, the column, the rule and the first offending rows.
+the table, the column, the rule and the first offending rows (the first data row is row 1).
+
+The rules on values are written once here and used both by the schemas and by the sources that
+report a broken rule with the line of their input file (:func:`value_rule`, :func:`covariate_rule`,
+:data:`WEIGHT_MIN`/:data:`WEIGHT_MAX`):
+
+- a scale item's ``value`` lies within its ``min``..``max`` and, when both are whole numbers, is a
+  whole number (Likert answers: 3.5 on a 1–5 item is refused);
+- a tie ``weight`` is a frequency 1–4 (the instrument's ``frekuensi`` list), or empty;
+- covariates the instrument defines have a kind: 1/0 indicators (``joint_purchasing``,
+  ``membership_*``, …), whole counts ≥ 0 (``forum_meetings``, ``employees``, ``*_n``), amounts ≥ 0
+  (``revenue``, ``input_costs``) and years 0–120 (``age``, ``years_in_village``, ``business_age``).
 """
 
 from __future__ import annotations
 
+import re
+from typing import Callable
+
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
@@ -47,6 +62,67 @@ COVARIATES = {
     "trainings_*": "1/0 per training attended; ``trainings_n`` counts them",
 }
 
+#: tie weights are the frequency of contact, 1 (rarely) .. 4 (almost daily)
+WEIGHT_MIN, WEIGHT_MAX = 1.0, 4.0
+
+#: covariate kind → (rule on the non-missing values, what the rule asks for)
+RULES: dict[str, tuple[Callable[[pd.Series], pd.Series], str]] = {
+    "binary": (lambda x: x.isin([0.0, 1.0]), "1 or 0"),
+    "count": (lambda x: (x >= 0) & (x == np.floor(x)), "a whole number, 0 or more"),
+    "amount": (lambda x: x >= 0, "an amount, 0 or more"),
+    "years": (lambda x: (x >= 0) & (x <= 120), "a number of years, 0 to 120"),
+}
+_KINDS = [
+    (r"(joint_purchasing|collective_brand|shared_storage|emergency_fund)", "binary"),
+    (r"(forum_meetings|employees|\w+_n)", "count"),
+    (r"(membership|digital_channels|trainings)_\w+", "binary"),
+    (r"(revenue|input_costs)", "amount"),
+    (r"(age|years_in_village|business_age)", "years"),
+]
+#: text accepted for a 1/0 indicator in a CSV (anything else is refused)
+BINARY_WORDS = {"1": 1.0, "0": 0.0, "ya": 1.0, "tidak": 0.0, "yes": 1.0, "no": 0.0, "true": 1.0, "false": 0.0}
+
+
+def covariate_kind(name: str) -> str | None:
+    """The kind of a covariate (a key of :data:`RULES`), or None for one the instrument does not define.
+
+    >>> covariate_kind("joint_purchasing"), covariate_kind("trainings_n"), covariate_kind("hobby")
+    ('binary', 'count', None)
+    """
+    return next((kind for pattern, kind in _KINDS if re.fullmatch(pattern, name)), None)
+
+
+def covariate_rule(name: str) -> tuple[Callable[[pd.Series], pd.Series], str] | None:
+    """``(ok, wanted)`` for covariate ``name``: ``ok(values)`` is True where a non-missing value
+    keeps the rule; ``wanted`` says what the rule asks for."""
+    kind = covariate_kind(name)
+    return RULES[kind] if kind else None
+
+
+def value_rule(values: pd.Series, lo: pd.Series, hi: pd.Series) -> pd.Series:
+    """True where a scale answer keeps its item's rule (missing answers keep it): within
+    ``lo``..``hi`` and, when both bounds are whole numbers, a whole number."""
+    grid = (lo == np.floor(lo)) & (hi == np.floor(hi))
+    ok = (values >= lo) & (values <= hi) & (~grid | (values == np.floor(values)))
+    return ok | values.isna()
+
+
+def _check_covariates(df: pd.DataFrame, place: str) -> None:
+    """Refuse a respondents table whose covariate breaks its rule, naming column, rule and rows."""
+    for col in df.columns:
+        rule = covariate_rule(str(col))
+        if rule is None or col in ("respondent_id", "wave", "group", "site"):
+            continue
+        x = pd.to_numeric(df[col], errors="coerce")
+        if x.notna().sum() != df[col].notna().sum():
+            continue  # a text column (e.g. the space-separated choices of a select-multiple)
+        bad = x.notna() & ~rule[0](x)
+        if bad.any():
+            rows = "; ".join(f"row {df.index.get_loc(i) + 1}: {col}={_show(df.at[i, col])}" for i in df.index[bad][:5])
+            raise SinergiError(f"table respondents{place}: column {col} has values that are not {rule[1]} "
+                               f"(first offending rows, the first data row is row 1 — {rows})")
+
+
 _str = pa.Column(str, nullable=False, checks=pa.Check.str_length(min_value=1))
 
 RESPONDENTS = pa.DataFrameSchema(
@@ -62,7 +138,7 @@ RESPONSES = pa.DataFrameSchema(
 
 TIES = pa.DataFrameSchema(
     {"site": _str, "wave": _str, "tie_type": _str, "ego": _str, "alter": _str,
-     "weight": pa.Column(float, nullable=True, checks=pa.Check.ge(0))},
+     "weight": pa.Column(float, nullable=True, checks=pa.Check.in_range(WEIGHT_MIN, WEIGHT_MAX))},
     unique=["wave", "tie_type", "ego", "alter"], strict=True, coerce=True, name="ties",
     checks=pa.Check(lambda df: df["ego"] != df["alter"], error="self-nomination (ego == alter)"),
 )
@@ -93,9 +169,12 @@ def validate(name: str, df: pd.DataFrame, where: str = "") -> pd.DataFrame:
         raise SinergiError(f"table {name}{place}: missing column(s) {', '.join(missing)}; "
                            f"required: {', '.join(schema.columns)}")
     try:
-        return schema.validate(df, lazy=False)
+        out = schema.validate(df, lazy=False)
     except (SchemaError, SchemaErrors) as exc:
         raise SinergiError(f"table {name}{place}: {_describe(exc, schema, df)}") from None
+    if name == "respondents":
+        _check_covariates(out, place)
+    return out
 
 
 def _show(value) -> str:
@@ -128,6 +207,8 @@ def _describe(exc: SchemaError | SchemaErrors, schema: pa.DataFrameSchema, df: p
         rule = "has empty text"
     elif check_name == "greater_than_or_equal_to":
         rule = f"has values below {stats.get('min_value')}"
+    elif check_name == "in_range":
+        rule = f"has values outside {stats.get('min_value'):g}..{stats.get('max_value'):g}"
     elif getattr(check, "error", None):
         rule = f"breaks the rule: {check.error}"
     else:
@@ -145,6 +226,6 @@ def _describe(exc: SchemaError | SchemaErrors, schema: pa.DataFrameSchema, df: p
         shown = list(schema.unique)
     else:
         shown = [c for c in schema.columns if c in df.columns]
-    listed = "; ".join("row " + str(i) + ": " + ", ".join(f"{c}={_show(df.at[i, c])}" for c in shown)
+    listed = "; ".join("row " + str(df.index.get_loc(i) + 1) + ": " + ", ".join(f"{c}={_show(df.at[i, c])}" for c in shown)
                        for i in rows)
-    return f"{subject}{rule} (first offending rows, counted from 0 — {listed})"
+    return f"{subject}{rule} (first offending rows, the first data row is row 1 — {listed})"

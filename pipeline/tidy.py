@@ -40,7 +40,8 @@ import pandas as pd
 from . import schemas
 from .config import Study
 from .errors import SinergiError
-from .instrument import Instrument, Question, scale_map, tie_questions
+from .instrument import Instrument, Question, check_study, scale_map, tie_questions
+from .io import CsvFile, note, read_csv, read_text
 
 QUALITY_COLUMNS = ["wave", "submission_id", "respondent_id", "issue", "field", "value", "action"]
 NONE_CHOICES = {"tidak_ada", "none"}
@@ -158,7 +159,7 @@ def read_roster(wave_dir: Path, filename: str) -> list[str]:
         raise SinergiError(f"{wave_dir}/media/{filename}: roster file missing (the form's select_*_from_file list)")
     names: list[str] = []
     for path in files:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_text(path)
         reader = csv.DictReader(io.StringIO(text))
         if "name" not in (reader.fieldnames or []):
             raise SinergiError(f"{path}: roster needs a 'name' column (and 'label'), got {reader.fieldnames}")
@@ -529,114 +530,220 @@ def _frames(respondents, responses, ties, quality) -> dict[str, pd.DataFrame]:
 # the tables route
 
 TABLE_FILES = ("respondents", "responses", "ties", "scales")
+#: the columns each tables CSV must have
+TABLE_COLUMNS = {
+    "respondents": ["respondent_id", "wave", "group"],
+    "responses": ["respondent_id", "wave", "item", "value"],
+    "ties": ["wave", "tie_type", "ego", "alter"],
+    "scales": ["item", "dimension", "subscale", "reverse", "min", "max"],
+}
+#: text accepted in scales.csv's reverse column (case-insensitive); anything else is refused
+REVERSE_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
+                 "ya": True, "tidak": False}
+_ID_COLUMNS = ("respondent_id", "wave", "group", "site")
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _read_csv(path: Path) -> CsvFile:
+    """A tables CSV, read by :func:`pipeline.io.read_csv` (index = line number, header = line 1)."""
     if not path.exists():
         raise SinergiError(f"{path}: file missing; a tables study needs {', '.join(f + '.csv' for f in TABLE_FILES)}")
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], sep=None, engine="python",
-                           encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError, csv.Error) as exc:
-        raise SinergiError(f"{path}: cannot read as CSV ({str(exc).splitlines()[0]})") from None
+    return read_csv(path, expect=",".join(TABLE_COLUMNS.get(path.stem, [])))
 
 
-def _need(df: pd.DataFrame, path: Path, cols: Iterable[str]) -> None:
-    missing = [c for c in cols if c not in df.columns]
+def _fail(t: CsvFile, mask: Any, column: str | None, why: str) -> SinergiError:
+    """The error for the first row of ``t`` where ``mask`` is true: file, row (its line), column."""
+    line = int(t.frame.index[np.asarray(mask, dtype=bool)][0])
+    where = f"row {line}" + (f", column {column}" if column else "")
+    return SinergiError(f"{t.path}: {where}: {why}")
+
+
+def _value(t: CsvFile, mask: Any, column: str) -> Any:
+    return t.frame.loc[t.frame.index[np.asarray(mask, dtype=bool)][0], column]
+
+
+def _need(t: CsvFile, cols: Iterable[str], filled: Iterable[str] = ()) -> None:
+    """Refuse a CSV without the columns ``cols``, or with an empty cell in a column of ``filled``."""
+    missing = [c for c in cols if c not in t.frame.columns]
     if missing:
-        raise SinergiError(f"{path}: missing column(s) {', '.join(missing)} (has {', '.join(df.columns)})")
+        raise SinergiError(f"{t.path}: missing column(s) {', '.join(missing)} (has {', '.join(t.frame.columns)})")
+    for col in filled:
+        empty = t.frame[col].isna()
+        if empty.any():
+            raise _fail(t, empty, col, "empty; every row needs a value here")
 
 
-def _numbers(df: pd.DataFrame, path: Path, col: str, *, allow_na: bool) -> pd.Series:
-    x = pd.to_numeric(df[col], errors="coerce")
-    bad = x.isna() & (df[col].notna() if allow_na else True)
+def _numbers(t: CsvFile, col: str, *, allow_na: bool) -> pd.Series:
+    """Column ``col`` as finite floats; a cell that is not a number (or empty, unless ``allow_na``)
+    stops the run naming its row."""
+    values, bad = t.numbers(col)
+    if not allow_na:
+        bad = bad | values.isna()
     if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise SinergiError(f"{path}: row {i + 2}, column {col}: {df[col].iloc[i]!r} is not a number")
-    return x.astype(float)
+        value = _value(t, bad, col)
+        if value is None:
+            raise _fail(t, bad, col, "empty; write a number")
+        raise _fail(t, bad, col, f"{value!r} is not a number{t.number_hint(value)}")
+    return values
+
+
+def _group_column(study: Study, t: CsvFile) -> str:
+    """The respondents.csv column that holds the group: ``group``, or ``group.variable`` when the
+    study sets it."""
+    var = study.group.variable
+    if "variable" not in study.group.model_fields_set or var == "group":
+        return "group"
+    if var not in t.frame.columns:
+        raise SinergiError(f"{study.file}: group.variable = {var!r}: {t.path.name} has no column {var!r} "
+                           f"(has {', '.join(t.frame.columns)}); name one of its columns, or leave group.variable "
+                           "out to use the 'group' column")
+    ignored = " (its 'group' column is not used)" if "group" in t.frame.columns else ""
+    note(f"{t.path}: groups read from column {var!r} (the study's group.variable){ignored}")
+    return var
+
+
+def _table_covariates(t: CsvFile, resp: pd.DataFrame, skip: Iterable[str]) -> None:
+    """Type each covariate column of respondents.csv in place, by the rules of :mod:`pipeline.schemas`."""
+    for col in [c for c in resp.columns if c not in set(skip)]:
+        filled = resp[col].notna()
+        kind = schemas.covariate_kind(col)
+        if kind == "binary":
+            words = resp[col].str.lower().map(schemas.BINARY_WORDS)
+            bad = filled & words.isna()
+            if bad.any():
+                raise _fail(t, bad, col, f"{_value(t, bad, col)!r} is not 1 or 0 (ya/tidak, yes/no and true/false "
+                                         "are read as 1/0 too)")
+            other = sorted(set(resp.loc[filled, col].str.lower()) - {"1", "0"})
+            if other:
+                note(f"{t.path}: column {col}: read {'/'.join(other)} as 1/0")
+            resp[col] = words.astype(float)
+        elif kind is not None:
+            values = _numbers(t, col, allow_na=True)
+            ok, wanted = schemas.RULES[kind]
+            bad = values.notna() & ~ok(values)
+            if bad.any():
+                raise _fail(t, bad, col, f"{_value(t, bad, col)!r} is not {wanted}")
+            resp[col] = values
+        else:
+            values, bad = t.numbers(col)
+            if filled.any() and not (bad & filled).any():
+                resp[col] = values
+            elif (filled & ~bad).any():
+                first = _value(t, filled & bad, col)
+                note(f"{t.path}: column {col} kept as text: {int((filled & ~bad).sum())} value(s) are numbers, "
+                     f"{int((filled & bad).sum())} are not (first: row {int(resp.index[filled & bad][0])}, {first!r})")
 
 
 def tidy_tables(study: Study, raw_dir: Path) -> dict[str, pd.DataFrame]:
     """Canonical tables from a ``tables`` study's CSVs (copied to ``data/raw/<id>/tables/``).
 
-    Ids are pseudonymised like roster ids; rows are reported with their CSV line number
-    (header = line 1). Returns the same frames as :func:`tidy_kobo`.
+    Ids are pseudonymised like roster ids; a problem stops the run naming the file, its row (the
+    line in the file, header = line 1), the column and the value, and where to fix it. Returns the
+    same frames as :func:`tidy_kobo`.
     """
     folder = Path(raw_dir) / "tables"
-    pseudo = pseudonymizer(read_key(raw_dir))
-    paths = {name: folder / f"{name}.csv" for name in TABLE_FILES}
-    resp = _read_csv(paths["respondents"])
-    items = _read_csv(paths["responses"])
-    ties = _read_csv(paths["ties"])
-    scales = _read_csv(paths["scales"])
-    _need(resp, paths["respondents"], ["respondent_id", "wave", "group"])
-    _need(items, paths["responses"], ["respondent_id", "wave", "item", "value"])
-    _need(ties, paths["ties"], ["wave", "tie_type", "ego", "alter"])
-    _need(scales, paths["scales"], ["item", "dimension", "subscale", "reverse", "min", "max"])
-    quality: list[dict] = []
-    waves = set(study.wave_ids)
+    try:
+        return _tidy_tables(study, Path(raw_dir), folder)
+    except SinergiError as exc:
+        text = str(exc)
+        if not text.startswith(str(folder)):
+            raise
+        name = text[len(str(folder)):].lstrip("/").split(":", 1)[0]
+        source = study.resolve(study.source.path) / name
+        raise SinergiError(f"{text}; fix it in {source}, then `make pull`") from None
 
-    for name, df in (("respondents", resp), ("responses", items), ("ties", ties)):
-        bad = ~df["wave"].isin(waves)
+
+def _tidy_tables(study: Study, raw_dir: Path, folder: Path) -> dict[str, pd.DataFrame]:
+    pseudo = pseudonymizer(read_key(raw_dir))
+    R, I, T, S = (_read_csv(folder / f"{name}.csv") for name in TABLE_FILES)
+    group_col = _group_column(study, R)
+    _need(R, ["respondent_id", "wave", group_col], filled=["respondent_id", "wave", group_col])
+    _need(I, TABLE_COLUMNS["responses"], filled=["respondent_id", "wave", "item"])
+    _need(T, TABLE_COLUMNS["ties"], filled=TABLE_COLUMNS["ties"])
+    _need(S, TABLE_COLUMNS["scales"], filled=TABLE_COLUMNS["scales"])
+    if R.frame.empty:
+        raise SinergiError(f"{R.path}: no rows; it needs one row per respondent and wave")
+    quality: list[dict] = []
+    for t in (R, I, T):
+        bad = ~t.frame["wave"].isin(study.wave_ids)
         if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise SinergiError(f"{paths[name]}: row {i + 2}, column wave: {df['wave'].iloc[i]!r} is not a wave of "
-                               f"the study ({', '.join(study.wave_ids)})")
-    for col in ("respondent_id", "group"):
-        if resp[col].isna().any():
-            i = int(np.flatnonzero(resp[col].isna().to_numpy())[0])
-            raise SinergiError(f"{paths['respondents']}: row {i + 2}, column {col}: empty")
+            raise _fail(t, bad, "wave", f"{_value(t, bad, 'wave')!r} is not a wave of the study "
+                                        f"({', '.join(study.wave_ids)})")
+
+    resp = R.frame.copy()
+    resp["group"] = resp[group_col]
     bad = ~resp["group"].isin(study.group_values)
     if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise SinergiError(f"{paths['respondents']}: row {i + 2}, column group: {resp['group'].iloc[i]!r} is not a "
-                           f"group level of the study ({', '.join(study.group_values)})")
+        raise _fail(R, bad, group_col, f"{_value(R, bad, group_col)!r} is not a group level of the study "
+                                       f"({', '.join(study.group_values)})")
+    if "site" in resp.columns:
+        _need(R, ["site"], filled=["site"])
+    else:
+        resp["site"] = study.site
     dup = resp.duplicated(["respondent_id", "wave"], keep=False)
     if dup.any():
-        rows = [str(i + 2) for i in np.flatnonzero(dup.to_numpy())[:4]]
-        raise SinergiError(f"{paths['respondents']}: rows {', '.join(rows)}: the same respondent_id twice in one wave")
+        rows = [str(i) for i in resp.index[dup][:4]]
+        raise SinergiError(f"{R.path}: rows {', '.join(rows)}: the same respondent_id twice in one wave "
+                           f"({resp.loc[resp.index[dup][0], 'respondent_id']!r})")
+    _table_covariates(R, resp, skip=(*_ID_COLUMNS, group_col))
 
-    smap = scales.copy()
-    rev = smap["reverse"].str.strip().str.lower()
-    okrev = rev.isin(["true", "false", "1", "0", "yes", "no"])
-    if not okrev.all():
-        i = int(np.flatnonzero(~okrev.to_numpy())[0])
-        raise SinergiError(f"{paths['scales']}: row {i + 2}, column reverse: {smap['reverse'].iloc[i]!r} is not true/false")
-    smap["reverse"] = rev.isin(["true", "1", "yes"])
-    smap["min"] = _numbers(smap, paths["scales"], "min", allow_na=False)
-    smap["max"] = _numbers(smap, paths["scales"], "max", allow_na=False)
-    smap = schemas.validate("scale_map", smap, str(paths["scales"]))
+    smap = S.frame.copy()
+    rev = smap["reverse"].str.lower().map(REVERSE_WORDS)
+    if rev.isna().any():
+        raise _fail(S, rev.isna(), "reverse", f"{_value(S, rev.isna(), 'reverse')!r} is not true/false")
+    smap["reverse"] = rev.astype(bool)
+    smap["min"] = _numbers(S, "min", allow_na=False)
+    smap["max"] = _numbers(S, "max", allow_na=False)
+    dup = smap["item"].duplicated()
+    if dup.any():
+        raise _fail(S, dup, "item", f"{_value(S, dup, 'item')!r} is listed twice; list each item once")
+    bad = smap["min"] >= smap["max"]
+    if bad.any():
+        raise _fail(S, bad, "max", f"{_value(S, bad, 'max')!r} is not above min {_value(S, bad, 'min')!r}")
+    smap = schemas.validate("scale_map", smap.reset_index(drop=True), str(S.path))
 
-    items = items.copy()
-    items["value"] = _numbers(items, paths["responses"], "value", allow_na=True)
+    items = I.frame.copy()
+    items["value"] = _numbers(I, "value", allow_na=True)
     known = items["item"].isin(smap["item"])
     if not known.all():
-        i = int(np.flatnonzero(~known.to_numpy())[0])
-        raise SinergiError(f"{paths['responses']}: row {i + 2}, column item: {items['item'].iloc[i]!r} is not in "
-                           f"{paths['scales'].name}")
-    bounds = items.merge(smap[["item", "min", "max"]], on="item", how="left")
-    out = (bounds["value"] < bounds["min"]) | (bounds["value"] > bounds["max"])
-    if out.any():
-        i = int(np.flatnonzero(out.to_numpy())[0])
-        raise SinergiError(f"{paths['responses']}: row {i + 2}: item {items['item'].iloc[i]} value "
-                           f"{items['value'].iloc[i]:g} is outside {bounds['min'].iloc[i]:g}..{bounds['max'].iloc[i]:g}")
-    if items.duplicated(["respondent_id", "wave", "item"]).any():
-        i = int(np.flatnonzero(items.duplicated(["respondent_id", "wave", "item"]).to_numpy())[0])
-        raise SinergiError(f"{paths['responses']}: row {i + 2}: the same respondent_id, wave and item twice")
+        raise _fail(I, ~known, "item", f"{_value(I, ~known, 'item')!r} is not in {S.path.name}")
+    lo = items["item"].map(dict(zip(smap["item"], smap["min"])))
+    hi = items["item"].map(dict(zip(smap["item"], smap["max"])))
+    bad = ~schemas.value_rule(items["value"], lo, hi)
+    if bad.any():
+        i = items.index[bad][0]
+        v, a, b = items.at[i, "value"], lo[i], hi[i]
+        why = "is not a whole number (the answers are" if a <= v <= b else "is outside"
+        raise _fail(I, bad, None, f"item {items.at[i, 'item']} value {v:g} {why} {a:g}..{b:g}"
+                                  + (")" if a <= v <= b else ""))
+    dup = items.duplicated(["respondent_id", "wave", "item"])
+    if dup.any():
+        raise _fail(I, dup, None, "the same respondent_id, wave and item twice")
     known_people = set(zip(resp["respondent_id"], resp["wave"]))
-    orphan = [k not in known_people for k in zip(items["respondent_id"], items["wave"])]
-    if any(orphan):
-        i = orphan.index(True)
-        raise SinergiError(f"{paths['responses']}: row {i + 2}: respondent_id {items['respondent_id'].iloc[i]!r} "
-                           f"has no row in respondents.csv for wave {items['wave'].iloc[i]!r}")
+    orphan = pd.Series([k not in known_people for k in zip(items["respondent_id"], items["wave"])], index=items.index)
+    if orphan.any():
+        i = items.index[orphan][0]
+        raise _fail(I, orphan, None, f"respondent_id {items.at[i, 'respondent_id']!r} has no row in "
+                                     f"respondents.csv for wave {items.at[i, 'wave']!r}")
 
-    ties = ties.copy()
-    ties["weight"] = _numbers(ties, paths["ties"], "weight", allow_na=True) if "weight" in ties else np.nan
+    ties = T.frame.copy()
+    if "weight" in ties:
+        ties["weight"] = _numbers(T, "weight", allow_na=True)
+        bad = ~schemas.value_rule(ties["weight"], schemas.WEIGHT_MIN, schemas.WEIGHT_MAX)
+        if bad.any():
+            raise _fail(T, bad, "weight", f"{_value(T, bad, 'weight')!r} is not a frequency "
+                                          f"{schemas.WEIGHT_MIN:g}..{schemas.WEIGHT_MAX:g} (1 rarely, 2 monthly, "
+                                          "3 weekly, 4 almost daily); leave it empty when unknown")
+    else:
+        ties["weight"] = np.nan
     bad_type = ~ties["tie_type"].isin(study.tie_types)
     if bad_type.any():
-        i = int(np.flatnonzero(bad_type.to_numpy())[0])
-        raise SinergiError(f"{paths['ties']}: row {i + 2}, column tie_type: {ties['tie_type'].iloc[i]!r} is not in "
-                           f"the study's tie_types ({', '.join(study.tie_types)})")
+        raise _fail(T, bad_type, "tie_type", f"{_value(T, bad_type, 'tie_type')!r} is not in the study's "
+                                             f"tie_types ({', '.join(study.tie_types)})")
+    stray = pd.Series([k not in known_people for k in zip(ties["ego"], ties["wave"])], index=ties.index)
+    if stray.any():
+        i = ties.index[stray][0]
+        raise _fail(T, stray, "ego", f"{ties.at[i, 'ego']!r} has no row in respondents.csv for wave "
+                                     f"{ties.at[i, 'wave']!r}; a tie is named by a respondent of that wave")
     selfn = ties["ego"] == ties["alter"]
     for _, row in ties[selfn].iterrows():
         quality.append({"wave": row["wave"], "submission_id": "", "respondent_id": pseudo(row["ego"]),
@@ -654,21 +761,14 @@ def tidy_tables(study: Study, raw_dir: Path) -> dict[str, pd.DataFrame]:
                         "issue": "nominated someone who is not a respondent", "field": "ties.csv",
                         "value": pseudo(row["alter"]), "action": "kept in ties; not a network node"})
 
-    site = resp["site"] if "site" in resp else pd.Series(study.site, index=resp.index)
-    resp = resp.assign(site=site.fillna(study.site))
     site_of = dict(zip(zip(resp["respondent_id"], resp["wave"]), resp["site"]))
-    ties = ties.assign(site=[site_of.get((e, w), study.site) for e, w in zip(ties["ego"], ties["wave"])])
+    ties = ties.assign(site=[site_of[(e, w)] for e, w in zip(ties["ego"], ties["wave"])])
     mapping = {x: pseudo(x) for x in set(resp["respondent_id"]) | set(ties["ego"]) | set(ties["alter"])}
     _check_collisions(mapping)
     resp["respondent_id"] = resp["respondent_id"].map(mapping)
     items["respondent_id"] = items["respondent_id"].map(mapping)
     ties["ego"] = ties["ego"].map(mapping)
     ties["alter"] = ties["alter"].map(mapping)
-    for col in resp.columns:
-        if col not in ("respondent_id", "wave", "group", "site"):
-            num = pd.to_numeric(resp[col], errors="coerce")
-            if num.notna().sum() == resp[col].notna().sum():
-                resp[col] = num.astype(float)
     out = _frames(resp.to_dict("records"), items[["respondent_id", "wave", "item", "value"]].to_dict("records"),
                   ties[["site", "wave", "tie_type", "ego", "alter", "weight"]].to_dict("records"), quality)
     out["scale_map"] = smap[["item", "dimension", "subscale", "reverse", "min", "max"]]
@@ -716,4 +816,5 @@ def run(study: Study, inst: Instrument | None, raw_dir: Path) -> dict[str, pd.Da
         return tidy_tables(study, raw_dir)
     if inst is None:
         raise SinergiError("an instrument is needed to read KoboToolbox data")
+    check_study(inst, study)
     return tidy_kobo(study, inst, raw_dir)

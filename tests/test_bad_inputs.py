@@ -1,0 +1,702 @@
+"""The corpus of bad inputs: every one ends in one clear line, or in a correct run that says what it did.
+
+Each case names the input it breaks (``study``, ``instrument``, ``tables``, ``roster``), how it
+breaks it, and the outcome: ``error`` with the words the one-line message must hold (file, key or
+row, column, value, what to do), or ``ok`` with the words a note must hold (and, where it matters,
+a check of the result). A bug about an input becomes a new case here.
+
+Most cases call the stage function directly; ``test_cli_*`` run a sample through ``sinergi`` and
+check for one line on stderr, no traceback and exit status 2.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+import pytest
+
+from pipeline.config import check_distinct_waves, load_study
+from pipeline.errors import SinergiError
+from pipeline.instrument import check_study, load_instrument, scale_map
+from pipeline.io import take_notes
+from pipeline.pull import pull
+from pipeline.tidy import read_roster, tidy_tables
+from tests.tablestudy import write_tables_study
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTRUMENT = ROOT / "instruments" / "sinergi.yaml"
+STUDY = f"""# a tables study for the corpus
+id: corpus
+title: Corpus study
+language: en
+instrument: {INSTRUMENT}
+source: {{kind: tables, path: data}}
+waves:
+  - {{id: pre, label: Before}}
+  - {{id: post, label: After}}
+tie_types: [info]
+analysis: {{seed: 1, permutations: 199}}
+"""
+ROSTER = "name,label\nu001,Rizal — es teh\nu002,Titin — batik\nu003,Désa — warung\n"
+
+
+@dataclass
+class Case:
+    """One bad (or odd but valid) input and what must come of it."""
+
+    id: str
+    target: str  # study | instrument | tables | roster
+    mutate: Callable[[Path], None]
+    outcome: str  # error | ok
+    words: tuple[str, ...]
+    check: Callable[[Any], bool] | None = field(default=None)
+
+
+# -- mutations --------------------------------------------------------------------------------
+
+
+def study_text(fn: Callable[[str], str]):
+    def mutate(folder: Path):
+        path = folder / "study.yaml"
+        path.write_text(fn(path.read_text(encoding="utf-8")), encoding="utf-8")
+    return mutate
+
+
+def study_sub(old: str, new: str):
+    def fn(text: str) -> str:
+        assert old in text, old
+        return text.replace(old, new, 1)
+    return study_text(fn)
+
+
+def study_bytes(fn: Callable[[bytes], bytes]):
+    def mutate(folder: Path):
+        path = folder / "study.yaml"
+        path.write_bytes(fn(path.read_bytes()))
+    return mutate
+
+
+def inst_sub(old: str, new: str, *more: tuple[str, str]):
+    def mutate(folder: Path):
+        path = folder / "inst.yaml"
+        text = path.read_text(encoding="utf-8")
+        for a, b in ((old, new), *more):
+            assert a in text, a
+            text = text.replace(a, b, 1)
+        path.write_text(text, encoding="utf-8")
+    return mutate
+
+
+def inst_bytes(fn: Callable[[bytes], bytes]):
+    def mutate(folder: Path):
+        path = folder / "inst.yaml"
+        path.write_bytes(fn(path.read_bytes()))
+    return mutate
+
+
+def df_edit(file: str, fn: Callable[[pd.DataFrame], Any], sep: str = ","):
+    """Edit a tables CSV as a frame of text, written back with separator ``sep``."""
+    def mutate(folder: Path):
+        path = folder / "data" / file
+        df = pd.read_csv(path, dtype=str, keep_default_na=False)
+        out = fn(df)
+        (out if isinstance(out, pd.DataFrame) else df).to_csv(path, index=False, sep=sep)
+    return mutate
+
+
+def csv_text(file: str, fn: Callable[[str], str]):
+    def mutate(folder: Path):
+        path = folder / "data" / file
+        path.write_text(fn(path.read_text(encoding="utf-8")), encoding="utf-8", newline="")
+    return mutate
+
+
+def csv_bytes(file: str, fn: Callable[[bytes], bytes]):
+    def mutate(folder: Path):
+        path = folder / "data" / file
+        path.write_bytes(fn(path.read_bytes()))
+    return mutate
+
+
+def cell(row: int, col: str, value: str):
+    """Set one cell (``row`` counts data rows from 0: file line ``row + 2``)."""
+    return lambda d: d.loc.__setitem__((row, col), value)
+
+
+def roster(data: bytes | str | None):
+    def mutate(folder: Path):
+        media = folder / "wave" / "media"
+        media.mkdir(parents=True, exist_ok=True)
+        if data is None:
+            (media / "roster.csv").mkdir()
+        else:
+            (media / "roster.csv").write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return mutate
+
+
+def both(*mutations):
+    def mutate(folder: Path):
+        for m in mutations:
+            m(folder)
+    return mutate
+
+
+def kobo_files_study(same: str):
+    """A kobo_files study whose second wave's export is the same file (or a copy)."""
+    def mutate(folder: Path):
+        (folder / "pre.csv").write_text("a,b\n1,2\n")
+        (folder / "post.csv").write_text("a,b\n1,2\n")
+        second = "pre.csv" if same == "file" else "post.csv"
+        (folder / "study.yaml").write_text(
+            f"id: corpus\ntitle: t\ninstrument: {INSTRUMENT}\nsource: {{kind: kobo_files}}\n"
+            f"waves:\n  - {{id: pre, file: pre.csv}}\n  - {{id: post, file: {second}}}\n", encoding="utf-8")
+    return mutate
+
+
+def demo_study(extra: str):
+    """A demo-source study (read with the instrument) with one more top-level line."""
+    def mutate(folder: Path):
+        (folder / "study.yaml").write_text(
+            f"id: corpus\ntitle: t\ninstrument: {INSTRUMENT}\nsource: {{kind: demo}}\n"
+            f"waves: [{{id: pre}}, {{id: post}}]\n{extra}\n", encoding="utf-8")
+    return mutate
+
+
+def decimal_commas(d: pd.DataFrame) -> None:
+    d["revenue"] = [f"{int(v) // 1000},5" for v in d["revenue"]]
+
+
+def with_column(name: str, values: Callable[[int], str]):
+    def fn(d: pd.DataFrame) -> None:
+        d[name] = [values(i) for i in range(len(d))]
+    return fn
+
+
+LATIN1 = lambda b: b.replace("Corpus study".encode(), "Désa Kalorän".encode("cp1252"))  # noqa: E731
+NOT_CP1252 = lambda b: b.replace(b"Corpus study", b"Corpus \x81\x8d study")  # noqa: E731
+ID_LOCAL = "person00"
+
+
+# -- the corpus --------------------------------------------------------------------------------
+
+CASES = [
+    # study file: strict booleans
+    Case("study-show-names-quoted-false", "study", study_sub("analysis:", "privacy: {show_names: \"false\"}\nanalysis:"),
+         "error", ("study.yaml", "privacy.show_names", "'false'", "true or false")),
+    Case("study-show-names-tidak", "study", study_sub("analysis:", "privacy: {show_names: tidak}\nanalysis:"),
+         "error", ("privacy.show_names", "'tidak'", "true or false")),
+    Case("study-show-names-ya", "study", study_sub("analysis:", "privacy: {show_names: ya}\nanalysis:"),
+         "error", ("privacy.show_names", "'ya'")),
+    Case("study-show-names-1", "study", study_sub("analysis:", "privacy: {show_names: 1}\nanalysis:"),
+         "error", ("privacy.show_names", "1", "true or false")),
+    Case("study-show-names-yaml-no", "study", study_sub("analysis:", "privacy: {show_names: no}\nanalysis:"),
+         "ok", (), lambda s: s.privacy.show_names is False),
+    Case("study-show-names-true", "study", study_sub("analysis:", "privacy: {show_names: true}\nanalysis:"),
+         "ok", (), lambda s: s.privacy.show_names is True),
+    # study file: duplicated keys
+    Case("study-title-twice", "study", study_sub("language: en", "language: en\ntitle: Other"),
+         "error", ("study.yaml", "line 5", "'title'", "written twice", "line 3")),
+    Case("study-id-twice", "study", study_sub("language: en", "language: en\nid: other"),
+         "error", ("study.yaml", "'id'", "written twice")),
+    Case("study-nested-key-twice", "study", study_sub("{kind: tables, path: data}", "{kind: tables, kind: demo, path: data}"),
+         "error", ("'kind'", "written twice", "line 6")),
+    Case("study-wave-key-twice", "study", study_sub("{id: post, label: After}", "{id: post, label: After, id: mid}"),
+         "error", ("'id'", "written twice", "line 9")),
+    Case("study-merge-key-is-not-a-duplicate", "study",
+         study_sub("  - {id: pre, label: Before}\n  - {id: post, label: After}",
+                   "  - &w {id: pre, label: Before}\n  - {<<: *w, id: post}"),
+         "ok", (), lambda s: s.wave_ids == ["pre", "post"]),
+    # study file: the id line
+    Case("study-id-with-comment", "study", study_sub("id: corpus", "id: corpus   # the folder name"),
+         "ok", (), lambda s: s.id == "corpus"),
+    Case("study-id-quoted", "study", study_sub("id: corpus", "id: 'corpus'"), "ok", (), lambda s: s.id == "corpus"),
+    Case("study-id-flow-mapping", "study", study_text(lambda t: "{id: corpus, title: x, source: {kind: demo}, "
+                                                                "waves: [{id: pre}]}\n"),
+         "error", ("study.yaml", "'id:' line")),
+    Case("study-id-upper-case", "study", study_sub("id: corpus", "id: Corpus"), "error", ("id = 'Corpus'", "lower-case")),
+    Case("study-id-number", "study", study_sub("id: corpus", "id: 2026"), "error", ("id = 2026", "quotes")),
+    Case("study-id-empty", "study", study_sub("id: corpus", "id:"), "error", ("study.yaml", "id is empty")),
+    Case("study-id-indented-only", "study", study_sub("id: corpus\n", ""), "error", ("missing key 'id'",)),
+    # study file: encodings and characters
+    Case("study-utf8-bom", "study", study_bytes(lambda b: b"\xef\xbb\xbf" + b), "ok", (), lambda s: s.id == "corpus"),
+    Case("study-utf16-bom", "study", study_bytes(lambda b: b.decode().encode("utf-16")), "ok", (),
+         lambda s: s.id == "corpus"),
+    Case("study-crlf", "study", study_bytes(lambda b: b.replace(b"\n", b"\r\n")), "ok", (), lambda s: s.id == "corpus"),
+    Case("study-latin1", "study", study_bytes(LATIN1), "ok", ("study.yaml", "Windows-1252", "line 3", "Désa Kalorän"),
+         lambda s: s.title == "Désa Kalorän"),
+    Case("study-not-any-encoding", "study", study_bytes(NOT_CP1252), "error", ("study.yaml", "not UTF-8", "line 3",
+                                                                              "save it as UTF-8")),
+    Case("study-nul-bytes", "study", study_bytes(lambda b: b + b"\x00\x00"), "error", ("study.yaml", "not a text file")),
+    Case("study-control-character", "study", study_sub("Corpus study", "Corpus\x07study"),
+         "error", ("study.yaml", "line 3, column 14", "U+0007", "delete it")),
+    Case("study-zero-width-space", "study", study_sub("id: corpus", "id: cor\u200bpus"),
+         "error", ("line 2, column 8", "zero-width space")),
+    # study file: YAML shape
+    Case("study-empty-file", "study", study_text(lambda t: ""), "error", ("study.yaml", "empty")),
+    Case("study-only-comments", "study", study_text(lambda t: "# nothing yet\n"), "error", ("study.yaml", "empty")),
+    Case("study-bad-indentation", "study", study_sub("language: en", "language: en\n  title2: x\n bad: y"),
+         "error", ("study.yaml", "not valid YAML at line")),
+    Case("study-tab-indentation", "study", study_sub("  - {id: pre", "\t- {id: pre"),
+         "error", ("study.yaml", "not valid YAML at line 8", "tabs")),
+    Case("study-unclosed-bracket", "study", study_sub("tie_types: [info]", "tie_types: [info"),
+         "error", ("not valid YAML at line",)),
+    Case("study-top-level-list", "study", study_text(lambda t: "- id: corpus\n"), "error", ("expected key: value pairs",)),
+    Case("study-unknown-key", "study", study_sub("language: en", "language: en\ncolour: red"),
+         "error", ("unknown key 'colour'",)),
+    Case("study-language-yaml-no", "study", study_sub("language: en", "language: no"),
+         "error", ("language = False", "allowed: id or en")),
+    Case("study-wave-id-on", "study", study_sub("{id: pre, label: Before}", "{id: on, label: Before}"),
+         "error", ("waves[0].id = True",)),
+    Case("study-no-waves", "study", study_sub("waves:\n  - {id: pre, label: Before}\n  - {id: post, label: After}",
+                                              "waves: []"), "error", ("waves",)),
+    Case("study-tie-types-not-a-list", "study", study_sub("tie_types: [info]", "tie_types: info"),
+         "error", ("tie_types",)),
+    Case("study-alpha-decimal-comma", "study", study_sub("{seed: 1, permutations: 199}",
+                                                         "{seed: 1, permutations: 199, alpha: '0,05'}"),
+         "error", ("analysis.alpha = '0,05'",)),
+    Case("study-tie-type-twice", "study", study_sub("tie_types: [info]", "tie_types: [info, info]"),
+         "error", ("tie_types: 'info' is listed twice",)),
+    Case("study-group-level-twice", "study",
+         study_sub("tie_types:", "group: {levels: [{value: lokal}, {value: lokal}]}\ntie_types:"),
+         "error", ("group.levels: value 'lokal' is listed twice",)),
+    Case("study-one-group-level", "study", study_sub("tie_types:", "group: {levels: [{value: lokal}]}\ntie_types:"),
+         "error", ("group.levels",)),
+    # study file: paths
+    Case("study-instrument-is-a-folder", "study", study_sub(f"instrument: {INSTRUMENT}", f"instrument: {ROOT / 'instruments'}"),
+         "error", ("study.yaml", "instrument = ", "is a folder")),
+    Case("study-instrument-missing", "study", study_sub(f"instrument: {INSTRUMENT}", "instrument: nope.yaml"),
+         "error", ("instrument = 'nope.yaml': file not found",)),
+    Case("study-source-path-is-a-file", "study", study_sub("path: data}", "path: study.yaml}"),
+         "error", ("source.path = 'study.yaml'", "is a file")),
+    Case("study-roster-is-a-folder", "study", both(kobo_files_study("copy"),
+                                                   study_sub("{id: pre, file: pre.csv}", "{id: pre, file: pre.csv, roster: data}")),
+         "error", ("waves[0].roster = 'data'", "is a folder")),
+    Case("study-waves-same-export-file", "study", kobo_files_study("file"),
+         "error", ("study.yaml", "waves[1].file = 'pre.csv'", "same file as waves[0].file", "compared with itself")),
+    Case("study-waves-same-export-content", "study", kobo_files_study("copy"),
+         "error", ("waves[1].file = 'post.csv'", "same content as waves[0].file = 'pre.csv'")),
+    Case("study-waves-same-asset", "study",
+         study_text(lambda t: f"id: corpus\ntitle: t\ninstrument: {INSTRUMENT}\nsource: {{kind: kobo}}\n"
+                              "waves:\n  - {id: pre, asset_uid: aAbB}\n  - {id: post, asset_uid: aAbB}\n"),
+         "error", ("asset_uid 'aAbB'", "two waves")),
+
+    # instrument: reverse must be a YAML boolean
+    Case("inst-reverse-quoted-false", "instrument", inst_sub("reverse: true", 'reverse: "false"'),
+         "error", ("inst.yaml", "'tr_gen2'", "reverse = 'false'", "true or false")),
+    Case("inst-reverse-tidak", "instrument", inst_sub("reverse: true", "reverse: tidak"),
+         "error", ("'tr_gen2' reverse = 'tidak'",)),
+    Case("inst-reverse-quoted-no", "instrument", inst_sub("reverse: true", 'reverse: "no"'),
+         "error", ("reverse = 'no'",)),
+    Case("inst-reverse-ya", "instrument", inst_sub("reverse: true", "reverse: ya"), "error", ("reverse = 'ya'",)),
+    Case("inst-reverse-1", "instrument", inst_sub("reverse: true", "reverse: 1"), "error", ("reverse = 1",)),
+    Case("inst-reverse-yaml-no", "instrument", inst_sub("reverse: true", "reverse: no"), "ok", (),
+         lambda inst: not scale_map(inst).set_index("item").loc["tr_gen2", "reverse"]),
+    Case("inst-reverse-without-scale", "instrument", inst_sub("var: years_in_village", "var: years_in_village\n        reverse: true"),
+         "error", ("has reverse but no scale",)),
+    # instrument: shapes
+    Case("inst-choices-as-list", "instrument", inst_sub("choices:\n", "choices:\n  - [ya, Ya, Yes]\nold_choices:\n"),
+         "error", ("inst.yaml", "'choices' must be", "got list")),
+    Case("inst-choice-list-as-mapping", "instrument",
+         inst_sub('  ya_tidak:\n    - [ya, "Ya", "Yes"]\n    - [tidak, "Tidak", "No"]',
+                  '  ya_tidak:\n    ya: ["Ya", "Yes"]\n    tidak: ["Tidak", "No"]'),
+         "error", ("choice list 'ya_tidak' must be a list",)),
+    Case("inst-survey-as-mapping", "instrument", inst_sub("survey:\n  - {type: start, name: start}",
+                                                          "survey:\n  first: {type: start, name: start}\n  x:"),
+         "error", ("'survey' must be a list of rows",)),
+    Case("inst-row-is-text", "instrument", inst_sub("  - {type: end, name: end}", "  - end"),
+         "error", ("survey row must be",)),
+    Case("inst-type-not-text", "instrument", inst_sub("  - {type: end, name: end}", "  - {type: 5, name: end}"),
+         "error", ("row 'end': type must be text",)),
+    Case("inst-rows-not-list", "instrument", inst_sub("  - {type: end, name: end}",
+                                                      "  - {type: end, name: end}\n  - {type: begin_group, name: g, "
+                                                      "label: {id: a, en: b}, rows: x}"),
+         "error", ("'rows' of",)),
+    Case("inst-tie-without-tie-type", "instrument", inst_sub("        role: tie\n        tie_type: info\n", "        role: tie\n"),
+         "error", ("inst.yaml", "'net_info'", "needs tie_type")),
+    Case("inst-tie-type-twice", "instrument", inst_sub("        role: tie\n        tie_type: help\n",
+                                                       "        role: tie\n        tie_type: info\n"),
+         "error", ("tie_type 'info' is used by two name generators",)),
+    Case("inst-key-twice-in-row", "instrument", inst_sub("        name: tr_gen2\n", "        name: tr_gen2\n        name: tr_gen9\n"),
+         "error", ("inst.yaml", "key 'name' is written twice")),
+    Case("inst-no-form-title", "instrument", inst_sub("  title:\n", "  titel:\n"),
+         "error", ("inst.yaml", "form.title is missing")),
+    Case("inst-empty", "instrument", inst_bytes(lambda b: b""), "error", ("inst.yaml", "top-level keys")),
+    Case("inst-bad-yaml-one-line", "instrument", inst_sub("survey:\n", "survey:\n  - {type: x, name: [y}\n"),
+         "error", ("inst.yaml", "not valid YAML at line")),
+    Case("inst-bad-scale", "instrument", inst_sub("scale: trust/generalized", "scale: trust"),
+         "error", ("'tr_gen1' scale must be 'dimension/subscale'",)),
+    Case("inst-latin1", "instrument", inst_bytes(lambda b: b.decode().encode("cp1252", errors="replace")),
+         "ok", ("inst.yaml", "Windows-1252")),
+    Case("inst-utf8-bom", "instrument", inst_bytes(lambda b: b"\xef\xbb\xbf" + b), "ok", ()),
+    Case("inst-not-any-encoding", "instrument", inst_bytes(lambda b: b.replace(b"form:", b"\x81form:", 1)),
+         "error", ("inst.yaml", "not UTF-8", "save it as UTF-8")),
+    Case("inst-control-character", "instrument", inst_sub("Generally speaking", "Generally\x0bspeaking"),
+         "error", ("inst.yaml", "U+000B")),
+    Case("inst-is-a-folder", "instrument", lambda f: ((f / "inst.yaml").unlink(), (f / "inst.yaml").mkdir()),
+         "error", ("inst.yaml", "is a folder")),
+
+    # tables: ids and spaces
+    Case("tables-trailing-space-in-id", "tables", df_edit("respondents.csv", cell(0, "respondent_id", "person00 ")),
+         "ok", ("respondents.csv", "removed spaces", "row 2", "'person00 '"),
+         lambda out: out["respondents"].groupby("respondent_id").size().max() == 2),
+    Case("tables-trailing-space-in-ego", "tables", df_edit("ties.csv", cell(0, "ego", " person00")),
+         "ok", ("ties.csv", "removed spaces")),
+    Case("tables-space-in-group", "tables", df_edit("respondents.csv", cell(0, "group", "lokal ")),
+         "ok", ("removed spaces",)),
+    Case("tables-header-spaces", "tables", csv_text("ties.csv", lambda t: t.replace("wave,tie_type", " wave , tie_type", 1)),
+         "ok", ()),
+    Case("tables-empty-respondent-id", "tables", df_edit("respondents.csv", cell(2, "respondent_id", "")),
+         "error", ("respondents.csv", "row 4, column respondent_id", "empty")),
+    Case("tables-empty-ego", "tables", df_edit("ties.csv", cell(0, "ego", "")),
+         "error", ("ties.csv", "row 2, column ego", "empty")),
+    Case("tables-empty-alter", "tables", df_edit("ties.csv", cell(3, "alter", "")),
+         "error", ("ties.csv", "row 5, column alter", "empty")),
+    Case("tables-empty-item", "tables", df_edit("responses.csv", cell(1, "item", "")),
+         "error", ("responses.csv", "row 3, column item", "empty")),
+    Case("tables-empty-wave", "tables", df_edit("responses.csv", cell(1, "wave", "")),
+         "error", ("responses.csv", "row 3, column wave", "empty")),
+    Case("tables-ego-not-a-respondent", "tables", df_edit("ties.csv", cell(0, "ego", "stranger")),
+         "error", ("ties.csv", "row 2, column ego", "'stranger'", "no row in respondents.csv")),
+    Case("tables-alter-not-a-respondent", "tables", df_edit("ties.csv", cell(0, "alter", "stranger")),
+         "ok", (), lambda out: "nominated someone who is not a respondent" in set(out["quality"]["issue"])),
+    Case("tables-wave-case", "tables", df_edit("respondents.csv", cell(0, "wave", "Pre")),
+         "error", ("row 2, column wave", "'Pre' is not a wave")),
+    Case("tables-fix-where", "tables", df_edit("respondents.csv", cell(0, "group", "asing")),
+         "error", ("row 2, column group", "'asing'", "fix it in", "data/respondents.csv", "make pull")),
+    # tables: numbers
+    Case("tables-semicolon-decimal-comma", "tables", df_edit("respondents.csv", decimal_commas, sep=";"),
+         "ok", ("respondents.csv", "decimal commas", "','"),
+         lambda out: out["respondents"]["revenue"].notna().all() and out["respondents"]["revenue"].dtype == float
+         and (out["respondents"]["revenue"] % 1 == 0.5).all()),
+    Case("tables-semicolon-integers", "tables", df_edit("respondents.csv", lambda d: None, sep=";"),
+         "ok", (), lambda out: out["respondents"]["revenue"].dtype == float),
+    Case("tables-semicolon-thousands-only", "tables",
+         df_edit("respondents.csv", lambda d: d.__setitem__("revenue", [f"{int(v) * 1000:,}".replace(",", ".")
+                                                                       for v in d["revenue"]]), sep=";"),
+         "error", ("respondents.csv", "column revenue", "is not a number", "digits only (1500000)")),
+    Case("tables-semicolon-ambiguous-thousands", "tables",
+         df_edit("respondents.csv", lambda d: d.loc.__setitem__((2, "revenue"), "2.500"), sep=";"),
+         "error", ("row 4, column revenue", "'2.500'", "thousands or as a decimal", "(2,5)")),
+    Case("tables-comma-file-quoted-thousands", "tables", df_edit("respondents.csv", cell(2, "revenue", "2,500")),
+         "error", ("row 4, column revenue", "'2,500'", "thousands or as a decimal", "(2.5)")),
+    Case("tables-semicolon-decimal-point", "tables",
+         both(df_edit("respondents.csv", with_column("age", lambda i: "40.5")),
+              df_edit("respondents.csv", lambda d: None, sep=";")),
+         "ok", (), lambda out: (out["respondents"]["age"] == 40.5).all()),
+    Case("tables-decimal-comma-with-a-point", "tables",
+         df_edit("respondents.csv", lambda d: (decimal_commas(d), d.loc.__setitem__((4, "revenue"), "2.5")), sep=";"),
+         "error", ("row 6, column revenue", "'2.5'", "decimals with a comma")),
+    Case("tables-comma-file-quoted-decimal-comma", "tables", df_edit("respondents.csv", cell(0, "revenue", "2,5")),
+         "error", ("row 2, column revenue", "'2,5'", "decimals with a point")),
+    Case("tables-excel-sep-line", "tables",
+         both(df_edit("ties.csv", lambda d: None, sep=";"), csv_text("ties.csv", lambda t: "sep=;\n" + t)),
+         "ok", ("ties.csv", "'sep=;'"), lambda out: len(out["ties"]) > 50),
+    Case("tables-group-case", "tables", df_edit("respondents.csv", cell(0, "group", "Lokal")),
+         "error", ("row 2, column group", "'Lokal' is not a group level")),
+    Case("tables-tab-separated", "tables", df_edit("ties.csv", lambda d: None, sep="\t"), "ok", (),
+         lambda out: len(out["ties"]) > 50),
+    Case("tables-revenue-inf", "tables", df_edit("respondents.csv", cell(3, "revenue", "inf")),
+         "error", ("respondents.csv", "row 5, column revenue", "'inf' is not a number", "finite")),
+    Case("tables-revenue-nan-text", "tables", df_edit("respondents.csv", cell(3, "revenue", "NaN")),
+         "error", ("row 5, column revenue", "'NaN'")),
+    Case("tables-revenue-negative", "tables", df_edit("respondents.csv", cell(3, "revenue", "-5")),
+         "error", ("row 5, column revenue", "'-5' is not an amount")),
+    Case("tables-revenue-rupiah", "tables", df_edit("respondents.csv", cell(3, "revenue", "Rp 500000")),
+         "error", ("row 5, column revenue", "'Rp 500000'", "digits only")),
+    Case("tables-revenue-empty-is-missing", "tables", df_edit("respondents.csv", cell(3, "revenue", "")),
+         "ok", (), lambda out: out["respondents"]["revenue"].isna().sum() == 1),
+    Case("tables-forum-meetings-fraction", "tables", df_edit("respondents.csv", cell(0, "forum_meetings", "2.5")),
+         "error", ("row 2, column forum_meetings", "'2.5' is not a whole number")),
+    Case("tables-age-300", "tables", df_edit("respondents.csv", with_column("age", lambda i: "300" if i == 1 else "40")),
+         "error", ("row 3, column age", "'300'", "years")),
+    Case("tables-joint-purchasing-ya-tidak", "tables",
+         df_edit("respondents.csv", with_column("joint_purchasing", lambda i: "ya" if i % 2 else "tidak")),
+         "ok", ("column joint_purchasing", "tidak/ya as 1/0"),
+         lambda out: set(out["respondents"]["joint_purchasing"]) == {0.0, 1.0}),
+    Case("tables-joint-purchasing-yes-no-caps", "tables",
+         df_edit("respondents.csv", with_column("joint_purchasing", lambda i: "Yes" if i % 2 else "No")),
+         "ok", ("no/yes as 1/0",), lambda out: out["respondents"]["joint_purchasing"].sum() > 0),
+    Case("tables-joint-purchasing-2", "tables", df_edit("respondents.csv", with_column("joint_purchasing", lambda i: "2")),
+         "error", ("row 2, column joint_purchasing", "'2' is not 1 or 0")),
+    Case("tables-joint-purchasing-mungkin", "tables",
+         df_edit("respondents.csv", with_column("joint_purchasing", lambda i: "mungkin" if i == 5 else "1")),
+         "error", ("row 7, column joint_purchasing", "'mungkin'")),
+    Case("tables-unknown-covariate-mixed", "tables",
+         df_edit("respondents.csv", with_column("house", lambda i: "no. 5" if i == 3 else str(i))),
+         "ok", ("column house kept as text", "row 5")),
+    Case("tables-unknown-covariate-numbers", "tables",
+         df_edit("respondents.csv", with_column("house", lambda i: str(i))),
+         "ok", (), lambda out: out["respondents"]["house"].dtype == float),
+    # tables: scale answers and weights
+    Case("tables-likert-3.5", "tables", df_edit("responses.csv", cell(3, "value", "3.5")),
+         "error", ("responses.csv", "row 5", "value 3.5 is not a whole number", "1..5")),
+    Case("tables-likert-9", "tables", df_edit("responses.csv", cell(3, "value", "9")),
+         "error", ("responses.csv: row 5: item", "value 9 is outside 1..5")),
+    Case("tables-likert-0", "tables", df_edit("responses.csv", cell(3, "value", "0")), "error", ("is outside 1..5",)),
+    Case("tables-likert-inf", "tables", df_edit("responses.csv", cell(3, "value", "inf")),
+         "error", ("row 5, column value", "'inf'")),
+    Case("tables-likert-text", "tables", df_edit("responses.csv", cell(3, "value", "setuju")),
+         "error", ("row 5, column value", "'setuju' is not a number")),
+    Case("tables-likert-3.0", "tables", df_edit("responses.csv", cell(3, "value", "3.0")), "ok", ()),
+    Case("tables-decimal-scale", "tables",
+         both(df_edit("scales.csv", lambda d: (d.__setitem__("min", "0.5"), d.__setitem__("max", "5.5"))),
+              df_edit("responses.csv", cell(3, "value", "3.5"))), "ok", ()),
+    Case("tables-weight-1e9", "tables", df_edit("ties.csv", cell(2, "weight", "1e9")),
+         "error", ("ties.csv", "row 4, column weight", "'1e9'", "1..4")),
+    Case("tables-weight-0", "tables", df_edit("ties.csv", cell(2, "weight", "0")), "error", ("row 4, column weight", "'0'")),
+    Case("tables-weight-2.5", "tables", df_edit("ties.csv", cell(2, "weight", "2.5")), "error", ("'2.5'", "frequency")),
+    Case("tables-weight-empty", "tables", df_edit("ties.csv", cell(2, "weight", "")), "ok", (),
+         lambda out: out["ties"]["weight"].isna().sum() == 1),
+    Case("tables-no-weight-column", "tables", df_edit("ties.csv", lambda d: d.drop(columns=["weight"])), "ok", (),
+         lambda out: out["ties"]["weight"].isna().all()),
+    # tables: scales.csv
+    Case("tables-reverse-tidak", "tables", df_edit("scales.csv", cell(2, "reverse", "tidak")), "ok", (),
+         lambda out: not out["scale_map"].set_index("item").loc["t3", "reverse"]),
+    Case("tables-reverse-false-caps", "tables", df_edit("scales.csv", cell(2, "reverse", "FALSE")), "ok", (),
+         lambda out: not out["scale_map"].set_index("item").loc["t3", "reverse"]),
+    Case("tables-reverse-maybe", "tables", df_edit("scales.csv", cell(0, "reverse", "maybe")),
+         "error", ("scales.csv", "row 2, column reverse", "'maybe' is not true/false")),
+    Case("tables-reverse-empty", "tables", df_edit("scales.csv", cell(0, "reverse", "")),
+         "error", ("row 2, column reverse", "empty")),
+    Case("tables-scale-min-above-max", "tables", df_edit("scales.csv", cell(1, "min", "6")),
+         "error", ("scales.csv", "row 3, column max", "not above min")),
+    Case("tables-scale-item-twice", "tables", df_edit("scales.csv", cell(1, "item", "t1")),
+         "error", ("row 3, column item", "'t1' is listed twice")),
+    Case("tables-scale-min-text", "tables", df_edit("scales.csv", cell(1, "min", "satu")),
+         "error", ("row 3, column min", "'satu' is not a number")),
+    # tables: CSV structure
+    Case("tables-duplicated-column", "tables", csv_text("respondents.csv", lambda t: t.replace("group,", "group,group,", 1)
+                                                        .replace("\n", "\n", 1)),
+         "error", ("respondents.csv", "column 'group' appears 2 times")),
+    Case("tables-empty-file", "tables", csv_bytes("respondents.csv", lambda b: b""),
+         "error", ("respondents.csv", "the file is empty", "respondent_id,wave,group")),
+    Case("tables-whitespace-file", "tables", csv_bytes("ties.csv", lambda b: b"\n  \n"),
+         "error", ("ties.csv", "the file is empty", "wave,tie_type,ego,alter")),
+    Case("tables-ties-header-only", "tables", csv_text("ties.csv", lambda t: t.splitlines()[0] + "\n"), "ok", (),
+         lambda out: len(out["ties"]) == 0),
+    Case("tables-respondents-header-only", "tables", csv_text("respondents.csv", lambda t: t.splitlines()[0] + "\n"),
+         "error", ("respondents.csv", "no rows")),
+    Case("tables-too-many-values", "tables", csv_text("ties.csv", lambda t: t.replace("\n", "\n", 1)
+                                                      .replace("\npre,info,person00,", "\npre,info,person00,x,", 1)),
+         "error", ("ties.csv", "row 2", "6 values but the header has 5 columns", "double quotes")),
+    Case("tables-too-few-values", "tables", csv_text("ties.csv", lambda t: re.sub(r"\n(pre,info,person0[0-9]),[^\n]*",
+                                                                                  r"\n\1", t, count=1)),
+         "error", ("ties.csv", "row 2", "3 values but the header has 5 columns")),
+    Case("tables-unclosed-quote", "tables", csv_text("respondents.csv", lambda t: t.replace("\nperson00,", '\n"person00,', 1)),
+         "error", ("respondents.csv", "row 2")),
+    Case("tables-trailing-separator", "tables", csv_text("ties.csv", lambda t: t.replace("\n", ",\n")),
+         "ok", ("ties.csv", "empty column(s) without a name")),
+    Case("tables-unnamed-column-with-values", "tables", csv_text("ties.csv", lambda t: "".join(line + (",\n" if i == 0 else ",x\n")
+                                                               for i, line in enumerate(t.splitlines()))),
+         "error", ("ties.csv", "column 6 has no name", "row 2")),
+    Case("tables-blank-lines", "tables", csv_text("ties.csv", lambda t: t.replace("\n", "\n\n", 3)), "ok", ()),
+    Case("tables-row-is-the-file-line", "tables",
+         csv_text("responses.csv", lambda t: t.replace("\n", "\n\n", 1).replace("\n\nperson00,pre,t1,", "\n\nperson00,pre,t1,7", 1)),
+         "error", ("responses.csv", "row 3", "is outside 1..5")),
+    Case("tables-crlf", "tables", csv_bytes("respondents.csv", lambda b: b.replace(b"\n", b"\r\n")), "ok", ()),
+    Case("tables-utf8-bom", "tables", csv_bytes("respondents.csv", lambda b: b"\xef\xbb\xbf" + b), "ok", (),
+         lambda out: len(out["respondents"]) > 40),
+    Case("tables-utf16-bom", "tables", csv_bytes("respondents.csv", lambda b: b.decode().encode("utf-16")), "ok", ()),
+    Case("tables-latin1", "tables", df_edit("respondents.csv", with_column("desa", lambda i: "Kalorän")),
+         "ok", (), lambda out: set(out["respondents"]["desa"]) == {"Kalorän"}),
+    Case("tables-cp1252-file", "tables",
+         both(df_edit("respondents.csv", with_column("desa", lambda i: "Kalorän")),
+              csv_bytes("respondents.csv", lambda b: b.decode().encode("cp1252"))),
+         "ok", ("respondents.csv", "Windows-1252", "Kalorän"), lambda out: set(out["respondents"]["desa"]) == {"Kalorän"}),
+    Case("tables-not-any-encoding", "tables", csv_bytes("respondents.csv", lambda b: b.replace(b"person01", b"person\x8d1", 1)),
+         "error", ("respondents.csv", "not UTF-8", "line 3", "CSV UTF-8")),
+    Case("tables-excel-workbook", "tables", csv_bytes("respondents.csv", lambda b: b"PK\x03\x04\x00\x00binary"),
+         "error", ("respondents.csv", "not a text file", "Excel")),
+    Case("tables-control-character", "tables", df_edit("respondents.csv", cell(0, "respondent_id", "person\x0b00")),
+         "error", ("respondents.csv", "line 2, column 7", "U+000B")),
+    Case("tables-missing-file", "tables", lambda f: (f / "data" / "scales.csv").unlink(),
+         "error", ("scales.csv missing",)),
+    Case("tables-missing-column", "tables", df_edit("ties.csv", lambda d: d.drop(columns=["ego"])),
+         "error", ("ties.csv: missing column(s) ego",)),
+    # tables: groups and sites
+    Case("tables-group-variable-typo", "tables", study_sub("tie_types:", "group: {variable: orign}\ntie_types:"),
+         "error", ("study.yaml", "group.variable = 'orign'", "respondents.csv has no column 'orign'")),
+    Case("tables-group-variable-column", "tables",
+         both(df_edit("respondents.csv", lambda d: d.rename(columns={"group": "origin"})),
+              study_sub("tie_types:", "group: {variable: origin}\ntie_types:")),
+         "ok", ("groups read from column 'origin'",), lambda out: set(out["respondents"]["group"]) == {"lokal", "pendatang"}),
+    Case("tables-group-variable-other-column", "tables",
+         both(df_edit("respondents.csv", with_column("usaha", lambda i: "pendatang" if i < 10 else "lokal")),
+              study_sub("tie_types:", "group: {variable: usaha}\ntie_types:")),
+         "ok", ("groups read from column 'usaha'", "'group' column is not used"),
+         lambda out: (out["respondents"]["group"] == "pendatang").sum() == 10),
+    Case("tables-site-partly-empty", "tables",
+         df_edit("respondents.csv", with_column("site", lambda i: "" if i == 2 else "desa0")),
+         "error", ("row 4, column site", "empty")),
+    Case("tables-same-person-twice", "tables", df_edit("respondents.csv", cell(1, "respondent_id", "person00")),
+         "error", ("rows 2, 3", "the same respondent_id twice", "'person00'")),
+
+    # study against its instrument (KoboToolbox-shaped sources)
+    Case("check-group-variable-typo", "check", demo_study("group: {variable: orign}"),
+         "error", ("study.yaml", "group.variable = 'orign'", "not a select-one variable", "origin", "spelling")),
+    Case("check-group-variable-sector", "check", demo_study("group: {variable: sex}"), "ok", ()),
+    Case("check-tie-type-unknown", "check", demo_study("tie_types: [info, gossip]"),
+         "error", ("study.yaml", "tie_types: 'gossip'", "no name generator", "info, help, collab")),
+
+    # rosters
+    Case("roster-utf8", "roster", roster(ROSTER), "ok", (), lambda names: names == ["u001", "u002", "u003"]),
+    Case("roster-utf8-bom", "roster", roster("\ufeff" + ROSTER), "ok", (), lambda names: names[0] == "u001"),
+    Case("roster-utf16", "roster", roster(ROSTER.encode("utf-16")), "ok", (), lambda names: len(names) == 3),
+    Case("roster-latin1", "roster", roster(ROSTER.replace("—", "-").encode("cp1252")),
+         "ok", ("roster.csv", "Windows-1252", "Désa"), lambda names: names == ["u001", "u002", "u003"]),
+    Case("roster-not-any-encoding", "roster", roster(ROSTER.encode().replace(b"Titin", b"Ti\x81in")),
+         "error", ("roster.csv", "not UTF-8", "line 3")),
+    Case("roster-nul", "roster", roster(b"name,label\x00\n"), "error", ("roster.csv", "not a text file")),
+    Case("roster-control-character", "roster", roster(ROSTER.replace("Titin", "Ti\x1btin")),
+         "error", ("roster.csv", "line 3", "U+001B")),
+    Case("roster-is-a-folder", "roster", roster(None), "error", ("roster.csv", "is a folder")),
+    Case("roster-no-name-column", "roster", roster("id,label\nu001,x\n"), "error", ("roster.csv", "'name' column")),
+    Case("roster-space-around-name", "roster", roster("name,label\nu001 ,x\n"), "ok", (), lambda names: names == ["u001"]),
+]
+
+
+# -- running a case ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def base_tables(tmp_path_factory) -> dict[str, bytes]:
+    folder = tmp_path_factory.mktemp("base")
+    write_tables_study(folder, study_id="corpus")
+    return {p.name: p.read_bytes() for p in (folder / "data").iterdir()}
+
+
+def setup(folder: Path, base_tables: dict[str, bytes]) -> None:
+    (folder / "data").mkdir()
+    for name, data in base_tables.items():
+        (folder / "data" / name).write_bytes(data)
+    (folder / "study.yaml").write_text(STUDY, encoding="utf-8")
+    (folder / "inst.yaml").write_bytes(INSTRUMENT.read_bytes())
+
+
+def run(case: Case, folder: Path) -> Any:
+    """Run the stage that reads the case's input; return its result."""
+    if case.target == "study":
+        study = load_study(folder / "study.yaml")
+        if study.source.kind == "kobo_files":
+            check_distinct_waves(study)
+        return study
+    if case.target == "instrument":
+        return load_instrument(folder / "inst.yaml")
+    if case.target == "check":
+        study = load_study(folder / "study.yaml")
+        return check_study(load_instrument(INSTRUMENT), study)
+    if case.target == "roster":
+        return read_roster(folder / "wave", "roster.csv")
+    study = load_study(folder / "study.yaml")
+    pull(study, local_only=True, progress=False)
+    return tidy_tables(study, study.raw_dir)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input(case: Case, in_tmp: Path, base_tables):
+    setup(in_tmp, base_tables)
+    case.mutate(in_tmp)
+    take_notes()
+    if case.outcome == "error":
+        with pytest.raises(SinergiError) as info:
+            run(case, in_tmp)
+        message = str(info.value)
+        assert "\n" not in message, message
+        for word in case.words:
+            assert word in message, f"{word!r} not in: {message}"
+    else:
+        result = run(case, in_tmp)
+        notes = " | ".join(take_notes())
+        for word in case.words:
+            assert word in notes, f"{word!r} not in the notes: {notes or '(none)'}"
+        if case.check is not None:
+            assert case.check(result), "the run succeeded but its result is wrong"
+
+
+def test_corpus_is_large_and_ids_unique():
+    ids = [c.id for c in CASES]
+    assert len(ids) >= 100 and len(set(ids)) == len(ids)
+    assert {c.target for c in CASES} == {"study", "instrument", "tables", "roster", "check"}
+
+
+# -- through the command line -----------------------------------------------------------------
+
+CLI = ["study-show-names-quoted-false", "study-id-twice", "study-latin1", "study-not-any-encoding",
+       "study-instrument-is-a-folder", "inst-choices-as-list", "inst-tie-without-tie-type", "inst-bad-yaml-one-line",
+       "tables-semicolon-decimal-comma", "tables-weight-1e9", "tables-empty-file", "tables-group-variable-typo",
+       "tables-trailing-space-in-id"]
+
+
+def _command(case: Case, folder: Path) -> list[str]:
+    if case.target == "instrument":
+        return ["instruments", "--source", str(folder / "inst.yaml"), "--out", str(folder / "build")]
+    if case.target == "study":
+        return ["pull", "--study", str(folder / "study.yaml"), "--quiet"]
+    return ["tidy", "--study", str(folder / "study.yaml")]
+
+
+@pytest.mark.parametrize("case_id", CLI)
+def test_cli_one_line(case_id: str, in_tmp: Path, base_tables, sinergi):
+    case = next(c for c in CASES if c.id == case_id)
+    setup(in_tmp, base_tables)
+    case.mutate(in_tmp)
+    if case.target == "tables":
+        code, _, err = sinergi("pull", "--study", in_tmp / "study.yaml", "--quiet")
+        assert code == 0, err
+    code, out, err = sinergi(*_command(case, in_tmp))
+    assert "Traceback" not in err
+    if case.outcome == "error":
+        assert code == 2
+        assert err.startswith("sinergi: error: ") and err.count("\n") == 1, err
+        assert all(word in err for word in case.words), err
+    else:
+        assert code == 0, err
+        notes = [line for line in err.splitlines() if line.startswith("sinergi: note: ")]
+        assert all(any(word in n for n in notes) for word in case.words), err
+
+
+def test_cli_study_is_a_folder(in_tmp, sinergi):
+    code, _, err = sinergi("tidy", "--study", in_tmp)
+    assert code == 2 and "is a folder" in err and err.count("\n") == 1
+
+
+def test_cli_notes_are_not_printed_after_an_error(in_tmp, base_tables, sinergi):
+    setup(in_tmp, base_tables)
+    both(df_edit("respondents.csv", cell(0, "respondent_id", "person00 ")),
+         df_edit("ties.csv", cell(2, "weight", "9")))(in_tmp)
+    assert sinergi("pull", "--study", in_tmp / "study.yaml", "--quiet")[0] == 0
+    code, _, err = sinergi("tidy", "--study", in_tmp / "study.yaml")
+    assert code == 2 and err.count("\n") == 1 and "sinergi: note" not in err
+
+
+# -- the id as Make reads it ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, code, expected", [
+    (b"id: corpus\n", 0, "corpus"),
+    (b"id: corpus   # the folder name\r\n", 0, "corpus"),
+    (b"\xef\xbb\xbfid: \"corpus\"\n", 0, "corpus"),
+    ("title: Désa\nid: corpus\n".encode("cp1252"), 0, "corpus"),
+    (b"id: corpus\ntitle: x\nid: other\n", 2, "'id:' is written twice (lines 1 and 3)"),
+    (b"title: x\n", 2, "no top-level 'id:' line"),
+    (b"id: My Study\n", 2, "line 1: id = 'My Study'"),
+])
+def test_make_reads_the_id_with_the_standard_library(tmp_path, text, code, expected):
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.yaml"
+    path.write_bytes(text)
+    # -S: no site-packages, as with a bare `python3` before the venv exists
+    result = subprocess.run([sys.executable, "-S", "-m", "pipeline.io", "study-id", str(path)], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == code
+    if code == 0:
+        assert result.stdout == expected + "\n"
+    else:
+        assert result.stderr.startswith("sinergi: error: ") and expected in result.stderr
+        assert result.stderr.count("\n") == 1

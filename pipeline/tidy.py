@@ -64,15 +64,89 @@ def pseudonymizer(key: bytes):
     return f
 
 
+#: the fixed text whose HMAC under the key is the key's fingerprint (never the key itself)
+FINGERPRINT_TEXT = b"sinergi pseudonym key fingerprint"
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A short public fingerprint of a pseudonym key: 16 hex digits of HMAC-SHA256(key, fixed text).
+
+    It identifies the key (two keys give different fingerprints) without revealing it, so it can
+    be written in the raw manifest and the processed tables to check later that the same key is
+    still in use.
+
+    >>> key_fingerprint(b"k") == key_fingerprint(b"k"), key_fingerprint(b"k") != key_fingerprint(b"j")
+    (True, True)
+    """
+    return hmac.new(key, FINGERPRINT_TEXT, hashlib.sha256).hexdigest()[:16]
+
+
 def read_key(raw_dir: Path) -> bytes:
+    """The study's pseudonym key, checked against the fingerprint in the raw ``manifest.json``.
+
+    Raises
+    ------
+    SinergiError
+        The key is missing, is not hex, or is not the key the raw data was pulled with (every
+        respondent would get a new pseudonym); the message names the file to restore.
+    """
+    from .io import read_json
+
     path = Path(raw_dir) / "pseudonym.key"
+    manifest = Path(raw_dir) / "manifest.json"
     try:
         text = path.read_text().strip()
     except FileNotFoundError:
+        if manifest.exists():
+            raise SinergiError(f"{path}: pseudonym key missing; this study's raw data was pulled with it, so restore "
+                               "pseudonym.key from your backup of data/raw/ (a new key would give every respondent "
+                               "a new pseudonym)") from None
         raise SinergiError(f"{path}: pseudonym key missing; run `make pull` to create the study's raw folder") from None
     if not re.fullmatch(r"[0-9a-f]{32,128}", text):
         raise SinergiError(f"{path}: not a pseudonym key (expected hex digits)")
-    return bytes.fromhex(text)
+    key = bytes.fromhex(text)
+    if manifest.exists():
+        check_fingerprint(key, read_json(manifest).get("key_fingerprint"), path, manifest)
+    return key
+
+
+def check_fingerprint(key: bytes, recorded: str | None, key_path: Path, where: Path) -> None:
+    """Refuse a key whose fingerprint differs from the one ``where`` recorded (None: nothing recorded)."""
+    if recorded and key_fingerprint(key) != recorded:
+        raise SinergiError(f"{key_path}: not the pseudonym key of the data in {where} (key fingerprint "
+                           f"{key_fingerprint(key)}, recorded {recorded}); every respondent would get a new "
+                           f"pseudonym. Restore {key_path} from your backup (or delete data/raw/<id>/ and "
+                           "data/processed/<id>/ to start the study over)")
+
+
+def processed_fingerprint(path: Path) -> str | None:
+    """The key fingerprint stored in a processed parquet table's metadata (None if absent)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (OSError, ValueError):
+        return None
+    attrs = json.loads(meta.get(b"PANDAS_ATTRS", b"{}") or b"{}")
+    return attrs.get("key_fingerprint") if isinstance(attrs, dict) else None
+
+
+def stamp_key(study: Study, frames: dict[str, pd.DataFrame], raw_dir: Path) -> dict[str, pd.DataFrame]:
+    """Check the key against the already processed tables, then record its fingerprint in them.
+
+    The fingerprint goes into the pandas metadata (``attrs["key_fingerprint"]``) of every parquet
+    table, so a later tidy with another key is refused instead of renaming every respondent.
+    """
+    key = read_key(raw_dir)
+    old = study.processed_dir / "respondents.parquet"
+    if old.exists():
+        check_fingerprint(key, processed_fingerprint(old), Path(raw_dir) / "pseudonym.key", old)
+    for name in ("respondents", "responses", "ties", "scale_map"):
+        if name in frames:
+            frames[name].attrs["key_fingerprint"] = key_fingerprint(key)
+    return frames
 
 
 def _check_collisions(mapping: dict[str, str]) -> None:
@@ -81,6 +155,71 @@ def _check_collisions(mapping: dict[str, str]) -> None:
         if pseudo in seen and seen[pseudo] != raw:
             raise SinergiError("two roster ids hash to the same pseudonym; delete pseudonym.key and pull again")
         seen[pseudo] = raw
+
+
+# --------------------------------------------------------------------------------------------
+# columns that stay in raw
+
+#: respondents.csv columns always read (never held back)
+ID_COLUMNS = ("respondent_id", "wave", "group", "site")
+_PERSONAL_NAME = re.compile(
+    r"(^|_)(nama|name|names|nm|phone|telepon|telpon|telp|tlp|hp|handphone|wa|whatsapp|email|e_mail|mail|surel|"
+    r"alamat|address|nik|ktp|kk|catatan|komentar|comment|comments|note|notes|keterangan|remarks)(_|$)")
+_PHONE = re.compile(r"^\s*(\+|0|62)[\d\s().-]{8,20}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+def personal_reason(name: str, values: pd.Series) -> str | None:
+    """Why a respondents.csv column looks personal (names, phones, e-mails, free text), else None.
+
+    >>> personal_reason("nama_pemilik", pd.Series(["Siti"]))
+    'its name looks like names, contact details or notes'
+    >>> personal_reason("sector", pd.Series(["kuliner", "kuliner", "jasa"])) is None
+    True
+    """
+    key = re.sub(r"[^a-z0-9]+", "_", str(name).lower())
+    if _PERSONAL_NAME.search(key):
+        return "its name looks like names, contact details or notes"
+    text = values.dropna().astype(str).str.strip()
+    text = text[text != ""]
+    if not len(text):
+        return None
+    digits = text.str.count(r"\d")
+    if (text.str.match(_PHONE) & digits.between(9, 15)).any():
+        return "it holds phone numbers"
+    if text.str.match(_EMAIL).any():
+        return "it holds e-mail addresses"
+    if pd.to_numeric(text, errors="coerce").notna().all():
+        return None
+    distinct = text.nunique() / len(text)
+    if (text.str.len() > 40).any() or (distinct > 0.5 and text.nunique() >= 5 and text.str.contains(r"\s").any()):
+        return "it holds free text (names or notes?)"
+    return None
+
+
+def hold_back_columns(resp: pd.DataFrame, study: Study, path: Path, quality: list[dict]) -> pd.DataFrame:
+    """Drop the respondents.csv columns that look personal unless ``privacy.keep_columns`` lists them.
+
+    Each column held back gets one quality row (its name and why, never its values); the column
+    stays in ``data/raw/`` only. A ``keep_columns`` entry that is not a column of the file stops
+    the run (a misspelt name would otherwise keep nothing, silently).
+    """
+    keep = list(study.privacy.keep_columns)
+    unknown = [c for c in keep if c not in resp.columns]
+    if unknown:
+        raise SinergiError(f"study privacy.keep_columns: {unknown[0]!r} is not a column of {path} "
+                           f"(it has {', '.join(resp.columns)})")
+    held = []
+    for col in resp.columns:
+        if col in ID_COLUMNS or col in keep:
+            continue
+        why = personal_reason(col, resp[col])
+        if why:
+            held.append(col)
+            quality.append({"wave": "", "submission_id": "", "respondent_id": "",
+                            "issue": "column held back: looks personal", "field": f"{path.name}: {col}",
+                            "value": why, "action": "kept in data/raw only (list it in privacy.keep_columns to use it)"})
+    return resp.drop(columns=held)
 
 
 # --------------------------------------------------------------------------------------------
@@ -431,6 +570,7 @@ def tidy_tables(study: Study, raw_dir: Path) -> dict[str, pd.DataFrame]:
     _need(ties, paths["ties"], ["wave", "tie_type", "ego", "alter"])
     _need(scales, paths["scales"], ["item", "dimension", "subscale", "reverse", "min", "max"])
     quality: list[dict] = []
+    resp = hold_back_columns(resp, study, paths["respondents"], quality)
     waves = set(study.wave_ids)
 
     for name, df in (("respondents", resp), ("responses", items), ("ties", ties)):
@@ -570,7 +710,7 @@ def sample_flow(respondents: pd.DataFrame, waves: list[str]) -> pd.DataFrame:
 def run(study: Study, inst: Instrument | None, raw_dir: Path) -> dict[str, pd.DataFrame]:
     """Tidy the study's raw folder with the route its source kind needs."""
     if study.source.kind == "tables":
-        return tidy_tables(study, raw_dir)
+        return stamp_key(study, tidy_tables(study, raw_dir), raw_dir)
     if inst is None:
         raise SinergiError("an instrument is needed to read KoboToolbox data")
-    return tidy_kobo(study, inst, raw_dir)
+    return stamp_key(study, tidy_kobo(study, inst, raw_dir), raw_dir)

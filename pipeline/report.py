@@ -28,8 +28,12 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import math
+import os
 import platform
+import re
+import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -216,6 +220,20 @@ class Report:
     def dl(self, d: str) -> str:
         return dim_label(str(d), self.lang)
 
+    @property
+    def one_wave(self) -> bool:
+        """True while the study has a baseline only (no follow-up wave to compare with)."""
+        return len(self.waves) < 2
+
+    @property
+    def no_scales(self) -> bool:
+        """True when the study has no scale items (an empty scale map)."""
+        sm = self.inp("scale_map.parquet")
+        return sm is not None and not len(sm)
+
+    def one_wave_note(self, what: str) -> Block:
+        return Block("note", self.t("one_wave_note", wave=self.wl(self.waves[0]), what=self.t(what)))
+
     def missing(self, *names: str) -> Block | None:
         """A note block when any of ``names`` is missing, else None."""
         gone = [nm for nm in names if not self.inp.path(nm).exists()]
@@ -319,6 +337,8 @@ class Report:
             parts = [self.t("summary_wave_n", wave=self.wl(r["wave"]), n=integer(r["n"], self.lang))
                      for _, r in alls.iterrows()]
             blocks.append(Block("p", self.t("summary_intro", site=self.study.site, waves="; ".join(parts))))
+        if self.one_wave:
+            blocks.append(Block("note", self.t("one_wave_scope", wave=self.wl(self.waves[0]))))
         pp = self.inp("prepost.csv")
         if pp is None and sample is None:
             raise _Unavailable(self.missing("prepost.csv", "sample.csv"))
@@ -346,8 +366,11 @@ class Report:
                 findings.append(Finding(text, {"kind": "scale", "dimension": d, "group": g,
                                                "wave-pre": str(row["wave_pre"]), "wave-post": str(row["wave_post"]),
                                                "verdict": v}))
-            blocks.append(Block("list", items=findings))
-            blocks.append(Block("note", self.t("summary_howto", alpha=self.n(self.alpha, 2))))
+            if self.no_scales:
+                blocks.append(Block("note", self.t("no_scales")))
+            else:
+                blocks.append(Block("list", items=findings))
+                blocks.append(Block("note", self.t("summary_howto", alpha=self.n(self.alpha, 2))))
         else:
             blocks.append(self.missing("prepost.csv"))
         gap = self._gap_findings()
@@ -361,7 +384,8 @@ class Report:
         else:
             blocks.append(self.missing("network_whole.csv", "network_change.csv")
                           or Block("unavailable", self.t("not_available", what="network_whole.csv")))
-        blocks.append(Block("p", self.t("summary_caveat")))
+        if not self.one_wave:
+            blocks.append(Block("p", self.t("summary_caveat")))
         return [b for b in blocks if b is not None]
 
     def _gap_findings(self) -> list[Finding]:
@@ -480,7 +504,7 @@ class Report:
             blocks.append(Block("p", self.t("quality_none")))
         else:
             blocks.append(Block("p", self.t("quality_intro")))
-            q = q.assign(action=q["action"].fillna(""))
+            q = q.assign(action=q["action"].fillna(""), wave=q["wave"].fillna(""))  # "": not of one wave
             counts = q.groupby(["wave", "issue", "action"], sort=False).size().rename("count").reset_index()
             counts["_w"] = counts["wave"].map({w: i for i, w in enumerate(self.waves)})
             counts = counts.sort_values(["_w", "count"], ascending=[True, False])
@@ -520,6 +544,8 @@ class Report:
             raise _Unavailable(self.missing("scores.csv", "prepost.csv"))
         from . import figures as F
 
+        if self.no_scales:
+            return [Block("note", self.t("no_scales"))]
         blocks = [Block("p", self.t("trust_intro"))]
         dims = self.scale_dims()
         if pp is not None:
@@ -541,6 +567,8 @@ class Report:
                 blocks.append(self.figure("distributions", self.t("fig_dist"), fig))
         if pp is None:
             blocks.append(self.missing("prepost.csv"))
+        elif self.one_wave or not len(pp):
+            blocks.append(self.one_wave_note("ow_paired") if self.one_wave else Block("note", self.t("no_pairs")))
         else:
             blocks += self._paired_tables(pp, dims)
         blocks += self._reliability_blocks()
@@ -728,6 +756,8 @@ class Report:
         head = Block("h3", self.t("t_mixed"))
         if mm is None:
             return [head, self.missing("mixed_models.csv")]
+        if self.one_wave:
+            return [head, self.one_wave_note("ow_mixed")]
         mm = mm[~mm["dimension"].astype(str).str.startswith("network_")].copy()
         order = self.order_dims([str(d) for d in pd.unique(mm["dimension"])])
         mm["_d"] = mm["dimension"].map({d: i for i, d in enumerate(order)})
@@ -851,6 +881,8 @@ class Report:
         blocks.append(Block("h3", self.t("t_change")))
         if ch is None:
             blocks.append(self.missing("network_change.csv"))
+        elif self.one_wave:
+            blocks.append(self.one_wave_note("ow_change"))
         elif len(ch):
             ch = ch.copy()
             ch["_t"] = ch["tie_type"].map({t: i for i, t in enumerate(ttypes)}).fillna(99)
@@ -962,8 +994,9 @@ class Report:
         fig = F.sociogram_figure(panels, pos, group, self.levels, group_label=self.gl, bridge_label=bridge,
                                  absent_label=absent, show_labels=bool(self.study.privacy.show_names),
                                  site_labels=site_labels)
-        return [self.figure("sociogram_any", self.t("fig_sociogram", tie=tie_label("any", self.lang), seed=seed),
-                            fig)]
+        caption = (self.t("fig_sociogram_one", tie=tie_label("any", self.lang), wave=self.wl(self.waves[0]), seed=seed)
+                   if self.one_wave else self.t("fig_sociogram", tie=tie_label("any", self.lang), seed=seed))
+        return [self.figure("sociogram_any", caption, fig)]
 
     # 5 ----------------------------------------------------------------------------------------
     def sec_collective(self) -> list[Block]:
@@ -1036,6 +1069,8 @@ class Report:
         lo, hi = self.scale
         if sm is None:
             blocks.append(self.missing("scale_map.parquet"))
+        elif not len(sm):
+            blocks.append(Block("note", self.t("no_scales")))
         else:
             blocks.append(Block("p", self.t("m_instrument", lo=self.n(lo, 0), hi=self.n(hi, 0))))
             rows = []
@@ -1175,20 +1210,47 @@ def render_html(rep: Report, sections: list[Section]) -> str:
 
 
 def build(study: Any, language: str | None = None) -> Path:
-    """Write every report output for ``study``; returns the path of report.html (written last).
+    """Write every report output for ``study``; returns the path of report.html.
+
+    The whole output set is built fresh in a temporary folder beside ``reports/<study>/`` and
+    then swapped in for the previous set, so a failure leaves the previous complete set (and no
+    mixture), and outputs of what the study no longer has (a removed tie type, a dropped table)
+    do not linger.
 
     Parameters
     ----------
     study : pipeline.config.Study
     language : "id" | "en", optional
         Overrides ``study.language``.
+
+    Raises
+    ------
+    SinergiError
+        A text of the study file, or a value shown in the report, holds a control character
+        (often pasted from Word) that XLSX, DOCX and HTML cannot carry; nothing is written.
     """
+    rep, sections = assemble(study, language)
+    check_texts(study, rep, sections)
+    out = Path(study.report_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())
+        write_outputs(rep, sections, tmp)
+        _swap(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out / "report.html"
+
+
+def write_outputs(rep: Report, sections: list[Section], out: Path) -> None:
+    """Write report.html, report.docx, figures/, tables/ and exports/ into the folder ``out``."""
     from .report_exports import data_time, wide_scores, write_docx, write_spss_stata, write_tables
 
-    rep, sections = assemble(study, language)
+    study = rep.study
     when = data_time(rep.manifest())  # documents dated by the raw data, not the clock
-    out = Path(study.report_dir)
-    out.mkdir(parents=True, exist_ok=True)
     for f in rep.figures:
         write_bytes(out / "figures" / f"{f.number:02d}_{f.key}.png", f.png)
         write_text(out / "figures" / f"{f.number:02d}_{f.key}.svg", f.svg)
@@ -1202,9 +1264,87 @@ def build(study: Any, language: str | None = None) -> Path:
     write_docx(out / "report.docx", title=study.title, subtitle=f"{rep.t('site')}: {study.site} · "
                f"{rep.t('waves')}: {', '.join(rep.wl(w) for w in rep.waves)}", sections=sections, lang=rep.lang,
                when=when)
-    html = render_html(rep, sections)
-    write_text(out / "report.html", html)
-    return out / "report.html"
+    write_text(out / "report.html", render_html(rep, sections))
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _swap(new: Path, out: Path) -> None:
+    """Put the folder ``new`` in place of ``out`` (two renames); the old set is removed after."""
+    old = out.with_name(f".{out.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    if out.exists():
+        os.replace(out, old)
+    try:
+        os.replace(new, out)
+    except OSError:
+        if old.exists() and not out.exists():
+            os.replace(old, out)  # put the previous set back
+        raise
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Remove the temporary folders a killed build left beside ``out``."""
+    for p in out.parent.glob(f".{out.name}.*"):
+        if p.is_dir() and (p.name.endswith(".tmp") or p.name.endswith(".old")):
+            if p.name.endswith(".old") and not out.exists():
+                os.replace(p, out)  # killed between the two renames: the previous set is still whole
+                continue
+            shutil.rmtree(p, ignore_errors=True)
+
+
+#: characters that XML 1.0 (XLSX, DOCX) cannot hold; openpyxl refuses them in cells
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _control(text: Any) -> str | None:
+    """``"U+000B at position 6"`` for the first control character in ``text``, else None."""
+    if not isinstance(text, str):
+        return None
+    m = CONTROL_CHARS.search(text)
+    return f"U+{ord(m.group()):04X} at position {m.start() + 1}" if m else None
+
+
+def check_texts(study: Any, rep: Report, sections: list[Section]) -> None:
+    """Refuse, before anything is written, a text with a control character (pasted from Word?).
+
+    The study file's texts (title, site, wave and group labels) are named by their key; any
+    other text of the report (a value from the data, shown in a table) by its table or section.
+    """
+    keys: list[tuple[str, Any]] = [("title", study.title), ("site", study.site)]
+    for i, w in enumerate(study.waves):
+        for lang in ("id", "en"):
+            keys.append((f"waves[{i}].label", study.wave_label(w.id, lang)))
+    for i, lvl in enumerate(study.group.levels):
+        for lang in ("id", "en"):
+            keys.append((f"group.levels[{i}].label", study.group_label(lvl.value, lang)))
+    for key, text in keys:
+        where = _control(text)
+        if where:
+            raise SinergiError(f"study file: {key} = {text!r} has a control character ({where}), often pasted "
+                               "from Word; retype that text in the study file. Nothing was written")
+    for sec in sections:
+        for block in sec.blocks:
+            texts = [block.text] + [getattr(i, "text", i) for i in block.items]
+            if block.figure is not None:
+                texts.append(block.figure.caption)
+            if block.table is not None:
+                tab = block.table
+                texts += [tab.title, tab.note, *map(str, tab.display.columns)]
+                texts += [v for col in tab.display.columns for v in tab.display[col]]
+            for text in texts:
+                where = _control(text)
+                if where:
+                    what = f"table '{block.table.key}'" if block.table is not None else f"section '{sec.key}'"
+                    raise SinergiError(f"report {what}: the value {text!r} has a control character ({where}); "
+                                       "fix it in the data (or the study file) and rerun. Nothing was written")
 
 
 def _network_exports(rep: Report, outdir: Path, date: str | None = None) -> bool:

@@ -307,6 +307,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "fig_sociogram": ("Jejaring {tie} sebelum dan sesudah, dengan posisi titik yang sama pada kedua gambar "
                           "(tata letak dihitung sekali dari gabungan semua putaran, seed {seed}). Warna = kelompok; garis "
                           "tebal berwarna = hubungan lintas kelompok; titik pucat = tidak mengisi pada putaran itu."),
+        "fig_sociogram_one": ("Jejaring {tie} pada putaran {wave} (tata letak seed {seed}). Warna = kelompok; garis tebal "
+                              "berwarna = hubungan lintas kelompok."),
         "fig_mixing": "Matriks pencampuran: jumlah hubungan dari kelompok (baris) ke kelompok (kolom) per putaran, dengan persentase baris",
         "t_whole": "Ukuran jejaring keseluruhan per putaran dan jenis hubungan",
         "c_nodes": "Titik",
@@ -373,6 +375,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "role_total": "Total",
         "t_net_prepost": "Indikator jejaring individu sebelum dan sesudah (semua jenis hubungan)",
         "exports_written": "Berkas jejaring untuk Gephi/RSiena/R ditulis ke exports/network/ (GraphML, GEXF, matriks RSiena).",
+        "one_wave_scope": ("Baru ada satu putaran survei ({wave}); belum ada putaran lanjutan. Laporan ini "
+                           "menggambarkan keadaan awal saja: sampel, skor dan reliabilitas skala, dan jejaring. "
+                           "Perbandingan sebelum\u2013sesudah (uji berpasangan, model campuran, perubahan jejaring) "
+                           "muncul setelah putaran kedua ditambahkan ke studi."),
+        "one_wave_note": "Belum ada putaran lanjutan (baru {wave}): {what} muncul setelah putaran kedua ditambahkan.",
+        "no_scales": ("Studi ini tidak memiliki butir skala (peta skala kosong), jadi tidak ada skor kepercayaan "
+                      "atau norma; bagian lain laporan tetap berlaku."),
+        "no_pairs": "Tidak ada responden yang mengisi dua putaran, jadi belum ada perbandingan berpasangan.",
+        "ow_paired": "uji sebelum\u2013sesudah berpasangan",
+        "ow_mixed": "model campuran putaran \u00d7 kelompok",
+        "ow_change": "perubahan jejaring antarputaran",
         "exports_missing": "Ekspor jejaring (GraphML, GEXF, RSiena) belum tersedia: modul jejaring belum ada.",
         # collective
         "coll_intro": ("Tinjauan pustaka program ini menyatakan bahwa pembelian bahan bersama menurunkan biaya bahan (20–30%) "
@@ -664,6 +677,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "fig_sociogram": ("The {tie} network before and after, with the same node positions in both panels (layout computed once "
                           "on the union of all waves, seed {seed}). Colour = group; thick coloured lines = cross-group ties; "
                           "faded nodes = did not answer in that wave."),
+        "fig_sociogram_one": ("The {tie} network in the {wave} wave (layout seed {seed}). Colour = group; thick coloured "
+                              "lines = cross-group ties."),
         "fig_mixing": "Mixing matrix: ties from group (row) to group (column) per wave, with row percentages",
         "t_whole": "Whole-network measures per wave and tie type",
         "c_nodes": "Nodes",
@@ -729,6 +744,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "role_total": "Total",
         "t_net_prepost": "Individual network indicators before and after (any tie)",
         "exports_written": "Network files for Gephi/RSiena/R were written to exports/network/ (GraphML, GEXF, RSiena matrices).",
+        "one_wave_scope": ("There is only one survey wave so far ({wave}); no follow-up wave yet. This report "
+                           "describes the baseline only: the sample, scale scores and their reliability, and the "
+                           "networks. Before/after comparisons (paired tests, mixed models, network change) appear "
+                           "once a second wave is added to the study."),
+        "one_wave_note": "No follow-up wave yet (only {wave}): {what} will appear once a second wave is added.",
+        "no_scales": ("This study has no scale items (its scale map is empty), so there are no trust or norms "
+                      "scores; the other sections stand."),
+        "no_pairs": "Nobody answered in two waves, so there are no paired comparisons.",
+        "ow_paired": "the paired before/after tests",
+        "ow_mixed": "the wave \u00d7 group mixed models",
+        "ow_change": "the change in networks between waves",
         "exports_missing": "Network exports (GraphML, GEXF, RSiena) are not available yet: the network module is missing.",
         "coll_intro": ("The program's literature review claims that joint purchasing cuts input costs (by 20–30%) and that a "
                        "collective brand opens digital sales. The table tests these claims as associations in each wave: the "
@@ -850,10 +876,13 @@ ISSUES = {
     "nominated someone not on the roster": "memilih orang di luar daftar",
     "the same nomination twice": "nominasi yang sama dua kali",
     "nominated someone who is not a respondent": "memilih orang yang bukan responden",
+    "column held back: looks personal": "kolom ditahan: tampak berisi data pribadi",
 }
 
 ACTIONS = {"dropped": "dibuang", "kept": "dipertahankan", "kept latest": "yang terbaru dipakai",
-           "kept the latest": "yang terbaru dipakai", "ignored": "diabaikan", "kept first": "yang pertama dipakai"}
+           "kept the latest": "yang terbaru dipakai", "ignored": "diabaikan", "kept first": "yang pertama dipakai",
+           "kept in data/raw only (list it in privacy.keep_columns to use it)":
+               "hanya disimpan di data/raw (cantumkan di privacy.keep_columns untuk memakainya)"}
 
 
 def s(lang: str, key: str, **kw: Any) -> str:

@@ -164,32 +164,51 @@ def _check_collisions(mapping: dict[str, str]) -> None:
 ID_COLUMNS = ("respondent_id", "wave", "group", "site")
 _PERSONAL_NAME = re.compile(
     r"(^|_)(nama|name|names|nm|phone|telepon|telpon|telp|tlp|hp|handphone|wa|whatsapp|email|e_mail|mail|surel|"
-    r"alamat|address|nik|ktp|kk|catatan|komentar|comment|comments|note|notes|keterangan|remarks)(_|$)")
-_PHONE = re.compile(r"^\s*(\+|0|62)[\d\s().-]{8,20}$")
+    r"kontak|contact|alamat|address|nik|ktp|kk|catatan|komentar|comment|comments|note|notes|keterangan|remarks)(_|$)")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+def _is_phone(value: str) -> bool:
+    """A phone number as typed: 9-15 digits, starting with ``+`` or ``0`` (text, not a number)."""
+    digits = sum(ch.isdigit() for ch in value)
+    return (9 <= digits <= 15 and re.fullmatch(r"\(?(\+|0)[\d\s()./-]+", value) is not None
+            and re.fullmatch(r"0?\.\d+", value) is None)
 
 
 def personal_reason(name: str, values: pd.Series) -> str | None:
     """Why a respondents.csv column looks personal (names, phones, e-mails, free text), else None.
 
+    A column is personal when its name says so (``nama``, ``no_hp``, ``email``, ``alamat``,
+    ``catatan``, …) unless every value is a short number (a count or a 0/1 flag such as
+    ``digital_channels_whatsapp``), or when any value is a phone number (9-15 digits starting with
+    ``+`` or ``0``) or an e-mail address, or when it holds free text (a value over 40 characters,
+    or mostly distinct values with spaces).
+
     >>> personal_reason("nama_pemilik", pd.Series(["Siti"]))
     'its name looks like names, contact details or notes'
+    >>> personal_reason("digital_channels_whatsapp", pd.Series(["1", "0"])) is None
+    True
+    >>> personal_reason("kontak", pd.Series(["0812 3456 7890"]))
+    'its name looks like names, contact details or notes'
+    >>> personal_reason("x", pd.Series(["+62 812-3456-7890"]))
+    'it holds phone numbers'
     >>> personal_reason("sector", pd.Series(["kuliner", "kuliner", "jasa"])) is None
     True
     """
-    key = re.sub(r"[^a-z0-9]+", "_", str(name).lower())
-    if _PERSONAL_NAME.search(key):
-        return "its name looks like names, contact details or notes"
     text = values.dropna().astype(str).str.strip()
     text = text[text != ""]
+    numeric = pd.to_numeric(text, errors="coerce")
+    short_numbers = bool(numeric.notna().all() and (numeric.abs() < 1e6).all())
+    key = re.sub(r"[^a-z0-9]+", "_", str(name).lower())
+    if _PERSONAL_NAME.search(key) and not (len(text) and short_numbers):
+        return "its name looks like names, contact details or notes"
     if not len(text):
         return None
-    digits = text.str.count(r"\d")
-    if (text.str.match(_PHONE) & digits.between(9, 15)).any():
+    if text.map(_is_phone).any():
         return "it holds phone numbers"
     if text.str.match(_EMAIL).any():
         return "it holds e-mail addresses"
-    if pd.to_numeric(text, errors="coerce").notna().all():
+    if numeric.notna().all():
         return None
     distinct = text.nunique() / len(text)
     if (text.str.len() > 40).any() or (distinct > 0.5 and text.nunique() >= 5 and text.str.contains(r"\s").any()):

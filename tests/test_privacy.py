@@ -141,12 +141,24 @@ def test_personal_columns_found_by_content(in_tmp, sinergi):
     df = pd.read_csv(path, dtype=str)
     df["x1"] = PHONE
     df["x2"] = EMAIL
+    df["x3"] = "(021) 555-1234"
     df["sector"] = ["kuliner" if i % 2 else "jasa" for i in range(len(df))]
+    df["digital_channels_whatsapp"] = [str(i % 2) for i in range(len(df))]  # a 0/1 flag, not a number
+    df["share"] = "0.1234567890"
     df.to_csv(path, index=False)
     for stage in ("pull", "tidy"):
         assert sinergi(stage, "--study", study)[0] == 0
     resp = pd.read_parquet(in_tmp / "data" / "processed" / "tables-test" / "respondents.parquet")
-    assert "x1" not in resp and "x2" not in resp and "sector" in resp
+    assert not {"x1", "x2", "x3"} & set(resp.columns)
+    assert {"sector", "digital_channels_whatsapp", "share", "revenue"} <= set(resp.columns)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import pipeline.tidy
+
+    assert doctest.testmod(pipeline.tidy).failed == 0
 
 
 def test_keep_columns_is_checked(in_tmp, sinergi):

@@ -194,6 +194,13 @@ class Report:
                 self._manifest = {}
         return self._manifest or None
 
+    def key_fingerprint(self) -> str | None:
+        """The pseudonym key's fingerprint the processed tables were made with (None if unrecorded)."""
+        from .tidy import processed_fingerprint
+
+        path = self.inp.path("respondents.parquet")
+        return processed_fingerprint(path) if path.exists() else None
+
     # -- small helpers ------------------------------------------------------------------------
     def t(self, key: str, **kw: Any) -> str:
         return s(self.lang, key, **kw)
@@ -221,9 +228,21 @@ class Report:
         return dim_label(str(d), self.lang)
 
     @property
+    def data_waves(self) -> list[str]:
+        """The study's waves that have respondents (a declared follow-up may have none yet)."""
+        sample = self.inp("sample.csv")
+        if sample is not None and len(sample):
+            alls = sample[(sample["group"] == "all") & (pd.to_numeric(sample["n"], errors="coerce") > 0)]
+            have = set(alls["wave"].astype(str))
+        else:
+            resp = self.inp("respondents.parquet")
+            have = set(resp["wave"].astype(str)) if resp is not None else set(self.waves)
+        return [w for w in self.waves if w in have] or self.waves[:1]
+
+    @property
     def one_wave(self) -> bool:
-        """True while the study has a baseline only (no follow-up wave to compare with)."""
-        return len(self.waves) < 2
+        """True while the study has a baseline only (no follow-up wave with answers to compare with)."""
+        return len(self.data_waves) < 2
 
     @property
     def no_scales(self) -> bool:
@@ -232,7 +251,15 @@ class Report:
         return sm is not None and not len(sm)
 
     def one_wave_note(self, what: str) -> Block:
-        return Block("note", self.t("one_wave_note", wave=self.wl(self.waves[0]), what=self.t(what)))
+        return Block("note", self.t("one_wave_note", wave=self.wl(self.data_waves[0]), what=self.t(what)))
+
+    def one_wave_scope(self) -> Block:
+        """The report's scope while there is no follow-up wave (naming declared waves still empty)."""
+        text = self.t("one_wave_scope", wave=self.wl(self.data_waves[0]))
+        empty = [self.wl(w) for w in self.waves if w not in self.data_waves]
+        if empty:
+            text += " " + self.t("empty_waves", waves=", ".join(empty))
+        return Block("note", text)
 
     def missing(self, *names: str) -> Block | None:
         """A note block when any of ``names`` is missing, else None."""
@@ -338,11 +365,13 @@ class Report:
                      for _, r in alls.iterrows()]
             blocks.append(Block("p", self.t("summary_intro", site=self.study.site, waves="; ".join(parts))))
         if self.one_wave:
-            blocks.append(Block("note", self.t("one_wave_scope", wave=self.wl(self.waves[0]))))
+            blocks.append(self.one_wave_scope())
         pp = self.inp("prepost.csv")
         if pp is None and sample is None:
             raise _Unavailable(self.missing("prepost.csv", "sample.csv"))
-        if pp is not None and len(pp):
+        if self.one_wave:
+            pass  # the scope note above says why there are no before/after findings
+        elif pp is not None and len(pp):
             last = pp["wave_post"].dropna().iloc[-1] if pp["wave_post"].notna().any() else None
             pp = pp[pp["wave_post"] == last]
             allrow = pp[(pp["group"] == "all")]
@@ -553,7 +582,7 @@ class Report:
             dims = self.order_dims([str(d) for d in pd.unique(pp["dimension"])])
             last = pp["wave_post"].iloc[-1] if len(pp) else None
             one = pp[pp["wave_post"] == last]
-            if len(one):
+            if len(one) and not self.one_wave:
                 fig = F.dumbbell_figure(one, dims, self.levels, dim_label=self.dl, group_label=self.gl,
                                         wave_labels=(self.wl(one["wave_pre"].iloc[0]), self.wl(last)),
                                         scale=self.scale)
@@ -792,7 +821,7 @@ class Report:
         head = Block("h3", self.t("t_dose"))
         if dose is None:
             return [head, self.missing("dose_response.csv")]
-        if not len(dose):
+        if not len(dose) or self.one_wave:
             return []
         dose = dose[dose["dimension"].isin([d for d in dims if "_" not in d] + ["trust_outgroup"])].copy()
         order = self.order_dims([str(d) for d in pd.unique(dose["dimension"])])
@@ -923,7 +952,7 @@ class Report:
         pp = self.inp("prepost.csv")
         if pp is not None:
             net = pp[pp["dimension"].astype(str).str.startswith("network_")]
-            if len(net):
+            if len(net) and not self.one_wave:
                 net = self._pp_sorted(net, list(rt.DIMENSIONS))
                 ci = lambda d: [f"[{self.n(a)}; {self.n(b)}]" if not _isna(a) else "–"  # noqa: E731
                                 for a, b in zip(d["diff_ci_low"], d["diff_ci_high"])]
@@ -994,7 +1023,8 @@ class Report:
         fig = F.sociogram_figure(panels, pos, group, self.levels, group_label=self.gl, bridge_label=bridge,
                                  absent_label=absent, show_labels=bool(self.study.privacy.show_names),
                                  site_labels=site_labels)
-        caption = (self.t("fig_sociogram_one", tie=tie_label("any", self.lang), wave=self.wl(self.waves[0]), seed=seed)
+        caption = (self.t("fig_sociogram_one", tie=tie_label("any", self.lang), wave=self.wl(self.data_waves[0]),
+                          seed=seed)
                    if self.one_wave else self.t("fig_sociogram", tie=tie_label("any", self.lang), seed=seed))
         return [self.figure("sociogram_any", caption, fig)]
 
@@ -1110,6 +1140,9 @@ class Report:
               (self.t("k_alpha"), self.n(a.alpha, 2)), (self.t("k_min_share"), self.n(a.min_share, 3))]
         if manifest:
             kv.append((self.t("k_manifest_written"), str(manifest.get("written_at", "–"))))
+        fingerprint = self.key_fingerprint()
+        if fingerprint:
+            kv.append((self.t("k_key_fingerprint"), fingerprint))
         blocks.append(self.table("colophon", self.t("sec_colophon"), pd.DataFrame(kv, columns=["k", "v"]), [
             ("k", self.t("c_key"), "text"), ("v", self.t("c_value"), "text")]))
         pk = [(p, package_version(p) or self.t("not_installed")) for p in PACKAGES]

@@ -375,10 +375,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "role_total": "Total",
         "t_net_prepost": "Indikator jejaring individu sebelum dan sesudah (semua jenis hubungan)",
         "exports_written": "Berkas jejaring untuk Gephi/RSiena/R ditulis ke exports/network/ (GraphML, GEXF, matriks RSiena).",
-        "one_wave_scope": ("Baru ada satu putaran survei ({wave}); belum ada putaran lanjutan. Laporan ini "
+        "one_wave_scope": ("Baru satu putaran survei yang berisi jawaban ({wave}); belum ada putaran lanjutan. Laporan ini "
                            "menggambarkan keadaan awal saja: sampel, skor dan reliabilitas skala, dan jejaring. "
                            "Perbandingan sebelum\u2013sesudah (uji berpasangan, model campuran, perubahan jejaring) "
                            "muncul setelah putaran kedua ditambahkan ke studi."),
+        "empty_waves": "Putaran {waves} belum berisi jawaban.",
         "one_wave_note": "Belum ada putaran lanjutan (baru {wave}): {what} muncul setelah putaran kedua ditambahkan.",
         "no_scales": ("Studi ini tidak memiliki butir skala (peta skala kosong), jadi tidak ada skor kepercayaan "
                       "atau norma; bagian lain laporan tetap berlaku."),
@@ -463,6 +464,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "k_source": "Jenis sumber data",
         "k_study": "Studi",
         "k_manifest_written": "Manifes data mentah ditulis",
+        "k_key_fingerprint": "Sidik kunci kode samaran (bukan kuncinya)",
         "t_packages": "Versi paket",
         "c_package": "Paket",
         "c_version": "Versi",
@@ -744,10 +746,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "role_total": "Total",
         "t_net_prepost": "Individual network indicators before and after (any tie)",
         "exports_written": "Network files for Gephi/RSiena/R were written to exports/network/ (GraphML, GEXF, RSiena matrices).",
-        "one_wave_scope": ("There is only one survey wave so far ({wave}); no follow-up wave yet. This report "
+        "one_wave_scope": ("Only one survey wave has answers so far ({wave}); there is no follow-up wave yet. This report "
                            "describes the baseline only: the sample, scale scores and their reliability, and the "
                            "networks. Before/after comparisons (paired tests, mixed models, network change) appear "
                            "once a second wave is added to the study."),
+        "empty_waves": "The wave(s) {waves} have no answers yet.",
         "one_wave_note": "No follow-up wave yet (only {wave}): {what} will appear once a second wave is added.",
         "no_scales": ("This study has no scale items (its scale map is empty), so there are no trust or norms "
                       "scores; the other sections stand."),
@@ -827,6 +830,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "k_source": "Source kind",
         "k_study": "Study",
         "k_manifest_written": "Raw-data manifest written",
+        "k_key_fingerprint": "Pseudonym key fingerprint (not the key)",
         "t_packages": "Package versions",
         "c_package": "Package",
         "c_version": "Version",

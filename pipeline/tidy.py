@@ -141,7 +141,7 @@ def stamp_key(study: Study, frames: dict[str, pd.DataFrame], raw_dir: Path) -> d
     """
     key = read_key(raw_dir)
     old = study.processed_dir / "respondents.parquet"
-    if old.exists():
+    if old.exists() and study.source.kind != "demo":  # a demo with another seed is other people
         check_fingerprint(key, processed_fingerprint(old), Path(raw_dir) / "pseudonym.key", old)
     for name in ("respondents", "responses", "ties", "scale_map"):
         if name in frames:

@@ -50,7 +50,7 @@ def test_one_wave_study_gives_a_baseline_report(in_tmp, sinergi):
     _run_all(sinergi, study)
     rep = in_tmp / "reports" / "one-wave"
     text = _text((rep / "report.html").read_text(encoding="utf-8"))
-    assert "only one survey wave so far (Before); no follow-up wave yet" in text
+    assert "Only one survey wave has answers so far (Before); there is no follow-up wave yet" in text
     assert "describes the baseline only" in text
     assert "No follow-up wave yet (only Before): the paired before/after tests" in text
     assert "No follow-up wave yet (only Before): the wave × group mixed models" in text
@@ -61,6 +61,19 @@ def test_one_wave_study_gives_a_baseline_report(in_tmp, sinergi):
     assert (rep / "exports" / "scores.sav").exists()
     assert sorted(p.name for p in (rep / "exports" / "network" / "graphs").rglob("*.graphml")) == \
         ["any.graphml", "info.graphml"]
+
+
+def test_follow_up_wave_without_answers_yet(in_tmp, sinergi):
+    """Two waves in the study file, answers only for the first (the follow-up is not done yet)."""
+    study = write_tables_study(in_tmp, study_id="no-follow-up")
+    for name in ("respondents", "responses", "ties"):
+        _keep_rows(in_tmp / "data" / f"{name}.csv", lambda d: d["wave"] == "pre")
+    _run_all(sinergi, study)
+    rep = in_tmp / "reports" / "no-follow-up"
+    text = _text((rep / "report.html").read_text(encoding="utf-8"))
+    assert "Only one survey wave has answers so far (Before)" in text and "After have no answers yet" in text
+    assert "cannot be tested yet" not in text and "Paired Samples" not in text
+    assert not (rep / "tables" / "paired_statistics.csv").exists()
 
 
 def test_removed_tie_type_leaves_no_outputs(in_tmp, sinergi):

@@ -208,5 +208,7 @@ def test_no_planted_name_or_phone_in_any_output(in_tmp, sinergi):
         for blob in _texts(path):
             for secret in (NAME, PHONE, EMAIL, "Budi Santoso", "person0"):
                 assert secret.encode() not in blob, f"{secret!r} in {path}"
+    fp = json.loads((in_tmp / "data" / "raw" / "tables-test" / "manifest.json").read_text())["key_fingerprint"]
+    assert fp in (in_tmp / "reports" / "tables-test" / "report.html").read_text()  # named in the colophon
     raw = (in_tmp / "data" / "raw" / "tables-test" / "tables" / "respondents.csv").read_text()
     assert NAME in raw and PHONE in raw  # it is still in raw, untouched

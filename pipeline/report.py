@@ -1363,6 +1363,15 @@ def check_texts(study: Any, rep: Report, sections: list[Section]) -> None:
         if where:
             raise SinergiError(f"study file: {key} = {text!r} has a control character ({where}), often pasted "
                                "from Word; retype that text in the study file. Nothing was written")
+    resp = rep.inp("respondents.parquet")  # its texts go into the SPSS, Stata and network files
+    for col in resp.columns if resp is not None else []:
+        if resp[col].dtype == object or pd.api.types.is_string_dtype(resp[col]):
+            for value in resp[col].dropna().unique():
+                where = _control(value)
+                if where:
+                    raise SinergiError(f"{rep.inp.path('respondents.parquet')}: column {col} value {value!r} has a "
+                                       f"control character ({where}); fix it in the source data, then run `make "
+                                       "pull` and `make report` again. Nothing was written")
     for sec in sections:
         for block in sec.blocks:
             texts = [block.text] + [getattr(i, "text", i) for i in block.items]

@@ -108,6 +108,18 @@ def test_control_character_in_title_is_refused_before_anything_is_written(in_tmp
     assert tree(rep) == before
 
 
+def test_control_character_in_a_data_value_is_refused(in_tmp, sinergi):
+    study = write_tables_study(in_tmp, study_id="ctrl-data")
+    path = in_tmp / "data" / "respondents.csv"
+    df = pd.read_csv(path, dtype=str)
+    df["sector"] = ["toko\x0bkelontong" if i == 3 else "jasa" for i in range(len(df))]
+    df.to_csv(path, index=False)
+    _run_all(sinergi, study, STAGES[:-1])
+    code, out, err = sinergi("report", "--study", study)
+    assert code == 2 and "column sector" in err and "U+000B" in err and err.count("\n") == 1
+    assert not (in_tmp / "reports" / "ctrl-data").exists()
+
+
 def test_a_build_failing_half_way_keeps_the_previous_complete_set(in_tmp, sinergi, monkeypatch):
     import pipeline.report_exports as rx
 

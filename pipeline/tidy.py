@@ -150,11 +150,22 @@ def stamp_key(study: Study, frames: dict[str, pd.DataFrame], raw_dir: Path) -> d
 
 
 def _check_collisions(mapping: dict[str, str]) -> None:
+    """Refuse two respondent ids that get the same pseudonym under the key (rare, but possible)."""
     seen: dict[str, str] = {}
     for raw, pseudo in mapping.items():
         if pseudo in seen and seen[pseudo] != raw:
-            raise SinergiError("two roster ids hash to the same pseudonym; delete pseudonym.key and pull again")
+            raise SinergiError(f"respondent ids {seen[pseudo]!r} and {raw!r} get the same pseudonym {pseudo} under "
+                               "this pseudonym.key; a new key is needed, which changes every pseudonym: delete "
+                               "data/raw/<id>/ and data/processed/<id>/ and run `make pull` again (reports made "
+                               "so far will not match the new pseudonyms)")
         seen[pseudo] = raw
+
+
+def check_keep_columns(study: Study) -> None:
+    """``privacy.keep_columns`` applies to a tables study's respondents.csv only; refuse it elsewhere."""
+    if study.privacy.keep_columns and study.source.kind != "tables":
+        raise SinergiError(f"study privacy.keep_columns: only for source kind 'tables' (this study's source is "
+                           f"'{study.source.kind}', whose covariates come from the instrument's 'var' questions)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -728,6 +739,7 @@ def sample_flow(respondents: pd.DataFrame, waves: list[str]) -> pd.DataFrame:
 
 def run(study: Study, inst: Instrument | None, raw_dir: Path) -> dict[str, pd.DataFrame]:
     """Tidy the study's raw folder with the route its source kind needs."""
+    check_keep_columns(study)
     if study.source.kind == "tables":
         return stamp_key(study, tidy_tables(study, raw_dir), raw_dir)
     if inst is None:

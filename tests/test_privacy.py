@@ -212,3 +212,21 @@ def test_no_planted_name_or_phone_in_any_output(in_tmp, sinergi):
     assert fp in (in_tmp / "reports" / "tables-test" / "report.html").read_text()  # named in the colophon
     raw = (in_tmp / "data" / "raw" / "tables-test" / "tables" / "respondents.csv").read_text()
     assert NAME in raw and PHONE in raw  # it is still in raw, untouched
+
+
+def test_a_pseudonym_collision_names_the_two_ids_and_the_way_out():
+    from pipeline.errors import SinergiError
+    from pipeline.tidy import _check_collisions
+
+    with pytest.raises(SinergiError, match=r"'u001' and 'u002' get the same pseudonym R1234567 .*delete data/raw"):
+        _check_collisions({"u001": "R1234567", "u002": "R1234567"})
+
+
+def test_keep_columns_outside_a_tables_study_is_refused(root, in_tmp, sinergi):
+    doc = yaml.safe_load((root / "study.yaml").read_text())
+    doc.update(id="demo-keep", instrument=str(root / "instruments" / "sinergi.yaml"),
+               privacy={"keep_columns": ["nama"]})
+    (in_tmp / "study.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
+    assert sinergi("pull", "--study", "study.yaml", "--quiet")[0] == 0
+    code, out, err = sinergi("tidy", "--study", "study.yaml")
+    assert code == 2 and "privacy.keep_columns: only for source kind 'tables'" in err

@@ -5,8 +5,7 @@
 
 =========================  ==================================================================
 ``report.html``            one self-contained page (CSS inline, figures as base64 PNG, no
-                           scripts, fonts or links to fetch), Bahasa Indonesia or English;
-                           written last, so a failed build leaves no report.html
+                           scripts, fonts or links to fetch), Bahasa Indonesia or English
 ``report.docx``            the same sections, tables and figures as a Word document
 ``figures/*.png, *.svg``   every figure (PNG 150 dpi and SVG), deterministic across reruns
 ``tables/*.csv``           every table of the report; ``tables/tables.xlsx`` one sheet each
@@ -14,6 +13,12 @@
                            and value labels (SPSS / Stata)
 ``exports/network/``       GraphML, GEXF and RSiena files (from :mod:`pipeline.network`)
 =========================  ==================================================================
+
+The whole set is written into a temporary folder beside ``reports/<study>/`` and swapped in at
+the end: a failed build leaves the previous complete set (or none), and files of what the study no
+longer has (a removed tie type) do not survive a rebuild. Texts with control characters (pasted
+from Word) are refused before anything is written. A study with one wave that has answers gets a
+baseline report saying so; a study without scale items, a report on its sample and networks.
 
 A section whose input file is missing is left out with a note ("bagian ini belum tersedia: …"),
 never filled with invented numbers. The report is assembled as a list of :class:`Section` objects

@@ -526,6 +526,9 @@ class Report:
         alls = sample[sample["group"] == "all"].reset_index(drop=True)
         for i in range(1, len(alls)):
             prev, cur = alls.iloc[i - 1], alls.iloc[i]
+            if str(cur["wave"]) not in self.data_waves:
+                blocks.append(Block("note", self.t("empty_waves", waves=self.wl(cur["wave"]))))
+                continue  # not collected yet: nobody "left"
             blocks.append(Block("p", self.t(
                 "data_attrition", prev=self.wl(prev["wave"]), cur=self.wl(cur["wave"]),
                 ret=integer(cur["retained"], self.lang), att=integer(cur["attrition"], self.lang),

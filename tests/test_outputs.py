@@ -73,6 +73,7 @@ def test_follow_up_wave_without_answers_yet(in_tmp, sinergi):
     text = _text((rep / "report.html").read_text(encoding="utf-8"))
     assert "Only one survey wave has answers so far (Before)" in text and "After have no answers yet" in text
     assert "cannot be tested yet" not in text and "Paired Samples" not in text
+    assert "40 left" not in text and "stayed" not in text
     assert not (rep / "tables" / "paired_statistics.csv").exists()
 
 

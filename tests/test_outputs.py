@@ -151,3 +151,21 @@ def test_study_without_scale_items(in_tmp, sinergi):
     text = _text((in_tmp / "reports" / "no-scales" / "report.html").read_text(encoding="utf-8"))
     assert text.count("This study has no scale items (its scale map is empty)") >= 2
     assert "E-I" in text  # the network part still reports
+
+
+def test_leftovers_of_a_killed_build_are_cleaned_or_restored(tmp_path):
+    from pipeline.report import _remove_leftovers, _swap
+
+    out = tmp_path / "reports" / "s"
+    (tmp_path / "reports" / ".s.abc.tmp").mkdir(parents=True)  # killed while writing
+    (tmp_path / "reports" / ".s.old").mkdir()                    # killed between the two renames
+    (tmp_path / "reports" / ".s.old" / "report.html").write_text("previous")
+    _remove_leftovers(out)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["s"]
+    assert (out / "report.html").read_text() == "previous"
+    new = tmp_path / "reports" / ".s.new.tmp"
+    new.mkdir()
+    (new / "report.html").write_text("fresh")
+    _swap(new, out)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["s"]
+    assert (out / "report.html").read_text() == "fresh"

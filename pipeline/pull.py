@@ -51,7 +51,7 @@ def ensure_key(raw_dir: Path) -> list[str]:
     SinergiError
         The key is missing or replaced although the study's raw data was already pulled.
     """
-    from .tidy import read_key
+    from .tidy import read_key, tighten_key
 
     path = raw_dir / "pseudonym.key"
     manifest_path = raw_dir / "manifest.json"
@@ -66,10 +66,9 @@ def ensure_key(raw_dir: Path) -> list[str]:
         notes.append(f"{path}: new pseudonym key (owner-only, 0600); back it up with data/raw/ — without it the "
                      "next wave's pseudonyms will not match")
         return notes
-    mode = path.stat().st_mode & 0o777
-    if mode & 0o077:
-        os.chmod(path, 0o600)
-        notes.append(f"{path}: was readable by others ({mode:04o}); now owner-only (0600)")
+    note = tighten_key(path)
+    if note:
+        notes.append(note)
     read_key(raw_dir)  # a key that does not match the manifest's fingerprint is refused
     return notes
 

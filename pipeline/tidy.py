@@ -104,10 +104,25 @@ def read_key(raw_dir: Path) -> bytes:
         raise SinergiError(f"{path}: pseudonym key missing; run `make pull` to create the study's raw folder") from None
     if not re.fullmatch(r"[0-9a-f]{32,128}", text):
         raise SinergiError(f"{path}: not a pseudonym key (expected hex digits)")
+    note = tighten_key(path)
+    if note:
+        print(note)
     key = bytes.fromhex(text)
     if manifest.exists():
         check_fingerprint(key, read_json(manifest).get("key_fingerprint"), path, manifest)
     return key
+
+
+def tighten_key(path: Path) -> str | None:
+    """Make the key file owner-only (0600) if others can read it; say what was done (else None)."""
+    import os
+    import stat
+
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if not mode & 0o077:
+        return None
+    os.chmod(path, 0o600)
+    return f"{path}: was readable by others ({mode:04o}); now owner-only (0600)"
 
 
 def check_fingerprint(key: bytes, recorded: str | None, key_path: Path, where: Path) -> None:

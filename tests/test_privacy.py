@@ -77,6 +77,16 @@ def test_a_world_readable_key_is_tightened_and_said_so(in_tmp, sinergi):
     assert key.read_text() == "ab" * 32 + "\n"  # tightened, not replaced
 
 
+def test_tidy_tightens_a_readable_key_too(in_tmp, sinergi):
+    """`make report` pulls only when raw data is missing, so tidy tightens an old 0644 key as well."""
+    study = write_tables_study(in_tmp)
+    assert sinergi("pull", "--study", study)[0] == 0
+    key = in_tmp / "data" / "raw" / "tables-test" / "pseudonym.key"
+    key.chmod(0o644)
+    code, out, err = sinergi("tidy", "--study", study)
+    assert code == 0 and "now owner-only (0600)" in out and _mode(key) == 0o600
+
+
 def test_a_key_deleted_between_waves_is_refused(in_tmp, sinergi):
     study = write_tables_study(in_tmp)
     for stage in ("pull", "tidy"):

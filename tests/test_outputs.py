@@ -169,3 +169,20 @@ def test_leftovers_of_a_killed_build_are_cleaned_or_restored(tmp_path):
     _swap(new, out)
     assert sorted(p.name for p in out.parent.iterdir()) == ["s"]
     assert (out / "report.html").read_text() == "fresh"
+
+
+def test_network_export_paths_that_would_collide_are_refused(tmp_path):
+    import igraph as ig
+
+    from pipeline.errors import SinergiError
+    from pipeline.network_export import write_exports
+
+    graphs = {}
+    for site in ("Desa A", "Desa_A"):
+        g = ig.Graph(n=2, edges=[(0, 1)], directed=True)
+        g.vs["name"], g.vs["group"] = ["R0000001", "R0000002"], ["lokal", "pendatang"]
+        g["site"], g["wave"], g["tie_type"] = site, "pre", "info"
+        graphs[(site, "pre", "info")] = g
+    nodes = pd.DataFrame(columns=["respondent_id", "site", "wave", "tie_type"])
+    with pytest.raises(SinergiError, match="would both be written to graphs/Desa_A/pre/info"):
+        write_exports(graphs, nodes, tmp_path)

@@ -18,7 +18,7 @@ from typing import Any
 from .config import Study, instrument_path
 from .errors import SinergiError
 from .instrument import load_instrument
-from .io import read_json, sha256_file, write_bytes, write_json, write_text
+from .io import read_json, sha256_file, write_bytes, write_json
 
 LOCAL_KINDS = ("demo", "tables", "kobo_files")
 

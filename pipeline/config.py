@@ -94,7 +94,29 @@ class Analysis(_Model):
 
 
 class Privacy(_Model):
+    """What may leave ``data/raw/``.
+
+    ``show_names``: label sociogram nodes (with pseudonyms; default false). ``keep_columns``:
+    columns of a tables study's ``respondents.csv`` that look like names, phone numbers, e-mail
+    addresses or free text and may still go into the processed tables and the report's exports
+    (default none: such columns stay in raw and a quality row says so).
+    """
+
     show_names: StrictBool = False
+    keep_columns: list[str] = Field(default_factory=list)
+
+    @field_validator("keep_columns")
+    @classmethod
+    def _columns(cls, v: list[str]) -> list[str]:
+        for name in v:
+            if not name.strip():
+                raise ValueError("an empty column name; list the respondents.csv column names to keep")
+            if name in ("respondent_id", "wave", "group", "site"):
+                raise ValueError(f"{name!r} is always read (only list extra covariate columns)")
+        dup = sorted({c for c in v if v.count(c) > 1})
+        if dup:
+            raise ValueError(f"{dup[0]!r} is listed twice")
+        return v
 
 
 class Study(_Model):

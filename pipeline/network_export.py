@@ -36,6 +36,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from .errors import SinergiError
 from .io import atomic_path, write_csv
 from .network import NODE_COLUMNS, to_networkx
 
@@ -86,8 +87,14 @@ def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.D
     """
     outdir = Path(outdir)
     written: list[Path] = []
+    used: dict[Path, tuple[str, str, str]] = {}
     for (site, wave, tie_type), g in graphs.items():
         base = outdir / "graphs" / _safe(site) / _safe(wave) / _safe(tie_type)
+        if base in used:  # e.g. sites "Desa A" and "Desa_A": one file would overwrite the other
+            raise SinergiError(f"network exports: {used[base]} and {(site, wave, tie_type)} would both be written "
+                               f"to {base.relative_to(outdir)}.*; give the sites (or waves, tie types) names that "
+                               "differ in letters or digits, not only in spaces or punctuation")
+        used[base] = (site, wave, tie_type)
         gm = _with_measures(g, node_table)
         path = base.with_suffix(".graphml")
         with atomic_path(path) as tmp:

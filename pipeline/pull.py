@@ -7,8 +7,10 @@ atomically, and never edited; ``manifest.json`` is written last.
 
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -16,7 +18,7 @@ from typing import Any
 from .config import Study, check_distinct_waves, instrument_path
 from .errors import SinergiError
 from .instrument import load_instrument
-from .io import read_json, sha256_file, write_bytes, write_json, write_text
+from .io import read_json, sha256_file, write_bytes, write_json
 
 LOCAL_KINDS = ("demo", "tables", "kobo_files")
 
@@ -25,11 +27,62 @@ def now_utc() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def ensure_key(raw_dir: Path) -> None:
-    """Create ``pseudonym.key`` (256 random bits) unless the study already has one."""
+def ensure_key(raw_dir: Path) -> list[str]:
+    """Make sure the study has its ``pseudonym.key``, readable by its owner only.
+
+    The key is created (256 random bits, mode 0600) on the first pull only. An existing key that
+    others can read is tightened to 0600. A study that was already pulled (it has a
+    ``manifest.json``) must keep the key it was pulled with: a missing key, or one whose
+    fingerprint differs from the manifest's ``key_fingerprint``, would give every respondent of
+    the earlier waves a new pseudonym, so it is refused.
+
+    Parameters
+    ----------
+    raw_dir : Path
+        The study's raw folder, ``data/raw/<id>/``.
+
+    Returns
+    -------
+    list of str
+        What was done, one line each (for the command to print); empty when nothing was needed.
+
+    Raises
+    ------
+    SinergiError
+        The key is missing or replaced although the study's raw data was already pulled.
+    """
+    from .tidy import read_key, tighten_key
+
     path = raw_dir / "pseudonym.key"
+    manifest_path = raw_dir / "manifest.json"
+    notes: list[str] = []
     if not path.exists():
-        write_text(path, secrets.token_hex(32) + "\n")
+        if manifest_path.exists():
+            raise SinergiError(f"{path}: missing, but this study was already pulled ({manifest_path}); a new key "
+                               "would give every earlier respondent a new pseudonym. Restore pseudonym.key from "
+                               "your backup of data/raw/ (or delete data/raw/<id>/ and data/processed/<id>/ to "
+                               "start the study over)")
+        _create_key(path)
+        notes.append(f"{path}: new pseudonym key (owner-only, 0600); back it up with data/raw/ — without it the "
+                     "next wave's pseudonyms will not match")
+        return notes
+    note = tighten_key(path)
+    if note:
+        notes.append(note)
+    read_key(raw_dir)  # a key that does not match the manifest's fingerprint is refused
+    return notes
+
+
+def _create_key(path: Path) -> None:
+    """Write a new random key to ``path`` atomically, mode 0600 from the start."""
+    fd, tmp = tempfile.mkstemp(prefix=".pseudonym.key.", suffix=".tmp", dir=path.parent)  # mode 0600
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32) + "\n")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def file_hashes(raw_dir: Path, paths: list[Path]) -> dict[str, str]:
@@ -77,14 +130,18 @@ def pull(study: Study, *, full: bool = False, local_only: bool = False, progress
 
         inst = load_instrument(instrument_path(study))
         return write_demo(study, inst, raw_dir)
-    ensure_key(raw_dir)
+    for note in ensure_key(raw_dir):
+        print(note)
     if kind in ("tables", "kobo_files"):
         waves = _pull_local(study, raw_dir)
     else:
         from .kobo import pull_kobo
 
         waves = pull_kobo(study, raw_dir, full=full, progress=progress)
-    manifest = {"study": study.id, "source": kind, "written_at": now_utc(), "waves": waves}
+    from .tidy import key_fingerprint, read_key
+
+    manifest = {"study": study.id, "source": kind, "written_at": now_utc(),
+                "key_fingerprint": key_fingerprint(read_key(raw_dir)), "waves": waves}
     write_json(raw_dir / "manifest.json", manifest)
     return manifest
 

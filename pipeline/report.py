@@ -5,8 +5,7 @@
 
 =========================  ==================================================================
 ``report.html``            one self-contained page (CSS inline, figures as base64 PNG, no
-                           scripts, fonts or links to fetch), Bahasa Indonesia or English;
-                           written last, so a failed build leaves no report.html
+                           scripts, fonts or links to fetch), Bahasa Indonesia or English
 ``report.docx``            the same sections, tables and figures as a Word document
 ``figures/*.png, *.svg``   every figure (PNG 150 dpi and SVG), deterministic across reruns
 ``tables/*.csv``           every table of the report; ``tables/tables.xlsx`` one sheet each
@@ -14,6 +13,12 @@
                            and value labels (SPSS / Stata)
 ``exports/network/``       GraphML, GEXF and RSiena files (from :mod:`pipeline.network`)
 =========================  ==================================================================
+
+The whole set is written into a temporary folder beside ``reports/<study>/`` and swapped in at
+the end: a failed build leaves the previous complete set (or none), and files of what the study no
+longer has (a removed tie type) do not survive a rebuild. Texts with control characters (pasted
+from Word) are refused before anything is written. A study with one wave that has answers gets a
+baseline report saying so; a study without scale items, a report on its sample and networks.
 
 A section whose input file is missing is left out with a note ("bagian ini belum tersedia: …"),
 never filled with invented numbers. The report is assembled as a list of :class:`Section` objects
@@ -28,8 +33,12 @@ import hashlib
 import importlib.metadata
 import importlib.util
 import math
+import os
 import platform
+import re
+import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -190,6 +199,13 @@ class Report:
                 self._manifest = {}
         return self._manifest or None
 
+    def key_fingerprint(self) -> str | None:
+        """The pseudonym key's fingerprint the processed tables were made with (None if unrecorded)."""
+        from .tidy import processed_fingerprint
+
+        path = self.inp.path("respondents.parquet")
+        return processed_fingerprint(path) if path.exists() else None
+
     # -- small helpers ------------------------------------------------------------------------
     def t(self, key: str, **kw: Any) -> str:
         return s(self.lang, key, **kw)
@@ -215,6 +231,40 @@ class Report:
 
     def dl(self, d: str) -> str:
         return dim_label(str(d), self.lang)
+
+    @property
+    def data_waves(self) -> list[str]:
+        """The study's waves that have respondents (a declared follow-up may have none yet)."""
+        sample = self.inp("sample.csv")
+        if sample is not None and len(sample):
+            alls = sample[(sample["group"] == "all") & (pd.to_numeric(sample["n"], errors="coerce") > 0)]
+            have = set(alls["wave"].astype(str))
+        else:
+            resp = self.inp("respondents.parquet")
+            have = set(resp["wave"].astype(str)) if resp is not None else set(self.waves)
+        return [w for w in self.waves if w in have] or self.waves[:1]
+
+    @property
+    def one_wave(self) -> bool:
+        """True while the study has a baseline only (no follow-up wave with answers to compare with)."""
+        return len(self.data_waves) < 2
+
+    @property
+    def no_scales(self) -> bool:
+        """True when the study has no scale items (an empty scale map)."""
+        sm = self.inp("scale_map.parquet")
+        return sm is not None and not len(sm)
+
+    def one_wave_note(self, what: str) -> Block:
+        return Block("note", self.t("one_wave_note", wave=self.wl(self.data_waves[0]), what=self.t(what)))
+
+    def one_wave_scope(self) -> Block:
+        """The report's scope while there is no follow-up wave (naming declared waves still empty)."""
+        text = self.t("one_wave_scope", wave=self.wl(self.data_waves[0]))
+        empty = [self.wl(w) for w in self.waves if w not in self.data_waves]
+        if empty:
+            text += " " + self.t("empty_waves", waves=", ".join(empty))
+        return Block("note", text)
 
     def missing(self, *names: str) -> Block | None:
         """A note block when any of ``names`` is missing, else None."""
@@ -319,10 +369,14 @@ class Report:
             parts = [self.t("summary_wave_n", wave=self.wl(r["wave"]), n=integer(r["n"], self.lang))
                      for _, r in alls.iterrows()]
             blocks.append(Block("p", self.t("summary_intro", site=self.study.site, waves="; ".join(parts))))
+        if self.one_wave:
+            blocks.append(self.one_wave_scope())
         pp = self.inp("prepost.csv")
         if pp is None and sample is None:
             raise _Unavailable(self.missing("prepost.csv", "sample.csv"))
-        if pp is not None and len(pp):
+        if self.one_wave:
+            pass  # the scope note above says why there are no before/after findings
+        elif pp is not None and len(pp):
             last = pp["wave_post"].dropna().iloc[-1] if pp["wave_post"].notna().any() else None
             pp = pp[pp["wave_post"] == last]
             allrow = pp[(pp["group"] == "all")]
@@ -346,8 +400,11 @@ class Report:
                 findings.append(Finding(text, {"kind": "scale", "dimension": d, "group": g,
                                                "wave-pre": str(row["wave_pre"]), "wave-post": str(row["wave_post"]),
                                                "verdict": v}))
-            blocks.append(Block("list", items=findings))
-            blocks.append(Block("note", self.t("summary_howto", alpha=self.n(self.alpha, 2))))
+            if self.no_scales:
+                blocks.append(Block("note", self.t("no_scales")))
+            else:
+                blocks.append(Block("list", items=findings))
+                blocks.append(Block("note", self.t("summary_howto", alpha=self.n(self.alpha, 2))))
         else:
             blocks.append(self.missing("prepost.csv"))
         gap = self._gap_findings()
@@ -361,7 +418,8 @@ class Report:
         else:
             blocks.append(self.missing("network_whole.csv", "network_change.csv")
                           or Block("unavailable", self.t("not_available", what="network_whole.csv")))
-        blocks.append(Block("p", self.t("summary_caveat")))
+        if not self.one_wave:
+            blocks.append(Block("p", self.t("summary_caveat")))
         return [b for b in blocks if b is not None]
 
     def _gap_findings(self) -> list[Finding]:
@@ -468,6 +526,9 @@ class Report:
         alls = sample[sample["group"] == "all"].reset_index(drop=True)
         for i in range(1, len(alls)):
             prev, cur = alls.iloc[i - 1], alls.iloc[i]
+            if str(cur["wave"]) not in self.data_waves:
+                blocks.append(Block("note", self.t("empty_waves", waves=self.wl(cur["wave"]))))
+                continue  # not collected yet: nobody "left"
             blocks.append(Block("p", self.t(
                 "data_attrition", prev=self.wl(prev["wave"]), cur=self.wl(cur["wave"]),
                 ret=integer(cur["retained"], self.lang), att=integer(cur["attrition"], self.lang),
@@ -482,7 +543,7 @@ class Report:
             blocks.append(Block("p", self.t("quality_none")))
         else:
             blocks.append(Block("p", self.t("quality_intro")))
-            q = q.assign(action=q["action"].fillna(""))
+            q = q.assign(action=q["action"].fillna(""), wave=q["wave"].fillna(""))  # "": not of one wave
             counts = q.groupby(["wave", "issue", "action"], sort=False).size().rename("count").reset_index()
             counts["_w"] = counts["wave"].map({w: i for i, w in enumerate(self.waves)})
             counts = counts.sort_values(["_w", "count"], ascending=[True, False])
@@ -522,6 +583,8 @@ class Report:
             raise _Unavailable(self.missing("scores.csv", "prepost.csv"))
         from . import figures as F
 
+        if self.no_scales:
+            return [Block("note", self.t("no_scales"))]
         blocks = [Block("p", self.t("trust_intro"))]
         dims = self.scale_dims()
         if pp is not None:
@@ -529,7 +592,7 @@ class Report:
             dims = self.order_dims([str(d) for d in pd.unique(pp["dimension"])])
             last = pp["wave_post"].iloc[-1] if len(pp) else None
             one = pp[pp["wave_post"] == last]
-            if len(one):
+            if len(one) and not self.one_wave:
                 fig = F.dumbbell_figure(one, dims, self.levels, dim_label=self.dl, group_label=self.gl,
                                         wave_labels=(self.wl(one["wave_pre"].iloc[0]), self.wl(last)),
                                         scale=self.scale)
@@ -543,6 +606,8 @@ class Report:
                 blocks.append(self.figure("distributions", self.t("fig_dist"), fig))
         if pp is None:
             blocks.append(self.missing("prepost.csv"))
+        elif self.one_wave or not len(pp):
+            blocks.append(self.one_wave_note("ow_paired") if self.one_wave else Block("note", self.t("no_pairs")))
         else:
             blocks += self._paired_tables(pp, dims)
         blocks += self._reliability_blocks()
@@ -730,6 +795,8 @@ class Report:
         head = Block("h3", self.t("t_mixed"))
         if mm is None:
             return [head, self.missing("mixed_models.csv")]
+        if self.one_wave:
+            return [head, self.one_wave_note("ow_mixed")]
         mm = mm[~mm["dimension"].astype(str).str.startswith("network_")].copy()
         order = self.order_dims([str(d) for d in pd.unique(mm["dimension"])])
         mm["_d"] = mm["dimension"].map({d: i for i, d in enumerate(order)})
@@ -764,7 +831,7 @@ class Report:
         head = Block("h3", self.t("t_dose"))
         if dose is None:
             return [head, self.missing("dose_response.csv")]
-        if not len(dose):
+        if not len(dose) or self.one_wave:
             return []
         dose = dose[dose["dimension"].isin([d for d in dims if "_" not in d] + ["trust_outgroup"])].copy()
         order = self.order_dims([str(d) for d in pd.unique(dose["dimension"])])
@@ -853,6 +920,8 @@ class Report:
         blocks.append(Block("h3", self.t("t_change")))
         if ch is None:
             blocks.append(self.missing("network_change.csv"))
+        elif self.one_wave:
+            blocks.append(self.one_wave_note("ow_change"))
         elif len(ch):
             ch = ch.copy()
             ch["_t"] = ch["tie_type"].map({t: i for i, t in enumerate(ttypes)}).fillna(99)
@@ -893,7 +962,7 @@ class Report:
         pp = self.inp("prepost.csv")
         if pp is not None:
             net = pp[pp["dimension"].astype(str).str.startswith("network_")]
-            if len(net):
+            if len(net) and not self.one_wave:
                 net = self._pp_sorted(net, list(rt.DIMENSIONS))
                 ci = lambda d: [f"[{self.n(a)}; {self.n(b)}]" if not _isna(a) else "–"  # noqa: E731
                                 for a, b in zip(d["diff_ci_low"], d["diff_ci_high"])]
@@ -964,8 +1033,10 @@ class Report:
         fig = F.sociogram_figure(panels, pos, group, self.levels, group_label=self.gl, bridge_label=bridge,
                                  absent_label=absent, show_labels=bool(self.study.privacy.show_names),
                                  site_labels=site_labels)
-        return [self.figure("sociogram_any", self.t("fig_sociogram", tie=tie_label("any", self.lang), seed=seed),
-                            fig)]
+        caption = (self.t("fig_sociogram_one", tie=tie_label("any", self.lang), wave=self.wl(self.data_waves[0]),
+                          seed=seed)
+                   if self.one_wave else self.t("fig_sociogram", tie=tie_label("any", self.lang), seed=seed))
+        return [self.figure("sociogram_any", caption, fig)]
 
     # 5 ----------------------------------------------------------------------------------------
     def sec_collective(self) -> list[Block]:
@@ -1038,6 +1109,8 @@ class Report:
         lo, hi = self.scale
         if sm is None:
             blocks.append(self.missing("scale_map.parquet"))
+        elif not len(sm):
+            blocks.append(Block("note", self.t("no_scales")))
         else:
             blocks.append(Block("p", self.t("m_instrument", lo=self.n(lo, 0), hi=self.n(hi, 0))))
             rows = []
@@ -1077,6 +1150,9 @@ class Report:
               (self.t("k_alpha"), self.n(a.alpha, 2)), (self.t("k_min_share"), self.n(a.min_share, 3))]
         if manifest:
             kv.append((self.t("k_manifest_written"), str(manifest.get("written_at", "–"))))
+        fingerprint = self.key_fingerprint()
+        if fingerprint:
+            kv.append((self.t("k_key_fingerprint"), fingerprint))
         blocks.append(self.table("colophon", self.t("sec_colophon"), pd.DataFrame(kv, columns=["k", "v"]), [
             ("k", self.t("c_key"), "text"), ("v", self.t("c_value"), "text")]))
         pk = [(p, package_version(p) or self.t("not_installed")) for p in PACKAGES]
@@ -1177,20 +1253,47 @@ def render_html(rep: Report, sections: list[Section]) -> str:
 
 
 def build(study: Any, language: str | None = None) -> Path:
-    """Write every report output for ``study``; returns the path of report.html (written last).
+    """Write every report output for ``study``; returns the path of report.html.
+
+    The whole output set is built fresh in a temporary folder beside ``reports/<study>/`` and
+    then swapped in for the previous set, so a failure leaves the previous complete set (and no
+    mixture), and outputs of what the study no longer has (a removed tie type, a dropped table)
+    do not linger.
 
     Parameters
     ----------
     study : pipeline.config.Study
     language : "id" | "en", optional
         Overrides ``study.language``.
+
+    Raises
+    ------
+    SinergiError
+        A text of the study file, or a value shown in the report, holds a control character
+        (often pasted from Word) that XLSX, DOCX and HTML cannot carry; nothing is written.
     """
+    rep, sections = assemble(study, language)
+    check_texts(study, rep, sections)
+    out = Path(study.report_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())
+        write_outputs(rep, sections, tmp)
+        _swap(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out / "report.html"
+
+
+def write_outputs(rep: Report, sections: list[Section], out: Path) -> None:
+    """Write report.html, report.docx, figures/, tables/ and exports/ into the folder ``out``."""
     from .report_exports import data_time, wide_scores, write_docx, write_spss_stata, write_tables
 
-    rep, sections = assemble(study, language)
+    study = rep.study
     when = data_time(rep.manifest())  # documents dated by the raw data, not the clock
-    out = Path(study.report_dir)
-    out.mkdir(parents=True, exist_ok=True)
     for f in rep.figures:
         write_bytes(out / "figures" / f"{f.number:02d}_{f.key}.png", f.png)
         write_text(out / "figures" / f"{f.number:02d}_{f.key}.svg", f.svg)
@@ -1204,9 +1307,96 @@ def build(study: Any, language: str | None = None) -> Path:
     write_docx(out / "report.docx", title=study.title, subtitle=f"{rep.t('site')}: {study.site} · "
                f"{rep.t('waves')}: {', '.join(rep.wl(w) for w in rep.waves)}", sections=sections, lang=rep.lang,
                when=when)
-    html = render_html(rep, sections)
-    write_text(out / "report.html", html)
-    return out / "report.html"
+    write_text(out / "report.html", render_html(rep, sections))
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _swap(new: Path, out: Path) -> None:
+    """Put the folder ``new`` in place of ``out`` (two renames); the old set is removed after."""
+    old = out.with_name(f".{out.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    if out.exists():
+        os.replace(out, old)
+    try:
+        os.replace(new, out)
+    except OSError:
+        if old.exists() and not out.exists():
+            os.replace(old, out)  # put the previous set back
+        raise
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Remove the temporary folders a killed build left beside ``out``."""
+    for p in out.parent.glob(f".{out.name}.*"):
+        if p.is_dir() and (p.name.endswith(".tmp") or p.name.endswith(".old")):
+            if p.name.endswith(".old") and not out.exists():
+                os.replace(p, out)  # killed between the two renames: the previous set is still whole
+                continue
+            shutil.rmtree(p, ignore_errors=True)
+
+
+#: characters that XML 1.0 (XLSX, DOCX) cannot hold; openpyxl refuses them in cells
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _control(text: Any) -> str | None:
+    """``"U+000B at position 6"`` for the first control character in ``text``, else None."""
+    if not isinstance(text, str):
+        return None
+    m = CONTROL_CHARS.search(text)
+    return f"U+{ord(m.group()):04X} at position {m.start() + 1}" if m else None
+
+
+def check_texts(study: Any, rep: Report, sections: list[Section]) -> None:
+    """Refuse, before anything is written, a text with a control character (pasted from Word?).
+
+    The study file's texts (title, site, wave and group labels) are named by their key; any
+    other text of the report (a value from the data, shown in a table) by its table or section.
+    """
+    keys: list[tuple[str, Any]] = [("title", study.title), ("site", study.site)]
+    for i, w in enumerate(study.waves):
+        for lang in ("id", "en"):
+            keys.append((f"waves[{i}].label", study.wave_label(w.id, lang)))
+    for i, lvl in enumerate(study.group.levels):
+        for lang in ("id", "en"):
+            keys.append((f"group.levels[{i}].label", study.group_label(lvl.value, lang)))
+    for key, text in keys:
+        where = _control(text)
+        if where:
+            raise SinergiError(f"study file: {key} = {text!r} has a control character ({where}), often pasted "
+                               "from Word; retype that text in the study file. Nothing was written")
+    resp = rep.inp("respondents.parquet")  # its texts go into the SPSS, Stata and network files
+    for col in resp.columns if resp is not None else []:
+        if resp[col].dtype == object or pd.api.types.is_string_dtype(resp[col]):
+            for value in resp[col].dropna().unique():
+                where = _control(value)
+                if where:
+                    raise SinergiError(f"{rep.inp.path('respondents.parquet')}: column {col} value {value!r} has a "
+                                       f"control character ({where}); fix it in the source data, then run `make "
+                                       "pull` and `make report` again. Nothing was written")
+    for sec in sections:
+        for block in sec.blocks:
+            texts = [block.text] + [getattr(i, "text", i) for i in block.items]
+            if block.figure is not None:
+                texts.append(block.figure.caption)
+            if block.table is not None:
+                tab = block.table
+                texts += [tab.title, tab.note, *map(str, tab.display.columns)]
+                texts += [v for col in tab.display.columns for v in tab.display[col]]
+            for text in texts:
+                where = _control(text)
+                if where:
+                    what = f"table '{block.table.key}'" if block.table is not None else f"section '{sec.key}'"
+                    raise SinergiError(f"report {what}: the value {text!r} has a control character ({where}); "
+                                       "fix it in the data (or the study file) and rerun. Nothing was written")
 
 
 def _network_exports(rep: Report, outdir: Path, date: str | None = None) -> bool:

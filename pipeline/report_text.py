@@ -313,6 +313,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "fig_sociogram": ("Jejaring {tie} sebelum dan sesudah, dengan posisi titik yang sama pada kedua gambar "
                           "(tata letak dihitung sekali dari gabungan semua putaran, seed {seed}). Warna = kelompok; garis "
                           "tebal berwarna = hubungan lintas kelompok; titik pucat = tidak mengisi pada putaran itu."),
+        "fig_sociogram_one": ("Jejaring {tie} pada putaran {wave} (tata letak seed {seed}). Warna = kelompok; garis tebal "
+                              "berwarna = hubungan lintas kelompok."),
         "fig_mixing": "Matriks pencampuran: jumlah hubungan dari kelompok (baris) ke kelompok (kolom) per putaran, dengan persentase baris",
         "t_whole": "Ukuran jejaring keseluruhan per putaran dan jenis hubungan",
         "c_nodes": "Titik",
@@ -379,6 +381,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "role_total": "Total",
         "t_net_prepost": "Indikator jejaring individu sebelum dan sesudah (semua jenis hubungan)",
         "exports_written": "Berkas jejaring untuk Gephi/RSiena/R ditulis ke exports/network/ (GraphML, GEXF, matriks RSiena).",
+        "one_wave_scope": ("Baru satu putaran survei yang berisi jawaban ({wave}); belum ada putaran lanjutan. Laporan ini "
+                           "menggambarkan keadaan awal saja: sampel, skor dan reliabilitas skala, dan jejaring. "
+                           "Perbandingan sebelum\u2013sesudah (uji berpasangan, model campuran, perubahan jejaring) "
+                           "muncul setelah putaran kedua ditambahkan ke studi."),
+        "empty_waves": "Putaran {waves} belum berisi jawaban.",
+        "one_wave_note": "Belum ada putaran lanjutan (baru {wave}): {what} muncul setelah putaran kedua ditambahkan.",
+        "no_scales": ("Studi ini tidak memiliki butir skala (peta skala kosong), jadi tidak ada skor kepercayaan "
+                      "atau norma; bagian lain laporan tetap berlaku."),
+        "no_pairs": "Tidak ada responden yang mengisi dua putaran, jadi belum ada perbandingan berpasangan.",
+        "ow_paired": "uji sebelum\u2013sesudah berpasangan",
+        "ow_mixed": "model campuran putaran \u00d7 kelompok",
+        "ow_change": "perubahan jejaring antarputaran",
         "exports_missing": "Ekspor jejaring (GraphML, GEXF, RSiena) belum tersedia: modul jejaring belum ada.",
         # collective
         "coll_intro": ("Tinjauan pustaka program ini menyatakan bahwa pembelian bahan bersama menurunkan biaya bahan (20–30%) "
@@ -456,6 +470,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "k_source": "Jenis sumber data",
         "k_study": "Studi",
         "k_manifest_written": "Manifes data mentah ditulis",
+        "k_key_fingerprint": "Sidik kunci kode samaran (bukan kuncinya)",
         "t_packages": "Versi paket",
         "c_package": "Paket",
         "c_version": "Versi",
@@ -676,6 +691,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "fig_sociogram": ("The {tie} network before and after, with the same node positions in both panels (layout computed once "
                           "on the union of all waves, seed {seed}). Colour = group; thick coloured lines = cross-group ties; "
                           "faded nodes = did not answer in that wave."),
+        "fig_sociogram_one": ("The {tie} network in the {wave} wave (layout seed {seed}). Colour = group; thick coloured "
+                              "lines = cross-group ties."),
         "fig_mixing": "Mixing matrix: ties from group (row) to group (column) per wave, with row percentages",
         "t_whole": "Whole-network measures per wave and tie type",
         "c_nodes": "Nodes",
@@ -741,6 +758,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "role_total": "Total",
         "t_net_prepost": "Individual network indicators before and after (any tie)",
         "exports_written": "Network files for Gephi/RSiena/R were written to exports/network/ (GraphML, GEXF, RSiena matrices).",
+        "one_wave_scope": ("Only one survey wave has answers so far ({wave}); there is no follow-up wave yet. This report "
+                           "describes the baseline only: the sample, scale scores and their reliability, and the "
+                           "networks. Before/after comparisons (paired tests, mixed models, network change) appear "
+                           "once a second wave is added to the study."),
+        "empty_waves": "The wave(s) {waves} have no answers yet.",
+        "one_wave_note": "No follow-up wave yet (only {wave}): {what} will appear once a second wave is added.",
+        "no_scales": ("This study has no scale items (its scale map is empty), so there are no trust or norms "
+                      "scores; the other sections stand."),
+        "no_pairs": "Nobody answered in two waves, so there are no paired comparisons.",
+        "ow_paired": "the paired before/after tests",
+        "ow_mixed": "the wave \u00d7 group mixed models",
+        "ow_change": "the change in networks between waves",
         "exports_missing": "Network exports (GraphML, GEXF, RSiena) are not available yet: the network module is missing.",
         "coll_intro": ("The program's literature review claims that joint purchasing cuts input costs (by 20–30%) and that a "
                        "collective brand opens digital sales. The table tests these claims as associations in each wave: the "
@@ -813,6 +842,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "k_source": "Source kind",
         "k_study": "Study",
         "k_manifest_written": "Raw-data manifest written",
+        "k_key_fingerprint": "Pseudonym key fingerprint (not the key)",
         "t_packages": "Package versions",
         "c_package": "Package",
         "c_version": "Version",
@@ -870,6 +900,7 @@ ISSUES = {
     "not Approved in KoboToolbox (the study counts Approved only)": "belum Approved di KoboToolbox (studi hanya menghitung yang Approved)",
     "form version not available from KoboToolbox": "versi formulir tidak tersedia dari KoboToolbox",
     "the same submission twice in the data": "kiriman yang sama dua kali dalam data",
+    "column held back: looks personal": "kolom ditahan: tampak berisi data pribadi",
 }
 
 ACTIONS = {"dropped": "dibuang", "kept": "dipertahankan", "kept latest": "yang terbaru dipakai",
@@ -877,7 +908,9 @@ ACTIONS = {"dropped": "dibuang", "kept": "dipertahankan", "kept latest": "yang t
            "weights left unknown (NaN)": "bobot dibiarkan tidak diketahui (NaN)",
            "left out": "tidak dipakai", "kept one": "satu dipertahankan",
            "the edited version used": "versi hasil edit yang dipakai", "now counted": "kini dihitung",
-           "now left out": "kini tidak dipakai"}
+           "now left out": "kini tidak dipakai",
+           "kept in data/raw only (list it in privacy.keep_columns to use it)":
+               "hanya disimpan di data/raw (cantumkan di privacy.keep_columns untuk memakainya)"}
 
 
 def s(lang: str, key: str, **kw: Any) -> str:

@@ -78,8 +78,8 @@ def _coded(respondents: pd.DataFrame, responses: pd.DataFrame,
     resp = responses[responses["item"].astype(str).isin(items)].copy()
     resp["item"] = resp["item"].astype(str)
     resp["value"] = pd.to_numeric(resp["value"], errors="coerce").astype(float)
-    lo = resp["item"].map(sm["min"].astype(float))
-    hi = resp["item"].map(sm["max"].astype(float))
+    lo = resp["item"].map(sm["min"].astype(float)).astype(float)
+    hi = resp["item"].map(sm["max"].astype(float)).astype(float)
     bad = resp["value"].notna() & ((resp["value"] < lo) | (resp["value"] > hi))
     if bad.any():
         first = resp[bad].head(5)
@@ -348,6 +348,9 @@ def run(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: pd.DataFr
         ``{"scores": score(...), "reliability": ..., "items": ...}``; see :func:`score` and
         :func:`reliability` for the columns.
     """
+    if not len(scale_map):  # a study without scale items (a network-only survey): nothing to score
+        return {"scores": pd.DataFrame(columns=SCORE_COLUMNS), "reliability": pd.DataFrame(columns=RELIABILITY_COLUMNS),
+                "items": pd.DataFrame(columns=ITEM_COLUMNS)}
     scores = score(respondents, responses, scale_map, min_share=min_share)
     rel, items = reliability(respondents, responses, scale_map, waves)
     return {"scores": scores, "reliability": rel, "items": items}

@@ -70,23 +70,207 @@ def pseudonymizer(key: bytes):
     return f
 
 
+#: the fixed text whose HMAC under the key is the key's fingerprint (never the key itself)
+FINGERPRINT_TEXT = b"sinergi pseudonym key fingerprint"
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A short public fingerprint of a pseudonym key: 16 hex digits of HMAC-SHA256(key, fixed text).
+
+    It identifies the key (two keys give different fingerprints) without revealing it, so it can
+    be written in the raw manifest and the processed tables to check later that the same key is
+    still in use.
+
+    >>> key_fingerprint(b"k") == key_fingerprint(b"k"), key_fingerprint(b"k") != key_fingerprint(b"j")
+    (True, True)
+    """
+    return hmac.new(key, FINGERPRINT_TEXT, hashlib.sha256).hexdigest()[:16]
+
+
 def read_key(raw_dir: Path) -> bytes:
+    """The study's pseudonym key, checked against the fingerprint in the raw ``manifest.json``.
+
+    Raises
+    ------
+    SinergiError
+        The key is missing, is not hex, or is not the key the raw data was pulled with (every
+        respondent would get a new pseudonym); the message names the file to restore.
+    """
+    from .io import read_json
+
     path = Path(raw_dir) / "pseudonym.key"
+    manifest = Path(raw_dir) / "manifest.json"
     try:
         text = path.read_text().strip()
     except FileNotFoundError:
+        if manifest.exists():
+            raise SinergiError(f"{path}: pseudonym key missing; this study's raw data was pulled with it, so restore "
+                               "pseudonym.key from your backup of data/raw/ (a new key would give every respondent "
+                               "a new pseudonym)") from None
         raise SinergiError(f"{path}: pseudonym key missing; run `make pull` to create the study's raw folder") from None
     if not re.fullmatch(r"[0-9a-f]{32,128}", text):
         raise SinergiError(f"{path}: not a pseudonym key (expected hex digits)")
-    return bytes.fromhex(text)
+    note = tighten_key(path)
+    if note:
+        print(note)
+    key = bytes.fromhex(text)
+    if manifest.exists():
+        check_fingerprint(key, read_json(manifest).get("key_fingerprint"), path, manifest)
+    return key
+
+
+def tighten_key(path: Path) -> str | None:
+    """Make the key file owner-only (0600) if others can read it; say what was done (else None)."""
+    import os
+    import stat
+
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if not mode & 0o077:
+        return None
+    os.chmod(path, 0o600)
+    return f"{path}: was readable by others ({mode:04o}); now owner-only (0600)"
+
+
+def check_fingerprint(key: bytes, recorded: str | None, key_path: Path, where: Path) -> None:
+    """Refuse a key whose fingerprint differs from the one ``where`` recorded (None: nothing recorded)."""
+    if recorded and key_fingerprint(key) != recorded:
+        raise SinergiError(f"{key_path}: not the pseudonym key of the data in {where} (key fingerprint "
+                           f"{key_fingerprint(key)}, recorded {recorded}); every respondent would get a new "
+                           f"pseudonym. Restore {key_path} from your backup (or delete data/raw/<id>/ and "
+                           "data/processed/<id>/ to start the study over)")
+
+
+def processed_fingerprint(path: Path) -> str | None:
+    """The key fingerprint stored in a processed parquet table's metadata (None if absent)."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_schema(path).metadata or {}
+    except (OSError, ValueError):
+        return None
+    attrs = json.loads(meta.get(b"PANDAS_ATTRS", b"{}") or b"{}")
+    return attrs.get("key_fingerprint") if isinstance(attrs, dict) else None
+
+
+def stamp_key(study: Study, frames: dict[str, pd.DataFrame], raw_dir: Path) -> dict[str, pd.DataFrame]:
+    """Check the key against the already processed tables, then record its fingerprint in them.
+
+    The fingerprint goes into the pandas metadata (``attrs["key_fingerprint"]``) of every parquet
+    table, so a later tidy with another key is refused instead of renaming every respondent.
+    """
+    key = read_key(raw_dir)
+    old = study.processed_dir / "respondents.parquet"
+    if old.exists() and study.source.kind != "demo":  # a demo with another seed is other people
+        check_fingerprint(key, processed_fingerprint(old), Path(raw_dir) / "pseudonym.key", old)
+    for name in ("respondents", "responses", "ties", "scale_map"):
+        if name in frames:
+            frames[name].attrs["key_fingerprint"] = key_fingerprint(key)
+    return frames
 
 
 def _check_collisions(mapping: dict[str, str]) -> None:
+    """Refuse two respondent ids that get the same pseudonym under the key (rare, but possible)."""
     seen: dict[str, str] = {}
     for raw, pseudo in mapping.items():
         if pseudo in seen and seen[pseudo] != raw:
-            raise SinergiError("two roster ids hash to the same pseudonym; delete pseudonym.key and pull again")
+            raise SinergiError(f"respondent ids {seen[pseudo]!r} and {raw!r} get the same pseudonym {pseudo} under "
+                               "this pseudonym.key; a new key is needed, which changes every pseudonym: delete "
+                               "data/raw/<id>/ and data/processed/<id>/ and run `make pull` again (reports made "
+                               "so far will not match the new pseudonyms)")
         seen[pseudo] = raw
+
+
+def check_keep_columns(study: Study) -> None:
+    """``privacy.keep_columns`` applies to a tables study's respondents.csv only; refuse it elsewhere."""
+    if study.privacy.keep_columns and study.source.kind != "tables":
+        raise SinergiError(f"study privacy.keep_columns: only for source kind 'tables' (this study's source is "
+                           f"'{study.source.kind}', whose covariates come from the instrument's 'var' questions)")
+
+
+# --------------------------------------------------------------------------------------------
+# columns that stay in raw
+
+#: respondents.csv columns always read (never held back)
+ID_COLUMNS = ("respondent_id", "wave", "group", "site")
+_PERSONAL_NAME = re.compile(
+    r"(^|_)(nama|name|names|nm|phone|telepon|telpon|telp|tlp|hp|handphone|wa|whatsapp|email|e_mail|mail|surel|"
+    r"kontak|contact|alamat|address|nik|ktp|kk|catatan|komentar|comment|comments|note|notes|keterangan|remarks)(_|$)")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+def _is_phone(value: str) -> bool:
+    """A phone number as typed: 9-15 digits, starting with ``+`` or ``0`` (text, not a number)."""
+    digits = sum(ch.isdigit() for ch in value)
+    return (9 <= digits <= 15 and re.fullmatch(r"\(?(\+|0)[\d\s()./-]+", value) is not None
+            and re.fullmatch(r"0?\.\d+", value) is None)
+
+
+def personal_reason(name: str, values: pd.Series) -> str | None:
+    """Why a respondents.csv column looks personal (names, phones, e-mails, free text), else None.
+
+    A column is personal when its name says so (``nama``, ``no_hp``, ``email``, ``alamat``,
+    ``catatan``, …) unless every value is a short number (a count or a 0/1 flag such as
+    ``digital_channels_whatsapp``), or when any value is a phone number (9-15 digits starting with
+    ``+`` or ``0``) or an e-mail address, or when it holds free text (a value over 40 characters,
+    or mostly distinct values with spaces).
+
+    >>> personal_reason("nama_pemilik", pd.Series(["Siti"]))
+    'its name looks like names, contact details or notes'
+    >>> personal_reason("digital_channels_whatsapp", pd.Series(["1", "0"])) is None
+    True
+    >>> personal_reason("kontak", pd.Series(["0812 3456 7890"]))
+    'its name looks like names, contact details or notes'
+    >>> personal_reason("x", pd.Series(["+62 812-3456-7890"]))
+    'it holds phone numbers'
+    >>> personal_reason("sector", pd.Series(["kuliner", "kuliner", "jasa"])) is None
+    True
+    """
+    text = values.dropna().astype(str).str.strip()
+    text = text[text != ""]
+    numeric = pd.to_numeric(text, errors="coerce")
+    short_numbers = bool(numeric.notna().all() and (numeric.abs() < 1e6).all())
+    key = re.sub(r"[^a-z0-9]+", "_", str(name).lower())
+    if _PERSONAL_NAME.search(key) and not (len(text) and short_numbers):
+        return "its name looks like names, contact details or notes"
+    if not len(text):
+        return None
+    if text.map(_is_phone).any():
+        return "it holds phone numbers"
+    if text.str.match(_EMAIL).any():
+        return "it holds e-mail addresses"
+    if numeric.notna().all():
+        return None
+    distinct = text.nunique() / len(text)
+    if (text.str.len() > 40).any() or (distinct > 0.5 and text.nunique() >= 5 and text.str.contains(r"\s").any()):
+        return "it holds free text (names or notes?)"
+    return None
+
+
+def hold_back_columns(resp: pd.DataFrame, study: Study, path: Path, quality: list[dict]) -> pd.DataFrame:
+    """Drop the respondents.csv columns that look personal unless ``privacy.keep_columns`` lists them.
+
+    Each column held back gets one quality row (its name and why, never its values); the column
+    stays in ``data/raw/`` only. A ``keep_columns`` entry that is not a column of the file stops
+    the run (a misspelt name would otherwise keep nothing, silently).
+    """
+    keep = list(study.privacy.keep_columns)
+    unknown = [c for c in keep if c not in resp.columns]
+    if unknown:
+        raise SinergiError(f"study privacy.keep_columns: {unknown[0]!r} is not a column of {path} "
+                           f"(it has {', '.join(resp.columns)})")
+    held = []
+    for col in resp.columns:
+        if col in ID_COLUMNS or col in keep:
+            continue
+        why = personal_reason(col, resp[col])
+        if why:
+            held.append(col)
+            quality.append({"wave": "", "submission_id": "", "respondent_id": "",
+                            "issue": "column held back: looks personal", "field": f"{path.name}: {col}",
+                            "value": why, "action": "kept in data/raw only (list it in privacy.keep_columns to use it)"})
+    return resp.drop(columns=held)
 
 
 # --------------------------------------------------------------------------------------------
@@ -669,7 +853,7 @@ def _tidy_tables(study: Study, raw_dir: Path, folder: Path) -> dict[str, pd.Data
             raise _fail(t, bad, "wave", f"{_value(t, bad, 'wave')!r} is not a wave of the study "
                                         f"({', '.join(study.wave_ids)})")
 
-    resp = R.frame.copy()
+    resp = hold_back_columns(R.frame.copy(), study, R.path, quality)
     resp["group"] = resp[group_col]
     bad = ~resp["group"].isin(study.group_values)
     if bad.any():
@@ -812,9 +996,10 @@ def sample_flow(respondents: pd.DataFrame, waves: list[str]) -> pd.DataFrame:
 
 def run(study: Study, inst: Instrument | None, raw_dir: Path) -> dict[str, pd.DataFrame]:
     """Tidy the study's raw folder with the route its source kind needs."""
+    check_keep_columns(study)
     if study.source.kind == "tables":
-        return tidy_tables(study, raw_dir)
+        return stamp_key(study, tidy_tables(study, raw_dir), raw_dir)
     if inst is None:
         raise SinergiError("an instrument is needed to read KoboToolbox data")
     check_study(inst, study)
-    return tidy_kobo(study, inst, raw_dir)
+    return stamp_key(study, tidy_kobo(study, inst, raw_dir), raw_dir)

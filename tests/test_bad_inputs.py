@@ -427,7 +427,11 @@ CASES = [
          "error", ("row 7, column joint_purchasing", "'mungkin'")),
     Case("tables-unknown-covariate-mixed", "tables",
          df_edit("respondents.csv", with_column("house", lambda i: "no. 5" if i == 3 else str(i))),
-         "ok", ("column house kept as text", "row 5")),
+         "ok", (), lambda out: "house" not in out["respondents"].columns  # distinct, address-like: held back
+         and (out["quality"]["field"] == "respondents.csv: house").any()),
+    Case("tables-unknown-covariate-mixed-kept", "tables",
+         df_edit("respondents.csv", with_column("sector2", lambda i: "no. 5" if i == 3 else str(i % 3))),
+         "ok", ("column sector2 kept as text", "row 5")),
     Case("tables-unknown-covariate-numbers", "tables",
          df_edit("respondents.csv", with_column("house", lambda i: str(i))),
          "ok", (), lambda out: out["respondents"]["house"].dtype == float),

@@ -25,6 +25,7 @@ And what kpi does that a naive server would not (kpi @2e5efb0, ../shared/researc
 - ``content`` of the asset detail is the latest *draft*; the deployed form is
   ``versions/{deployed_version_id}`` (``Asset.versions``);
 - permissions: without ``view_submissions`` ``/data/`` answers 404 (permissions.py:395-410);
+  without ``change_asset`` a POST/PATCH/DELETE answers 403 and an import into it fails in the task;
   ``Asset.partial`` filters rows for a partial ("row-level") permission, and then
   ``deployment__submission_count`` is ``null`` (serializers/v2/asset.py:789-810);
 - an import renames the project to the XLSForm's ``form_title`` (models/asset.py:510-528);
@@ -313,6 +314,9 @@ class _Handler(BaseHTTPRequestHandler):
             if asset is None:
                 raise _HTTPError(404, {"detail": "Not found."})
             rest = seg[2:]
+            if method in ("POST", "PATCH", "DELETE") and "change_asset" not in asset.perms:
+                # kpi: a user who may view but not edit gets 403 (permissions.py:200-238)
+                raise _HTTPError(403, {"detail": "You do not have permission to perform this action."})
             if not rest and method == "GET":
                 return 200, self._asset_detail(asset), "application/json"
             if rest == ["data"] and method == "GET":
@@ -490,6 +494,11 @@ class _Handler(BaseHTTPRequestHandler):
             if not ok:
                 task["result"] = {"status": "error", "messages": {"error": "not an XLSForm",
                                                                   "error_type": "SyntaxError"}}
+            elif task["destination"] and "change_asset" not in self.fake.assets[
+                    task["destination"].rstrip("/").split("/")[-1]].perms:
+                # kpi raises PermissionDenied inside the import task (import_export_task.py:274-276)
+                task["result"] = {"status": "error", "messages": {
+                    "error": "You do not have permission to perform this action.", "error_type": "PermissionDenied"}}
             elif task["destination"]:
                 uid = task["destination"].rstrip("/").split("/")[-1]
                 a = self.fake.assets[uid]

@@ -759,3 +759,17 @@ def test_cli_list_uses_the_study_server(fake, tmp_path, monkeypatch, capsys):
     assert main(["kobo", "list", "--study", str(study)]) == 0
     out = capsys.readouterr().out
     assert fake.url in out and "aPRE" in out
+
+
+def test_deploy_onto_a_view_only_project_is_said(fake, xlsform, tmp_path):
+    asset = add(fake, "aPRE", 2)
+    asset.perms = {"view_asset", "view_submissions"}
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(ROSTER)
+    with make_client(fake) as client, pytest.raises(SinergiError) as e:
+        deploy(client, xlsform, roster, asset_uid="aPRE", poll=0)
+    assert "could not import" in str(e.value) and "permission" in str(e.value)
+    assert asset.version_id == "vAAA" and not asset.files  # nothing changed on the server
+    with make_client(fake) as client, pytest.raises(SinergiError) as e:
+        client.request("DELETE", client.url("/api/v2/assets/aPRE/files/x/"), where="test", expect="none")
+    assert "no permission" in str(e.value) and "403" in str(e.value)

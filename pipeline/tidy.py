@@ -425,9 +425,14 @@ def parse_value(inst: Instrument, q: Question, value: str, ctx: _Ctx) -> Any:
             x = float(value)
         except (TypeError, ValueError):
             raise ctx.fail(q, value, "is not a number") from None
+        if not np.isfinite(x):
+            raise ctx.fail(q, value, "is not a finite number")
+        if t == "integer" and x != int(x):
+            raise ctx.fail(q, value, "is not a whole number (the question is an integer)")
         lo, hi = _range(q)
         if (lo is not None and x < lo) or (hi is not None and x > hi):
-            raise ctx.fail(q, value, f"is outside the allowed range {lo:g}..{hi:g}")
+            span = f"{'' if lo is None else f'{lo:g}'}..{'' if hi is None else f'{hi:g}'}"
+            raise ctx.fail(q, value, f"is outside the allowed range {span}")
         return x
     if t == "select_one":
         names = inst.choice_names(q.list_name)

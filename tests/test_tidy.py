@@ -103,6 +103,8 @@ def test_kobo_route_rules(study, in_tmp):
     ("kepercayaan/tr_gen1", "7", "is not one of 1, 2, 3, 4, 5"),
     ("profil/umur", "abc", "is not a number"),
     ("profil/umur", "130", "is outside the allowed range 15..100"),
+    ("profil/umur", "34.5", "is not a whole number"),
+    ("profil/umur", "inf", "is not a finite number"),
     ("profil/asal", "asing", "is not one of lokal, pendatang"),
     ("identitas/responden", "zz", "is not on the wave's roster"),
 ])

@@ -1,26 +1,23 @@
 """Network exports: GraphML / GEXF per graph and RSiena-ready matrices (the I/O edge of the stage).
 
-Layout under ``outdir``::
+Layout under ``outdir`` (explained for the user in ``README.md`` there)::
 
-    graphs/<site>/<wave>/<tie_type>.graphml     igraph GraphML
-    graphs/<site>/<wave>/<tie_type>.gexf        GEXF (Gephi), via network.to_networkx
+    README.md                                   what each file is and how to open it
+    graphs/<site>/<wave>/<tie_type>.graphml     GraphML (Gephi, igraph, networkx, yEd)
+    graphs/<site>/<wave>/<tie_type>.gexf        GEXF (Gephi)
     rsiena/<site>/<tie_type>/net_<k>_<wave>.csv adjacency per wave (k = 1, 2, … in wave order)
     rsiena/<site>/<tie_type>/covariates.csv     respondent_id, group, group_code (0, 1, …)
     rsiena/<site>/<tie_type>/presence.csv       respondent_id, one 0/1 column per wave
+    rsiena/<site>/<tie_type>/fit_rsiena.R       reads the three and fits a small SAOM
 
-Vertices carry only pseudonyms (``name``), ``group`` and the node measures of
-:func:`pipeline.network.run` (``network_nodes``). The RSiena matrices share one actor set per site
-(everyone who answered in any wave, sorted by pseudonym, the same row order in every file);
-rows and columns of actors absent in a wave are ``NA`` — RSiena treats them as missing, and with
-joiners/leavers a composition change object should be made from ``presence.csv``::
-
-    nets <- lapply(sort(Sys.glob("net_*.csv")),
-                   function(f) as.matrix(read.csv(f, check.names = FALSE)))
-    friendship <- sienaDependent(array(unlist(nets), dim = c(dim(nets[[1]]), length(nets))))
-    cov <- read.csv("covariates.csv"); group <- coCovar(cov$group_code)
-    pres <- read.csv("presence.csv", check.names = FALSE)
-    cc <- sienaCompositionChange(lapply(seq_len(nrow(pres)), function(i) {
-      p <- which(unlist(pres[i, -1]) == 1); c(min(p), max(p)) }))
+In GraphML and GEXF a node's id is its pseudonym, the same person in every wave and tie type
+(never an index), with ``group`` and the node measures of :func:`pipeline.network.run`
+(``network_nodes``); an edge ego → alter carries ``tie_type`` (for ``any``: the types it is,
+space-separated) and, where the respondent said how often, ``weight`` (contact frequency 1–4;
+for ``any`` the highest); the graph carries ``site``, ``wave``, ``tie_type``. The RSiena
+matrices share one actor set per site (everyone who answered in any wave, sorted by pseudonym,
+the same row order in every file); rows and columns of actors absent in a wave are ``NA``, and
+``fit_rsiena.R`` builds ``sienaCompositionChange`` from ``presence.csv``.
 
 Check ``network_change.rsiena_ok`` (Jaccard > 0.3) before fitting a SAOM.
 """
@@ -37,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import SinergiError
-from .io import atomic_path, write_csv
+from .io import atomic_path, write_csv, write_text
 from .network import NODE_COLUMNS, to_networkx
 
 _KEY_COLUMNS = ("respondent_id", "site", "wave", "tie_type", "group")
@@ -60,9 +57,39 @@ def _with_measures(g: ig.Graph, node_table: pd.DataFrame) -> ig.Graph:
     return g
 
 
+def _edges(ties: pd.DataFrame | None, site: str, wave: str, tie_type: str) -> dict[tuple[str, str], dict]:
+    """``(ego, alter) -> {"tie_type", "weight"?}`` for one graph, from the canonical ties."""
+    if ties is None or not len(ties):
+        return {}
+    t = ties[(ties["site"].astype(str) == str(site)) & (ties["wave"].astype(str) == str(wave))]
+    if tie_type != "any":
+        t = t[t["tie_type"].astype(str) == str(tie_type)]
+    out: dict[tuple[str, str], dict] = {}
+    for (ego, alter), part in t.groupby(["ego", "alter"], sort=False):
+        attrs: dict = {"tie_type": " ".join(sorted(set(part["tie_type"].astype(str))))}
+        w = pd.to_numeric(part["weight"], errors="coerce").dropna() if "weight" in part else pd.Series([])
+        if len(w):
+            attrs["weight"] = float(w.max())
+        out[(str(ego), str(alter))] = attrs
+    return out
+
+
+def _graph_file_view(gm: ig.Graph, ties: pd.DataFrame | None) -> nx.DiGraph:
+    """The networkx graph written to GraphML and GEXF: pseudonyms as node ids, edge tie types
+    and weights, no igraph bookkeeping attributes."""
+    nxg = to_networkx(gm)
+    for _, data in nxg.nodes(data=True):
+        data.pop("_nx_name", None)
+    attrs = _edges(ties, gm["site"], gm["wave"], gm["tie_type"])
+    for a, b, data in nxg.edges(data=True):
+        data.pop("_igraph_index", None)
+        data.update(attrs.get((a, b), {"tie_type": gm["tie_type"]}))
+    return nxg
+
+
 def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.DataFrame,
                   outdir: str | Path, waves: Sequence[str] | None = None,
-                  date: str | None = None) -> list[Path]:
+                  date: str | None = None, ties: pd.DataFrame | None = None) -> list[Path]:
     """Write GraphML, GEXF and RSiena files for the graphs of :func:`pipeline.network.build_graphs`.
 
     Parameters
@@ -79,6 +106,8 @@ def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.D
     date : str, optional
         ``YYYY-MM-DD`` for the GEXF ``lastmodifieddate`` (default: networkx writes today's date),
         so that reruns on the same data give the same bytes.
+    ties : DataFrame, optional
+        The canonical ties table: gives the edges their ``tie_type`` and ``weight``.
 
     Returns
     -------
@@ -95,15 +124,12 @@ def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.D
                                f"to {base.relative_to(outdir)}.*; give the sites (or waves, tie types) names that "
                                "differ in letters or digits, not only in spaces or punctuation")
         used[base] = (site, wave, tie_type)
-        gm = _with_measures(g, node_table)
+        nxg = _graph_file_view(_with_measures(g, node_table), ties)
         path = base.with_suffix(".graphml")
         with atomic_path(path) as tmp:
-            gm.write_graphml(str(tmp))
+            nx.write_graphml(nxg, tmp, named_key_ids=True)
         written.append(path)
         path = base.with_suffix(".gexf")
-        nxg = to_networkx(gm)
-        for _, data in nxg.nodes(data=True):
-            data.pop("_nx_name", None)
         with atomic_path(path) as tmp:
             nx.write_gexf(nxg, tmp)
             if date:
@@ -112,6 +138,9 @@ def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.D
                                       text, count=1), encoding="utf-8")
         written.append(path)
     written += _write_rsiena(graphs, outdir / "rsiena", waves)
+    readme = outdir / "README.md"
+    write_text(readme, README)
+    written.append(readme)
     return written
 
 
@@ -156,4 +185,83 @@ def _write_rsiena(graphs: dict[tuple[str, str, str], ig.Graph], outdir: Path,
             for name, frame in (("covariates.csv", cov), ("presence.csv", pres)):
                 write_csv(folder / name, frame)
                 written.append(folder / name)
+            write_text(folder / "fit_rsiena.R", RSIENA_SCRIPT)
+            written.append(folder / "fit_rsiena.R")
     return written
+
+
+#: ready R script beside each site × tie type's matrices (run it in that folder)
+RSIENA_SCRIPT = r"""# sinergi: fit a small stochastic actor-oriented model (RSiena) to this folder's networks.
+#   cd <this folder>; Rscript fit_rsiena.R
+# Reads net_<k>_<wave>.csv (adjacency per wave; NA = not in that wave), covariates.csv (group)
+# and presence.csv (who is in which wave), builds the composition change from presence.csv and
+# fits density, reciprocity, transitive triplets, and egoX / altX / sameX on the group.
+# Check network_change.csv (rsiena_ok: Jaccard > 0.3) first: with too little stability a SAOM
+# does not estimate. On ~140 actors and two waves it converges in a few minutes.
+files <- sort(Sys.glob("net_*_*.csv"))
+if (length(files) < 2) stop("RSiena needs at least two waves; found ", length(files))
+nets <- lapply(files, function(f) as.matrix(read.csv(f, check.names = FALSE)))
+n <- nrow(nets[[1]])
+for (m in nets) if (!identical(dim(m), c(n, n))) stop("the matrices do not share one actor set")
+cov <- read.csv("covariates.csv", check.names = FALSE)
+pres <- read.csv("presence.csv", check.names = FALSE)
+stopifnot(nrow(cov) == n, nrow(pres) == n, identical(cov$respondent_id, colnames(nets[[1]])))
+spells <- lapply(seq_len(n), function(i) {
+  p <- which(unlist(pres[i, -1]) == 1)
+  c(min(p), max(p))
+})
+cat(sprintf("read %d waves, %d actors, %d ties in the first wave\n", length(nets), n,
+            sum(nets[[1]] == 1, na.rm = TRUE)))
+if (!requireNamespace("RSiena", quietly = TRUE)) {
+  cat("RSiena is not installed: install.packages('RSiena'), then run this script again\n")
+  quit(save = "no", status = 0)
+}
+library(RSiena)
+net <- sienaDependent(array(unlist(nets), dim = c(n, n, length(nets))))
+group <- coCovar(cov$group_code)
+cc <- sienaCompositionChange(spells)
+data <- sienaDataCreate(net, group, cc)
+eff <- getEffects(data)
+eff <- includeEffects(eff, transTrip)
+eff <- includeEffects(eff, egoX, altX, sameX, interaction1 = "group")
+alg <- sienaAlgorithmCreate(projname = "sinergi", seed = 20261123)
+fit <- siena07(alg, data = data, effects = eff, batch = TRUE, verbose = FALSE)
+print(fit)
+if (fit$tconv.max > 0.25) cat("not converged (overall maximum convergence ratio > 0.25): run again with prevAns = fit\n")
+"""
+
+#: ``exports/network/README.md``
+README = """# Network files
+
+Written by `make report` from this study's ties. Every node id is a respondent's **pseudonym**,
+the same person in every wave and tie type, so waves can be compared and joined with the
+SPSS/Stata exports (`respondent_id`). No names are in these files.
+
+## `graphs/<village>/<wave>/<tie_type>.graphml` and `.gexf`
+
+One directed graph per village × wave × name generator (`info`, `help`, `collab`, …) and `any`
+(someone named in any of them). Open in Gephi (*File → Open*), or `igraph::read_graph(f,
+"graphml")` in R, `networkx.read_graphml(f)` in Python.
+
+- nodes: `id` = pseudonym; `group` (e.g. lokal / pendatang); the node measures of
+  `data/processed/<study>/network_nodes.csv` (degrees, bonding and bridging ties, individual E-I,
+  betweenness, constraint, brokerage roles);
+- edges: ego → alter (ego named alter); `tie_type` (for `any`: every type the tie is);
+  `weight` = how often they are in contact (1–4, the highest over types for `any`) where the
+  respondent said it — absent where unknown (a CSV export, a `tables` study without weights);
+- graph: `site`, `wave`, `tie_type`.
+
+## `rsiena/<village>/<tie_type>/`
+
+For a stochastic actor-oriented model (RSiena) of how ties changed:
+
+- `net_<k>_<wave>.csv`: adjacency matrix of wave k (row = ego, column = alter, 1 = tie); one
+  actor set for all waves (everyone who answered in any wave), rows and columns `NA` for actors
+  not in that wave;
+- `covariates.csv`: `respondent_id`, `group`, `group_code` (0, 1, …);
+- `presence.csv`: `respondent_id` and a 0/1 column per wave (joiners and leavers);
+- `fit_rsiena.R`: `Rscript fit_rsiena.R` in that folder reads the files, builds the composition
+  change from `presence.csv` and fits density, reciprocity, transitive triplets and
+  egoX/altX/sameX on the group. Look at `network_change.csv` first: a SAOM needs enough stable
+  ties between waves (`rsiena_ok`, Jaccard > 0.3).
+"""

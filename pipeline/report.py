@@ -1408,5 +1408,5 @@ def _network_exports(rep: Report, outdir: Path, date: str | None = None) -> bool
     if resp is None or ties is None or nodes is None:
         return False
     graphs = build_graphs(resp, ties, list(rep.study.tie_types))
-    write_exports(graphs, nodes, outdir, waves=rep.study.wave_ids, date=date)
+    write_exports(graphs, nodes, outdir, waves=rep.study.wave_ids, date=date, ties=ties)
     return True

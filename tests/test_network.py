@@ -590,8 +590,9 @@ def test_write_exports_roundtrip(tmp_path):
     g = ig.Graph.Read_GraphML(str(tmp_path / "graphs/desa/pre/info.graphml"))
     assert g.vcount() == 5 and g.ecount() == 3 and g.is_directed()
     # pre: a→b (L L), b→d (L→P), d→e (P P): d brokers b→d→e as gatekeeper (L→P→P)
-    assert g.vs.find(name="d")["gatekeeper"] == 1 and g.vs.find(name="b")["bridging"] == 1
-    assert g.vs.find(name="a")["constraint"] == pytest.approx(1.0)
+    assert g.vs.find(id="d")["gatekeeper"] == 1 and g.vs.find(id="b")["bridging"] == 1
+    assert g.vs.find(id="a")["constraint"] == pytest.approx(1.0)
+    assert "_igraph_index" not in g.es.attributes() and set(g.es["tie_type"]) == {"info"}
     G = nx.read_gexf(tmp_path / "graphs/desa/post/info.gexf")
     assert set(G.nodes) == {"a", "b", "c", "f"} and G.has_edge("f", "a")
     assert G.nodes["f"]["group"] == "pendatang"
@@ -605,3 +606,51 @@ def test_write_exports_roundtrip(tmp_path):
     assert cov["group_code"].tolist() == [0, 0, 0, 1, 1, 1]
     pres = pd.read_csv(folder / "presence.csv")
     assert pres["pre"].tolist() == [1, 1, 1, 1, 1, 0] and pres["post"].tolist() == [1, 1, 1, 0, 0, 1]
+
+
+def test_graph_files_use_pseudonyms_as_ids_with_weights_and_tie_types(tmp_path):
+    """Node ids are the pseudonyms (stable across waves), never igraph's indices; edges carry the
+    contact frequency and tie type(s) from the ties table."""
+    resp = pd.DataFrame({"respondent_id": ["R1", "R2", "R3", "R2", "R3", "R4"],
+                         "wave": ["pre"] * 3 + ["post"] * 3, "group": ["lokal", "pendatang", "lokal"] * 2,
+                         "site": "desa"})
+    ties = pd.DataFrame({"site": "desa", "wave": ["pre", "pre", "pre", "post", "post"],
+                         "tie_type": ["info", "help", "info", "info", "help"],
+                         "ego": ["R1", "R1", "R2", "R3", "R4"], "alter": ["R2", "R2", "R3", "R2", "R2"],
+                         "weight": [3.0, 4.0, np.nan, 2.0, 1.0]})
+    out = nw.run(resp, ties, ["info", "help"], ["pre", "post"], permutations=20)
+    graphs = nw.build_graphs(resp, ties, ["info", "help"])
+    ne.write_exports(graphs, out["network_nodes"], tmp_path, ["pre", "post"], ties=ties)
+    pre = nx.read_graphml(tmp_path / "graphs/desa/pre/info.graphml")
+    post = nx.read_graphml(tmp_path / "graphs/desa/post/info.graphml")
+    assert set(pre.nodes) == {"R1", "R2", "R3"} and set(post.nodes) == {"R2", "R3", "R4"}
+    assert pre.edges["R1", "R2"] == {"tie_type": "info", "weight": 3.0}
+    assert pre.edges["R2", "R3"] == {"tie_type": "info"}  # frequency unknown: no weight, not 0
+    assert post.graph["wave"] == "post" and post.graph["site"] == "desa"
+    any_pre = nx.read_graphml(tmp_path / "graphs/desa/pre/any.graphml")
+    assert any_pre.edges["R1", "R2"] == {"tie_type": "help info", "weight": 4.0}
+    gexf = nx.read_gexf(tmp_path / "graphs/desa/post/help.gexf")
+    assert gexf.edges["R4", "R2"]["weight"] == 1.0 and set(gexf.nodes) == {"R2", "R3", "R4"}
+    readme = (tmp_path / "README.md").read_text()
+    assert "pseudonym" in readme and "fit_rsiena.R" in readme
+    assert (tmp_path / "rsiena/desa/info/fit_rsiena.R").exists()
+
+
+@pytest.mark.skipif(__import__("shutil").which("Rscript") is None, reason="R is not installed")
+def test_rsiena_script_reads_the_matrices_in_r(tmp_path):
+    """The shipped R script, run by R in the folder, reads every matrix and the presence table
+    (and fits the model where RSiena is installed; Debian has no RSiena package)."""
+    import subprocess
+
+    resp = pd.DataFrame({"respondent_id": list("abcde") + list("abcf"),
+                         "wave": ["pre"] * 5 + ["post"] * 4,
+                         "group": ["lokal"] * 3 + ["pendatang"] * 2 + ["lokal"] * 3 + ["pendatang"],
+                         "site": "desa"})
+    ties = pd.DataFrame({"site": "desa", "wave": ["pre"] * 3 + ["post"] * 2, "tie_type": "info",
+                         "ego": ["a", "b", "d", "a", "f"], "alter": ["b", "d", "e", "c", "a"], "weight": np.nan})
+    out = nw.run(resp, ties, ["info"], ["pre", "post"], permutations=20)
+    ne.write_exports(nw.build_graphs(resp, ties, ["info"]), out["network_nodes"], tmp_path, ["pre", "post"])
+    folder = tmp_path / "rsiena/desa/info"
+    run = subprocess.run(["Rscript", "fit_rsiena.R"], cwd=folder, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert "read 2 waves, 6 actors, 3 ties in the first wave" in run.stdout

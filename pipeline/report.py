@@ -1290,7 +1290,8 @@ def build(study: Any, language: str | None = None) -> Path:
 
 def write_outputs(rep: Report, sections: list[Section], out: Path) -> None:
     """Write report.html, report.docx, figures/, tables/ and exports/ into the folder ``out``."""
-    from .report_exports import data_time, wide_scores, write_docx, write_spss_stata, write_tables
+    from .report_exports import (_safe_name, by_wave, data_time, measures_and_formats, wide_scores,
+                                 with_items, write_docx, write_spss_stata, write_tables)
 
     study = rep.study
     when = data_time(rep.manifest())  # documents dated by the raw data, not the clock
@@ -1302,7 +1303,21 @@ def write_outputs(rep: Report, sections: list[Section], out: Path) -> None:
     resp, scores = rep.inp("respondents.parquet"), rep.inp("scores.csv")
     if resp is not None or scores is not None:
         df, labels, values = wide_scores(resp, scores, rep.inp("network_nodes.csv"), study, rep.lang)
-        write_spss_stata(df, labels, values, out / "exports", when)
+        df, items = with_items(df, labels, rep.inp("responses.parquet"), rep.inp("scale_map.parquet"),
+                               study, rep.lang)
+        if "submitted_at" in df:
+            df["submitted_at"] = pd.to_datetime(df["submitted_at"].replace("", None), errors="coerce")
+        dims = [] if scores is None else [c for c in dict.fromkeys(
+            _safe_name(d) for d in scores["dimension"]) if c in df.columns]
+        measure, fmt = measures_and_formats(df, values, items, dims)
+        write_spss_stata(df, labels, values, out / "exports", when, measures=measure, formats=fmt)
+        keep = dims + items + [c for c in df.columns if c.startswith("net_")]
+        wide, wlabels, wvalues = by_wave(df, labels, values, study, rep.lang, keep)
+        src = wide.attrs["source"]
+        measure, fmt = measures_and_formats(wide, wvalues, [c for c, o in src.items() if o in items],
+                                            [c for c, o in src.items() if o in dims])
+        write_spss_stata(wide, wlabels, wvalues, out / "exports", when, stem="scores_wide",
+                         measures=measure, formats=fmt)
     _network_exports(rep, out / "exports" / "network", when.strftime("%Y-%m-%d"))
     write_docx(out / "report.docx", title=study.title, subtitle=f"{rep.t('site')}: {study.site} · "
                f"{rep.t('waves')}: {', '.join(rep.wl(w) for w in rep.waves)}", sections=sections, lang=rep.lang,

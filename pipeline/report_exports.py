@@ -2,9 +2,12 @@
 
 * :func:`write_tables` -- every table of the report as ``tables/<key>.csv`` (numbers unformatted,
   headers in the report language) and ``tables/tables.xlsx`` (one sheet per table, an index sheet).
-* :func:`wide_scores` / :func:`write_spss_stata` -- one row per respondent × wave with the scale
-  scores as columns and the covariates, as ``exports/scores.sav`` and ``exports/scores.dta`` with
-  variable labels and value labels (group, wave, sex, yes/no) in the report language.
+* :func:`wide_scores`, :func:`with_items` / :func:`write_spss_stata` -- one row per respondent ×
+  wave with the scale scores, every scale item (scored, and as answered where reverse-coded), the
+  covariates and network indicators, as ``exports/scores.sav`` and ``exports/scores.dta`` with
+  variable labels, value labels (group, wave, sex, yes/no) in the report language, SPSS
+  measurement levels and formats, ``submitted_at`` as a date-time; and :func:`by_wave` -- the same
+  wide, one row per respondent and a column per wave (``scores_wide.sav``/``.dta``).
 * :func:`write_docx` -- the report as a Word document (PKM final reports are written in Word).
 
 Every file is written atomically (temporary file + rename). The dates these formats carry inside
@@ -27,8 +30,8 @@ import pandas as pd
 from .io import EPOCH, atomic_path, stable_ooxml, write_bytes
 from .report_text import dim_label, s
 
-__all__ = ["write_tables", "sheet_names", "wide_scores", "write_spss_stata", "write_docx",
-           "data_time"]
+__all__ = ["write_tables", "sheet_names", "wide_scores", "with_items", "by_wave", "measures_and_formats",
+           "write_spss_stata", "write_docx", "data_time"]
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -276,22 +279,128 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
     return df, labels, values
 
 
+def with_items(df: pd.DataFrame, labels: dict[str, str], responses: pd.DataFrame | None,
+               scale_map: pd.DataFrame | None, study: Any, lang: str) -> tuple[pd.DataFrame, list[str]]:
+    """Add each scale item's answer to the long frame of :func:`wide_scores`.
+
+    ``<item>`` is scored as the scales are (a reverse-coded item turned, ``min + max − x``) and,
+    for reverse-coded items, ``<item>_raw`` is the answer as given — so RELIABILITY in SPSS/PSPP
+    runs on exactly the items the scores are means of. ``labels`` gains their variable labels.
+
+    Returns
+    -------
+    (DataFrame, list of str)
+        The frame with the item columns, and the item column names (scored and raw).
+    """
+    if responses is None or scale_map is None or not len(responses) or not len(scale_map):
+        return df, []
+    sm = scale_map.drop_duplicates("item").set_index("item")
+    code = {w: float(i) for i, w in enumerate(study.wave_ids, start=1)}
+    r = responses.assign(respondent_id=responses["respondent_id"].astype(str),
+                         wave=responses["wave"].astype(str).map(code))
+    wide = r.pivot_table(index=["respondent_id", "wave"], columns="item", values="value",
+                         aggfunc="first", dropna=False)
+    cols: dict[str, pd.Series] = {}
+    for item in (i for i in sm.index if i in wide.columns):
+        x = wide[item].astype("float64")
+        rev = bool(sm.loc[item, "reverse"])
+        name = _safe_name(item)
+        cols[name] = (float(sm.loc[item, "min"]) + float(sm.loc[item, "max"]) - x) if rev else x
+        turned = (" (dibalik)" if lang == "id" else " (reversed)") if rev else ""
+        labels[name] = f"{item}: {dim_label(str(sm.loc[item, 'dimension']), lang)}{turned}"[:80]
+        if rev:
+            raw = _safe_name(f"{item}_raw")
+            cols[raw] = x
+            labels[raw] = (f"{item}: " + ("jawaban asli" if lang == "id" else "answer as given"))[:80]
+    items = pd.DataFrame(cols, index=wide.index).reset_index()
+    out = df.merge(items, on=["respondent_id", "wave"], how="left")
+    return out, list(cols)
+
+
+def measures_and_formats(df: pd.DataFrame, values: dict[str, dict], items: Iterable[str],
+                         scores: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """SPSS measurement levels and print formats: coded categories nominal, Likert items ordinal,
+    scores and amounts scale; whole-number columns without decimals (age F3.0), scores F8.2."""
+    items, scores = set(items), set(scores)
+    measure: dict[str, str] = {}
+    fmt: dict[str, str] = {}
+    for c in df.columns:
+        col = df[c]
+        if c in values:
+            measure[c] = "nominal"
+            fmt[c] = "F2.0" if len(values[c]) < 100 else "F8.0"
+        elif c in items:
+            measure[c], fmt[c] = "ordinal", "F2.0"
+        elif pd.api.types.is_datetime64_any_dtype(col):
+            measure[c], fmt[c] = "scale", "DATETIME20"
+        elif pd.api.types.is_numeric_dtype(col):
+            measure[c] = "scale"
+            x = col.dropna()
+            whole = bool(len(x)) and bool(np.all(np.isfinite(x))) and bool(np.all(x == np.round(x)))
+            if c in scores or not whole:
+                fmt[c] = "F8.2"
+            else:
+                width = max(1, len(str(int(np.abs(x).max())))) + int((x < 0).any())
+                fmt[c] = f"F{max(width, 3)}.0"
+        else:
+            measure[c] = "nominal"
+    return measure, fmt
+
+
+def by_wave(df: pd.DataFrame, labels: dict[str, str], values: dict[str, dict], study: Any,
+            lang: str, keep: list[str]) -> tuple[pd.DataFrame, dict[str, str], dict[str, dict]]:
+    """The long frame turned wide: one row per respondent, each wave's ``keep`` columns (scores,
+    items, network indicators) as ``<variable>_<wave>`` — what SPSS's paired T-TEST needs.
+
+    ``group`` and ``site`` are the respondent's in the first wave they answered; the covariates
+    stay in the long file.
+
+    Returns
+    -------
+    (DataFrame, dict, dict)
+        ``respondent_id``, ``group``, ``site``, then ``<column>_<wave>`` for every kept column and
+        wave (``attrs["source"]`` maps each to its long column); its variable labels
+        (``… [<wave label>]``) and value labels.
+    """
+    waves = list(study.wave_ids)
+    keep = [c for c in keep if c in df.columns]
+    first = df.sort_values("wave").drop_duplicates("respondent_id")[["respondent_id", "group", "site"]]
+    out = first.set_index("respondent_id")
+    wlab: dict[str, str] = {}
+    source: dict[str, str] = {}
+    for i, w in enumerate(waves, start=1):
+        part = df[df["wave"] == float(i)].set_index("respondent_id")[keep]
+        part.columns = [f"{c}_{_safe_name(w, 12)}"[:32] for c in keep]
+        for c, new in zip(keep, part.columns):
+            wlab[new] = f"{labels.get(c, c)} [{study.wave_label(w, lang)}]"[:80]
+            source[new] = c
+        out = out.join(part, how="left")
+    out = out.reset_index().sort_values("respondent_id").reset_index(drop=True)
+    labs = {c: labels.get(c, c) for c in ("respondent_id", "group", "site")} | wlab
+    vals = {k: v for k, v in values.items() if k in out.columns}
+    out.attrs["source"] = source  # wide column -> the long column it comes from
+    return out, labs, vals
+
+
 def write_spss_stata(df: pd.DataFrame, labels: dict[str, str], values: dict[str, dict], outdir: Path,
-                     when: datetime = EPOCH) -> list[Path]:
-    """``scores.sav`` and ``scores.dta`` with variable and value labels (pyreadstat), dated ``when``."""
+                     when: datetime = EPOCH, *, stem: str = "scores", measures: dict[str, str] | None = None,
+                     formats: dict[str, str] | None = None) -> list[Path]:
+    """``<stem>.sav`` and ``<stem>.dta`` with variable and value labels (pyreadstat), dated ``when``;
+    the .sav also with SPSS measurement levels and print formats."""
     import pyreadstat
 
     outdir = Path(outdir)
     col_labels = [labels.get(c, c)[:80] for c in df.columns]
     out = []
-    sav = outdir / "scores.sav"
+    sav = outdir / f"{stem}.sav"
     with atomic_path(sav) as tmp:
         tmp_sav = tmp.with_suffix(".sav")
-        pyreadstat.write_sav(df, str(tmp_sav), column_labels=col_labels, variable_value_labels=values)
+        pyreadstat.write_sav(df, str(tmp_sav), column_labels=col_labels, variable_value_labels=values,
+                             variable_measure=measures or None, variable_format=formats or None)
         _stamp_sav(tmp_sav, when)
         tmp_sav.replace(tmp)
     out.append(sav)
-    dta = outdir / "scores.dta"
+    dta = outdir / f"{stem}.dta"
     dvalues = {k: {int(code): lab for code, lab in v.items()} for k, v in values.items()}
     with atomic_path(dta) as tmp:
         tmp_dta = tmp.with_suffix(".dta")

@@ -733,3 +733,43 @@ def test_renders_in_chromium_without_overflow(built, tmp_path, width):
 def test_data_section_states_the_validation_rule(built, lang, words):
     root, study, html = built[lang]
     assert words in _text(_sections(html.read_text(encoding="utf-8"))["data"])
+
+
+def test_spss_files_rerun_reliability_and_the_paired_test_in_pspp(built, tmp_path):
+    """An SPSS user reruns RELIABILITY on the scored items of the long file and the paired t-test
+    on the wide file (GNU PSPP, the free SPSS); the numbers equal reliability.csv and prepost.csv."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pspp") is None:
+        pytest.skip("pspp is not installed (.ci/run installs it)")
+    root, study, html = built["id"]
+    exports = html.parent / "exports"
+    rel = _proc(root, study, "reliability.csv").set_index(["wave", "dimension"])
+    pp = _proc(root, study, "prepost.csv")
+    sm = pd.read_parquet(root / study.processed_dir / "scale_map.parquet")
+    items = sm.loc[sm["subscale"] == "generalized", "item"].tolist()
+    (tmp_path / "t.sps").write_text(f"""
+GET FILE='{exports / "scores.sav"}'.
+DISPLAY DICTIONARY /VARIABLES=wave group age submitted_at trust {" ".join(items)}.
+TEMPORARY.
+SELECT IF wave = 1.
+RELIABILITY /VARIABLES={" ".join(items)} /MODEL=ALPHA.
+GET FILE='{exports / "scores_wide.sav"}'.
+T-TEST PAIRS=trust_pre WITH trust_post (PAIRED).
+""")
+    run = subprocess.run(["pspp", "-O", "format=csv", "t.sps", "-o", "out.csv"], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    out = (tmp_path / "out.csv").read_text()
+    lines = out.splitlines()
+    dictionary = {ln.split(",")[0]: ln.split(",") for ln in lines if ln.count(",") >= 8}
+    assert dictionary["age"][3] == "Scale" and dictionary["age"][7] == "F3.0"
+    assert dictionary["group"][3] == "Nominal" and dictionary[items[0]][3] == "Ordinal"
+    assert dictionary["submitted_at"][7].startswith("DATETIME")
+    assert "Sebelum program" in out and "Pendatang" in out  # value labels
+    alpha = float(lines[lines.index("Cronbach's Alpha,N of Items") + 1].split(",")[0])
+    assert alpha == pytest.approx(rel.loc[("pre", "trust_generalized"), "alpha"], abs=0.006)
+    pair = next(ln for ln in lines if ln.startswith("Pair 1,") and " - " in ln).split(",")
+    trust = pp[(pp.dimension == "trust") & (pp.group == "all")].iloc[0]
+    assert abs(float(pair[-3])) == pytest.approx(trust["t"], abs=0.006) and int(pair[-2]) == trust["dof"]

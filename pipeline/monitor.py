@@ -110,7 +110,7 @@ def read_waves(study: Any, inst: Any, raw_dir: Path) -> list[Wave]:
     with no data yet is left out.
     """
     from .io import read_json
-    from .tidy import _Forms, load_wave_submissions, read_roster
+    from .tidy import _Forms, load_wave_submissions
 
     raw_dir = Path(raw_dir)
     roster_file = inst.by_role("respondent")[0].list_name or "roster.csv"
@@ -120,8 +120,6 @@ def read_waves(study: Any, inst: Any, raw_dir: Path) -> list[Wave]:
         if not ((wdir / "data").is_dir() or (wdir / "export").is_dir()):
             continue
         subs, roster = load_wave_submissions(raw_dir, wave, inst, [])
-        if not roster:
-            roster = read_roster(wdir, roster_file)
         deployed, xpaths = None, None
         if (wdir / "asset.json").exists():
             asset = read_json(wdir / "asset.json")
@@ -552,7 +550,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "target": "Target cakupan", "coverage": "Cakupan per putaran dan kelompok", "wave": "Putaran",
         "group": "Kelompok", "roster_n": "Di daftar", "interviewed": "Sudah", "refused": "Menolak",
         "not_yet": "Belum", "cov": "Cakupan", "met": "Target", "yes": "tercapai", "no": "belum",
-        "all": "Semua", "unknown": "Belum diketahui",
+        "all": "Semua", "unknown": "Belum diketahui", "y": "ya", "n": "tidak",
         "cov_note": ("Kelompok seseorang diketahui dari jawabannya (putaran ini atau putaran lain); yang belum "
                      "pernah menjawab dihitung di “Belum diketahui”. Penolakan biasanya tanpa nama (persetujuan "
                      "ditanyakan sebelum nama dipilih), jadi hanya dihitung di baris “Semua”."),
@@ -562,12 +560,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "flags": "Kiriman yang perlu diperiksa", "no_flags": "Tidak ada kiriman yang ditandai.",
         "submission": "Kiriman (_id)", "day": "Tanggal", "enumerator": "Enumerator", "respondent": "Responden",
         "reason": "Alasan", "enumerators": "Per enumerator", "submissions": "Kiriman", "days": "Hari",
-        "per_day": "Per hari", "median_minutes": "Median menit", "flagged": "Ditandai", "share_flagged": "% ditandai",
+        "per_day": "Per hari", "median_minutes": "Median menit", "flagged": "Ditandai", "share_flagged": "Ditandai",
         "daily": "Kiriman per hari", "daily_alt": "Diagram batang jumlah kiriman per hari per enumerator",
         "missing": "Belum diwawancarai", "missing_none": "Semua orang di daftar sudah diwawancarai.",
         "chase": "Responden awal yang belum diwawancarai ulang (daftar kejar atrisi)",
         "chase_none": "Semua responden putaran awal sudah diwawancarai ulang.",
-        "last_enumerator": "Enumerator terakhir", "on_roster": "Di daftar putaran ini", "label": "Nama (daftar)",
+        "last_enumerator": "Enumerator terakhir", "on_roster": "Masih di daftar", "label": "Nama (daftar)",
         "names_note": ("Halaman ini hanya memuat kode samaran. Nama untuk tim lapangan ada di {names} "
                        "(folder pribadi, tidak ikut git; jangan dibagikan)."),
         "names_shown": "Nama ditampilkan karena privacy.show_names: true di berkas studi.",
@@ -595,7 +593,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "target": "Coverage target", "coverage": "Coverage per wave and group", "wave": "Wave",
         "group": "Group", "roster_n": "On roster", "interviewed": "Done", "refused": "Refused",
         "not_yet": "Not yet", "cov": "Coverage", "met": "Target", "yes": "met", "no": "not yet",
-        "all": "All", "unknown": "Not known yet",
+        "all": "All", "unknown": "Not known yet", "y": "yes", "n": "no",
         "cov_note": ("A person's group is their own answer (in this wave or another); people who have never "
                      "answered are counted under “Not known yet”. Refusals usually name nobody (consent is "
                      "asked before the name is picked), so they are counted in the “All” row only."),
@@ -605,12 +603,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "flags": "Submissions to check", "no_flags": "No submission is flagged.",
         "submission": "Submission (_id)", "day": "Date", "enumerator": "Enumerator", "respondent": "Respondent",
         "reason": "Reason", "enumerators": "Per enumerator", "submissions": "Submissions", "days": "Days",
-        "per_day": "Per day", "median_minutes": "Median minutes", "flagged": "Flagged", "share_flagged": "% flagged",
+        "per_day": "Per day", "median_minutes": "Median minutes", "flagged": "Flagged", "share_flagged": "Flagged",
         "daily": "Submissions per day", "daily_alt": "Bar chart of submissions per day per enumerator",
         "missing": "Not yet interviewed", "missing_none": "Everyone on the roster has been interviewed.",
         "chase": "Baseline respondents not yet re-interviewed (attrition chase list)",
         "chase_none": "Every baseline respondent has been re-interviewed.",
-        "last_enumerator": "Last enumerator", "on_roster": "On this wave's roster", "label": "Name (roster)",
+        "last_enumerator": "Last enumerator", "on_roster": "Still on roster", "label": "Name (roster)",
         "names_note": ("This page shows pseudonyms only. Names for the field team are in {names} "
                        "(a private, git-ignored folder; do not share it)."),
         "names_shown": "Names are shown because the study file sets privacy.show_names: true.",
@@ -684,10 +682,11 @@ def daily_figure(day_counts: pd.DataFrame, waves: list[str], wave_label: Callabl
 
     from .figures import PALETTE
 
+    day_counts = day_counts[day_counts["day"] != ""]  # a submission with no date at all is not drawn
     shown = [w for w in waves if (day_counts["wave"] == w).any()]
     people = sorted(day_counts["enumerator"].unique())
     colour = {e: PALETTE[i % len(PALETTE)] for i, e in enumerate(people)}
-    fig, axes = plt.subplots(len(shown) or 1, 1, figsize=(6.2, 2.1 * max(len(shown), 1)), squeeze=False)
+    fig, axes = plt.subplots(len(shown) or 1, 1, figsize=(4.8, 1.9 * max(len(shown), 1)), squeeze=False)
     for ax, w in zip(axes[:, 0], shown):
         d = day_counts[day_counts["wave"] == w]
         days = pd.date_range(d["day"].min(), d["day"].max(), freq="D").strftime("%Y-%m-%d").tolist()
@@ -699,14 +698,15 @@ def daily_figure(day_counts: pd.DataFrame, waves: list[str], wave_label: Callabl
             v = wide[e].to_numpy() if e in wide else np.zeros(len(days))
             ax.bar(x, v, bottom=bottom, color=colour[e], width=0.8, label=e)
             bottom += v
-        step = max(1, len(days) // 8)
+        step = max(1, math.ceil(len(days) / 6))
         ax.set_xticks(x[::step], [d_[5:] for d_ in days[::step]])
         ax.set_title(wave_label(w), loc="left")
         ax.yaxis.get_major_locator().set_params(integer=True)
-    if people:
-        axes[0, 0].legend(fontsize=7, frameon=False, ncols=min(len(people), 4), loc="lower right",
-                          bbox_to_anchor=(1, 1.0), borderaxespad=0.2)
     fig.tight_layout()
+    if people:  # below the panels: the figure grows to hold it (render uses bbox_inches="tight")
+        handles, names = axes[0, 0].get_legend_handles_labels()
+        fig.legend(handles, names, fontsize=7.5, frameon=False, ncols=min(len(people), 3), loc="upper center",
+                   bbox_to_anchor=(0.5, 0.0))
     return fig
 
 
@@ -739,7 +739,7 @@ def _env():
 
 def _people(df: pd.DataFrame, study: Any, lang: str, T: dict, with_labels: bool) -> list[dict]:
     return [{"id": r["respondent_id"], "group": _group_label(study, r["group"], lang, T),
-             "last": r["last_enumerator"] or T["unassigned"], "on_roster": T["yes" if r["on_roster"] else "no"],
+             "last": r["last_enumerator"] or T["unassigned"], "on_roster": T["y" if r["on_roster"] else "n"],
              "label": r.get("label", "") if with_labels else ""}
             for _, r in df.head(LIST_MAX).iterrows()]
 

@@ -421,15 +421,16 @@ def missing(waves: list[Wave], subs: pd.DataFrame, pseudo: Callable[[str], str])
     for i, w in enumerate(waves):
         done = set(kept.loc[kept["wave"] == w.id, "respondent_id"])
         roster = [pseudo(r) for r in w.roster]
+        on_roster, in_baseline = set(roster), set(baseline) if i > 0 else set()
         people = list(dict.fromkeys(roster + (baseline if i > 0 else [])))
-        earlier = kept[kept["wave"].isin([x.id for x in waves[:i]])]
+        earlier = kept[kept["wave"].isin([x.id for x in waves[:i]])]  # in wave order: the latest wins
         last = {p: (wv, e) for p, wv, e in zip(earlier["respondent_id"], earlier["wave"], earlier["enumerator"])}
         for p in people:
             if p in done:
                 continue
             wv, e = last.get(p, ("", ""))
             rows.append({"wave": w.id, "respondent_id": p, "group": groups[w.id].get(p, UNKNOWN),
-                         "on_roster": p in set(roster), "baseline": i > 0 and p in set(baseline),
+                         "on_roster": p in on_roster, "baseline": p in in_baseline,
                          "last_wave": wv, "last_enumerator": e})
     return pd.DataFrame(rows, columns=MISSING_COLUMNS)
 
@@ -459,8 +460,9 @@ def enumerators(subs: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
     out["per_day"] = out["submissions"] / out["days"].where(out["days"] > 0)
     out["share_flagged"] = out["flagged"] / out["submissions"]
     out["flagged"] = out["flagged"].astype(int)
-    return out.sort_values(["wave", "enumerator"], key=lambda c: c.map({w: i for i, w in enumerate(
-        dict.fromkeys(subs["wave"]))}) if c.name == "wave" else c, kind="stable")[ENUMERATOR_COLUMNS].reset_index(drop=True)
+    order = {w: i for i, w in enumerate(dict.fromkeys(subs["wave"]))}  # study order, as the submissions came
+    out = out.assign(_o=out["wave"].map(order)).sort_values(["_o", "enumerator"], kind="stable")
+    return out[ENUMERATOR_COLUMNS].reset_index(drop=True)
 
 
 def daily(subs: pd.DataFrame) -> pd.DataFrame:

@@ -193,8 +193,8 @@ def flags_of(subs: list[dict], **study_extra) -> pd.DataFrame:
 
 
 def small_study(**extra) -> Study:
-    return Study(id="planted", title="Planted", instrument=ROOT / "instruments" / "sinergi.yaml",
-                 source={"kind": "demo"}, waves=[{"id": "pre"}], **extra)
+    return Study(**{"id": "planted", "title": "Planted", "instrument": ROOT / "instruments" / "sinergi.yaml",
+                    "source": {"kind": "demo"}, "waves": [{"id": "pre"}], **extra})
 
 
 def test_a_clean_wave_has_no_flag():
@@ -233,12 +233,17 @@ def _self(subs):
     return 1000, "collab"
 
 
-def _refused(subs):
+def refuse(sub: dict) -> None:
+    """Make ``sub`` a refusal as the form sends it: consent 'tidak' and nothing after it."""
     keep = ("_id", "_uuid", "meta/instanceID", "meta/rootUuid", "_submission_time", "start", "end", "__version__",
             "_submitted_by", "_validation_status", "today")
-    for k in [k for k in subs[2] if k not in keep]:
-        del subs[2][k]
-    subs[2]["persetujuan/setuju"] = "tidak"
+    for k in [k for k in sub if k not in keep]:
+        del sub[k]
+    sub["persetujuan/setuju"] = "tidak"
+
+
+def _refused(subs):
+    refuse(subs[2])
     return 1002, ""
 
 
@@ -311,6 +316,37 @@ def test_monitor_key_is_validated(tmp_path):
                                         "monitor": bad}))
         with pytest.raises(SinergiError, match=re.escape(words)):
             load_study(path)
+
+
+def test_coverage_counts_refusals_and_groups_across_waves():
+    pre = clean_wave(4)
+    pre[0].update({"identitas/responden": "u001", "profil/asal": "lokal"})
+    pre[1].update({"identitas/responden": "u002", "profil/asal": "pendatang", "_submitted_by": "enum_b"})
+    refuse(pre[2])  # a refusal naming nobody
+    refuse(pre[3])
+    pre[3]["identitas/responden"] = "u003"  # a refusal that names someone (a form asking the name first)
+    post = clean_wave(2)
+    post[0].update({"identitas/responden": "u001", "profil/asal": "lokal"})
+    post[1].update({"identitas/responden": "u004", "profil/asal": "lokal"})
+    roster = ROSTER[:6]
+    st = small_study(waves=[{"id": "pre"}, {"id": "post"}])
+    waves = [M.Wave("pre", pre, roster), M.Wave("post", post, roster)]
+    subs, _ = M.submissions_table(waves, st, INST, PSEUDO)
+    cov = M.coverage(waves, subs, st, PSEUDO)
+    got = {(r.wave, r.group): (r.roster_n, r.interviewed, r.refused, r.not_yet) for r in cov.itertuples()}
+    assert got == {
+        ("pre", "lokal"): (2, 1, 0, 1),  # u001, and u004 whose group the follow-up told
+        ("pre", "pendatang"): (1, 1, 0, 0),
+        ("pre", "unknown"): (3, 0, 1, 2),  # u003 refused by name; u005, u006 never seen
+        ("pre", "all"): (6, 2, 2, 2),  # + the refusal that named nobody
+        ("post", "lokal"): (2, 2, 0, 0),
+        ("post", "pendatang"): (1, 0, 0, 1),  # u002, known from the baseline
+        ("post", "unknown"): (3, 0, 0, 3),
+        ("post", "all"): (6, 2, 0, 4),
+    }
+    miss = M.missing(waves, subs, PSEUDO)
+    chase = miss[(miss["wave"] == "post") & miss["baseline"]]
+    assert chase[["respondent_id", "last_wave", "last_enumerator"]].values.tolist() == [[PSEUDO("u002"), "pre", "enum_b"]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -459,6 +495,9 @@ def test_kobo_study_from_the_test_server(fake, in_tmp, monkeypatch, sinergi, dem
     assert code == 0, err
     cov = pd.read_csv(in_tmp / "data" / "processed" / "lapangan" / "coverage.csv")
     pd.testing.assert_frame_equal(cov, demo_out["coverage"].reset_index(drop=True), check_dtype=False)
+    flags = pd.read_csv(in_tmp / "data" / "processed" / "lapangan" / "monitor_flags.csv", dtype=str)
+    assert flags[["wave", "submission_id", "check"]].values.tolist() == \
+        demo_out["flags"][["wave", "submission_id", "check"]].values.tolist()  # old_version from the pulled versions
     page = (in_tmp / "reports" / "lapangan" / "monitor.html").read_text(encoding="utf-8")
     assert M.STRINGS["id"]["first_run"] in page
     assert (in_tmp / "data" / "private" / "lapangan" / "monitor-names.html").exists()

@@ -42,7 +42,7 @@ NETWORK_OUT := $(addprefix $(PROC)/,network_whole.csv network_groups.csv mixing.
 PREPOST_OUT := $(addprefix $(PROC)/,prepost.csv mixed_models.csv dose_response.csv collective.csv)
 INSTRUMENT_OUT := $(addprefix instruments/build/,sinergi.xlsx codebook.md scales.csv)
 
-.PHONY: help report pull tidy scales network prepost instruments test venv clean clean-all lock
+.PHONY: help report pull monitor tidy scales network prepost instruments test venv clean clean-all lock
 
 help: ## list the targets
 	@echo "sinergi — make targets (STUDY=$(STUDY), id $(ID))"
@@ -56,6 +56,10 @@ report: $(REP)/report.html ## build reports/<id>/report.html (+ docx, tables, ex
 
 pull: $(VENV) ## fetch/copy the study's source into data/raw/<id>/ (FULL=1 refetches all submissions)
 	$(call RUN,pull) $(if $(FULL),--full)
+
+# Phony: it pulls (a KoboToolbox study), so it is never part of `make report`.
+monitor: $(VENV) ## fieldwork check: pull what is new, write reports/<id>/monitor.html + coverage.csv (OFFLINE=1: last pull)
+	$(call RUN,monitor) $(if $(OFFLINE),--offline)
 
 tidy: $(TIDY_OUT) ## canonical tables in data/processed/<id>/
 scales: $(SCALES_OUT) ## scale scores, reliability, item statistics
@@ -100,10 +104,10 @@ $(REP)/report.html: $(TIDY_OUT) $(SCALES_OUT) $(NETWORK_OUT) $(PREPOST_OUT) $(RA
 
 clean: ## remove derived files of this study (never data/raw)
 	@test -n "$(ID)" || { echo "make clean: no study id" >&2; exit 2; }
-	rm -rf $(PROC) $(REP)
+	rm -rf $(PROC) $(REP) data/private/$(ID)
 
 clean-all: ## remove all derived files, the instrument build and .venv (never data/raw)
-	rm -rf data/processed/*/ reports/*/ instruments/build .venv
+	rm -rf data/processed/*/ reports/*/ data/private/ instruments/build .venv
 
 lock: ## re-pin every dependency into constraints.txt after changing pyproject.toml
 	rm -rf /tmp/sinergi-lock && $(PYTHON) -m venv /tmp/sinergi-lock

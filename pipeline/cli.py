@@ -154,6 +154,46 @@ def cmd_report(args):
     print(f"report: {path}")
 
 
+def cmd_monitor(args):
+    """Fieldwork monitor: pull what is new, then write reports/<study>/monitor.html and coverage.csv."""
+    from datetime import datetime, timezone
+
+    from . import monitor as M
+    from .io import read_json, write_json, write_text
+    from .pull import pull, verify_raw
+    from .tidy import pseudonymizer, read_key
+
+    study = _study(args)
+    if study.source.kind == "tables":
+        raise SinergiError("monitor reads KoboToolbox submissions (sources kobo, kobo_files, demo); a tables "
+                           "study has none: check its CSVs before `make report`")
+    has_raw = (study.raw_dir / "manifest.json").exists()
+    if args.offline and not has_raw and study.source.kind == "kobo":
+        raise SinergiError(f"{study.raw_dir}: nothing pulled yet; run `make monitor` once without OFFLINE=1")
+    if not has_raw or (not args.offline and study.source.kind != "demo"):  # the demo has nothing new to pull
+        pull(study, local_only=args.offline, progress=not args.quiet)
+    verify_raw(study)
+    manifest = read_json(study.raw_dir / "manifest.json")
+    as_of = max((str(m.get("pulled_at", "")) for m in manifest["waves"].values()), default="")
+    inst = _instrument(study)
+    pseudo = pseudonymizer(read_key(study.raw_dir))
+    state_path = study.processed_dir / "monitor_state.json"
+    private = M.PRIVATE_DIR / study.id
+    out = M.run(study, inst, M.read_waves(study, inst, study.raw_dir), pseudo, previous=M.read_state(state_path),
+                as_of=as_of, run_at=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                names_path=f"{private}/monitor-names.html")
+    _write_frames(study.processed_dir, {"coverage": out["coverage"], "monitor_flags": out["flags"],
+                                        "monitor_enumerators": out["enumerators"], "monitor_daily": out["daily"],
+                                        "monitor_missing": out["missing"]})
+    _write_frames(private, {"monitor-names": out["names"]})
+    write_text(private / "monitor-names.html", out["names_html"])
+    write_text(study.report_dir / "monitor.html", out["html"])
+    write_json(state_path, out["state"])  # last: a failed run is compared with the run before it
+    a = out["coverage"][out["coverage"]["group"] == M.ALL]
+    print("; ".join(f"{r.wave}: {r.interviewed}/{r.roster_n} interviewed" for r in a.itertuples())
+          + f"; {len(out['flags'])} flag(s) → {study.report_dir}/monitor.html (names: {private}/)")
+
+
 def _kobo_client(args):
     """A client for the study's KoboToolbox server: ``--server``, else ``$KOBO_SERVER``, else the
     study's ``source.server``, else the Global server (and the token variable likewise)."""
@@ -251,6 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("network", cmd_network)
     add("prepost", cmd_prepost)
     add("report", cmd_report)
+    sp = add("monitor", cmd_monitor)
+    sp.add_argument("--offline", action="store_true", help="use the last pull, no network (make monitor OFFLINE=1)")
+    sp.add_argument("--quiet", action="store_true", help="no progress bars")
 
     kobo = sub.add_parser("kobo", help="KoboToolbox projects: list, deploy", description="KoboToolbox projects")
     ksub = kobo.add_subparsers(dest="kobo_command", required=True, metavar="COMMAND")

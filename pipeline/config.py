@@ -93,6 +93,19 @@ class Analysis(_Model):
     min_share: float = Field(2 / 3, gt=0, le=1)
 
 
+class Monitor(_Model):
+    """The fieldwork monitor's target and check thresholds (``make monitor``)."""
+
+    #: share of each wave's roster to interview
+    target: float = Field(0.8, gt=0, le=1)
+    #: an interview shorter than this (``end − start``) is flagged
+    min_minutes: float = Field(10.0, ge=0, le=600)
+    #: a Likert block (a scale dimension) answered with one value on at least this many items is flagged
+    straightline_min_items: int = Field(5, ge=2, le=100)
+    #: naming nobody in a name generator is flagged when the wave's median respondent names at least this many
+    nobody_median: float = Field(3.0, gt=0, le=100)
+
+
 class Privacy(_Model):
     """What may leave ``data/raw/``.
 
@@ -133,6 +146,7 @@ class Study(_Model):
     tie_types: list[str] = Field(default_factory=lambda: ["info", "help", "collab"], min_length=1)
     analysis: Analysis = Field(default_factory=Analysis)
     privacy: Privacy = Field(default_factory=Privacy)
+    monitor: Monitor = Field(default_factory=Monitor)
     #: which KoboToolbox validation statuses count: every submission except those marked
     #: Not Approved (default), or only those marked Approved
     validation: Literal["exclude_not_approved", "approved_only"] = "exclude_not_approved"

@@ -773,3 +773,81 @@ T-TEST PAIRS=trust_pre WITH trust_post (PAIRED).
     pair = next(ln for ln in lines if ln.startswith("Pair 1,") and " - " in ln).split(",")
     trust = pp[(pp.dimension == "trust") & (pp.group == "all")].iloc[0]
     assert abs(float(pair[-3])) == pytest.approx(trust["t"], abs=0.006) and int(pair[-2]) == trust["dof"]
+
+
+def _docx_xml(path: Path, name: str = "word/document.xml") -> str:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return z.read(name).decode("utf-8")
+
+
+@pytest.mark.parametrize("lang,tag,tables", [("id", "id-ID", "Tabel"), ("en", "en-GB", "Table")])
+def test_docx_is_a4_in_the_report_language_with_toc_captions_and_page_numbers(built, lang, tag, tables):
+    root, study, html = built[lang]
+    path = html.parent / "report.docx"
+    body = _docx_xml(path)
+    styles = _docx_xml(path, "word/styles.xml")
+    assert f'w:lang w:val="{tag}"' in styles
+    sizes = re.findall(r'<w:pgSz w:w="(\d+)" w:h="(\d+)"', body)
+    assert sizes and all(sorted(map(int, wh)) == [11906, 16838] for wh in sizes)  # A4, either way round
+    instr = re.findall(r"<w:instrText[^>]*>([^<]*)</w:instrText>", body)
+    assert any(i.strip().startswith('TOC \\o "1-2"') for i in instr)
+    assert any(f'TOC \\h \\z \\c "{tables}"' in i for i in instr)
+    n_tables = len(list((html.parent / "tables").glob("*.csv")))
+    seq = [i for i in instr if i.strip().startswith(f"SEQ {tables} ")]
+    assert len(seq) == n_tables  # every table has a Word caption (numbered field)
+    assert sorted(int(re.search(r"\\r (\d+)", i).group(1)) for i in seq) == list(range(1, n_tables + 1))
+    assert any("Caption" in m for m in re.findall(r'<w:pStyle w:val="([^"]+)"', body))
+    assert "PAGE" in " ".join(re.findall(r"<w:instrText[^>]*>([^<]*)</w:instrText>",
+                                         "".join(_docx_xml(path, n) for n in _footers(path))))
+
+
+def _footers(path: Path) -> list[str]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        return [n for n in z.namelist() if n.startswith("word/footer")]
+
+
+def test_docx_tables_are_complete_readable_and_repeat_their_header(built):
+    """No table is cut (long ones are complete in the appendix), no text under 8 pt, header rows
+    repeat across pages, and a table wider than a portrait page is on a landscape page."""
+    from docx import Document
+
+    root, study, html = built["id"]
+    path = html.parent / "report.docx"
+    doc = Document(str(path))
+    body = _docx_xml(path)
+    assert "rows: tables/" not in body and "baris: tables/" not in body  # the old cut note
+    sizes = [int(v) for v in re.findall(r'<w:sz w:val="(\d+)"', body)]
+    assert sizes and min(sizes) >= 16  # half-points: 8 pt
+    assert body.count("<w:tblHeader") == len(doc.tables)
+    lengths = {len(pd.read_csv(p)) for p in (html.parent / "tables").glob("*.csv")}
+    longest = max(lengths)
+    assert longest > 40 and any(len(t.rows) - 1 == longest for t in doc.tables)
+    assert 'w:orient="landscape"' in body
+    usable = {"portrait": (21.0 - 4.0) * 567, "landscape": (29.7 - 4.0) * 567}
+    for t in doc.tables:
+        widths = [int(w) for w in re.findall(r'<w:tcW w:w="(\d+)"', t._tbl.xml)[: len(t.columns)]]
+        assert sum(widths) <= usable["landscape"] + 1
+
+
+def test_docx_converts_to_pdf_with_libreoffice_and_keeps_every_column(built, tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("soffice") is None or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice or poppler-utils is not installed (.ci/run installs them)")
+    root, study, html = built["id"]
+    run = subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
+                          str(html.parent / "report.docx")], capture_output=True, text=True, timeout=300)
+    pdf = tmp_path / "report.pdf"
+    assert run.returncode == 0 and pdf.exists(), run.stderr
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert "(A4)" in info
+    text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout.split())
+    for csv in (html.parent / "tables").glob("*.csv"):
+        for header in pd.read_csv(csv, nrows=0).columns:
+            for word in filter(None, re.split(r"[\s–/-]+", str(header))):  # a header wraps at these
+                assert word in text, (csv.name, header, word)

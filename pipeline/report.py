@@ -720,13 +720,22 @@ class Report:
                     (ci, self.t("c_alpha_ci"), lambda v: v), ("omega", self.t("c_omega"), "n2"),
                     ("flag_text", self.t("c_flag"), "text")], note=self.t("rel_note"))] + self._item_blocks()
 
-    def _item_text(self) -> dict[str, str]:
-        try:
-            from .config import instrument_path
-            from .instrument import load_instrument
+    def instrument(self):
+        """The study's instrument, or None when it cannot be read (a tables study may have none
+        for its items); read once."""
+        if not hasattr(self, "_inst"):
+            try:
+                from .config import instrument_path
+                from .instrument import load_instrument
 
-            inst = load_instrument(instrument_path(self.study))
-        except Exception:  # a tables study may have no instrument for its items
+                self._inst = load_instrument(instrument_path(self.study))
+            except Exception:  # a tables study may have no instrument for its items
+                self._inst = None
+        return self._inst
+
+    def _item_text(self) -> dict[str, str]:
+        inst = self.instrument()
+        if inst is None:
             return {}
         other = {"id": ("kelompok sendiri", "kelompok lain"), "en": ("in my own group", "in the other group")}
         out = {}
@@ -1302,7 +1311,8 @@ def write_outputs(rep: Report, sections: list[Section], out: Path) -> None:
         write_tables(rep.tables, out / "tables", rep.lang, when)
     resp, scores = rep.inp("respondents.parquet"), rep.inp("scores.csv")
     if resp is not None or scores is not None:
-        df, labels, values = wide_scores(resp, scores, rep.inp("network_nodes.csv"), study, rep.lang)
+        df, labels, values = wide_scores(resp, scores, rep.inp("network_nodes.csv"), study, rep.lang,
+                                         inst=rep.instrument())
         df, items = with_items(df, labels, rep.inp("responses.parquet"), rep.inp("scale_map.parquet"),
                                study, rep.lang)
         if "submitted_at" in df:

@@ -198,12 +198,39 @@ def _safe_name(name: str, limit: int = 32) -> str:
     return name[:limit]
 
 
+def instrument_codes(inst: Any, lang: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """From the instrument: the label of each select-multiple choice column (``<var>_<choice>``:
+    ``<question label>: <choice label>``) and the choices of each select-one covariate
+    (``var`` → ``{choice name: label}``), in the report language."""
+    if inst is None:
+        return {}, {}
+    col_labels: dict[str, str] = {}
+    codes: dict[str, dict[str, str]] = {}
+    for q in inst.questions:
+        var = q.get("var")
+        if not var or not q.list_name or q.list_name not in inst.choices:
+            continue
+        qlab = (q.get("label") or {}).get(lang) or var
+        choices = {c["name"]: (c.get("label") or {}).get(lang) or c["name"] for c in inst.choices[q.list_name]}
+        if q.base_type == "select_multiple":
+            base = COVARIATE_LABELS.get(var, (qlab, qlab))[0 if lang == "id" else 1]
+            for name, lab in choices.items():
+                col_labels[f"{var}_{name}"] = f"{base}: {lab}"[:80]
+        elif q.base_type == "select_one" and set(choices) != {"ya", "tidak"}:
+            codes[var] = choices
+    return col_labels, codes
+
+
 def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, nodes: pd.DataFrame | None,
-                study: Any, lang: str) -> tuple[pd.DataFrame, dict[str, str], dict[str, dict]]:
+                study: Any, lang: str, inst: Any = None) -> tuple[pd.DataFrame, dict[str, str], dict[str, dict]]:
     """One row per respondent × wave: ids, coded wave/group/sex, covariates, scores, network indicators.
+
+    Select-one covariates of the instrument (sector, …) are coded 1, 2, … with the instrument's
+    choice labels as value labels, and select-multiple choice columns get the choice's label.
 
     Returns the frame, its variable labels and its value labels (for integer-coded columns).
     """
+    choice_labels, choice_codes = instrument_codes(inst, lang)
     li = 0 if lang == "id" else 1
     waves = list(study.wave_ids)
     levels = list(study.group_values)
@@ -241,10 +268,17 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
     allg = levels + extra
     df["group"] = df["group"].astype(str).map({g: i + 1 for i, g in enumerate(allg)}).astype("float64")
     values["group"] = {float(i + 1): study.group_label(g, lang) for i, g in enumerate(allg)}
-    if "sex" in df:
+    if "sex" in df and "sex" not in choice_codes:
         codes = {k: i + 1 for i, k in enumerate(SEX)}
         df["sex"] = df["sex"].map(codes).astype("float64")
         values["sex"] = {float(codes[k]): SEX[k][li] for k in SEX}
+    for var, choices in choice_codes.items():
+        if var in df and var not in ("group", "wave") and not pd.api.types.is_numeric_dtype(df[var]):
+            codes = {name: float(i) for i, name in enumerate(choices, start=1)}
+            unknown = set(df[var].dropna().astype(str)) - set(codes)
+            if not unknown:
+                df[var] = df[var].map(codes).astype("float64")
+                values[var] = {codes[n]: lab for n, lab in choices.items()}
     yn = {0.0: s(lang, "no"), 1.0: s(lang, "yes")}
     for c in df.columns:
         if c in YES_NO or (any(c.startswith(p) for p in MULTI_PREFIXES) and not c.endswith("_n")):
@@ -264,7 +298,9 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
     for orig, new in rename.items():
         if new in labels:
             continue
-        if orig in COVARIATE_LABELS:
+        if orig in choice_labels:
+            labels[new] = choice_labels[orig]
+        elif orig in COVARIATE_LABELS:
             labels[new] = COVARIATE_LABELS[orig][li]
         else:
             for p in MULTI_PREFIXES:

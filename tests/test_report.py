@@ -751,7 +751,7 @@ def test_spss_files_rerun_reliability_and_the_paired_test_in_pspp(built, tmp_pat
     items = sm.loc[sm["subscale"] == "generalized", "item"].tolist()
     (tmp_path / "t.sps").write_text(f"""
 GET FILE='{exports / "scores.sav"}'.
-DISPLAY DICTIONARY /VARIABLES=wave group age submitted_at trust {" ".join(items)}.
+DISPLAY DICTIONARY /VARIABLES=wave group age submitted_at sector membership_forum_umkm trust {" ".join(items)}.
 TEMPORARY.
 SELECT IF wave = 1.
 RELIABILITY /VARIABLES={" ".join(items)} /MODEL=ALPHA.
@@ -768,6 +768,9 @@ T-TEST PAIRS=trust_pre WITH trust_post (PAIRED).
     assert dictionary["group"][3] == "Nominal" and dictionary[items[0]][3] == "Ordinal"
     assert dictionary["submitted_at"][7].startswith("DATETIME")
     assert "Sebelum program" in out and "Pendatang" in out  # value labels
+    # select-one and select-multiple covariates labelled from the instrument's choices
+    assert "Kuliner / makanan dan minuman" in out and dictionary["sector"][3] == "Nominal"
+    assert dictionary["membership_forum_umkm"][2] == "Keanggotaan organisasi: Forum Komunikasi UMKM desa"
     alpha = float(lines[lines.index("Cronbach's Alpha,N of Items") + 1].split(",")[0])
     assert alpha == pytest.approx(rel.loc[("pre", "trust_generalized"), "alpha"], abs=0.006)
     pair = next(ln for ln in lines if ln.startswith("Pair 1,") and " - " in ln).split(",")

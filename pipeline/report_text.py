@@ -403,10 +403,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "ow_change": "perubahan jejaring antarputaran",
         "exports_missing": "Ekspor jejaring (GraphML, GEXF, RSiena) belum tersedia: modul jejaring belum ada.",
         # collective
-        "coll_intro": ("Tinjauan pustaka program ini menyatakan bahwa pembelian bahan bersama menurunkan biaya bahan (20–30%) "
-                       "dan merek bersama membuka penjualan digital. Tabel berikut menguji klaim itu sebagai hubungan "
-                       "(asosiasi) pada setiap putaran: selisih rata-rata antara yang melakukan dan yang tidak, dengan IK 95% "
-                       "(uji t Welch). Ini bukan bukti sebab-akibat."),
+        "coll_intro": ("Sebuah tinjauan pustaka tentang pengorganisasian kolektif UMKM (Maryam dkk. 2026) melaporkan bahwa "
+                       "pembelian bahan bersama menurunkan biaya bahan sebesar 20–30% dan bahwa merek bersama membuka "
+                       "penjualan digital. Angka itu berasal dari literatur, bukan dari data ini. Tabel berikut melihat apakah "
+                       "data studi ini menunjukkan hubungan (asosiasi) searah pada setiap putaran: selisih rata-rata antara yang "
+                       "melakukan dan yang tidak, dengan IK 95% (uji t Welch). Ini bukan uji atas angka 20–30% itu dan bukan "
+                       "bukti sebab-akibat."),
         "t_collective": "Klaim aksi kolektif: selisih rata-rata (melakukan − tidak)",
         "c_claim": "Klaim",
         "c_note": "Keterangan",
@@ -787,10 +789,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "ow_mixed": "the wave \u00d7 group mixed models",
         "ow_change": "the change in networks between waves",
         "exports_missing": "Network exports (GraphML, GEXF, RSiena) are not available yet: the network module is missing.",
-        "coll_intro": ("The program's literature review claims that joint purchasing cuts input costs (by 20–30%) and that a "
-                       "collective brand opens digital sales. The table tests these claims as associations in each wave: the "
-                       "difference in means between those who do and those who do not, with a 95% CI (Welch t test). This is "
-                       "not evidence of cause and effect."),
+        "coll_intro": ("A literature review of collective organising strategies for UMKM (Maryam et al. 2026) reports that "
+                       "joint purchasing cuts input costs by 20–30% and that a collective brand opens digital sales. Those "
+                       "figures come from the literature, not from these data. The table looks at whether this study's data "
+                       "show associations in the same direction in each wave: the difference in means between those who do "
+                       "and those who do not, with a 95% CI (Welch t test). It does not test the 20–30% figure and is not "
+                       "evidence of cause and effect."),
         "t_collective": "Collective-action claims: difference in means (does − does not)",
         "c_claim": "Claim",
         "c_note": "Note",

@@ -854,3 +854,10 @@ def test_docx_converts_to_pdf_with_libreoffice_and_keeps_every_column(built, tmp
         for header in pd.read_csv(csv, nrows=0).columns:
             for word in filter(None, re.split(r"[\s–/-]+", str(header))):  # a header wraps at these
                 assert word in text, (csv.name, header, word)
+
+
+@pytest.mark.parametrize("lang,cite,wrong", [("id", "Maryam dkk. 2026", "Tinjauan pustaka program ini"),
+                                             ("en", "Maryam et al. 2026", "The program's literature review claims")])
+def test_literature_figures_are_cited_as_the_literatures(built, lang, cite, wrong):
+    text = _text(_sections(built[lang][2].read_text(encoding="utf-8"))["collective"])
+    assert cite in text and "20–30%" in text and wrong not in text

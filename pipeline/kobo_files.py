@@ -267,11 +267,9 @@ def _segment(text: str, options: list[tuple[str, str]]) -> list[str] | None:
 
 
 def _read_csv(path: Path) -> list[tuple[str, list[str], list[list[Any]]]]:
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252")
+    from .io import read_text
+
+    text = read_text(path)  # the one reader of user files: BOM, UTF-16, Windows-1252 (noted), control characters
     first = text.split("\n", 1)[0]
     candidates = []
     for delim in (";", ",", "\t"):

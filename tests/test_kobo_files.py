@@ -538,3 +538,20 @@ def test_the_csv_note_is_translated_for_the_report():
     for issue in (CSV_NO_REPEATS, UNKNOWN_COLUMN):
         assert rt.issue_label(issue, "id") != issue and rt.issue_label(issue, "en") == issue
     assert rt.action_label("weights left unknown (NaN)", "id") != "weights left unknown (NaN)"
+
+
+def test_a_csv_export_resaved_by_excel_in_windows_1252_is_read_with_a_note(tmp_path):
+    """An export opened and saved again in Excel on Windows is Windows-1252, not UTF-8: it is read
+    through the project's one reader of user files, which says so."""
+    from pipeline.io import take_notes
+    from pipeline.kobo_files import _read_csv
+
+    take_notes()
+    path = tmp_path / "export.csv"
+    path.write_bytes("nama;nilai\nDésa;1\n".encode("cp1252"))
+    parses = _read_csv(path)
+    assert any(header == ["nama", "nilai"] and rows == [["Désa", "1"]] for _, header, rows in parses)
+    assert any("Windows-1252" in n for n in take_notes())
+    path.write_bytes(b"nama;nilai\nA\x0bB;1\n")
+    with pytest.raises(SinergiError, match="U\\+000B"):
+        _read_csv(path)

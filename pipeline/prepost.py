@@ -21,7 +21,8 @@ Methods (stated so the report can repeat them)
   when post > pre.
 * **Holm**: ``statsmodels.stats.multitest.multipletests(p, method="holm")`` (its default is
   Holm-Sidak, which is *not* used) over the family of all dimensions in the table (overall scales,
-  subscales and network indicators when present) within one group × wave pair.
+  subscales and network indicators when present) within one group × wave pair; comparisons with
+  identical scores (a dimension and its only subscale) count as one test.
 * **Mixed model** ``score ~ C(wave, first wave) * C(group, first level) + (1 | respondent)``, REML,
   statsmodels ``MixedLM`` on every available score (attrition included). With more than one site,
   site gets a random intercept and respondent becomes a variance component within site
@@ -224,6 +225,7 @@ def paired(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05,
         - ``diff`` : mean(post - pre); ``diff_ci_low``, ``diff_ci_high`` : its t CI
         - ``t``, ``dof`` (n_pairs - 1), ``p_val`` : paired t test, two-sided
         - ``p_holm`` : Holm-adjusted ``p_val`` over all dimensions in the same group × wave pair
+          (identical comparisons counted once)
         - ``d_z`` : mean(diff)/sd(diff); ``d_z_ci_low``, ``d_z_ci_high`` : noncentral-t CI
         - ``W`` : Wilcoxon signed-rank statistic, R's ``V`` (sum of ranks of positive diffs)
         - ``p_wilcoxon`` : its two-sided p (exact or normal approximation, as R's default)
@@ -273,11 +275,19 @@ def paired(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05,
                 rows.append(row)
     out = pd.DataFrame(rows, columns=[c for c in PREPOST_COLUMNS])
     out["p_holm"] = np.nan
+    same = ["n_pairs", "mean_pre", "mean_post", "sd_pre", "sd_post", "t"]
     for _, idx in out.groupby(["group", "wave_post"], sort=False).groups.items():
-        p = out.loc[idx, "p_val"]
-        ok = p.notna()
-        if ok.any():
-            out.loc[p[ok].index, "p_holm"] = multipletests(p[ok].to_numpy(), method="holm")[1]
+        fam = out.loc[idx]
+        fam = fam[fam["p_val"].notna()]
+        if not len(fam):
+            continue
+        # one test per distinct comparison: a dimension whose only subscale is itself (or two
+        # scales with the very same scores) is one test, not two
+        key = fam[same].round(12).astype(str).agg("|".join, axis=1)
+        first = ~key.duplicated()
+        adj = pd.Series(multipletests(fam.loc[first, "p_val"].to_numpy(), method="holm")[1],
+                        index=key[first].to_numpy())
+        out.loc[fam.index, "p_holm"] = key.map(adj).to_numpy()
     out["n_pairs"] = out["n_pairs"].astype(int)
     out["n_unmatched"] = out["n_unmatched"].astype(int)
     return out[PREPOST_COLUMNS]

@@ -496,3 +496,22 @@ def test_dz_ci_is_finite_where_scipy_nct_cdf_returns_nan():
         for n in (2, 3, 5, 12, 47, 130, 400):
             lo, hi = dz_ci(float(t), n)
             assert np.isfinite(lo) and np.isfinite(hi) and lo < t / np.sqrt(n) < hi
+
+
+def test_holm_counts_a_dimension_and_its_only_subscale_once():
+    """A dimension whose only subscale is itself gives two rows with identical scores: one test.
+    R: p.adjust(c(p_trust, p_norms), "holm") — the duplicate gets the same adjusted p."""
+    rng = np.random.default_rng(7)
+    pre = rng.normal(3, 0.6, 40)
+    post = pre + rng.normal(0.15, 0.4, 40)
+    pre2 = rng.normal(3, 0.6, 40)
+    post2 = pre2 + rng.normal(0.05, 0.4, 40)
+    two = pd.concat([_scores(pre, post, "trust"), _scores(pre2, post2, "norms")])
+    both = prepost.paired(two, ["pre", "post"]).set_index(["dimension", "group"])
+    dup = pd.concat([two, _scores(pre, post, "trust_only")])
+    three = prepost.paired(dup, ["pre", "post"]).set_index(["dimension", "group"])
+    p = both.loc[[("trust", "lokal"), ("norms", "lokal")], "p_val"].to_numpy()
+    want = multipletests(p, method="holm")[1]
+    assert three.loc[("trust", "lokal"), "p_holm"] == pytest.approx(want[0])
+    assert three.loc[("trust_only", "lokal"), "p_holm"] == pytest.approx(want[0])
+    assert three.loc[("norms", "lokal"), "p_holm"] == pytest.approx(want[1])

@@ -40,9 +40,10 @@ SCALES_OUT := $(addprefix $(PROC)/,scores.csv reliability.csv items.csv)
 NETWORK_OUT := $(addprefix $(PROC)/,network_whole.csv network_groups.csv mixing.csv network_nodes.csv \
                                      brokerage.csv network_change.csv)
 PREPOST_OUT := $(addprefix $(PROC)/,prepost.csv mixed_models.csv dose_response.csv collective.csv)
+DID_OUT := $(addprefix $(PROC)/,did.csv balance.csv)
 INSTRUMENT_OUT := $(addprefix instruments/build/,sinergi.xlsx codebook.md scales.csv)
 
-.PHONY: help report pull tidy scales network prepost instruments test venv clean clean-all lock
+.PHONY: help report pull tidy scales network prepost did instruments test venv clean clean-all lock
 
 help: ## list the targets
 	@echo "sinergi — make targets (STUDY=$(STUDY), id $(ID))"
@@ -61,6 +62,7 @@ tidy: $(TIDY_OUT) ## canonical tables in data/processed/<id>/
 scales: $(SCALES_OUT) ## scale scores, reliability, item statistics
 network: $(NETWORK_OUT) ## network measures per site x wave x tie type
 prepost: $(PREPOST_OUT) ## before/after statistics and mixed models
+did: $(DID_OUT) ## comparison villages: difference-in-differences, ANCOVA, baseline balance
 instruments: $(INSTRUMENT_OUT) ## build the XLSForm, codebook and scale map from instruments/sinergi.yaml
 
 test: $(VENV) ## run the test suite
@@ -93,7 +95,11 @@ $(NETWORK_OUT) &: $(PROC)/respondents.parquet $(PROC)/ties.parquet pipeline/netw
 $(PREPOST_OUT) &: $(PROC)/scores.csv $(PROC)/network_nodes.csv $(PROC)/respondents.parquet pipeline/prepost.py $(COMMON)
 	$(call RUN,prepost)
 
-$(REP)/report.html: $(TIDY_OUT) $(SCALES_OUT) $(NETWORK_OUT) $(PREPOST_OUT) $(RAW)/manifest.json \
+$(DID_OUT) &: $(PROC)/scores.csv $(PROC)/network_nodes.csv $(PROC)/network_whole.csv $(PROC)/respondents.parquet \
+              pipeline/did.py $(COMMON)
+	$(call RUN,did)
+
+$(REP)/report.html: $(TIDY_OUT) $(SCALES_OUT) $(NETWORK_OUT) $(PREPOST_OUT) $(DID_OUT) $(RAW)/manifest.json \
                     $(wildcard pipeline/report*.py pipeline/templates/*) pipeline/figures.py \
                     pipeline/network_export.py pipeline/instrument.py instruments/sinergi.yaml $(COMMON)
 	$(call RUN,report)

@@ -57,7 +57,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PACKAGES = ["pandas", "numpy", "scipy", "networkx", "igraph", "statsmodels", "pingouin", "seaborn",
             "matplotlib", "pyxform", "pyreadstat", "python-docx", "openpyxl", "jinja2"]
-SECTION_KEYS = ["summary", "data", "trust", "network", "collective", "methods", "colophon"]
+SECTION_KEYS = ["summary", "data", "trust", "network", "collective", "designs", "methods", "colophon"]
 STAGE_OF = {
     "respondents.parquet": "make tidy", "responses.parquet": "make tidy", "ties.parquet": "make tidy",
     "scale_map.parquet": "make tidy", "quality.csv": "make tidy", "sample.csv": "make tidy",
@@ -65,7 +65,7 @@ STAGE_OF = {
     "network_whole.csv": "make network", "network_groups.csv": "make network", "mixing.csv": "make network",
     "network_nodes.csv": "make network", "brokerage.csv": "make network", "network_change.csv": "make network",
     "prepost.csv": "make prepost", "mixed_models.csv": "make prepost", "dose_response.csv": "make prepost",
-    "collective.csv": "make prepost",
+    "collective.csv": "make prepost", "did.csv": "make did", "balance.csv": "make did",
 }
 ROLES = ["coordinator", "itinerant", "representative", "gatekeeper", "liaison"]
 
@@ -1102,6 +1102,97 @@ class Report:
         return blocks
 
     # 6 ----------------------------------------------------------------------------------------
+    # designs --------------------------------------------------------------------------------
+    def sec_designs(self) -> list[Block]:
+        return self._did_blocks()
+
+    def _did_blocks(self) -> list[Block]:
+        head = Block("h3", self.t("did_head"))
+        if not self.study.arms and not getattr(self.study.source, "comparison_villages", 0):
+            return [head, Block("note", self.t("did_none"))]
+        did = self.inp("did.csv")
+        if did is None:
+            return [head, self.missing("did.csv")]
+        if not len(did):
+            return [head, Block("note", self.t("did_none"))]
+        ri = did[did["method"] == "did_ri"]
+        any_row = did.iloc[0]
+        g, gp = int(any_row["n_clusters"]), int(any_row["n_program_clusters"])
+        k = int(ri["n_assignments"].max()) if len(ri) else 0
+        blocks = [head, Block("p", self.t("did_intro", g=integer(g, self.lang), gp=integer(gp, self.lang),
+                                          gc=integer(g - gp, self.lang), k=integer(k, self.lang),
+                                          pmin=self.n(1 / k if k else float("nan"), 3),
+                                          seed=str(self.study.analysis.seed)))]
+        if k and 1 / k > self.alpha:
+            blocks.append(Block("note", self.t("did_too_few", g=integer(g, self.lang), pmin=self.n(1 / k, 3),
+                                               alpha=self.n(self.alpha, 2))))
+        findings = []
+        for _, r in ri[ri["kind"].isin(["scale", "node"])].iterrows():
+            dim = str(r["dimension"])
+            if r["kind"] == "scale" and "_" in dim:
+                continue  # sentences for dimensions and the any-tie network indicators only
+            if r["kind"] == "node" and str(r["tie_type"]) != "any":
+                continue
+            mixed = did[(did["method"] == "did_mixed") & (did["dimension"] == r["dimension"])
+                        & (did["tie_type"].fillna("") == ("" if _isna(r["tie_type"]) else r["tie_type"]))]
+            m = mixed.iloc[0] if len(mixed) else None
+            what = self.dl(dim) if r["kind"] == "scale" else self.t(f"did_node_{dim}")
+            if r["p_min"] > self.alpha:
+                key = "did_sent_descr"
+            elif r["p_val"] < self.alpha and (r["ci_low"] > 0 or r["ci_high"] < 0):
+                key = "did_sent_sig_up" if r["estimate"] > 0 else "did_sent_sig_down"
+            else:
+                key = "did_sent_unsure"
+            findings.append(Finding(self.t(key, what=what, est=self.n(r["estimate"], 2, sign=True),
+                                           lo=self.n(r["ci_low"], 2), hi=self.n(r["ci_high"], 2),
+                                           p=rt.peq(r["p_val"], self.lang),
+                                           mest=self.n(m["estimate"], 2, sign=True) if m is not None else "–",
+                                           mlo=self.n(m["ci_low"], 2) if m is not None else "–",
+                                           mhi=self.n(m["ci_high"], 2) if m is not None else "–"),
+                                    {"kind": "did", "dimension": dim, "verdict": key}))
+        if findings:
+            blocks.append(Block("list", items=findings))
+        ci = lambda d: [f"[{self.n(a, 3)}; {self.n(b, 3)}]" if not _isna(a) else ""  # noqa: E731
+                        for a, b in zip(d["ci_low"], d["ci_high"])]
+        resp = did[did["kind"].isin(["scale", "node"])]
+        blocks.append(self._blank_repeats(self.table("did", self.t("t_did"), resp, [
+            (lambda d: [self.dl(x) if kd == "scale" else self.t(f"did_node_{x}") for x, kd in zip(d["dimension"], d["kind"])],
+             self.t("dimension"), "text"),
+            (lambda d: d["tie_type"].map(lambda v: "" if _isna(v) else rt.tie_label(str(v), self.lang)),
+             self.t("did_c_tie"), "text"),
+            (lambda d: d["method"].map(lambda v: self.t(f"did_m_{v}")), self.t("c_method"), "text"),
+            ("estimate", self.t("c_estimate"), "n3"), ("se", self.t("c_se_short"), "n3"),
+            (ci, self.t("ci95"), lambda v: v), ("p_val", self.t("c_p"), "p"),
+            ("n_obs", "n", "int")], note=self.t("did_table_note"))))
+        vil = did[did["kind"] == "village"]
+        if len(vil):
+            blocks.append(self.table("did_village", self.t("t_did_village"), vil, [
+                (lambda d: d["dimension"].map(lambda v: self.t(f"did_v_{v}")), self.t("did_c_outcome"), "text"),
+                (lambda d: d["tie_type"].map(lambda v: rt.tie_label(str(v), self.lang)), self.t("did_c_tie"), "text"),
+                ("estimate", self.t("c_estimate"), "n3"), (ci, self.t("ci95"), lambda v: v),
+                ("p_val", self.t("c_p"), "p"), ("n_clusters", self.t("did_c_villages"), "int")],
+                note=self.t("did_village_note")))
+        bal = self.inp("balance.csv")
+        if bal is not None and len(bal):
+            n_imb = int((bal["smd"].abs() > 0.25).sum())
+            blocks.append(Block("p", self.t("bal_intro", wave=self.wl(self.waves[0]))
+                                + " " + (self.t("bal_ok") if n_imb == 0 else self.t("bal_bad", n=integer(n_imb, self.lang)))))
+            blocks.append(self.table("balance", self.t("t_balance"), bal, [
+                (lambda d: d["variable"].map(self._bal_label), self.t("bal_c_var"), "text"),
+                ("mean_program", self.t("bal_c_prog"), "n2"), ("mean_comparison", self.t("bal_c_comp"), "n2"),
+                ("smd", "SMD", "n2"), ("p_ri", self.t("bal_c_p"), "p"),
+                ("n_program", "n₁", "int"), ("n_comparison", "n₀", "int")]))
+        return blocks
+
+    def _bal_label(self, v: str) -> str:
+        v = str(v)
+        if v.startswith("share_"):
+            return self.t("bal_share", g=self.gl(v[len("share_"):]))
+        if v == "degree_any":
+            return self.t("did_node_degree")
+        key = f"bal_{v}"
+        return self.t(key) if key in rt.STRINGS[self.lang] else self.dl(v)
+
     def sec_methods(self) -> list[Block]:
         a = self.study.analysis
         blocks = [Block("h3", self.t("m_instrument_head"))]

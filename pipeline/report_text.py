@@ -115,6 +115,60 @@ STRINGS: dict[str, dict[str, str]] = {
         "sec_trust": "Kepercayaan dan norma",
         "sec_network": "Jejaring",
         "sec_collective": "Aksi kolektif dan hasil usaha",
+        "sec_designs": "Desain evaluasi: desa pembanding",
+        "did_head": "Selisih-dari-selisih (desa program vs desa pembanding)",
+        "did_none": ("Studi ini tidak memiliki desa pembanding, jadi tidak ada perbandingan selisih-dari-selisih; "
+                     "tandai desa dengan kunci `arms` di berkas studi (README)."),
+        "did_intro": ("{g} desa: {gp} desa program dan {gc} desa pembanding. Perubahan dari putaran pertama ke "
+                      "putaran terakhir dibandingkan antara kedua kelompok desa. Model campuran (intersep acak desa "
+                      "dan responden di dalam desa, REML) memberi taksiran dan galat baku model, tetapi galat baku itu "
+                      "mengabaikan bahwa desa berbeda dalam perubahannya; karena desanya sedikit, simpulan memakai "
+                      "inferensi randomisasi atas desa: taksiran dihitung ulang untuk {k} cara membagi label program "
+                      "ke desa (seed {seed}); p terkecil yang bisa dicapai = {pmin}."),
+        "did_too_few": ("Dengan {g} desa, inferensi randomisasi tidak dapat mencapai p < {alpha} (p terkecil = {pmin}): "
+                        "selisih-dari-selisih di bawah ini hanya deskriptif, bukan bukti kausal. Tambahkan desa pembanding "
+                        "(atau desa program) untuk dapat menguji."),
+        "did_sent_descr": ("{what}: selisih-dari-selisih {est} (model campuran {mest}, IK 95% model [{mlo}; {mhi}]); "
+                           "dengan desa sebanyak ini belum dapat diuji, jadi belum ada klaim kausal."),
+        "did_sent_sig_up": ("{what}: di desa program naik lebih banyak daripada di desa pembanding, selisih-dari-selisih "
+                            "{est} (IK 95% randomisasi [{lo}; {hi}], {p})."),
+        "did_sent_sig_down": ("{what}: di desa program turun dibanding desa pembanding, selisih-dari-selisih {est} "
+                              "(IK 95% randomisasi [{lo}; {hi}], {p})."),
+        "did_sent_unsure": ("{what}: selisih-dari-selisih {est} (IK 95% randomisasi [{lo}; {hi}], {p}); belum dapat "
+                            "dibedakan dari nol."),
+        "did_node_degree": "Jumlah relasi (degree) per orang",
+        "did_node_bridging": "Relasi lintas kelompok (bridging) per orang",
+        "did_node_ei": "Indeks E-I per orang",
+        "did_v_ei": "Indeks E-I desa",
+        "did_v_cross_share": "Bagian relasi lintas kelompok",
+        "did_v_assortativity": "Asortativitas",
+        "did_c_tie": "Jenis relasi",
+        "did_c_outcome": "Ukuran",
+        "did_c_villages": "Desa",
+        "did_m_did_mixed": "DiD, model campuran (GB model)",
+        "did_m_did_ri": "DiD, inferensi randomisasi atas desa",
+        "did_m_ancova_mixed": "ANCOVA, model campuran (GB model)",
+        "did_m_ancova_ri": "ANCOVA, inferensi randomisasi atas desa",
+        "did_m_village_ri": "tingkat desa, inferensi randomisasi",
+        "t_did": "Selisih-dari-selisih dan ANCOVA: desa program vs desa pembanding",
+        "did_table_note": ("DiD = interaksi putaran × kelompok desa (putaran pertama vs terakhir). ANCOVA = skor putaran "
+                           "terakhir ~ program + skor putaran pertama (responden yang ikut kedua putaran). IK randomisasi "
+                           "= himpunan efek yang tidak ditolak uji randomisasi; ∞ berarti desanya terlalu sedikit untuk "
+                           "membatasinya."),
+        "t_did_village": "Ukuran jaringan tingkat desa: perubahan desa program − perubahan desa pembanding",
+        "did_village_note": "Satu nilai per desa × putaran; inferensi randomisasi atas desa.",
+        "bal_intro": "Keseimbangan awal ({wave}): desa program dan desa pembanding dibandingkan sebelum program.",
+        "bal_ok": "Tidak ada variabel dengan |SMD| > 0,25.",
+        "bal_bad": ("{n} variabel berbeda cukup besar (|SMD| > 0,25): desa pembanding tidak sebanding pada variabel itu, "
+                    "jadi ANCOVA dan penyesuaian kovariat menjadi penting."),
+        "t_balance": "Keseimbangan awal: desa program vs desa pembanding",
+        "bal_c_var": "Variabel",
+        "bal_c_prog": "Rata-rata program",
+        "bal_c_comp": "Rata-rata pembanding",
+        "bal_c_p": "p (randomisasi)",
+        "bal_share": "Bagian {g}",
+        "bal_age": "Umur", "bal_years_in_village": "Lama tinggal di desa (tahun)", "bal_business_age": "Umur usaha (tahun)",
+        "bal_employees": "Jumlah karyawan", "bal_revenue": "Omzet", "bal_membership_n": "Jumlah keanggotaan",
         "sec_methods": "Metode dan keterbatasan",
         "sec_colophon": "Kolofon",
         "figure": "Gambar",
@@ -499,6 +553,59 @@ STRINGS: dict[str, dict[str, str]] = {
         "sec_trust": "Trust and norms",
         "sec_network": "Network",
         "sec_collective": "Collective action and outcomes",
+        "sec_designs": "Evaluation design: comparison villages",
+        "did_head": "Difference-in-differences (program vs comparison villages)",
+        "did_none": ("This study has no comparison village, so there is no difference-in-differences; mark the villages "
+                     "with the `arms` key of the study file (README)."),
+        "did_intro": ("{g} villages: {gp} program and {gc} comparison. The change from the first to the last wave is "
+                      "compared between the two sets of villages. A mixed model (random intercepts for villages and for "
+                      "respondents within villages, REML) gives an estimate and a model standard error, but that error "
+                      "ignores that villages differ in how they change; with this few villages the conclusions use "
+                      "randomization inference over villages: the estimate is recomputed for {k} ways of giving the "
+                      "program label to villages (seed {seed}); the smallest reachable p = {pmin}."),
+        "did_too_few": ("With {g} villages randomization inference cannot reach p < {alpha} (smallest p = {pmin}): the "
+                        "differences-in-differences below are descriptive, not causal evidence. Add comparison (or program) "
+                        "villages to be able to test."),
+        "did_sent_descr": ("{what}: difference-in-differences {est} (mixed model {mest}, model 95% CI [{mlo}; {mhi}]); "
+                           "with this few villages it cannot be tested, so no causal claim yet."),
+        "did_sent_sig_up": ("{what}: rose more in the program villages than in the comparison villages, "
+                            "difference-in-differences {est} (randomization 95% CI [{lo}; {hi}], {p})."),
+        "did_sent_sig_down": ("{what}: fell in the program villages relative to the comparison villages, "
+                              "difference-in-differences {est} (randomization 95% CI [{lo}; {hi}], {p})."),
+        "did_sent_unsure": ("{what}: difference-in-differences {est} (randomization 95% CI [{lo}; {hi}], {p}); not yet "
+                            "distinguishable from zero."),
+        "did_node_degree": "Ties (degree) per person",
+        "did_node_bridging": "Cross-group (bridging) ties per person",
+        "did_node_ei": "Individual E-I index",
+        "did_v_ei": "Village E-I index",
+        "did_v_cross_share": "Share of cross-group ties",
+        "did_v_assortativity": "Assortativity",
+        "did_c_tie": "Tie type",
+        "did_c_outcome": "Measure",
+        "did_c_villages": "Villages",
+        "did_m_did_mixed": "DiD, mixed model (model SE)",
+        "did_m_did_ri": "DiD, randomization inference over villages",
+        "did_m_ancova_mixed": "ANCOVA, mixed model (model SE)",
+        "did_m_ancova_ri": "ANCOVA, randomization inference over villages",
+        "did_m_village_ri": "village level, randomization inference",
+        "t_did": "Difference-in-differences and ANCOVA: program vs comparison villages",
+        "did_table_note": ("DiD = wave × village-arm interaction (first vs last wave). ANCOVA = last-wave score ~ program + "
+                           "first-wave score (respondents seen in both waves). Randomization CI = the effects the "
+                           "randomization test does not reject; ∞ means too few villages to bound it."),
+        "t_did_village": "Village-level network measures: change in program villages − change in comparison villages",
+        "did_village_note": "One value per village × wave; randomization inference over villages.",
+        "bal_intro": "Baseline balance ({wave}): program and comparison villages compared before the program.",
+        "bal_ok": "No variable has |SMD| > 0.25.",
+        "bal_bad": ("{n} variables differ noticeably (|SMD| > 0.25): the comparison villages are not comparable on them, "
+                    "so the ANCOVA and covariate adjustment matter."),
+        "t_balance": "Baseline balance: program vs comparison villages",
+        "bal_c_var": "Variable",
+        "bal_c_prog": "Program mean",
+        "bal_c_comp": "Comparison mean",
+        "bal_c_p": "p (randomization)",
+        "bal_share": "Share {g}",
+        "bal_age": "Age", "bal_years_in_village": "Years in the village", "bal_business_age": "Business age (years)",
+        "bal_employees": "Employees", "bal_revenue": "Revenue", "bal_membership_n": "Memberships",
         "sec_methods": "Methods and limitations",
         "sec_colophon": "Colophon",
         "figure": "Figure",

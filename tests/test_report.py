@@ -361,11 +361,11 @@ def _proc(root: Path, study, name: str) -> pd.DataFrame:
                                                                 "wave_pre": str, "tie_type": str})
 
 
-SECTIONS = ["summary", "data", "trust", "network", "collective", "methods", "colophon"]
+SECTIONS = ["summary", "data", "trust", "network", "collective", "designs", "methods", "colophon"]
 TITLES = {"id": ["Ringkasan", "Data", "Kepercayaan dan norma", "Jejaring", "Aksi kolektif dan hasil usaha",
-                 "Metode dan keterbatasan", "Kolofon"],
+                 "Desain evaluasi: desa pembanding", "Metode dan keterbatasan", "Kolofon"],
           "en": ["Summary", "Data", "Trust and norms", "Network", "Collective action and outcomes",
-                 "Methods and limitations", "Colophon"]}
+                 "Evaluation design: comparison villages", "Methods and limitations", "Colophon"]}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -41,9 +41,10 @@ NETWORK_OUT := $(addprefix $(PROC)/,network_whole.csv network_groups.csv mixing.
                                      brokerage.csv network_change.csv)
 PREPOST_OUT := $(addprefix $(PROC)/,prepost.csv mixed_models.csv dose_response.csv collective.csv)
 DID_OUT := $(addprefix $(PROC)/,did.csv balance.csv)
+INVARIANCE_OUT := $(PROC)/invariance.csv
 INSTRUMENT_OUT := $(addprefix instruments/build/,sinergi.xlsx codebook.md scales.csv)
 
-.PHONY: help report pull tidy scales network prepost did instruments test venv clean clean-all lock
+.PHONY: help report pull tidy scales network prepost did invariance instruments test venv clean clean-all lock
 
 help: ## list the targets
 	@echo "sinergi — make targets (STUDY=$(STUDY), id $(ID))"
@@ -63,6 +64,7 @@ scales: $(SCALES_OUT) ## scale scores, reliability, item statistics
 network: $(NETWORK_OUT) ## network measures per site x wave x tie type
 prepost: $(PREPOST_OUT) ## before/after statistics and mixed models
 did: $(DID_OUT) ## comparison villages: difference-in-differences, ANCOVA, baseline balance
+invariance: $(INVARIANCE_OUT) ## measurement invariance (configural, metric, scalar) per dimension
 instruments: $(INSTRUMENT_OUT) ## build the XLSForm, codebook and scale map from instruments/sinergi.yaml
 
 test: $(VENV) ## run the test suite
@@ -99,7 +101,11 @@ $(DID_OUT) &: $(PROC)/scores.csv $(PROC)/network_nodes.csv $(PROC)/network_whole
               pipeline/did.py $(COMMON)
 	$(call RUN,did)
 
-$(REP)/report.html: $(TIDY_OUT) $(SCALES_OUT) $(NETWORK_OUT) $(PREPOST_OUT) $(DID_OUT) $(RAW)/manifest.json \
+$(INVARIANCE_OUT): $(PROC)/respondents.parquet $(PROC)/responses.parquet $(PROC)/scale_map.parquet \
+                  pipeline/invariance.py $(COMMON)
+	$(call RUN,invariance)
+
+$(REP)/report.html: $(TIDY_OUT) $(SCALES_OUT) $(NETWORK_OUT) $(PREPOST_OUT) $(DID_OUT) $(INVARIANCE_OUT) $(RAW)/manifest.json \
                     $(wildcard pipeline/report*.py pipeline/templates/*) pipeline/figures.py \
                     pipeline/network_export.py pipeline/instrument.py instruments/sinergi.yaml $(COMMON)
 	$(call RUN,report)

@@ -171,6 +171,17 @@ def cmd_did(args):
     _write_frames(study.processed_dir, frames)
 
 
+def cmd_invariance(args):
+    """Measurement invariance: configural, metric and scalar multi-group CFA per dimension (invariance.csv)."""
+    from .invariance import invariance
+
+    study = _study(args)
+    t = _read_tables(study, "respondents", "responses", "scale_map")
+    df = invariance(t["responses"], t["respondents"], t["scale_map"], study.wave_ids,
+                    group_values=study.group_values)
+    _write_frames(study.processed_dir, {"invariance": df})
+
+
 def cmd_report(args):
     """Write reports/<study>/report.html (and the other report outputs)."""
     from .report import build
@@ -277,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("network", cmd_network)
     add("prepost", cmd_prepost)
     add("did", cmd_did)
+    add("invariance", cmd_invariance)
     add("report", cmd_report)
 
     kobo = sub.add_parser("kobo", help="KoboToolbox projects: list, deploy", description="KoboToolbox projects")

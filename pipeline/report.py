@@ -66,6 +66,7 @@ STAGE_OF = {
     "network_nodes.csv": "make network", "brokerage.csv": "make network", "network_change.csv": "make network",
     "prepost.csv": "make prepost", "mixed_models.csv": "make prepost", "dose_response.csv": "make prepost",
     "collective.csv": "make prepost", "did.csv": "make did", "balance.csv": "make did",
+    "invariance.csv": "make invariance",
 }
 ROLES = ["coordinator", "itinerant", "representative", "gatekeeper", "liaison"]
 
@@ -1104,7 +1105,41 @@ class Report:
     # 6 ----------------------------------------------------------------------------------------
     # designs --------------------------------------------------------------------------------
     def sec_designs(self) -> list[Block]:
-        return self._did_blocks()
+        return self._invariance_blocks() + self._did_blocks()
+
+    def _invariance_blocks(self) -> list[Block]:
+        head = Block("h3", self.t("inv_head"))
+        inv = self.inp("invariance.csv")
+        if inv is None:
+            return [head, self.missing("invariance.csv")]
+        if not len(inv):
+            return [head, Block("note", self.t("inv_none"))]
+        blocks = [head, Block("p", self.t("inv_intro"))]
+        findings = []
+        for (dim, comp), part in inv.groupby(["dimension", "comparison"], sort=False):
+            r = part.iloc[0]
+            groups = str(r["groups"]).split("|")
+            names = ([self.gl(g) for g in groups] if comp == "groups" else [self.wl(w) for w in groups])
+            conf = part[part["level"] == "configural"].iloc[0]
+            findings.append(Finding(self.t(f"inv_v_{r['verdict']}", dim=self.dl(str(dim)), a=names[0],
+                                           b=names[-1], cfi=self.n(conf["cfi"], 4), n=integer(conf["n"], self.lang),
+                                           note=str(r["note"]) if not _isna(r["note"]) else ""),
+                                    {"kind": "invariance", "dimension": str(dim), "comparison": str(comp),
+                                     "verdict": str(r["verdict"])}))
+        blocks.append(Block("list", items=findings))
+        if inv["note"].fillna("").str.contains("Heywood").any():
+            blocks.append(Block("note", self.t("inv_heywood")))
+        blocks.append(self._blank_repeats(self.table("invariance", self.t("t_invariance"), inv, [
+            (lambda d: d["dimension"].map(self.dl), self.t("dimension"), "text"),
+            (lambda d: [(" / ".join(self.gl(g) for g in str(x).split("|")) if c == "groups"
+                         else " / ".join(self.wl(w) for w in str(x).split("|"))) for x, c in zip(d["groups"], d["comparison"])],
+             self.t("inv_c_groups"), "text"),
+            (lambda d: d["level"].map(lambda v: self.t(f"inv_l_{v}")), self.t("inv_c_level"), "text"),
+            ("n", "n", "int"), ("chisq", "χ²", "n2"), ("df", "df", "int"), ("cfi", "CFI", "n3"),
+            ("rmsea", "RMSEA", "n3"), ("delta_cfi", "ΔCFI", "n3"), ("delta_rmsea", "ΔRMSEA", "n3"),
+            (lambda d: d["holds"].map(lambda v: self.t("yes") if str(v) == "True" else self.t("no")),
+             self.t("inv_c_holds"), "text")], note=self.t("inv_table_note"))))
+        return blocks
 
     def _did_blocks(self) -> list[Block]:
         head = Block("h3", self.t("did_head"))

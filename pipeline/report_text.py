@@ -115,7 +115,36 @@ STRINGS: dict[str, dict[str, str]] = {
         "sec_trust": "Kepercayaan dan norma",
         "sec_network": "Jejaring",
         "sec_collective": "Aksi kolektif dan hasil usaha",
-        "sec_designs": "Desain evaluasi: desa pembanding",
+        "sec_designs": "Desain evaluasi: invariansi dan desa pembanding",
+        "inv_head": "Invariansi pengukuran",
+        "inv_none": "Tidak ada skala untuk diuji invariansinya.",
+        "inv_intro": ("Membandingkan rata-rata dua kelompok (lokal vs pendatang) atau dua putaran mengandaikan butir-butirnya "
+                      "bermakna sama bagi keduanya. Per dimensi dipasang analisis faktor konfirmatori multikelompok (satu "
+                      "faktor per subskala, maximum likelihood) pada tiga tingkat: konfigural (pola sama), metrik (muatan "
+                      "sama), skalar (muatan dan intersep sama). Satu tingkat dianggap berlaku bila, dibanding tingkat "
+                      "sebelumnya, ΔCFI ≥ −0,010 dan ΔRMSEA ≤ 0,015 (Chen 2007); model konfigural perlu CFI ≥ 0,90. "
+                      "Perbandingan antarputaran memperlakukan kedua putaran sebagai sampel terpisah (orang yang sama "
+                      "menjawab dua kali), sebuah pendekatan."),
+        "inv_v_scalar": ("{dim}, {a} vs {b}: invariansi skalar berlaku (n = {n}; CFI konfigural {cfi}), jadi perbandingan "
+                         "rata-rata skor antara {a} dan {b} didukung."),
+        "inv_v_metric": ("{dim}, {a} vs {b}: invariansi metrik berlaku tetapi skalar tidak (n = {n}): perbandingan "
+                         "rata-rata skor skala ini antara {a} dan {b} tidak didukung data; hubungan (korelasi, regresi) "
+                         "masih dapat dibandingkan."),
+        "inv_v_configural": ("{dim}, {a} vs {b}: hanya invariansi konfigural (n = {n}): muatan butir berbeda antar kelompok, "
+                             "jadi perbandingan rata-rata skor skala ini tidak didukung."),
+        "inv_v_configural_poor": ("{dim}, {a} vs {b}: model faktornya sendiri kurang cocok (CFI konfigural {cfi} < 0,90; "
+                                  "n = {n}), jadi invariansi tidak dapat dinilai dan perbandingan rata-rata skala ini "
+                                  "belum didukung."),
+        "inv_v_not_estimable": "{dim}, {a} vs {b}: tidak dapat diperkirakan ({note}).",
+        "inv_heywood": ("Sebagian model memperkirakan varians residual negatif (kasus Heywood), biasanya karena sampel kecil: "
+                        "baca indeks kecocokannya dengan hati-hati."),
+        "t_invariance": "Invariansi pengukuran: konfigural, metrik, skalar",
+        "inv_table_note": ("χ², CFI dan RMSEA seperti lavaan (estimator ML, penghapusan listwise); ΔCFI dan ΔRMSEA terhadap "
+                           "tingkat sebelumnya."),
+        "inv_c_groups": "Dibandingkan",
+        "inv_c_level": "Tingkat",
+        "inv_c_holds": "Berlaku",
+        "inv_l_configural": "konfigural", "inv_l_metric": "metrik", "inv_l_scalar": "skalar",
         "did_head": "Selisih-dari-selisih (desa program vs desa pembanding)",
         "did_none": ("Studi ini tidak memiliki desa pembanding, jadi tidak ada perbandingan selisih-dari-selisih; "
                      "tandai desa dengan kunci `arms` di berkas studi (README)."),
@@ -553,7 +582,34 @@ STRINGS: dict[str, dict[str, str]] = {
         "sec_trust": "Trust and norms",
         "sec_network": "Network",
         "sec_collective": "Collective action and outcomes",
-        "sec_designs": "Evaluation design: comparison villages",
+        "sec_designs": "Evaluation design: invariance and comparison villages",
+        "inv_head": "Measurement invariance",
+        "inv_none": "There are no scales to test for invariance.",
+        "inv_intro": ("Comparing the means of two groups (local vs migrant) or of two waves assumes the items mean the same "
+                      "to both. Per dimension a multi-group confirmatory factor analysis (one factor per subscale, maximum "
+                      "likelihood) is fitted at three levels: configural (same pattern), metric (equal loadings), scalar "
+                      "(equal loadings and intercepts). A level holds when, against the level before, ΔCFI ≥ −0.010 and "
+                      "ΔRMSEA ≤ 0.015 (Chen 2007); the configural model needs CFI ≥ 0.90. The comparison of waves treats "
+                      "them as separate samples (the same people answer twice), an approximation."),
+        "inv_v_scalar": ("{dim}, {a} vs {b}: scalar invariance holds (n = {n}; configural CFI {cfi}), so comparing the "
+                         "groups' mean scores is supported."),
+        "inv_v_metric": ("{dim}, {a} vs {b}: metric but not scalar invariance (n = {n}): comparisons of this scale's mean "
+                         "scores between {a} and {b} are not supported by the data; relations (correlations, regressions) "
+                         "can still be compared."),
+        "inv_v_configural": ("{dim}, {a} vs {b}: configural invariance only (n = {n}): the items' loadings differ between "
+                             "the groups, so comparisons of this scale's mean scores are not supported."),
+        "inv_v_configural_poor": ("{dim}, {a} vs {b}: the factor model itself fits poorly (configural CFI {cfi} < 0.90; "
+                                  "n = {n}), so invariance cannot be judged and mean comparisons of this scale are not "
+                                  "yet supported."),
+        "inv_v_not_estimable": "{dim}, {a} vs {b}: cannot be estimated ({note}).",
+        "inv_heywood": ("Some models estimate a negative residual variance (a Heywood case), usually from a small sample: "
+                        "read their fit indices with care."),
+        "t_invariance": "Measurement invariance: configural, metric, scalar",
+        "inv_table_note": "χ², CFI and RMSEA as lavaan (ML estimator, listwise deletion); ΔCFI and ΔRMSEA against the level before.",
+        "inv_c_groups": "Compared",
+        "inv_c_level": "Level",
+        "inv_c_holds": "Holds",
+        "inv_l_configural": "configural", "inv_l_metric": "metric", "inv_l_scalar": "scalar",
         "did_head": "Difference-in-differences (program vs comparison villages)",
         "did_none": ("This study has no comparison village, so there is no difference-in-differences; mark the villages "
                      "with the `arms` key of the study file (README)."),

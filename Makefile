@@ -42,9 +42,10 @@ NETWORK_OUT := $(addprefix $(PROC)/,network_whole.csv network_groups.csv mixing.
 PREPOST_OUT := $(addprefix $(PROC)/,prepost.csv mixed_models.csv dose_response.csv collective.csv)
 DID_OUT := $(addprefix $(PROC)/,did.csv balance.csv)
 INVARIANCE_OUT := $(PROC)/invariance.csv
+COVERAGE_OUT := $(PROC)/coverage.csv
 INSTRUMENT_OUT := $(addprefix instruments/build/,sinergi.xlsx codebook.md scales.csv)
 
-.PHONY: help report pull tidy scales network prepost did invariance instruments test venv clean clean-all lock
+.PHONY: help report pull tidy scales network prepost did invariance coverage instruments test venv clean clean-all lock
 
 help: ## list the targets
 	@echo "sinergi — make targets (STUDY=$(STUDY), id $(ID))"
@@ -65,6 +66,7 @@ network: $(NETWORK_OUT) ## network measures per site x wave x tie type
 prepost: $(PREPOST_OUT) ## before/after statistics and mixed models
 did: $(DID_OUT) ## comparison villages: difference-in-differences, ANCOVA, baseline balance
 invariance: $(INVARIANCE_OUT) ## measurement invariance (configural, metric, scalar) per dimension
+coverage: $(COVERAGE_OUT) ## missing network data: roster coverage and E-I/assortativity sensitivity
 instruments: $(INSTRUMENT_OUT) ## build the XLSForm, codebook and scale map from instruments/sinergi.yaml
 
 test: $(VENV) ## run the test suite
@@ -105,7 +107,11 @@ $(INVARIANCE_OUT): $(PROC)/respondents.parquet $(PROC)/responses.parquet $(PROC)
                   pipeline/invariance.py $(COMMON)
 	$(call RUN,invariance)
 
-$(REP)/report.html: $(TIDY_OUT) $(SCALES_OUT) $(NETWORK_OUT) $(PREPOST_OUT) $(DID_OUT) $(INVARIANCE_OUT) $(RAW)/manifest.json \
+$(COVERAGE_OUT): $(PROC)/respondents.parquet $(PROC)/ties.parquet pipeline/coverage.py pipeline/network.py $(COMMON)
+	$(call RUN,coverage)
+
+$(REP)/report.html: $(TIDY_OUT) $(SCALES_OUT) $(NETWORK_OUT) $(PREPOST_OUT) $(DID_OUT) $(INVARIANCE_OUT) $(COVERAGE_OUT) \
+                    $(RAW)/manifest.json \
                     $(wildcard pipeline/report*.py pipeline/templates/*) pipeline/figures.py \
                     pipeline/network_export.py pipeline/instrument.py instruments/sinergi.yaml $(COMMON)
 	$(call RUN,report)

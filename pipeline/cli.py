@@ -182,6 +182,17 @@ def cmd_invariance(args):
     _write_frames(study.processed_dir, {"invariance": df})
 
 
+def cmd_coverage(args):
+    """Missing network data: roster coverage, ties to and from non-respondents, E-I/assortativity sensitivity."""
+    from .coverage import coverage
+
+    study = _study(args)
+    t = _read_tables(study, "respondents", "ties")
+    df = coverage(t["respondents"], t["ties"], study.tie_types, study.wave_ids,
+                  min_coverage=study.designs.min_coverage, group_values=study.group_values)
+    _write_frames(study.processed_dir, {"coverage": df})
+
+
 def cmd_report(args):
     """Write reports/<study>/report.html (and the other report outputs)."""
     from .report import build
@@ -289,6 +300,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("prepost", cmd_prepost)
     add("did", cmd_did)
     add("invariance", cmd_invariance)
+    add("coverage", cmd_coverage)
     add("report", cmd_report)
 
     kobo = sub.add_parser("kobo", help="KoboToolbox projects: list, deploy", description="KoboToolbox projects")

@@ -66,7 +66,7 @@ STAGE_OF = {
     "network_nodes.csv": "make network", "brokerage.csv": "make network", "network_change.csv": "make network",
     "prepost.csv": "make prepost", "mixed_models.csv": "make prepost", "dose_response.csv": "make prepost",
     "collective.csv": "make prepost", "did.csv": "make did", "balance.csv": "make did",
-    "invariance.csv": "make invariance",
+    "invariance.csv": "make invariance", "coverage.csv": "make coverage",
 }
 ROLES = ["coordinator", "itinerant", "representative", "gatekeeper", "liaison"]
 
@@ -1105,7 +1105,37 @@ class Report:
     # 6 ----------------------------------------------------------------------------------------
     # designs --------------------------------------------------------------------------------
     def sec_designs(self) -> list[Block]:
-        return self._invariance_blocks() + self._did_blocks()
+        return self._invariance_blocks() + self._coverage_blocks() + self._did_blocks()
+
+    def _coverage_blocks(self) -> list[Block]:
+        head = Block("h3", self.t("cov_head"))
+        cov = self.inp("coverage.csv")
+        if cov is None:
+            return [head, self.missing("coverage.csv")]
+        if not len(cov):
+            return [head, Block("note", self.t("cov_none"))]
+        thr = float(cov["min_coverage"].iloc[0])
+        blocks = [head, Block("p", self.t("cov_intro"))]
+        any_rows = cov[cov["tie_type"] == "any"]
+        for _, r in any_rows.iterrows():
+            key = "cov_warn" if str(r["warning"]) == "True" else "cov_ok"
+            blocks.append(Block("note" if key == "cov_warn" else "p", self.t(
+                key, site=str(r["site"]), wave=self.wl(r["wave"]), cov=pct(r["coverage"], self.lang),
+                thr=pct(thr, self.lang), n=integer(r["n_nonrespondents"], self.lang),
+                ties=integer(r["ties_to_nonrespondents"], self.lang), ei=self.n(r["ei_observed"], 2),
+                lo=self.n(r["ei_low"], 2), hi=self.n(r["ei_high"], 2), rec=self.n(r["ei_reconstructed"], 2))))
+        blocks.append(self.table("coverage", self.t("t_coverage"), cov, [
+            ("site", self.t("cov_c_site"), "text"), (lambda d: d["wave"].map(self.wl), self.t("wave"), "text"),
+            (lambda d: d["tie_type"].map(lambda v: rt.tie_label(str(v), self.lang)), self.t("did_c_tie"), "text"),
+            ("coverage", self.t("cov_c_cov"), "share"), ("n_nonrespondents", self.t("cov_c_non"), "int"),
+            ("ties_to_nonrespondents", self.t("cov_c_to"), "int"),
+            ("ei_observed", self.t("cov_c_ei"), "n3"), ("ei_low", self.t("cov_c_lo"), "n3"),
+            ("ei_high", self.t("cov_c_hi"), "n3"), ("ei_reconstructed", self.t("cov_c_rec"), "n3"),
+            ("assortativity_observed", self.t("cov_c_r"), "n3"),
+            ("assortativity_reconstructed", self.t("cov_c_rrec"), "n3"),
+            (lambda d: d["warning"].map(lambda v: "⚠" if str(v) == "True" else ""), self.t("cov_c_warn"), "text")],
+            note=self.t("cov_table_note", thr=pct(thr, self.lang))))
+        return blocks
 
     def _invariance_blocks(self) -> list[Block]:
         head = Block("h3", self.t("inv_head"))

@@ -115,7 +115,25 @@ STRINGS: dict[str, dict[str, str]] = {
         "sec_trust": "Kepercayaan dan norma",
         "sec_network": "Jejaring",
         "sec_collective": "Aksi kolektif dan hasil usaha",
-        "sec_designs": "Desain evaluasi: invariansi dan desa pembanding",
+        "sec_designs": "Desain evaluasi: invariansi, data hilang, desa pembanding",
+        "cov_head": "Data jaringan yang hilang",
+        "cov_none": "Tidak ada data jaringan.",
+        "cov_intro": ("Ukuran jaringan seluruh desa hanya memakai relasi antarresponden; orang yang dinominasikan tetapi tidak "
+                      "menjawab hilang beserta relasinya. Cakupan = responden / (responden + orang yang dinominasikan tetapi "
+                      "tidak menjawab), batas atas tingkat respons daftar nama. Kepekaan E-I: batas bawah dan atas menghitung "
+                      "semua nominasi, dengan orang yang kelompoknya tidak diketahui dianggap sekelompok (bawah) atau beda "
+                      "kelompok (atas); rekonstruksi menganggap orang yang tidak menjawab membalas setiap nominasi "
+                      "kepadanya (Huisman 2009)."),
+        "cov_ok": ("{site}, {wave}: cakupan {cov} ({n} orang dinominasikan tetapi tidak menjawab, {ties} nominasi kepada mereka); "
+                   "E-I teramati {ei}, rentang dengan semua nominasi [{lo}; {hi}], rekonstruksi {rec}."),
+        "cov_warn": ("Peringatan — {site}, {wave}: cakupan hanya {cov} (di bawah {thr}); {n} orang dinominasikan tetapi "
+                     "tidak menjawab. E-I teramati {ei}, rentang [{lo}; {hi}], rekonstruksi {rec}: ukuran jaringan desa ini "
+                     "bisa bias, baca bersama rentangnya."),
+        "t_coverage": "Cakupan daftar nama dan kepekaan ukuran jaringan terhadap responden yang tidak menjawab",
+        "cov_table_note": "⚠ = cakupan di bawah {thr}. E-I dan asortativitas teramati = tabel jaringan (responden saja).",
+        "cov_c_site": "Desa", "cov_c_cov": "Cakupan", "cov_c_non": "Tidak menjawab", "cov_c_to": "Nominasi kepada mereka",
+        "cov_c_ei": "E-I teramati", "cov_c_lo": "E-I bawah", "cov_c_hi": "E-I atas", "cov_c_rec": "E-I rekonstruksi",
+        "cov_c_r": "Asortativitas teramati", "cov_c_rrec": "Asortativitas rekonstruksi", "cov_c_warn": "Peringatan",
         "inv_head": "Invariansi pengukuran",
         "inv_none": "Tidak ada skala untuk diuji invariansinya.",
         "inv_intro": ("Membandingkan rata-rata dua kelompok (lokal vs pendatang) atau dua putaran mengandaikan butir-butirnya "
@@ -582,7 +600,24 @@ STRINGS: dict[str, dict[str, str]] = {
         "sec_trust": "Trust and norms",
         "sec_network": "Network",
         "sec_collective": "Collective action and outcomes",
-        "sec_designs": "Evaluation design: invariance and comparison villages",
+        "sec_designs": "Evaluation design: invariance, missing data, comparison villages",
+        "cov_head": "Missing network data",
+        "cov_none": "There are no network data.",
+        "cov_intro": ("Whole-network measures use ties between respondents only; a person named but not answering drops out "
+                      "with their ties. Coverage = respondents / (respondents + people named who did not answer), an upper "
+                      "bound of the roster response rate. E-I sensitivity: the lower and upper bounds count every nomination, "
+                      "people of unknown group taken as in the nominator's group (lower) or in the other group (upper); the "
+                      "reconstruction assumes a non-respondent names back whoever named them (Huisman 2009)."),
+        "cov_ok": ("{site}, {wave}: coverage {cov} ({n} people named who did not answer, {ties} nominations of them); observed "
+                   "E-I {ei}, range with every nomination [{lo}; {hi}], reconstructed {rec}."),
+        "cov_warn": ("Warning — {site}, {wave}: coverage only {cov} (below {thr}); {n} people named did not answer. Observed "
+                     "E-I {ei}, range [{lo}; {hi}], reconstructed {rec}: this village's network measures may be biased; "
+                     "read them with their range."),
+        "t_coverage": "Roster coverage and the sensitivity of network measures to non-respondents",
+        "cov_table_note": "⚠ = coverage below {thr}. Observed E-I and assortativity = the network tables (respondents only).",
+        "cov_c_site": "Village", "cov_c_cov": "Coverage", "cov_c_non": "Did not answer", "cov_c_to": "Nominations of them",
+        "cov_c_ei": "Observed E-I", "cov_c_lo": "E-I lower", "cov_c_hi": "E-I upper", "cov_c_rec": "Reconstructed E-I",
+        "cov_c_r": "Observed assortativity", "cov_c_rrec": "Reconstructed assortativity", "cov_c_warn": "Warning",
         "inv_head": "Measurement invariance",
         "inv_none": "There are no scales to test for invariance.",
         "inv_intro": ("Comparing the means of two groups (local vs migrant) or of two waves assumes the items mean the same "

@@ -193,6 +193,17 @@ def cmd_coverage(args):
     _write_frames(study.processed_dir, {"coverage": df})
 
 
+def cmd_plan(args):
+    """Power for the next program by simulation: paired test, DiD and ΔE-I (plan.csv)."""
+    from .plan import plan
+
+    study = _study(args)
+    df = plan(study.plan, alpha=study.analysis.alpha, seed=study.analysis.seed)
+    _write_frames(study.processed_dir, {"plan": df})
+    print(f"{study.processed_dir}/plan.csv: power for {len(df['respondents_per_village'].unique())} sizes "
+          f"× {df['test'].nunique()} tests ({study.plan.sims} simulations each)")
+
+
 def cmd_report(args):
     """Write reports/<study>/report.html (and the other report outputs)."""
     from .report import build
@@ -301,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("did", cmd_did)
     add("invariance", cmd_invariance)
     add("coverage", cmd_coverage)
+    add("plan", cmd_plan)
     add("report", cmd_report)
 
     kobo = sub.add_parser("kobo", help="KoboToolbox projects: list, deploy", description="KoboToolbox projects")

@@ -106,6 +106,32 @@ class Designs(_Model):
     min_coverage: float = Field(0.8, gt=0, le=1)
 
 
+class Plan(_Model):
+    """Design of the next program for ``sinergi plan`` (power by simulation)."""
+
+    villages_program: int = Field(3, ge=1, le=50)
+    villages_comparison: int = Field(4, ge=0, le=50)
+    #: respondents per village at baseline: one number or a list (the power curve)
+    respondents: int | list[int] = Field(default_factory=lambda: [40, 80, 140, 200])
+    share_migrant: float = Field(0.4, gt=0, lt=1)
+    participation: float = Field(0.5, gt=0, le=1)
+    attrition: float = Field(0.1, ge=0, lt=1)
+    response_rate: float = Field(0.9, gt=0, le=1)
+    #: expected program effect on a scale score, in SD units of the baseline score
+    effect_scale: float = Field(0.3, ge=-3, le=3)
+    #: added probability of a new tie between two participants of different origin
+    effect_cross_ties: float = Field(0.05, ge=0, le=1)
+    sims: int = Field(200, ge=20, le=20_000)
+
+    @field_validator("respondents")
+    @classmethod
+    def _sizes(cls, v):
+        sizes = v if isinstance(v, list) else [v]
+        if not sizes or any(n < 10 or n > 2000 for n in sizes):
+            raise ValueError("respondents per village must be between 10 and 2000")
+        return v
+
+
 class Privacy(_Model):
     """What may leave ``data/raw/``.
 
@@ -151,6 +177,8 @@ class Study(_Model):
     arms: dict[str, Literal["program", "comparison"]] | None = None
     #: designs: settings of the evaluation-design outputs (difference-in-differences, coverage).
     designs: "Designs" = Field(default_factory=lambda: Designs())
+    #: the next program's design for ``sinergi plan`` (power by simulation)
+    plan: "Plan" = Field(default_factory=lambda: Plan())
     privacy: Privacy = Field(default_factory=Privacy)
     #: which KoboToolbox validation statuses count: every submission except those marked
     #: Not Approved (default), or only those marked Approved

@@ -509,8 +509,13 @@ def _calibrate(logit: np.ndarray, mask: np.ndarray, target: float) -> float:
 
 
 def _networks(rng: np.random.Generator, people: dict[str, np.ndarray], participant: np.ndarray,
-              on_roster: list[np.ndarray], tie_types: list[str]) -> tuple[list[dict[str, np.ndarray]], dict]:
-    """Directed tie matrices per wave and tie type over everyone (rows: ego, columns: alter)."""
+              on_roster: list[np.ndarray], tie_types: list[str],
+              bonus: dict[str, float] | None = None) -> tuple[list[dict[str, np.ndarray]], dict]:
+    """Directed tie matrices per wave and tie type over everyone (rows: ego, columns: alter).
+
+    ``bonus``: the program's added probability of a new tie between two participants of different
+    origin per tie type (default :data:`PROGRAM_BONUS`; ``sinergi plan`` varies it)."""
+    bonus = PROGRAM_BONUS if bonus is None else bonus
     n = len(people["migrant"])
     same_origin = people["migrant"][:, None] == people["migrant"][None, :]
     same_sector = people["sector"][:, None] == people["sector"][None, :]
@@ -540,7 +545,7 @@ def _networks(rng: np.random.Generator, people: dict[str, np.ndarray], participa
             prev = waves[k - 1][t]
             seen = on_roster[k - 1][:, None] & on_roster[k - 1][None, :]
             p_new = np.where(seen, NEW_TIE_FACTOR * p, p)  # a newcomer's ties are all new
-            p_new = np.clip(p_new + PROGRAM_BONUS.get(t, 0.02) * bonus_share * (k == 1), 0, 1)
+            p_new = np.clip(p_new + bonus.get(t, 0.02) * bonus_share * (k == 1), 0, 1)
             draw = rng.random((n, n))
             kept = prev & (draw < KEEP_PROB)
             new = ~prev & (draw < p_new)

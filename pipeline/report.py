@@ -66,7 +66,7 @@ STAGE_OF = {
     "network_nodes.csv": "make network", "brokerage.csv": "make network", "network_change.csv": "make network",
     "prepost.csv": "make prepost", "mixed_models.csv": "make prepost", "dose_response.csv": "make prepost",
     "collective.csv": "make prepost", "did.csv": "make did", "balance.csv": "make did",
-    "invariance.csv": "make invariance", "coverage.csv": "make coverage",
+    "invariance.csv": "make invariance", "coverage.csv": "make coverage", "plan.csv": "make plan",
 }
 ROLES = ["coordinator", "itinerant", "representative", "gatekeeper", "liaison"]
 
@@ -1105,7 +1105,49 @@ class Report:
     # 6 ----------------------------------------------------------------------------------------
     # designs --------------------------------------------------------------------------------
     def sec_designs(self) -> list[Block]:
-        return self._invariance_blocks() + self._coverage_blocks() + self._did_blocks()
+        return self._invariance_blocks() + self._coverage_blocks() + self._did_blocks() + self._plan_blocks()
+
+    def _plan_blocks(self) -> list[Block]:
+        head = Block("h3", self.t("plan_head"))
+        pl = self.inp("plan.csv")
+        if pl is None or not len(pl):
+            return [head, Block("note", self.t("plan_none"))]
+        s0 = self.study.plan
+        r0 = pl.iloc[0]
+        blocks = [head, Block("p", self.t(
+            "plan_intro", vp=integer(r0["villages_program"], self.lang), vc=integer(r0["villages_comparison"], self.lang),
+            es=self.n(r0["effect_scale"], 2), et=self.n(r0["effect_cross_ties"], 2), sims=integer(r0["sims"], self.lang),
+            part=pct(s0.participation, self.lang), att=pct(s0.attrition, self.lang), rr=pct(s0.response_rate, self.lang),
+            alpha=self.n(r0["alpha"], 2)))]
+        for test in pd.unique(pl["test"]):
+            part = pl[pl["test"] == test]
+            ok = part[part["power"] >= 0.8]
+            note = part["note"].dropna()
+            if len(note) and str(note.iloc[0]):
+                key, n = "plan_sent_never", ""
+            elif len(ok):
+                key, n = "plan_sent_ok", integer(ok["respondents_per_village"].min(), self.lang)
+            else:
+                key, n = "plan_sent_short", integer(part["respondents_per_village"].max(), self.lang)
+            blocks.append(Block("p", self.t(key, test=self.t(f"plan_t_{test}"), n=n,
+                                            pmax=pct(part["power"].max(), self.lang))))
+        blocks.append(self.table("plan", self.t("t_plan"), pl, [
+            (lambda d: d["test"].map(lambda v: self.t(f"plan_t_{v}")), self.t("plan_c_test"), "text"),
+            ("respondents_per_village", self.t("plan_c_n"), "int"), ("power", self.t("plan_c_power"), "share"),
+            ("mc_se", self.t("plan_c_se"), "share")]))
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(6.0, 3.6))
+        for test in pd.unique(pl["test"]):
+            part = pl[pl["test"] == test]
+            ax.plot(part["respondents_per_village"], part["power"], marker="o", label=self.t(f"plan_t_{test}"))
+        ax.axhline(0.8, color="grey", lw=0.8, ls="--")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel(self.t("plan_c_n"))
+        ax.set_ylabel(self.t("plan_c_power"))
+        ax.legend(fontsize=7, loc="lower right")
+        blocks.append(self.figure("plan_power", self.t("plan_fig"), fig))
+        return blocks
 
     def _coverage_blocks(self) -> list[Block]:
         head = Block("h3", self.t("cov_head"))

@@ -116,6 +116,23 @@ STRINGS: dict[str, dict[str, str]] = {
         "sec_network": "Jejaring",
         "sec_collective": "Aksi kolektif dan hasil usaha",
         "sec_designs": "Desain evaluasi: invariansi, data hilang, desa pembanding",
+        "plan_head": "Kekuatan uji untuk program berikutnya",
+        "plan_none": "Belum dihitung: jalankan `make plan` (pengaturan di kunci `plan` berkas studi).",
+        "plan_intro": ("Simulasi desain program berikutnya (kunci `plan`): {vp} desa program, {vc} desa pembanding, {part} "
+                       "peserta, putus {att}, tingkat respons {rr}; efek {es} SD pada skala dan tambahan peluang {et} untuk "
+                       "relasi baru lintas kelompok antarpeserta; {sims} simulasi per ukuran, α = {alpha}. Kekuatan = bagian "
+                       "simulasi yang ujinya menemukan efek. Desain ini bukan data studi ini; tuliskan ke proposal berikutnya."),
+        "plan_sent_ok": "{test}: kekuatan ≥ 80% mulai dari {n} responden per desa.",
+        "plan_sent_short": "{test}: kekuatan belum mencapai 80% sampai {n} responden per desa (tertinggi {pmax}).",
+        "plan_sent_never": ("{test}: dengan desa sebanyak ini inferensi randomisasi tidak dapat mencapai p < α, jadi kekuatannya "
+                            "0 berapa pun respondennya; tambahkan desa."),
+        "plan_t_paired_scale": "Uji t berpasangan, skala (desa program)",
+        "plan_t_did_scale": "Selisih-dari-selisih, skala (randomisasi atas desa)",
+        "plan_t_paired_ei": "Perubahan E-I per orang (desa program)",
+        "plan_t_did_ei": "ΔE-I desa, program vs pembanding (randomisasi atas desa)",
+        "t_plan": "Kekuatan uji menurut jumlah responden per desa",
+        "plan_c_test": "Uji", "plan_c_n": "Responden per desa", "plan_c_power": "Kekuatan", "plan_c_se": "SE Monte Carlo",
+        "plan_fig": "Kurva kekuatan uji: garis putus-putus = 80%.",
         "cov_head": "Data jaringan yang hilang",
         "cov_none": "Tidak ada data jaringan.",
         "cov_intro": ("Ukuran jaringan seluruh desa hanya memakai relasi antarresponden; orang yang dinominasikan tetapi tidak "
@@ -601,6 +618,24 @@ STRINGS: dict[str, dict[str, str]] = {
         "sec_network": "Network",
         "sec_collective": "Collective action and outcomes",
         "sec_designs": "Evaluation design: invariance, missing data, comparison villages",
+        "plan_head": "Power for the next program",
+        "plan_none": "Not computed yet: run `make plan` (settings under the study key `plan`).",
+        "plan_intro": ("A simulation of the next program's design (key `plan`): {vp} program villages, {vc} comparison villages, "
+                       "{part} taking part, attrition {att}, response rate {rr}; an effect of {es} SD on a scale and {et} added "
+                       "probability of a new cross-group tie between participants; {sims} simulations per size, α = {alpha}. "
+                       "Power = the share of simulations whose test finds the effect. This is a design, not this study's data: "
+                       "write it into the next proposal."),
+        "plan_sent_ok": "{test}: power ≥ 80% from {n} respondents per village.",
+        "plan_sent_short": "{test}: power stays below 80% up to {n} respondents per village (highest {pmax}).",
+        "plan_sent_never": ("{test}: with this few villages randomization inference cannot reach p < α, so power is 0 at any "
+                            "number of respondents; add villages."),
+        "plan_t_paired_scale": "Paired t-test, scale (program villages)",
+        "plan_t_did_scale": "Difference-in-differences, scale (randomization over villages)",
+        "plan_t_paired_ei": "Change in individual E-I (program villages)",
+        "plan_t_did_ei": "Village ΔE-I, program vs comparison (randomization over villages)",
+        "t_plan": "Power by respondents per village",
+        "plan_c_test": "Test", "plan_c_n": "Respondents per village", "plan_c_power": "Power", "plan_c_se": "Monte Carlo SE",
+        "plan_fig": "Power curve: dashed line = 80%.",
         "cov_head": "Missing network data",
         "cov_none": "There are no network data.",
         "cov_intro": ("Whole-network measures use ties between respondents only; a person named but not answering drops out "

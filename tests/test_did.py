@@ -201,6 +201,18 @@ def test_demo_comparison_villages(tmp_path):
         assert (ri["p_min"] == 0.5).all()  # two villages: nothing can be tested, and the table says so
         bal = pd.read_csv(proc / "balance.csv")
         assert "trust" in set(bal["variable"])
+        # planted truth: the program village's expected change minus the comparison village's
+        # (nobody takes part there: the non-participant change), per scale score
+        import json
+
+        truth = json.loads((root / "data" / "raw" / "demo-cmp-test" / "demo_truth.json").read_text())
+        assert truth["comparison_villages"][0]["site"] == "Desa Pembanding 1"
+        mixed = out[(out["method"] == "did_mixed") & (out["kind"] == "scale")].set_index("dimension")
+        z = []
+        for dim, ec in truth["expected_change"].items():
+            planted_did = ec["all"]["all"] - ec["all"]["non_participant"]
+            z.append((mixed.loc[dim, "estimate"] - planted_did) / mixed.loc[dim, "se"])
+        assert np.max(np.abs(z)) < 3.5 and abs(np.mean(z)) < 1.5, z
     finally:
         import shutil
 

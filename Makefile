@@ -40,9 +40,13 @@ SCALES_OUT := $(addprefix $(PROC)/,scores.csv reliability.csv items.csv)
 NETWORK_OUT := $(addprefix $(PROC)/,network_whole.csv network_groups.csv mixing.csv network_nodes.csv \
                                      brokerage.csv network_change.csv)
 PREPOST_OUT := $(addprefix $(PROC)/,prepost.csv mixed_models.csv dose_response.csv collective.csv)
+DID_OUT := $(addprefix $(PROC)/,did.csv balance.csv)
+INVARIANCE_OUT := $(PROC)/invariance.csv
+COVERAGE_OUT := $(PROC)/network_coverage.csv
+PLAN_OUT := $(PROC)/plan.csv
 INSTRUMENT_OUT := $(addprefix instruments/build/,sinergi.xlsx codebook.md scales.csv)
 
-.PHONY: help report pull monitor tidy scales network prepost instruments test venv clean clean-all lock
+.PHONY: help report pull monitor tidy scales network prepost did invariance coverage plan instruments test venv clean clean-all lock
 
 help: ## list the targets
 	@echo "sinergi — make targets (STUDY=$(STUDY), id $(ID))"
@@ -65,6 +69,10 @@ tidy: $(TIDY_OUT) ## canonical tables in data/processed/<id>/
 scales: $(SCALES_OUT) ## scale scores, reliability, item statistics
 network: $(NETWORK_OUT) ## network measures per site x wave x tie type
 prepost: $(PREPOST_OUT) ## before/after statistics and mixed models
+did: $(DID_OUT) ## comparison villages: difference-in-differences, ANCOVA, baseline balance
+invariance: $(INVARIANCE_OUT) ## measurement invariance (configural, metric, scalar) per dimension
+coverage: $(COVERAGE_OUT) ## missing network data: roster coverage and E-I/assortativity sensitivity
+plan: $(PLAN_OUT) ## power for the next program by simulation (study key plan)
 instruments: $(INSTRUMENT_OUT) ## build the XLSForm, codebook and scale map from instruments/sinergi.yaml
 
 test: $(VENV) ## run the test suite
@@ -97,7 +105,26 @@ $(NETWORK_OUT) &: $(PROC)/respondents.parquet $(PROC)/ties.parquet pipeline/netw
 $(PREPOST_OUT) &: $(PROC)/scores.csv $(PROC)/network_nodes.csv $(PROC)/respondents.parquet pipeline/prepost.py $(COMMON)
 	$(call RUN,prepost)
 
-$(REP)/report.html: $(TIDY_OUT) $(SCALES_OUT) $(NETWORK_OUT) $(PREPOST_OUT) $(RAW)/manifest.json \
+$(DID_OUT) &: $(PROC)/scores.csv $(PROC)/network_nodes.csv $(PROC)/network_whole.csv $(PROC)/respondents.parquet \
+              pipeline/did.py $(COMMON)
+	$(call RUN,did)
+
+$(INVARIANCE_OUT): $(PROC)/respondents.parquet $(PROC)/responses.parquet $(PROC)/scale_map.parquet \
+                  pipeline/invariance.py $(COMMON)
+	$(call RUN,invariance)
+
+$(COVERAGE_OUT): $(PROC)/respondents.parquet $(PROC)/ties.parquet pipeline/coverage.py pipeline/network.py $(COMMON)
+	$(call RUN,coverage)
+
+$(PLAN_OUT): pipeline/plan.py pipeline/demo.py pipeline/did.py $(COMMON)
+	@mkdir -p $(@D)
+	$(call RUN,plan)
+
+# plan.csv (the next program's power) is made only by `make plan` (a minute of simulation); a report
+# made after it shows it, and is remade when it changes.
+$(REP)/report.html: $(TIDY_OUT) $(SCALES_OUT) $(NETWORK_OUT) $(PREPOST_OUT) $(DID_OUT) $(INVARIANCE_OUT) $(COVERAGE_OUT) \
+                    $(wildcard $(PLAN_OUT)) \
+                    $(RAW)/manifest.json \
                     $(wildcard pipeline/report*.py pipeline/templates/*) pipeline/figures.py \
                     pipeline/network_export.py pipeline/instrument.py instruments/sinergi.yaml $(COMMON)
 	$(call RUN,report)

@@ -140,9 +140,68 @@ def cmd_prepost(args):
     t = _read_tables(study, "respondents", "scale_map")
     c = _read_csvs(study, "scores")
     nodes = _read_csvs(study, "network_nodes", optional=True).get("network_nodes")
+    sub = _program_only(study, {"scores": c["scores"], "respondents": t["respondents"], "network_nodes": nodes})
+    c["scores"], t["respondents"], nodes = sub["scores"], sub["respondents"], sub["network_nodes"]
     frames = run(c["scores"], t["respondents"], study.wave_ids, alpha=study.analysis.alpha,
                  network_nodes=nodes, scale_map=t["scale_map"])
     _write_frames(study.processed_dir, frames)
+
+
+def _program_only(study, frames: dict):
+    """With comparison villages, the one-group before/after statistics are of the program villages."""
+    resp = frames.get("respondents")
+    arms = study.site_arms(resp["site"]) if resp is not None else {}
+    if not arms:
+        return frames
+    keep = {s for s, a in arms.items() if a == "program"}
+    return {k: (v[v["site"].isin(keep)] if v is not None and "site" in v else v) for k, v in frames.items()}
+
+
+def cmd_did(args):
+    """Comparison villages: difference-in-differences, ANCOVA, baseline balance (did.csv, balance.csv)."""
+    from .did import run
+
+    study = _study(args)
+    t = _read_tables(study, "respondents")
+    c = _read_csvs(study, "scores", "network_nodes", "network_whole")
+    arms = study.site_arms(t["respondents"]["site"])
+    frames = run(c["scores"], t["respondents"], arms, study.wave_ids, network_nodes=c["network_nodes"],
+                 network_whole=c["network_whole"], group_values=study.group_values, alpha=study.analysis.alpha,
+                 draws=study.designs.ri_draws, seed=study.analysis.seed)
+    _write_frames(study.processed_dir, frames)
+
+
+def cmd_invariance(args):
+    """Measurement invariance: configural, metric and scalar multi-group CFA per dimension (invariance.csv)."""
+    from .invariance import invariance
+
+    study = _study(args)
+    t = _read_tables(study, "respondents", "responses", "scale_map")
+    df = invariance(t["responses"], t["respondents"], t["scale_map"], study.wave_ids,
+                    group_values=study.group_values)
+    _write_frames(study.processed_dir, {"invariance": df})
+
+
+def cmd_coverage(args):
+    """Missing network data: roster coverage, ties to and from non-respondents, E-I/assortativity sensitivity."""
+    from .coverage import coverage
+
+    study = _study(args)
+    t = _read_tables(study, "respondents", "ties")
+    df = coverage(t["respondents"], t["ties"], study.tie_types, study.wave_ids,
+                  min_coverage=study.designs.min_coverage, group_values=study.group_values)
+    _write_frames(study.processed_dir, {"network_coverage": df})
+
+
+def cmd_plan(args):
+    """Power for the next program by simulation: paired test, DiD and ΔE-I (plan.csv)."""
+    from .plan import plan
+
+    study = _study(args)
+    df = plan(study.plan, alpha=study.analysis.alpha, seed=study.analysis.seed)
+    _write_frames(study.processed_dir, {"plan": df})
+    print(f"{study.processed_dir}/plan.csv: power for {len(df['respondents_per_village'].unique())} sizes "
+          f"× {df['test'].nunique()} tests ({study.plan.sims} simulations each)")
 
 
 def cmd_report(args):
@@ -290,6 +349,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("scales", cmd_scales)
     add("network", cmd_network)
     add("prepost", cmd_prepost)
+    add("did", cmd_did)
+    add("invariance", cmd_invariance)
+    add("coverage", cmd_coverage)
+    add("plan", cmd_plan)
     add("report", cmd_report)
     sp = add("monitor", cmd_monitor)
     sp.add_argument("--offline", action="store_true", help="use the last pull, no network (make monitor OFFLINE=1)")

@@ -36,6 +36,9 @@ class DemoSource(_Model):
     seed: int = 20261123
     n_respondents: int = Field(140, ge=20, le=5000)
     share_migrant: float = Field(0.4, gt=0, lt=1)
+    #: comparison villages simulated beside the program village (opt-in; default 0 keeps the
+    #: shipped demo data as it is). Each is the same simulator with its own seed and no program.
+    comparison_villages: int = Field(0, ge=0, le=9)
 
 
 class TablesSource(_Model):
@@ -106,6 +109,42 @@ class Monitor(_Model):
     nobody_median: float = Field(3.0, gt=0, le=100)
 
 
+class Designs(_Model):
+    """Settings of the evaluation designs (``did``, ``invariance``, ``coverage``)."""
+
+    #: randomization inference over villages: assignments drawn when there are more than this
+    #: many (otherwise every assignment is enumerated)
+    ri_draws: int = Field(2000, ge=99, le=100_000)
+    #: roster coverage below this share of a site × wave gets a warning next to its network measures
+    min_coverage: float = Field(0.8, gt=0, le=1)
+
+
+class Plan(_Model):
+    """Design of the next program for ``sinergi plan`` (power by simulation)."""
+
+    villages_program: int = Field(3, ge=1, le=50)
+    villages_comparison: int = Field(4, ge=0, le=50)
+    #: respondents per village at baseline: one number or a list (the power curve)
+    respondents: int | list[int] = Field(default_factory=lambda: [40, 80, 140, 200])
+    share_migrant: float = Field(0.4, gt=0, lt=1)
+    participation: float = Field(0.5, gt=0, le=1)
+    attrition: float = Field(0.1, ge=0, lt=1)
+    response_rate: float = Field(0.9, gt=0, le=1)
+    #: expected program effect on a scale score, in SD units of the baseline score
+    effect_scale: float = Field(0.3, ge=-3, le=3)
+    #: added probability of a new tie between two participants of different origin
+    effect_cross_ties: float = Field(0.05, ge=0, le=1)
+    sims: int = Field(200, ge=20, le=20_000)
+
+    @field_validator("respondents")
+    @classmethod
+    def _sizes(cls, v):
+        sizes = v if isinstance(v, list) else [v]
+        if not sizes or any(n < 10 or n > 2000 for n in sizes):
+            raise ValueError("respondents per village must be between 10 and 2000")
+        return v
+
+
 class Privacy(_Model):
     """What may leave ``data/raw/``.
 
@@ -145,6 +184,14 @@ class Study(_Model):
     group: Group = Field(default_factory=Group)
     tie_types: list[str] = Field(default_factory=lambda: ["info", "help", "collab"], min_length=1)
     analysis: Analysis = Field(default_factory=Analysis)
+    #: site → ``program`` or ``comparison``: which villages the program worked in. Needed for the
+    #: difference-in-differences (``did``) outputs; the demo sets it itself with
+    #: ``source.comparison_villages``.
+    arms: dict[str, Literal["program", "comparison"]] | None = None
+    #: designs: settings of the evaluation-design outputs (difference-in-differences, coverage).
+    designs: "Designs" = Field(default_factory=lambda: Designs())
+    #: the next program's design for ``sinergi plan`` (power by simulation)
+    plan: "Plan" = Field(default_factory=lambda: Plan())
     privacy: Privacy = Field(default_factory=Privacy)
     monitor: Monitor = Field(default_factory=Monitor)
     #: which KoboToolbox validation statuses count: every submission except those marked
@@ -214,6 +261,34 @@ class Study(_Model):
             if lvl.value == value:
                 return _text(lvl.label, language or self.language, value)
         return value
+
+    def site_arms(self, sites) -> dict[str, str]:
+        """Arm (``program``/``comparison``) of every site in ``sites``; ``{}`` when the study has no
+        comparison villages (a one-group study).
+
+        Raises
+        ------
+        SinergiError
+            A site of the data without an arm, or an ``arms`` entry that is no site of the data.
+        """
+        sites = sorted(set(map(str, sites)))
+        arms = dict(self.arms or {})
+        n_comp = int(getattr(self.source, "comparison_villages", 0))
+        if n_comp and not arms:
+            from .demo import comparison_name
+
+            arms = {self.site: "program", **{comparison_name(c): "comparison" for c in range(1, n_comp + 1)}}
+        if not arms:
+            return {}
+        missing = [s for s in sites if s not in arms]
+        if missing:
+            raise SinergiError(f"{self.file}: arms: site {missing[0]!r} of the data has no arm; give it "
+                               f"`program` or `comparison` (sites: {', '.join(sites)})")
+        unknown = [s for s in arms if s not in sites]
+        if unknown:
+            raise SinergiError(f"{self.file}: arms: {unknown[0]!r} is not a site of the data "
+                               f"(sites: {', '.join(sites)}); check its spelling")
+        return {s: arms[s] for s in sites}
 
     @property
     def group_values(self) -> list[str]:

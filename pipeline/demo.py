@@ -509,8 +509,13 @@ def _calibrate(logit: np.ndarray, mask: np.ndarray, target: float) -> float:
 
 
 def _networks(rng: np.random.Generator, people: dict[str, np.ndarray], participant: np.ndarray,
-              on_roster: list[np.ndarray], tie_types: list[str]) -> tuple[list[dict[str, np.ndarray]], dict]:
-    """Directed tie matrices per wave and tie type over everyone (rows: ego, columns: alter)."""
+              on_roster: list[np.ndarray], tie_types: list[str],
+              bonus: dict[str, float] | None = None) -> tuple[list[dict[str, np.ndarray]], dict]:
+    """Directed tie matrices per wave and tie type over everyone (rows: ego, columns: alter).
+
+    ``bonus``: the program's added probability of a new tie between two participants of different
+    origin per tie type (default :data:`PROGRAM_BONUS`; ``sinergi plan`` varies it)."""
+    bonus = PROGRAM_BONUS if bonus is None else bonus
     n = len(people["migrant"])
     same_origin = people["migrant"][:, None] == people["migrant"][None, :]
     same_sector = people["sector"][:, None] == people["sector"][None, :]
@@ -540,7 +545,7 @@ def _networks(rng: np.random.Generator, people: dict[str, np.ndarray], participa
             prev = waves[k - 1][t]
             seen = on_roster[k - 1][:, None] & on_roster[k - 1][None, :]
             p_new = np.where(seen, NEW_TIE_FACTOR * p, p)  # a newcomer's ties are all new
-            p_new = np.clip(p_new + PROGRAM_BONUS.get(t, 0.02) * bonus_share * (k == 1), 0, 1)
+            p_new = np.clip(p_new + bonus.get(t, 0.02) * bonus_share * (k == 1), 0, 1)
             draw = rng.random((n, n))
             kept = prev & (draw < KEEP_PROB)
             new = ~prev & (draw < p_new)
@@ -558,9 +563,10 @@ def _networks(rng: np.random.Generator, people: dict[str, np.ndarray], participa
 
 
 class _Village:
-    def __init__(self, study: Study, form: _Form):
+    def __init__(self, study: Study, form: _Form, *, seed: int | None = None, id_prefix: str = "u",
+                 share_participants: float = SHARE_PARTICIPANTS):
         src = study.source
-        self.seed = int(src.seed)
+        self.seed = int(src.seed) if seed is None else int(seed)
         self.study = study
         self.form = form
         self.waves = study.wave_ids
@@ -578,7 +584,7 @@ class _Village:
         self.people = people
         n = len(people["migrant"])
         self.n = n
-        self.ids = [f"u{i + 1:03d}" for i in range(n)]
+        self.ids = [f"{id_prefix}{i + 1:03d}" for i in range(n)]
         self.origin = np.where(people["migrant"], "pendatang", "lokal")
         self._names(rng)
 
@@ -608,7 +614,7 @@ class _Village:
         self.consented = [i & ~r for i, r in zip(self.interviewed, self.refused)]
 
         # program participation and latent traits
-        self.participant = _participation(_rng(seed, "program"), people, SHARE_PARTICIPANTS)
+        self.participant = _participation(_rng(seed, "program"), people, share_participants)
         self.eta = _latent(_rng(seed, "latent"), form, people, self.participant, W - 1)
         self.item_params = _item_params(form, seed)
         rng = _rng(seed, "answers")
@@ -1149,6 +1155,51 @@ def _ei(ties: np.ndarray, resp: np.ndarray, origin: np.ndarray) -> dict[str, Any
             "mean_outdegree": _r(total / n) if n else None}
 
 
+
+def comparison_seed(seed: int, c: int) -> int:
+    """Seed of the demo's comparison village ``c`` (1, 2, …)."""
+    return int.from_bytes(_h(seed, "comparison-village", c)[:4], "big")
+
+
+def comparison_slug(c: int) -> str:
+    """Folder of comparison village ``c`` under ``data/raw/<study>/sites/``."""
+    return f"pembanding-{c}"
+
+
+def comparison_name(c: int) -> str:
+    """Site name of the demo's comparison village ``c``."""
+    return f"Desa Pembanding {c}"
+
+
+def _village_files(study: Study, form: _Form, village: "_Village", content: dict, files: dict[str, bytes],
+                   faults: list[dict], prefix: str, next_id: int) -> tuple[dict[str, Any], int]:
+    """Add one village's KoboToolbox-shaped files (every wave) to ``files`` under ``prefix``."""
+    seed = village.seed
+    wave_meta: dict[str, Any] = {}
+    for k, wave in enumerate(village.waves):
+        wv = _Wave(seed, k, wave)
+        results, next_id = _wave_results(village, wv, next_id, faults)
+        next_id += 5000 + int(_rng(seed, "gap", k).integers(0, 3000))
+        roster = _roster_csv(village, k)
+        files[f"{prefix}{wave}/asset.json"] = _dumps(_asset(study, form, wv, content, len(results), roster))
+        if wv.old_version:
+            old = _old_content(form, content)
+            files[f"{prefix}{wave}/versions/{wv.old_version}.json"] = _dumps({
+                "uid": wv.old_version, "url": f"{wv.url}versions/{wv.old_version}/",
+                "content_hash": hashlib.sha1(_dumps(old)).hexdigest(),
+                "date_deployed": wv.old_deployed.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "date_modified": wv.old_deployed.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "content": old})
+        files[f"{prefix}{wave}/media/{form.roster_file}"] = roster
+        for n_page, page in enumerate(_pages(wv, results), start=1):
+            files[f"{prefix}{wave}/data/page-{n_page:06d}.json"] = _dumps(page)
+        wave_meta[wave] = {"asset_uid": wv.uid, "deployed_version_id": wv.version,
+                           "old_version_id": wv.old_version, "pulled_at": wv.pulled_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                           "count": len(results), "id_min": min((r["_id"] for r in results), default=None),
+                           "id_max": max((r["_id"] for r in results), default=None),
+                           "fieldwork": [wv.days[0].isoformat(), wv.days[-1].isoformat()]}
+    return wave_meta, next_id
+
 def simulate(study: Study, instrument: Instrument) -> dict[str, bytes]:
     """Simulate the demo study: relative path (under ``data/raw/<study>/``) → file bytes.
 
@@ -1168,33 +1219,26 @@ def simulate(study: Study, instrument: Instrument) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     faults: list[dict] = []
     next_id = 48_000_000 + int.from_bytes(_h(seed, "first-id")[:3], "big") % 900_000
-    wave_meta: dict[str, Any] = {}
-    final_resp: list[np.ndarray] = []
-    for k, wave in enumerate(village.waves):
-        wv = _Wave(seed, k, wave)
-        results, next_id = _wave_results(village, wv, next_id, faults)
-        next_id += 5000 + int(_rng(seed, "gap", k).integers(0, 3000))
-        roster = _roster_csv(village, k)
-        files[f"{wave}/asset.json"] = _dumps(_asset(study, form, wv, content, len(results), roster))
-        if wv.old_version:
-            old = _old_content(form, content)
-            files[f"{wave}/versions/{wv.old_version}.json"] = _dumps({
-                "uid": wv.old_version, "url": f"{wv.url}versions/{wv.old_version}/",
-                "content_hash": hashlib.sha1(_dumps(old)).hexdigest(),
-                "date_deployed": wv.old_deployed.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                "date_modified": wv.old_deployed.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                "content": old})
-        files[f"{wave}/media/{form.roster_file}"] = roster
-        for n_page, page in enumerate(_pages(wv, results), start=1):
-            files[f"{wave}/data/page-{n_page:06d}.json"] = _dumps(page)
-        wave_meta[wave] = {"asset_uid": wv.uid, "deployed_version_id": wv.version,
-                           "old_version_id": wv.old_version, "pulled_at": wv.pulled_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                           "count": len(results), "id_min": min((r["_id"] for r in results), default=None),
-                           "id_max": max((r["_id"] for r in results), default=None),
-                           "fieldwork": [wv.days[0].isoformat(), wv.days[-1].isoformat()]}
-        final_resp.append(village.consented[k])
+    wave_meta, next_id = _village_files(study, form, village, content, files, faults, "", next_id)
+    comparison = []
+    for c in range(1, int(getattr(study.source, "comparison_villages", 0)) + 1):
+        # a comparison village: the same simulator, its own seed and roster ids, nobody in the program
+        cv = _Village(study, form, seed=comparison_seed(seed, c), id_prefix=f"k{c}u", share_participants=0.0)
+        prefix = f"sites/{comparison_slug(c)}/"
+        files[f"{prefix}site.json"] = _dumps({"site": comparison_name(c), "arm": "comparison"})
+        meta, next_id = _village_files(study, form, cv, content, files, [], prefix, next_id)
+        comparison.append({"site": comparison_name(c), "folder": prefix.rstrip("/"), "seed": cv.seed,
+                           "waves": meta,
+                           "respondents": {w: int(cv.consented[k].sum()) for k, w in enumerate(cv.waves)}})
     files["pseudonym.key"] = (hashlib.sha256(f"sinergi-demo-pseudonym-key:{seed}".encode()).hexdigest() + "\n").encode()
-    files["demo_truth.json"] = _dumps(_truth(study, form, village, wave_meta, faults))
+    truth = _truth(study, form, village, wave_meta, faults)
+    if comparison:
+        truth["comparison_villages"] = comparison
+        truth["comparison_note"] = ("comparison villages: the same simulator with their own seed, no program "
+                                    "participants (every latent change is the non-participant one), so the "
+                                    "planted difference-in-differences is the program village's share of "
+                                    "participants times the participant effect")
+    files["demo_truth.json"] = _dumps(truth)
     return dict(sorted(files.items()))
 
 
@@ -1294,10 +1338,13 @@ def _truth(study: Study, form: _Form, village: _Village, wave_meta: dict, faults
 def _manifest(study: Study, files: dict[str, bytes]) -> dict[str, Any]:
     truth = json.loads(files["demo_truth.json"])
     waves = {}
+    first = next(iter(truth["waves"]))
     for w, meta in truth["waves"].items():
         waves[w] = {"asset_uid": meta["asset_uid"], "server": SERVER, "pulled_at": meta["pulled_at"],
                     "count": meta["count"], "id_min": meta["id_min"], "id_max": meta["id_max"],
-                    "files": {p: hashlib.sha256(b).hexdigest() for p, b in files.items() if p.startswith(f"{w}/")}}
+                    "files": {p: hashlib.sha256(b).hexdigest() for p, b in files.items()
+                              if p.startswith(f"{w}/") or re.match(rf"sites/[^/]+/{re.escape(w)}/", p)
+                              or (w == first and re.fullmatch(r"sites/[^/]+/site\.json", p))}}
     last = max(m["pulled_at"] for m in truth["waves"].values())
     return {"study": study.id, "source": "demo", "written_at": last,
             "seed": truth["seed"], "waves": waves}

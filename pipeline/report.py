@@ -57,7 +57,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PACKAGES = ["pandas", "numpy", "scipy", "networkx", "igraph", "statsmodels", "pingouin", "seaborn",
             "matplotlib", "pyxform", "pyreadstat", "python-docx", "openpyxl", "jinja2"]
-SECTION_KEYS = ["summary", "data", "trust", "network", "collective", "methods", "colophon"]
+SECTION_KEYS = ["summary", "data", "trust", "network", "collective", "designs", "methods", "colophon"]
 STAGE_OF = {
     "respondents.parquet": "make tidy", "responses.parquet": "make tidy", "ties.parquet": "make tidy",
     "scale_map.parquet": "make tidy", "quality.csv": "make tidy", "sample.csv": "make tidy",
@@ -65,7 +65,8 @@ STAGE_OF = {
     "network_whole.csv": "make network", "network_groups.csv": "make network", "mixing.csv": "make network",
     "network_nodes.csv": "make network", "brokerage.csv": "make network", "network_change.csv": "make network",
     "prepost.csv": "make prepost", "mixed_models.csv": "make prepost", "dose_response.csv": "make prepost",
-    "collective.csv": "make prepost",
+    "collective.csv": "make prepost", "did.csv": "make did", "balance.csv": "make did",
+    "invariance.csv": "make invariance", "network_coverage.csv": "make coverage", "plan.csv": "make plan",
 }
 ROLES = ["coordinator", "itinerant", "representative", "gatekeeper", "liaison"]
 
@@ -1111,6 +1112,203 @@ class Report:
         return blocks
 
     # 6 ----------------------------------------------------------------------------------------
+    # designs --------------------------------------------------------------------------------
+    def sec_designs(self) -> list[Block]:
+        return self._invariance_blocks() + self._coverage_blocks() + self._did_blocks() + self._plan_blocks()
+
+    def _plan_blocks(self) -> list[Block]:
+        head = Block("h3", self.t("plan_head"))
+        pl = self.inp("plan.csv")
+        if pl is None or not len(pl):
+            return [head, Block("note", self.t("plan_none"))]
+        s0 = self.study.plan
+        r0 = pl.iloc[0]
+        blocks = [head, Block("p", self.t(
+            "plan_intro", vp=integer(r0["villages_program"], self.lang), vc=integer(r0["villages_comparison"], self.lang),
+            es=self.n(r0["effect_scale"], 2), et=self.n(r0["effect_cross_ties"], 2), sims=integer(r0["sims"], self.lang),
+            part=pct(s0.participation, self.lang), att=pct(s0.attrition, self.lang), rr=pct(s0.response_rate, self.lang),
+            alpha=self.n(r0["alpha"], 2)))]
+        for test in pd.unique(pl["test"]):
+            part = pl[pl["test"] == test]
+            ok = part[part["power"] >= 0.8]
+            note = part["note"].dropna()
+            if len(note) and str(note.iloc[0]):
+                key, n = "plan_sent_never", ""
+            elif len(ok):
+                key, n = "plan_sent_ok", integer(ok["respondents_per_village"].min(), self.lang)
+            else:
+                key, n = "plan_sent_short", integer(part["respondents_per_village"].max(), self.lang)
+            blocks.append(Block("p", self.t(key, test=self.t(f"plan_t_{test}"), n=n,
+                                            pmax=pct(part["power"].max(), self.lang))))
+        blocks.append(self.table("plan", self.t("t_plan"), pl, [
+            (lambda d: d["test"].map(lambda v: self.t(f"plan_t_{v}")), self.t("plan_c_test"), "text"),
+            ("respondents_per_village", self.t("plan_c_n"), "int"), ("power", self.t("plan_c_power"), "share"),
+            ("mc_se", self.t("plan_c_se"), "share")]))
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(6.0, 3.6))
+        for test in pd.unique(pl["test"]):
+            part = pl[pl["test"] == test]
+            ax.plot(part["respondents_per_village"], part["power"], marker="o", label=self.t(f"plan_t_{test}"))
+        ax.axhline(0.8, color="grey", lw=0.8, ls="--")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel(self.t("plan_c_n"))
+        ax.set_ylabel(self.t("plan_c_power"))
+        ax.legend(fontsize=7, loc="lower right")
+        blocks.append(self.figure("plan_power", self.t("plan_fig"), fig))
+        return blocks
+
+    def _coverage_blocks(self) -> list[Block]:
+        head = Block("h3", self.t("cov_head"))
+        cov = self.inp("network_coverage.csv")
+        if cov is None:
+            return [head, self.missing("network_coverage.csv")]
+        if not len(cov):
+            return [head, Block("note", self.t("cov_none"))]
+        thr = float(cov["min_coverage"].iloc[0])
+        blocks = [head, Block("p", self.t("cov_intro"))]
+        any_rows = cov[cov["tie_type"] == "any"]
+        for _, r in any_rows.iterrows():
+            key = "cov_warn" if str(r["warning"]) == "True" else "cov_ok"
+            blocks.append(Block("note" if key == "cov_warn" else "p", self.t(
+                key, site=str(r["site"]), wave=self.wl(r["wave"]), cov=pct(r["coverage"], self.lang),
+                thr=pct(thr, self.lang), n=integer(r["n_nonrespondents"], self.lang),
+                ties=integer(r["ties_to_nonrespondents"], self.lang), ei=self.n(r["ei_observed"], 2),
+                lo=self.n(r["ei_low"], 2), hi=self.n(r["ei_high"], 2), rec=self.n(r["ei_reconstructed"], 2))))
+        blocks.append(self.table("coverage", self.t("t_coverage"), cov, [
+            ("site", self.t("cov_c_site"), "text"), (lambda d: d["wave"].map(self.wl), self.t("wave"), "text"),
+            (lambda d: d["tie_type"].map(lambda v: rt.tie_label(str(v), self.lang)), self.t("did_c_tie"), "text"),
+            ("coverage", self.t("cov_c_cov"), "share"), ("n_nonrespondents", self.t("cov_c_non"), "int"),
+            ("ties_to_nonrespondents", self.t("cov_c_to"), "int"),
+            ("ei_observed", self.t("cov_c_ei"), "n3"), ("ei_low", self.t("cov_c_lo"), "n3"),
+            ("ei_high", self.t("cov_c_hi"), "n3"), ("ei_reconstructed", self.t("cov_c_rec"), "n3"),
+            ("assortativity_observed", self.t("cov_c_r"), "n3"),
+            ("assortativity_reconstructed", self.t("cov_c_rrec"), "n3"),
+            (lambda d: d["warning"].map(lambda v: "⚠" if str(v) == "True" else ""), self.t("cov_c_warn"), "text")],
+            note=self.t("cov_table_note", thr=pct(thr, self.lang))))
+        return blocks
+
+    def _invariance_blocks(self) -> list[Block]:
+        head = Block("h3", self.t("inv_head"))
+        inv = self.inp("invariance.csv")
+        if inv is None:
+            return [head, self.missing("invariance.csv")]
+        if not len(inv):
+            return [head, Block("note", self.t("inv_none"))]
+        blocks = [head, Block("p", self.t("inv_intro"))]
+        findings = []
+        for (dim, comp), part in inv.groupby(["dimension", "comparison"], sort=False):
+            r = part.iloc[0]
+            groups = str(r["groups"]).split("|")
+            names = ([self.gl(g) for g in groups] if comp == "groups" else [self.wl(w) for w in groups])
+            conf = part[part["level"] == "configural"].iloc[0]
+            findings.append(Finding(self.t(f"inv_v_{r['verdict']}", dim=self.dl(str(dim)), a=names[0],
+                                           b=names[-1], cfi=self.n(conf["cfi"], 4), n=integer(conf["n"], self.lang),
+                                           note=str(r["note"]) if not _isna(r["note"]) else ""),
+                                    {"kind": "invariance", "dimension": str(dim), "comparison": str(comp),
+                                     "verdict": str(r["verdict"])}))
+        blocks.append(Block("list", items=findings))
+        if inv["note"].fillna("").str.contains("Heywood").any():
+            blocks.append(Block("note", self.t("inv_heywood")))
+        blocks.append(self._blank_repeats(self.table("invariance", self.t("t_invariance"), inv, [
+            (lambda d: d["dimension"].map(self.dl), self.t("dimension"), "text"),
+            (lambda d: [(" / ".join(self.gl(g) for g in str(x).split("|")) if c == "groups"
+                         else " / ".join(self.wl(w) for w in str(x).split("|"))) for x, c in zip(d["groups"], d["comparison"])],
+             self.t("inv_c_groups"), "text"),
+            (lambda d: d["level"].map(lambda v: self.t(f"inv_l_{v}")), self.t("inv_c_level"), "text"),
+            ("n", "n", "int"), ("chisq", "χ²", "n2"), ("df", "df", "int"), ("cfi", "CFI", "n3"),
+            ("rmsea", "RMSEA", "n3"), ("delta_cfi", "ΔCFI", "n3"), ("delta_rmsea", "ΔRMSEA", "n3"),
+            (lambda d: d["holds"].map(lambda v: self.t("yes") if str(v) == "True" else self.t("no")),
+             self.t("inv_c_holds"), "text")], note=self.t("inv_table_note"))))
+        return blocks
+
+    def _did_blocks(self) -> list[Block]:
+        head = Block("h3", self.t("did_head"))
+        if not self.study.arms and not getattr(self.study.source, "comparison_villages", 0):
+            return [head, Block("note", self.t("did_none"))]
+        did = self.inp("did.csv")
+        if did is None:
+            return [head, self.missing("did.csv")]
+        if not len(did):
+            return [head, Block("note", self.t("did_none"))]
+        ri = did[did["method"] == "did_ri"]
+        any_row = did.iloc[0]
+        g, gp = int(any_row["n_clusters"]), int(any_row["n_program_clusters"])
+        k = int(ri["n_assignments"].max()) if len(ri) else 0
+        blocks = [head, Block("p", self.t("did_intro", g=integer(g, self.lang), gp=integer(gp, self.lang),
+                                          gc=integer(g - gp, self.lang), k=integer(k, self.lang),
+                                          pmin=self.n(1 / k if k else float("nan"), 3),
+                                          seed=str(self.study.analysis.seed)))]
+        if k and 1 / k > self.alpha:
+            blocks.append(Block("note", self.t("did_too_few", g=integer(g, self.lang), pmin=self.n(1 / k, 3),
+                                               alpha=self.n(self.alpha, 2))))
+        findings = []
+        for _, r in ri[ri["kind"].isin(["scale", "node"])].iterrows():
+            dim = str(r["dimension"])
+            if r["kind"] == "scale" and "_" in dim:
+                continue  # sentences for dimensions and the any-tie network indicators only
+            if r["kind"] == "node" and str(r["tie_type"]) != "any":
+                continue
+            mixed = did[(did["method"] == "did_mixed") & (did["dimension"] == r["dimension"])
+                        & (did["tie_type"].fillna("") == ("" if _isna(r["tie_type"]) else r["tie_type"]))]
+            m = mixed.iloc[0] if len(mixed) else None
+            what = self.dl(dim) if r["kind"] == "scale" else self.t(f"did_node_{dim}")
+            if r["p_min"] > self.alpha:
+                key = "did_sent_descr"
+            elif r["p_val"] < self.alpha and (r["ci_low"] > 0 or r["ci_high"] < 0):
+                key = "did_sent_sig_up" if r["estimate"] > 0 else "did_sent_sig_down"
+            else:
+                key = "did_sent_unsure"
+            findings.append(Finding(self.t(key, what=what, est=self.n(r["estimate"], 2, sign=True),
+                                           lo=self.n(r["ci_low"], 2), hi=self.n(r["ci_high"], 2),
+                                           p=rt.peq(r["p_val"], self.lang),
+                                           mest=self.n(m["estimate"], 2, sign=True) if m is not None else "–",
+                                           mlo=self.n(m["ci_low"], 2) if m is not None else "–",
+                                           mhi=self.n(m["ci_high"], 2) if m is not None else "–"),
+                                    {"kind": "did", "dimension": dim, "verdict": key}))
+        if findings:
+            blocks.append(Block("list", items=findings))
+        ci = lambda d: [f"[{self.n(a, 3)}; {self.n(b, 3)}]" if not _isna(a) else ""  # noqa: E731
+                        for a, b in zip(d["ci_low"], d["ci_high"])]
+        resp = did[did["kind"].isin(["scale", "node"])]
+        blocks.append(self._blank_repeats(self.table("did", self.t("t_did"), resp, [
+            (lambda d: [self.dl(x) if kd == "scale" else self.t(f"did_node_{x}") for x, kd in zip(d["dimension"], d["kind"])],
+             self.t("dimension"), "text"),
+            (lambda d: d["tie_type"].map(lambda v: "" if _isna(v) else rt.tie_label(str(v), self.lang)),
+             self.t("did_c_tie"), "text"),
+            (lambda d: d["method"].map(lambda v: self.t(f"did_m_{v}")), self.t("c_method"), "text"),
+            ("estimate", self.t("c_estimate"), "n3"), ("se", self.t("c_se_short"), "n3"),
+            (ci, self.t("ci95"), lambda v: v), ("p_val", self.t("c_p"), "p"),
+            ("n_obs", "n", "int")], note=self.t("did_table_note"))))
+        vil = did[did["kind"] == "village"]
+        if len(vil):
+            blocks.append(self.table("did_village", self.t("t_did_village"), vil, [
+                (lambda d: d["dimension"].map(lambda v: self.t(f"did_v_{v}")), self.t("did_c_outcome"), "text"),
+                (lambda d: d["tie_type"].map(lambda v: rt.tie_label(str(v), self.lang)), self.t("did_c_tie"), "text"),
+                ("estimate", self.t("c_estimate"), "n3"), (ci, self.t("ci95"), lambda v: v),
+                ("p_val", self.t("c_p"), "p"), ("n_clusters", self.t("did_c_villages"), "int")],
+                note=self.t("did_village_note")))
+        bal = self.inp("balance.csv")
+        if bal is not None and len(bal):
+            n_imb = int((bal["smd"].abs() > 0.25).sum())
+            blocks.append(Block("p", self.t("bal_intro", wave=self.wl(self.waves[0]))
+                                + " " + (self.t("bal_ok") if n_imb == 0 else self.t("bal_bad", n=integer(n_imb, self.lang)))))
+            blocks.append(self.table("balance", self.t("t_balance"), bal, [
+                (lambda d: d["variable"].map(self._bal_label), self.t("bal_c_var"), "text"),
+                ("mean_program", self.t("bal_c_prog"), "n2"), ("mean_comparison", self.t("bal_c_comp"), "n2"),
+                ("smd", "SMD", "n2"), ("p_ri", self.t("bal_c_p"), "p"),
+                ("n_program", "n₁", "int"), ("n_comparison", "n₀", "int")]))
+        return blocks
+
+    def _bal_label(self, v: str) -> str:
+        v = str(v)
+        if v.startswith("share_"):
+            return self.t("bal_share", g=self.gl(v[len("share_"):]))
+        if v == "degree_any":
+            return self.t("did_node_degree")
+        key = f"bal_{v}"
+        return self.t(key) if key in rt.STRINGS[self.lang] else self.dl(v)
+
     def sec_methods(self) -> list[Block]:
         a = self.study.analysis
         blocks = [Block("h3", self.t("m_instrument_head"))]

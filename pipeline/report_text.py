@@ -115,6 +115,124 @@ STRINGS: dict[str, dict[str, str]] = {
         "sec_trust": "Kepercayaan dan norma",
         "sec_network": "Jejaring",
         "sec_collective": "Aksi kolektif dan hasil usaha",
+        "sec_designs": "Desain evaluasi: invariansi, data hilang, desa pembanding",
+        "plan_head": "Kekuatan uji untuk program berikutnya",
+        "plan_none": "Belum dihitung: jalankan `make plan` (pengaturan di kunci `plan` berkas studi).",
+        "plan_intro": ("Simulasi desain program berikutnya (kunci `plan`): {vp} desa program, {vc} desa pembanding, {part} "
+                       "peserta, putus {att}, tingkat respons {rr}; efek {es} SD pada skala dan tambahan peluang {et} untuk "
+                       "relasi baru lintas kelompok antarpeserta; {sims} simulasi per ukuran, α = {alpha}. Kekuatan = bagian "
+                       "simulasi yang ujinya menemukan efek. Desain ini bukan data studi ini; tuliskan ke proposal berikutnya."),
+        "plan_sent_ok": "{test}: kekuatan ≥ 80% mulai dari {n} responden per desa.",
+        "plan_sent_short": "{test}: kekuatan belum mencapai 80% sampai {n} responden per desa (tertinggi {pmax}).",
+        "plan_sent_never": ("{test}: dengan desa sebanyak ini inferensi randomisasi tidak dapat mencapai p < α, jadi kekuatannya "
+                            "0 berapa pun respondennya; tambahkan desa."),
+        "plan_t_paired_scale": "Uji t berpasangan, skala (desa program)",
+        "plan_t_did_scale": "Selisih-dari-selisih, skala (randomisasi atas desa)",
+        "plan_t_paired_ei": "Perubahan E-I per orang (desa program)",
+        "plan_t_did_ei": "ΔE-I desa, program vs pembanding (randomisasi atas desa)",
+        "t_plan": "Kekuatan uji menurut jumlah responden per desa",
+        "plan_c_test": "Uji", "plan_c_n": "Responden per desa", "plan_c_power": "Kekuatan", "plan_c_se": "SE Monte Carlo",
+        "plan_fig": "Kurva kekuatan uji: garis putus-putus = 80%.",
+        "cov_head": "Data jaringan yang hilang",
+        "cov_none": "Tidak ada data jaringan.",
+        "cov_intro": ("Ukuran jaringan seluruh desa hanya memakai relasi antarresponden; orang yang dinominasikan tetapi tidak "
+                      "menjawab hilang beserta relasinya. Cakupan = responden / (responden + orang yang dinominasikan tetapi "
+                      "tidak menjawab), batas atas tingkat respons daftar nama. Kepekaan E-I: batas bawah dan atas menghitung "
+                      "semua nominasi, dengan orang yang kelompoknya tidak diketahui dianggap sekelompok (bawah) atau beda "
+                      "kelompok (atas); rekonstruksi menganggap orang yang tidak menjawab membalas setiap nominasi "
+                      "kepadanya (Huisman 2009)."),
+        "cov_ok": ("{site}, {wave}: cakupan {cov} ({n} orang dinominasikan tetapi tidak menjawab, {ties} nominasi kepada mereka); "
+                   "E-I teramati {ei}, rentang dengan semua nominasi [{lo}; {hi}], rekonstruksi {rec}."),
+        "cov_warn": ("Peringatan — {site}, {wave}: cakupan hanya {cov} (di bawah {thr}); {n} orang dinominasikan tetapi "
+                     "tidak menjawab. E-I teramati {ei}, rentang [{lo}; {hi}], rekonstruksi {rec}: ukuran jaringan desa ini "
+                     "bisa bias, baca bersama rentangnya."),
+        "t_coverage": "Cakupan daftar nama dan kepekaan ukuran jaringan terhadap responden yang tidak menjawab",
+        "cov_table_note": "⚠ = cakupan di bawah {thr}. E-I dan asortativitas teramati = tabel jaringan (responden saja).",
+        "cov_c_site": "Desa", "cov_c_cov": "Cakupan", "cov_c_non": "Tidak menjawab", "cov_c_to": "Nominasi kepada mereka",
+        "cov_c_ei": "E-I teramati", "cov_c_lo": "E-I bawah", "cov_c_hi": "E-I atas", "cov_c_rec": "E-I rekonstruksi",
+        "cov_c_r": "Asortativitas teramati", "cov_c_rrec": "Asortativitas rekonstruksi", "cov_c_warn": "Peringatan",
+        "inv_head": "Invariansi pengukuran",
+        "inv_none": "Tidak ada skala untuk diuji invariansinya.",
+        "inv_intro": ("Membandingkan rata-rata dua kelompok (lokal vs pendatang) atau dua putaran mengandaikan butir-butirnya "
+                      "bermakna sama bagi keduanya. Per dimensi dipasang analisis faktor konfirmatori multikelompok (satu "
+                      "faktor per subskala, maximum likelihood) pada tiga tingkat: konfigural (pola sama), metrik (muatan "
+                      "sama), skalar (muatan dan intersep sama). Satu tingkat dianggap berlaku bila, dibanding tingkat "
+                      "sebelumnya, ΔCFI ≥ −0,010 dan ΔRMSEA ≤ 0,015 (Chen 2007); model konfigural perlu CFI ≥ 0,90. "
+                      "Perbandingan antarputaran memperlakukan kedua putaran sebagai sampel terpisah (orang yang sama "
+                      "menjawab dua kali), sebuah pendekatan."),
+        "inv_v_scalar": ("{dim}, {a} vs {b}: invariansi skalar berlaku (n = {n}; CFI konfigural {cfi}), jadi perbandingan "
+                         "rata-rata skor antara {a} dan {b} didukung."),
+        "inv_v_metric": ("{dim}, {a} vs {b}: invariansi metrik berlaku tetapi skalar tidak (n = {n}): perbandingan "
+                         "rata-rata skor skala ini antara {a} dan {b} tidak didukung data; hubungan (korelasi, regresi) "
+                         "masih dapat dibandingkan."),
+        "inv_v_configural": ("{dim}, {a} vs {b}: hanya invariansi konfigural (n = {n}): muatan butir berbeda antar kelompok, "
+                             "jadi perbandingan rata-rata skor skala ini tidak didukung."),
+        "inv_v_configural_poor": ("{dim}, {a} vs {b}: model faktornya sendiri kurang cocok (CFI konfigural {cfi} < 0,90; "
+                                  "n = {n}), jadi invariansi tidak dapat dinilai dan perbandingan rata-rata skala ini "
+                                  "belum didukung."),
+        "inv_v_not_estimable": "{dim}, {a} vs {b}: tidak dapat diperkirakan ({note}).",
+        "inv_heywood": ("Sebagian model memperkirakan varians residual negatif (kasus Heywood), biasanya karena sampel kecil: "
+                        "baca indeks kecocokannya dengan hati-hati."),
+        "t_invariance": "Invariansi pengukuran: konfigural, metrik, skalar",
+        "inv_table_note": ("χ², CFI dan RMSEA seperti lavaan (estimator ML, penghapusan listwise); ΔCFI dan ΔRMSEA terhadap "
+                           "tingkat sebelumnya."),
+        "inv_c_groups": "Dibandingkan",
+        "inv_c_level": "Tingkat",
+        "inv_c_holds": "Berlaku",
+        "inv_l_configural": "konfigural", "inv_l_metric": "metrik", "inv_l_scalar": "skalar",
+        "did_head": "Selisih-dari-selisih (desa program vs desa pembanding)",
+        "did_none": ("Studi ini tidak memiliki desa pembanding, jadi tidak ada perbandingan selisih-dari-selisih; "
+                     "tandai desa dengan kunci `arms` di berkas studi (README)."),
+        "did_intro": ("{g} desa: {gp} desa program dan {gc} desa pembanding. Perubahan dari putaran pertama ke "
+                      "putaran terakhir dibandingkan antara kedua kelompok desa. Model campuran (intersep acak desa "
+                      "dan responden di dalam desa, REML) memberi taksiran dan galat baku model, tetapi galat baku itu "
+                      "mengabaikan bahwa desa berbeda dalam perubahannya; karena desanya sedikit, simpulan memakai "
+                      "inferensi randomisasi atas desa: taksiran dihitung ulang untuk {k} cara membagi label program "
+                      "ke desa (seed {seed}); p terkecil yang bisa dicapai = {pmin}."),
+        "did_too_few": ("Dengan {g} desa, inferensi randomisasi tidak dapat mencapai p < {alpha} (p terkecil = {pmin}): "
+                        "selisih-dari-selisih di bawah ini hanya deskriptif, bukan bukti kausal. Tambahkan desa pembanding "
+                        "(atau desa program) untuk dapat menguji."),
+        "did_sent_descr": ("{what}: selisih-dari-selisih {est} (model campuran {mest}, IK 95% model [{mlo}; {mhi}]); "
+                           "dengan desa sebanyak ini belum dapat diuji, jadi belum ada klaim kausal."),
+        "did_sent_sig_up": ("{what}: di desa program naik lebih banyak daripada di desa pembanding, selisih-dari-selisih "
+                            "{est} (IK 95% randomisasi [{lo}; {hi}], {p})."),
+        "did_sent_sig_down": ("{what}: di desa program turun dibanding desa pembanding, selisih-dari-selisih {est} "
+                              "(IK 95% randomisasi [{lo}; {hi}], {p})."),
+        "did_sent_unsure": ("{what}: selisih-dari-selisih {est} (IK 95% randomisasi [{lo}; {hi}], {p}); belum dapat "
+                            "dibedakan dari nol."),
+        "did_node_degree": "Jumlah relasi (degree) per orang",
+        "did_node_bridging": "Relasi lintas kelompok (bridging) per orang",
+        "did_node_ei": "Indeks E-I per orang",
+        "did_v_ei": "Indeks E-I desa",
+        "did_v_cross_share": "Bagian relasi lintas kelompok",
+        "did_v_assortativity": "Asortativitas",
+        "did_c_tie": "Jenis relasi",
+        "did_c_outcome": "Ukuran",
+        "did_c_villages": "Desa",
+        "did_m_did_mixed": "DiD, model campuran (GB model)",
+        "did_m_did_ri": "DiD, inferensi randomisasi atas desa",
+        "did_m_ancova_mixed": "ANCOVA, model campuran (GB model)",
+        "did_m_ancova_ri": "ANCOVA, inferensi randomisasi atas desa",
+        "did_m_village_ri": "tingkat desa, inferensi randomisasi",
+        "t_did": "Selisih-dari-selisih dan ANCOVA: desa program vs desa pembanding",
+        "did_table_note": ("DiD = interaksi putaran × kelompok desa (putaran pertama vs terakhir). ANCOVA = skor putaran "
+                           "terakhir ~ program + skor putaran pertama (responden yang ikut kedua putaran). IK randomisasi "
+                           "= himpunan efek yang tidak ditolak uji randomisasi; ∞ berarti desanya terlalu sedikit untuk "
+                           "membatasinya."),
+        "t_did_village": "Ukuran jaringan tingkat desa: perubahan desa program − perubahan desa pembanding",
+        "did_village_note": "Satu nilai per desa × putaran; inferensi randomisasi atas desa.",
+        "bal_intro": "Keseimbangan awal ({wave}): desa program dan desa pembanding dibandingkan sebelum program.",
+        "bal_ok": "Tidak ada variabel dengan |SMD| > 0,25.",
+        "bal_bad": ("{n} variabel berbeda cukup besar (|SMD| > 0,25): desa pembanding tidak sebanding pada variabel itu, "
+                    "jadi ANCOVA dan penyesuaian kovariat menjadi penting."),
+        "t_balance": "Keseimbangan awal: desa program vs desa pembanding",
+        "bal_c_var": "Variabel",
+        "bal_c_prog": "Rata-rata program",
+        "bal_c_comp": "Rata-rata pembanding",
+        "bal_c_p": "p (randomisasi)",
+        "bal_share": "Bagian {g}",
+        "bal_age": "Umur", "bal_years_in_village": "Lama tinggal di desa (tahun)", "bal_business_age": "Umur usaha (tahun)",
+        "bal_employees": "Jumlah karyawan", "bal_revenue": "Omzet", "bal_membership_n": "Jumlah keanggotaan",
         "sec_methods": "Metode dan keterbatasan",
         "sec_colophon": "Kolofon",
         "figure": "Gambar",
@@ -509,6 +627,121 @@ STRINGS: dict[str, dict[str, str]] = {
         "sec_trust": "Trust and norms",
         "sec_network": "Network",
         "sec_collective": "Collective action and outcomes",
+        "sec_designs": "Evaluation design: invariance, missing data, comparison villages",
+        "plan_head": "Power for the next program",
+        "plan_none": "Not computed yet: run `make plan` (settings under the study key `plan`).",
+        "plan_intro": ("A simulation of the next program's design (key `plan`): {vp} program villages, {vc} comparison villages, "
+                       "{part} taking part, attrition {att}, response rate {rr}; an effect of {es} SD on a scale and {et} added "
+                       "probability of a new cross-group tie between participants; {sims} simulations per size, α = {alpha}. "
+                       "Power = the share of simulations whose test finds the effect. This is a design, not this study's data: "
+                       "write it into the next proposal."),
+        "plan_sent_ok": "{test}: power ≥ 80% from {n} respondents per village.",
+        "plan_sent_short": "{test}: power stays below 80% up to {n} respondents per village (highest {pmax}).",
+        "plan_sent_never": ("{test}: with this few villages randomization inference cannot reach p < α, so power is 0 at any "
+                            "number of respondents; add villages."),
+        "plan_t_paired_scale": "Paired t-test, scale (program villages)",
+        "plan_t_did_scale": "Difference-in-differences, scale (randomization over villages)",
+        "plan_t_paired_ei": "Change in individual E-I (program villages)",
+        "plan_t_did_ei": "Village ΔE-I, program vs comparison (randomization over villages)",
+        "t_plan": "Power by respondents per village",
+        "plan_c_test": "Test", "plan_c_n": "Respondents per village", "plan_c_power": "Power", "plan_c_se": "Monte Carlo SE",
+        "plan_fig": "Power curve: dashed line = 80%.",
+        "cov_head": "Missing network data",
+        "cov_none": "There are no network data.",
+        "cov_intro": ("Whole-network measures use ties between respondents only; a person named but not answering drops out "
+                      "with their ties. Coverage = respondents / (respondents + people named who did not answer), an upper "
+                      "bound of the roster response rate. E-I sensitivity: the lower and upper bounds count every nomination, "
+                      "people of unknown group taken as in the nominator's group (lower) or in the other group (upper); the "
+                      "reconstruction assumes a non-respondent names back whoever named them (Huisman 2009)."),
+        "cov_ok": ("{site}, {wave}: coverage {cov} ({n} people named who did not answer, {ties} nominations of them); observed "
+                   "E-I {ei}, range with every nomination [{lo}; {hi}], reconstructed {rec}."),
+        "cov_warn": ("Warning — {site}, {wave}: coverage only {cov} (below {thr}); {n} people named did not answer. Observed "
+                     "E-I {ei}, range [{lo}; {hi}], reconstructed {rec}: this village's network measures may be biased; "
+                     "read them with their range."),
+        "t_coverage": "Roster coverage and the sensitivity of network measures to non-respondents",
+        "cov_table_note": "⚠ = coverage below {thr}. Observed E-I and assortativity = the network tables (respondents only).",
+        "cov_c_site": "Village", "cov_c_cov": "Coverage", "cov_c_non": "Did not answer", "cov_c_to": "Nominations of them",
+        "cov_c_ei": "Observed E-I", "cov_c_lo": "E-I lower", "cov_c_hi": "E-I upper", "cov_c_rec": "Reconstructed E-I",
+        "cov_c_r": "Observed assortativity", "cov_c_rrec": "Reconstructed assortativity", "cov_c_warn": "Warning",
+        "inv_head": "Measurement invariance",
+        "inv_none": "There are no scales to test for invariance.",
+        "inv_intro": ("Comparing the means of two groups (local vs migrant) or of two waves assumes the items mean the same "
+                      "to both. Per dimension a multi-group confirmatory factor analysis (one factor per subscale, maximum "
+                      "likelihood) is fitted at three levels: configural (same pattern), metric (equal loadings), scalar "
+                      "(equal loadings and intercepts). A level holds when, against the level before, ΔCFI ≥ −0.010 and "
+                      "ΔRMSEA ≤ 0.015 (Chen 2007); the configural model needs CFI ≥ 0.90. The comparison of waves treats "
+                      "them as separate samples (the same people answer twice), an approximation."),
+        "inv_v_scalar": ("{dim}, {a} vs {b}: scalar invariance holds (n = {n}; configural CFI {cfi}), so comparing the "
+                         "groups' mean scores is supported."),
+        "inv_v_metric": ("{dim}, {a} vs {b}: metric but not scalar invariance (n = {n}): comparisons of this scale's mean "
+                         "scores between {a} and {b} are not supported by the data; relations (correlations, regressions) "
+                         "can still be compared."),
+        "inv_v_configural": ("{dim}, {a} vs {b}: configural invariance only (n = {n}): the items' loadings differ between "
+                             "the groups, so comparisons of this scale's mean scores are not supported."),
+        "inv_v_configural_poor": ("{dim}, {a} vs {b}: the factor model itself fits poorly (configural CFI {cfi} < 0.90; "
+                                  "n = {n}), so invariance cannot be judged and mean comparisons of this scale are not "
+                                  "yet supported."),
+        "inv_v_not_estimable": "{dim}, {a} vs {b}: cannot be estimated ({note}).",
+        "inv_heywood": ("Some models estimate a negative residual variance (a Heywood case), usually from a small sample: "
+                        "read their fit indices with care."),
+        "t_invariance": "Measurement invariance: configural, metric, scalar",
+        "inv_table_note": "χ², CFI and RMSEA as lavaan (ML estimator, listwise deletion); ΔCFI and ΔRMSEA against the level before.",
+        "inv_c_groups": "Compared",
+        "inv_c_level": "Level",
+        "inv_c_holds": "Holds",
+        "inv_l_configural": "configural", "inv_l_metric": "metric", "inv_l_scalar": "scalar",
+        "did_head": "Difference-in-differences (program vs comparison villages)",
+        "did_none": ("This study has no comparison village, so there is no difference-in-differences; mark the villages "
+                     "with the `arms` key of the study file (README)."),
+        "did_intro": ("{g} villages: {gp} program and {gc} comparison. The change from the first to the last wave is "
+                      "compared between the two sets of villages. A mixed model (random intercepts for villages and for "
+                      "respondents within villages, REML) gives an estimate and a model standard error, but that error "
+                      "ignores that villages differ in how they change; with this few villages the conclusions use "
+                      "randomization inference over villages: the estimate is recomputed for {k} ways of giving the "
+                      "program label to villages (seed {seed}); the smallest reachable p = {pmin}."),
+        "did_too_few": ("With {g} villages randomization inference cannot reach p < {alpha} (smallest p = {pmin}): the "
+                        "differences-in-differences below are descriptive, not causal evidence. Add comparison (or program) "
+                        "villages to be able to test."),
+        "did_sent_descr": ("{what}: difference-in-differences {est} (mixed model {mest}, model 95% CI [{mlo}; {mhi}]); "
+                           "with this few villages it cannot be tested, so no causal claim yet."),
+        "did_sent_sig_up": ("{what}: rose more in the program villages than in the comparison villages, "
+                            "difference-in-differences {est} (randomization 95% CI [{lo}; {hi}], {p})."),
+        "did_sent_sig_down": ("{what}: fell in the program villages relative to the comparison villages, "
+                              "difference-in-differences {est} (randomization 95% CI [{lo}; {hi}], {p})."),
+        "did_sent_unsure": ("{what}: difference-in-differences {est} (randomization 95% CI [{lo}; {hi}], {p}); not yet "
+                            "distinguishable from zero."),
+        "did_node_degree": "Ties (degree) per person",
+        "did_node_bridging": "Cross-group (bridging) ties per person",
+        "did_node_ei": "Individual E-I index",
+        "did_v_ei": "Village E-I index",
+        "did_v_cross_share": "Share of cross-group ties",
+        "did_v_assortativity": "Assortativity",
+        "did_c_tie": "Tie type",
+        "did_c_outcome": "Measure",
+        "did_c_villages": "Villages",
+        "did_m_did_mixed": "DiD, mixed model (model SE)",
+        "did_m_did_ri": "DiD, randomization inference over villages",
+        "did_m_ancova_mixed": "ANCOVA, mixed model (model SE)",
+        "did_m_ancova_ri": "ANCOVA, randomization inference over villages",
+        "did_m_village_ri": "village level, randomization inference",
+        "t_did": "Difference-in-differences and ANCOVA: program vs comparison villages",
+        "did_table_note": ("DiD = wave × village-arm interaction (first vs last wave). ANCOVA = last-wave score ~ program + "
+                           "first-wave score (respondents seen in both waves). Randomization CI = the effects the "
+                           "randomization test does not reject; ∞ means too few villages to bound it."),
+        "t_did_village": "Village-level network measures: change in program villages − change in comparison villages",
+        "did_village_note": "One value per village × wave; randomization inference over villages.",
+        "bal_intro": "Baseline balance ({wave}): program and comparison villages compared before the program.",
+        "bal_ok": "No variable has |SMD| > 0.25.",
+        "bal_bad": ("{n} variables differ noticeably (|SMD| > 0.25): the comparison villages are not comparable on them, "
+                    "so the ANCOVA and covariate adjustment matter."),
+        "t_balance": "Baseline balance: program vs comparison villages",
+        "bal_c_var": "Variable",
+        "bal_c_prog": "Program mean",
+        "bal_c_comp": "Comparison mean",
+        "bal_c_p": "p (randomization)",
+        "bal_share": "Share {g}",
+        "bal_age": "Age", "bal_years_in_village": "Years in the village", "bal_business_age": "Business age (years)",
+        "bal_employees": "Employees", "bal_revenue": "Revenue", "bal_membership_n": "Memberships",
         "sec_methods": "Methods and limitations",
         "sec_colophon": "Colophon",
         "figure": "Figure",

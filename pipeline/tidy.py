@@ -601,12 +601,12 @@ def tidy_kobo(study: Study, inst: Instrument, raw_dir: Path) -> dict[str, pd.Dat
     quality: list[dict] = []
     mapping: dict[str, str] = {}
 
-    for wave in study.wave_ids:
-        subs, roster = load_wave_submissions(raw_dir, wave, inst, quality)
+    for site, site_dir, wave in _site_waves(study, raw_dir):
+        subs, roster = load_wave_submissions(site_dir, wave, inst, quality)
         roster_set = set(roster)
-        forms = _Forms(inst, wave, raw_dir / wave)
-        if (raw_dir / wave / "data").is_dir():
-            quality.extend(record_events(wave, raw_dir / wave, study.validation))
+        forms = _Forms(inst, wave, site_dir / wave)
+        if (site_dir / wave / "data").is_dir():
+            quality.extend(record_events(wave, site_dir / wave, study.validation))
         subs = _dedupe(subs, wave, quality)
         kept: dict[str, dict] = {}
         for sub in subs:
@@ -648,7 +648,7 @@ def tidy_kobo(study: Study, inst: Instrument, raw_dir: Path) -> dict[str, pd.Dat
                 raise ctx.fail(group_q, None, f"is missing: the group variable '{group_var}' must be answered")
             if str(group_value) not in study.group_values:
                 raise ctx.fail(group_q, group_value, f"is not a group level of the study ({', '.join(study.group_values)})")
-            respondents.append({"respondent_id": pid, "wave": wave, "group": str(group_value), "site": study.site,
+            respondents.append({"respondent_id": pid, "wave": wave, "group": str(group_value), "site": site,
                                 "submission_id": str(sub.get("_id")),
                                 "submitted_at": str(sub.get("_submission_time", "")), **covs})
             for item in smap["item"]:
@@ -674,7 +674,7 @@ def tidy_kobo(study: Study, inst: Instrument, raw_dir: Path) -> dict[str, pd.Dat
                                         "value": pseudo(alter), "action": "dropped"})
                         continue
                     mapping[alter] = pseudo(alter)
-                    ties.append({"site": study.site, "wave": wave, "tie_type": tie_type, "ego": pid,
+                    ties.append({"site": site, "wave": wave, "tie_type": tie_type, "ego": pid,
                                  "alter": pseudo(alter), "weight": weights.get(alter, np.nan)})
 
     _check_collisions(mapping)
@@ -682,6 +682,27 @@ def tidy_kobo(study: Study, inst: Instrument, raw_dir: Path) -> dict[str, pd.Dat
     out["scale_map"] = smap
     out["sample"] = sample_flow(out["respondents"], study.wave_ids)
     return out
+
+
+def _site_waves(study: Study, raw_dir: Path):
+    """(site, folder, wave) for the study's village and each further village in ``sites/<folder>/``
+    (the demo's comparison villages: each folder holds a ``site.json`` naming its site)."""
+    from .io import read_json
+
+    raw_dir = Path(raw_dir)
+    sites = [(study.site, raw_dir)]
+    if (raw_dir / "sites").is_dir():
+        for folder in sorted(p for p in (raw_dir / "sites").iterdir() if p.is_dir()):
+            meta = folder / "site.json"
+            if not meta.is_file():
+                raise SinergiError(f"{meta}: missing; every village folder under {raw_dir}/sites/ names its site")
+            name = str(read_json(meta).get("site") or "").strip()
+            if not name or name in [s for s, _ in sites]:
+                raise SinergiError(f"{meta}: site {name!r} is empty or the name of another village")
+            sites.append((name, folder))
+    for site, folder in sites:
+        for wave in study.wave_ids:
+            yield site, folder, wave
 
 
 def _key(xp: dict[str, str], xpath: str) -> str:

@@ -261,6 +261,10 @@ def make_synthetic(root: Path, lang: str = "id", study_id: str = "uji-laporan") 
         pp = prepost_run(sc["scores"], respondents, waves, scale_map=items)
     for k, v in pp.items():
         v.to_csv(proc / f"{k}.csv", index=False)
+    from pipeline.invariance import invariance
+    invariance(responses, respondents, items, waves).to_csv(proc / "invariance.csv", index=False)
+    from pipeline.coverage import coverage
+    coverage(respondents, ties, sorted(ties["tie_type"].unique()), waves).to_csv(proc / "network_coverage.csv", index=False)
     raw = root / study.raw_dir
     files = {}
     for wave in waves:
@@ -309,7 +313,7 @@ def processed(tmp_path_factory) -> Path:
         text = re.sub(r"(?m)^instrument:.*$", f"instrument: {ROOT / 'instruments' / 'sinergi.yaml'}", text)
         (root / "study.yaml").write_text(text, encoding="utf-8")
         _run(root, "pull", "--local-only", "--if-missing", "--quiet")
-        for stage in ("tidy", "scales", "network", "prepost"):
+        for stage in ("tidy", "scales", "network", "prepost", "invariance", "coverage"):
             _run(root, stage)
     else:
         make_synthetic(root)
@@ -361,11 +365,11 @@ def _proc(root: Path, study, name: str) -> pd.DataFrame:
                                                                 "wave_pre": str, "tie_type": str})
 
 
-SECTIONS = ["summary", "data", "trust", "network", "collective", "methods", "colophon"]
+SECTIONS = ["summary", "data", "trust", "network", "collective", "designs", "methods", "colophon"]
 TITLES = {"id": ["Ringkasan", "Data", "Kepercayaan dan norma", "Jejaring", "Aksi kolektif dan hasil usaha",
-                 "Metode dan keterbatasan", "Kolofon"],
+                 "Desain evaluasi: invariansi, data hilang, desa pembanding", "Metode dan keterbatasan", "Kolofon"],
           "en": ["Summary", "Data", "Trust and norms", "Network", "Collective action and outcomes",
-                 "Methods and limitations", "Colophon"]}
+                 "Evaluation design: invariance, missing data, comparison villages", "Methods and limitations", "Colophon"]}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,9 +26,14 @@ def now_utc() -> str:
 
 
 def ensure_key(raw_dir: Path) -> None:
-    """Create ``pseudonym.key`` (256 random bits) unless the study already has one."""
+    """Create ``pseudonym.key`` (256 random bits) unless the study already has one, and with it
+    ``pseudonym.width`` (the hex digits of its pseudonyms, :data:`pipeline.tidy.PSEUDONYM_WIDTH`).
+    A study that already has a key is left as it is: without a width file it keeps 7 digits."""
+    from .tidy import PSEUDONYM_WIDTH
+
     path = raw_dir / "pseudonym.key"
     if not path.exists():
+        write_text(raw_dir / "pseudonym.width", f"{PSEUDONYM_WIDTH}\n")
         write_text(path, secrets.token_hex(32) + "\n")
 
 

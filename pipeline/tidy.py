@@ -21,6 +21,8 @@ Rules (each documented in the report's method section):
   all but *Not Approved*; ``approved_only``: only *Approved*) are left out and listed;
 - roster ids become pseudonyms through a keyed hash (HMAC-SHA256) whose key lives only in
   ``data/raw/<study>/pseudonym.key``, so they are stable across waves and names never leave raw;
+  ``R`` + 16 hex digits for a study whose key was made with a ``pseudonym.width`` file, ``R`` + 7
+  for an older study (its pseudonyms stay as they were; a collision says how to widen them);
 - an out-of-range or unparseable answer stops the run, naming the wave, submission, field and value.
 """
 
@@ -51,21 +53,49 @@ YES, NO = "ya", "tidak"
 # pseudonyms
 
 
-def pseudonymizer(key: bytes):
-    """Return ``f(raw_id) -> pseudonym``: ``"R"`` + 7 hex digits of HMAC-SHA256(key, id).
+#: width (hex digits after "R") given to a new study's pseudonyms: 64 bits, so a national program
+#: of 10 million ids has a ~3e-6 chance of any two colliding (the birthday bound n^2 / 2^(4w+1))
+PSEUDONYM_WIDTH = 16
+#: width of a study whose key has no ``pseudonym.width`` beside it (made before widths were
+#: recorded): 28 bits, collision chance ~0.2% at 1,000 ids and near-certain at 50,000
+LEGACY_PSEUDONYM_WIDTH = 7
+
+
+def pseudonym_width(raw_dir: Path) -> int:
+    """Hex digits of the study's pseudonyms: ``data/raw/<id>/pseudonym.width``, written with a
+    new key (:data:`PSEUDONYM_WIDTH`); a study without the file keeps its
+    :data:`LEGACY_PSEUDONYM_WIDTH` digits, so its pseudonyms never change unasked."""
+    path = Path(raw_dir) / "pseudonym.width"
+    try:
+        text = path.read_text().strip()
+    except FileNotFoundError:
+        return LEGACY_PSEUDONYM_WIDTH
+    if not re.fullmatch(r"[0-9]{1,2}", text) or not 7 <= int(text) <= 64:
+        raise SinergiError(f"{path}: {text!r} is not a pseudonym width (a whole number of hex digits, 7 to 64)")
+    return int(text)
+
+
+def pseudonymizer(key: bytes, width: int = LEGACY_PSEUDONYM_WIDTH):
+    """Return ``f(raw_id) -> pseudonym``: ``"R"`` + ``width`` hex digits of HMAC-SHA256(key, id).
+
+    The first 7 digits do not depend on the width: widening a study's pseudonyms lengthens
+    every code, it does not reshuffle them (``R3f9a0c1`` becomes ``R3f9a0c12b4e77d01``).
 
     >>> f = pseudonymizer(b"k")
     >>> f("u001") == f("u001"), f("u001") != f("u002")
     (True, True)
+    >>> pseudonymizer(b"k", 16)("u001").startswith(f("u001"))
+    True
     """
     cache: dict[str, str] = {}
 
     def f(raw_id: str) -> str:
         raw_id = str(raw_id)
         if raw_id not in cache:
-            cache[raw_id] = "R" + hmac.new(key, raw_id.encode("utf-8"), hashlib.sha256).hexdigest()[:7]
+            cache[raw_id] = "R" + hmac.new(key, raw_id.encode("utf-8"), hashlib.sha256).hexdigest()[:width]
         return cache[raw_id]
 
+    f.width = width
     return f
 
 
@@ -80,11 +110,18 @@ def read_key(raw_dir: Path) -> bytes:
     return bytes.fromhex(text)
 
 
-def _check_collisions(mapping: dict[str, str]) -> None:
+def _check_collisions(mapping: dict[str, str], raw_dir: Path | None = None) -> None:
+    """Stop when two raw ids got the same pseudonym, naming the width and how to widen it."""
     seen: dict[str, str] = {}
     for raw, pseudo in mapping.items():
         if pseudo in seen and seen[pseudo] != raw:
-            raise SinergiError("two roster ids hash to the same pseudonym; delete pseudonym.key and pull again")
+            width = len(pseudo) - 1
+            where = Path(raw_dir) / "pseudonym.width" if raw_dir is not None else "data/raw/<id>/pseudonym.width"
+            raise SinergiError(
+                f"two ids hash to the same pseudonym {pseudo} (R + {width} hex digits = {4 * width} bits, "
+                f"{len(mapping):,} ids): widen the pseudonyms with `echo {PSEUDONYM_WIDTH} > {where}` "
+                "and rerun (`make report`); every pseudonym gets longer (the key stays), "
+                "so earlier reports' codes keep only their first 7 digits in common")
         seen[pseudo] = raw
 
 
@@ -393,7 +430,7 @@ def tidy_kobo(study: Study, inst: Instrument, raw_dir: Path) -> dict[str, pd.Dat
     from .io import read_json
 
     raw_dir = Path(raw_dir)
-    pseudo = pseudonymizer(read_key(raw_dir))
+    pseudo = pseudonymizer(read_key(raw_dir), pseudonym_width(raw_dir))
     smap = scale_map(inst)
     ties_spec = tie_questions(inst)
     unknown = [t for t in study.tie_types if t not in ties_spec]
@@ -487,7 +524,7 @@ def tidy_kobo(study: Study, inst: Instrument, raw_dir: Path) -> dict[str, pd.Dat
                     ties.append({"site": study.site, "wave": wave, "tie_type": tie_type, "ego": pid,
                                  "alter": pseudo(alter), "weight": weights.get(alter, np.nan)})
 
-    _check_collisions(mapping)
+    _check_collisions(mapping, raw_dir)
     out = _frames(respondents, responses, ties, quality)
     out["scale_map"] = smap
     out["sample"] = sample_flow(out["respondents"], study.wave_ids)
@@ -563,7 +600,7 @@ def tidy_tables(study: Study, raw_dir: Path) -> dict[str, pd.DataFrame]:
     (header = line 1). Returns the same frames as :func:`tidy_kobo`.
     """
     folder = Path(raw_dir) / "tables"
-    pseudo = pseudonymizer(read_key(raw_dir))
+    pseudo = pseudonymizer(read_key(raw_dir), pseudonym_width(raw_dir))
     paths = {name: folder / f"{name}.csv" for name in TABLE_FILES}
     resp = _read_csv(paths["respondents"])
     items = _read_csv(paths["responses"])
@@ -659,7 +696,7 @@ def tidy_tables(study: Study, raw_dir: Path) -> dict[str, pd.DataFrame]:
     site_of = dict(zip(zip(resp["respondent_id"], resp["wave"]), resp["site"]))
     ties = ties.assign(site=[site_of.get((e, w), study.site) for e, w in zip(ties["ego"], ties["wave"])])
     mapping = {x: pseudo(x) for x in set(resp["respondent_id"]) | set(ties["ego"]) | set(ties["alter"])}
-    _check_collisions(mapping)
+    _check_collisions(mapping, raw_dir)
     resp["respondent_id"] = resp["respondent_id"].map(mapping)
     items["respondent_id"] = items["respondent_id"].map(mapping)
     ties["ego"] = ties["ego"].map(mapping)

@@ -122,11 +122,13 @@ def cmd_scales(args):
 def cmd_network(args):
     """Networks per site × wave × tie type: whole, group, node and change measures."""
     from .network import run
+    from .parallel import scheduler_from
 
     study = _study(args)
     t = _read_tables(study, "respondents", "ties")
     frames = run(t["respondents"], t["ties"], study.tie_types, study.wave_ids,
-                 seed=study.analysis.seed, permutations=study.analysis.permutations)
+                 seed=study.analysis.seed, permutations=study.analysis.permutations,
+                 scheduler=scheduler_from(study.analysis.scheduler))
     _write_frames(study.processed_dir, frames)
 
 

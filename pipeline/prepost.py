@@ -38,7 +38,8 @@ Methods (stated so the report can repeat them)
   When the respondent variance collapses to ~0 (< 1e-6 of the total; e.g. a negative
   within-person correlation) -- decided on that variance alone -- or the optimiser does not
   converge, the fixed effects are refit by OLS with respondent-clustered standard errors
-  (statsmodels ``cov_type="cluster"``, default small-sample correction) and ``method`` says so.
+  (as statsmodels ``cov_type="cluster"``: its default small-sample correction, normal inference;
+  checked against it in the tests) and ``method`` says so.
   (statsmodels MixedLM, used before, could return between-person fixed effects of exactly 0 with
   ``converged`` True in that situation, statsmodels#10239, and took > 30 min at 10 villages.)
 """
@@ -458,6 +459,23 @@ def _reml_fit(y: np.ndarray, x: np.ndarray, unit: np.ndarray, site: np.ndarray |
             "dev": float(r["dev"])}
 
 
+def _ols_cluster(y: np.ndarray, x: np.ndarray, cluster: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """OLS with cluster-robust covariance, as statsmodels ``OLS(y, x).fit(cov_type="cluster",
+    cov_kwds={"groups": cluster})``: sandwich ``(X'X)^-1 (sum_g X_g'u_g u_g'X_g) (X'X)^-1`` times
+    its default small-sample factor ``G/(G-1) (N-1)/(N-K)``; inference normal (its ``use_t``
+    default for robust covariances). Returns (estimates, covariance). Written out so that the
+    fallback does not import statsmodels' regression stack (~1 s)."""
+    n, k = x.shape
+    beta = np.linalg.lstsq(x, y, rcond=None)[0]
+    u = y - x @ beta
+    g = int(cluster.max()) + 1
+    score = np.column_stack([np.bincount(cluster, weights=x[:, j] * u, minlength=g)
+                             for j in range(k)])
+    bread = np.linalg.inv(x.T @ x)
+    cov = bread @ (score.T @ score) @ bread * (g / (g - 1) * (n - 1) / (n - k))
+    return beta, cov
+
+
 def _fit_one(df: pd.DataFrame, waves: list[str], levels: list[str], multi_site: bool) -> list[dict]:
     x, names = _design(df, waves, levels)
     y = df["score"].to_numpy(float)
@@ -479,14 +497,11 @@ def _fit_one(df: pd.DataFrame, waves: list[str], levels: list[str], multi_site: 
         # of exactly 0; this REML has no such failure, and a true 0 estimate is no symptom)
         collapsed = var_resp <= 1e-6 * (var_resp + scale)
     if res is None or collapsed:
-        import statsmodels.api as sm  # only here: the import alone takes ~1 s
-
         method = METHOD_NONCONV if res is None else METHOD_COLLAPSED
-        codes = pd.factorize(df["respondent_id"])[0]
-        ols = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": codes})
-        est, se = np.asarray(ols.params), np.asarray(ols.bse)
-        pv = np.asarray(ols.pvalues)
-        ci = np.asarray(ols.conf_int())
+        est, cov = _ols_cluster(y, x, pd.factorize(df["respondent_id"])[0])
+        se = np.sqrt(np.diag(cov))
+        pv = 2 * stats.norm.sf(np.abs(est / se))
+        ci = np.column_stack([est - z * se, est + z * se])
     else:
         method = METHOD_MIXED
         est = res["beta"]
@@ -532,7 +547,8 @@ def mixed(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str]) -> 
           (random-intercept variance), ``"var_site"`` (multi-site only) and ``"var_residual"``
           (variance rows: ``estimate`` only)
         - ``estimate``, ``se`` : fixed effect and its standard error
-        - ``ci_low``, ``ci_high`` : 95% Wald CI (normal for the REML fit, t for OLS)
+        - ``ci_low``, ``ci_high`` : 95% Wald CI (normal, for the REML fit and for the OLS
+          fallback alike, as statsmodels' cluster-robust default)
         - ``p_val`` : Wald p value
         - ``method`` : ``"mixedlm_reml"`` (the REML fit; the name is kept for existing
           tables); ``"ols_cluster (random-intercept variance collapsed)"`` when the respondent

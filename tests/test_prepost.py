@@ -546,6 +546,8 @@ def test_mixed_detects_collapsed_random_intercept():
     fixed = got.iloc[:4]
     assert fixed["estimate"].to_numpy() == pytest.approx(ols.params, abs=1e-10)
     assert fixed["se"].to_numpy() == pytest.approx(ols.bse, abs=1e-10)
+    assert fixed["p_val"].to_numpy() == pytest.approx(ols.pvalues, abs=1e-10)
+    assert fixed[["ci_low", "ci_high"]].to_numpy() == pytest.approx(ols.conf_int(), abs=1e-10)
     assert (fixed["estimate"].abs() > 1e-3).all()  # not the silent zeros of statsmodels#10239
 
 

@@ -59,6 +59,7 @@ STAGE_OF = {
     "collective.csv": "make prepost",
 }
 ROLES = ["coordinator", "itinerant", "representative", "gatekeeper", "liaison"]
+SOCIOGRAM_MAX_SITES = 6  # villages drawn side by side; more: the first six, and a note where the rest is
 
 
 # ---------------------------------------------------------------------------------------------
@@ -948,6 +949,16 @@ class Report:
         site_of = dict(zip(resp["respondent_id"].astype(str), resp["site"].astype(str))) \
             if resp is not None and "site" in resp else {}
         sites = sorted({site_of.get(v, "") for v in nodes})
+        subset_note = []
+        if len(sites) > SOCIOGRAM_MAX_SITES:  # a district: a readable figure, not 200 villages in a row
+            n_all, sites = len(sites), sites[:SOCIOGRAM_MAX_SITES]
+            keep = set(sites)
+            nodes = [v for v in nodes if site_of.get(v, "") in keep]
+            union = [e for e in union if site_of.get(e[0], "") in keep]
+            edges = {w: [e for e in es if site_of.get(e[0], "") in keep] for w, es in edges.items()}
+            present = {w: {v for v in ps if site_of.get(v, "") in keep} for w, ps in present.items()}
+            subset_note = [Block("note", self.t("sociogram_subset", n=integer(n_all, self.lang), k=len(sites),
+                                                names=", ".join(sites)))]
         if len(sites) > 1:  # one village beside the other, each laid out on its own
             pos, site_labels = {}, []
             for k, site in enumerate(sites):
@@ -965,7 +976,7 @@ class Report:
                                  absent_label=absent, show_labels=bool(self.study.privacy.show_names),
                                  site_labels=site_labels)
         return [self.figure("sociogram_any", self.t("fig_sociogram", tie=tie_label("any", self.lang), seed=seed),
-                            fig)]
+                            fig)] + subset_note
 
     # 5 ----------------------------------------------------------------------------------------
     def sec_collective(self) -> list[Block]:

@@ -313,6 +313,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "fig_sociogram": ("Jejaring {tie} sebelum dan sesudah, dengan posisi titik yang sama pada kedua gambar "
                           "(tata letak dihitung sekali dari gabungan semua putaran, seed {seed}). Warna = kelompok; garis "
                           "tebal berwarna = hubungan lintas kelompok; titik pucat = tidak mengisi pada putaran itu."),
+        "sociogram_subset": ("Studi ini mencakup {n} desa; gambar jejaring menampilkan {k} desa pertama ({names}). Jejaring "
+                             "setiap desa ada di exports/network/graphs/ (GraphML, GEXF) dan semua ukurannya di tabel."),
         "fig_mixing": "Matriks pencampuran: jumlah hubungan dari kelompok (baris) ke kelompok (kolom) per putaran, dengan persentase baris",
         "t_whole": "Ukuran jejaring keseluruhan per putaran dan jenis hubungan",
         "c_nodes": "Titik",
@@ -677,6 +679,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "fig_sociogram": ("The {tie} network before and after, with the same node positions in both panels (layout computed once "
                           "on the union of all waves, seed {seed}). Colour = group; thick coloured lines = cross-group ties; "
                           "faded nodes = did not answer in that wave."),
+        "sociogram_subset": ("This study covers {n} villages; the network figure shows the first {k} ({names}). Every "
+                             "village's network is in exports/network/graphs/ (GraphML, GEXF) and all its measures in the tables."),
         "fig_mixing": "Mixing matrix: ties from group (row) to group (column) per wave, with row percentages",
         "t_whole": "Whole-network measures per wave and tie type",
         "c_nodes": "Nodes",

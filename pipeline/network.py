@@ -1020,8 +1020,13 @@ def _change(site: str, tie_type: str, wpre: str, wpost: str, gpre: ig.Graph, gpo
 
 def _site_job(job: tuple) -> dict[str, list]:
     """One site's graphs and measures (module level, so a process pool or Dask can run it)."""
+    from threadpoolctl import threadpool_limits
+
     site, resp, ties, tie_types, waves, seed, permutations = job
-    return _run_site(resp, ties, tie_types, waves, seed, permutations)
+    # one BLAS thread: sites already run in parallel, and the permutation tests' small
+    # matrix products only spin extra threads (several times slower on a busy machine)
+    with threadpool_limits(1):
+        return _run_site(resp, ties, tie_types, waves, seed, permutations)
 
 
 def _run_site(resp: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],

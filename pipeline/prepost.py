@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 from statsmodels.stats.multitest import multipletests
+from threadpoolctl import threadpool_limits
 
 __all__ = ["paired", "mixed", "dose_response", "collective", "run", "network_scores",
            "wilcoxon_signed_rank", "dz_ci"]
@@ -320,8 +321,9 @@ class _Nested:
     ``V`` block-diagonal over sites, and inside a site ``V = A + theta_s 1 1'`` where ``A`` is
     block-diagonal over respondents, ``A_i = I + theta_r 1 1'``. Both inverses are rank-one
     updates (Sherman-Morrison), so every quantity of the criterion and its gradient is a sum over
-    respondents and sites of per-respondent column sums: after one pass over the rows, one
-    evaluation costs O(respondents × p²) and no n × n matrix is ever formed.
+    respondents and sites of per-respondent sums (``n_i``, ``S_i = X_i' 1``, ``X_i' 1 1' X_i``,
+    ...): after one pass over the rows an evaluation costs a few matrix-vector products over
+    respondents and no n × n matrix is ever formed.
     """
 
     def __init__(self, y: np.ndarray, x: np.ndarray, unit: np.ndarray, site: np.ndarray | None):
@@ -330,29 +332,32 @@ class _Nested:
         self.b0 = np.linalg.lstsq(x, y, rcond=None)[0]
         y = y - x @ self.b0
         self.n_obs, self.p = x.shape
-        self.n_units = int(unit.max()) + 1
-        self.n = np.bincount(unit, minlength=self.n_units).astype(float)
-        self.sx = np.column_stack([np.bincount(unit, weights=x[:, j], minlength=self.n_units)
-                                   for j in range(self.p)])
-        self.sy = np.bincount(unit, weights=y, minlength=self.n_units)
-        self.xtx, self.xty, self.yty = x.T @ x, x.T @ y, float(y @ y)
+        m = int(unit.max()) + 1
+        n = np.bincount(unit, minlength=m).astype(float)
+        sx = np.column_stack([np.bincount(unit, weights=x[:, j], minlength=m) for j in range(self.p)])
+        sy = np.bincount(unit, weights=y, minlength=m)
+        self.starts = None
         if site is not None:
-            first = np.zeros(self.n_units, dtype=np.int64)
-            first[unit] = site  # site of each respondent (units are nested in sites)
-            self.site_of_unit = first
-            self.n_sites = int(site.max()) + 1
-        else:
-            self.site_of_unit, self.n_sites = None, 0
+            site_of_unit = np.zeros(m, dtype=np.int64)
+            site_of_unit[unit] = site  # units are nested in sites
+            order = np.argsort(site_of_unit, kind="stable")  # units of a site contiguous
+            n, sx, sy, site_of_unit = n[order], sx[order], sy[order], site_of_unit[order]
+            self.starts = np.flatnonzero(np.r_[True, site_of_unit[1:] != site_of_unit[:-1]])
+            self.site_of_unit = np.repeat(np.arange(self.starts.size),
+                                          np.diff(np.r_[self.starts, m]))
+        self.n, self.sx, self.sy = n, sx, sy
+        self.sxx = (sx[:, :, None] * sx[:, None, :]).reshape(m, -1)  # S_i S_i', flattened
+        self.sxy = sx * sy[:, None]
+        self.syy = sy * sy
+        self.xtx, self.xty, self.yty = x.T @ x, x.T @ y, float(y @ y)
 
     @property
     def k(self) -> int:
         """Number of variance ratios (1 one-level, 2 nested)."""
-        return 1 if self.site_of_unit is None else 2
+        return 1 if self.starts is None else 2
 
     def _site_sum(self, v: np.ndarray) -> np.ndarray:
-        if v.ndim == 1:
-            return np.bincount(self.site_of_unit, weights=v, minlength=self.n_sites)
-        return np.column_stack([self._site_sum(v[:, j]) for j in range(v.shape[1])])
+        return np.add.reduceat(v, self.starts, axis=0)
 
     def evaluate(self, theta: np.ndarray, grad: bool = False) -> dict:
         """REML deviance ``-2 log L_R`` profiled over the residual variance, at ``theta``.
@@ -363,17 +368,19 @@ class _Nested:
         ``d/dtheta_k = tr(V^-1 Z_k Z_k') - tr(C^-1 Q_k' Q_k) - (N - p)/r2 |Z_k' V^-1 e|^2``,
         ``C = X' V^-1 X``, ``Q_k = Z_k' V^-1 X``.
         """
+        p = self.p
         tr_, ts = float(theta[0]), (float(theta[1]) if self.k == 2 else 0.0)
         n, sx, sy = self.n, self.sx, self.sy
         w = 1.0 / (1.0 + tr_ * n)
-        c_mat = self.xtx - (sx.T * (tr_ * w)) @ sx
-        c_vec = self.xty - sx.T @ (tr_ * w * sy)
-        yvy = self.yty - float(np.sum(tr_ * w * sy * sy))
+        tw = tr_ * w
+        c_mat = self.xtx - (tw @ self.sxx).reshape(p, p)
+        c_vec = self.xty - tw @ self.sxy
+        yvy = self.yty - float(tw @ self.syy)
         logdet = float(np.sum(np.log1p(tr_ * n)))
         if self.k == 2:
-            a = self._site_sum(sx * w[:, None])
-            bs = self._site_sum(w * sy)
-            cs = self._site_sum(w * n)
+            a = self._site_sum(sx * w[:, None])       # 1_s' A^-1 X
+            bs = self._site_sum(w * sy)                # 1_s' A^-1 y
+            cs = self._site_sum(w * n)                 # 1_s' A^-1 1_s
             g = ts / (1.0 + ts * cs)
             c_mat = c_mat - (a.T * g) @ a
             c_vec = c_vec - a.T @ (g * bs)
@@ -385,7 +392,7 @@ class _Nested:
             return {"dev": np.inf}
         beta = _cho_solve(chol, c_vec)
         r2 = yvy - float(beta @ c_vec)
-        dof = self.n_obs - self.p
+        dof = self.n_obs - p
         if not r2 > 0:
             return {"dev": np.inf}
         dev = (logdet + 2 * float(np.sum(np.log(np.diag(chol))))
@@ -393,24 +400,29 @@ class _Nested:
         out = {"dev": dev, "beta": beta + self.b0, "chol": chol, "r2": r2, "dof": dof}
         if not grad:
             return out
-        e = sy - sx @ beta                        # per-respondent sums of the residuals
-        ue = w * e                                # 1_i' A^-1 e
-        ux = sx * w[:, None]                      # 1_i' A^-1 X
-        tr_r = w * n                              # 1_i' A^-1 1_i
+        cinv = _cho_solve(chol, np.eye(p))
+        e = sy - sx @ beta                             # per-respondent sums of the residuals
+        wn = w * n                                     # 1_i' A^-1 1_i
+        w2 = w * w
+        # respondent term: 1_i' V^-1 X = w_i (S_i - n_i g_s a_s), summed as outer products
+        qq = (w2 @ self.sxx).reshape(p, p)
+        ue = w * e                                     # 1_i' A^-1 e
+        trace = float(np.sum(wn))
         if self.k == 2:
             gi = g[self.site_of_unit]
-            se_ = self._site_sum(ue)
-            ue = ue - tr_r * gi * se_[self.site_of_unit]
-            ux = ux - (tr_r * gi)[:, None] * a[self.site_of_unit]
-            tr_r = tr_r - tr_r * tr_r * gi
-        terms = [(float(np.sum(tr_r)), ux, ue)]
+            be = self._site_sum(ue)                    # 1_s' A^-1 e
+            bsx = self._site_sum(sx * (w2 * n)[:, None])
+            d = self._site_sum(w2 * n * n)
+            cross = (bsx.T * g) @ a
+            qq = qq - cross - cross.T + (a.T * (g * g * d)) @ a
+            ue = ue - wn * gi * be[self.site_of_unit]
+            trace -= float(np.sum(self._site_sum(wn * wn) * g))
+        gr = [trace - float(np.sum(cinv * qq)) - dof / r2 * float(ue @ ue)]
         if self.k == 2:
-            d = 1.0 / (1.0 + ts * cs)
-            terms.append((float(np.sum(cs * d)), a * d[:, None], se_ * d))
-        gr = []
-        for trace, q, qe in terms:
-            lq = np.linalg.solve(chol, q.T)       # tr(C^-1 Q'Q) = |L^-1 Q'|_F^2
-            gr.append(trace - float(np.sum(lq * lq)) - dof / r2 * float(qe @ qe))
+            h = 1.0 / (1.0 + ts * cs)                  # site term: 1_s' V^-1 . = h_s 1_s' A^-1 .
+            qs = a * h[:, None]
+            gr.append(float(np.sum(cs * h)) - float(np.sum(cinv * (qs.T @ qs)))
+                      - dof / r2 * float(np.sum((be * h) ** 2)))
         out["grad"] = np.array(gr)
         return out
 
@@ -568,17 +580,22 @@ def mixed(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str]) -> 
     multi_site = respondents["site"].nunique() > 1 if "site" in respondents else False
     out = []
     parts = dict(tuple(sc.groupby("dimension", sort=False, observed=True)))  # one pass, not one per dimension
-    for dim in pd.unique(scores["dimension"]):
-        df = parts.get(dim, sc.iloc[:0]).reset_index(drop=True)
-        present = [w for w in waves if (df["wave"] == w).any()]
-        if len(present) < 2 or df["respondent_id"].nunique() < 3:
-            out.append({"dimension": dim, "term": np.nan,
-                        "method": "skipped: scores in fewer than 2 waves or 3 respondents"})
-            continue
-        levels = sorted(df["group"].unique())
-        for r in _fit_one(df, present, levels, multi_site and df["site"].nunique() > 1):
-            out.append({"dimension": dim, **r})
+    with threadpool_limits(1):  # p × p algebra: BLAS threads only spin (10x slower on a busy machine)
+        for dim in pd.unique(scores["dimension"]):
+            out.extend(_mixed_dimension(dim, parts.get(dim, sc.iloc[:0]), waves, multi_site))
     return pd.DataFrame(out, columns=MIXED_COLUMNS)
+
+
+def _mixed_dimension(dim, df: pd.DataFrame, waves: list[str], multi_site: bool) -> list[dict]:
+    """The rows of :func:`mixed` for one dimension."""
+    df = df.reset_index(drop=True)
+    present = [w for w in waves if (df["wave"] == w).any()]
+    if len(present) < 2 or df["respondent_id"].nunique() < 3:
+        return [{"dimension": dim, "term": np.nan,
+                 "method": "skipped: scores in fewer than 2 waves or 3 respondents"}]
+    levels = sorted(df["group"].unique())
+    return [{"dimension": dim, **r}
+            for r in _fit_one(df, present, levels, multi_site and df["site"].nunique() > 1)]
 
 
 def _change(scores: pd.DataFrame, waves: list[str], wave_post: str) -> pd.DataFrame:

@@ -73,9 +73,21 @@ def available_cores() -> int:
 def map_sites(func: Callable[[Any], Any], items: Sequence[Any], scheduler: str = "auto") -> list:
     """``[func(item) for item in items]``, run where ``scheduler`` says (module docstring).
 
-    ``func`` must be a module-level function and ``items`` picklable (they travel to worker
-    processes or machines). Results come back in the order of ``items``; an exception raised
-    by ``func`` on any item is raised here.
+    Parameters
+    ----------
+    func : callable
+        A module-level function (it is pickled by reference to worker processes or machines,
+        which must have the same sinergi code).
+    items : sequence
+        Picklable inputs, one per site.
+    scheduler : str
+        ``auto``, ``serial``, ``processes``, ``local`` or a Dask scheduler address.
+
+    Returns
+    -------
+    list
+        ``func(item)`` for every item, in the order of ``items``; an exception raised by
+        ``func`` on any item is raised here.
 
     Raises
     ------

@@ -261,7 +261,9 @@ def bench(villages: int, people: int, permutations: int, with_r: bool, keep: Pat
             args.append("--quiet")
         wall, peak = timed(args, work, env)
         row[f"{stage}_s"], row[f"{stage}_mb"] = wall, peak / 2**20
-        print(f"  {villages:>4} villages  {stage:<8} {wall:8.1f} s  {peak / 2**20:7.0f} MB", file=sys.stderr)
+        row[f"{stage}_load"] = os.getloadavg()[0]  # the machine is shared: say how busy it was
+        print(f"  {villages:>4} villages  {stage:<8} {wall:8.1f} s  {peak / 2**20:7.0f} MB  "
+              f"load {row[f'{stage}_load']:.1f}", file=sys.stderr)
     proc = work / "data" / "processed" / f"district-{villages}"
     resp = pd.read_parquet(proc / "respondents.parquet")
     ties = pd.read_parquet(proc / "ties.parquet")

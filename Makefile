@@ -93,7 +93,7 @@ $(INSTRUMENT_OUT) &: instruments/sinergi.yaml pipeline/instrument.py $(VENV)
 $(RAW)/manifest.json: | $(VENV)
 	$(call RUN,pull) --local-only --if-missing
 
-$(TIDY_OUT) &: $(RAW)/manifest.json pipeline/tidy.py pipeline/instrument.py instruments/sinergi.yaml $(COMMON)
+$(TIDY_OUT) &: $(RAW)/manifest.json $(wildcard $(RAW)/pseudonym.width) pipeline/tidy.py pipeline/instrument.py instruments/sinergi.yaml $(COMMON)
 	$(call RUN,tidy)
 
 $(SCALES_OUT) &: $(PROC)/respondents.parquet $(PROC)/responses.parquet $(PROC)/scale_map.parquet pipeline/scales.py $(COMMON)

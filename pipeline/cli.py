@@ -124,11 +124,13 @@ def cmd_scales(args):
 def cmd_network(args):
     """Networks per site × wave × tie type: whole, group, node and change measures."""
     from .network import run
+    from .parallel import scheduler_from
 
     study = _study(args)
     t = _read_tables(study, "respondents", "ties")
     frames = run(t["respondents"], t["ties"], study.tie_types, study.wave_ids,
-                 seed=study.analysis.seed, permutations=study.analysis.permutations)
+                 seed=study.analysis.seed, permutations=study.analysis.permutations,
+                 scheduler=scheduler_from(study.analysis.scheduler))
     _write_frames(study.processed_dir, frames)
 
 
@@ -220,7 +222,7 @@ def cmd_monitor(args):
     from . import monitor as M
     from .io import read_json, write_json, write_text
     from .pull import pull, verify_raw
-    from .tidy import pseudonymizer, read_key
+    from .tidy import pseudonym_width, pseudonymizer, read_key
 
     study = _study(args)
     if study.source.kind == "tables":
@@ -235,7 +237,7 @@ def cmd_monitor(args):
     manifest = read_json(study.raw_dir / "manifest.json")
     as_of = max((str(m.get("pulled_at", "")) for m in manifest["waves"].values()), default="")
     inst = _instrument(study)
-    pseudo = pseudonymizer(read_key(study.raw_dir))
+    pseudo = pseudonymizer(read_key(study.raw_dir), pseudonym_width(study.raw_dir))
     state_path = study.processed_dir / "monitor_state.json"
     private = M.PRIVATE_DIR / study.id
     out = M.run(study, inst, M.read_waves(study, inst, study.raw_dir), pseudo, previous=M.read_state(state_path),

@@ -94,6 +94,19 @@ class Analysis(_Model):
     permutations: int = Field(5000, ge=99, le=1_000_000)
     alpha: float = Field(0.05, gt=0, lt=0.5)
     min_share: float = Field(2 / 3, gt=0, le=1)
+    #: where per-site work runs (pipeline/parallel.py): auto, serial, processes, local or a Dask
+    #: scheduler address; $SINERGI_SCHEDULER overrides it
+    scheduler: str = "auto"
+
+    @field_validator("scheduler")
+    @classmethod
+    def _scheduler(cls, v: str) -> str:
+        from .parallel import KEYWORDS, _ADDRESS
+
+        if v in KEYWORDS or _ADDRESS.match(v):
+            return v
+        raise ValueError(f"{v!r} is not a scheduler (use auto, serial, processes, local or a Dask "
+                         "scheduler address such as tcp://10.0.0.5:8786)")
 
 
 class Monitor(_Model):

@@ -53,6 +53,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import threading
 import zlib
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -92,11 +93,22 @@ CHANGE_COLUMNS = [
 _CHUNK_CELLS = 4_000_000  # permutation work arrays are chunked to about this many cells
 _DENSE_LOOKUP_MAX = 4000  # QAP looks ties up in a dense n × n boolean matrix up to this n
 _BITSET_MAX = 20000  # brokerage looks ties up in a bit-packed n × n matrix up to this n
+_IGRAPH_RNG_LOCK = threading.Lock()
 
 
 # --------------------------------------------------------------------------------------------
 # graphs
 # --------------------------------------------------------------------------------------------
+
+def _check_tie_types(tie_types: Sequence[str]) -> list[str]:
+    tie_types = [str(t) for t in tie_types]
+    if ANY in tie_types:
+        raise SinergiError(f'tie type "{ANY}" is reserved for the union of all tie types; '
+                           "rename it in the ties table")
+    if len(set(tie_types)) != len(tie_types):
+        raise SinergiError(f"tie types listed twice: {tie_types}")
+    return tie_types
+
 
 def build_graphs(respondents: pd.DataFrame, ties: pd.DataFrame,
                  tie_types: Sequence[str]) -> dict[tuple[str, str, str], ig.Graph]:
@@ -131,12 +143,7 @@ def build_graphs(respondents: pd.DataFrame, ties: pd.DataFrame,
     >>> g.vcount(), g.ecount(), g["dropped_nonrespondent"]
     (3, 1, 1)
     """
-    tie_types = [str(t) for t in tie_types]
-    if ANY in tie_types:
-        raise SinergiError(f'tie type "{ANY}" is reserved for the union of all tie types; '
-                           "rename it in the ties table")
-    if len(set(tie_types)) != len(tie_types):
-        raise SinergiError(f"tie types listed twice: {tie_types}")
+    tie_types = _check_tie_types(tie_types)
     resp = respondents[["respondent_id", "wave", "group", "site"]].astype(str)
     tt = ties[["site", "wave", "tie_type", "ego", "alter"]].astype(str)
     tt = tt[tt["tie_type"].isin(tie_types) & (tt["ego"] != tt["alter"])]
@@ -680,12 +687,13 @@ def brokerage_expected(n_nodes: int, n_ties: int, sizes: np.ndarray
 def _leiden(g_und: ig.Graph, seed_rng: np.random.Generator) -> ig.VertexClustering:
     """Leiden (modularity objective) with igraph's RNG seeded for this call only."""
     rng = random.Random(int(seed_rng.integers(2**31 - 1)))
-    ig.set_random_number_generator(rng)
-    try:
-        return g_und.community_leiden(objective_function="modularity", resolution=1.0,
-                                      beta=0.01, n_iterations=-1)
-    finally:
-        ig.set_random_number_generator(random)
+    with _IGRAPH_RNG_LOCK:  # igraph's RNG is process-global: one seeded run at a time (threads)
+        ig.set_random_number_generator(rng)
+        try:
+            return g_und.community_leiden(objective_function="modularity", resolution=1.0,
+                                          beta=0.01, n_iterations=-1)
+        finally:
+            ig.set_random_number_generator(random)
 
 
 def _whole(g: ig.Graph, arr: _Arrays, mix: np.ndarray, permutations: int,
@@ -1010,9 +1018,52 @@ def _change(site: str, tie_type: str, wpre: str, wpost: str, gpre: ig.Graph, gpo
 # the stage
 # --------------------------------------------------------------------------------------------
 
+def _site_job(job: tuple) -> dict[str, list]:
+    """One site's graphs and measures (module level, so a process pool or Dask can run it)."""
+    from threadpoolctl import threadpool_limits
+
+    site, resp, ties, tie_types, waves, seed, permutations = job
+    # one BLAS thread: sites already run in parallel, and the permutation tests' small
+    # matrix products only spin extra threads (several times slower on a busy machine)
+    with threadpool_limits(1):
+        return _run_site(resp, ties, tie_types, waves, seed, permutations)
+
+
+def _run_site(resp: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
+              waves: list[str], seed: int, permutations: int) -> dict[str, list]:
+    """Every measure of one site (``resp`` and ``ties`` hold only that site's rows), as lists of
+    rows (``nodes``: a list of frames) in the order :func:`run` writes them."""
+    graphs = build_graphs(resp, ties, tie_types)
+    order = {w: i for i, w in enumerate(waves)}
+    types = [str(t) for t in tie_types] + [ANY]
+    keys = sorted(graphs, key=lambda k: (k[0], order[k[1]], types.index(k[2])))
+    out: dict[str, list] = {k: [] for k in ("whole", "groups", "mixing", "nodes", "brokerage",
+                                            "change")}
+    for key in keys:
+        g = graphs[key]
+        arr = _arrays(g)
+        mix = mixing_matrix(arr.src, arr.dst, arr.labels, len(arr.groups))
+        rng = _key_rng(seed, *key)
+        out["whole"].append(_whole(g, arr, mix, permutations, rng))
+        out["groups"].extend(_groups(g, arr, mix))
+        out["mixing"].extend(_mixing(g, arr, mix))
+        node_frame = _nodes(g, arr)
+        out["nodes"].append(node_frame)
+        out["brokerage"].extend(_brokerage(g, arr, node_frame))
+    for site in sorted({k[0] for k in keys}):
+        for tie_type in types:
+            for wpre, wpost in _wave_pairs(waves):
+                a, b = graphs.get((site, wpre, tie_type)), graphs.get((site, wpost, tie_type))
+                if a is None or b is None:
+                    continue
+                out["change"].append(_change(site, tie_type, wpre, wpost, a, b, permutations,
+                                             _key_rng(seed, site, wpre, wpost, tie_type)))
+    return out
+
+
 def run(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
-        waves: Sequence[str], seed: int = 20261123, permutations: int = 5000
-        ) -> dict[str, pd.DataFrame]:
+        waves: Sequence[str], seed: int = 20261123, permutations: int = 5000,
+        scheduler: str = "auto") -> dict[str, pd.DataFrame]:
     """Network measures per site × wave × tie type (+ ``"any"``) and their change between waves.
 
     Parameters
@@ -1029,6 +1080,11 @@ def run(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
         Seeds every permutation test and Leiden run (per graph, from the graph key).
     permutations : int
         Permutations per test (E-I, ΔE-I, QAP).
+    scheduler : str
+        Where the per-site work runs (:mod:`pipeline.parallel`): ``"auto"`` (serial for a few
+        sites, else a local process pool), ``"serial"``, ``"processes"``, ``"local"`` (a Dask
+        LocalCluster) or a Dask scheduler address. Every choice gives the same tables: each
+        site's results depend only on its own rows and on seeds from the graph keys.
 
     Returns
     -------
@@ -1095,33 +1151,23 @@ def run(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
     waves = [str(w) for w in waves]
     if not waves:
         raise SinergiError("network: no waves given")
+    _check_tie_types(tie_types)
     resp = respondents[respondents["wave"].astype(str).isin(waves)]
-    graphs = build_graphs(resp, ties, tie_types)
-    order = {w: i for i, w in enumerate(waves)}
-    types = [str(t) for t in tie_types] + [ANY]
-    keys = sorted(graphs, key=lambda k: (k[0], order[k[1]], types.index(k[2])))
-    whole, groups, mixing, nodes, brokerage = [], [], [], [], []
-    for key in keys:
-        g = graphs[key]
-        arr = _arrays(g)
-        mix = mixing_matrix(arr.src, arr.dst, arr.labels, len(arr.groups))
-        rng = _key_rng(seed, *key)
-        whole.append(_whole(g, arr, mix, permutations, rng))
-        groups.extend(_groups(g, arr, mix))
-        mixing.extend(_mixing(g, arr, mix))
-        node_frame = _nodes(g, arr)
-        nodes.append(node_frame)
-        brokerage.extend(_brokerage(g, arr, node_frame))
-    change = []
-    sites = sorted({k[0] for k in keys})
-    for site in sites:
-        for tie_type in types:
-            for wpre, wpost in _wave_pairs(waves):
-                a, b = graphs.get((site, wpre, tie_type)), graphs.get((site, wpost, tie_type))
-                if a is None or b is None:
-                    continue
-                change.append(_change(site, tie_type, wpre, wpost, a, b, permutations,
-                                      _key_rng(seed, site, wpre, wpost, tie_type)))
+    resp_site = resp["site"].astype(str)
+    tie_parts = dict(tuple(ties.groupby(ties["site"].astype(str), sort=False)))
+    jobs = [(site, part, tie_parts.get(site, ties.iloc[:0]), list(tie_types), waves, seed,
+             permutations) for site, part in resp.groupby(resp_site, sort=True)]
+    from .parallel import map_sites
+
+    results = map_sites(_site_job, jobs, scheduler)
+    whole, groups, mixing, nodes, brokerage, change = [], [], [], [], [], []
+    for res in results:  # in site order: the same rows in the same order as one serial loop
+        whole += res["whole"]
+        groups += res["groups"]
+        mixing += res["mixing"]
+        nodes += res["nodes"]
+        brokerage += res["brokerage"]
+        change += res["change"]
     node_table = pd.concat(nodes, ignore_index=True) if nodes else \
         pd.DataFrame(columns=NODE_COLUMNS)
     return {

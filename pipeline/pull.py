@@ -18,7 +18,7 @@ from typing import Any
 from .config import Study, check_distinct_waves, instrument_path
 from .errors import SinergiError
 from .instrument import load_instrument
-from .io import read_json, sha256_file, write_bytes, write_json
+from .io import read_json, sha256_file, write_bytes, write_json, write_text
 
 LOCAL_KINDS = ("demo", "tables", "kobo_files")
 
@@ -34,7 +34,9 @@ def ensure_key(raw_dir: Path) -> list[str]:
     others can read is tightened to 0600. A study that was already pulled (it has a
     ``manifest.json``) must keep the key it was pulled with: a missing key, or one whose
     fingerprint differs from the manifest's ``key_fingerprint``, would give every respondent of
-    the earlier waves a new pseudonym, so it is refused.
+    the earlier waves a new pseudonym, so it is refused. A new key comes with ``pseudonym.width``
+    (the hex digits of its pseudonyms, :data:`pipeline.tidy.PSEUDONYM_WIDTH`); an existing key
+    without a width file keeps 7 digits.
 
     Parameters
     ----------
@@ -51,7 +53,7 @@ def ensure_key(raw_dir: Path) -> list[str]:
     SinergiError
         The key is missing or replaced although the study's raw data was already pulled.
     """
-    from .tidy import read_key, tighten_key
+    from .tidy import PSEUDONYM_WIDTH, read_key, tighten_key
 
     path = raw_dir / "pseudonym.key"
     manifest_path = raw_dir / "manifest.json"
@@ -62,6 +64,7 @@ def ensure_key(raw_dir: Path) -> list[str]:
                                "would give every earlier respondent a new pseudonym. Restore pseudonym.key from "
                                "your backup of data/raw/ (or delete data/raw/<id>/ and data/processed/<id>/ to "
                                "start the study over)")
+        write_text(raw_dir / "pseudonym.width", f"{PSEUDONYM_WIDTH}\n")
         _create_key(path)
         notes.append(f"{path}: new pseudonym key (owner-only, 0600); back it up with data/raw/ — without it the "
                      "next wave's pseudonyms will not match")

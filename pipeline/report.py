@@ -69,6 +69,7 @@ STAGE_OF = {
     "invariance.csv": "make invariance", "network_coverage.csv": "make coverage", "plan.csv": "make plan",
 }
 ROLES = ["coordinator", "itinerant", "representative", "gatekeeper", "liaison"]
+SOCIOGRAM_MAX_SITES = 6  # villages drawn side by side; more: the first six, and a note where the rest is
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1027,6 +1028,16 @@ class Report:
         site_of = dict(zip(resp["respondent_id"].astype(str), resp["site"].astype(str))) \
             if resp is not None and "site" in resp else {}
         sites = sorted({site_of.get(v, "") for v in nodes})
+        subset_note = []
+        if len(sites) > SOCIOGRAM_MAX_SITES:  # a district: a readable figure, not 200 villages in a row
+            n_all, sites = len(sites), sites[:SOCIOGRAM_MAX_SITES]
+            keep = set(sites)
+            nodes = [v for v in nodes if site_of.get(v, "") in keep]
+            union = [e for e in union if site_of.get(e[0], "") in keep]
+            edges = {w: [e for e in es if site_of.get(e[0], "") in keep] for w, es in edges.items()}
+            present = {w: {v for v in ps if site_of.get(v, "") in keep} for w, ps in present.items()}
+            subset_note = [Block("note", self.t("sociogram_subset", n=integer(n_all, self.lang), k=len(sites),
+                                                names=", ".join(sites)))]
         if len(sites) > 1:  # one village beside the other, each laid out on its own
             pos, site_labels = {}, []
             for k, site in enumerate(sites):
@@ -1046,7 +1057,7 @@ class Report:
         caption = (self.t("fig_sociogram_one", tie=tie_label("any", self.lang), wave=self.wl(self.data_waves[0]),
                           seed=seed)
                    if self.one_wave else self.t("fig_sociogram", tie=tie_label("any", self.lang), seed=seed))
-        return [self.figure("sociogram_any", caption, fig)]
+        return [self.figure("sociogram_any", caption, fig)] + subset_note
 
     # 5 ----------------------------------------------------------------------------------------
     def sec_collective(self) -> list[Block]:

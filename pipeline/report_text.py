@@ -441,6 +441,8 @@ STRINGS: dict[str, dict[str, str]] = {
                           "tebal berwarna = hubungan lintas kelompok; titik pucat = tidak mengisi pada putaran itu."),
         "fig_sociogram_one": ("Jejaring {tie} pada putaran {wave} (tata letak seed {seed}). Warna = kelompok; garis tebal "
                               "berwarna = hubungan lintas kelompok."),
+        "sociogram_subset": ("Studi ini mencakup {n} desa; gambar jejaring menampilkan {k} desa pertama ({names}). Jejaring "
+                             "setiap desa ada di exports/network/graphs/ (GraphML, GEXF) dan semua ukurannya di tabel."),
         "fig_mixing": "Matriks pencampuran: jumlah hubungan dari kelompok (baris) ke kelompok (kolom) per putaran, dengan persentase baris",
         "t_whole": "Ukuran jejaring keseluruhan per putaran dan jenis hubungan",
         "c_nodes": "Titik",
@@ -559,7 +561,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "m_tests": ("Uji t berpasangan (dua sisi) dengan besar efek d_z dan IK 95%-nya (distribusi t nonsentral); uji "
                     "Wilcoxon bertanda sebagai pembanding; koreksi Holm atas keluarga dimensi (trust, norms dan "
                     "subskalanya, serta indikator jejaring) dalam satu kelompok × pasangan putaran; α = {alpha}. "
-                    "Model campuran linear skor ~ putaran × kelompok + (1 | responden) (statsmodels MixedLM, REML) memakai "
+                    "Model campuran linear skor ~ putaran × kelompok + (1 | responden) (REML; dengan beberapa desa: "
+                    "intersep acak desa dan responden di dalam desa; diperiksa terhadap lme4) memakai "
                     "semua jawaban; bila varians antarresponden runtuh ke nol atau model tidak konvergen, dipakai OLS "
                     "dengan galat baku cluster per responden, dan tabelnya menyebutkan hal itu."),
         "m_network_head": "Definisi jejaring",
@@ -944,6 +947,8 @@ STRINGS: dict[str, dict[str, str]] = {
                           "faded nodes = did not answer in that wave."),
         "fig_sociogram_one": ("The {tie} network in the {wave} wave (layout seed {seed}). Colour = group; thick coloured "
                               "lines = cross-group ties."),
+        "sociogram_subset": ("This study covers {n} villages; the network figure shows the first {k} ({names}). Every "
+                             "village's network is in exports/network/graphs/ (GraphML, GEXF) and all its measures in the tables."),
         "fig_mixing": "Mixing matrix: ties from group (row) to group (column) per wave, with row percentages",
         "t_whole": "Whole-network measures per wave and tie type",
         "c_nodes": "Nodes",
@@ -1059,7 +1064,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "m_tests": ("Paired t test (two-sided) with the effect size d_z and its 95% CI (noncentral t); Wilcoxon signed-rank test "
                     "as a check; Holm correction over the family of dimensions (trust, norms and their subscales, plus the "
                     "network indicators) within one group × pair of waves; α = {alpha}. Linear mixed model score ~ wave × "
-                    "group + (1 | respondent) (statsmodels MixedLM, REML) on every answer; when the between-respondent "
+                    "group + (1 | respondent) (REML; with several villages, random intercepts for village and for "
+                    "respondent within village; checked against lme4) on every answer; when the between-respondent "
                     "variance collapses to zero or the model does not converge, OLS with respondent-clustered standard "
                     "errors is used instead and the table says so."),
         "m_network_head": "Network definitions",

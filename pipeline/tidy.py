@@ -21,6 +21,8 @@ Rules (each documented in the report's method section):
   all but *Not Approved*; ``approved_only``: only *Approved*) are left out and listed;
 - roster ids become pseudonyms through a keyed hash (HMAC-SHA256) whose key lives only in
   ``data/raw/<study>/pseudonym.key``, so they are stable across waves and names never leave raw;
+  ``R`` + 16 hex digits for a study whose key was made with a ``pseudonym.width`` file, ``R`` + 7
+  for an older study (its pseudonyms stay as they were; a collision says how to widen them);
 - an out-of-range or unparseable answer stops the run, naming the wave, submission, field and value.
 """
 
@@ -52,21 +54,49 @@ YES, NO = "ya", "tidak"
 # pseudonyms
 
 
-def pseudonymizer(key: bytes):
-    """Return ``f(raw_id) -> pseudonym``: ``"R"`` + 7 hex digits of HMAC-SHA256(key, id).
+#: width (hex digits after "R") given to a new study's pseudonyms: 64 bits, so a national program
+#: of 10 million ids has a ~3e-6 chance of any two colliding (the birthday bound n^2 / 2^(4w+1))
+PSEUDONYM_WIDTH = 16
+#: width of a study whose key has no ``pseudonym.width`` beside it (made before widths were
+#: recorded): 28 bits, collision chance ~0.2% at 1,000 ids and near-certain at 50,000
+LEGACY_PSEUDONYM_WIDTH = 7
+
+
+def pseudonym_width(raw_dir: Path) -> int:
+    """Hex digits of the study's pseudonyms: ``data/raw/<id>/pseudonym.width``, written with a
+    new key (:data:`PSEUDONYM_WIDTH`); a study without the file keeps its
+    :data:`LEGACY_PSEUDONYM_WIDTH` digits, so its pseudonyms never change unasked."""
+    path = Path(raw_dir) / "pseudonym.width"
+    try:
+        text = path.read_text().strip()
+    except FileNotFoundError:
+        return LEGACY_PSEUDONYM_WIDTH
+    if not re.fullmatch(r"[0-9]{1,2}", text) or not 7 <= int(text) <= 64:
+        raise SinergiError(f"{path}: {text!r} is not a pseudonym width (a whole number of hex digits, 7 to 64)")
+    return int(text)
+
+
+def pseudonymizer(key: bytes, width: int = LEGACY_PSEUDONYM_WIDTH):
+    """Return ``f(raw_id) -> pseudonym``: ``"R"`` + ``width`` hex digits of HMAC-SHA256(key, id).
+
+    The first 7 digits do not depend on the width: widening a study's pseudonyms lengthens
+    every code, it does not reshuffle them (``R3f9a0c1`` becomes ``R3f9a0c12b4e77d01``).
 
     >>> f = pseudonymizer(b"k")
     >>> f("u001") == f("u001"), f("u001") != f("u002")
     (True, True)
+    >>> pseudonymizer(b"k", 16)("u001").startswith(f("u001"))
+    True
     """
     cache: dict[str, str] = {}
 
     def f(raw_id: str) -> str:
         raw_id = str(raw_id)
         if raw_id not in cache:
-            cache[raw_id] = "R" + hmac.new(key, raw_id.encode("utf-8"), hashlib.sha256).hexdigest()[:7]
+            cache[raw_id] = "R" + hmac.new(key, raw_id.encode("utf-8"), hashlib.sha256).hexdigest()[:width]
         return cache[raw_id]
 
+    f.width = width
     return f
 
 
@@ -170,15 +200,18 @@ def stamp_key(study: Study, frames: dict[str, pd.DataFrame], raw_dir: Path) -> d
     return frames
 
 
-def _check_collisions(mapping: dict[str, str]) -> None:
-    """Refuse two respondent ids that get the same pseudonym under the key (rare, but possible)."""
+def _check_collisions(mapping: dict[str, str], raw_dir: Path | None = None) -> None:
+    """Stop when two raw ids got the same pseudonym, naming them, the width and how to widen it."""
     seen: dict[str, str] = {}
     for raw, pseudo in mapping.items():
         if pseudo in seen and seen[pseudo] != raw:
-            raise SinergiError(f"respondent ids {seen[pseudo]!r} and {raw!r} get the same pseudonym {pseudo} under "
-                               "this pseudonym.key; a new key is needed, which changes every pseudonym: delete "
-                               "data/raw/<id>/ and data/processed/<id>/ and run `make pull` again (reports made "
-                               "so far will not match the new pseudonyms)")
+            width = len(pseudo) - 1
+            where = Path(raw_dir) / "pseudonym.width" if raw_dir is not None else "data/raw/<id>/pseudonym.width"
+            raise SinergiError(
+                f"respondent ids {seen[pseudo]!r} and {raw!r} get the same pseudonym {pseudo} (R + {width} hex "
+                f"digits = {4 * width} bits, {len(mapping):,} ids): widen the pseudonyms with "
+                f"`echo {PSEUDONYM_WIDTH} > {where}` and rerun (`make report`); every pseudonym gets longer "
+                "(the key stays), so earlier reports' codes keep only their first 7 digits in common")
         seen[pseudo] = raw
 
 
@@ -583,7 +616,7 @@ def tidy_kobo(study: Study, inst: Instrument, raw_dir: Path) -> dict[str, pd.Dat
     from .io import read_json
 
     raw_dir = Path(raw_dir)
-    pseudo = pseudonymizer(read_key(raw_dir))
+    pseudo = pseudonymizer(read_key(raw_dir), pseudonym_width(raw_dir))
     smap = scale_map(inst)
     ties_spec = tie_questions(inst)
     unknown = [t for t in study.tie_types if t not in ties_spec]
@@ -677,7 +710,7 @@ def tidy_kobo(study: Study, inst: Instrument, raw_dir: Path) -> dict[str, pd.Dat
                     ties.append({"site": site, "wave": wave, "tie_type": tie_type, "ego": pid,
                                  "alter": pseudo(alter), "weight": weights.get(alter, np.nan)})
 
-    _check_collisions(mapping)
+    _check_collisions(mapping, raw_dir)
     out = _frames(respondents, responses, ties, quality)
     out["scale_map"] = smap
     out["sample"] = sample_flow(out["respondents"], study.wave_ids)
@@ -863,7 +896,7 @@ def tidy_tables(study: Study, raw_dir: Path) -> dict[str, pd.DataFrame]:
 
 
 def _tidy_tables(study: Study, raw_dir: Path, folder: Path) -> dict[str, pd.DataFrame]:
-    pseudo = pseudonymizer(read_key(raw_dir))
+    pseudo = pseudonymizer(read_key(raw_dir), pseudonym_width(raw_dir))
     R, I, T, S = (_read_csv(folder / f"{name}.csv") for name in TABLE_FILES)
     group_col = _group_column(study, R)
     _need(R, ["respondent_id", "wave", group_col], filled=["respondent_id", "wave", group_col])
@@ -974,13 +1007,15 @@ def _tidy_tables(study: Study, raw_dir: Path, folder: Path) -> dict[str, pd.Data
     site_of = dict(zip(zip(resp["respondent_id"], resp["wave"]), resp["site"]))
     ties = ties.assign(site=[site_of[(e, w)] for e, w in zip(ties["ego"], ties["wave"])])
     mapping = {x: pseudo(x) for x in set(resp["respondent_id"]) | set(ties["ego"]) | set(ties["alter"])}
-    _check_collisions(mapping)
+    _check_collisions(mapping, raw_dir)
     resp["respondent_id"] = resp["respondent_id"].map(mapping)
     items["respondent_id"] = items["respondent_id"].map(mapping)
     ties["ego"] = ties["ego"].map(mapping)
     ties["alter"] = ties["alter"].map(mapping)
-    out = _frames(resp.to_dict("records"), items[["respondent_id", "wave", "item", "value"]].to_dict("records"),
-                  ties[["site", "wave", "tie_type", "ego", "alter", "weight"]].to_dict("records"), quality)
+    # DataFrames, not .to_dict("records"): at 200 villages that was 2.7 million dicts (≈ 2 GB)
+    out = _frames(resp.reset_index(drop=True),
+                  items[["respondent_id", "wave", "item", "value"]].reset_index(drop=True),
+                  ties[["site", "wave", "tie_type", "ego", "alter", "weight"]].reset_index(drop=True), quality)
     out["scale_map"] = smap[["item", "dimension", "subscale", "reverse", "min", "max"]]
     out["sample"] = sample_flow(out["respondents"], study.wave_ids)
     return out

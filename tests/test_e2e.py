@@ -107,3 +107,24 @@ def test_two_village_tables_study(in_tmp, sinergi):
     assert "var_site" in set(mixed[mixed.dimension == "trust"]["term"])  # village as random intercept
     html = (in_tmp / "reports" / "two-villages" / "report.html").read_text(encoding="utf-8")
     assert "desa0" in html and "desa1" in html
+
+
+def test_many_village_report_draws_a_readable_sociogram(in_tmp, sinergi):
+    """Eight villages: every village in the tables, the sociogram only the first six, and the
+    report says so (a district of 200 villages once gave a 152,410-px-wide PNG)."""
+    from PIL import Image
+
+    from pipeline.report import SOCIOGRAM_MAX_SITES
+
+    study = write_tables_study(in_tmp, sites=8, n=64, study_id="eight-villages")
+    for stage in STAGES:
+        code, out, err = sinergi(stage, "--study", study)
+        assert code == 0, f"{stage}: {err}"
+    proc = in_tmp / "data" / "processed" / "eight-villages"
+    assert pd.read_csv(proc / "network_whole.csv")["site"].nunique() == 8
+    rep = in_tmp / "reports" / "eight-villages"
+    html = (rep / "report.html").read_text(encoding="utf-8")
+    shown = ", ".join(f"desa{i}" for i in range(SOCIOGRAM_MAX_SITES))
+    assert f"This study covers 8 villages; the network figure shows the first 6 ({shown})" in html
+    six = Image.open(next((rep / "figures").glob("*sociogram_any.png"))).size
+    assert six[0] < 12_000

@@ -187,6 +187,48 @@ R_LMER_4SITE = {
 }
 
 
+# ---- nested random intercepts: tests/r/nested.R (nested.csv from testdata.nested_cases(), and the
+# 2-/4-site designs above), each fitted with lme4's defaults and with a tight optimizer:
+# tight = lmerControl(optimizer="nloptwrap", optCtrl=list(xtol_abs=1e-14, ftol_abs=1e-15,
+#                     xtol_rel=1e-14, ftol_rel=1e-15, maxeval=1e5))
+# lmer(score ~ wave * group + (1 | site) + (1 | site:respondent_id), REML=TRUE[, control=tight])
+# est = fixef(m), se = sqrt(diag(vcov(m))), var_* = as.data.frame(VarCorr(m))$vcov, reml = REMLcrit(m)
+R_LMER_NESTED = {
+    ('nested12', 'default'): dict(terms=['(Intercept)', 'wavepost', 'grouppendatang', 'wavepost:grouppendatang'],
+        est=[3.06297187791638, 0.232962650129288, -0.246318064412817, 0.269633411391136],
+        se=[0.14059539024713, 0.0572136687331307, 0.0960672646134945, 0.0791600660400961],
+        var_respondent=0.259079924010805, var_site=0.179327918792167, var_residual=0.119174783332268, reml=557.80612240075),
+    ('nested12', 'tight'): dict(terms=['(Intercept)', 'wavepost', 'grouppendatang', 'wavepost:grouppendatang'],
+        est=[3.06297187798808, 0.232962649652927, -0.246318064055935, 0.269633411459559],
+        se=[0.140595363270609, 0.0572136693669792, 0.0960672648779384, 0.0791600669190053],
+        var_respondent=0.259079925568683, var_site=0.179327827403997, var_residual=0.119174786031839, reml=557.806122400747),
+    ('nested3w', 'default'): dict(terms=['(Intercept)', 'wavemid', 'wavepost', 'groupb', 'groupc', 'wavemid:groupb', 'wavepost:groupb', 'wavemid:groupc', 'wavepost:groupc'],
+        est=[3.01936482417639, 0.150083811260902, 0.230042632191342, -0.0391191053196919, -0.0868782396649245, 0.0524496486490659, 0.103114101876519, 0.135024112641453, 0.310240168498084],
+        se=[0.195618611717949, 0.0925824767498367, 0.0925911902562799, 0.161448190977762, 0.155722737410044, 0.142047371316066, 0.154505953008249, 0.135654123377533, 0.136671372091992],
+        var_respondent=0.243907028916465, var_site=0.189977565078929, var_residual=0.137584585969015, reml=399.13482475434),
+    ('nested3w', 'tight'): dict(terms=['(Intercept)', 'wavemid', 'wavepost', 'groupb', 'groupc', 'wavemid:groupb', 'wavepost:groupb', 'wavemid:groupc', 'wavepost:groupc'],
+        est=[3.01936482364709, 0.150083810418949, 0.230042632343253, -0.039119103211967, -0.0868782372015666, 0.0524496492510805, 0.10311410224038, 0.135024112701193, 0.310240167962543],
+        se=[0.195618631010627, 0.0925824783838896, 0.0925911918917993, 0.161448186439886, 0.155722733059356, 0.14204737380699, 0.154505955630776, 0.135654125755683, 0.136671374482126],
+        var_respondent=0.243907002300173, var_site=0.189977622313799, var_residual=0.13758459092253, reml=399.13482475434),
+}
+
+# R_LMER_2SITE / R_LMER_4SITE designs (see reference.R), control = tight
+R_LMER_SITES_TIGHT = {
+    ('2site', 'trust'): dict(est=[2.95656168111348, 0.212840142605604, 0.302366890315091, 0.195045507790633],
+        se=[0.112776887043995, 0.0783530636264283, 0.194485766272562, 0.135730742581088],
+        var_respondent=0.30890023726018, var_site=6.57865959435103e-17, var_residual=0.0927971552404851, reml=145.266394337307),
+    ('2site', 'norms'): dict(est=[3.05470121980786, 0.216565889833721, 0.0952987801921267, 0.122559200996869],
+        se=[0.1529032999743, 0.0946128475847224, 0.263899410019644, 0.163893131782322],
+        var_respondent=0.605124966726652, var_site=8.99429544034498e-17, var_residual=0.13509070472432, reml=190.694586897223),
+    ('4site', 'trust'): dict(est=[3.08276699296799, 0.211757842245622, 0.301161578460708, 0.192882086811592],
+        se=[0.263565380239974, 0.078409585316772, 0.197813107029812, 0.135822834462362],
+        var_respondent=0.322737626060566, var_site=0.225246821640474, var_residual=0.0928627109293932, reml=153.38271126249),
+    ('4site', 'norms'): dict(est=[3.18114505873627, 0.216777168778817, 0.0938549412637359, 0.116454412198835],
+        se=[0.273647349918084, 0.094399509118757, 0.244943170897682, 0.163520539389647],
+        var_respondent=0.502813386368247, var_site=0.218884105766849, var_residual=0.134551594334712, reml=188.114111918228),
+}
+
+
 @pytest.fixture(scope="module")
 def data():
     r, a, sm_ = testdata.make_data()
@@ -386,7 +428,103 @@ def test_mixed_four_sites_matches_lme4(data):
     for dim, ref in R_LMER_4SITE.items():
         g = got[got.dimension == dim]
         assert (g["method"] == "mixedlm_reml").all()
-        _check_lmer(g, ref, se_tol=1e-5)  # SEs inherit the variance components' 1e-6 precision
+        _check_lmer(g, ref, se_tol=1e-5)  # lme4 defaults stop ~1e-6 short: 1e-6 vs the tight fit below
+
+
+def _lme4_term(name):
+    """lme4's fixef name -> ours: '(Intercept)' -> 'intercept', 'wavepost:groupb' -> 'wave[post]:group[b]'."""
+    import re
+
+    if name == "(Intercept)":
+        return "intercept"
+    return ":".join(re.sub(r"^(wave|group)(.+)$", r"\1[\2]", p) for p in name.split(":"))
+
+
+def _reml_crit(df, waves):
+    df = df.dropna(subset=["score"]).reset_index(drop=True)
+    x, _ = prepost._design(df, waves, sorted(df["group"].unique()))
+    site = pd.factorize(df["site"])[0]
+    unit = pd.factorize(df["site"] + ":" + df["respondent_id"])[0]
+    return prepost._reml_fit(df["score"].to_numpy(float), x, unit, site)["dev"]
+
+
+NESTED_WAVES = {"nested12": ["pre", "post"], "nested3w": ["pre", "mid", "post"]}
+
+
+def test_nested_csv_matches_the_generator():
+    got = pd.read_csv(testdata.DATA / "nested.csv")
+    pd.testing.assert_frame_equal(got, testdata.nested_cases(), check_dtype=False, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("case", sorted(NESTED_WAVES))
+def test_nested_reml_matches_lme4(case):
+    waves = NESTED_WAVES[case]
+    d = testdata.nested_cases()
+    d = d[d["case"] == case].assign(dimension="trust")
+    got = prepost.mixed(d, d, waves)
+    assert (got["method"] == "mixedlm_reml").all()
+    g = got.set_index("term")
+    tight, default = R_LMER_NESTED[(case, "tight")], R_LMER_NESTED[(case, "default")]
+    terms = [_lme4_term(t) for t in tight["terms"]]
+    assert sorted(got["term"].tolist()[:-3]) == sorted(terms)  # same terms, our order
+    assert got["term"].tolist()[-3:] == ["var_respondent", "var_site", "var_residual"]
+    for ref, tol in ((tight, STAT), (default, 1e-5)):  # lme4's defaults stop ~1e-6 short
+        assert g.loc[terms, "estimate"].to_numpy() == pytest.approx(ref["est"], abs=tol)
+        assert g.loc[terms, "se"].to_numpy() == pytest.approx(ref["se"], abs=tol)
+        for v in ("var_respondent", "var_site", "var_residual"):
+            assert g.loc[v, "estimate"] == pytest.approx(ref[v], abs=tol), (case, v)
+    # the criterion itself: our profiled REML deviance is lme4's REMLcrit(m) at the optimum,
+    # and never above what lme4 reached
+    dev = _reml_crit(d, waves)
+    assert dev == pytest.approx(tight["reml"], abs=STAT)
+    assert dev <= default["reml"] + 1e-9
+
+
+@pytest.mark.parametrize("design,dim", sorted(R_LMER_SITES_TIGHT))
+def test_site_designs_match_tight_lme4(data, design, dim):
+    r, sc, _ = data
+    part = sc[sc.dimension == dim]
+    if design == "2site":
+        odd = lambda d: d.assign(site=np.where(d.respondent_id.str[1:].astype(int) % 2,  # noqa
+                                               "desa_b", "desa_a"))
+        part, resp = odd(part), odd(r)
+    else:
+        part, resp = _resite(part, [0, .8, -.6, .3]), _resite(r)
+    ref = R_LMER_SITES_TIGHT[(design, dim)]
+    g = prepost.mixed(part, resp, WAVES)
+    _check_lmer(g, ref, se_tol=STAT, var_tol=STAT)
+    if design == "2site":  # site variance on its boundary: exactly 0 here, ~1e-16 in lme4
+        assert g.set_index("term").loc["var_site", "estimate"] == 0.0
+    assert _reml_crit(part, WAVES) == pytest.approx(ref["reml"], abs=STAT)
+
+
+def test_reml_gradient_is_the_derivative_of_the_criterion():
+    d = testdata.nested_cases()
+    d = d[d["case"] == "nested3w"].reset_index(drop=True)
+    x, _ = prepost._design(d, NESTED_WAVES["nested3w"], ["a", "b", "c"])
+    model = prepost._Nested(d["score"].to_numpy(float), x, pd.factorize(d["site"] + ":" + d["respondent_id"])[0],
+                            pd.factorize(d["site"])[0])
+    h = 1e-6
+    for theta in ([0.5, 0.3], [3.0, 2.0], [0.01, 4.0]):
+        theta = np.array(theta)
+        grad = model.evaluate(theta, grad=True)["grad"]
+        num = [(model.evaluate(theta + h * e)["dev"] - model.evaluate(theta - h * e)["dev"]) / (2 * h)
+               for e in np.eye(2)]
+        assert grad == pytest.approx(num, rel=1e-5, abs=1e-6)
+
+
+def test_reml_single_level_equals_nested_without_site_variance():
+    # one site: (1 | respondent); the nested model with var_site fixed at 0 is the same criterion
+    d = testdata.nested_cases()
+    d = d[d["case"] == "nested12"].reset_index(drop=True)
+    x, _ = prepost._design(d, ["pre", "post"], ["lokal", "pendatang"])
+    y = d["score"].to_numpy(float)
+    unit = pd.factorize(d["site"] + ":" + d["respondent_id"])[0]
+    one = prepost._Nested(y, x, unit, None)
+    two = prepost._Nested(y, x, unit, pd.factorize(d["site"])[0])
+    for t in (0.0, 0.7, 5.0):
+        assert one.evaluate(np.array([t]))["dev"] == pytest.approx(
+            two.evaluate(np.array([t, 0.0]))["dev"], abs=1e-9)
 
 
 def test_mixed_detects_collapsed_random_intercept():
@@ -408,6 +546,8 @@ def test_mixed_detects_collapsed_random_intercept():
     fixed = got.iloc[:4]
     assert fixed["estimate"].to_numpy() == pytest.approx(ols.params, abs=1e-10)
     assert fixed["se"].to_numpy() == pytest.approx(ols.bse, abs=1e-10)
+    assert fixed["p_val"].to_numpy() == pytest.approx(ols.pvalues, abs=1e-10)
+    assert fixed[["ci_low", "ci_high"]].to_numpy() == pytest.approx(ols.conf_int(), abs=1e-10)
     assert (fixed["estimate"].abs() > 1e-3).all()  # not the silent zeros of statsmodels#10239
 
 

@@ -228,7 +228,7 @@ def test_a_pseudonym_collision_names_the_two_ids_and_the_way_out():
     from pipeline.errors import SinergiError
     from pipeline.tidy import _check_collisions
 
-    with pytest.raises(SinergiError, match=r"'u001' and 'u002' get the same pseudonym R1234567 .*delete data/raw"):
+    with pytest.raises(SinergiError, match=r"'u001' and 'u002' get the same pseudonym R1234567 .*echo 16 >"):
         _check_collisions({"u001": "R1234567", "u002": "R1234567"})
 
 

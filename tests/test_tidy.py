@@ -14,7 +14,7 @@ from pipeline import schemas
 from pipeline.config import load_study
 from pipeline.errors import SinergiError
 from pipeline.instrument import asset_content, load_instrument
-from pipeline.tidy import pseudonymizer, sample_flow, tidy_kobo
+from pipeline.tidy import _check_collisions, pseudonymizer, sample_flow, tidy_kobo
 from tests.conftest import tree
 from tests.tablestudy import write_tables_study
 
@@ -142,7 +142,7 @@ def test_tables_study_tidies(in_tmp, sinergi):
     assert code == 0, err
     proc = in_tmp / "data" / "processed" / "tables-test"
     resp = pd.read_parquet(proc / "respondents.parquet")
-    assert resp["respondent_id"].str.fullmatch(r"R[0-9a-f]{7}").all()
+    assert resp["respondent_id"].str.fullmatch(r"R[0-9a-f]{16}").all()  # a new study: 16 digits
     assert set(resp["site"]) == {"Desa Uji"} and resp["forum_meetings"].dtype == float
     ties = pd.read_parquet(proc / "ties.parquet")
     assert not (ties["ego"] == ties["alter"]).any()
@@ -172,6 +172,82 @@ def test_bad_tables_give_one_message_and_no_output(in_tmp, sinergi, mutate, mess
     assert code == 2
     assert message in err and err.count("\n") == 1
     assert not (in_tmp / "data" / "processed" / "tables-test").exists()
+
+
+# -- pseudonym width -------------------------------------------------------------------------------
+
+
+def _colliding_pair(key: bytes, width: int = 7) -> tuple[str, str]:
+    """Two ids with the same ``width``-digit pseudonym under ``key`` (birthday search, ~2^14 tries)."""
+    f, seen = pseudonymizer(key, width), {}
+    for i in range(1_000_000):
+        rid = f"x{i}"
+        if f(rid) in seen:
+            return seen[f(rid)], rid
+        seen[f(rid)] = rid
+    raise AssertionError("no collision found")
+
+
+def test_pseudonym_width_prefix_and_collision_message():
+    key = bytes.fromhex(KEY)
+    narrow, wide = pseudonymizer(key), pseudonymizer(key, 16)
+    assert narrow("u1").startswith("R") and len(narrow("u1")) == 8 and len(wide("u1")) == 17
+    assert wide("u1").startswith(narrow("u1"))  # widening lengthens, never reshuffles
+    a, b = _colliding_pair(key)
+    assert narrow(a) == narrow(b) and wide(a) != wide(b)
+    with pytest.raises(SinergiError) as exc:
+        _check_collisions({a: narrow(a), b: narrow(b)}, Path("data/raw/s"))
+    msg = str(exc.value)
+    assert "R + 7 hex digits = 28 bits" in msg and "echo 16 > data/raw/s/pseudonym.width" in msg
+    _check_collisions({a: wide(a), b: wide(b)})
+
+
+def test_new_study_gets_wide_pseudonyms_old_study_keeps_seven(in_tmp, sinergi):
+    path = write_tables_study(in_tmp)
+    assert sinergi("pull", "--study", path)[0] == 0
+    raw = in_tmp / "data" / "raw" / "tables-test"
+    assert (raw / "pseudonym.width").read_text() == "16\n"  # written with the new key
+    # an existing study: a key from before widths were recorded, and no width file
+    import shutil
+
+    shutil.rmtree(raw)
+    raw.mkdir(parents=True)
+    (raw / "pseudonym.key").write_text(KEY)
+    assert sinergi("pull", "--study", path)[0] == 0  # a pull keeps the key and adds no width
+    assert sinergi("pull", "--study", path)[0] == 0
+    assert not (raw / "pseudonym.width").exists()
+    assert sinergi("tidy", "--study", path)[0] == 0
+    proc = in_tmp / "data" / "processed" / "tables-test"
+    resp = pd.read_parquet(proc / "respondents.parquet")
+    p7 = pseudonymizer(bytes.fromhex(KEY))
+    assert sorted(resp["respondent_id"].unique()) == sorted({p7(f"person{i:02d}") for i in range(40)})
+    # the study migrates by writing the width: same key, longer codes, same first 7 digits
+    (raw / "pseudonym.width").write_text("16\n")
+    assert sinergi("tidy", "--study", path)[0] == 0
+    wide = pd.read_parquet(proc / "respondents.parquet")["respondent_id"]
+    assert wide.str.fullmatch(r"R[0-9a-f]{16}").all()
+    assert sorted(wide.str[:8].unique()) == sorted(resp["respondent_id"].unique())
+    (raw / "pseudonym.width").write_text("six\n")
+    code, _, err = sinergi("tidy", "--study", path)
+    assert code == 2 and "pseudonym.width: 'six' is not a pseudonym width" in err and err.count("\n") == 1
+
+
+def test_collision_in_a_seven_digit_study_names_the_fix(in_tmp, sinergi):
+    a, b = _colliding_pair(bytes.fromhex(KEY))
+    path = write_tables_study(in_tmp)
+    for f in (in_tmp / "data").glob("*.csv"):
+        f.write_text(f.read_text().replace("person00", a).replace("person01", b))
+    raw = in_tmp / "data" / "raw" / "tables-test"
+    raw.mkdir(parents=True)
+    (raw / "pseudonym.key").write_text(KEY)  # a study from before widths were recorded
+    assert sinergi("pull", "--study", path)[0] == 0
+    assert not (raw / "pseudonym.width").exists()
+    code, _, err = sinergi("tidy", "--study", path)
+    assert code == 2 and err.count("\n") == 1
+    assert "same pseudonym" in err and "(R + 7 hex digits = 28 bits, 40 ids)" in err
+    assert "`echo 16 > data/raw/tables-test/pseudonym.width`" in err, err
+    (raw / "pseudonym.width").write_text("16\n")
+    assert sinergi("tidy", "--study", path)[0] == 0
 
 
 # -- the demo study ------------------------------------------------------------------------------

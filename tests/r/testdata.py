@@ -107,6 +107,44 @@ def wilcox_cases() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def nested_cases() -> pd.DataFrame:
+    """Scores of respondents nested in sites, for the nested random-intercept REML (columns
+    ``case``, ``site``, ``respondent_id``, ``wave``, ``group``, ``score``).
+
+    ``nested12``: 12 sites of 5-30 respondents, pre/post, two groups, site sd 0.4, person sd
+    0.5, residual sd 0.35, a program effect larger for "pendatang", ~12% attrition and ~5%
+    joiners. ``nested3w``: 7 sites, three waves and three group levels, ~15% of the rows missing.
+    Scores are continuous (no rounding), so the REML optimum is unique and interior.
+    """
+    rng = np.random.default_rng(20261201)
+    rows = []
+
+    def add(case, n_sites, sizes, waves, levels, effects):
+        k = 0
+        for s in range(n_sites):
+            u_site = rng.normal(0, 0.4)
+            for _ in range(int(sizes[s])):
+                k += 1
+                rid = f"p{k:03d}"
+                g = levels[int(rng.integers(0, len(levels)))]
+                u_person = rng.normal(0, 0.5)
+                for w, wave in enumerate(waves):
+                    if rng.random() < (0.12 if case == "nested12" else 0.15) and w > 0:
+                        continue
+                    if case == "nested12" and w == 0 and rng.random() < 0.05:
+                        continue  # a joiner: post only
+                    mu = 3.0 + u_site + u_person + effects[w] * (1.5 if g == levels[-1] else 1.0)
+                    rows.append({"case": case, "site": f"s{s:02d}", "respondent_id": rid,
+                                 "wave": wave, "group": g,
+                                 "score": float(mu + rng.normal(0, 0.35))})
+
+    add("nested12", 12, rng.integers(5, 31, 12), ["pre", "post"], ["lokal", "pendatang"],
+        [0.0, 0.3])
+    add("nested3w", 7, rng.integers(8, 20, 7), ["pre", "mid", "post"], ["a", "b", "c"],
+        [0.0, 0.15, 0.3])
+    return pd.DataFrame(rows)
+
+
 def write_csvs() -> None:
     """Write the default data set, and its scores, to tests/r/data for the R script."""
     sys.path.insert(0, str(HERE.parent.parent))
@@ -120,6 +158,7 @@ def write_csvs() -> None:
     sc = scales.score(respondents, responses, sm)
     sc.to_csv(DATA / "scores.csv", index=False, float_format="%.17g")
     wilcox_cases().to_csv(DATA / "wilcox_cases.csv", index=False, float_format="%.17g")
+    nested_cases().to_csv(DATA / "nested.csv", index=False, float_format="%.17g")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,141 @@
+"""Per-site work mapped over sites: serially, in a local process pool, or on a Dask cluster.
+
+Sites (villages) are independent units of the network stage: each site's graphs, permutation
+tests and change measures depend only on that site's rows and on seeds derived from the graph
+key, so any split of the sites over workers gives the same tables as one serial loop, and
+:func:`map_sites` returns results in the order of its input.
+
+Where the work runs (``scheduler``, from ``$SINERGI_SCHEDULER``, else the study's
+``analysis.scheduler``):
+
+==========================  ====================================================================
+value                       runs on
+==========================  ====================================================================
+unset / ``auto``            serially when there are fewer than :data:`POOL_MIN_SITES` sites or one
+                            core, else a local process pool (``concurrent.futures``) with one
+                            worker per available core -- no set-up, nothing to install
+``serial``                  one loop in this process
+``processes``               the local process pool, whatever the number of sites
+``local``                   a Dask ``LocalCluster`` started for this run (one worker process per
+                            core), e.g. to try the Dask path on one machine
+``tcp://host:8786`` (or     the Dask scheduler at that address (``dask scheduler`` + ``dask
+``host:8786``,              worker`` on the cluster's machines, see the README); ``client.map``
+``inproc://…``)             over sites, results gathered in site order
+==========================  ====================================================================
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import re
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Callable, Sequence
+
+from .errors import SinergiError
+
+SCHEDULER_ENV = "SINERGI_SCHEDULER"
+"""Environment variable naming the scheduler; it overrides the study's ``analysis.scheduler``."""
+
+POOL_MIN_SITES = 4
+"""Below this many sites ``auto`` runs serially: a pool's start-up (≈ 1 s) would cost more."""
+
+CONNECT_TIMEOUT = "20s"
+"""How long to wait for a named Dask scheduler before giving up with a clear error."""
+
+_ADDRESS = re.compile(r"^([a-z]+://\S+|[A-Za-z0-9_.-]+:\d+)$")
+KEYWORDS = ("auto", "serial", "processes", "local")
+
+
+def scheduler_from(study_value: str | None) -> str:
+    """The scheduler to use: ``$SINERGI_SCHEDULER`` if set and not empty, else the study's."""
+    env = os.environ.get(SCHEDULER_ENV, "").strip()
+    value = env or (study_value or "").strip() or "auto"
+    check_scheduler(value, f"${SCHEDULER_ENV}" if env else "analysis.scheduler")
+    return value
+
+
+def check_scheduler(value: str, where: str = "analysis.scheduler") -> str:
+    """Raise :class:`SinergiError` unless ``value`` is a keyword or a scheduler address."""
+    if value in KEYWORDS or _ADDRESS.match(value):
+        return value
+    raise SinergiError(f"{where}: {value!r} is not a scheduler (use auto, serial, processes, local "
+                       "or a Dask scheduler address such as tcp://10.0.0.5:8786)")
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def map_sites(func: Callable[[Any], Any], items: Sequence[Any], scheduler: str = "auto") -> list:
+    """``[func(item) for item in items]``, run where ``scheduler`` says (module docstring).
+
+    Parameters
+    ----------
+    func : callable
+        A module-level function (it is pickled by reference to worker processes or machines,
+        which must have the same sinergi code).
+    items : sequence
+        Picklable inputs, one per site.
+    scheduler : str
+        ``auto``, ``serial``, ``processes``, ``local`` or a Dask scheduler address.
+
+    Returns
+    -------
+    list
+        ``func(item)`` for every item, in the order of ``items``; an exception raised by
+        ``func`` on any item is raised here.
+
+    Raises
+    ------
+    SinergiError
+        When a Dask scheduler is named but cannot be reached (the message names the address).
+    """
+    items = list(items)
+    check_scheduler(scheduler)
+    if scheduler == "serial" or (scheduler == "auto" and (
+            len(items) < POOL_MIN_SITES or available_cores() < 2)):
+        return [func(x) for x in items]
+    if scheduler in ("auto", "processes"):
+        return _pool_map(func, items)
+    return _dask_map(func, items, scheduler)
+
+
+def _pool_map(func, items: list) -> list:
+    workers = max(1, min(available_cores(), len(items)))
+    # forkserver: workers fork from a clean server process, never from this one with its
+    # BLAS / igraph threads; results in input order
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([func.__module__])
+    chunk = max(1, len(items) // (workers * 8))
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        return list(pool.map(func, items, chunksize=chunk))
+
+
+def _dask_map(func, items: list, scheduler: str) -> list:
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - a dependency, but a cluster image may lack it
+        raise SinergiError(f"scheduler {scheduler!r} needs the `distributed` package "
+                           "(pip install distributed, the version in constraints.txt)") from None
+    if scheduler == "local":
+        with LocalCluster(n_workers=available_cores(), threads_per_worker=1,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            return _client_map(client, func, items)
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as exc:
+        raise SinergiError(f"cannot reach the Dask scheduler at {scheduler} ({exc.__class__.__name__}); "
+                           f"start it (`dask scheduler`) or unset {SCHEDULER_ENV} / analysis.scheduler "
+                           "to run locally") from None
+    with client:
+        return _client_map(client, func, items)
+
+
+def _client_map(client, func, items: list) -> list:
+    # pure=False: each site is its own task even when two sites' inputs hash alike
+    futures = client.map(func, items, pure=False)
+    return client.gather(futures)

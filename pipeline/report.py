@@ -870,6 +870,7 @@ class Report:
         perms = int(self.study.analysis.permutations)
         blocks = [Block("p", self.t("net_intro"))]
         blocks += self._sociogram_blocks(seed)
+        blocks += self._glance_blocks()
         ttypes = [*self.study.tie_types, "any"]
         whole = whole.copy()
         whole["_t"] = whole["tie_type"].map({t: i for i, t in enumerate(ttypes)}).fillna(99)
@@ -983,6 +984,26 @@ class Report:
                     ("mean_post", f"{self.t('c_mean')} – {self.wl(self.waves[-1])}", "n2"),
                     ("diff", self.t("c_mean_diff"), "n2"), (("diff_ci_low", "diff_ci_high"), self.t("ci95"), "ci2"),
                     ("d_z", self.t("c_dz"), "n2"), ("p_holm", self.t("c_p_holm"), "p")]))
+        return blocks
+
+    def _glance_blocks(self) -> list[Block]:
+        """Figures a village facilitator reads at a glance: the share of ties that cross groups per
+        wave and tie type, and a diagram of the ties within and between groups."""
+        from . import figures as F
+
+        mix, grp = self.inp("mixing.csv"), self.inp("network_groups.csv")
+        if mix is None or not len(mix):
+            return []
+        ttypes = [t for t in [*self.study.tie_types, "any"] if t in set(mix["tie_type"])]
+        waves = [w for w in self.waves if w in set(mix["wave"])]
+        tl = lambda t: tie_label(t, self.lang)  # noqa: E731
+        fig = F.cross_share_figure(F.cross_shares(mix), waves, ttypes, wave_label=self.wl, tie_label=tl,
+                                   title=self.t("fig_cross_title"))
+        blocks = [self.figure("cross_share", self.t("fig_cross_share"), fig)]
+        if grp is not None and len(grp):
+            fig = F.group_ties_figure(mix, grp, waves, ttypes, self.levels, wave_label=self.wl, tie_label=tl,
+                                      group_label=self.gl, within_label=self.t("fig_within_word"))
+            blocks.append(self.figure("group_ties", self.t("fig_group_ties"), fig))
         return blocks
 
     def _graph_edges(self) -> tuple[dict, dict, dict]:
@@ -1240,7 +1261,7 @@ def assemble(study: Any, language: str | None = None) -> tuple[Report, list[Sect
     lang = language or study.language
     if lang not in rt.LANGUAGES:
         raise ValueError(f"language {lang!r}: allowed {', '.join(rt.LANGUAGES)}")
-    F.setup()
+    F.setup(lang)
     rep = Report(study, lang, Inputs(study.processed_dir))
     return rep, rep.sections()
 

@@ -433,24 +433,24 @@ def group_ties_figure(mixing: pd.DataFrame, sizes: pd.DataFrame, waves: list[str
 
 
 def mean_bars_figure(values: list[tuple[str, float]], *, scale: tuple[float, float], color: str = "#0072B2",
-                     highlight_last: bool = True):
-    """Two or three bars of a mean score on its scale, labelled with the value (the handout's pictures)."""
+                     highlight_last: bool = True, percent: bool = False):
+    """Two or three bars of a mean score on its scale, labelled with the value (the handout's
+    pictures); ``percent``: the values are shares, labelled "27%"."""
     fig, ax = plt.subplots(figsize=(2.9, 1.9))
     labels = [textwrap.fill(lab, 14) for lab, _ in values]
     vals = [v for _, v in values]
     colors = ["#9bb7cc"] * (len(vals) - 1) + [color] if highlight_last else [color] * len(vals)
     bars = ax.bar(range(len(vals)), [v - scale[0] for v in vals], bottom=scale[0], color=colors, width=0.6)
     for b, v in zip(bars, vals):
-        text = f"{v:.1f}"
-        if _LANG["lang"] == "id":
+        text = _pct(v) if percent else f"{v:.1f}"
+        if _LANG["lang"] == "id" and not percent:
             text = text.replace(".", ",")
         ax.text(b.get_x() + b.get_width() / 2, v + 0.05, text, ha="center", va="bottom", fontsize=10,
                 fontweight="bold")
     ax.set_xticks(range(len(vals)))
     ax.set_xticklabels(labels)
-    ax.set_ylim(scale[0], scale[1] + 0.4)
-    ax.set_yticks([scale[0], scale[1]])
-    decimal_axes(ax, "y")
+    ax.set_ylim(scale[0], scale[1] + (scale[1] - scale[0]) * 0.1)
+    ax.set_yticks([])
     ax.spines["left"].set_visible(False)
     ax.tick_params(axis="y", length=0, labelsize=7, colors="#5b6670")
     fig.tight_layout()

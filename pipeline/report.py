@@ -1318,6 +1318,7 @@ def build(study: Any, language: str | None = None) -> Path:
 
 def write_outputs(rep: Report, sections: list[Section], out: Path) -> None:
     """Write report.html, report.docx, figures/, tables/ and exports/ into the folder ``out``."""
+    from .handout import write_handouts
     from .report_exports import (_safe_name, by_wave, data_time, measures_and_formats, wide_scores,
                                  with_items, write_docx, write_spss_stata, write_tables)
 
@@ -1350,6 +1351,7 @@ def write_outputs(rep: Report, sections: list[Section], out: Path) -> None:
     write_docx(out / "report.docx", title=study.title, subtitle=f"{rep.t('site')}: {study.site} · "
                f"{rep.t('waves')}: {', '.join(rep.wl(w) for w in rep.waves)}", sections=sections, lang=rep.lang,
                when=when)
+    write_handouts(rep, out)
     write_text(out / "report.html", render_html(rep, sections))
 
 

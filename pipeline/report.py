@@ -1177,7 +1177,7 @@ class Report:
               (self.t("k_seed"), str(a.seed)), (self.t("k_perms"), integer(a.permutations, self.lang)),
               (self.t("k_alpha"), self.n(a.alpha, 2)), (self.t("k_min_share"), self.n(a.min_share, 3))]
         if manifest:
-            kv.append((self.t("k_manifest_written"), str(manifest.get("written_at", "–"))))
+            kv.append((self.t("k_manifest_written"), rt.when(manifest.get("written_at", "–"), self.lang)))
         fingerprint = self.key_fingerprint()
         if fingerprint:
             kv.append((self.t("k_key_fingerprint"), fingerprint))
@@ -1192,7 +1192,7 @@ class Report:
             rows = []
             for w, m in (manifest.get("waves") or {}).items():
                 files = m.get("files") or {}
-                rows.append({"wave": w, "pulled_at": m.get("pulled_at", "–"), "count": m.get("count", np.nan),
+                rows.append({"wave": w, "pulled_at": rt.when(m.get("pulled_at", "–"), self.lang), "count": m.get("count", np.nan),
                              "files": len(files), "checksum": wave_checksum(files)})
             blocks.append(self.table("raw_data", self.t("t_raw"), pd.DataFrame(rows), [
                 (lambda d: d["wave"].map(self.wl), self.t("wave"), "text"),

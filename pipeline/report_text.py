@@ -60,7 +60,32 @@ def num(x: Any, lang: str, digits: int = 2, *, sign: bool = False) -> str:
 
 
 def integer(x: Any, lang: str) -> str:
+    """A whole number with the language's thousands separator (``3.707`` / ``3,707``)."""
     return num(x, lang, 0)
+
+
+_MONTHS = {"id": ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+                  "Oktober", "November", "Desember"],
+           "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+                  "October", "November", "December"]}
+
+
+def when(text: Any, lang: str) -> str:
+    """An ISO time (``2026-11-23T10:05:00Z``) as people write it, in UTC: "23 November 2026, 10.05 UTC"
+    (Indonesian writes the hour with a dot), "23 November 2026, 10:05 UTC"; other text unchanged.
+
+    >>> when("2026-11-23T10:05:09+00:00", "id"), when("2026-11-23T10:05:09Z", "en")
+    ('23 November 2026, 10.05 UTC', '23 November 2026, 10:05 UTC')
+    """
+    from datetime import datetime, timezone
+
+    try:
+        t = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return str(text)
+    t = t.astimezone(timezone.utc) if t.tzinfo else t
+    sep = "." if lang == "id" else ":"
+    return f"{t.day} {_MONTHS[lang][t.month - 1]} {t.year}, {t.hour:02d}{sep}{t.minute:02d} UTC"
 
 
 def pval(p: Any, lang: str) -> str:
@@ -109,7 +134,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "waves": "Putaran survei",
         "contents": "Daftar isi",
         "not_available": "Bagian ini belum tersedia: {what}.",
-        "missing_file": "berkas {file} belum ada (jalankan `{cmd}`)",
+        "missing_file": "berkas {file} belum ada (jalankan \u201c{cmd}\u201d)",
         "sec_summary": "Ringkasan",
         "sec_data": "Data",
         "sec_trust": "Kepercayaan dan norma",
@@ -467,7 +492,7 @@ STRINGS: dict[str, dict[str, str]] = {
             "Klaim aksi kolektif diuji sebagai hubungan pada satu waktu (asosiasi), bukan efek program.",
         ],
         # colophon
-        "colophon_intro": "Semua angka dapat dihasilkan ulang dari data mentah dengan `make report` pada komit dan versi paket berikut.",
+        "colophon_intro": "Semua angka dapat dihasilkan ulang dari data mentah dengan perintah \u201cmake report\u201d pada komit dan versi paket berikut.",
         "c_key": "Hal",
         "c_value": "Nilai",
         "k_commit": "Komit git",
@@ -502,7 +527,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "waves": "Survey waves",
         "contents": "Contents",
         "not_available": "This section is not available yet: {what}.",
-        "missing_file": "the file {file} does not exist yet (run `{cmd}`)",
+        "missing_file": "the file {file} does not exist yet (run \u201c{cmd}\u201d)",
         "sec_summary": "Summary",
         "sec_data": "Data",
         "sec_trust": "Trust and norms",
@@ -848,7 +873,7 @@ STRINGS: dict[str, dict[str, str]] = {
             "reliability instead.",
             "The collective-action claims are tested as associations at one point in time, not as program effects.",
         ],
-        "colophon_intro": "Every number can be reproduced from the raw data with `make report` at the commit and package versions below.",
+        "colophon_intro": "Every number can be reproduced from the raw data with the command \u201cmake report\u201d at the commit and package versions below.",
         "c_key": "Item",
         "c_value": "Value",
         "k_commit": "Git commit",

@@ -137,10 +137,14 @@ class ReportInfo(_Model):
 
     ``program``: the community program's name (text, or ``{id: …, en: …}``); ``team``: the team
     that ran it (e.g. "Tim PKM Universitas …"). Both optional; the handout leaves out what is not given.
+    ``pdf``: also print ``report.pdf`` and the handouts' PDFs with headless Chromium (default
+    false, true in the demo study; ≈ 6 s; skipped, with a note, when Chromium is not installed).
     """
 
     program: Label | str | None = None
     team: str | None = None
+    #: also print report.pdf and the handouts' PDFs with headless Chromium when it is installed
+    pdf: StrictBool = False
 
     @field_validator("program", "team")
     @classmethod

@@ -1351,8 +1351,13 @@ def write_outputs(rep: Report, sections: list[Section], out: Path) -> None:
     write_docx(out / "report.docx", title=study.title, subtitle=f"{rep.t('site')}: {study.site} · "
                f"{rep.t('waves')}: {', '.join(rep.wl(w) for w in rep.waves)}", sections=sections, lang=rep.lang,
                when=when)
-    write_handouts(rep, out)
+    handouts = write_handouts(rep, out)
     write_text(out / "report.html", render_html(rep, sections))
+    if study.report.pdf:  # printed copies (headless Chromium; skipped with a note without it)
+        from .pdf import print_pdf
+
+        for page in [out / "report.html", *handouts]:
+            print_pdf(page, page.with_suffix(".pdf"), when)
 
 
 def _umask() -> int:

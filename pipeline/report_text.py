@@ -344,8 +344,8 @@ STRINGS: dict[str, dict[str, str]] = {
                               "berwarna = hubungan lintas kelompok."),
         "fig_mixing": "Matriks pencampuran: jumlah hubungan dari kelompok (baris) ke kelompok (kolom) per putaran, dengan persentase baris",
         "fig_cross_title": "Berapa persen hubungan yang menghubungkan dua kelompok?",
-        "fig_cross_share": ("Persentase hubungan yang lintas kelompok (antara lokal dan pendatang) per jenis hubungan, "
-                            "sebelum dan sesudah program. Angkanya dari matriks pencampuran (Tabel jumlah hubungan)."),
+        "fig_cross_share": ("Persentase hubungan yang lintas kelompok (antara lokal dan pendatang) per jenis hubungan "
+                            "dan putaran survei. Angkanya dari matriks pencampuran (Tabel jumlah hubungan)."),
         "fig_within_word": "di dalam",
         "fig_group_ties": ("Hubungan di dalam dan antarkelompok per jenis hubungan: lingkaran = kelompok (luasnya menurut "
                            "jumlah responden), angka di dalamnya = hubungan di dalam kelompok; panah = hubungan dari satu "
@@ -731,8 +731,8 @@ STRINGS: dict[str, dict[str, str]] = {
                               "lines = cross-group ties."),
         "fig_mixing": "Mixing matrix: ties from group (row) to group (column) per wave, with row percentages",
         "fig_cross_title": "What share of ties connect the two groups?",
-        "fig_cross_share": ("Share of ties that cross groups (between locals and migrants) per tie type, before and after "
-                            "the program. The numbers come from the mixing matrix (the table of tie counts)."),
+        "fig_cross_share": ("Share of ties that cross groups (between locals and migrants) per tie type and survey "
+                            "wave. The numbers come from the mixing matrix (the table of tie counts)."),
         "fig_within_word": "within",
         "fig_group_ties": ("Ties within and between groups per tie type: circle = group (area by its respondents), the "
                            "number inside = ties within the group; arrow = ties from one group to the other, thicker "

@@ -52,8 +52,8 @@ TEXT: dict[str, dict[str, str]] = {
         "bridge_down": "Makin sedikit kenalan usaha dari kelompok lain",
         "bridge_flat": "Kenalan usaha dari kelompok lain: belum ada perubahan yang jelas",
         "bridge_body": ("Rata-rata, setiap pelaku UMKM punya {pre} hubungan usaha dengan orang dari kelompok lain "
-                        "(lokal\u2013pendatang) sebelum program, dan {post} sesudahnya. Gambar: dari semua hubungan, "
-                        "berapa persen yang menghubungkan lokal dan pendatang."),
+                        "({pair_dash}) sebelum program, dan {post} sesudahnya. Gambar: dari semua hubungan, "
+                        "berapa persen yang menghubungkan {pair}."),
         "trust_up": "Warga makin percaya kepada pelaku UMKM dari kelompok lain",
         "trust_down": "Kepercayaan kepada pelaku UMKM dari kelompok lain menurun",
         "trust_flat": "Kepercayaan kepada kelompok lain: belum ada perubahan yang jelas",
@@ -64,12 +64,13 @@ TEXT: dict[str, dict[str, str]] = {
         "norms_flat": "Saling membantu dan menepati janji: belum ada perubahan yang jelas",
         "norms_body": ("Nilai rata-rata norma bersama (gotong royong, timbal balik, keterbukaan, menepati janji, "
                        "menyelesaikan perselisihan) pada skala 1\u20135: {pre} sebelum, {post} sesudah."),
-        "ties_up": "Lokal dan pendatang makin sering terhubung",
-        "ties_down": "Lokal dan pendatang makin jarang terhubung",
-        "ties_flat": "Hubungan lokal\u2013pendatang: belum ada perubahan yang jelas",
-        "ties_body": ("{new} hubungan baru antara lokal dan pendatang terbentuk, {dropped} terputus. Lingkaran = "
+        "ties_up": "Pelaku UMKM {pair} makin sering terhubung",
+        "ties_down": "Pelaku UMKM {pair} makin jarang terhubung",
+        "ties_flat": "Hubungan {pair_dash}: belum ada perubahan yang jelas",
+        "ties_body": ("{new} hubungan baru antara {pair} terbentuk, {dropped} terputus. Lingkaran = "
                       "kelompok, angka di dalamnya = hubungan di dalam kelompok, panah = hubungan ke kelompok lain."),
         "none": "Hasil perbandingan sebelum\u2013sesudah akan tersedia setelah survei kedua.",
+        "and": "dan",
         "before": "Sebelum",
         "after": "Sesudah",
         "within": "di dalam",
@@ -89,8 +90,8 @@ TEXT: dict[str, dict[str, str]] = {
         "bridge_down": "Fewer business contacts in the other group",
         "bridge_flat": "Business contacts in the other group: no clear change yet",
         "bridge_body": ("On average each UMKM owner had {pre} business ties with people of the other group "
-                        "(local\u2013migrant) before the program, and {post} after. Picture: of all ties, the share "
-                        "that connects locals and migrants."),
+                        "({pair_dash}) before the program, and {post} after. Picture: of all ties, the share "
+                        "that connects {pair} owners."),
         "trust_up": "People trust UMKM owners of the other group more",
         "trust_down": "Trust in UMKM owners of the other group fell",
         "trust_flat": "Trust in the other group: no clear change yet",
@@ -100,12 +101,13 @@ TEXT: dict[str, dict[str, str]] = {
         "norms_flat": "Helping each other and keeping promises: no clear change yet",
         "norms_body": ("Average of the shared norms (mutual help, reciprocity, openness, keeping promises, settling "
                        "disputes) on the 1\u20135 scale: {pre} before, {post} after."),
-        "ties_up": "Locals and migrants are connected more often",
-        "ties_down": "Locals and migrants are connected less often",
-        "ties_flat": "Ties between locals and migrants: no clear change yet",
-        "ties_body": ("{new} new ties between locals and migrants formed, {dropped} ended. Circle = group, number "
+        "ties_up": "{Pair} UMKM owners are connected more often",
+        "ties_down": "{Pair} UMKM owners are connected less often",
+        "ties_flat": "Ties between {pair} owners: no clear change yet",
+        "ties_body": ("{new} new ties between {pair} owners formed, {dropped} ended. Circle = group, number "
                       "inside = ties within the group, arrow = ties to the other group."),
         "none": "The before/after comparison will be available after the second survey.",
+        "and": "and",
         "before": "Before",
         "after": "After",
         "within": "within",
@@ -177,6 +179,10 @@ def findings(tables: dict[str, pd.DataFrame | None], study: Any, lang: str, *, w
     wl = {w: study.wave_label(w, lang) for w in waves}
     before, after = T["before"], T["after"]
     F.setup(lang)
+    labels = [study.group_label(g, lang).lower() for g in study.group_values]
+    pair = (", ".join(labels[:-1]) + f" {T['and']} " + labels[-1]) if len(labels) > 1 else "".join(labels)
+    words = {"pair": pair, "Pair": pair[:1].upper() + pair[1:],
+             "pair_dash": "\u2013".join(labels) if len(labels) == 2 else pair}
     out: list[HandoutFinding] = []
     pp = tables.get("prepost.csv")
     mix = tables.get("mixing.csv")
@@ -189,7 +195,8 @@ def findings(tables: dict[str, pd.DataFrame | None], study: Any, lang: str, *, w
                                  percent=True)
         out.append(HandoutFinding("bridge", d, T[f"bridge_{d}"],
                                   T["bridge_body"].format(pre=num(row["mean_pre"], lang, 1),
-                                                          post=num(row["mean_post"], lang, 1)), F.render(fig)[0]))
+                                                          post=num(row["mean_post"], lang, 1), **words),
+                                  F.render(fig)[0]))
     for key, dim in (("trust", "trust_outgroup"), ("norms", "norms")):
         row = _row(pp, dim)
         if row is None or not np.isfinite(float(row["mean_pre"])):
@@ -212,9 +219,9 @@ def findings(tables: dict[str, pd.DataFrame | None], study: Any, lang: str, *, w
                                       wave_label=lambda w: wl.get(w, w), tie_label=lambda t: "",
                                       group_label=lambda g: study.group_label(g, lang), within_label=T["within"])
             fig.set_size_inches(4.2, 1.9)
-            out.append(HandoutFinding("ties", d, T[f"ties_{d}"],
+            out.append(HandoutFinding("ties", d, T[f"ties_{d}"].format(**words),
                                       T["ties_body"].format(new=num(r["new_between"], lang, 0),
-                                                            dropped=num(r["dropped_between"], lang, 0)),
+                                                            dropped=num(r["dropped_between"], lang, 0), **words),
                                       F.render(fig)[0]))
     return out
 

@@ -19,6 +19,7 @@ bytes on every rerun.
 from __future__ import annotations
 
 import io
+import math
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -223,9 +224,16 @@ def write_tables(tables: list[Any], outdir: Path, lang: str, when: datetime = EP
             else:
                 width = max([len(w) for w in str(col).split()] + [len(str(v)) for v in values.head(200)])
             ws.column_dimensions[get_column_letter(j)].width = min(max(8, width * 0.9 + 2), 50)
-            if width > 50:
+            if width > 50:  # long text wraps; the row is made tall enough (LibreOffice does not fit it)
                 for r in range(3, ws.max_row + 1):
-                    ws.cell(row=r, column=j).alignment = Alignment(wrap_text=True, vertical="top")
+                    cell = ws.cell(row=r, column=j)
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+                    lines = math.ceil(len(str(cell.value or "")) / 52)
+                    if lines > 1:
+                        ws.row_dimensions[r].height = max(ws.row_dimensions[r].height or 0, 13.5 * lines)
+        lines = [math.ceil(len(str(col)) / max(1.0, (ws.column_dimensions[get_column_letter(j)].width - 1) * 1.05))
+                 for j, col in enumerate(t.raw.columns, start=1)]
+        ws.row_dimensions[2].height = 13.5 * max(lines + [1])  # wrapped headers: room for every line
         ws.freeze_panes = "B3"
         _print_setup(ws, landscape=True, title_rows="2:2")
     index.column_dimensions["A"].width = 80

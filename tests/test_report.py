@@ -978,3 +978,23 @@ def test_figures_for_the_facilitator_and_plain_counts(built):
     assert "`" not in colophon and not re.search(r"\d{4}-\d\d-\d\dT\d\d:", colophon)
     assert re.search(r"\d{1,2} (Januari|Februari|Maret|April|Mei|Juni|Juli|Agustus|September|Oktober|November|"
                      r"Desember) \d{4}, \d\d\.\d\d UTC", colophon)
+
+
+def test_xlsx_prints_each_sheet_one_page_wide(built, tmp_path):
+    """LibreOffice prints tables.xlsx landscape, one page wide per sheet (68 portrait pages with
+    the columns split before); skipped without LibreOffice."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice or not shutil.which("pdfinfo"):
+        pytest.skip("LibreOffice (soffice) and pdfinfo are not installed")
+    from openpyxl import load_workbook
+
+    src = built["id"][2].parent / "tables" / "tables.xlsx"
+    shutil.copy(src, tmp_path / "tables.xlsx")
+    run = subprocess.run([soffice, "--headless", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
+                          "--convert-to", "pdf", "tables.xlsx"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=300)
+    assert (tmp_path / "tables.pdf").exists(), run.stderr[-1500:]
+    pages = _pdf_pages(tmp_path / "tables.pdf")
+    sheets = len(load_workbook(src, read_only=True).sheetnames)
+    assert len(pages) <= sheets + 6, (len(pages), sheets)  # a long table may take a second page, not a split
+    assert sum(w > h for w, h in pages) >= len(pages) - 1  # all but the index sheet landscape

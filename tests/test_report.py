@@ -804,7 +804,7 @@ def test_printed_report_has_every_column_of_every_table(built, lang):
     _need_pdf_tools()
     html_path = built[lang][2]
     pdf = html_path.with_suffix(".pdf")
-    assert pdf.exists(), "the demo study asks for report.pdf (report.pdf: true)"
+    assert pdf.exists(), "the demo study asks for report.pdf (report: {pdf: true})"
     text = _pdftotext(pdf)
     tokens = set(re.split(r"[\s\-–]+", text))
     html = html_path.read_text(encoding="utf-8")

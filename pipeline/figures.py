@@ -342,8 +342,12 @@ def cross_share_figure(shares: pd.DataFrame, waves: list[str], tie_types: list[s
                        wave_label: Callable[[str], str], tie_label: Callable[[str], str], title: str):
     """Bars: the share of ties that cross groups, one group of bars per tie type, one bar per wave.
 
-    ``shares`` as :func:`cross_shares`. Each bar is labelled with its percentage and the count
-    ("27%" over "113 of 420" is left to the table; the bar says the share only).
+    ``shares`` as :func:`cross_shares`. Each bar is labelled with its percentage (the counts are
+    in the mixing table).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     colors = ["#9bb7cc", BRIDGE, "#5b6670", "#E69F00"]
     fig, ax = plt.subplots(figsize=(6.4, 2.9))
@@ -380,6 +384,10 @@ def group_ties_figure(mixing: pd.DataFrame, sizes: pd.DataFrame, waves: list[str
     Each group is a circle (area ∝ its respondents in that wave, from ``sizes`` = ``network_groups.csv``)
     holding the number of ties inside it; an arrow from one group to another, as thick as the
     number of ties, carries that number. The same scale of thickness across all panels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
     """
     pal = group_palette(levels)
     k = len(levels)

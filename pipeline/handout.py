@@ -129,6 +129,7 @@ class HandoutFinding:
 
     @property
     def data_uri(self) -> str:
+        """The picture as a ``data:`` URI (the page fetches nothing)."""
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
 
@@ -262,7 +263,20 @@ def render(tables: dict[str, pd.DataFrame | None], study: Any, lang: str, *, wav
 
 def write_handouts(rep: Any, out: Path) -> list[Path]:
     """Write ``handout.html`` (the report language) and ``handout-<other>.html`` (the other
-    language) into the report folder ``out``, from the report's inputs ``rep.inp``."""
+    language) into the report folder ``out``, from the report's inputs ``rep.inp``.
+
+    Parameters
+    ----------
+    rep : pipeline.report.Report
+        Gives ``inp`` (the processed tables), ``study``, ``lang``, ``data_waves`` and ``scale``.
+    out : Path
+        The report folder being built.
+
+    Returns
+    -------
+    list of Path
+        The handouts written, the report language's first.
+    """
     from .io import write_text
     from .report_text import LANGUAGES
 

@@ -517,7 +517,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_installed": "tidak terpasang",
         "manifest_missing": "manifest.json data mentah belum ada",
         "footer": "Dibuat oleh sinergi. Identitas responden disamarkan; laporan ini tidak memuat nama.",
-        "tables_files": "Semua tabel juga tersedia sebagai CSV dan satu buku kerja XLSX di folder tables/; data skor untuk SPSS/Stata di exports/.",
+        "tables_files": ("Semua tabel juga tersedia sebagai CSV dan satu buku kerja XLSX di folder tables/; data skor untuk "
+                         "SPSS/Stata di exports/. Lembar ringkas satu halaman A4 untuk pertemuan warga: handout.html."),
     },
     "en": {
         "lang_attr": "en",
@@ -898,7 +899,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_installed": "not installed",
         "manifest_missing": "the raw-data manifest.json does not exist yet",
         "footer": "Made with sinergi. Respondents are pseudonymised; this report contains no names.",
-        "tables_files": "Every table is also in tables/ as CSV and in one XLSX workbook; score data for SPSS/Stata are in exports/.",
+        "tables_files": ("Every table is also in tables/ as CSV and in one XLSX workbook; score data for SPSS/Stata are in "
+                         "exports/. A one-page A4 handout for the village meeting: handout.html."),
     },
 }
 

@@ -81,9 +81,10 @@ test: $(VENV) ## run the test suite
 venv: $(VENV) ## create .venv with the pinned dependencies
 
 $(VENV): pyproject.toml constraints.txt
+	@echo "sinergi: installing the pinned Python packages into .venv (a few minutes the first time; pip shows each one)"
 	@test -x .venv/bin/python || $(PYTHON) -m venv .venv
-	.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-	.venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+	.venv/bin/python -m pip install --disable-pip-version-check --progress-bar on -c constraints.txt -e '.[dev]'
 	@touch $@
 
 $(INSTRUMENT_OUT) &: instruments/sinergi.yaml pipeline/instrument.py $(VENV)
@@ -125,7 +126,7 @@ $(PLAN_OUT): pipeline/plan.py pipeline/demo.py pipeline/did.py $(COMMON)
 $(REP)/report.html: $(TIDY_OUT) $(SCALES_OUT) $(NETWORK_OUT) $(PREPOST_OUT) $(DID_OUT) $(INVARIANCE_OUT) $(COVERAGE_OUT) \
                     $(wildcard $(PLAN_OUT)) \
                     $(RAW)/manifest.json \
-                    $(wildcard pipeline/report*.py pipeline/templates/*) pipeline/figures.py \
+                    $(wildcard pipeline/report*.py pipeline/templates/*) pipeline/figures.py pipeline/handout.py pipeline/pdf.py \
                     pipeline/network_export.py pipeline/instrument.py instruments/sinergi.yaml $(COMMON)
 	$(call RUN,report)
 

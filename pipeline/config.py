@@ -184,6 +184,30 @@ class Privacy(_Model):
         return v
 
 
+class ReportInfo(_Model):
+    """Who made the report: printed on the village handout (``handout.html``) and the report.
+
+    ``program``: the community program's name (text, or ``{id: …, en: …}``); ``team``: the team
+    that ran it (e.g. "Tim PKM Universitas …"). Both optional; the handout leaves out what is not given.
+    ``pdf``: also print ``report.pdf`` and the handouts' PDFs with headless Chromium (default
+    false, true in the demo study; ≈ 6 s; skipped, with a note, when Chromium is not installed).
+    """
+
+    program: Label | str | None = None
+    team: str | None = None
+    #: also print report.pdf and the handouts' PDFs with headless Chromium when it is installed
+    pdf: StrictBool = False
+
+    @field_validator("program", "team")
+    @classmethod
+    def _not_blank(cls, v: Any) -> Any:
+        if isinstance(v, str) and not v.strip():
+            raise ValueError("is empty; write the name, or leave the key out")
+        if isinstance(v, str) and len(v) > 160:
+            raise ValueError("is longer than 160 characters; shorten it (it is printed on a one-page handout)")
+        return v
+
+
 class Study(_Model):
     """A validated study.yaml."""
 
@@ -207,6 +231,7 @@ class Study(_Model):
     plan: "Plan" = Field(default_factory=lambda: Plan())
     privacy: Privacy = Field(default_factory=Privacy)
     monitor: Monitor = Field(default_factory=Monitor)
+    report: ReportInfo = Field(default_factory=ReportInfo)
     #: which KoboToolbox validation statuses count: every submission except those marked
     #: Not Approved (default), or only those marked Approved
     validation: Literal["exclude_not_approved", "approved_only"] = "exclude_not_approved"
@@ -302,6 +327,11 @@ class Study(_Model):
             raise SinergiError(f"{self.file}: arms: {unknown[0]!r} is not a site of the data "
                                f"(sites: {', '.join(sites)}); check its spelling")
         return {s: arms[s] for s in sites}
+
+    def program_name(self, language: str | None = None) -> str | None:
+        """The program's name (``report.program``) in ``language``; None when not given."""
+        p = self.report.program
+        return None if p is None else _text(p, language or self.language, "")
 
     @property
     def group_values(self) -> list[str]:

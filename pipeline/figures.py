@@ -15,6 +15,7 @@ import warnings
 from typing import Callable
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 
@@ -23,18 +24,24 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+import matplotlib.patches  # noqa: E402
 
 __all__ = ["setup", "render", "group_palette", "dumbbell_figure", "distribution_figure",
-           "sociogram_figure", "mixing_figure", "union_layout"]
+           "sociogram_figure", "mixing_figure", "union_layout", "cross_share_figure", "group_ties_figure",
+           "decimal_axes", "mean_bars_figure"]
 
 #: Okabe–Ito colour-blind-safe colours, one per group level in study order.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
 BRIDGE = "#B3245C"
 DPI = 150
+#: the language of the figures' numbers: "id" writes decimal commas (set by :func:`setup`)
+_LANG = {"lang": "en"}
 
 
-def setup() -> None:
-    """Fixed style for every figure (called by the report before plotting)."""
+def setup(lang: str = "en") -> None:
+    """Fixed style for every figure (called by the report before plotting); ``lang`` "id" gives
+    the axes decimal commas (3,5) and thousands dots, as the report's text."""
+    _LANG["lang"] = lang
     plt.rcdefaults()
     matplotlib.rcParams.update({
         "font.family": "DejaVu Sans",
@@ -60,7 +67,37 @@ def render(fig) -> tuple[bytes, str]:
 
 
 def group_palette(levels: list[str]) -> dict[str, str]:
+    """One colour of :data:`PALETTE` per group level, in study order."""
     return {lv: PALETTE[i % len(PALETTE)] for i, lv in enumerate(levels)}
+
+
+class _DecimalFormatter(matplotlib.ticker.ScalarFormatter):
+    """matplotlib's tick labels with the decimal comma and thousands dot of Bahasa Indonesia."""
+
+    def __call__(self, x, pos=None):
+        text = super().__call__(x, pos)
+        return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+
+
+def decimal_axes(ax, which: str = "both") -> None:
+    """Write ``ax``'s numeric tick labels in the report language set by :func:`setup` (no-op in English)."""
+    if _LANG["lang"] != "id":
+        return
+    if which in ("x", "both") and isinstance(ax.xaxis.get_major_formatter(), matplotlib.ticker.ScalarFormatter):
+        ax.xaxis.set_major_formatter(_DecimalFormatter())
+    if which in ("y", "both") and isinstance(ax.yaxis.get_major_formatter(), matplotlib.ticker.ScalarFormatter):
+        ax.yaxis.set_major_formatter(_DecimalFormatter())
+
+
+def _count(n: int) -> str:
+    """A whole number with the thousands separator of the report language (1.234 / 1,234)."""
+    text = f"{int(n):,}"
+    return text.replace(",", ".") if _LANG["lang"] == "id" else text
+
+
+def _pct(x: float) -> str:
+    """A share as a whole percentage ("27%")."""
+    return f"{100 * x:.0f}%" if np.isfinite(x) else "–"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,6 +142,7 @@ def dumbbell_figure(prepost: pd.DataFrame, dims: list[str], levels: list[str], *
     ax.set_yticklabels(ylabels)
     ax.invert_yaxis()
     ax.set_xlim(scale[0] - 0.05, scale[1] + 0.05)
+    decimal_axes(ax, "x")
     ax.grid(axis="x", color="#dddddd", lw=0.6)
     ax.set_axisbelow(True)
     handles = [Line2D([], [], marker="o", color=pal[g], ls="", ms=6, label=group_label(g)) for g in levels]
@@ -143,6 +181,7 @@ def distribution_figure(scores: pd.DataFrame, dims: list[str], waves: list[str],
         ax.set_xlabel("")
         ax.set_ylabel("")
         ax.set_ylim(scale[0] - 0.2, scale[1] + 0.2)
+        decimal_axes(ax, "y")
         ax.grid(axis="y", color="#eeeeee", lw=0.6)
         ax.set_axisbelow(True)
     handles = [Line2D([], [], marker="s", color=pal[g], ls="", ms=7, label=group_label(g)) for g in levels]
@@ -274,5 +313,153 @@ def mixing_figure(panels: list[dict], levels: list[str], *, group_label: Callabl
         ax.set_xlabel(to_label)
         ax.set_ylabel(from_label)
         ax.tick_params(axis="y", rotation=0)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# figures a village facilitator reads at a glance
+# ---------------------------------------------------------------------------------------------
+
+def cross_shares(mixing: pd.DataFrame) -> pd.DataFrame:
+    """Ties between groups and in all, per wave × tie type, from ``mixing.csv``.
+
+    Returns
+    -------
+    DataFrame
+        ``wave``, ``tie_type``, ``between`` (ties whose two ends are in different groups),
+        ``total`` and ``share`` = between / total.
+    """
+    m = mixing.assign(between=np.where(mixing["from_group"].astype(str) != mixing["to_group"].astype(str),
+                                       mixing["ties"], 0))
+    out = m.groupby(["wave", "tie_type"], sort=False).agg(between=("between", "sum"), total=("ties", "sum"))
+    out = out.reset_index()
+    out["share"] = out["between"] / out["total"].where(out["total"] > 0)
+    return out
+
+
+def cross_share_figure(shares: pd.DataFrame, waves: list[str], tie_types: list[str], *,
+                       wave_label: Callable[[str], str], tie_label: Callable[[str], str], title: str):
+    """Bars: the share of ties that cross groups, one group of bars per tie type, one bar per wave.
+
+    ``shares`` as :func:`cross_shares`. Each bar is labelled with its percentage (the counts are
+    in the mixing table).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    colors = ["#9bb7cc", BRIDGE, "#5b6670", "#E69F00"]
+    fig, ax = plt.subplots(figsize=(6.4, 2.9))
+    width = 0.8 / max(1, len(waves))
+    top = 0.0
+    for k, w in enumerate(waves):
+        vals = []
+        for t in tie_types:
+            r = shares[(shares["wave"] == w) & (shares["tie_type"] == t)]
+            vals.append(float(r["share"].iloc[0]) if len(r) else np.nan)
+        x = np.arange(len(tie_types)) + (k - (len(waves) - 1) / 2) * width
+        bars = ax.bar(x, np.nan_to_num(vals), width * 0.92, color=colors[k % len(colors)], label=wave_label(w))
+        for b, v in zip(bars, vals):
+            ax.text(b.get_x() + b.get_width() / 2, b.get_height() + 0.01, _pct(v), ha="center", va="bottom",
+                    fontsize=8)
+        top = max([top] + [v for v in vals if np.isfinite(v)])
+    ax.set_xticks(np.arange(len(tie_types)))
+    ax.set_xticklabels([textwrap.fill(tie_label(t), 16) for t in tie_types])
+    ax.set_ylim(0, min(1.0, top + 0.12) if top > 0 else 1.0)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+    ax.set_title(title, loc="left")
+    ax.legend(frameon=False, ncol=len(waves), loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    ax.grid(axis="y", color="#eeeeee", lw=0.6)
+    ax.set_axisbelow(True)
+    fig.tight_layout()
+    return fig
+
+
+def group_ties_figure(mixing: pd.DataFrame, sizes: pd.DataFrame, waves: list[str], tie_types: list[str],
+                      levels: list[str], *, wave_label: Callable[[str], str], tie_label: Callable[[str], str],
+                      group_label: Callable[[str], str], within_label: str):
+    """A diagram of ties within and between groups: one panel per tie type (rows) and wave (columns).
+
+    Each group is a circle (area ∝ its respondents in that wave, from ``sizes`` = ``network_groups.csv``)
+    holding the number of ties inside it; an arrow from one group to another, as thick as the
+    number of ties, carries that number. The same scale of thickness across all panels.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    pal = group_palette(levels)
+    k = len(levels)
+    angles = [np.pi - 2 * np.pi * i / k for i in range(k)] if k > 2 else [np.pi, 0.0]
+    at = {g: (np.cos(a), np.sin(a) * (0 if k == 2 else 1)) for g, a in zip(levels, angles)}
+    m = mixing.groupby(["wave", "tie_type", "from_group", "to_group"], as_index=False)["ties"].sum()
+    vmax = max(1.0, float(m.loc[m["from_group"] != m["to_group"], "ties"].max())
+               if (m["from_group"] != m["to_group"]).any() else 1.0)
+    nmax = max(1.0, float(pd.to_numeric(sizes["n"], errors="coerce").max())) if len(sizes) else 1.0
+    rows, cols = len(tie_types), len(waves)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 1.5 * rows + 0.4), squeeze=False)
+    for i, t in enumerate(tie_types):
+        for j, w in enumerate(waves):
+            ax = axes[i][j]
+            part = m[(m["wave"] == w) & (m["tie_type"] == t)]
+            sz = sizes[(sizes["wave"] == w) & (sizes["tie_type"] == t)]
+            ties = {(str(a), str(b)): int(v) for a, b, v in zip(part["from_group"], part["to_group"], part["ties"])}
+            for a in levels:
+                for b in levels:
+                    if a == b or not ties.get((a, b)):
+                        continue
+                    (x0, y0), (x1, y1) = at[a], at[b]
+                    off = -0.18 * np.sign(x1 - x0) if k == 2 else 0.0  # the two directions apart
+                    ax.annotate("", xy=(x1 * 0.55, y1 * 0.55 + off), xytext=(x0 * 0.55, y0 * 0.55 + off),
+                                arrowprops=dict(arrowstyle="-|>", color=BRIDGE, alpha=0.8, mutation_scale=10,
+                                                lw=0.6 + 5.0 * ties[(a, b)] / vmax, shrinkA=0, shrinkB=0))
+                    ax.text((x0 + x1) / 2 * 0.55, (y0 + y1) / 2 * 0.55 + off * 1.9, _count(ties[(a, b)]),
+                            ha="center", va="center", fontsize=8, color=BRIDGE)
+            for g in levels:
+                n = sz.loc[sz["group"] == g, "n"]
+                n = float(n.iloc[0]) if len(n) else 0.0
+                r = 0.18 + 0.22 * np.sqrt(n / nmax)
+                x, y = at[g]
+                ax.add_patch(matplotlib.patches.Circle((x, y), r, color=pal[g], alpha=0.85, zorder=3))
+                inside = ties.get((g, g), 0)
+                ax.text(x, y + 0.05, _count(inside),
+                        ha="center", va="center", fontsize=9, color="white", fontweight="bold", zorder=4)
+                ax.text(x, y - 0.13, within_label, ha="center", va="center", fontsize=6, color="white", zorder=4)
+                if i == 0:
+                    ax.text(x, y + r + 0.08, group_label(g), ha="center", va="bottom", fontsize=8)
+            ax.set_xlim(-1.5, 1.5)
+            ax.set_ylim(-0.75 if k == 2 else -1.5, 0.95 if k == 2 else 1.5)
+            ax.set_aspect("equal")
+            ax.axis("off")
+            if i == 0:
+                ax.set_title(wave_label(w), pad=14)
+            if j == 0:
+                ax.text(-1.5, 0.0, textwrap.fill(tie_label(t), 14), ha="right", va="center", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def mean_bars_figure(values: list[tuple[str, float]], *, scale: tuple[float, float], color: str = "#0072B2",
+                     highlight_last: bool = True, percent: bool = False):
+    """Two or three bars of a mean score on its scale, labelled with the value (the handout's
+    pictures); ``percent``: the values are shares, labelled "27%"."""
+    fig, ax = plt.subplots(figsize=(2.9, 1.9))
+    labels = [textwrap.fill(lab, 14) for lab, _ in values]
+    vals = [v for _, v in values]
+    colors = ["#9bb7cc"] * (len(vals) - 1) + [color] if highlight_last else [color] * len(vals)
+    bars = ax.bar(range(len(vals)), [v - scale[0] for v in vals], bottom=scale[0], color=colors, width=0.6)
+    for b, v in zip(bars, vals):
+        text = _pct(v) if percent else f"{v:.1f}"
+        if _LANG["lang"] == "id" and not percent:
+            text = text.replace(".", ",")
+        ax.text(b.get_x() + b.get_width() / 2, v + 0.05, text, ha="center", va="bottom", fontsize=10,
+                fontweight="bold")
+    ax.set_xticks(range(len(vals)))
+    ax.set_xticklabels(labels)
+    ax.set_ylim(scale[0], scale[1] + (scale[1] - scale[0]) * 0.1)
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    ax.tick_params(axis="y", length=0, labelsize=7, colors="#5b6670")
     fig.tight_layout()
     return fig

@@ -85,6 +85,8 @@ class Table:
     align: list[str]                # "l" or "r" per column
     note: str = ""
     number: int = 0
+    #: the format of each ``raw`` column (int, n1, n2, n3, p, share, pct, text): CSV/XLSX number formats
+    formats: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -311,15 +313,33 @@ class Report:
     # -- tables and figures ---------------------------------------------------------------------
     def table(self, key: str, title: str, df: pd.DataFrame, cols: list[tuple], note: str = "") -> Block:
         """``cols``: (source column, header, format) with format one of
-        text | int | n1 | n2 | n3 | p | share | pct | callable(value) -> str."""
-        disp, raw, align = {}, {}, []
+        text | int | n1 | n2 | n3 | p | share | pct | callable(value) -> str; or a pair of source
+        columns with ``ci2`` / ``ci3`` (a confidence interval shown "[lo; hi]") or ``pm2`` (an
+        estimate "± SE"), which the CSV and XLSX files get as two numeric columns."""
+        disp, raw, align, formats = {}, {}, [], []
         for col, header, fmt in cols:
             base, k = header, 2
             while header in disp:  # headers must be unique (CSV, XLSX)
                 header, k = f"{base} ({k})", k + 1
+            if isinstance(col, tuple):  # two numbers in one displayed cell
+                a, b = (pd.Series(list(df[c]), index=df.index) for c in col)
+                digits = int(fmt[-1])
+                if fmt.startswith("ci"):
+                    disp[header] = [f"[{self.n(x, digits)}; {self.n(y, digits)}]" if not _isna(x) else "–"
+                                    for x, y in zip(a, b)]
+                    names = (f"{header} {self.t('c_lower')}", f"{header} {self.t('c_upper')}")
+                else:
+                    disp[header] = [f"{self.n(x, digits)} ± {self.n(y, digits)}" if not _isna(x) else "–"
+                                    for x, y in zip(a, b)]
+                    names = (header.replace(" ± SE", ""), f"SE ({header.replace(' ± SE', '')})")
+                raw[names[0]], raw[names[1]] = a, b
+                formats += [f"n{digits}", f"n{digits}"]
+                align.append("r")
+                continue
             values = df[col] if isinstance(col, str) else col(df)
             values = pd.Series(list(values), index=df.index)
             raw[header] = values
+            formats.append("text" if callable(fmt) else fmt)
             if callable(fmt):
                 disp[header] = [fmt(v) for v in values]
                 align.append("r")
@@ -338,7 +358,8 @@ class Report:
                  for j, a in enumerate(align)]
         rawdf = pd.DataFrame(raw)
         t = Table(key=key, title=title, display=display.reset_index(drop=True),
-                  raw=rawdf.reset_index(drop=True), align=align, note=note, number=len(self.tables) + 1)
+                  raw=rawdf.reset_index(drop=True), align=align, note=note, number=len(self.tables) + 1,
+                  formats=formats)
         self.tables.append(t)
         return Block("table", table=t)
 
@@ -673,13 +694,11 @@ class Report:
         blocks.append(Block("h3", self.t("t_paired_test")))
         blocks.append(self.table("paired_test", self.t("t_paired_test"), pp, cols,
                                  note=self.t("paired_note", unmatched=integer(unmatched, self.lang))))
-        ci = lambda d: [f"[{self.n(a)}; {self.n(b)}]" if not _isna(a) else "–"  # noqa: E731
-                        for a, b in zip(d["d_z_ci_low"], d["d_z_ci_high"])]
         cols = [("pair_label", self.t("c_pair"), "text"),
                 (lambda d: d["dimension"].map(self.dl), self.t("dimension"), "text"),
                 (lambda d: d["group"].map(self.gl), self.t("group"), "text"),
                 ("n_pairs", self.t("c_n_pairs"), "int"), ("n_unmatched", self.t("c_n_unmatched"), "int"),
-                ("d_z", self.t("c_dz"), "n2"), (ci, self.t("c_dz_ci"), lambda v: v),
+                ("d_z", self.t("c_dz"), "n2"), (("d_z_ci_low", "d_z_ci_high"), self.t("c_dz_ci"), "ci2"),
                 ("W", self.t("c_W"), "n1"), ("p_wilcoxon", self.t("c_p_w"), "p"),
                 ("rank_biserial", self.t("c_rb"), "n2"), ("p_holm", self.t("c_p_holm"), "p"),
                 ("shapiro_p", self.t("c_shapiro"), "p"), ("n_gain", self.t("c_n_gain"), "n2"),
@@ -712,14 +731,12 @@ class Report:
             text = self.t("rel_low") if low or str(r.get("flag", "")) == "low" else self.t("rel_ok")
             return text + "; " + self.t("rel_heywood") if str(r.get("heywood", "")) == "True" else text
         rel["flag_text"] = [flag(r) for _, r in rel.iterrows()]
-        ci = lambda d: [f"[{self.n(a)}; {self.n(b)}]" if not _isna(a) else "–"  # noqa: E731
-                        for a, b in zip(d["alpha_ci_low"], d["alpha_ci_high"])]
         return [Block("h3", self.t("t_reliability")),
                 self.table("reliability", self.t("t_reliability"), rel, [
                     (lambda d: d["wave"].map(self.wl), self.t("wave"), "text"),
                     (lambda d: d["dimension"].map(self.dl), self.t("dimension"), "text"),
                     ("n", "n", "int"), ("k", self.t("c_k"), "int"), ("alpha", self.t("c_alpha"), "n2"),
-                    (ci, self.t("c_alpha_ci"), lambda v: v), ("omega", self.t("c_omega"), "n2"),
+                    (("alpha_ci_low", "alpha_ci_high"), self.t("c_alpha_ci"), "ci2"), ("omega", self.t("c_omega"), "n2"),
                     ("flag_text", self.t("c_flag"), "text")], note=self.t("rel_note"))] + self._item_blocks()
 
     def instrument(self):
@@ -819,13 +836,11 @@ class Report:
                     if part["method"].astype(str).str.startswith("ols").any()]
         if fallback:
             blocks.append(Block("note", self.t("mixed_fallback", dims=", ".join(self.dl(d) for d in fallback))))
-        ci = lambda d: [f"[{self.n(a)}; {self.n(b)}]" if not _isna(a) else ""  # noqa: E731
-                        for a, b in zip(d["ci_low"], d["ci_high"])]
         blocks.append(self._blank_repeats(self.table("mixed_models", self.t("t_mixed"), mm, [
             (lambda d: d["dimension"].map(self.dl), self.t("dimension"), "text"),
             (lambda d: d["term"].map(lambda v: "" if _isna(v) else self._term_label(str(v))), self.t("c_term"), "text"),
             ("estimate", self.t("c_estimate"), "n3"), ("se", self.t("c_se_short"), "n3"),
-            (ci, self.t("ci95"), lambda v: v), ("p_val", self.t("c_p"), "p"),
+            (("ci_low", "ci_high"), self.t("ci95"), "ci2"), ("p_val", self.t("c_p"), "p"),
             (lambda d: d["method"].map(lambda v: rt.method_label(v, self.lang)), self.t("c_method"), "text")])))
         return blocks
 
@@ -848,13 +863,11 @@ class Report:
         order = self.order_dims([str(d) for d in pd.unique(dose["dimension"])])
         dose["_d"] = dose["dimension"].map({d: i for i, d in enumerate(order)})
         dose = dose.sort_values(["exposure", "_d"], kind="stable")
-        ci = lambda d: [f"[{self.n(a, 3)}; {self.n(b, 3)}]" if not _isna(a) else "–"  # noqa: E731
-                        for a, b in zip(d["ci_low"], d["ci_high"])]
         return [head, self.table("dose_response", self.t("t_dose"), dose, [
             (lambda d: d["exposure"].map(lambda e: self.t(f"exp_{e}") if f"exp_{e}" in rt.STRINGS[self.lang] else e),
              self.t("c_exposure"), "text"),
             (lambda d: d["dimension"].map(self.dl), self.t("dimension"), "text"),
-            ("n", "n", "int"), ("slope", self.t("c_slope"), "n3"), (ci, self.t("ci95"), lambda v: v),
+            ("n", "n", "int"), ("slope", self.t("c_slope"), "n3"), (("ci_low", "ci_high"), self.t("ci95"), "ci3"),
             ("p_val", self.t("c_p"), "p"), ("r", self.t("c_r"), "n2")], note=self.t("dose_note"))]
 
     # 4 ----------------------------------------------------------------------------------------
@@ -868,14 +881,13 @@ class Report:
         perms = int(self.study.analysis.permutations)
         blocks = [Block("p", self.t("net_intro"))]
         blocks += self._sociogram_blocks(seed)
+        blocks += self._glance_blocks()
         ttypes = [*self.study.tie_types, "any"]
         whole = whole.copy()
         whole["_t"] = whole["tie_type"].map({t: i for i, t in enumerate(ttypes)}).fillna(99)
         whole["_w"] = whole["wave"].map({w: i for i, w in enumerate(self.waves)}).fillna(99)
         whole = whole.sort_values(["_t", "_w"])
         multi_site = whole["site"].nunique() > 1 if "site" in whole else False
-        assort = lambda d: [f"{self.n(a)} ± {self.n(b)}" if not _isna(a) else "–"  # noqa: E731
-                            for a, b in zip(d["assortativity"], d["assortativity_se"])]
         cols = ([("site", self.t("site"), "text")] if multi_site else []) + [
             (lambda d: d["tie_type"].map(lambda v: tie_label(v, self.lang)), self.t("tie_type"), "text"),
             (lambda d: d["wave"].map(self.wl), self.t("wave"), "text"),
@@ -885,7 +897,7 @@ class Report:
             ("largest_component", self.t("c_largest"), "int"),
             ("ei", self.t("c_ei"), "n2"), ("ei_expected", self.t("c_ei_exp"), "n2"),
             ("ei_rescaled", self.t("c_ei_resc"), "n2"), ("ei_p", self.t("c_ei_p"), "p"),
-            (assort, self.t("c_assort"), lambda v: v), ("yules_q", self.t("c_yules_q"), "n2"),
+            (("assortativity", "assortativity_se"), self.t("c_assort"), "pm2"), ("yules_q", self.t("c_yules_q"), "n2"),
             ("modularity_group", self.t("c_modularity"), "n2"), ("leiden_nmi", self.t("c_leiden_nmi"), "n2")]
         blocks.append(Block("h3", self.t("t_whole")))
         blocks.append(Block("p", self.t("ei_explain", perms=integer(perms, self.lang), seed=seed)))
@@ -965,7 +977,7 @@ class Report:
                 (lambda d: d["wave"].map(self.wl), self.t("wave"), "text"),
                 (lambda d: d["role"].map(lambda v: self.t(f"role_{v}") if f"role_{v}" in rt.STRINGS[self.lang] else v),
                  self.t("c_role"), "text"),
-                ("observed", self.t("c_observed"), "n1"), ("expected", self.t("c_expected_n"), "n1"),
+                ("observed", self.t("c_observed"), "int"), ("expected", self.t("c_expected_n"), "n1"),
                 ("z", self.t("c_z"), "n2")], note=self.t("brokerage_note")))
         has_exports = importlib.util.find_spec("pipeline.network") is not None
         blocks.append(Block("p" if has_exports else "note",
@@ -975,16 +987,34 @@ class Report:
             net = pp[pp["dimension"].astype(str).str.startswith("network_")]
             if len(net) and not self.one_wave:
                 net = self._pp_sorted(net, list(rt.DIMENSIONS))
-                ci = lambda d: [f"[{self.n(a)}; {self.n(b)}]" if not _isna(a) else "–"  # noqa: E731
-                                for a, b in zip(d["diff_ci_low"], d["diff_ci_high"])]
                 blocks.append(Block("h3", self.t("t_net_prepost")))
                 blocks.append(self.table("network_prepost", self.t("t_net_prepost"), net, [
                     (lambda d: d["dimension"].map(self.dl), self.t("dimension"), "text"),
                     (lambda d: d["group"].map(self.gl), self.t("group"), "text"),
                     ("n_pairs", self.t("c_n_pairs"), "int"), ("mean_pre", f"{self.t('c_mean')} – {self.wl(self.waves[0])}", "n2"),
                     ("mean_post", f"{self.t('c_mean')} – {self.wl(self.waves[-1])}", "n2"),
-                    ("diff", self.t("c_mean_diff"), "n2"), (ci, self.t("ci95"), lambda v: v),
+                    ("diff", self.t("c_mean_diff"), "n2"), (("diff_ci_low", "diff_ci_high"), self.t("ci95"), "ci2"),
                     ("d_z", self.t("c_dz"), "n2"), ("p_holm", self.t("c_p_holm"), "p")]))
+        return blocks
+
+    def _glance_blocks(self) -> list[Block]:
+        """Figures a village facilitator reads at a glance: the share of ties that cross groups per
+        wave and tie type, and a diagram of the ties within and between groups."""
+        from . import figures as F
+
+        mix, grp = self.inp("mixing.csv"), self.inp("network_groups.csv")
+        if mix is None or not len(mix):
+            return []
+        ttypes = [t for t in [*self.study.tie_types, "any"] if t in set(mix["tie_type"])]
+        waves = [w for w in self.waves if w in set(mix["wave"])]
+        tl = lambda t: tie_label(t, self.lang)  # noqa: E731
+        fig = F.cross_share_figure(F.cross_shares(mix), waves, ttypes, wave_label=self.wl, tie_label=tl,
+                                   title=self.t("fig_cross_title"))
+        blocks = [self.figure("cross_share", self.t("fig_cross_share"), fig)]
+        if grp is not None and len(grp):
+            fig = F.group_ties_figure(mix, grp, waves, ttypes, self.levels, wave_label=self.wl, tie_label=tl,
+                                      group_label=self.gl, within_label=self.t("fig_within_word"))
+            blocks.append(self.figure("group_ties", self.t("fig_group_ties"), fig))
         return blocks
 
     def _graph_edges(self) -> tuple[dict, dict, dict]:
@@ -1083,13 +1113,11 @@ class Report:
             blocks.append(Block("list", items=findings))
         for _, r in coll[coll["wave"].isna()].iterrows():
             blocks.append(Block("note", f"{r['claim']}: {r['note']}"))
-        ci = lambda d: [f"[{self.n(a, 3)}; {self.n(b, 3)}]" if not _isna(a) else "–"  # noqa: E731
-                        for a, b in zip(d["ci_low"], d["ci_high"])]
         blocks.append(self.table("collective", self.t("t_collective"), ok, [
             (lambda d: d["claim"].map(lambda c: self.t(f"claim_{c}") if f"claim_{c}" in rt.STRINGS[self.lang] else c),
              self.t("c_claim"), "text"),
             (lambda d: d["wave"].map(self.wl), self.t("wave"), "text"), ("n", "n", "int"),
-            ("estimate", self.t("c_estimate"), "n3"), (ci, self.t("ci95"), lambda v: v),
+            ("estimate", self.t("c_estimate"), "n3"), (("ci_low", "ci_high"), self.t("ci95"), "ci3"),
             ("p_val", self.t("c_p"), "p"), ("note", self.t("c_note"), "text")]))
         resp = self.inp("respondents.parquet")
         cols_present = [c for c in ("joint_purchasing", "collective_brand", "shared_storage", "emergency_fund")
@@ -1367,7 +1395,7 @@ class Report:
               (self.t("k_seed"), str(a.seed)), (self.t("k_perms"), integer(a.permutations, self.lang)),
               (self.t("k_alpha"), self.n(a.alpha, 2)), (self.t("k_min_share"), self.n(a.min_share, 3))]
         if manifest:
-            kv.append((self.t("k_manifest_written"), str(manifest.get("written_at", "–"))))
+            kv.append((self.t("k_manifest_written"), rt.when(manifest.get("written_at", "–"), self.lang)))
         fingerprint = self.key_fingerprint()
         if fingerprint:
             kv.append((self.t("k_key_fingerprint"), fingerprint))
@@ -1382,7 +1410,7 @@ class Report:
             rows = []
             for w, m in (manifest.get("waves") or {}).items():
                 files = m.get("files") or {}
-                rows.append({"wave": w, "pulled_at": m.get("pulled_at", "–"), "count": m.get("count", np.nan),
+                rows.append({"wave": w, "pulled_at": rt.when(m.get("pulled_at", "–"), self.lang), "count": m.get("count", np.nan),
                              "files": len(files), "checksum": wave_checksum(files)})
             blocks.append(self.table("raw_data", self.t("t_raw"), pd.DataFrame(rows), [
                 (lambda d: d["wave"].map(self.wl), self.t("wave"), "text"),
@@ -1451,7 +1479,7 @@ def assemble(study: Any, language: str | None = None) -> tuple[Report, list[Sect
     lang = language or study.language
     if lang not in rt.LANGUAGES:
         raise ValueError(f"language {lang!r}: allowed {', '.join(rt.LANGUAGES)}")
-    F.setup()
+    F.setup(lang)
     rep = Report(study, lang, Inputs(study.processed_dir))
     return rep, rep.sections()
 
@@ -1508,6 +1536,7 @@ def build(study: Any, language: str | None = None) -> Path:
 
 def write_outputs(rep: Report, sections: list[Section], out: Path) -> None:
     """Write report.html, report.docx, figures/, tables/ and exports/ into the folder ``out``."""
+    from .handout import write_handouts
     from .report_exports import (_safe_name, by_wave, data_time, measures_and_formats, wide_scores,
                                  with_items, write_docx, write_spss_stata, write_tables)
 
@@ -1541,7 +1570,13 @@ def write_outputs(rep: Report, sections: list[Section], out: Path) -> None:
     write_docx(out / "report.docx", title=study.title, subtitle=f"{rep.t('site')}: {study.site} · "
                f"{rep.t('waves')}: {', '.join(rep.wl(w) for w in rep.waves)}", sections=sections, lang=rep.lang,
                when=when)
+    handouts = write_handouts(rep, out)
     write_text(out / "report.html", render_html(rep, sections))
+    if study.report.pdf:  # printed copies (headless Chromium; skipped with a note without it)
+        from .pdf import print_pdf
+
+        for page in [out / "report.html", *handouts]:
+            print_pdf(page, page.with_suffix(".pdf"), when)
 
 
 def _umask() -> int:

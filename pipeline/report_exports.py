@@ -19,6 +19,7 @@ bytes on every rerun.
 from __future__ import annotations
 
 import io
+import math
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -30,7 +31,7 @@ import pandas as pd
 from .io import EPOCH, atomic_path, stable_ooxml, write_bytes
 from .report_text import dim_label, s
 
-__all__ = ["write_tables", "sheet_names", "wide_scores", "with_items", "by_wave", "measures_and_formats",
+__all__ = ["write_tables", "csv_frame", "sheet_names", "wide_scores", "with_items", "by_wave", "measures_and_formats",
            "write_spss_stata", "write_docx", "data_time"]
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -125,11 +126,64 @@ def sheet_names(keys: Iterable[str]) -> list[str]:
     return out
 
 
+#: XLSX number format per column format of :class:`pipeline.report.Table` (``pct`` values are
+#: percentages, stored divided by 100 so that Excel sees a share)
+NUMBER_FORMATS = {"int": "#,##0", "n1": "#,##0.0", "n2": "#,##0.00", "n3": "#,##0.000", "p": "0.000",
+                  "share": "0.0%", "pct": "0.0%"}
+
+
+def _formats(t: Any) -> list[str]:
+    """The column formats of a table (``t.formats``), or guessed from the dtypes when not given."""
+    fmts = list(getattr(t, "formats", []) or [])
+    if len(fmts) == len(t.raw.columns):
+        return fmts
+    return ["n3" if pd.api.types.is_float_dtype(t.raw[c]) else
+            "int" if pd.api.types.is_integer_dtype(t.raw[c]) else "text" for c in t.raw.columns]
+
+
+def _whole(values: pd.Series) -> pd.Series | None:
+    """``values`` as nullable integers (Int64) when every finite value is a whole number, else None."""
+    x = pd.to_numeric(values, errors="coerce")
+    if x.notna().sum() != values.notna().sum():
+        return None  # text in the column
+    finite = x.dropna()
+    if len(finite) and not (np.isfinite(finite).all() and (finite == np.round(finite)).all()):
+        return None
+    return x.round().astype("Int64")
+
+
+def csv_frame(t: Any) -> pd.DataFrame:
+    """The table as written to CSV: counts as integers (``73``, not ``73.0``), other numbers unrounded."""
+    out = t.raw.copy()
+    for col, fmt in zip(t.raw.columns, _formats(t)):
+        if fmt == "int":
+            whole = _whole(out[col])
+            if whole is not None:
+                out[col] = whole
+    return out
+
+
 def write_tables(tables: list[Any], outdir: Path, lang: str, when: datetime = EPOCH) -> list[Path]:
-    """CSV per table plus ``tables.xlsx`` (dated ``when``); ``tables`` items have ``key``,
-    ``title``, ``raw``."""
+    """CSV per table plus ``tables.xlsx`` (dated ``when``).
+
+    ``tables`` items have ``key``, ``title``, ``raw`` and ``formats`` (see
+    :class:`pipeline.report.Table`).
+
+    * CSV: UTF-8 *with* a byte-order mark (``utf-8-sig``), so that Excel on Windows, which reads a
+      CSV without one in the ANSI code page, shows α, ω, Δ and − correctly; ``,`` between values and
+      ``.`` decimals whatever the report language (machine-readable; pandas, R and LibreOffice read
+      the BOM). Counts are written as integers; other numbers unrounded.
+    * XLSX: one sheet per table; counts ``#,##0``, shares and percentages ``0.0%``, estimates with
+      the report's decimals, a confidence interval as two numeric columns (lower, upper); each sheet
+      prints landscape on A4, fitted to one page wide, the header row repeated on every page.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
     from openpyxl import Workbook
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
     outdir = Path(outdir)
@@ -137,7 +191,7 @@ def write_tables(tables: list[Any], outdir: Path, lang: str, when: datetime = EP
     for t in tables:
         path = outdir / f"{t.key}.csv"
         with atomic_path(path) as tmp:
-            t.raw.to_csv(tmp, index=False)
+            csv_frame(t).to_csv(tmp, index=False, encoding="utf-8-sig")
         written.append(path)
     wb = Workbook()
     index = wb.active
@@ -145,6 +199,7 @@ def write_tables(tables: list[Any], outdir: Path, lang: str, when: datetime = EP
     index.append([s(lang, "table"), "sheet", "CSV"])
     for cell in index[1]:
         cell.font = Font(bold=True)
+    _print_setup(index, landscape=False, title_rows="1:1")
     names = sheet_names(t.key for t in tables)
     for t, name in zip(tables, names):
         index.append([t.title, name, f"{t.key}.csv"])
@@ -154,15 +209,33 @@ def write_tables(tables: list[Any], outdir: Path, lang: str, when: datetime = EP
         ws.append([str(c) for c in t.raw.columns])
         for cell in ws[2]:
             cell.font = Font(bold=True)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        fmts = _formats(t)
         for row in t.raw.itertuples(index=False):
-            ws.append([_cell(v) for v in row])
-        for j, col in enumerate(t.raw.columns, start=1):
-            width = max([len(str(col))] + [len(str(v)) for v in t.raw.iloc[:, j - 1].head(200)])
-            ws.column_dimensions[get_column_letter(j)].width = min(max(8, width * 0.9 + 2), 60)
-            if pd.api.types.is_float_dtype(t.raw.iloc[:, j - 1]):
+            ws.append([_cell(v) / 100 if f == "pct" and isinstance(_cell(v), float) else _cell(v)
+                       for v, f in zip(row, fmts)])
+        for j, (col, fmt) in enumerate(zip(t.raw.columns, fmts), start=1):
+            values = t.raw.iloc[:, j - 1]
+            number = NUMBER_FORMATS.get(fmt)
+            if number and pd.api.types.is_numeric_dtype(values):
                 for r in range(3, ws.max_row + 1):
-                    ws.cell(row=r, column=j).number_format = "0.000"
-        ws.freeze_panes = "A3"
+                    ws.cell(row=r, column=j).number_format = number
+                width = max([10] + [len(w) for w in str(col).split()])
+            else:
+                width = max([len(w) for w in str(col).split()] + [len(str(v)) for v in values.head(200)])
+            ws.column_dimensions[get_column_letter(j)].width = min(max(8, width * 0.9 + 2), 50)
+            if width > 50:  # long text wraps; the row is made tall enough (LibreOffice does not fit it)
+                for r in range(3, ws.max_row + 1):
+                    cell = ws.cell(row=r, column=j)
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+                    lines = math.ceil(len(str(cell.value or "")) / 52)
+                    if lines > 1:
+                        ws.row_dimensions[r].height = max(ws.row_dimensions[r].height or 0, 13.5 * lines)
+        lines = [math.ceil(len(str(col)) / max(1.0, (ws.column_dimensions[get_column_letter(j)].width - 1) * 1.05))
+                 for j, col in enumerate(t.raw.columns, start=1)]
+        ws.row_dimensions[2].height = 13.5 * max(lines + [1])  # wrapped headers: room for every line
+        ws.freeze_panes = "B3"
+        _print_setup(ws, landscape=True, title_rows="2:2")
     index.column_dimensions["A"].width = 80
     index.column_dimensions["B"].width = 32
     index.column_dimensions["C"].width = 32
@@ -171,6 +244,18 @@ def write_tables(tables: list[Any], outdir: Path, lang: str, when: datetime = EP
     write_bytes(outdir / "tables.xlsx", stable_ooxml(buf.getvalue(), when))
     written.append(outdir / "tables.xlsx")
     return written
+
+
+def _print_setup(ws: Any, *, landscape: bool, title_rows: str) -> None:
+    """A4, fitted to one page wide (as many pages tall as needed), ``title_rows`` on every page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = title_rows
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
 
 
 def _cell(v: Any) -> Any:

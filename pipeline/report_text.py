@@ -60,7 +60,32 @@ def num(x: Any, lang: str, digits: int = 2, *, sign: bool = False) -> str:
 
 
 def integer(x: Any, lang: str) -> str:
+    """A whole number with the language's thousands separator (``3.707`` / ``3,707``)."""
     return num(x, lang, 0)
+
+
+_MONTHS = {"id": ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+                  "Oktober", "November", "Desember"],
+           "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+                  "October", "November", "December"]}
+
+
+def when(text: Any, lang: str) -> str:
+    """An ISO time (``2026-11-23T10:05:00Z``) as people write it, in UTC: "23 November 2026, 10.05 UTC"
+    (Indonesian writes the hour with a dot), "23 November 2026, 10:05 UTC"; other text unchanged.
+
+    >>> when("2026-11-23T10:05:09+00:00", "id"), when("2026-11-23T10:05:09Z", "en")
+    ('23 November 2026, 10.05 UTC', '23 November 2026, 10:05 UTC')
+    """
+    from datetime import datetime, timezone
+
+    try:
+        t = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return str(text)
+    t = t.astimezone(timezone.utc) if t.tzinfo else t
+    sep = "." if lang == "id" else ":"
+    return f"{t.day} {_MONTHS[lang][t.month - 1]} {t.year}, {t.hour:02d}{sep}{t.minute:02d} UTC"
 
 
 def pval(p: Any, lang: str) -> str:
@@ -109,7 +134,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "waves": "Putaran survei",
         "contents": "Daftar isi",
         "not_available": "Bagian ini belum tersedia: {what}.",
-        "missing_file": "berkas {file} belum ada (jalankan `{cmd}`)",
+        "missing_file": "berkas {file} belum ada (jalankan \u201c{cmd}\u201d)",
         "sec_summary": "Ringkasan",
         "sec_data": "Data",
         "sec_trust": "Kepercayaan dan norma",
@@ -367,6 +392,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "c_t": "t",
         "c_df": "df",
         "c_sig": "Sig. (2-tailed)",
+        "c_lower": "bawah",
+        "c_upper": "atas",
         "c_dz": "d_z",
         "c_dz_ci": "IK 95% d_z",
         "c_W": "Wilcoxon V",
@@ -444,6 +471,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "sociogram_subset": ("Studi ini mencakup {n} desa; gambar jejaring menampilkan {k} desa pertama ({names}). Jejaring "
                              "setiap desa ada di exports/network/graphs/ (GraphML, GEXF) dan semua ukurannya di tabel."),
         "fig_mixing": "Matriks pencampuran: jumlah hubungan dari kelompok (baris) ke kelompok (kolom) per putaran, dengan persentase baris",
+        "fig_cross_title": "Berapa persen hubungan yang menghubungkan dua kelompok?",
+        "fig_cross_share": ("Persentase hubungan yang lintas kelompok (antara lokal dan pendatang) per jenis hubungan "
+                            "dan putaran survei. Angkanya dari matriks pencampuran (Tabel jumlah hubungan)."),
+        "fig_within_word": "di dalam",
+        "fig_group_ties": ("Hubungan di dalam dan antarkelompok per jenis hubungan: lingkaran = kelompok (luasnya menurut "
+                           "jumlah responden), angka di dalamnya = hubungan di dalam kelompok; panah = hubungan dari satu "
+                           "kelompok ke kelompok lain, makin tebal makin banyak."),
         "t_whole": "Ukuran jejaring keseluruhan per putaran dan jenis hubungan",
         "c_nodes": "Titik",
         "c_ties": "Hubungan",
@@ -589,7 +623,7 @@ STRINGS: dict[str, dict[str, str]] = {
             "Klaim aksi kolektif diuji sebagai hubungan pada satu waktu (asosiasi), bukan efek program.",
         ],
         # colophon
-        "colophon_intro": "Semua angka dapat dihasilkan ulang dari data mentah dengan `make report` pada komit dan versi paket berikut.",
+        "colophon_intro": "Semua angka dapat dihasilkan ulang dari data mentah dengan perintah \u201cmake report\u201d pada komit dan versi paket berikut.",
         "c_key": "Hal",
         "c_value": "Nilai",
         "k_commit": "Komit git",
@@ -614,7 +648,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_installed": "tidak terpasang",
         "manifest_missing": "manifest.json data mentah belum ada",
         "footer": "Dibuat oleh sinergi. Identitas responden disamarkan; laporan ini tidak memuat nama.",
-        "tables_files": "Semua tabel juga tersedia sebagai CSV dan satu buku kerja XLSX di folder tables/; data skor untuk SPSS/Stata di exports/.",
+        "tables_files": ("Semua tabel juga tersedia sebagai CSV dan satu buku kerja XLSX di folder tables/; data skor untuk "
+                         "SPSS/Stata di exports/. Lembar ringkas satu halaman A4 untuk pertemuan warga: handout.html."),
     },
     "en": {
         "lang_attr": "en",
@@ -624,7 +659,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "waves": "Survey waves",
         "contents": "Contents",
         "not_available": "This section is not available yet: {what}.",
-        "missing_file": "the file {file} does not exist yet (run `{cmd}`)",
+        "missing_file": "the file {file} does not exist yet (run \u201c{cmd}\u201d)",
         "sec_summary": "Summary",
         "sec_data": "Data",
         "sec_trust": "Trust and norms",
@@ -872,6 +907,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "c_t": "t",
         "c_df": "df",
         "c_sig": "Sig. (2-tailed)",
+        "c_lower": "lower",
+        "c_upper": "upper",
         "c_dz": "d_z",
         "c_dz_ci": "95% CI of d_z",
         "c_W": "Wilcoxon V",
@@ -950,6 +987,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "sociogram_subset": ("This study covers {n} villages; the network figure shows the first {k} ({names}). Every "
                              "village's network is in exports/network/graphs/ (GraphML, GEXF) and all its measures in the tables."),
         "fig_mixing": "Mixing matrix: ties from group (row) to group (column) per wave, with row percentages",
+        "fig_cross_title": "What share of ties connect the two groups?",
+        "fig_cross_share": ("Share of ties that cross groups (between locals and migrants) per tie type and survey "
+                            "wave. The numbers come from the mixing matrix (the table of tie counts)."),
+        "fig_within_word": "within",
+        "fig_group_ties": ("Ties within and between groups per tie type: circle = group (area by its respondents), the "
+                           "number inside = ties within the group; arrow = ties from one group to the other, thicker "
+                           "for more."),
         "t_whole": "Whole-network measures per wave and tie type",
         "c_nodes": "Nodes",
         "c_ties": "Ties",
@@ -1089,7 +1133,7 @@ STRINGS: dict[str, dict[str, str]] = {
             "reliability instead.",
             "The collective-action claims are tested as associations at one point in time, not as program effects.",
         ],
-        "colophon_intro": "Every number can be reproduced from the raw data with `make report` at the commit and package versions below.",
+        "colophon_intro": "Every number can be reproduced from the raw data with the command \u201cmake report\u201d at the commit and package versions below.",
         "c_key": "Item",
         "c_value": "Value",
         "k_commit": "Git commit",
@@ -1114,7 +1158,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_installed": "not installed",
         "manifest_missing": "the raw-data manifest.json does not exist yet",
         "footer": "Made with sinergi. Respondents are pseudonymised; this report contains no names.",
-        "tables_files": "Every table is also in tables/ as CSV and in one XLSX workbook; score data for SPSS/Stata are in exports/.",
+        "tables_files": ("Every table is also in tables/ as CSV and in one XLSX workbook; score data for SPSS/Stata are in "
+                         "exports/. A one-page A4 handout for the village meeting: handout.html."),
     },
 }
 

@@ -20,6 +20,8 @@ def test_demo_study_loads():
     assert study.raw_dir == Path("data/raw/demo-kaloran")
     assert study.wave_label("post", "en") == "After the program"
     assert study.privacy.show_names is False
+    assert study.program_name("en") == "Cross-group UMKM forum (example)" and study.report.team
+    assert study.report.pdf is True
 
 
 def _write(tmp_path, mutate) -> Path:
@@ -45,6 +47,9 @@ def _write(tmp_path, mutate) -> Path:
     (lambda r: r["waves"].append({"id": "pre"}), "wave id 'pre' appears twice"),
     (lambda r: r.update(tie_types=["info", "any"]), "'any' is reserved"),
     (lambda r: r.update(instrument="missing.yaml"), "instrument = 'missing.yaml': file not found"),
+    (lambda r: r["report"].update(colour="red"), "unknown key 'report.colour'"),
+    (lambda r: r["report"].update(team=" "), "report.team = ' ': is empty; write the name, or leave the key out"),
+    (lambda r: r["report"].update(pdf="ya"), "report.pdf = 'ya': write true or false"),
 ])
 def test_bad_study_gives_one_line(tmp_path, mutate, message):
     with pytest.raises(SinergiError) as exc:

@@ -39,7 +39,10 @@ def repo(tmp_path_factory):
 def make(repo: Path, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(repo), MPLBACKEND="Agg")
     env.pop("STUDY", None)
-    return subprocess.run(["make", *args], cwd=repo, env=env, capture_output=True, text=True, timeout=1800)
+    # the copy shares this checkout's .venv (a symlink): -o keeps make from reinstalling into it
+    # (which would point the editable install at the copy) when pyproject.toml is newer than it
+    return subprocess.run(["make", "-o", ".venv/.installed", *args], cwd=repo, env=env, capture_output=True,
+                          text=True, timeout=1800)
 
 
 def _stages_run(output: str) -> set[str]:

@@ -61,6 +61,8 @@ def test_one_wave_study_gives_a_baseline_report(in_tmp, sinergi):
     assert (rep / "exports" / "scores.sav").exists()
     assert sorted(p.name for p in (rep / "exports" / "network" / "graphs").rglob("*.graphml")) == \
         ["any.graphml", "info.graphml"]
+    handout = _text((rep / "handout.html").read_text(encoding="utf-8"))
+    assert "The before/after comparison will be available after the second survey" in handout
 
 
 def test_follow_up_wave_without_answers_yet(in_tmp, sinergi):

@@ -854,10 +854,13 @@ def test_docx_converts_to_pdf_with_libreoffice_and_keeps_every_column(built, tmp
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert "(A4)" in info
     text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout.split())
-    for csv in (html.parent / "tables").glob("*.csv"):
-        for header in pd.read_csv(csv, nrows=0).columns:
-            for word in filter(None, re.split(r"[\s–/-]+", str(header))):  # a header wraps at these
-                assert word in text, (csv.name, header, word)
+    from docx import Document
+
+    doc = Document(str(html.parent / "report.docx"))
+    for k, table in enumerate(doc.tables):
+        for cell in table.rows[0].cells:
+            for word in filter(None, re.split(r"[\s–/-]+", cell.text)):  # a header wraps at these
+                assert word in text, (k, cell.text, word)
 
 
 @pytest.mark.parametrize("lang,cite,wrong", [("id", "Maryam dkk. 2026", "Tinjauan pustaka program ini"),
@@ -865,3 +868,228 @@ def test_docx_converts_to_pdf_with_libreoffice_and_keeps_every_column(built, tmp
 def test_literature_figures_are_cited_as_the_literatures(built, lang, cite, wrong):
     text = _text(_sections(built[lang][2].read_text(encoding="utf-8"))["collective"])
     assert cite in text and "20–30%" in text and wrong not in text
+
+
+# ---------------------------------------------------------------------------------------------
+# deliverables: print, Excel/CSV, the facilitator's figures, the village handout (issue 13)
+# ---------------------------------------------------------------------------------------------
+
+def _pdftotext(pdf: Path) -> str:
+    res = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    return res.stdout
+
+
+def _pdf_pages(pdf: Path) -> list[tuple[float, float]]:
+    """(width, height) in points of every page (pdfinfo)."""
+    res = subprocess.run(["pdfinfo", "-f", "1", "-l", "9999", str(pdf)], capture_output=True, text=True, timeout=60)
+    return [(float(w), float(h)) for w, h in re.findall(r"Page +\d+ size: +([\d.]+) x ([\d.]+) pts", res.stdout)]
+
+
+def _need_pdf_tools():
+    if not _chromium() or not shutil.which("pdftotext") or not shutil.which("pdfinfo"):
+        pytest.skip("chromium and poppler-utils are not installed (.ci/run installs them)")
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_printed_report_has_every_column_of_every_table(built, lang):
+    """report.pdf is Chromium's print of report.html: every header of every table is on paper
+    (before, Chromium cut the columns of the wide tables off at the page edge), wide tables on
+    landscape pages."""
+    _need_pdf_tools()
+    html_path = built[lang][2]
+    pdf = html_path.with_suffix(".pdf")
+    assert pdf.exists(), "the demo study asks for report.pdf (report: {pdf: true})"
+    text = _pdftotext(pdf)
+    tokens = set(re.split(r"[\s\-–]+", text))
+    html = html_path.read_text(encoding="utf-8")
+    tables = re.findall(r'data-table="([^"]+)">.*?<thead><tr>(.*?)</tr></thead>', html, flags=re.S)
+    assert len(tables) >= 20
+    missing = []
+    for key, head in tables:
+        for header in re.findall(r"<th[^>]*>(.*?)</th>", head):
+            for part in re.split(r"[\s\-–]+", htmlmod.unescape(header)):
+                # a header wrapped after a hyphen comes out joined ("(2tailed)"): look inside tokens too
+                if part and part not in tokens and not any(part in t for t in tokens if len(part) > 1):
+                    missing.append((key, header, part))
+    assert not missing, missing[:10]
+    for word in ("Yule's", "QAP", "Modularitas" if lang == "id" else "modularity", "N"):
+        assert word in text or word.lower() in text.lower()
+    pages = _pdf_pages(pdf)
+    assert any(w > h for w, h in pages) and any(w < h for w, h in pages), "wide tables print landscape"
+
+
+def test_wide_tables_fit_the_printable_width(built, tmp_path):
+    """Measured in the page: under the print rules (applied on screen at the printable width of
+    A4 portrait, 182 mm, or landscape for a wide table, 277 mm) no table is wider than its page."""
+    exe = _chromium()
+    if not exe:
+        pytest.skip("chromium is not installed")
+    html = built["id"][2].read_text(encoding="utf-8")
+    css_print = re.search(r"@media print \{(.*)\}\s*</style>", html, flags=re.S)
+    assert css_print
+    probe_js = """<script>window.addEventListener('load', function () {
+      var out = [];
+      document.querySelectorAll('figure.table').forEach(function (f) {
+        var wide = f.classList.contains('wide');
+        var limit = (wide ? 277 : 182) * 96 / 25.4;
+        f.style.width = limit + 'px';
+        var t = f.querySelector('table');
+        out.push([f.dataset.table, wide, Math.round(t.scrollWidth), Math.round(limit)]);
+      });
+      var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out);
+      document.body.appendChild(pre);
+    });</script>"""
+    screen = html.replace("@media print {", "@media all {", 1).replace("</body>", probe_js + "</body>")
+    probe = tmp_path / "print-probe.html"
+    probe.write_text(screen, encoding="utf-8")
+    res = subprocess.run(_chrome_args(exe, tmp_path / "profile", 1400) + ["--virtual-time-budget=10000", "--dump-dom",
+                                                                          probe.as_uri()],
+                         capture_output=True, text=True, timeout=180)
+    m = re.search(r'<pre id="probe">(.*?)</pre>', res.stdout, flags=re.S)
+    assert m, res.stderr[-1500:]
+    rows = json.loads(htmlmod.unescape(m.group(1)))
+    assert any(r[1] for r in rows) and len(rows) >= 20
+    too_wide = [r for r in rows if r[2] > r[3] + 1]
+    assert not too_wide, too_wide
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_handout_is_one_a4_page_in_plain_words(built, lang):
+    """handout.html (and the other language's) prints on one A4 page; four findings with a picture
+    each, no statistics jargon, the program and team named, and a change said only when the
+    report calls it significant."""
+    from pipeline.report_text import verdict
+
+    root, study, html_path = built[lang]
+    rep = html_path.parent
+    other = "en" if lang == "id" else "id"
+    for name, words_lang in (("handout", lang), (f"handout-{other}", other)):
+        page = rep / f"{name}.html"
+        html = page.read_text(encoding="utf-8")
+        assert f'<html lang="{words_lang}">' in html and "<script" not in html
+        cards = re.findall(r'<section class="card[^"]*" data-finding="([^"]+)" data-verdict="([^"]+)">(.*?)</section>',
+                           html, flags=re.S)
+        assert [c[0] for c in cards] == ["bridge", "trust", "norms", "ties"]
+        assert all("<img src=\"data:image/png;base64," in c[2] for c in cards)
+        text = _text(re.search(r"<main.*?</main>", html, flags=re.S).group(0))
+        for jargon in (" p ", "p =", "IK 95", "95%", "CI", "E-I", "d_z", "Holm", "signifikan", "significant",
+                       "Wilcoxon", "permutasi", "permutation"):
+            assert jargon not in text, (name, jargon)
+        assert study.program_name(words_lang) in text and study.report.team in text
+        pp = _proc(root, study, "prepost.csv")
+        for key, dim in (("bridge", "network_bridging"), ("trust", "trust_outgroup"), ("norms", "norms")):
+            row = pp[(pp["dimension"] == dim) & (pp["group"] == "all")].iloc[-1]
+            v = verdict(row["diff"], row["diff_ci_low"], row["diff_ci_high"], row["p_holm"], study.analysis.alpha)
+            expect = ("up" if row["diff"] > 0 else "down") if v == "sig" else "flat"
+            assert dict((c[0], c[1]) for c in cards)[key] == expect, (key, v)
+        _need_pdf_tools()
+        pdf = page.with_suffix(".pdf")
+        assert pdf.exists()
+        pages = _pdf_pages(pdf)
+        assert len(pages) == 1 and pages[0] == pytest.approx((595.0, 842.0), abs=1.5), pages
+
+
+def test_xlsx_number_formats_and_print_setup(built):
+    from openpyxl import load_workbook
+
+    rep = built["id"][2].parent
+    wb = load_workbook(rep / "tables" / "tables.xlsx")
+
+    def col(ws, header):
+        heads = [c.value for c in ws[2]]
+        return heads.index(header) + 1
+
+    ws = wb["sample"]
+    n = ws.cell(row=3, column=col(ws, "n"))
+    assert n.number_format == "#,##0" and isinstance(n.value, int) or float(n.value).is_integer()
+    ws = wb["missing"]
+    share = ws.cell(row=3, column=col(ws, "% kosong"))
+    assert share.number_format == "0.0%" and 0 <= share.value <= 1
+    ws = wb["reliability"]
+    lo, hi = ws.cell(row=3, column=col(ws, "IK 95% α bawah")), ws.cell(row=3, column=col(ws, "IK 95% α atas"))
+    alpha = ws.cell(row=3, column=col(ws, "α Cronbach"))
+    assert isinstance(lo.value, float) and lo.value < alpha.value < hi.value
+    assert lo.number_format == alpha.number_format == "#,##0.00"
+    ws = wb["effect_sizes"]
+    pct = ws.cell(row=3, column=col(ws, "% perubahan"))
+    raw = pd.read_csv(rep / "tables" / "effect_sizes.csv")["% perubahan"].iloc[0]
+    assert pct.number_format == "0.0%" and pct.value == pytest.approx(raw / 100)
+    ws = wb["paired_test"]
+    assert ws.cell(row=3, column=col(ws, "df")).number_format == "#,##0"
+    for name in wb.sheetnames[1:]:
+        ws = wb[name]
+        assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+        assert ws.page_setup.fitToHeight == 0 and ws.print_title_rows == "$2:$2"
+
+
+def test_csv_is_utf8_with_bom_and_counts_are_integers(built):
+    """Excel on Windows opens a CSV as UTF-8 only with a byte-order mark; pandas reads it back."""
+    rep = built["id"][2].parent / "tables"
+    for path in rep.glob("*.csv"):
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf"), path.name
+    rel = pd.read_csv(rep / "reliability.csv")
+    assert rel.columns[0] == "Putaran" and "α Cronbach" in rel.columns and "ω McDonald" in rel.columns
+    assert {"IK 95% α bawah", "IK 95% α atas"} <= set(rel.columns)
+    assert (rel["IK 95% α bawah"] < rel["α Cronbach"]).all()
+    text = (rep / "paired_test.csv").read_text(encoding="utf-8-sig")
+    dof = pd.read_csv(rep / "paired_test.csv", dtype=str)["df"]
+    assert dof.str.fullmatch(r"\d+").all(), dof.head()
+    assert "Sig. (2-tailed)" in text.splitlines()[0]
+    sample = pd.read_csv(rep / "sample.csv", dtype=str)
+    assert sample["n"].str.fullmatch(r"\d+").all() and not sample["Bertahan"].dropna().str.contains(r"\.").any()
+    whole = pd.read_csv(rep / "network_whole.csv")
+    assert {"Asortativitas", "SE (Asortativitas)"} <= set(whole.columns)
+
+
+def test_indonesian_figures_write_decimal_commas(built):
+    """Figure axes follow the report language (the SVG keeps each tick label as a comment)."""
+    ticks = {}
+    for lang in ("id", "en"):
+        svg = next((built[lang][2].parent / "figures").glob("*_distributions.svg")).read_text(encoding="utf-8")
+        ticks[lang] = re.findall(r"<!-- (\d+[.,]\d+) -->", svg)
+    assert "3,5" in ticks["id"] and not any("." in t for t in ticks["id"])
+    assert "3.5" in ticks["en"] and not any("," in t for t in ticks["en"])
+
+
+def test_figures_for_the_facilitator_and_plain_counts(built):
+    """Beside the full sociograms: the share of cross-group ties and a diagram of ties within and
+    between groups; counts print as counts (brokerage "3.707", not "3.707,0"); readable dates."""
+    root, study, html_path = built["id"]
+    html = html_path.read_text(encoding="utf-8")
+    for key in ("sociogram_any", "cross_share", "group_ties"):
+        assert f'id="figure-{key}"' in html
+        assert list((html_path.parent / "figures").glob(f"*_{key}.svg"))
+    svg = next((html_path.parent / "figures").glob("*_cross_share.svg")).read_text(encoding="utf-8")
+    mix = _proc(root, study, "mixing.csv")
+    part = mix[(mix["tie_type"] == "any") & (mix["wave"] == "pre")]
+    share = part.loc[part["from_group"] != part["to_group"], "ties"].sum() / part["ties"].sum()
+    assert f"<!-- {100 * share:.0f}% -->" in svg
+    br = re.search(r'data-table="brokerage">(.*?)</table>', html, flags=re.S).group(1)
+    observed = [re.findall(r"<td[^>]*>(.*?)</td>", row)[2] for row in re.findall(r"<tr>(.*?)</tr>", br)[1:]]
+    assert observed and all(re.fullmatch(r"[\d.]+", v) for v in observed), observed
+    colophon = _text(_sections(html)["colophon"])
+    assert "`" not in colophon and not re.search(r"\d{4}-\d\d-\d\dT\d\d:", colophon)
+    assert re.search(r"\d{1,2} (Januari|Februari|Maret|April|Mei|Juni|Juli|Agustus|September|Oktober|November|"
+                     r"Desember) \d{4}, \d\d\.\d\d UTC", colophon)
+
+
+def test_xlsx_prints_each_sheet_one_page_wide(built, tmp_path):
+    """LibreOffice prints tables.xlsx landscape, one page wide per sheet (68 portrait pages with
+    the columns split before); skipped without LibreOffice."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice or not shutil.which("pdfinfo"):
+        pytest.skip("LibreOffice (soffice) and pdfinfo are not installed")
+    from openpyxl import load_workbook
+
+    src = built["id"][2].parent / "tables" / "tables.xlsx"
+    shutil.copy(src, tmp_path / "tables.xlsx")
+    run = subprocess.run([soffice, "--headless", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}",
+                          "--convert-to", "pdf", "tables.xlsx"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=300)
+    assert (tmp_path / "tables.pdf").exists(), run.stderr[-1500:]
+    pages = _pdf_pages(tmp_path / "tables.pdf")
+    sheets = len(load_workbook(src, read_only=True).sheetnames)
+    assert len(pages) <= sheets + 6, (len(pages), sheets)  # a long table may take a second page, not a split
+    assert sum(w > h for w, h in pages) >= len(pages) - 1  # all but the index sheet landscape

@@ -1,0 +1,301 @@
+"""The village handout: one A4 page in plain words for the meeting at the balai desa.
+
+:func:`findings` picks three or four findings from the results the other stages wrote (no new
+statistics) and words them without statistical jargon; :func:`render` lays them out with one
+picture each, the program's and the team's name (study keys ``report.program``, ``report.team``),
+as a self-contained HTML page sized for one A4 sheet (``handout.css`` under ``@page``).
+
+A change is said only when the evidence is clear — the report's own rule for "significant": the
+95 % confidence interval of the change excludes zero and the Holm-adjusted p is below the study's
+alpha (for the network, the permutation test of the change in openness); otherwise the finding
+says there is no clear change yet. The numbers shown are the ones in the report's tables, rounded.
+
+Findings, in order, each when its inputs exist and the study has a follow-up wave:
+
+1. ties across the groups (mean number of cross-group ties per person, ``prepost.csv``
+   ``network_bridging``; picture: share of ties that cross groups, ``mixing.csv``);
+2. trust in UMKM owners of the other group (``trust_outgroup``);
+3. shared norms (``norms``);
+4. new and dropped ties between the groups (``network_change.csv``; picture: the group diagram).
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import figures as F
+from .report_text import num, verdict
+
+__all__ = ["HandoutFinding", "findings", "render", "TEXT"]
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+#: every word of the handout, per language
+TEXT: dict[str, dict[str, str]] = {
+    "id": {
+        "kicker": "Hasil survei untuk warga",
+        "title": "Apa yang berubah di antara pelaku UMKM {site}?",
+        "by": "Disusun oleh {team}",
+        "program": "Program: {program}",
+        "who": ("Sebanyak {n} pelaku UMKM mengisi survei dua kali: {pre} dan {post}. Terima kasih atas waktu "
+                "dan kejujuran Bapak/Ibu."),
+        "who_one": "Sebanyak {n} pelaku UMKM mengisi survei {pre}. Survei berikutnya akan menunjukkan perubahannya.",
+        "rule": ("Kami menyebut \u201cberubah\u201d hanya jika perubahannya cukup jelas, bukan kebetulan. "
+                 "Laporan lengkap (report.html) memuat semua angka dan cara menghitungnya."),
+        "bridge_up": "Makin banyak kenalan usaha dari kelompok lain",
+        "bridge_down": "Makin sedikit kenalan usaha dari kelompok lain",
+        "bridge_flat": "Kenalan usaha dari kelompok lain: belum ada perubahan yang jelas",
+        "bridge_body": ("Rata-rata, setiap pelaku UMKM punya {pre} hubungan usaha dengan orang dari kelompok lain "
+                        "({pair_dash}) sebelum program, dan {post} sesudahnya. Gambar: dari semua hubungan, "
+                        "berapa persen yang menghubungkan {pair}."),
+        "trust_up": "Warga makin percaya kepada pelaku UMKM dari kelompok lain",
+        "trust_down": "Kepercayaan kepada pelaku UMKM dari kelompok lain menurun",
+        "trust_flat": "Kepercayaan kepada kelompok lain: belum ada perubahan yang jelas",
+        "trust_body": ("Nilai rata-rata pada skala 1 (sangat tidak setuju) sampai 5 (sangat setuju): {pre} sebelum, "
+                       "{post} sesudah program."),
+        "norms_up": "Semangat saling membantu dan menepati janji makin kuat",
+        "norms_down": "Semangat saling membantu dan menepati janji melemah",
+        "norms_flat": "Saling membantu dan menepati janji: belum ada perubahan yang jelas",
+        "norms_body": ("Nilai rata-rata norma bersama (gotong royong, timbal balik, keterbukaan, menepati janji, "
+                       "menyelesaikan perselisihan) pada skala 1\u20135: {pre} sebelum, {post} sesudah."),
+        "ties_up": "Pelaku UMKM {pair} makin sering terhubung",
+        "ties_down": "Pelaku UMKM {pair} makin jarang terhubung",
+        "ties_flat": "Hubungan {pair_dash}: belum ada perubahan yang jelas",
+        "ties_body": ("{new} hubungan baru antara {pair} terbentuk, {dropped} terputus. Lingkaran = "
+                      "kelompok, angka di dalamnya = hubungan di dalam kelompok, panah = hubungan ke kelompok lain."),
+        "none": "Hasil perbandingan sebelum\u2013sesudah akan tersedia setelah survei kedua.",
+        "and": "dan",
+        "before": "Sebelum",
+        "after": "Sesudah",
+        "within": "di dalam",
+        "footer": "Nama responden tidak dicantumkan. Dibuat dengan sinergi.",
+    },
+    "en": {
+        "kicker": "Survey results for the village",
+        "title": "What changed among the UMKM owners of {site}?",
+        "by": "Prepared by {team}",
+        "program": "Program: {program}",
+        "who": ("{n} UMKM owners answered the survey twice: {pre} and {post}. Thank you for your time and "
+                "your honest answers."),
+        "who_one": "{n} UMKM owners answered the survey {pre}. The next survey will show what changes.",
+        "rule": ("We say \u201cchanged\u201d only when the change is clear enough not to be chance. The full "
+                 "report (report.html) has every number and how it was computed."),
+        "bridge_up": "More business contacts in the other group",
+        "bridge_down": "Fewer business contacts in the other group",
+        "bridge_flat": "Business contacts in the other group: no clear change yet",
+        "bridge_body": ("On average each UMKM owner had {pre} business ties with people of the other group "
+                        "({pair_dash}) before the program, and {post} after. Picture: of all ties, the share "
+                        "that connects {pair} owners."),
+        "trust_up": "People trust UMKM owners of the other group more",
+        "trust_down": "Trust in UMKM owners of the other group fell",
+        "trust_flat": "Trust in the other group: no clear change yet",
+        "trust_body": "Average on a scale from 1 (strongly disagree) to 5 (strongly agree): {pre} before, {post} after.",
+        "norms_up": "Helping each other and keeping promises grew stronger",
+        "norms_down": "Helping each other and keeping promises grew weaker",
+        "norms_flat": "Helping each other and keeping promises: no clear change yet",
+        "norms_body": ("Average of the shared norms (mutual help, reciprocity, openness, keeping promises, settling "
+                       "disputes) on the 1\u20135 scale: {pre} before, {post} after."),
+        "ties_up": "{Pair} UMKM owners are connected more often",
+        "ties_down": "{Pair} UMKM owners are connected less often",
+        "ties_flat": "Ties between {pair} owners: no clear change yet",
+        "ties_body": ("{new} new ties between {pair} owners formed, {dropped} ended. Circle = group, number "
+                      "inside = ties within the group, arrow = ties to the other group."),
+        "none": "The before/after comparison will be available after the second survey.",
+        "and": "and",
+        "before": "Before",
+        "after": "After",
+        "within": "within",
+        "footer": "No respondent is named. Made with sinergi.",
+    },
+}
+
+
+@dataclass
+class HandoutFinding:
+    """One finding: ``key`` (bridge, trust, norms, ties), ``verdict`` (up, down, flat), the
+    headline and body in plain words, and the picture as PNG bytes."""
+
+    key: str
+    verdict: str
+    headline: str
+    body: str
+    png: bytes
+
+    @property
+    def data_uri(self) -> str:
+        """The picture as a ``data:`` URI (the page fetches nothing)."""
+        return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
+
+
+def _direction(row: pd.Series, alpha: float) -> str:
+    """up / down when the change is clear (the report's "significant"), else flat."""
+    v = verdict(row["diff"], row["diff_ci_low"], row["diff_ci_high"], row["p_holm"], alpha)
+    if v != "sig":
+        return "flat"
+    return "up" if float(row["diff"]) > 0 else "down"
+
+
+def _row(pp: pd.DataFrame | None, dim: str) -> pd.Series | None:
+    if pp is None or not len(pp):
+        return None
+    r = pp[(pp["dimension"].astype(str) == dim) & (pp["group"].astype(str) == "all")]
+    if not len(r):
+        return None
+    last = r["wave_post"].iloc[-1]
+    return r[r["wave_post"] == last].iloc[0]
+
+
+def findings(tables: dict[str, pd.DataFrame | None], study: Any, lang: str, *, waves: list[str],
+             scale: tuple[float, float]) -> list[HandoutFinding]:
+    """The handout's findings from the processed tables (``prepost.csv``, ``mixing.csv``,
+    ``network_groups.csv``, ``network_change.csv``; a missing one is ``None``).
+
+    Parameters
+    ----------
+    tables : dict
+        Processed tables by file name.
+    study : pipeline.config.Study
+    lang : "id" | "en"
+    waves : list of str
+        The waves that have answers, in order; fewer than two gives no findings.
+    scale : (float, float)
+        The Likert scale's minimum and maximum.
+
+    Returns
+    -------
+    list of HandoutFinding
+        At most four, in the order of the module docstring.
+    """
+    T = TEXT[lang]
+    alpha = float(study.analysis.alpha)
+    if len(waves) < 2:
+        return []
+    pre, post = waves[0], waves[-1]
+    wl = {w: study.wave_label(w, lang) for w in waves}
+    before, after = T["before"], T["after"]
+    F.setup(lang)
+    labels = [study.group_label(g, lang).lower() for g in study.group_values]
+    pair = (", ".join(labels[:-1]) + f" {T['and']} " + labels[-1]) if len(labels) > 1 else "".join(labels)
+    words = {"pair": pair, "Pair": pair[:1].upper() + pair[1:],
+             "pair_dash": "\u2013".join(labels) if len(labels) == 2 else pair}
+    out: list[HandoutFinding] = []
+    pp = tables.get("prepost.csv")
+    mix = tables.get("mixing.csv")
+    row = _row(pp, "network_bridging")
+    if row is not None and mix is not None and len(mix):
+        d = _direction(row, alpha)
+        sh = F.cross_shares(mix[mix["tie_type"].astype(str) == "any"])
+        vals = [(before, _share(sh, pre)), (after, _share(sh, post))]
+        fig = F.mean_bars_figure(vals, scale=(0.0, max(0.5, max(v for _, v in vals) + 0.1)), color=F.BRIDGE,
+                                 percent=True)
+        out.append(HandoutFinding("bridge", d, T[f"bridge_{d}"],
+                                  T["bridge_body"].format(pre=num(row["mean_pre"], lang, 1),
+                                                          post=num(row["mean_post"], lang, 1), **words),
+                                  F.render(fig)[0]))
+    for key, dim in (("trust", "trust_outgroup"), ("norms", "norms")):
+        row = _row(pp, dim)
+        if row is None or not np.isfinite(float(row["mean_pre"])):
+            continue
+        d = _direction(row, alpha)
+        fig = F.mean_bars_figure([(before, float(row["mean_pre"])), (after, float(row["mean_post"]))],
+                                 scale=scale)
+        out.append(HandoutFinding(key, d, T[f"{key}_{d}"],
+                                  T[f"{key}_body"].format(pre=num(row["mean_pre"], lang, 1),
+                                                          post=num(row["mean_post"], lang, 1)), F.render(fig)[0]))
+    ch, grp = tables.get("network_change.csv"), tables.get("network_groups.csv")
+    if ch is not None and len(ch) and mix is not None and grp is not None and len(grp):
+        r = ch[ch["tie_type"].astype(str) == "any"]
+        if len(r):
+            r = r.iloc[-1]
+            p = r.get("delta_ei_p")
+            clear = p is not None and np.isfinite(float(p)) and float(p) < alpha and float(r["delta_ei"]) != 0
+            d = ("up" if float(r["delta_ei"]) > 0 else "down") if clear else "flat"
+            fig = F.group_ties_figure(mix, grp, [pre, post], ["any"], list(study.group_values),
+                                      wave_label=lambda w: wl.get(w, w), tie_label=lambda t: "",
+                                      group_label=lambda g: study.group_label(g, lang), within_label=T["within"])
+            fig.set_size_inches(4.2, 1.9)
+            out.append(HandoutFinding("ties", d, T[f"ties_{d}"].format(**words),
+                                      T["ties_body"].format(new=num(r["new_between"], lang, 0),
+                                                            dropped=num(r["dropped_between"], lang, 0), **words),
+                                      F.render(fig)[0]))
+    return out
+
+
+def _share(shares: pd.DataFrame, wave: str) -> float:
+    r = shares[shares["wave"].astype(str) == wave]
+    return float(r["share"].iloc[0]) if len(r) else float("nan")
+
+
+def render(tables: dict[str, pd.DataFrame | None], study: Any, lang: str, *, waves: list[str],
+           scale: tuple[float, float], n_pairs: int | None, n_first: int | None) -> str:
+    """The handout as one self-contained HTML page (one A4 sheet when printed).
+
+    ``n_pairs``: respondents who answered in both waves; ``n_first``: respondents of the first
+    wave (shown when there is no follow-up yet).
+    """
+    import jinja2
+
+    T = TEXT[lang]
+    items = findings(tables, study, lang, waves=waves, scale=scale)
+    if len(waves) >= 2 and n_pairs is not None:
+        who = T["who"].format(n=num(n_pairs, lang, 0), pre=study.wave_label(waves[0], lang).lower(),
+                              post=study.wave_label(waves[-1], lang).lower())
+    elif n_first is not None and waves:
+        who = T["who_one"].format(n=num(n_first, lang, 0), pre=study.wave_label(waves[0], lang).lower())
+    else:
+        who = ""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]),
+                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    program = study.program_name(lang)
+    return env.get_template("handout.html.j2").render(
+        lang=lang, T=T, title=T["title"].format(site=study.site), items=items, who=who,
+        program=T["program"].format(program=program) if program else "",
+        team=T["by"].format(team=study.report.team) if study.report.team else "",
+        css=(TEMPLATES / "handout.css").read_text(encoding="utf-8"))
+
+
+def write_handouts(rep: Any, out: Path) -> list[Path]:
+    """Write ``handout.html`` (the report language) and ``handout-<other>.html`` (the other
+    language) into the report folder ``out``, from the report's inputs ``rep.inp``.
+
+    Parameters
+    ----------
+    rep : pipeline.report.Report
+        Gives ``inp`` (the processed tables), ``study``, ``lang``, ``data_waves`` and ``scale``.
+    out : Path
+        The report folder being built.
+
+    Returns
+    -------
+    list of Path
+        The handouts written, the report language's first.
+    """
+    from .io import write_text
+    from .report_text import LANGUAGES
+
+    names = ("prepost.csv", "mixing.csv", "network_groups.csv", "network_change.csv", "sample.csv")
+    tables = {nm: rep.inp(nm) for nm in names}
+    waves = list(rep.data_waves)
+    pp, sample = tables["prepost.csv"], tables["sample.csv"]
+    n_pairs = None
+    if pp is not None and len(pp) and (pp["group"].astype(str) == "all").any():
+        n_pairs = int(pd.to_numeric(pp.loc[pp["group"].astype(str) == "all", "n_pairs"]).max())
+    n_first = None
+    if sample is not None and len(sample) and waves:
+        first = sample[(sample["group"].astype(str) == "all") & (sample["wave"].astype(str) == waves[0])]
+        n_first = int(first["n"].iloc[0]) if len(first) else None
+    written = []
+    for lang in [rep.lang, *[x for x in LANGUAGES if x != rep.lang]]:
+        path = out / ("handout.html" if lang == rep.lang else f"handout-{lang}.html")
+        write_text(path, render(tables, rep.study, lang, waves=waves, scale=rep.scale, n_pairs=n_pairs,
+                                n_first=n_first))
+        written.append(path)
+    F.setup(rep.lang)
+    return written

@@ -1039,11 +1039,13 @@ def _run_site(resp: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
     keys = sorted(graphs, key=lambda k: (k[0], order[k[1]], types.index(k[2])))
     out: dict[str, list] = {k: [] for k in ("whole", "groups", "mixing", "nodes", "brokerage",
                                             "change")}
+    # with one tie type, "any" is the same graph: seed it the same, so it gets the same p-values
+    same = {ANY: str(tie_types[0])} if len(tie_types) == 1 else {}
     for key in keys:
         g = graphs[key]
         arr = _arrays(g)
         mix = mixing_matrix(arr.src, arr.dst, arr.labels, len(arr.groups))
-        rng = _key_rng(seed, *key)
+        rng = _key_rng(seed, key[0], key[1], same.get(key[2], key[2]))
         out["whole"].append(_whole(g, arr, mix, permutations, rng))
         out["groups"].extend(_groups(g, arr, mix))
         out["mixing"].extend(_mixing(g, arr, mix))
@@ -1057,7 +1059,7 @@ def _run_site(resp: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
                 if a is None or b is None:
                     continue
                 out["change"].append(_change(site, tie_type, wpre, wpost, a, b, permutations,
-                                             _key_rng(seed, site, wpre, wpost, tie_type)))
+                                             _key_rng(seed, site, wpre, wpost, same.get(tie_type, tie_type))))
     return out
 
 

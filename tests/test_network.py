@@ -654,3 +654,22 @@ def test_rsiena_script_reads_the_matrices_in_r(tmp_path):
     run = subprocess.run(["Rscript", "fit_rsiena.R"], cwd=folder, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     assert "read 2 waves, 6 actors, 3 ties in the first wave" in run.stdout
+
+
+def test_one_tie_type_and_any_are_the_same_graph_with_the_same_p_values():
+    rng = np.random.default_rng(3)
+    ids = [f"p{i}" for i in range(30)]
+    resp = pd.DataFrame({"respondent_id": ids * 2, "wave": ["pre"] * 30 + ["post"] * 30,
+                         "group": (["lokal"] * 18 + ["pendatang"] * 12) * 2, "site": "desa"})
+    rows = [(w, a, b) for w in ("pre", "post") for a in ids for b in ids if a != b and rng.random() < 0.08]
+    ties = pd.DataFrame(rows, columns=["wave", "ego", "alter"]).assign(site="desa", tie_type="info", weight=np.nan)
+    out = nw.run(resp, ties, ["info"], ["pre", "post"], permutations=199)
+    whole = out["network_whole"].set_index(["wave", "tie_type"])
+    p_cols = [c for c in whole.columns if c.startswith("p_") or c.endswith("_p")]
+    assert p_cols
+    for wave in ("pre", "post"):
+        pd.testing.assert_series_equal(whole.loc[(wave, "info"), p_cols], whole.loc[(wave, "any"), p_cols],
+                                       check_names=False)
+    ch = out["network_change"].set_index("tie_type")
+    pc = [c for c in ch.columns if c.startswith("p_") or c.endswith("_p")]
+    pd.testing.assert_series_equal(ch.loc["info", pc], ch.loc["any", pc], check_names=False)

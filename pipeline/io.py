@@ -230,6 +230,21 @@ def decode(data: bytes, name: str = "file") -> tuple[str, str | None]:
     return text, found
 
 
+def read_bytes(path: str | os.PathLike, *, missing: str = "file not found",
+               folder: str = "is a folder, not a file") -> bytes:
+    """The bytes of a file the user named; a missing file, a folder or an unreadable file is a
+    :class:`SinergiError` naming it (``missing`` and ``folder`` say what to do)."""
+    path = Path(path)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise SinergiError(f"{path}: {missing}") from None
+    except IsADirectoryError:
+        raise SinergiError(f"{path}: {folder}") from None
+    except OSError as exc:
+        raise SinergiError(f"{path}: cannot read ({exc.strerror})") from None
+
+
 def read_text(path: str | os.PathLike) -> str:
     """Read a text file a user wrote (see :func:`decode`); a Windows-1252 file leaves a :func:`note`.
 
@@ -239,15 +254,7 @@ def read_text(path: str | os.PathLike) -> str:
         A missing file, a folder, an unreadable file or text that :func:`decode` refuses.
     """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SinergiError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise SinergiError(f"{path}: is a folder, not a file") from None
-    except OSError as exc:
-        raise SinergiError(f"{path}: cannot read ({exc.strerror})") from None
-    text, found = decode(data, str(path))
+    text, found = decode(read_bytes(path), str(path))
     if found:
         note(found)
     return text

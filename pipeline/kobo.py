@@ -56,7 +56,7 @@ import httpx
 import pandas as pd
 
 from .errors import SinergiError
-from .io import read_json, sha256_file, write_bytes, write_json, write_text
+from .io import read_bytes, read_json, sha256_file, write_bytes, write_json, write_text
 
 log = logging.getLogger(__name__)
 
@@ -1109,20 +1109,10 @@ def deploy(client: KoboClient, xlsx_path: str | os.PathLike, roster_path: str | 
         ``{"uid": asset uid, "name": project name, "url": collection link or None when Enketo
         gave none yet, "project_url": the project's page on the website, "created": bool}``.
     """
-    xlsx_path = Path(xlsx_path)
-    try:
-        xlsx = xlsx_path.read_bytes()
-    except FileNotFoundError:
-        raise SinergiError(f"{xlsx_path}: XLSForm not found (run `make instruments`)") from None
-    except IsADirectoryError:
-        raise SinergiError(f"{xlsx_path}: is a folder, not the XLSForm (.xlsx)") from None
-    roster_path = Path(roster_path)
-    try:
-        roster = roster_path.read_bytes()
-    except FileNotFoundError:
-        raise SinergiError(f"{roster_path}: roster file not found") from None
-    except IsADirectoryError:
-        raise SinergiError(f"{roster_path}: is a folder, not the roster CSV") from None
+    xlsx_path, roster_path = Path(xlsx_path), Path(roster_path)
+    xlsx = read_bytes(xlsx_path, missing="XLSForm not found (run `make instruments`)",
+                      folder="is a folder, not the XLSForm (.xlsx)")
+    roster = read_bytes(roster_path, missing="roster file not found", folder="is a folder, not the roster CSV")
     if title:
         xlsx = titled_xlsform(xlsx, title)
     form: dict[str, Any] = {"library": "false", "name": xlsx_path.stem}

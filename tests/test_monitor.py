@@ -577,3 +577,17 @@ def test_make_monitor_on_the_demo(tmp_path):
     res = subprocess.run(["make", "-o", ".venv/.installed", "monitor", "OFFLINE=1"], cwd=repo, env=env, capture_output=True, text=True,
                          timeout=600)
     assert res.returncode == 0 and "--offline" in res.stdout
+
+
+def test_string_catalogue_has_no_key_written_twice():
+    """A key written twice in a dict literal silently keeps the last value ("n" was both "no" and
+    "Count", so the chase list's "still on roster" column read "Count")."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(M))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            keys = [k.value for k in node.keys if isinstance(k, ast.Constant)]
+            assert len(keys) == len(set(keys)), sorted({k for k in keys if keys.count(k) > 1})
+    assert M.STRINGS["id"]["n"] == "tidak" and M.STRINGS["en"]["n"] == "no"

@@ -275,15 +275,19 @@ def _outcome_rows(long: pd.DataFrame, name: str, kind: str, tie_type: str, sites
     y, post, sidx = d["y"].to_numpy(float), d["post"].to_numpy(bool), d["site"].map(site_pos).to_numpy()
     stat = _did_cells(y, post, sidx, assign)
     shift = _did_cells((post & d["program"].to_numpy()).astype(float), post, sidx, assign)
-    if mixed:
+    def mixed_row(method: str, fit, data: pd.DataFrame) -> dict:
+        """The mixed model's row (normal CI from its model SE), or a row saying it failed."""
         try:
-            est, se, p, note = _mixed_did(d)
-            z = stats.norm.ppf(1 - alpha / 2)
-            rows.append(_row(name, kind, tie_type, "did_mixed", est, se, est - z * se, est + z * se, p,
-                             g, gp, len(d), np.nan, note))
+            est, se, pm, note = fit(data)
         except (np.linalg.LinAlgError, ValueError) as exc:
-            rows.append(_row(name, kind, tie_type, "did_mixed", *[np.nan] * 5, g, gp, len(d), np.nan,
-                             f"mixed model failed: {exc}"))
+            return _row(name, kind, tie_type, method, *[np.nan] * 5, g, gp, len(data), np.nan,
+                        f"mixed model failed: {exc}")
+        z = stats.norm.ppf(1 - alpha / 2)
+        return _row(name, kind, tie_type, method, est, se, est - z * se, est + z * se, pm,
+                    g, gp, len(data), np.nan, note)
+
+    if mixed:
+        rows.append(mixed_row("did_mixed", _mixed_did, d))
     p, lo, hi = ri_test(stat, shift, alpha)
     rows.append(_row(name, kind, tie_type, "did_ri", float(stat[0]), np.nan, lo, hi, p, g, gp, len(d), k))
     # ANCOVA on the panel (seen in both waves)
@@ -295,14 +299,7 @@ def _outcome_rows(long: pd.DataFrame, name: str, kind: str, tie_type: str, sites
         stat_a = _ancova_coef(pa["y1"].to_numpy(float), pa["y0"].to_numpy(float), ps, assign)
         shift_a = _ancova_coef(pa["program"].to_numpy(float), pa["y0"].to_numpy(float), ps, assign)
         if mixed:
-            try:
-                est, se, pm, note = _mixed_ancova(pa)
-                z = stats.norm.ppf(1 - alpha / 2)
-                rows.append(_row(name, kind, tie_type, "ancova_mixed", est, se, est - z * se, est + z * se, pm,
-                                 g, gp, len(pa), np.nan, note))
-            except (np.linalg.LinAlgError, ValueError) as exc:
-                rows.append(_row(name, kind, tie_type, "ancova_mixed", *[np.nan] * 5, g, gp, len(pa), np.nan,
-                                 f"mixed model failed: {exc}"))
+            rows.append(mixed_row("ancova_mixed", _mixed_ancova, pa))
         p, lo, hi = ri_test(stat_a, shift_a, alpha)
         rows.append(_row(name, kind, tie_type, "ancova_ri", float(stat_a[0]), np.nan, lo, hi, p, g, gp, len(pa), k))
     return rows

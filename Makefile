@@ -97,27 +97,27 @@ $(RAW)/manifest.json: | $(VENV)
 $(TIDY_OUT) &: $(RAW)/manifest.json $(wildcard $(RAW)/pseudonym.width) pipeline/tidy.py pipeline/instrument.py instruments/sinergi.yaml $(COMMON)
 	$(call RUN,tidy)
 
-$(SCALES_OUT) &: $(PROC)/respondents.parquet $(PROC)/responses.parquet $(PROC)/scale_map.parquet pipeline/scales.py $(COMMON)
+$(SCALES_OUT) &: $(PROC)/respondents.parquet $(PROC)/responses.parquet $(PROC)/scale_map.parquet pipeline/analysis/scales.py $(COMMON)
 	$(call RUN,scales)
 
-$(NETWORK_OUT) &: $(PROC)/respondents.parquet $(PROC)/ties.parquet pipeline/network.py $(COMMON)
+$(NETWORK_OUT) &: $(PROC)/respondents.parquet $(PROC)/ties.parquet pipeline/analysis/network.py $(COMMON)
 	$(call RUN,network)
 
-$(PREPOST_OUT) &: $(PROC)/scores.csv $(PROC)/network_nodes.csv $(PROC)/respondents.parquet pipeline/prepost.py $(COMMON)
+$(PREPOST_OUT) &: $(PROC)/scores.csv $(PROC)/network_nodes.csv $(PROC)/respondents.parquet pipeline/analysis/prepost.py $(COMMON)
 	$(call RUN,prepost)
 
 $(DID_OUT) &: $(PROC)/scores.csv $(PROC)/network_nodes.csv $(PROC)/network_whole.csv $(PROC)/respondents.parquet \
-              pipeline/did.py $(COMMON)
+              pipeline/analysis/did.py $(COMMON)
 	$(call RUN,did)
 
 $(INVARIANCE_OUT): $(PROC)/respondents.parquet $(PROC)/responses.parquet $(PROC)/scale_map.parquet \
-                  pipeline/invariance.py $(COMMON)
+                  pipeline/analysis/invariance.py $(COMMON)
 	$(call RUN,invariance)
 
-$(COVERAGE_OUT): $(PROC)/respondents.parquet $(PROC)/ties.parquet pipeline/coverage.py pipeline/network.py $(COMMON)
+$(COVERAGE_OUT): $(PROC)/respondents.parquet $(PROC)/ties.parquet pipeline/analysis/coverage.py pipeline/analysis/network.py $(COMMON)
 	$(call RUN,coverage)
 
-$(PLAN_OUT): pipeline/plan.py pipeline/demo.py pipeline/did.py $(COMMON)
+$(PLAN_OUT): pipeline/analysis/plan.py pipeline/sources/demo.py pipeline/analysis/did.py $(COMMON)
 	@mkdir -p $(@D)
 	$(call RUN,plan)
 
@@ -126,8 +126,8 @@ $(PLAN_OUT): pipeline/plan.py pipeline/demo.py pipeline/did.py $(COMMON)
 $(REP)/report.html: $(TIDY_OUT) $(SCALES_OUT) $(NETWORK_OUT) $(PREPOST_OUT) $(DID_OUT) $(INVARIANCE_OUT) $(COVERAGE_OUT) \
                     $(wildcard $(PLAN_OUT)) \
                     $(RAW)/manifest.json \
-                    $(wildcard pipeline/report*.py pipeline/templates/*) pipeline/figures.py pipeline/handout.py pipeline/pdf.py \
-                    pipeline/network_export.py pipeline/instrument.py instruments/sinergi.yaml $(COMMON)
+                    $(wildcard pipeline/report/*.py pipeline/report/sections/*.py pipeline/report/locales/* pipeline/report/templates/*) \
+                    pipeline/analysis/network.py pipeline/instrument.py instruments/sinergi.yaml $(COMMON)
 	$(call RUN,report)
 
 clean: ## remove derived files of this study (never data/raw)

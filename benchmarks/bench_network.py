@@ -6,7 +6,7 @@ Synthetic village-like graphs: two groups (70 % lokal / 30 % pendatang), every r
 5 others (roster name generator), 75 % of them in the own group. Three comparisons:
 
 1. the core measures (E-I + expected + rescaled, mixing matrix, assortativity, Burt constraint,
-   Gould–Fernandez brokerage) — pipeline.network vs a plain networkx/Python implementation;
+   Gould–Fernandez brokerage) — pipeline.analysis.network vs a plain networkx/Python implementation;
 2. the E-I label-permutation test (5,000 permutations) — vectorised vs a per-permutation Python
    loop (two baselines: a networkx loop over the edges, and a numpy expression per permutation);
 3. the whole stage ``network.run`` for one tie type (+ "any"), 5,000 permutations, vs the same
@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pipeline import network as nw  # noqa: E402
+from pipeline.analysis import network as nw  # noqa: E402
 
 PERMS = 5000
 

@@ -112,7 +112,7 @@ def cmd_tidy(args):
 
 def cmd_scales(args):
     """Scale scores, reliability and item statistics."""
-    from .scales import run
+    from .analysis.scales import run
 
     study = _study(args)
     t = _read_tables(study, "respondents", "responses", "scale_map")
@@ -123,7 +123,7 @@ def cmd_scales(args):
 
 def cmd_network(args):
     """Networks per site × wave × tie type: whole, group, node and change measures."""
-    from .network import run
+    from .analysis.network import run
     from .parallel import scheduler_from
 
     study = _study(args)
@@ -136,7 +136,7 @@ def cmd_network(args):
 
 def cmd_prepost(args):
     """Before/after statistics, mixed models, dose-response and collective-action claims."""
-    from .prepost import run
+    from .analysis.prepost import run
 
     study = _study(args)
     t = _read_tables(study, "respondents", "scale_map")
@@ -161,7 +161,7 @@ def _program_only(study, frames: dict):
 
 def cmd_did(args):
     """Comparison villages: difference-in-differences, ANCOVA, baseline balance (did.csv, balance.csv)."""
-    from .did import run
+    from .analysis.did import run
 
     study = _study(args)
     t = _read_tables(study, "respondents")
@@ -175,7 +175,7 @@ def cmd_did(args):
 
 def cmd_invariance(args):
     """Measurement invariance: configural, metric and scalar multi-group CFA per dimension (invariance.csv)."""
-    from .invariance import invariance
+    from .analysis.invariance import invariance
 
     study = _study(args)
     t = _read_tables(study, "respondents", "responses", "scale_map")
@@ -186,7 +186,7 @@ def cmd_invariance(args):
 
 def cmd_coverage(args):
     """Missing network data: roster coverage, ties to and from non-respondents, E-I/assortativity sensitivity."""
-    from .coverage import coverage
+    from .analysis.coverage import coverage
 
     study = _study(args)
     t = _read_tables(study, "respondents", "ties")
@@ -197,7 +197,7 @@ def cmd_coverage(args):
 
 def cmd_plan(args):
     """Power for the next program by simulation: paired test, DiD and ΔE-I (plan.csv)."""
-    from .plan import plan
+    from .analysis.plan import plan
 
     study = _study(args)
     df = plan(study.plan, alpha=study.analysis.alpha, seed=study.analysis.seed)
@@ -208,7 +208,7 @@ def cmd_plan(args):
 
 def cmd_report(args):
     """Write reports/<study>/report.html (and the other report outputs)."""
-    from .report import build
+    from .report.build import build
 
     study = _study(args)
     path = build(study)
@@ -258,7 +258,7 @@ def cmd_monitor(args):
 def _kobo_client(args):
     """A client for the study's KoboToolbox server: ``--server``, else ``$KOBO_SERVER``, else the
     study's ``source.server``, else the Global server (and the token variable likewise)."""
-    from .kobo import KoboClient, get_token
+    from .sources.kobo import KoboClient, get_token
 
     study = None
     if Path(args.study).is_file():
@@ -275,7 +275,7 @@ def _kobo_client(args):
 
 def cmd_kobo_list(args):
     """List the KoboToolbox projects your token can see (own, shared, organisation, project views)."""
-    from .kobo import list_projects
+    from .sources.kobo import list_projects
 
     _, client = _kobo_client(args)
     with client:
@@ -288,7 +288,7 @@ def cmd_kobo_list(args):
 
 def cmd_kobo_deploy(args):
     """Create or update a wave's KoboToolbox project from the built XLSForm and roster, deploy it."""
-    from .kobo import deploy
+    from .sources.kobo import deploy
 
     from .config import ROOT
 

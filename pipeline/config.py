@@ -313,7 +313,7 @@ class Study(_Model):
         arms = dict(self.arms or {})
         n_comp = int(getattr(self.source, "comparison_villages", 0))
         if n_comp and not arms:
-            from .demo import comparison_name
+            from .sources.demo import comparison_name
 
             arms = {self.site: "program", **{comparison_name(c): "comparison" for c in range(1, n_comp + 1)}}
         if not arms:

@@ -2,7 +2,7 @@
 
 A sociocentric survey stands or falls with coverage: every roster member not interviewed is a node
 whose outgoing ties are missing. This module turns each wave's current KoboToolbox submissions
-(the raw record files replayed, :func:`pipeline.kobo.replay`) and its roster into the tables of the
+(the raw record files replayed, :func:`pipeline.sources.kobo.replay`) and its roster into the tables of the
 daily check (``make monitor``), in the spirit of IPA's ``ipacheck`` and DIME's ``iefieldkit``:
 
 - :func:`submissions_table` and :func:`checks`: one row per submission, and one flag per problem
@@ -638,7 +638,7 @@ STRINGS: dict[str, dict[str, str]] = {
 
 def fmt(x: Any, lang: str, digits: int = 0, pct: bool = False) -> str:
     """A number in the page's language (``id``: decimal comma); NaN → an en dash."""
-    from .report_text import num
+    from .report.text import num
 
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
@@ -682,7 +682,7 @@ def daily_figure(day_counts: pd.DataFrame, waves: list[str], wave_label: Callabl
     """Bars of submissions per day, stacked by enumerator, one panel per wave with data."""
     import matplotlib.pyplot as plt
 
-    from .figures import PALETTE
+    from .report.figures import PALETTE
 
     day_counts = day_counts[day_counts["day"] != ""]  # a submission with no date at all is not drawn
     shown = [w for w in waves if (day_counts["wave"] == w).any()]
@@ -726,7 +726,7 @@ def names_rows(miss: pd.DataFrame, waves: list[Wave], pseudo: Callable[[str], st
     return miss.assign(label=[labels.get(p, "") for p in miss["respondent_id"]])
 
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "report" / "templates"
 #: longest list of people shown on the page per wave; the CSV and the private list have everyone
 LIST_MAX = 300
 
@@ -838,8 +838,8 @@ def run(study: Any, inst: Any, waves: list[Wave], pseudo: Callable[[str], str], 
         ``changes`` (None on a first run), ``state`` (for the next run), ``html`` (the page),
         ``names`` (``missing`` with roster labels) and ``names_html`` (the private names list).
     """
-    from . import figures as F
-    from .figures import render
+    from .report import figures as F
+    from .report.figures import render
 
     s = Settings.of(study)
     lang = study.language

@@ -129,7 +129,7 @@ def pull(study: Study, *, full: bool = False, local_only: bool = False, progress
         check_distinct_waves(study)
     raw_dir.mkdir(parents=True, exist_ok=True)
     if kind == "demo":
-        from .demo import write_demo
+        from .sources.demo import write_demo
 
         inst = load_instrument(instrument_path(study))
         return write_demo(study, inst, raw_dir)
@@ -138,7 +138,7 @@ def pull(study: Study, *, full: bool = False, local_only: bool = False, progress
     if kind in ("tables", "kobo_files"):
         waves = _pull_local(study, raw_dir)
     else:
-        from .kobo import pull_kobo
+        from .sources.kobo import pull_kobo
 
         waves = pull_kobo(study, raw_dir, full=full, progress=progress)
     from .tidy import key_fingerprint, read_key
@@ -162,7 +162,7 @@ def _pull_local(study: Study, raw_dir: Path) -> dict[str, Any]:
         if study.source.kind == "tables":
             waves = pull_tables(study, stage)
         else:
-            from .kobo_files import pull_files
+            from .sources.kobo_files import pull_files
 
             waves = pull_files(study, stage)
         for folder in sorted(p for p in stage.iterdir() if p.is_dir()):

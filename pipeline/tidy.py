@@ -10,7 +10,7 @@ read from their CSVs. Both end in :mod:`pipeline.schemas`' tables plus two repor
 
 Rules (each documented in the report's method section):
 
-- a wave's record files are replayed in order (:func:`pipeline.kobo.replay`): a later row of
+- a wave's record files are replayed in order (:func:`pipeline.sources.kobo.replay`): a later row of
   the same ``_id`` replaces the earlier one (an edit, a new validation status) and a sweep
   removes what was deleted on the server; each such change gets a ``quality`` row;
 - each submission is read with the form of its own ``__version__`` (a question moved or renamed
@@ -312,8 +312,8 @@ def hold_back_columns(resp: pd.DataFrame, study: Study, path: Path, quality: lis
 
 def read_pages(wave_dir: Path) -> list[dict[str, Any]]:
     """The current submissions of a wave (its record files replayed: edits, new validation
-    statuses and deletions applied, see :func:`pipeline.kobo.replay`), in ``_id`` order."""
-    from .kobo import record_files, replay
+    statuses and deletions applied, see :func:`pipeline.sources.kobo.replay`), in ``_id`` order."""
+    from .sources.kobo import record_files, replay
 
     state, _ = replay(record_files(Path(wave_dir) / "data"))
     return [state[i] for i in sorted(state)]
@@ -326,7 +326,7 @@ def record_events(wave: str, wave_dir: Path, validation: str = "exclude_not_appr
     validation status gets one when it changes whether the submission counts (see
     :func:`counts`). Returns rows with :data:`QUALITY_COLUMNS`.
     """
-    from .kobo import record_files, replay
+    from .sources.kobo import record_files, replay
 
     _, events = replay(record_files(Path(wave_dir) / "data"))
     rows = []
@@ -396,7 +396,7 @@ def load_wave_submissions(raw_dir: Path, wave: str, inst: Instrument,
     roster_file = inst.by_role("respondent")[0].list_name or "roster.csv"
     if (wave_dir / "export").is_dir():
         from .io import read_json
-        from .kobo_files import read_export, roster_map
+        from .sources.kobo_files import read_export, roster_map
 
         roster = read_roster(wave_dir, roster_file)
         content = read_json(wave_dir / "asset.json")["content"]

@@ -1,4 +1,4 @@
-"""Tests of pipeline.coverage: hand-counted case, planted reconstruction, agreement with the network stage."""
+"""Tests of pipeline.analysis.coverage: hand-counted case, planted reconstruction, agreement with the network stage."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import network
-from pipeline.coverage import COVERAGE_COLUMNS, coverage
+from pipeline.analysis import network
+from pipeline.analysis.coverage import COVERAGE_COLUMNS, coverage
 
 
 def _village(seed=1, n=60, p_tie=0.08):

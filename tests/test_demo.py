@@ -14,7 +14,7 @@ import pingouin as pg
 import pytest
 
 from pipeline.config import ROOT, Study, load_study
-from pipeline.demo import PAGE_SIZE, simulate, write_demo
+from pipeline.sources.demo import PAGE_SIZE, simulate, write_demo
 from pipeline.errors import SinergiError
 from pipeline.instrument import asset_content, load_instrument, scale_map, tie_questions, write_xlsform
 

@@ -1,4 +1,4 @@
-"""Tests of pipeline.did: REML against lme4, randomization inference against a brute-force second
+"""Tests of pipeline.analysis.did: REML against lme4, randomization inference against a brute-force second
 implementation, a planted effect, and the demo's comparison villages."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
 
-from pipeline import did
+from pipeline.analysis import did
 from pipeline.errors import SinergiError
 
 sys.path.insert(0, str(Path(__file__).parent / "r"))

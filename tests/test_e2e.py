@@ -114,7 +114,7 @@ def test_many_village_report_draws_a_readable_sociogram(in_tmp, sinergi):
     report says so (a district of 200 villages once gave a 152,410-px-wide PNG)."""
     from PIL import Image
 
-    from pipeline.report import SOCIOGRAM_MAX_SITES
+    from pipeline.report.sections.network import SOCIOGRAM_MAX_SITES
 
     study = write_tables_study(in_tmp, sites=8, n=64, study_id="eight-villages")
     for stage in STAGES:

@@ -1,4 +1,4 @@
-"""Tests of pipeline.invariance against lavaan (configural / metric / scalar multi-group CFA)."""
+"""Tests of pipeline.analysis.invariance against lavaan (configural / metric / scalar multi-group CFA)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import invariance as inv
+from pipeline.analysis import invariance as inv
 
 sys.path.insert(0, str(Path(__file__).parent / "r"))
 import invariance_data  # noqa: E402

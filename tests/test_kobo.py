@@ -1,4 +1,4 @@
-"""pipeline.kobo against a real HTTP server on 127.0.0.1 (tests/kobo_server.py)."""
+"""pipeline.sources.kobo against a real HTTP server on 127.0.0.1 (tests/kobo_server.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline import kobo
+from pipeline.sources import kobo
 from pipeline.config import Study
 from pipeline.errors import SinergiError
 from pipeline.instrument import asset_content, load_instrument, write_xlsform
-from pipeline.kobo import KoboClient, deploy, get_token, list_projects, pull_kobo
+from pipeline.sources.kobo import KoboClient, deploy, get_token, list_projects, pull_kobo
 
 try:
     from .kobo_server import FakeKobo, edit_submission, make_submissions
@@ -627,7 +627,7 @@ def test_a_long_retry_after_gives_up_at_once_saying_why(fake, waits, caplog):
 def test_a_silent_server_is_announced_and_given_up_within_max_wait(fake, caplog):
     add(fake, "aPRE", 3)
     fake.fault("/api/v2/assets/aPRE/", "slow", delay=5.0, times=-1)
-    caplog.set_level(logging.WARNING, logger="pipeline.kobo")
+    caplog.set_level(logging.WARNING, logger="pipeline.sources.kobo")
     import time
 
     t0 = time.monotonic()
@@ -642,7 +642,7 @@ def test_a_silent_server_is_announced_and_given_up_within_max_wait(fake, caplog)
 
 
 def test_each_retry_is_announced(fake, tmp_path, caplog):
-    caplog.set_level(logging.WARNING, logger="pipeline.kobo")
+    caplog.set_level(logging.WARNING, logger="pipeline.sources.kobo")
     asset = add(fake, "aPRE", 20)
     fake.fault("/data/", "503", times=2)
     with make_client(fake) as client:

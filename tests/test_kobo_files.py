@@ -1,4 +1,4 @@
-"""pipeline.kobo_files: every website export option reads back to the same API-shaped submissions.
+"""pipeline.sources.kobo_files: every website export option reads back to the same API-shaped submissions.
 
 The exports are written by a small writer below that mimics formpack's layout
 (formpack ``reporting/export.py`` and ``schema/fields.py``, as KPI calls it in
@@ -23,7 +23,7 @@ from openpyxl import Workbook
 from pipeline.config import Study
 from pipeline.errors import SinergiError
 from pipeline.instrument import asset_content, load_instrument
-from pipeline.kobo_files import pull_files, read_export
+from pipeline.sources.kobo_files import pull_files, read_export
 
 try:
     from .kobo_server import make_submissions
@@ -275,7 +275,7 @@ def test_empty_cells_are_absent_and_meta_restored(tmp_path, subs):
 
 def test_a_column_of_no_question_is_ignored_with_a_note(tmp_path, subs):
     """"Include fields from all versions" adds columns of removed questions: read, each noted."""
-    from pipeline.kobo_files import UNKNOWN_COLUMN
+    from pipeline.sources.kobo_files import UNKNOWN_COLUMN
 
     tables = export_tables(subs, CONTENT)
     header, rows = tables[TITLE]
@@ -435,7 +435,7 @@ def _canonical(tables):
 
 @pytest.mark.parametrize("lay", READABLE, ids=[lay["file"] for lay in READABLE])
 def test_every_website_layout_reads_to_the_json_pulls_tables(tmp_path, json_tables, lay):
-    from pipeline.kobo_files import CSV_NO_REPEATS, UNKNOWN_COLUMN
+    from pipeline.sources.kobo_files import CSV_NO_REPEATS, UNKNOWN_COLUMN
     from pipeline.tidy import tidy_kobo
 
     wave = lay["wave"]
@@ -494,7 +494,7 @@ def test_an_export_with_no_submissions_stops_naming_the_file(tmp_path, name):
 
 def test_typed_xlsx_number_like_roster_ids_are_restored(tmp_path):
     """A typed XLSX writes the roster id ``010`` as the number 10; the roster gives it back."""
-    from pipeline.kobo_files import roster_map
+    from pipeline.sources.kobo_files import roster_map
 
     path = FIXTURES / "post-xml-groups-slash-both-all-typed.xlsx"
     source = {s["_id"]: s for s in json.loads((FIXTURES / "post-submissions.json").read_text(encoding="utf-8"))}
@@ -532,8 +532,8 @@ def test_a_label_equal_to_another_choices_name_is_read_as_its_own_choice(tmp_pat
 
 
 def test_the_csv_note_is_translated_for_the_report():
-    from pipeline import report_text as rt
-    from pipeline.kobo_files import CSV_NO_REPEATS, UNKNOWN_COLUMN
+    from pipeline.report import text as rt
+    from pipeline.sources.kobo_files import CSV_NO_REPEATS, UNKNOWN_COLUMN
 
     for issue in (CSV_NO_REPEATS, UNKNOWN_COLUMN):
         assert rt.issue_label(issue, "id") != issue and rt.issue_label(issue, "en") == issue
@@ -544,7 +544,7 @@ def test_a_csv_export_resaved_by_excel_in_windows_1252_is_read_with_a_note(tmp_p
     """An export opened and saved again in Excel on Windows is Windows-1252, not UTF-8: it is read
     through the project's one reader of user files, which says so."""
     from pipeline.io import take_notes
-    from pipeline.kobo_files import _read_csv
+    from pipeline.sources.kobo_files import _read_csv
 
     take_notes()
     path = tmp_path / "export.csv"

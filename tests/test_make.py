@@ -73,9 +73,9 @@ def test_second_run_does_nothing(built):
 
 
 @pytest.mark.parametrize("module, expected", [
-    ("pipeline/network.py", {"network", "prepost", "report"}),
-    ("pipeline/scales.py", {"scales", "prepost", "report"}),
-    ("pipeline/prepost.py", {"prepost", "report"}),
+    ("pipeline/analysis/network.py", {"network", "prepost", "report"}),
+    ("pipeline/analysis/scales.py", {"scales", "prepost", "report"}),
+    ("pipeline/analysis/prepost.py", {"prepost", "report"}),
     ("pipeline/tidy.py", set(STAGES)),
 ])
 def test_touching_a_stage_rebuilds_only_what_depends_on_it(built, module, expected):

@@ -1,4 +1,4 @@
-"""Tests for pipeline.network: every measure against a second implementation.
+"""Tests for pipeline.analysis.network: every measure against a second implementation.
 
 Reference sources
 -----------------
@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline import network as nw
-from pipeline import network_export as ne
+from pipeline.analysis import network as nw
+from pipeline.report import network_export as ne
 from pipeline.errors import SinergiError
 
 DATA = Path(__file__).parent / "data"

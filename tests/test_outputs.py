@@ -124,7 +124,7 @@ def test_control_character_in_a_data_value_is_refused(in_tmp, sinergi):
 
 
 def test_a_build_failing_half_way_keeps_the_previous_complete_set(in_tmp, sinergi, monkeypatch):
-    import pipeline.report_exports as rx
+    import pipeline.report.exports as rx
 
     study = write_tables_study(in_tmp, study_id="half")
     _run_all(sinergi, study)
@@ -156,7 +156,7 @@ def test_study_without_scale_items(in_tmp, sinergi):
 
 
 def test_leftovers_of_a_killed_build_are_cleaned_or_restored(tmp_path):
-    from pipeline.report import _remove_leftovers, _swap
+    from pipeline.report.build import _remove_leftovers, _swap
 
     out = tmp_path / "reports" / "s"
     (tmp_path / "reports" / ".s.abc.tmp").mkdir(parents=True)  # killed while writing
@@ -177,7 +177,7 @@ def test_network_export_paths_that_would_collide_are_refused(tmp_path):
     import igraph as ig
 
     from pipeline.errors import SinergiError
-    from pipeline.network_export import write_exports
+    from pipeline.report.network_export import write_exports
 
     graphs = {}
     for site in ("Desa A", "Desa_A"):

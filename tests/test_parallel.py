@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline import network, parallel
+from pipeline import parallel
+
+from pipeline.analysis import network
 from pipeline.errors import SinergiError
 from tests.tablestudy import write_tables_study
 

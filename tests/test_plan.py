@@ -1,4 +1,4 @@
-"""Tests of pipeline.plan: simulated power against the analytic paired-t power, size under the null,
+"""Tests of pipeline.analysis.plan: simulated power against the analytic paired-t power, size under the null,
 and the few-villages limit of randomization inference."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from statsmodels.stats.power import TTestPower
 
-from pipeline import demo
-from pipeline.plan import PLAN_COLUMNS, simulate_power
+from pipeline.sources import demo
+from pipeline.analysis.plan import PLAN_COLUMNS, simulate_power
 
 
 def test_paired_power_matches_analytic():

@@ -1,4 +1,4 @@
-"""Tests of pipeline.prepost against R (t.test, wilcox.test, effectsize 0.8.3, lme4 1.1.31, lm).
+"""Tests of pipeline.analysis.prepost against R (t.test, wilcox.test, effectsize 0.8.3, lme4 1.1.31, lm).
 
 The data come from tests/r/testdata.py (seeded numpy); tests/r/reference.R reads the CSV copy in
 tests/r/data (scores written by Python with 17 significant digits, so R sees identical doubles)
@@ -15,7 +15,9 @@ import pytest
 import statsmodels.api as sm
 from statsmodels.stats.multitest import multipletests
 
-from pipeline import prepost, scales
+from pipeline.analysis import prepost
+
+from pipeline.analysis import scales
 
 _spec = importlib.util.spec_from_file_location(
     "sinergi_testdata", Path(__file__).parent / "r" / "testdata.py")
@@ -630,7 +632,7 @@ def test_run_adds_network_dimensions(data, run_out):
 
 def test_dz_ci_is_finite_where_scipy_nct_cdf_returns_nan():
     # scipy's nct.cdf returns NaN far in the tails; the demo study hit that while bracketing the root.
-    from pipeline.prepost import dz_ci
+    from pipeline.analysis.prepost import dz_ci
 
     for t in np.linspace(-12, 12, 49):
         for n in (2, 3, 5, 12, 47, 130, 400):

@@ -1,6 +1,6 @@
 """The demo's planted effects come back out of the pipeline, for several simulator seeds.
 
-Each seed simulates a new village (`pipeline.demo`, KoboToolbox-shaped raw data), which then goes
+Each seed simulates a new village (`pipeline.sources.demo`, KoboToolbox-shaped raw data), which then goes
 through tidy → scales → network → paired statistics exactly as real data does. The planted truth
 (`demo_truth.json`, which the analysis never reads) is compared with what the pipeline estimates:
 
@@ -17,9 +17,15 @@ import json
 import pytest
 import yaml
 
-from pipeline import network, prepost, scales, tidy
+from pipeline import tidy
+
+from pipeline.analysis import network
+
+from pipeline.analysis import prepost
+
+from pipeline.analysis import scales
 from pipeline.config import load_study
-from pipeline.demo import write_demo
+from pipeline.sources.demo import write_demo
 from pipeline.instrument import load_instrument
 
 from tests.conftest import ROOT

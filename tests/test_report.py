@@ -1,18 +1,14 @@
 """The report stage: report.html (both languages), figures, tables, exports, docx.
 
-The processed data are built once per session: from the demo study with the real pipeline
-(``sinergi pull/tidy/scales/network/prepost`` in a temporary folder) when those modules exist,
-otherwise from a small synthetic study written here (real :mod:`pipeline.scales` and
-:mod:`pipeline.prepost` on simulated answers, network tables computed by hand). Nothing is written
-inside the repository.
+The processed data are built once per session from the demo study with the real pipeline
+(``sinergi pull/tidy/scales/network/prepost`` in a temporary folder). Nothing is written inside
+the repository.
 """
 
 from __future__ import annotations
 
 import html as htmlmod
-import importlib.util
 import json
-import math
 import os
 import re
 import shutil
@@ -21,7 +17,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -29,255 +24,8 @@ from tests.conftest import tree
 
 ROOT = Path(__file__).resolve().parent.parent
 SINERGI = Path(sys.executable).parent / "sinergi"
-HAVE = {m: importlib.util.find_spec(f"pipeline.{m}") is not None
-        for m in ("demo", "tidy", "scales", "network", "prepost")}
-REAL = all(HAVE.values())
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
-
-# ---------------------------------------------------------------------------------------------
-# a synthetic study (used when the demo or network stage is not there yet)
-# ---------------------------------------------------------------------------------------------
-
-NAMES = ["Siti Aminah", "Budi Santoso", "Rina Wulandari", "Ahmad Fauzi", "Dewi Lestari", "Joko Susilo",
-         "Nur Hasanah", "Agus Salim", "Yuni Kartika", "Hendra Gunawan", "Ratna Sari", "Dedi Kurniawan"]
-
-
-def _study_yaml(lang: str, study_id: str) -> str:
-    return f"""id: {study_id}
-title: "Studi uji laporan"
-language: {lang}
-site: Kaloran Brimob
-instrument: {ROOT / 'instruments' / 'sinergi.yaml'}
-source:
-  kind: demo
-  seed: 7
-  n_respondents: 60
-  share_migrant: 0.4
-waves:
-  - id: pre
-    label: {{id: "Sebelum program", en: "Before the program"}}
-  - id: post
-    label: {{id: "Sesudah program", en: "After the program"}}
-group:
-  variable: origin
-  levels:
-    - value: lokal
-      label: {{id: "Lokal", en: "Local"}}
-    - value: pendatang
-      label: {{id: "Pendatang", en: "Migrant"}}
-tie_types: [info, help, collab]
-analysis:
-  seed: 11
-  permutations: 199
-  alpha: 0.05
-"""
-
-
-def _ei_parts(edges, group):
-    ext = sum(group[a] != group[b] for a, b in edges)
-    return ext, len(edges) - ext
-
-
-def _network_tables(resp: pd.DataFrame, ties: pd.DataFrame, waves, perms=99, seed=1):
-    """Plausible network tables with the documented columns (hand-computed basics)."""
-    rng = np.random.default_rng(seed)
-    group = dict(zip(resp["respondent_id"], resp["group"]))
-    whole, groups, mixing, nodes, brok, change = [], [], [], [], [], []
-    levels = sorted(set(group.values()))
-    allt = pd.concat([ties, ties.assign(tie_type="any")]).drop_duplicates(["wave", "tie_type", "ego", "alter"])
-    for (wave, tt), part in allt.groupby(["wave", "tie_type"]):
-        ids = sorted(set(resp.loc[resp["wave"] == wave, "respondent_id"]) | set(part["ego"]) | set(part["alter"]))
-        n = len(ids)
-        edges = list(zip(part["ego"], part["alter"]))
-        ext, internal = _ei_parts(edges, group)
-        ei = (ext - internal) / max(ext + internal, 1)
-        sizes = {g: sum(group[i] == g for i in ids) for g in levels}
-        p_int = sum(v * (v - 1) for v in sizes.values())
-        p_ext = n * (n - 1) - p_int
-        ei_exp = (p_ext - p_int) / (p_ext + p_int)
-        d_ext, d_int = ext / p_ext, internal / p_int
-        resc = (d_ext - d_int) / (d_ext + d_int) if d_ext + d_int else np.nan
-        lab = np.array([group[i] for i in ids])
-        idx = {v: k for k, v in enumerate(ids)}
-        e = np.array([[idx[a], idx[b]] for a, b in edges])
-        null = []
-        for _ in range(perms):
-            pl = rng.permutation(lab)
-            x = (pl[e[:, 0]] != pl[e[:, 1]]).sum()
-            null.append((2 * x - len(edges)) / len(edges))
-        null = np.array(null)
-        p = (1 + np.sum(np.abs(null - ei_exp) >= abs(ei - ei_exp))) / (perms + 1)
-        edge_set = set(edges)
-        recip = sum((b, a) in edge_set for a, b in edges) / len(edges)
-        whole.append(dict(site="Kaloran Brimob", wave=wave, tie_type=tt, n_nodes=n, n_ties=len(edges),
-                          density=len(edges) / (n * (n - 1)), reciprocity=recip, transitivity=0.2,
-                          n_components=3, largest_component=n - 2, ei=ei, ei_expected=ei_exp,
-                          ei_rescaled=resc, ei_p=p, assortativity=0.3, assortativity_se=0.05, odds_ratio=2.1,
-                          yules_q=0.35, freeman=0.2, modularity_group=0.15, leiden_n=4, leiden_nmi=0.3, note=""))
-        for g in levels:
-            ti = sum(group[a] == g and group[b] == g for a, b in edges)
-            te = sum(group[a] == g and group[b] != g for a, b in edges)
-            groups.append(dict(site="Kaloran Brimob", wave=wave, tie_type=tt, group=g, n=sizes[g],
-                               ties_internal=ti, ties_external=te, ei=(te - ti) / max(te + ti, 1),
-                               density_internal=ti / max(sizes[g] * (sizes[g] - 1), 1), coleman=0.2))
-            for h in levels:
-                mixing.append(dict(site="Kaloran Brimob", wave=wave, tie_type=tt, from_group=g, to_group=h,
-                                   ties=sum(group[a] == g and group[b] == h for a, b in edges)))
-        for i in ids:
-            out_d = sum(a == i for a, b in edges)
-            in_d = sum(b == i for a, b in edges)
-            nb = {b for a, b in edges if a == i} | {a for a, b in edges if b == i}
-            bond = sum(group[x] == group[i] for x in nb)
-            bridge = len(nb) - bond
-            nodes.append(dict(respondent_id=i, site="Kaloran Brimob", wave=wave, tie_type=tt, group=group[i],
-                              out_degree=out_d, in_degree=in_d, degree=len(nb), bonding=bond, bridging=bridge,
-                              ei=(bridge - bond) / len(nb) if nb else np.nan, betweenness=0.0, constraint=0.5,
-                              coordinator=0, itinerant=0, representative=0, gatekeeper=0, liaison=0))
-        for role in ("coordinator", "itinerant", "representative", "gatekeeper", "liaison"):
-            o = 0 if role == "liaison" else int(rng.integers(5, 60))
-            brok.append(dict(site="Kaloran Brimob", wave=wave, tie_type=tt, role=role, observed=o,
-                             expected=0.0 if role == "liaison" else 30.0, sd=0.0 if role == "liaison" else 5.0,
-                             z=np.nan if role == "liaison" else (o - 30) / 5))
-    for tt, part in allt.groupby("tie_type"):
-        a = set(zip(part.loc[part["wave"] == waves[0], "ego"], part.loc[part["wave"] == waves[0], "alter"]))
-        b = set(zip(part.loc[part["wave"] == waves[1], "ego"], part.loc[part["wave"] == waves[1], "alter"]))
-        kept, new, dropped = a & b, b - a, a - b
-
-        def within(es):
-            return sum(group[x] == group[y] for x, y in es)
-
-        w0 = next(r for r in whole if r["wave"] == waves[0] and r["tie_type"] == tt)
-        w1 = next(r for r in whole if r["wave"] == waves[1] and r["tie_type"] == tt)
-        change.append(dict(site="Kaloran Brimob", tie_type=tt, wave_pre=waves[0], wave_post=waves[1], n_common=50,
-                           jaccard=len(kept) / len(a | b), hamming=len(new) + len(dropped), kept=len(kept),
-                           new=len(new), dropped=len(dropped), new_within=within(new),
-                           new_between=len(new) - within(new), dropped_within=within(dropped),
-                           dropped_between=len(dropped) - within(dropped), ei_pre=w0["ei"], ei_post=w1["ei"],
-                           delta_ei=w1["ei"] - w0["ei"], delta_ei_p=0.01, qap_r=0.3, qap_p=0.002,
-                           rsiena_ok=len(kept) / len(a | b) > 0.3))
-    return {"network_whole": pd.DataFrame(whole), "network_groups": pd.DataFrame(groups),
-            "mixing": pd.DataFrame(mixing), "network_nodes": pd.DataFrame(nodes),
-            "brokerage": pd.DataFrame(brok), "network_change": pd.DataFrame(change)}
-
-
-def make_synthetic(root: Path, lang: str = "id", study_id: str = "uji-laporan") -> Path:
-    """Write a study file, raw manifest + roster and every processed table under ``root``."""
-    from pipeline.config import load_study
-    from pipeline.instrument import load_instrument, scale_map
-    from pipeline.prepost import run as prepost_run
-    from pipeline.scales import run as scales_run
-
-    root.mkdir(parents=True, exist_ok=True)
-    study_file = root / "study.yaml"
-    study_file.write_text(_study_yaml(lang, study_id), encoding="utf-8")
-    study = load_study(study_file)
-    rng = np.random.default_rng(3)
-    waves = ["pre", "post"]
-    n = 60
-    ids = [f"R{rng.integers(16**7, 16**8):08x}" for _ in range(n)]
-    grp = np.where(rng.random(n) < 0.4, "pendatang", "lokal")
-    base = rng.normal(0, 0.6, n)
-    rows, resp_rows, items = [], [], scale_map(load_instrument(ROOT / "instruments" / "sinergi.yaml"))
-    for w_i, wave in enumerate(waves):
-        for i in range(n):
-            if (wave == "post" and i % 13 == 0) or (wave == "pre" and i % 17 == 5):
-                continue  # attrition and newcomers
-            jp = float(rng.random() < 0.3 + 0.2 * w_i)
-            cb = float(rng.random() < 0.2 + 0.2 * w_i)
-            rev = float(rng.integers(2, 30) * 1e6)
-            resp_rows.append(dict(respondent_id=ids[i], wave=wave, group=grp[i], site="Kaloran Brimob",
-                                  submission_id=str(1000 * w_i + i), submitted_at="2026-01-01T00:00:00Z",
-                                  sex="perempuan" if i % 2 else "laki_laki", age=float(25 + i % 30),
-                                  years_in_village=float(i % 20), sector="kuliner", business_age=float(i % 9),
-                                  employees=float(i % 4), origin=grp[i], membership="forum_umkm" if jp else "tidak_ada",
-                                  membership_forum_umkm=jp, joint_purchasing=jp, collective_brand=cb,
-                                  shared_storage=float(i % 3 == 0), emergency_fund=float(i % 4 == 0),
-                                  digital_channels="whatsapp", digital_channels_whatsapp=1.0,
-                                  digital_channels_n=float(rng.integers(0, 3) + cb),
-                                  revenue=rev, input_costs=rev * (0.6 - 0.1 * jp + rng.normal(0, 0.05)),
-                                  forum_meetings=float(rng.integers(0, 6) * w_i), trainings="komunikasi",
-                                  trainings_komunikasi=float(w_i), trainings_n=float(rng.integers(0, 3) * w_i)))
-            shock = rng.normal(0, 0.45)
-            for _, it in items.iterrows():
-                lift = 0.5 * w_i if it["subscale"] == "outgroup" and grp[i] == "pendatang" else 0.08 * w_i
-                mu = 3 + base[i] + lift + shock
-                v = float(np.clip(np.rint(rng.normal(mu if not it["reverse"] else 6 - mu, 0.8)), 1, 5))
-                rows.append(dict(respondent_id=ids[i], wave=wave, item=it["item"],
-                                 value=np.nan if rng.random() < 0.03 else v))
-    respondents = pd.DataFrame(resp_rows)
-    responses = pd.DataFrame(rows)
-    ties = []
-    pre_ties: set = set()
-    for wave in waves:
-        present = set(respondents.loc[respondents["wave"] == wave, "respondent_id"])
-        for tt in ("info", "help", "collab"):
-            for i in range(n):
-                if ids[i] not in present:
-                    continue
-                for j in range(n):
-                    if i == j:
-                        continue
-                    same = grp[i] == grp[j]
-                    if wave == "post" and (tt, i, j) in pre_ties:
-                        keep = rng.random() < 0.6
-                    else:
-                        pr = (0.05 if same else 0.012) * (0.7 if tt == "collab" else 1)
-                        keep = rng.random() < (pr if wave == "pre" else pr * (0.4 if same else 1.2))
-                    if keep:
-                        if wave == "pre":
-                            pre_ties.add((tt, i, j))
-                        ties.append(dict(site="Kaloran Brimob", wave=wave, tie_type=tt, ego=ids[i], alter=ids[j],
-                                         weight=np.nan))
-    ties = pd.DataFrame(ties)
-    ties = ties[ties["alter"].isin(set(respondents["respondent_id"]))].reset_index(drop=True)
-    proc = root / study.processed_dir
-    proc.mkdir(parents=True, exist_ok=True)
-    respondents.to_parquet(proc / "respondents.parquet", index=False)
-    responses.to_parquet(proc / "responses.parquet", index=False)
-    ties.to_parquet(proc / "ties.parquet", index=False)
-    items.to_parquet(proc / "scale_map.parquet", index=False)
-    quality = pd.DataFrame([
-        dict(wave="pre", submission_id="9", respondent_id="", issue="no consent", field="setuju", value="tidak",
-             action="dropped"),
-        dict(wave="post", submission_id="19", respondent_id=ids[3], issue="duplicate upload (same meta/instanceID)",
-             field="meta/instanceID", value="uuid:x", action="dropped"),
-        dict(wave="post", submission_id="20", respondent_id=ids[4], issue="self-nomination", field="net_info",
-             value=ids[4], action="dropped"),
-    ])
-    quality.to_csv(proc / "quality.csv", index=False)
-    from pipeline.tidy import sample_flow
-    sample_flow(respondents, waves).to_csv(proc / "sample.csv", index=False)
-    sc = scales_run(respondents, responses, items, waves, min_share=2 / 3)
-    for k, v in sc.items():
-        v.to_csv(proc / f"{k}.csv", index=False)
-    net = _network_tables(respondents, ties, waves)
-    for k, v in net.items():
-        v.to_csv(proc / f"{k}.csv", index=False)
-    try:
-        pp = prepost_run(sc["scores"], respondents, waves, network_nodes=net["network_nodes"], scale_map=items)
-    except ValueError:  # a numerical edge in the network indicators must not block the report tests
-        pp = prepost_run(sc["scores"], respondents, waves, scale_map=items)
-    for k, v in pp.items():
-        v.to_csv(proc / f"{k}.csv", index=False)
-    from pipeline.invariance import invariance
-    invariance(responses, respondents, items, waves).to_csv(proc / "invariance.csv", index=False)
-    from pipeline.coverage import coverage
-    coverage(respondents, ties, sorted(ties["tie_type"].unique()), waves).to_csv(proc / "network_coverage.csv", index=False)
-    raw = root / study.raw_dir
-    files = {}
-    for wave in waves:
-        media = raw / wave / "media"
-        media.mkdir(parents=True, exist_ok=True)
-        (media / "roster.csv").write_text("name,label\n" + "".join(f"u{k},{nm}\n" for k, nm in enumerate(NAMES)),
-                                          encoding="utf-8")
-        files[wave] = {f"{wave}/media/roster.csv": "ab" * 32}
-    manifest = {"study": study_id, "source": "demo", "written_at": "2026-11-23T19:00:00Z",
-                "waves": {w: {"pulled_at": "2026-11-23T19:00:00Z", "count": int((respondents["wave"] == w).sum()),
-                              "files": files[w]} for w in waves}}
-    (raw / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    return study_file
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,17 +54,14 @@ def _run(root: Path, *args: str) -> None:
 
 @pytest.fixture(scope="session")
 def processed(tmp_path_factory) -> Path:
-    """A folder with study.yaml and data/ (raw + processed) for the demo study (or a synthetic one)."""
+    """A folder with study.yaml and data/ (raw + processed) for the demo study, made by the real stages."""
     root = tmp_path_factory.mktemp("report-base")
-    if REAL and SINERGI.exists():
-        text = (ROOT / "study.yaml").read_text(encoding="utf-8")
-        text = re.sub(r"(?m)^instrument:.*$", f"instrument: {ROOT / 'instruments' / 'sinergi.yaml'}", text)
-        (root / "study.yaml").write_text(text, encoding="utf-8")
-        _run(root, "pull", "--local-only", "--if-missing", "--quiet")
-        for stage in ("tidy", "scales", "network", "prepost", "invariance", "coverage"):
-            _run(root, stage)
-    else:
-        make_synthetic(root)
+    text = (ROOT / "study.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^instrument:.*$", f"instrument: {ROOT / 'instruments' / 'sinergi.yaml'}", text)
+    (root / "study.yaml").write_text(text, encoding="utf-8")
+    _run(root, "pull", "--local-only", "--if-missing", "--quiet")
+    for stage in ("tidy", "scales", "network", "prepost", "invariance", "coverage"):
+        _run(root, stage)
     return root
 
 
@@ -408,7 +153,7 @@ def test_html_is_self_contained(built, lang):
 
 
 def _num(text: str, lang: str) -> float:
-    from pipeline.report_text import parse_num
+    from pipeline.report.text import parse_num
 
     return parse_num(text, lang)
 
@@ -506,7 +251,7 @@ def test_missing_input_leaves_a_note(processed, tmp_path):
 
 
 def test_a_failed_build_leaves_no_report_html(processed, tmp_path, monkeypatch):
-    import pipeline.report_exports as rx
+    import pipeline.report.exports as rx
 
     root = _copy_study(processed, tmp_path / "fail", "id")
 
@@ -545,7 +290,7 @@ def test_figures_and_tables_files(built):
 
 
 def test_figures_are_deterministic():
-    from pipeline import figures as F
+    from pipeline.report import figures as F
 
     F.setup()
     nodes = [f"R{i:02d}" for i in range(12)]
@@ -644,8 +389,6 @@ def test_docx_has_every_section(built, lang):
 
 def test_network_exports_written(built):
     root, study, html_path = built["id"]
-    if not HAVE["network"]:
-        pytest.skip("pipeline.network is not there yet")
     assert list((html_path.parent / "exports" / "network").rglob("*.graphml"))
 
 
@@ -959,7 +702,7 @@ def test_handout_is_one_a4_page_in_plain_words(built, lang):
     """handout.html (and the other language's) prints on one A4 page; four findings with a picture
     each, no statistics jargon, the program and team named, and a change said only when the
     report calls it significant."""
-    from pipeline.report_text import verdict
+    from pipeline.report.text import verdict
 
     root, study, html_path = built[lang]
     rep = html_path.parent

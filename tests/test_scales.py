@@ -1,4 +1,4 @@
-"""Tests of pipeline.scales against R (psych 2.2.9) on the same data.
+"""Tests of pipeline.analysis.scales against R (psych 2.2.9) on the same data.
 
 The data come from tests/r/testdata.py (seeded numpy); tests/r/reference.R reads the CSV copy in
 tests/r/data and printed the literals below (rerun it after changing the data and paste them in).
@@ -12,7 +12,7 @@ import pandas as pd
 import pingouin as pg
 import pytest
 
-from pipeline import scales
+from pipeline.analysis import scales
 from pipeline.errors import SinergiError
 
 _spec = importlib.util.spec_from_file_location(

@@ -254,7 +254,7 @@ def test_collision_in_a_seven_digit_study_names_the_fix(in_tmp, sinergi):
 
 
 def test_committed_demo_raw_is_what_the_simulator_makes():
-    from pipeline.demo import simulate
+    from pipeline.sources.demo import simulate
 
     study = load_study(ROOT / "study.yaml")
     files = simulate(study, INST)

@@ -35,7 +35,7 @@ def planted(seed: int = 20261201, shift: float = 0.8) -> pd.DataFrame:
 
 
 def demo() -> pd.DataFrame:
-    from pipeline.invariance import wide_items
+    from pipeline.analysis.invariance import wide_items
 
     proc = ROOT / "data" / "processed" / "demo-kaloran"
     resp = pd.read_parquet(proc / "respondents.parquet")

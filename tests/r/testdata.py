@@ -148,7 +148,7 @@ def nested_cases() -> pd.DataFrame:
 def write_csvs() -> None:
     """Write the default data set, and its scores, to tests/r/data for the R script."""
     sys.path.insert(0, str(HERE.parent.parent))
-    from pipeline import scales
+    from pipeline.analysis import scales
 
     DATA.mkdir(exist_ok=True)
     respondents, responses, sm = make_data()

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from . import figures as F
-from .report_text import num, verdict
+from .text import num, verdict
 
 __all__ = ["HandoutFinding", "findings", "render", "TEXT"]
 
@@ -267,7 +267,7 @@ def write_handouts(rep: Any, out: Path) -> list[Path]:
 
     Parameters
     ----------
-    rep : pipeline.report.Report
+    rep : pipeline.report.context.Context
         Gives ``inp`` (the processed tables), ``study``, ``lang``, ``data_waves`` and ``scale``.
     out : Path
         The report folder being built.
@@ -277,8 +277,8 @@ def write_handouts(rep: Any, out: Path) -> list[Path]:
     list of Path
         The handouts written, the report language's first.
     """
-    from .io import write_text
-    from .report_text import LANGUAGES
+    from ..io import write_text
+    from .text import LANGUAGES
 
     names = ("prepost.csv", "mixing.csv", "network_groups.csv", "network_change.csv", "sample.csv")
     tables = {nm: rep.inp(nm) for nm in names}

@@ -35,7 +35,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .errors import SinergiError
+from ..errors import SinergiError
 
 DID_COLUMNS = ["dimension", "kind", "tie_type", "method", "estimate", "se", "ci_low", "ci_high", "p_val",
                "n_clusters", "n_program_clusters", "n_obs", "n_assignments", "p_min", "note"]

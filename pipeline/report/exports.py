@@ -28,8 +28,8 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
-from .io import EPOCH, atomic_path, stable_ooxml, write_bytes
-from .report_text import dim_label, s
+from ..io import EPOCH, atomic_path, stable_ooxml, write_bytes
+from .text import dim_label, s
 
 __all__ = ["write_tables", "csv_frame", "sheet_names", "wide_scores", "with_items", "by_wave", "measures_and_formats",
            "write_spss_stata", "write_docx", "data_time"]

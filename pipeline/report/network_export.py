@@ -11,7 +11,7 @@ Layout under ``outdir`` (explained for the user in ``README.md`` there)::
     rsiena/<site>/<tie_type>/fit_rsiena.R       reads the three and fits a small SAOM
 
 In GraphML and GEXF a node's id is its pseudonym, the same person in every wave and tie type
-(never an index), with ``group`` and the node measures of :func:`pipeline.network.run`
+(never an index), with ``group`` and the node measures of :func:`pipeline.analysis.network.run`
 (``network_nodes``); an edge ego → alter carries ``tie_type`` (for ``any``: the types it is,
 space-separated) and, where the respondent said how often, ``weight`` (contact frequency 1–4;
 for ``any`` the highest); the graph carries ``site``, ``wave``, ``tie_type``. The RSiena
@@ -33,9 +33,9 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .errors import SinergiError
-from .io import atomic_path, write_csv, write_text
-from .network import NODE_COLUMNS, to_networkx
+from ..errors import SinergiError
+from ..io import atomic_path, write_csv, write_text
+from ..analysis.network import NODE_COLUMNS, to_networkx
 
 _KEY_COLUMNS = ("respondent_id", "site", "wave", "tie_type", "group")
 
@@ -90,14 +90,14 @@ def _graph_file_view(gm: ig.Graph, ties: pd.DataFrame | None) -> nx.DiGraph:
 def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.DataFrame,
                   outdir: str | Path, waves: Sequence[str] | None = None,
                   date: str | None = None, ties: pd.DataFrame | None = None) -> list[Path]:
-    """Write GraphML, GEXF and RSiena files for the graphs of :func:`pipeline.network.build_graphs`.
+    """Write GraphML, GEXF and RSiena files for the graphs of :func:`pipeline.analysis.network.build_graphs`.
 
     Parameters
     ----------
     graphs : dict
         ``(site, wave, tie_type) -> igraph.Graph`` from ``build_graphs``.
     node_table : DataFrame
-        ``network_nodes`` from :func:`pipeline.network.run`; its measures become vertex
+        ``network_nodes`` from :func:`pipeline.analysis.network.run`; its measures become vertex
         attributes.
     outdir : path
         Folder to write into (created if missing); every file is written atomically.

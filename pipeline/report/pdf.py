@@ -19,7 +19,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from .io import EPOCH, note, write_bytes
+from ..io import EPOCH, note, write_bytes
 
 __all__ = ["chromium", "print_pdf", "stamp"]
 

@@ -24,7 +24,7 @@ demo runs through the same tidy → scales → network → prepost code as real 
     left_roster, not_interviewed, attrition — all by roster id), ``program`` (participants),
     ``latent`` (subscales, correlations, loadings, thresholds, baseline means, ``effect`` by
     participation), ``expected_change`` / ``expected_baseline`` (score → group → participation,
-    Monte Carlo on the score scale of :mod:`pipeline.scales`), ``monte_carlo``, ``missing``,
+    Monte Carlo on the score scale of :mod:`pipeline.analysis.scales`), ``monte_carlo``, ``missing``,
     ``network`` (model, p_new_tie, realised E-I / within-group share per wave and tie type,
     jaccard), ``economics`` (collective-action probabilities, cost factor, realised cost ratios)
     and ``faults`` (the injected data problems tidy must catch, with wave, respondent and _id).
@@ -61,9 +61,9 @@ from typing import Any
 
 import numpy as np
 
-from .config import Study
-from .errors import SinergiError
-from .instrument import Instrument, Question, asset_content, scale_map, tie_questions
+from ..config import Study
+from ..errors import SinergiError
+from ..instrument import Instrument, Question, asset_content, scale_map, tie_questions
 
 __all__ = ["simulate", "write_demo", "truth_expected_change", "SERVER", "PAGE_SIZE"]
 
@@ -305,7 +305,7 @@ def _eval_relevant(expr: str | None, values: dict[str, str]) -> bool:
     m = re.fullmatch(r"selected\(\s*" + _REF + r"\s*,\s*'([^']*)'\s*\)", expr)
     if m:
         return m.group(2) in values.get(m.group(1), "").split()
-    raise SinergiError(f"demo: cannot evaluate relevant expression {expr!r}; extend pipeline/demo.py")
+    raise SinergiError(f"demo: cannot evaluate relevant expression {expr!r}; extend pipeline/sources/demo.py")
 
 
 def _eval_calc(expr: str, values: dict[str, str], form: _Form, labels: dict[str, str],
@@ -335,7 +335,7 @@ def _eval_calc(expr: str, values: dict[str, str], form: _Form, labels: dict[str,
         for part in re.findall(r"\$\{\w+\}|'[^']*'", m.group(1)):
             out.append(values.get(part[2:-1], "") if part.startswith("$") else part[1:-1])
         return "".join(out)
-    raise SinergiError(f"demo: cannot evaluate calculation {expr!r}; extend pipeline/demo.py")
+    raise SinergiError(f"demo: cannot evaluate calculation {expr!r}; extend pipeline/sources/demo.py")
 
 
 def _count_key(q: Question) -> str | None:
@@ -1308,7 +1308,7 @@ def _truth(study: Study, form: _Form, village: _Village, wave_meta: dict, faults
         "note": ("Planted truth of the simulated demo study. The analysis never reads this file. "
                  "Scores are the mean of a scale's items after reverse-coding (min + max - answer), "
                  "per subscale ('<dimension>_<subscale>') and per dimension (all its items), as in "
-                 "pipeline/scales.py. pseudonym.key of the demo is derived from the seed; real studies "
+                 "pipeline/analysis/scales.py. pseudonym.key of the demo is derived from the seed; real studies "
                  "get a random key."),
         "waves": wave_meta,
         "population": pop,
@@ -1357,7 +1357,7 @@ def write_demo(study: Study, instrument: Instrument, raw_dir: str | Path) -> dic
     already holds exactly these files nothing is written; if it holds anything else a
     :class:`SinergiError` asks to delete the folder.
     """
-    from .io import write_bytes
+    from ..io import write_bytes
 
     raw_dir = Path(raw_dir)
     files = simulate(study, instrument)

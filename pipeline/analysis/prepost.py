@@ -1,6 +1,6 @@
 """Before/after change in scale scores and network indicators.
 
-Pure functions from the ``scores`` frame of :mod:`pipeline.scales` (and the respondents table, and
+Pure functions from the ``scores`` frame of :mod:`pipeline.analysis.scales` (and the respondents table, and
 optionally the node table of the network stage) to tidy result frames; no file I/O. Every statistic
 is checked against R in ``tests/test_prepost.py`` (reference script ``tests/r/reference.R``).
 
@@ -216,7 +216,7 @@ def paired(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05,
     ----------
     scores : pandas.DataFrame
         Columns ``respondent_id``, ``wave``, ``group``, ``dimension``, ``score`` (as
-        :func:`pipeline.scales.score`; extra columns ignored).
+        :func:`pipeline.analysis.scales.score`; extra columns ignored).
     waves : list of str
         Ordered wave ids; ``waves[0]`` is the baseline.
     alpha : float
@@ -548,7 +548,7 @@ def mixed(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str]) -> 
     Parameters
     ----------
     scores : pandas.DataFrame
-        As :func:`pipeline.scales.score` (``respondent_id``, ``wave``, ``group``, ``site``,
+        As :func:`pipeline.analysis.scales.score` (``respondent_id``, ``wave``, ``group``, ``site``,
         ``dimension``, ``score``); rows with NaN score are dropped, everyone else is used
         (respondents seen in one wave only included).
     respondents : pandas.DataFrame
@@ -781,7 +781,7 @@ def run(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str], alpha
     Parameters
     ----------
     scores : pandas.DataFrame
-        From :func:`pipeline.scales.score`.
+        From :func:`pipeline.analysis.scales.score`.
     respondents : pandas.DataFrame
         Canonical respondents table (covariates optional).
     waves : list of str

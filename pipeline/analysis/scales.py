@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .errors import SinergiError
+from ..errors import SinergiError
 
 __all__ = ["score", "reliability", "run", "omega_total", "cronbach_alpha"]
 

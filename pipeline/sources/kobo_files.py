@@ -48,7 +48,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from .errors import SinergiError
+from ..errors import SinergiError
 
 GROUP_SEP = "/"
 NO_ROWS_FIX = "download it again once the wave's submissions are on the server (and with no filter on the data)"
@@ -267,7 +267,7 @@ def _segment(text: str, options: list[tuple[str, str]]) -> list[str] | None:
 
 
 def _read_csv(path: Path) -> list[tuple[str, list[str], list[list[Any]]]]:
-    from .io import read_text
+    from ..io import read_text
 
     text = read_text(path)  # the one reader of user files: BOM, UTF-16, Windows-1252 (noted), control characters
     first = text.split("\n", 1)[0]
@@ -735,14 +735,14 @@ def pull_files(study: Any, raw_dir: str | os.PathLike) -> dict[str, dict[str, An
     Returns
     -------
     dict
-        ``{wave_id: manifest entry}`` as :func:`pipeline.kobo.pull_kobo` returns them
+        ``{wave_id: manifest entry}`` as :func:`pipeline.sources.kobo.pull_kobo` returns them
         (``asset_uid`` and ``server`` are ``None``).
     """
-    from .config import instrument_path
-    from .instrument import asset_content, load_instrument
-    from .io import write_bytes, write_json
+    from ..config import instrument_path
+    from ..instrument import asset_content, load_instrument
+    from ..io import write_bytes, write_json
     from .kobo import _now, wave_manifest
-    from .tidy import needed_xpaths
+    from ..tidy import needed_xpaths
 
     raw_dir = Path(raw_dir)
     inst = load_instrument(instrument_path(study))

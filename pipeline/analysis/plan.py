@@ -3,7 +3,7 @@
 ``sinergi plan`` (``make plan``) takes the study's ``plan`` settings — villages per arm,
 respondents per village, migrant share, share of people taking part, attrition, response rate,
 an effect on a scale and on cross-group ties — and simulates each design ``sims`` times with the
-demo simulator's people (:func:`pipeline.demo._people`) and tie model (:func:`pipeline.demo._networks`,
+demo simulator's people (:func:`pipeline.sources.demo._people`) and tie model (:func:`pipeline.sources.demo._networks`,
 the program adding ``effect_cross_ties`` to the probability of a new tie between two participants
 of different origin). Scale scores: a person's baseline score is N(0, 1); the change to the
 follow-up is N(0, CHANGE_SD²) plus ``effect_scale`` (SD units of the baseline score) for
@@ -11,7 +11,7 @@ participants. Per simulation:
 
 - ``paired_scale``: paired t-test of the scale change in the program villages (panel respondents);
 - ``did_scale``: difference-in-differences of the scale, randomization inference over villages
-  (:mod:`pipeline.did`): with too few villages no p below alpha is reachable and power is 0;
+  (:mod:`pipeline.analysis.did`): with too few villages no p below alpha is reachable and power is 0;
 - ``paired_ei``: paired t-test of the change in individual E-I (out-nominations, respondents only)
   in the program villages, respondents with ties in both waves;
 - ``did_ei``: village-level ΔE-I, program minus comparison, randomization inference over villages.
@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import demo
+from ..sources import demo
 from .did import _did_cells, assignments
 
 PLAN_COLUMNS = ["test", "respondents_per_village", "villages_program", "villages_comparison", "effect_scale",

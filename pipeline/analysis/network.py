@@ -63,7 +63,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .errors import SinergiError
+from ..errors import SinergiError
 
 ANY = "any"
 """Name of the union-of-all-tie-types graph."""
@@ -1159,7 +1159,7 @@ def run(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
     tie_parts = dict(tuple(ties.groupby(ties["site"].astype(str), sort=False)))
     jobs = [(site, part, tie_parts.get(site, ties.iloc[:0]), list(tie_types), waves, seed,
              permutations) for site, part in resp.groupby(resp_site, sort=True)]
-    from .parallel import map_sites
+    from ..parallel import map_sites
 
     results = map_sites(_site_job, jobs, scheduler)
     whole, groups, mixing, nodes, brokerage, change = [], [], [], [], [], []

@@ -55,8 +55,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pandas as pd
 
-from .errors import SinergiError
-from .io import read_bytes, read_json, sha256_file, write_bytes, write_json, write_text
+from ..errors import SinergiError
+from ..io import read_bytes, read_json, sha256_file, write_bytes, write_json, write_text
 
 log = logging.getLogger(__name__)
 
@@ -1028,7 +1028,7 @@ def titled_xlsform(xlsx: bytes, title: str) -> bytes:
 
     from openpyxl import load_workbook
 
-    from .io import EPOCH, stable_ooxml
+    from ..io import EPOCH, stable_ooxml
 
     wb = load_workbook(_io.BytesIO(xlsx))
     if "settings" not in wb.sheetnames:

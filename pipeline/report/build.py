@@ -1,0 +1,243 @@
+"""The report stage: processed tables → ``reports/<study>/report.html`` (+ figures, tables, exports, docx).
+
+:func:`build` reads what the earlier stages wrote to ``data/processed/<study>/`` and writes, under
+``reports/<study>/``:
+
+=========================  ==================================================================
+``report.html``            one self-contained page (CSS inline, figures as base64 PNG, no
+                           scripts, fonts or links to fetch), Bahasa Indonesia or English
+``report.docx``            the same sections, tables and figures as a Word document
+``figures/*.png, *.svg``   every figure (PNG 150 dpi and SVG), deterministic across reruns
+``tables/*.csv``           every table of the report; ``tables/tables.xlsx`` one sheet each
+``exports/scores.sav/dta`` one row per respondent × wave, scores + covariates, with variable
+                           and value labels (SPSS / Stata)
+``exports/network/``       GraphML, GEXF and RSiena files (from :mod:`pipeline.analysis.network`)
+=========================  ==================================================================
+
+The whole set is written into a temporary folder beside ``reports/<study>/`` and swapped in at
+the end: a failed build leaves the previous complete set (or none), and files of what the study no
+longer has (a removed tie type) do not survive a rebuild. Texts with control characters (pasted
+from Word) are refused before anything is written. A study with one wave that has answers gets a
+baseline report saying so; a study without scale items, a report on its sample and networks.
+
+A section whose input file is missing is left out with a note ("bagian ini belum tersedia: …"),
+never filled with invented numbers. The report is assembled as a list of :class:`Section` objects
+made of :class:`Block` s (paragraph, note, list of findings, table, figure); the HTML template and
+the Word writer render the same list.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import SinergiError
+from ..io import write_bytes, write_text
+from . import text as rt
+from .context import Context, read_context
+from .html import render_html
+from .model import Section
+from .sections import assemble_sections
+
+__all__ = ["build", "assemble", "write_outputs"]
+
+
+def assemble(study: Any, language: str | None = None) -> tuple[Context, list[Section]]:
+    """Read the processed files (the edge) and build the report model; no file is written."""
+    from . import figures as F
+
+    lang = language or study.language
+    if lang not in rt.LANGUAGES:
+        raise SinergiError(f"report language {lang!r}: allowed {', '.join(rt.LANGUAGES)}")
+    F.setup(lang)
+    ctx = read_context(study, lang)
+    return ctx, assemble_sections(ctx)
+
+
+def build(study: Any, language: str | None = None) -> Path:
+    """Write every report output for ``study``; returns the path of report.html.
+
+    The whole output set is built fresh in a temporary folder beside ``reports/<study>/`` and
+    then swapped in for the previous set, so a failure leaves the previous complete set (and no
+    mixture), and outputs of what the study no longer has (a removed tie type, a dropped table)
+    do not linger.
+
+    Parameters
+    ----------
+    study : pipeline.config.Study
+    language : "id" | "en", optional
+        Overrides ``study.language``.
+
+    Raises
+    ------
+    SinergiError
+        A text of the study file, or a value shown in the report, holds a control character
+        (often pasted from Word) that XLSX, DOCX and HTML cannot carry; nothing is written.
+    """
+    rep, sections = assemble(study, language)
+    check_texts(study, rep, sections)
+    out = Path(study.report_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())
+        write_outputs(rep, sections, tmp)
+        _swap(tmp, out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out / "report.html"
+
+
+def write_outputs(rep: Context, sections: list[Section], out: Path) -> None:
+    """Write report.html, report.docx, figures/, tables/ and exports/ into the folder ``out``."""
+    from .handout import write_handouts
+    from .exports import (_safe_name, by_wave, data_time, measures_and_formats, wide_scores,
+                                 with_items, write_docx, write_spss_stata, write_tables)
+
+    study = rep.study
+    when = data_time(rep.manifest())  # documents dated by the raw data, not the clock
+    for f in rep.figures:
+        write_bytes(out / "figures" / f"{f.number:02d}_{f.key}.png", f.png)
+        write_text(out / "figures" / f"{f.number:02d}_{f.key}.svg", f.svg)
+    if rep.tables:
+        write_tables(rep.tables, out / "tables", rep.lang, when)
+    resp, scores = rep.inp("respondents.parquet"), rep.inp("scores.csv")
+    if resp is not None or scores is not None:
+        df, labels, values = wide_scores(resp, scores, rep.inp("network_nodes.csv"), study, rep.lang,
+                                         inst=rep.instrument())
+        df, items = with_items(df, labels, rep.inp("responses.parquet"), rep.inp("scale_map.parquet"),
+                               study, rep.lang)
+        if "submitted_at" in df:
+            df["submitted_at"] = pd.to_datetime(df["submitted_at"].replace("", None), errors="coerce")
+        dims = [] if scores is None else [c for c in dict.fromkeys(
+            _safe_name(d) for d in scores["dimension"]) if c in df.columns]
+        measure, fmt = measures_and_formats(df, values, items, dims)
+        write_spss_stata(df, labels, values, out / "exports", when, measures=measure, formats=fmt)
+        keep = dims + items + [c for c in df.columns if c.startswith("net_")]
+        wide, wlabels, wvalues = by_wave(df, labels, values, study, rep.lang, keep)
+        src = wide.attrs["source"]
+        measure, fmt = measures_and_formats(wide, wvalues, [c for c, o in src.items() if o in items],
+                                            [c for c, o in src.items() if o in dims])
+        write_spss_stata(wide, wlabels, wvalues, out / "exports", when, stem="scores_wide",
+                         measures=measure, formats=fmt)
+    _network_exports(rep, out / "exports" / "network", when.strftime("%Y-%m-%d"))
+    write_docx(out / "report.docx", title=study.title, subtitle=f"{rep.t('site')}: {study.site} · "
+               f"{rep.t('waves')}: {', '.join(rep.wl(w) for w in rep.waves)}", sections=sections, lang=rep.lang,
+               when=when)
+    handouts = write_handouts(rep, out)
+    write_text(out / "report.html", render_html(rep, sections))
+    if study.report.pdf:  # printed copies (headless Chromium; skipped with a note without it)
+        from .pdf import print_pdf
+
+        for page in [out / "report.html", *handouts]:
+            print_pdf(page, page.with_suffix(".pdf"), when)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _swap(new: Path, out: Path) -> None:
+    """Put the folder ``new`` in place of ``out`` (two renames); the old set is removed after."""
+    old = out.with_name(f".{out.name}.old")
+    if old.exists():
+        shutil.rmtree(old)
+    if out.exists():
+        os.replace(out, old)
+    try:
+        os.replace(new, out)
+    except OSError:
+        if old.exists() and not out.exists():
+            os.replace(old, out)  # put the previous set back
+        raise
+    if old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _remove_leftovers(out: Path) -> None:
+    """Remove the temporary folders a killed build left beside ``out``."""
+    for p in out.parent.glob(f".{out.name}.*"):
+        if p.is_dir() and (p.name.endswith(".tmp") or p.name.endswith(".old")):
+            if p.name.endswith(".old") and not out.exists():
+                os.replace(p, out)  # killed between the two renames: the previous set is still whole
+                continue
+            shutil.rmtree(p, ignore_errors=True)
+
+
+#: characters that XML 1.0 (XLSX, DOCX) cannot hold; openpyxl refuses them in cells
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _control(text: Any) -> str | None:
+    """``"U+000B at position 6"`` for the first control character in ``text``, else None."""
+    if not isinstance(text, str):
+        return None
+    m = CONTROL_CHARS.search(text)
+    return f"U+{ord(m.group()):04X} at position {m.start() + 1}" if m else None
+
+
+def check_texts(study: Any, rep: Context, sections: list[Section]) -> None:
+    """Refuse, before anything is written, a text with a control character (pasted from Word?).
+
+    The study file's texts (title, site, wave and group labels) are named by their key; any
+    other text of the report (a value from the data, shown in a table) by its table or section.
+    """
+    keys: list[tuple[str, Any]] = [("title", study.title), ("site", study.site)]
+    for i, w in enumerate(study.waves):
+        for lang in ("id", "en"):
+            keys.append((f"waves[{i}].label", study.wave_label(w.id, lang)))
+    for i, lvl in enumerate(study.group.levels):
+        for lang in ("id", "en"):
+            keys.append((f"group.levels[{i}].label", study.group_label(lvl.value, lang)))
+    for key, text in keys:
+        where = _control(text)
+        if where:
+            raise SinergiError(f"study file: {key} = {text!r} has a control character ({where}), often pasted "
+                               "from Word; retype that text in the study file. Nothing was written")
+    resp = rep.inp("respondents.parquet")  # its texts go into the SPSS, Stata and network files
+    for col in resp.columns if resp is not None else []:
+        if resp[col].dtype == object or pd.api.types.is_string_dtype(resp[col]):
+            for value in resp[col].dropna().unique():
+                where = _control(value)
+                if where:
+                    raise SinergiError(f"{rep.inp.path('respondents.parquet')}: column {col} value {value!r} has a "
+                                       f"control character ({where}); fix it in the source data, then run `make "
+                                       "pull` and `make report` again. Nothing was written")
+    for sec in sections:
+        for block in sec.blocks:
+            texts = [block.text] + [getattr(i, "text", i) for i in block.items]
+            if block.figure is not None:
+                texts.append(block.figure.caption)
+            if block.table is not None:
+                tab = block.table
+                texts += [tab.title, tab.note, *map(str, tab.display.columns)]
+                texts += [v for col in tab.display.columns for v in tab.display[col]]
+            for text in texts:
+                where = _control(text)
+                if where:
+                    what = f"table '{block.table.key}'" if block.table is not None else f"section '{sec.key}'"
+                    raise SinergiError(f"report {what}: the value {text!r} has a control character ({where}); "
+                                       "fix it in the data (or the study file) and rerun. Nothing was written")
+
+
+def _network_exports(rep: Context, outdir: Path, date: str | None = None) -> bool:
+    """GraphML/GEXF/RSiena files via pipeline.analysis.network; False (and nothing written) without inputs."""
+    from ..analysis.network import build_graphs
+    from .network_export import write_exports
+
+    resp, ties, nodes = rep.inp("respondents.parquet"), rep.inp("ties.parquet"), rep.inp("network_nodes.csv")
+    if resp is None or ties is None or nodes is None:
+        return False
+    graphs = build_graphs(resp, ties, list(rep.study.tie_types))
+    write_exports(graphs, nodes, outdir, waves=rep.study.wave_ids, date=date, ties=ties)
+    return True

@@ -1,0 +1,45 @@
+"""The methods section."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .. import text as rt
+from ..model import Block
+from ..text import integer, pct, tie_label
+
+
+def section(ctx) -> list[Block]:
+    a = ctx.study.analysis
+    blocks = [Block("h3", ctx.t("m_instrument_head"))]
+    sm = ctx.inp("scale_map.parquet")
+    lo, hi = ctx.scale
+    if sm is None:
+        blocks.append(ctx.missing("scale_map.parquet"))
+    elif not len(sm):
+        blocks.append(Block("note", ctx.t("no_scales")))
+    else:
+        blocks.append(Block("p", ctx.t("m_instrument", lo=ctx.n(lo, 0), hi=ctx.n(hi, 0))))
+        rows = []
+        for (d, sub), part in sm.groupby(["dimension", "subscale"], sort=False):
+            rows.append({"dimension": d, "sub": f"{d}_{sub}", "k": len(part),
+                         "items": ", ".join(part["item"]),
+                         "reverse": ", ".join(part.loc[part["reverse"].astype(bool), "item"]),
+                         "range": f"{ctx.n(part['min'].min(), 0)}–{ctx.n(part['max'].max(), 0)}"})
+        blocks.append(ctx.table("instrument", ctx.t("t_instrument"), pd.DataFrame(rows), [
+            (lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
+            (lambda d: d["sub"].map(ctx.dl), ctx.t("c_subscale"), "text"), ("k", ctx.t("c_k"), "int"),
+            ("items", ctx.t("c_items"), "text"), ("reverse", ctx.t("c_reverse_items"), "text"),
+            ("range", "Likert", "text")]))
+    blocks.append(Block("h3", ctx.t("m_scoring_head")))
+    blocks.append(Block("p", ctx.t("m_scoring", share=pct(a.min_share, ctx.lang, 0))))
+    blocks.append(Block("h3", ctx.t("m_tests_head")))
+    blocks.append(Block("p", ctx.t("m_tests", alpha=ctx.n(a.alpha, 2))))
+    blocks.append(Block("h3", ctx.t("m_network_head")))
+    blocks.append(Block("p", ctx.t("m_network", ties=", ".join(tie_label(t, ctx.lang)
+                                                                for t in ctx.study.tie_types),
+                                    perms=integer(a.permutations, ctx.lang), seed=a.seed)))
+    blocks.append(Block("h3", ctx.t("m_limits_head")))
+    blocks.append(Block("list", items=list(rt.STRINGS[ctx.lang]["m_limits"])))
+    blocks.append(Block("p", ctx.t("tables_files")))
+    return blocks

@@ -1,0 +1,230 @@
+"""The network section."""
+
+from __future__ import annotations
+
+from .. import text as rt
+from ..model import Block, Unavailable, isna as _isna
+from ..text import integer, tie_label
+
+ROLES = ["coordinator", "itinerant", "representative", "gatekeeper", "liaison"]
+SOCIOGRAM_MAX_SITES = 6  # villages drawn side by side; more: the first six, and a note where the rest is
+
+
+def section(ctx) -> list[Block]:
+    whole = ctx.inp("network_whole.csv")
+    if whole is None:
+        raise Unavailable(ctx.missing("network_whole.csv"))
+    from .. import figures as F
+
+    seed = int(ctx.study.analysis.seed)
+    perms = int(ctx.study.analysis.permutations)
+    blocks = [Block("p", ctx.t("net_intro"))]
+    blocks += _sociogram_blocks(ctx, seed)
+    blocks += _glance_blocks(ctx)
+    ttypes = [*ctx.study.tie_types, "any"]
+    whole = whole.copy()
+    whole["_t"] = whole["tie_type"].map({t: i for i, t in enumerate(ttypes)}).fillna(99)
+    whole["_w"] = whole["wave"].map({w: i for i, w in enumerate(ctx.waves)}).fillna(99)
+    whole = whole.sort_values(["_t", "_w"])
+    multi_site = whole["site"].nunique() > 1 if "site" in whole else False
+    cols = ([("site", ctx.t("site"), "text")] if multi_site else []) + [
+        (lambda d: d["tie_type"].map(lambda v: tie_label(v, ctx.lang)), ctx.t("tie_type"), "text"),
+        (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
+        ("n_nodes", ctx.t("c_nodes"), "int"), ("n_ties", ctx.t("c_ties"), "int"),
+        ("density", ctx.t("c_density"), "n3"), ("reciprocity", ctx.t("c_reciprocity"), "n2"),
+        ("transitivity", ctx.t("c_transitivity"), "n2"), ("n_components", ctx.t("c_components"), "int"),
+        ("largest_component", ctx.t("c_largest"), "int"),
+        ("ei", ctx.t("c_ei"), "n2"), ("ei_expected", ctx.t("c_ei_exp"), "n2"),
+        ("ei_rescaled", ctx.t("c_ei_resc"), "n2"), ("ei_p", ctx.t("c_ei_p"), "p"),
+        (("assortativity", "assortativity_se"), ctx.t("c_assort"), "pm2"), ("yules_q", ctx.t("c_yules_q"), "n2"),
+        ("modularity_group", ctx.t("c_modularity"), "n2"), ("leiden_nmi", ctx.t("c_leiden_nmi"), "n2")]
+    blocks.append(Block("h3", ctx.t("t_whole")))
+    blocks.append(Block("p", ctx.t("ei_explain", perms=integer(perms, ctx.lang), seed=seed)))
+    blocks.append(ctx.table("network_whole", ctx.t("t_whole"), whole, cols, note=ctx.t("assort_explain")))
+    grp = ctx.inp("network_groups.csv")
+    if grp is not None and len(grp):
+        grp = grp.copy()
+        grp["_t"] = grp["tie_type"].map({t: i for i, t in enumerate(ttypes)}).fillna(99)
+        grp["_w"] = grp["wave"].map({w: i for i, w in enumerate(ctx.waves)}).fillna(99)
+        grp = grp[grp["tie_type"] == "any"] if (grp["tie_type"] == "any").any() else grp
+        grp = grp.sort_values(["_t", "_w"])
+        blocks.append(Block("h3", ctx.t("t_groups")))
+        blocks.append(ctx.table("network_groups", ctx.t("t_groups"), grp, [
+            (lambda d: d["tie_type"].map(lambda v: tie_label(v, ctx.lang)), ctx.t("tie_type"), "text"),
+            (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
+            (lambda d: d["group"].map(ctx.gl), ctx.t("group"), "text"), ("n", "n", "int"),
+            ("ties_internal", ctx.t("c_ties_internal"), "int"), ("ties_external", ctx.t("c_ties_external"), "int"),
+            ("ei", ctx.t("c_ei"), "n2"), ("density_internal", ctx.t("c_density_internal"), "n3"),
+            ("coleman", ctx.t("c_coleman"), "n2")]))
+    mix = ctx.inp("mixing.csv")
+    if mix is None:
+        blocks.append(ctx.missing("mixing.csv"))
+    elif len(mix):
+        part = mix[mix["tie_type"] == "any"] if (mix["tie_type"] == "any").any() else mix
+        part = part.groupby(["wave", "from_group", "to_group"], as_index=False)["ties"].sum()
+        panels = []
+        for w in ctx.waves:
+            pw = part[part["wave"] == w]
+            if len(pw):
+                m = pw.pivot_table(index="from_group", columns="to_group", values="ties", aggfunc="sum")
+                panels.append({"title": ctx.wl(w), "matrix": m})
+        if panels:
+            fig = F.mixing_figure(panels, ctx.levels, group_label=ctx.gl, from_label=ctx.t("c_from"),
+                                  to_label=ctx.t("c_to"))
+            blocks.append(ctx.figure("mixing", ctx.t("fig_mixing"), fig))
+        part["_w"] = part["wave"].map({w: i for i, w in enumerate(ctx.waves)})
+        part = part.sort_values(["_w"], kind="stable")
+        blocks.append(ctx.table("mixing", ctx.t("t_mixing") + f" ({tie_label('any', ctx.lang)})", part, [
+            (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
+            (lambda d: d["from_group"].map(ctx.gl), ctx.t("c_from"), "text"),
+            (lambda d: d["to_group"].map(ctx.gl), ctx.t("c_to"), "text"), ("ties", ctx.t("c_ties"), "int")]))
+    ch = ctx.inp("network_change.csv")
+    blocks.append(Block("h3", ctx.t("t_change")))
+    if ch is None:
+        blocks.append(ctx.missing("network_change.csv"))
+    elif ctx.one_wave:
+        blocks.append(ctx.one_wave_note("ow_change"))
+    elif len(ch):
+        ch = ch.copy()
+        ch["_t"] = ch["tie_type"].map({t: i for i, t in enumerate(ttypes)}).fillna(99)
+        ch = ch.sort_values("_t")
+        cols = [(lambda d: d["tie_type"].map(lambda v: tie_label(v, ctx.lang)), ctx.t("tie_type"), "text"),
+                (lambda d: [f"{ctx.wl(a)} → {ctx.wl(b)}" for a, b in zip(d["wave_pre"], d["wave_post"])],
+                 ctx.t("wave"), "text"),
+                ("kept", ctx.t("c_kept"), "int"), ("new_within", ctx.t("c_new_within"), "int"),
+                ("new_between", ctx.t("c_new_between"), "int"),
+                ("dropped_within", ctx.t("c_dropped_within"), "int"),
+                ("dropped_between", ctx.t("c_dropped_between"), "int"), ("jaccard", ctx.t("c_jaccard"), "n2"),
+                ("hamming", ctx.t("c_hamming"), "int"), ("delta_ei", ctx.t("c_delta_ei"), "n2"),
+                ("delta_ei_p", ctx.t("c_delta_ei_p"), "p"), ("qap_r", ctx.t("c_qap_r"), "n2"),
+                ("qap_p", ctx.t("c_qap_p"), "p"),
+                (lambda d: d["rsiena_ok"].map(lambda v: "" if _isna(v) else
+                                              (ctx.t("yes") if str(v).lower() in ("true", "1", "1.0")
+                                               else ctx.t("no"))), ctx.t("c_rsiena"), "text")]
+        blocks.append(ctx.table("network_change", ctx.t("t_change"), ch, cols, note=ctx.t("jaccard_note")))
+    br = ctx.inp("brokerage.csv")
+    blocks.append(Block("h3", ctx.t("t_brokerage")))
+    if br is None:
+        blocks.append(ctx.missing("brokerage.csv"))
+    elif len(br):
+        part = br[br["tie_type"] == "any"] if (br["tie_type"] == "any").any() else br
+        part = part.copy()
+        part["_r"] = part["role"].map({r: i for i, r in enumerate(ROLES + ["total"])}).fillna(99)
+        part["_w"] = part["wave"].map({w: i for i, w in enumerate(ctx.waves)}).fillna(99)
+        part = part.sort_values(["_w", "_r"])
+        blocks.append(ctx.table("brokerage", ctx.t("t_brokerage"), part, [
+            (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
+            (lambda d: d["role"].map(lambda v: ctx.t(f"role_{v}") if f"role_{v}" in rt.STRINGS[ctx.lang] else v),
+             ctx.t("c_role"), "text"),
+            ("observed", ctx.t("c_observed"), "int"), ("expected", ctx.t("c_expected_n"), "n1"),
+            ("z", ctx.t("c_z"), "n2")], note=ctx.t("brokerage_note")))
+    blocks.append(Block("p", ctx.t("exports_written")))
+    pp = ctx.inp("prepost.csv")
+    if pp is not None:
+        net = pp[pp["dimension"].astype(str).str.startswith("network_")]
+        if len(net) and not ctx.one_wave:
+            net = ctx.pp_sorted(net, list(rt.DIMENSIONS))
+            blocks.append(Block("h3", ctx.t("t_net_prepost")))
+            blocks.append(ctx.table("network_prepost", ctx.t("t_net_prepost"), net, [
+                (lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
+                (lambda d: d["group"].map(ctx.gl), ctx.t("group"), "text"),
+                ("n_pairs", ctx.t("c_n_pairs"), "int"), ("mean_pre", f"{ctx.t('c_mean')} – {ctx.wl(ctx.waves[0])}", "n2"),
+                ("mean_post", f"{ctx.t('c_mean')} – {ctx.wl(ctx.waves[-1])}", "n2"),
+                ("diff", ctx.t("c_mean_diff"), "n2"), (("diff_ci_low", "diff_ci_high"), ctx.t("ci95"), "ci2"),
+                ("d_z", ctx.t("c_dz"), "n2"), ("p_holm", ctx.t("c_p_holm"), "p")]))
+    return blocks
+
+
+def _glance_blocks(ctx) -> list[Block]:
+    """Figures a village facilitator reads at a glance: the share of ties that cross groups per
+    wave and tie type, and a diagram of the ties within and between groups."""
+    from .. import figures as F
+
+    mix, grp = ctx.inp("mixing.csv"), ctx.inp("network_groups.csv")
+    if mix is None or not len(mix):
+        return []
+    ttypes = [t for t in [*ctx.study.tie_types, "any"] if t in set(mix["tie_type"])]
+    waves = [w for w in ctx.waves if w in set(mix["wave"])]
+    tl = lambda t: tie_label(t, ctx.lang)  # noqa: E731
+    fig = F.cross_share_figure(F.cross_shares(mix), waves, ttypes, wave_label=ctx.wl, tie_label=tl,
+                               title=ctx.t("fig_cross_title"))
+    blocks = [ctx.figure("cross_share", ctx.t("fig_cross_share"), fig)]
+    if grp is not None and len(grp):
+        fig = F.group_ties_figure(mix, grp, waves, ttypes, ctx.levels, wave_label=ctx.wl, tie_label=tl,
+                                  group_label=ctx.gl, within_label=ctx.t("fig_within_word"))
+        blocks.append(ctx.figure("group_ties", ctx.t("fig_group_ties"), fig))
+    return blocks
+
+
+def _graph_edges(ctx) -> tuple[dict, dict, dict]:
+    """(edges per wave, present ids per wave, group per id) for the union ("any") graph."""
+    resp = ctx.inp("respondents.parquet")
+    ties = ctx.inp("ties.parquet")
+    if resp is None or ties is None:
+        return {}, {}, {}
+    group: dict[str, str] = {}
+    for _, r in resp.sort_values("wave", key=lambda s_: s_.map({w: i for i, w in enumerate(ctx.waves)})
+                                 ).iterrows():
+        group.setdefault(str(r["respondent_id"]), str(r["group"]))
+    edges, present = {}, {}
+    try:
+        from ...analysis.network import build_graphs
+
+        graphs = build_graphs(resp, ties, list(ctx.study.tie_types))
+        for (site, wave, tt), g in graphs.items():
+            if tt != "any":
+                continue
+            names = g.vs["name"]
+            edges.setdefault(wave, []).extend((names[a], names[b]) for a, b in g.get_edgelist())
+            present.setdefault(wave, set()).update(names)
+    except ImportError:
+        for w in ctx.waves:
+            present[w] = set(resp.loc[resp["wave"] == w, "respondent_id"].astype(str))
+            tw = ties[ties["wave"] == w]
+            edges[w] = sorted({(str(a), str(b)) for a, b in zip(tw["ego"], tw["alter"])
+                               if a != b and str(a) in present[w] and str(b) in present[w]})
+    return edges, present, group
+
+
+def _sociogram_blocks(ctx, seed: int) -> list[Block]:
+    from .. import figures as F
+
+    edges, present, group = _graph_edges(ctx)
+    if not edges and not present:
+        return [ctx.missing("respondents.parquet", "ties.parquet")]
+    nodes = sorted(set().union(*present.values()) if present else set())
+    union = sorted({e for es in edges.values() for e in es})
+    resp = ctx.inp("respondents.parquet")
+    site_of = dict(zip(resp["respondent_id"].astype(str), resp["site"].astype(str))) \
+        if resp is not None and "site" in resp else {}
+    sites = sorted({site_of.get(v, "") for v in nodes})
+    subset_note = []
+    if len(sites) > SOCIOGRAM_MAX_SITES:  # a district: a readable figure, not 200 villages in a row
+        n_all, sites = len(sites), sites[:SOCIOGRAM_MAX_SITES]
+        keep = set(sites)
+        nodes = [v for v in nodes if site_of.get(v, "") in keep]
+        union = [e for e in union if site_of.get(e[0], "") in keep]
+        edges = {w: [e for e in es if site_of.get(e[0], "") in keep] for w, es in edges.items()}
+        present = {w: {v for v in ps if site_of.get(v, "") in keep} for w, ps in present.items()}
+        subset_note = [Block("note", ctx.t("sociogram_subset", n=integer(n_all, ctx.lang), k=len(sites),
+                                            names=", ".join(sites)))]
+    if len(sites) > 1:  # one village beside the other, each laid out on its own
+        pos, site_labels = {}, []
+        for k, site in enumerate(sites):
+            members = [v for v in nodes if site_of.get(v, "") == site]
+            inner = F.union_layout(members, [e for e in union if site_of.get(e[0], "") == site], seed)
+            pos.update({v: (x + F.SITE_WIDTH * k, y) for v, (x, y) in inner.items()})
+            site_labels.append((site, F.SITE_WIDTH * k))
+    else:
+        pos, site_labels = F.union_layout(nodes, union, seed), []
+    panels = [{"title": ctx.wl(w), "edges": edges.get(w, []), "present": present.get(w, set())}
+              for w in ctx.waves if w in present]
+    bridge = "lintas kelompok" if ctx.lang == "id" else "cross-group tie"
+    absent = "tidak mengisi" if ctx.lang == "id" else "did not answer"
+    fig = F.sociogram_figure(panels, pos, group, ctx.levels, group_label=ctx.gl, bridge_label=bridge,
+                             absent_label=absent, show_labels=bool(ctx.study.privacy.show_names),
+                             site_labels=site_labels)
+    caption = (ctx.t("fig_sociogram_one", tie=tie_label("any", ctx.lang), wave=ctx.wl(ctx.data_waves[0]),
+                      seed=seed)
+               if ctx.one_wave else ctx.t("fig_sociogram", tie=tie_label("any", ctx.lang), seed=seed))
+    return [ctx.figure("sociogram_any", caption, fig)] + subset_note

@@ -1,0 +1,263 @@
+"""The trust section."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .. import text as rt
+from ..model import Block, Unavailable, isna as _isna
+from ..text import integer
+
+
+def section(ctx) -> list[Block]:
+    pp = ctx.inp("prepost.csv")
+    scores = ctx.inp("scores.csv")
+    if pp is None and scores is None:
+        raise Unavailable(ctx.missing("scores.csv", "prepost.csv"))
+    from .. import figures as F
+
+    if ctx.no_scales:
+        return [Block("note", ctx.t("no_scales"))]
+    blocks = [Block("p", ctx.t("trust_intro"))]
+    dims = ctx.scale_dims()
+    if pp is not None:
+        pp = pp[~pp["dimension"].astype(str).str.startswith("network_")]
+        dims = ctx.order_dims([str(d) for d in pd.unique(pp["dimension"])])
+        last = pp["wave_post"].iloc[-1] if len(pp) else None
+        one = pp[pp["wave_post"] == last]
+        if len(one) and not ctx.one_wave:
+            fig = F.dumbbell_figure(one, dims, ctx.levels, dim_label=ctx.dl, group_label=ctx.gl,
+                                    wave_labels=(ctx.wl(one["wave_pre"].iloc[0]), ctx.wl(last)),
+                                    scale=ctx.scale)
+            blocks.append(ctx.figure("dumbbell", ctx.t("fig_dumbbell"), fig))
+    if scores is not None and len(scores):
+        top = [d for d in ("trust", "trust_outgroup", "norms") if d in set(scores["dimension"])]
+        if top:
+            fig = F.distribution_figure(scores, top, ctx.waves, ctx.levels, dim_label=ctx.dl,
+                                        group_label=ctx.gl, wave_label=ctx.wl, scale=ctx.scale,
+                                        seed=int(ctx.study.analysis.seed))
+            blocks.append(ctx.figure("distributions", ctx.t("fig_dist"), fig))
+    if pp is None:
+        blocks.append(ctx.missing("prepost.csv"))
+    elif ctx.one_wave or not len(pp):
+        blocks.append(ctx.one_wave_note("ow_paired") if ctx.one_wave else Block("note", ctx.t("no_pairs")))
+    else:
+        blocks += _paired_tables(ctx, pp, dims)
+    blocks += _reliability_blocks(ctx)
+    blocks += _mixed_blocks(ctx, dims)
+    blocks += _dose_blocks(ctx, dims)
+    return blocks
+
+
+def _paired_tables(ctx, pp: pd.DataFrame, dims: list[str]) -> list[Block]:
+    from scipy import stats
+
+    pp = ctx.pp_sorted(pp, dims)
+    multi = pp["wave_post"].nunique() > 1
+    pp["pair"] = np.arange(1, len(pp) + 1)
+    pp["pair_label"] = [f"{ctx.t('c_pair')} {k}" for k in pp["pair"]]
+    # Paired Samples Statistics: two rows per pair
+    rows = []
+    for _, r in pp.iterrows():
+        for which in ("pre", "post"):
+            n = r["n_pairs"]
+            sd = r[f"sd_{which}"]
+            rows.append({"pair_label": r["pair_label"], "dimension": r["dimension"], "group": r["group"],
+                         "wave": r[f"wave_{which}"], "mean": r[f"mean_{which}"], "n": n, "sd": sd,
+                         "se": sd / math.sqrt(n) if n and not _isna(sd) else np.nan})
+    st = pd.DataFrame(rows)
+    blocks = [Block("h3", ctx.t("t_paired_stats"))]
+    blocks.append(_spss_pairs(ctx.table("paired_statistics", ctx.t("t_paired_stats"), st, [
+        ("pair_label", ctx.t("c_pair"), "text"),
+        (lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
+        (lambda d: d["group"].map(ctx.gl), ctx.t("group"), "text"),
+        (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
+        ("mean", ctx.t("c_mean"), "n2"), ("n", "N", "int"), ("sd", ctx.t("c_sd"), "n2"),
+        ("se", ctx.t("c_se"), "n3")])))
+    # Paired Samples Test
+    def sd_diff(r):
+        n = r["n_pairs"]
+        if not _isna(r["d_z"]) and r["d_z"] != 0:
+            return abs(r["diff"] / r["d_z"])
+        if n and n > 1 and not _isna(r["diff_ci_high"]):
+            q = stats.t.ppf(1 - ctx.alpha / 2, n - 1)
+            return (r["diff_ci_high"] - r["diff"]) / q * math.sqrt(n)
+        return np.nan
+    pp["sd_diff"] = [sd_diff(r) for _, r in pp.iterrows()]
+    pp["se_diff"] = pp["sd_diff"] / np.sqrt(pp["n_pairs"].where(pp["n_pairs"] > 0))
+    cols = [("pair_label", ctx.t("c_pair"), "text"),
+            (lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
+            (lambda d: d["group"].map(ctx.gl), ctx.t("group"), "text")]
+    if multi:
+        cols.append((lambda d: d["wave_post"].map(ctx.wl), ctx.t("wave"), "text"))
+    cols += [("diff", ctx.t("c_mean_diff"), "n2"), ("sd_diff", ctx.t("c_sd"), "n2"),
+             ("se_diff", ctx.t("c_se"), "n3"), ("diff_ci_low", ctx.t("c_ci_low"), "n2"),
+             ("diff_ci_high", ctx.t("c_ci_high"), "n2"), ("t", ctx.t("c_t"), "n2"),
+             ("dof", ctx.t("c_df"), "int"), ("p_val", ctx.t("c_sig"), "p")]
+    unmatched = int(pp.loc[pp["group"] == "all", "n_unmatched"].sum())
+    blocks.append(Block("h3", ctx.t("t_paired_test")))
+    blocks.append(ctx.table("paired_test", ctx.t("t_paired_test"), pp, cols,
+                             note=ctx.t("paired_note", unmatched=integer(unmatched, ctx.lang))))
+    cols = [("pair_label", ctx.t("c_pair"), "text"),
+            (lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
+            (lambda d: d["group"].map(ctx.gl), ctx.t("group"), "text"),
+            ("n_pairs", ctx.t("c_n_pairs"), "int"), ("n_unmatched", ctx.t("c_n_unmatched"), "int"),
+            ("d_z", ctx.t("c_dz"), "n2"), (("d_z_ci_low", "d_z_ci_high"), ctx.t("c_dz_ci"), "ci2"),
+            ("W", ctx.t("c_W"), "n1"), ("p_wilcoxon", ctx.t("c_p_w"), "p"),
+            ("rank_biserial", ctx.t("c_rb"), "n2"), ("p_holm", ctx.t("c_p_holm"), "p"),
+            ("shapiro_p", ctx.t("c_shapiro"), "p"), ("n_gain", ctx.t("c_n_gain"), "n2"),
+            ("pct_change", ctx.t("c_pct_change"), "pct")]
+    blocks.append(Block("h3", ctx.t("t_effects")))
+    blocks.append(ctx.table("effect_sizes", ctx.t("t_effects"), pp, cols))
+    blocks.append(Block("h3", ctx.t("formulas_head")))
+    blocks.append(Block("list", items=[ctx.t("f_dz"), ctx.t("f_wilcoxon"), ctx.t("f_holm"),
+                                       ctx.t("f_ngain", max=ctx.n(ctx.scale[1], 0)), ctx.t("f_pct")]))
+    return blocks
+
+
+def _spss_pairs(block: Block) -> Block:
+    """SPSS layout: the pair, dimension and group are shown once per pair (on its first row)."""
+    d = block.table.display
+    d.iloc[1::2, :3] = ""
+    return block
+
+
+def _reliability_blocks(ctx) -> list[Block]:
+    rel = ctx.inp("reliability.csv")
+    if rel is None:
+        return [Block("h3", ctx.t("t_reliability")), ctx.missing("reliability.csv")]
+    dims = ctx.order_dims([str(d) for d in pd.unique(rel["dimension"])])
+    rel["_d"] = rel["dimension"].map({d: i for i, d in enumerate(dims)})
+    rel["_w"] = rel["wave"].map({w: i for i, w in enumerate(ctx.waves)})
+    rel = rel.sort_values(["_w", "_d"])
+
+    def flag(r):
+        low = any((not _isna(r[c])) and float(r[c]) < 0.70 for c in ("alpha", "omega"))
+        text = ctx.t("rel_low") if low or str(r.get("flag", "")) == "low" else ctx.t("rel_ok")
+        return text + "; " + ctx.t("rel_heywood") if str(r.get("heywood", "")) == "True" else text
+    rel["flag_text"] = [flag(r) for _, r in rel.iterrows()]
+    return [Block("h3", ctx.t("t_reliability")),
+            ctx.table("reliability", ctx.t("t_reliability"), rel, [
+                (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
+                (lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
+                ("n", "n", "int"), ("k", ctx.t("c_k"), "int"), ("alpha", ctx.t("c_alpha"), "n2"),
+                (("alpha_ci_low", "alpha_ci_high"), ctx.t("c_alpha_ci"), "ci2"), ("omega", ctx.t("c_omega"), "n2"),
+                ("flag_text", ctx.t("c_flag"), "text")], note=ctx.t("rel_note"))] + _item_blocks(ctx)
+
+
+def _item_text(ctx) -> dict[str, str]:
+    inst = ctx.instrument()
+    if inst is None:
+        return {}
+    other = {"id": ("kelompok sendiri", "kelompok lain"), "en": ("in my own group", "in the other group")}
+    out = {}
+    for q in inst.questions:
+        if "scale" in q.row:
+            lab = q.get("label") or {}
+            text = lab.get(ctx.lang) if isinstance(lab, dict) else str(lab)
+            text = str(text or "")
+            own, oth = other[ctx.lang]
+            text = (text.replace("${kelompok_sendiri_id}", own).replace("${kelompok_lain_id}", oth)
+                    .replace("${kelompok_sendiri_en}", own).replace("${kelompok_lain_en}", oth))
+            out[q.name] = text
+    return out
+
+
+def _item_blocks(ctx) -> list[Block]:
+    items = ctx.inp("items.csv")
+    if items is None:
+        return [Block("h3", ctx.t("t_items")), ctx.missing("items.csv")]
+    sm = ctx.inp("scale_map.parquet")
+    rev = dict(zip(sm["item"], sm["reverse"])) if sm is not None else {}
+    sub = ({r["item"]: f"{r['dimension']}_{r['subscale']}" for _, r in sm.iterrows()} if sm is not None else {})
+    texts = _item_text(ctx)
+    items = items[items["dimension"].isin(["trust", "norms"]) | ~items["dimension"].str.contains("_")]
+    wide = items.pivot_table(index="item", columns="wave", values=["mean", "pct_agree"], aggfunc="first")
+    order = list(pd.unique(items["item"]))
+    wide = wide.reindex(order).reset_index()
+    cols = [("item", ctx.t("item"), "text"),
+            (lambda d: d["item"].map(lambda i: ctx.dl(sub.get(i, ""))), ctx.t("dimension"), "text"),
+            (lambda d: d["item"].map(lambda i: texts.get(i, "")), ctx.t("c_item_text"), "text"),
+            (lambda d: d["item"].map(lambda i: ctx.t("yes") if bool(rev.get(i, False)) else ""),
+             ctx.t("c_reverse"), "text")]
+    flat = pd.DataFrame({"item": wide["item"]})
+    for w in ctx.waves:
+        if ("mean", w) in wide.columns:
+            flat[f"mean_{w}"] = wide[("mean", w)].to_numpy()
+            flat[f"agree_{w}"] = wide[("pct_agree", w)].to_numpy()
+            cols.append((f"mean_{w}", f"{ctx.t('c_mean')} – {ctx.wl(w)}", "n2"))
+            cols.append((f"agree_{w}", f"{ctx.t('c_pct_agree')} – {ctx.wl(w)}", "share"))
+    if not texts:
+        cols.pop(2)
+    return [Block("h3", ctx.t("t_items")),
+            ctx.table("items_agree", ctx.t("t_items"), flat, cols, note=ctx.t("items_note"))]
+
+
+def _term_label(ctx, term: str) -> str:
+    g1 = ctx.gl(sorted(ctx.levels)[0]).lower() if ctx.levels else ""
+    if term == "intercept":
+        return ctx.t("term_intercept", g1=g1, w1=ctx.wl(ctx.waves[0]))
+    if term.startswith("var_"):
+        key = f"term_{term}"
+        return ctx.t(key) if key in rt.STRINGS[ctx.lang] else term
+    import re
+
+    m = re.fullmatch(r"wave\[(.+)\]:group\[(.+)\]", term)
+    if m:
+        return ctx.t("term_inter", w=ctx.wl(m.group(1)), g=ctx.gl(m.group(2)).lower())
+    m = re.fullmatch(r"wave\[(.+)\]", term)
+    if m:
+        return ctx.t("term_wave", w=ctx.wl(m.group(1)), g1=g1)
+    m = re.fullmatch(r"group\[(.+)\]", term)
+    if m:
+        return ctx.t("term_group", g=ctx.gl(m.group(1)).lower(), g1=g1)
+    return term
+
+
+def _mixed_blocks(ctx, dims: list[str]) -> list[Block]:
+    mm = ctx.inp("mixed_models.csv")
+    head = Block("h3", ctx.t("t_mixed"))
+    if mm is None:
+        return [head, ctx.missing("mixed_models.csv")]
+    if ctx.one_wave:
+        return [head, ctx.one_wave_note("ow_mixed")]
+    mm = mm[~mm["dimension"].astype(str).str.startswith("network_")].copy()
+    order = ctx.order_dims([str(d) for d in pd.unique(mm["dimension"])])
+    mm["_d"] = mm["dimension"].map({d: i for i, d in enumerate(order)})
+    mm = mm.sort_values("_d", kind="stable")
+    lv = sorted(ctx.levels)
+    blocks = [head, Block("p", ctx.t("mixed_intro", g1=ctx.gl(lv[0]).lower() if lv else "",
+                                      g2=ctx.gl(lv[-1]).lower() if lv else ""))]
+    fallback = [d for d, part in mm.groupby("dimension", sort=False)
+                if part["method"].astype(str).str.startswith("ols").any()]
+    if fallback:
+        blocks.append(Block("note", ctx.t("mixed_fallback", dims=", ".join(ctx.dl(d) for d in fallback))))
+    blocks.append(ctx.blank_repeats(ctx.table("mixed_models", ctx.t("t_mixed"), mm, [
+        (lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
+        (lambda d: d["term"].map(lambda v: "" if _isna(v) else _term_label(ctx, str(v))), ctx.t("c_term"), "text"),
+        ("estimate", ctx.t("c_estimate"), "n3"), ("se", ctx.t("c_se_short"), "n3"),
+        (("ci_low", "ci_high"), ctx.t("ci95"), "ci2"), ("p_val", ctx.t("c_p"), "p"),
+        (lambda d: d["method"].map(lambda v: rt.method_label(v, ctx.lang)), ctx.t("c_method"), "text")])))
+    return blocks
+
+
+def _dose_blocks(ctx, dims: list[str]) -> list[Block]:
+    dose = ctx.inp("dose_response.csv")
+    head = Block("h3", ctx.t("t_dose"))
+    if dose is None:
+        return [head, ctx.missing("dose_response.csv")]
+    if not len(dose) or ctx.one_wave:
+        return []
+    dose = dose[dose["dimension"].isin([d for d in dims if "_" not in d] + ["trust_outgroup"])].copy()
+    order = ctx.order_dims([str(d) for d in pd.unique(dose["dimension"])])
+    dose["_d"] = dose["dimension"].map({d: i for i, d in enumerate(order)})
+    dose = dose.sort_values(["exposure", "_d"], kind="stable")
+    return [head, ctx.table("dose_response", ctx.t("t_dose"), dose, [
+        (lambda d: d["exposure"].map(lambda e: ctx.t(f"exp_{e}") if f"exp_{e}" in rt.STRINGS[ctx.lang] else e),
+         ctx.t("c_exposure"), "text"),
+        (lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
+        ("n", "n", "int"), ("slope", ctx.t("c_slope"), "n3"), (("ci_low", "ci_high"), ctx.t("ci95"), "ci3"),
+        ("p_val", ctx.t("c_p"), "p"), ("r", ctx.t("c_r"), "n2")], note=ctx.t("dose_note"))]

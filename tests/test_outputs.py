@@ -124,7 +124,7 @@ def test_control_character_in_a_data_value_is_refused(in_tmp, sinergi):
 
 
 def test_a_build_failing_half_way_keeps_the_previous_complete_set(in_tmp, sinergi, monkeypatch):
-    import pipeline.report.exports as rx
+    import pipeline.report.docx as rx
 
     study = write_tables_study(in_tmp, study_id="half")
     _run_all(sinergi, study)

@@ -251,7 +251,7 @@ def test_missing_input_leaves_a_note(processed, tmp_path):
 
 
 def test_a_failed_build_leaves_no_report_html(processed, tmp_path, monkeypatch):
-    import pipeline.report.exports as rx
+    import pipeline.report.docx as rx
 
     root = _copy_study(processed, tmp_path / "fail", "id")
 

@@ -99,8 +99,9 @@ def build(study: Any, language: str | None = None) -> Path:
 def write_outputs(rep: Context, sections: list[Section], out: Path) -> None:
     """Write report.html, report.docx, figures/, tables/ and exports/ into the folder ``out``."""
     from .handout import write_handouts
-    from .exports import (_safe_name, by_wave, data_time, measures_and_formats, wide_scores,
-                                 with_items, write_docx, write_spss_stata, write_tables)
+    from .docx import write_docx
+    from .exports import (_safe_name, by_wave, data_time, measures_and_formats, wide_scores, with_items,
+                          write_spss_stata, write_tables)
 
     study = rep.study
     when = data_time(rep.manifest())  # documents dated by the raw data, not the clock

@@ -426,20 +426,25 @@ def test_no_real_names_anywhere_in_reports(built):
 # rendering in a real browser
 # ---------------------------------------------------------------------------------------------
 
-PROBE = """<script>
-window.addEventListener('load', function () {
-  var imgs = Array.prototype.slice.call(document.images);
-  var broken = imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); }).length;
-  var wide = Array.prototype.slice.call(document.querySelectorAll('body *')).filter(function (e) {
-    var r = e.getBoundingClientRect(); return r.right > window.innerWidth + 1 && !e.closest('.table-wrap');
-  }).map(function (e) { return e.tagName + '.' + e.className; }).slice(0, 5);
+#: headless Chromium lays a window out at least ≈ 500 px wide, so the page is measured inside an
+#: iframe of the width under test (srcdoc: same origin as the probe, which reads the frame's layout)
+FRAME = """<!DOCTYPE html><html><body style="margin:0">
+<iframe id="f" style="width:{width}px;height:40000px;border:0" srcdoc="{page}"></iframe>
+<script>
+document.getElementById('f').addEventListener('load', function () {{
+  var w = this.contentWindow, d = this.contentDocument;
+  var imgs = Array.prototype.slice.call(d.images);
+  var broken = imgs.filter(function (i) {{ return !(i.complete && i.naturalWidth > 0); }}).length;
+  var wide = Array.prototype.slice.call(d.querySelectorAll('body *')).filter(function (e) {{
+    var r = e.getBoundingClientRect(); return r.right > w.innerWidth + 1 && !e.closest('.table-wrap');
+  }}).map(function (e) {{ return e.tagName + '.' + e.className; }}).slice(0, 5);
   var out = document.createElement('pre');
   out.id = 'probe';
-  out.textContent = JSON.stringify({images: imgs.length, broken: broken, innerWidth: window.innerWidth,
-    scrollWidth: document.documentElement.scrollWidth, wide: wide});
+  out.textContent = JSON.stringify({{images: imgs.length, broken: broken, innerWidth: w.innerWidth,
+    scrollWidth: d.documentElement.scrollWidth, wide: wide}});
   document.body.appendChild(out);
-});
-</script>"""
+}});
+</script></body></html>"""
 
 
 def _chromium() -> str | None:
@@ -459,13 +464,15 @@ def test_renders_in_chromium_without_overflow(built, tmp_path, width):
         pytest.skip("chromium is not installed (.ci/run installs it)")
     html_path = built["id"][2]
     probe = tmp_path / "probe.html"
-    probe.write_text(html_path.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    res = subprocess.run(_chrome_args(exe, tmp_path / "profile", width)
+    page = htmlmod.escape(html_path.read_text(encoding="utf-8"), quote=True)
+    probe.write_text(FRAME.format(width=width, page=page), encoding="utf-8")
+    res = subprocess.run(_chrome_args(exe, tmp_path / "profile", max(width, 800))
                          + ["--virtual-time-budget=10000", "--dump-dom", probe.as_uri()],
                          capture_output=True, text=True, timeout=180)
     m = re.search(r'<pre id="probe">(.*?)</pre>', res.stdout, flags=re.S)
     assert m, f"no probe output; stderr: {res.stderr[-1500:]}"
     result = json.loads(htmlmod.unescape(m.group(1)))
+    assert result["innerWidth"] == width, result  # laid out at the width under test
     assert result["images"] >= 4 and result["broken"] == 0, result
     assert result["scrollWidth"] <= result["innerWidth"], result
     assert not result["wide"], result

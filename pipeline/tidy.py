@@ -823,7 +823,7 @@ def _numbers(t: CsvFile, col: str, *, allow_na: bool) -> pd.Series:
         bad = bad | values.isna()
     if bad.any():
         value = _value(t, bad, col)
-        if value is None:
+        if pd.isna(value):
             raise _fail(t, bad, col, "empty; write a number")
         raise _fail(t, bad, col, f"{value!r} is not a number{t.number_hint(value)}")
     return values

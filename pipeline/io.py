@@ -485,54 +485,50 @@ def _strict_rows(text: str, sep: str, path: Path, chunk: int = 1 << 16) -> "pd.D
                          for k in range(len(parts[0]))})
 
 
-def _separators_per_line(data: bytes, sep: str, chunk: int = 1 << 23) -> "np.ndarray":
-    """How many ``sep`` bytes each ``\\n``-ended line of ``data`` holds (``sep`` is ASCII, so it
-    never occurs inside a multi-byte UTF-8 character); read in chunks of ``chunk`` bytes."""
+def _nonempty_lines(data: bytes, chunk: int = 1 << 23) -> "np.ndarray":
+    """The 0-based numbers of the lines of ``data`` (ended by ``\\n``; the last one may lack it)
+    that are not empty, found ``chunk`` bytes at a time."""
     import numpy as np
 
     whole = np.frombuffer(data, dtype=np.uint8)
-    parts: list[np.ndarray] = []
-    carry = 0  # separators of the line that runs on from the previous chunk
-    for at in range(0, whole.size, chunk):
-        part = whole[at:at + chunk]
-        ends = np.flatnonzero(part == 10)
-        seps = np.flatnonzero(part == ord(sep))
-        counts = np.bincount(np.searchsorted(ends, seps), minlength=ends.size + 1).astype(np.int32)
-        counts[0] += carry
-        parts.append(counts[:-1])
-        carry = int(counts[-1])
-    if not data.endswith(b"\n"):  # a last line without its line break
-        parts.append(np.array([carry], dtype=np.int32))
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)
+    ends = np.concatenate([np.flatnonzero(whole[at:at + chunk] == 10) + at
+                           for at in range(0, whole.size, chunk)] or [np.zeros(0, dtype=np.intp)])
+    if not data.endswith(b"\n"):
+        ends = np.append(ends, whole.size)
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    return np.flatnonzero(ends > starts)
 
 
-def _fast_rows(text: str, sep: str, first_line: int) -> "pd.DataFrame | None":
-    """The records of a CSV text without double quotes, parsed by pandas' C engine as text, one row
-    per line from ``first_line`` (1-based; the text starts there, line breaks written ``\\n``),
-    blank lines included; None when a line with a value has another number of values than the
-    first line (the strict reading then names it)."""
-    import csv
-
+def _fast_rows(data: bytes, sep: str, first_line: int) -> "pd.DataFrame | None":
+    """The records of a CSV text without double quotes (so one record per line; ``data`` is its
+    UTF-8), parsed by pyarrow's CSV reader as text: one row per non-empty line from
+    ``first_line`` (1-based; ``data`` starts there, line breaks written ``\\n``), indexed by line. None when a line has another
+    number of values than the first (pyarrow refuses it; the strict reading then decides: a blank
+    line of any width is skipped there, any other is named)."""
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
 
-    data = text.encode("utf-8")
+    width = data[:data.find(b"\n") if b"\n" in data else len(data)].count(sep.encode()) + 1
     try:
-        raw = pd.read_csv(io.BytesIO(data), sep=sep, header=None, dtype=str, engine="c", encoding="utf-8",
-                          quoting=csv.QUOTE_NONE, keep_default_na=False, na_filter=False,
-                          skip_blank_lines=False)
-    except (ValueError, pd.errors.EmptyDataError):  # ParserError: a line with more values than the first
+        table = pa_csv.read_csv(
+            pa.py_buffer(data),
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pa_csv.ParseOptions(delimiter=sep, quote_char=False, escape_char=False,
+                                              newlines_in_values=False, ignore_empty_lines=True),
+            convert_options=pa_csv.ConvertOptions(column_types={f"f{k}": pa.string() for k in range(width)},
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid:
         return None
-    seps = _separators_per_line(data, sep)
-    del data
-    if len(seps) != len(raw):
+    empty_lines = data.startswith(b"\n") or b"\n\n" in data
+    lines = _nonempty_lines(data) if empty_lines else np.arange(table.num_rows)
+    if table.num_columns != width or table.num_rows != lines.size:
         return None
-    short = seps != raw.shape[1] - 1
-    if short.any():  # allowed only on blank lines: is any of them not blank?
-        sub = raw.iloc[np.flatnonzero(short)]
-        if sub.apply(lambda col: col.str.strip() != "").to_numpy().any():
-            return None
-    raw.index = pd.RangeIndex(first_line, first_line + len(raw))
+    text_type = pd.StringDtype("pyarrow", na_value=np.nan)
+    index = pd.Index(lines + first_line, dtype="int64")
+    raw = pd.DataFrame({k: pd.Series(table.column(k).cast(pa.large_string()).to_pandas(
+        types_mapper={pa.large_string(): text_type}.get), copy=False).set_axis(index) for k in range(width)})
     return raw
 
 
@@ -540,11 +536,11 @@ def read_csv(path: str | os.PathLike, expect: str = "", *, strict: bool = False)
     """Read a CSV file a user wrote, every value as text.
 
     The file is decoded once (:func:`read_text`). A file without double quotes (one record per
-    line) is parsed by pandas' C engine as text, and each line's separators are counted from its
-    bytes. A file with double quotes, or one where the C engine fails or a line with a value has
-    the wrong number of values, is read by the strict reader (the ``csv`` module with
-    ``strict=True``, columns built a chunk of rows at a time), which also names the line of any
-    error. Both end in the same frame (:func:`_frame`), so what is read never depends on the route.
+    line) is split by pyarrow's CSV reader into text columns, with quoting off. A file with
+    double quotes, or one with a line of the wrong number of values, is read by the strict reader
+    (the ``csv`` module with ``strict=True``, columns built a chunk of rows at a time), which also
+    names the line of any error. Both end in the same frame (:func:`_frame`), so what is read never
+    depends on the route.
 
     Parameters
     ----------
@@ -587,8 +583,10 @@ def read_csv(path: str | os.PathLike, expect: str = "", *, strict: bool = False)
             raise SinergiError(f"{path}: line {header_at + 1}: separator {sep!r} is not ',', ';' or tab")
         # the line is emptied (line breaks written \n, as the strict reader always did here); the
         # header is read from the next line
-        body_at = len(_one_line_ends(text[:start])) + 1 if end < len(text) else len(text)
-        text = _one_line_ends(text[:start] + text[end:])
+        # (each side on its own: a lone \r before the line and the \n after it stay two breaks)
+        before, after = _one_line_ends(text[:start]), _one_line_ends(text[end:])
+        body_at = len(before) + 1 if after else len(before)
+        text = before + after
         body_line = header_at + 2
         note(f"{path}: line {header_at + 1} 'sep={sep}' (written by Excel) names the separator; the header is the next line")
     else:
@@ -597,7 +595,13 @@ def read_csv(path: str | os.PathLike, expect: str = "", *, strict: bool = False)
         body_at, body_line = start, header_at + 1
     raw = None
     if not strict and '"' not in text:  # no quoting: one record per line
-        raw = _fast_rows(_one_line_ends(text[body_at:]), sep, body_line)
+        # hand over the text as UTF-8 bytes and hold only those while pyarrow parses them
+        before, data = text[:body_at], _one_line_ends(text[body_at:]).encode("utf-8")
+        del text
+        raw = _fast_rows(data, sep, body_line)
+        # (line breaks written \n: the same records, since without quotes no value holds one)
+        text = before + data.decode("utf-8") if raw is None else ""
+        del data
     if raw is None:
         raw = _strict_rows(text, sep, path)
     del text

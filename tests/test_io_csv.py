@@ -1,4 +1,4 @@
-"""The checked CSV reader (:func:`pipeline.io.read_csv`): its fast route (pandas' C engine) must
+"""The checked CSV reader (:func:`pipeline.io.read_csv`): its fast route (pyarrow's CSV reader) must
 read exactly what its strict route (the ``csv`` module, ``strict=True``) reads — the same values,
 line numbers, notes and error messages — for every input, and a tables study must tidy to the same
 tables through either."""
@@ -81,6 +81,13 @@ def test_errors_are_the_strict_readers(tmp_path, text, words):
     assert result[0] == "error" and words in result[1] and "\n" not in result[1]
 
 
+def test_empty_line_after_the_sep_line(tmp_path):
+    _, frame, *_ = _same(_write(tmp_path, "sep=;\n\na;b\n1;2\n"))
+    assert frame.index.tolist() == [4]
+    result = _same(_write(tmp_path, "\rsep=;\na\n1\n2;3\n"))  # a lone \r before the sep= line
+    assert "row 5: 2 values" in result[1]
+
+
 def test_semicolon_decimal_commas_and_sep_line(tmp_path):
     text = "sep=;\r\nid;revenue;age\r\nu1;2,5;40\r\nu2;1.500.000;\r\n"
     ok, frame, sep, decimal, notes = _same(_write(tmp_path, text))
@@ -97,10 +104,11 @@ def test_unquoted_file_takes_the_fast_route(tmp_path, monkeypatch):
     assert pio.read_csv(path).frame.index.tolist() == [2, 4]
 
 
-def test_separator_count_across_chunks():
-    data = b"a,b,c\n,\n\nx,y\n,,,,\nlast,one"
+def test_nonempty_lines_across_chunks():
+    data = b"a,b,c\n,\n\nx,y\n\n\nlast,one"
     for chunk in (1, 2, 3, 5, 1 << 20):
-        assert pio._separators_per_line(data, ",", chunk).tolist() == [2, 1, 0, 1, 4, 1]
+        assert pio._nonempty_lines(data, chunk).tolist() == [0, 1, 3, 6]
+        assert pio._nonempty_lines(data + b"\n", chunk).tolist() == [0, 1, 3, 6]
 
 
 def test_strict_rows_in_chunks(tmp_path):
@@ -131,7 +139,7 @@ def _csv_texts(draw):
     header = [draw(st.sampled_from(["a", "b", "c", " d ", ""])) for _ in range(width)]
     lines = [sep.join(header)]
     if draw(st.booleans()):
-        lines.insert(0, draw(st.sampled_from(["", "  ", f"sep={sep}"])))
+        lines.insert(0, draw(st.sampled_from(["", "  ", f"sep={sep}", f"\rsep={sep}", f"\r\n\rsep={sep}"])))
     for _ in range(draw(st.integers(0, 6))):
         n = draw(st.sampled_from([width] * 6 + [0, width - 1, width + 1]))
         lines.append(sep.join(draw(st.sampled_from(_CELLS)) for _ in range(n)))

@@ -502,9 +502,9 @@ def _nonempty_lines(data: bytes, chunk: int = 1 << 23) -> "np.ndarray":
 def _fast_rows(data: bytes, sep: str, first_line: int) -> "pd.DataFrame | None":
     """The records of a CSV text without double quotes (so one record per line; ``data`` is its
     UTF-8), parsed by pyarrow's CSV reader as text: one row per non-empty line from
-    ``first_line`` (1-based; ``data`` starts there, line breaks written ``\\n``), indexed by line. None when a line has another
-    number of values than the first (pyarrow refuses it; the strict reading then decides: a blank
-    line of any width is skipped there, any other is named)."""
+    ``first_line`` (1-based; ``data`` starts there, line breaks written ``\\n``), indexed by
+    line. None when a line has another number of values than the first (pyarrow refuses it; the
+    strict reading then decides: a blank line of any width is skipped there, any other is named)."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
@@ -527,9 +527,9 @@ def _fast_rows(data: bytes, sep: str, first_line: int) -> "pd.DataFrame | None":
         return None
     text_type = pd.StringDtype("pyarrow", na_value=np.nan)
     index = pd.Index(lines + first_line, dtype="int64")
-    raw = pd.DataFrame({k: pd.Series(table.column(k).cast(pa.large_string()).to_pandas(
+    # large_string, as pandas' own text columns: the parquet files come out the same
+    return pd.DataFrame({k: pd.Series(table.column(k).cast(pa.large_string()).to_pandas(
         types_mapper={pa.large_string(): text_type}.get), copy=False).set_axis(index) for k in range(width)})
-    return raw
 
 
 def read_csv(path: str | os.PathLike, expect: str = "", *, strict: bool = False) -> CsvFile:

@@ -330,8 +330,8 @@ class CsvFile:
     Attributes
     ----------
     frame
-        Every value as text (``None`` for empty cells), spaces around values removed; the index is
-        each row's line number in the file (header = line 1).
+        Every value as text (pandas' ``str`` type; NaN for empty cells), spaces around values
+        removed; the index is each row's line number in the file (header = line 1).
     path
         The file.
     separator
@@ -348,29 +348,35 @@ class CsvFile:
     def numbers(self, column: str) -> tuple["pd.Series", "pd.Series"]:
         """``(values, bad)``: ``column`` as floats (NaN when empty) and a mask of cells that are
         not a finite number written with this file's decimal mark (``inf``, ``nan``, ``1,5`` in a
-        decimal-point file, ``1.5`` in a decimal-comma file, ``Rp 500``)."""
+        decimal-point file, ``1.5`` in a decimal-comma file, ``Rp 500``).
+
+        Each distinct text is read once (with Python's ``re`` and ``float``) and the results are
+        spread over the rows."""
         import numpy as np
         import pandas as pd
 
         col = self.frame[column]
-        pattern = _NUMBER_COMMA if self.decimal == "," else _NUMBER_POINT
-        values, bad = [], []
-        for v in col:
-            if v is None:
-                values.append(np.nan)
-                bad.append(False)
-            elif self._ambiguous(v):
-                values.append(np.nan)
-                bad.append(True)
-            elif pattern.fullmatch(v):
-                if self.decimal == ",":
-                    v = v.replace(".", "").replace(",", ".")
-                values.append(float(v))
-                bad.append(not np.isfinite(values[-1]))
-            else:
-                values.append(np.nan)
-                bad.append(True)
-        return pd.Series(values, index=col.index, dtype=float), pd.Series(bad, index=col.index, dtype=bool)
+        codes, uniques = pd.factorize(col)
+        # one slot more for the empty cells (code -1): NaN, not bad
+        values = np.full(len(uniques) + 1, np.nan)
+        bad = np.zeros(len(uniques) + 1, dtype=bool)
+        for k, v in enumerate(uniques):
+            values[k], bad[k] = self._number(v)
+        return (pd.Series(values[codes], index=col.index, dtype=float),
+                pd.Series(bad[codes], index=col.index, dtype=bool))
+
+    def _number(self, value: str) -> tuple[float, bool]:
+        """``(number, bad)`` for one non-empty cell (see :meth:`numbers`)."""
+        import math
+
+        if self._ambiguous(value):
+            return math.nan, True
+        if (_NUMBER_COMMA if self.decimal == "," else _NUMBER_POINT).fullmatch(value):
+            if self.decimal == ",":
+                value = value.replace(".", "").replace(",", ".")
+            number = float(value)
+            return number, not math.isfinite(number)
+        return math.nan, True
 
     def _ambiguous(self, value: str) -> bool:
         """``1.500`` in a ``;`` or tab file without decimal commas: 1500 (Indonesian thousands) or 1.5?"""
@@ -403,8 +409,138 @@ def _unique_names(path: Path, header: list[str]) -> None:
                                f"{', '.join(where)}); rename or delete the extra one")
 
 
-def read_csv(path: str | os.PathLike, expect: str = "") -> CsvFile:
+def _line_breaks(text: str, start: int, end: int) -> int:
+    """Line breaks (``\\n``, ``\\r\\n`` or a lone ``\\r``) in ``text[start:end]``."""
+    return text.count("\n", start, end) + text.count("\r", start, end) - text.count("\r\n", start, end)
+
+
+def _one_line_ends(text: str) -> str:
+    """``text`` with every line break written ``\\n`` (the only other breaks, such as U+2028, are
+    refused by :func:`decode`)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def _checked_records(text: str, sep: str, path: Path) -> Iterator[tuple[int, list[str]]]:
+    """The strict reading of a CSV text: ``(line, record)`` for the header (the first record with a
+    value; its names stripped) and then for every row that has a value, ``line`` being the line on
+    which the record starts (nothing for a text of only spaces and separators).
+
+    Raises
+    ------
+    SinergiError
+        A column name written twice, a row whose number of values differs from the header's, or a
+        quoting error (with the row's line).
+    """
+    import csv
+
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    width = -1
+    start = 1
+    try:
+        for record in reader:
+            if any(c.strip() for c in record):
+                if width < 0:
+                    header = [c.strip() for c in record]
+                    _unique_names(path, header)
+                    width = len(header)
+                    yield start, header
+                elif len(record) != width:
+                    raise SinergiError(
+                        f"{path}: row {start}: {len(record)} values but the header has {width} columns; "
+                        f"a value that contains {_SEP_NAME[sep]} must be in double quotes")
+                else:
+                    yield start, record
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise SinergiError(f"{path}: row {start}: cannot read ({exc}); check the double quotes on that line") from None
+
+
+def _strict_rows(text: str, sep: str, path: Path, chunk: int = 1 << 16) -> "pd.DataFrame":
+    """Every record of :func:`_checked_records` (header first) as a frame of text (columns by
+    position, index = line): the reference reading. Rows are gathered ``chunk`` at a time and each
+    chunk's columns turned into pandas text arrays, so no list of every row is ever held."""
+    import array
+
+    import pandas as pd
+
+    lines = array.array("q")
+    rows: list[list[str]] = []
+    parts: list[list["pd.Series"]] = []
+
+    def flush() -> None:
+        parts.append([pd.Series(pd.array(col, dtype="str")) for col in zip(*rows)])
+        rows.clear()
+
+    for line, record in _checked_records(text, sep, path):
+        lines.append(line)
+        rows.append(record)
+        if len(rows) == chunk:
+            flush()
+    if rows:
+        flush()
+    if not parts:  # only spaces and separators: no header
+        return pd.DataFrame(index=pd.Index([], dtype="int64"))
+    index = pd.Index(lines, dtype="int64")
+    return pd.DataFrame({k: pd.concat([p[k] for p in parts], ignore_index=True).set_axis(index)
+                         for k in range(len(parts[0]))})
+
+
+def _nonempty_lines(data: bytes, chunk: int = 1 << 23) -> "np.ndarray":
+    """The 0-based numbers of the lines of ``data`` (ended by ``\\n``; the last one may lack it)
+    that are not empty, found ``chunk`` bytes at a time."""
+    import numpy as np
+
+    whole = np.frombuffer(data, dtype=np.uint8)
+    ends = np.concatenate([np.flatnonzero(whole[at:at + chunk] == 10) + at
+                           for at in range(0, whole.size, chunk)] or [np.zeros(0, dtype=np.intp)])
+    if not data.endswith(b"\n"):
+        ends = np.append(ends, whole.size)
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    return np.flatnonzero(ends > starts)
+
+
+def _fast_rows(data: bytes, sep: str, first_line: int) -> "pd.DataFrame | None":
+    """The records of a CSV text without double quotes (so one record per line; ``data`` is its
+    UTF-8), parsed by pyarrow's CSV reader as text: one row per non-empty line from
+    ``first_line`` (1-based; ``data`` starts there, line breaks written ``\\n``), indexed by
+    line. None when a line has another number of values than the first (pyarrow refuses it; the
+    strict reading then decides: a blank line of any width is skipped there, any other is named)."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    width = data[:data.find(b"\n") if b"\n" in data else len(data)].count(sep.encode()) + 1
+    try:
+        table = pa_csv.read_csv(
+            pa.py_buffer(data),
+            read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pa_csv.ParseOptions(delimiter=sep, quote_char=False, escape_char=False,
+                                              newlines_in_values=False, ignore_empty_lines=True),
+            convert_options=pa_csv.ConvertOptions(column_types={f"f{k}": pa.string() for k in range(width)},
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid:
+        return None
+    empty_lines = data.startswith(b"\n") or b"\n\n" in data
+    lines = _nonempty_lines(data) if empty_lines else np.arange(table.num_rows)
+    if table.num_columns != width or table.num_rows != lines.size:
+        return None
+    text_type = pd.StringDtype("pyarrow", na_value=np.nan)
+    index = pd.Index(lines + first_line, dtype="int64")
+    # large_string, as pandas' own text columns: the parquet files come out the same
+    return pd.DataFrame({k: pd.Series(table.column(k).cast(pa.large_string()).to_pandas(
+        types_mapper={pa.large_string(): text_type}.get), copy=False).set_axis(index) for k in range(width)})
+
+
+def read_csv(path: str | os.PathLike, expect: str = "", *, strict: bool = False) -> CsvFile:
     """Read a CSV file a user wrote, every value as text.
+
+    The file is decoded once (:func:`read_text`). A file without double quotes (one record per
+    line) is split by pyarrow's CSV reader into text columns, with quoting off. A file with
+    double quotes, or one with a line of the wrong number of values, is read by the strict reader
+    (the ``csv`` module with ``strict=True``, columns built a chunk of rows at a time), which also
+    names the line of any error. Both end in the same frame (:func:`_frame`), so what is read never
+    depends on the route.
 
     Parameters
     ----------
@@ -413,6 +549,15 @@ def read_csv(path: str | os.PathLike, expect: str = "") -> CsvFile:
     expect
         The header the file should have (e.g. ``"respondent_id,wave,group"``), named in the message
         for an empty file.
+    strict
+        Read with the strict Python reader only (the reference the fast reading must equal; for
+        tests and for comparing).
+
+    Returns
+    -------
+    CsvFile
+        The values as text (a column of pandas' ``str`` type, NaN for an empty cell), indexed by
+        line.
 
     Raises
     ------
@@ -421,80 +566,125 @@ def read_csv(path: str | os.PathLike, expect: str = "") -> CsvFile:
     """
     import csv
 
-    import pandas as pd
-
     path = Path(path)
     text = read_text(path)
-    lines = text.splitlines()
-    header_at = next((i for i, line in enumerate(lines) if line.strip()), None)
-    if header_at is None:
+    first = re.search(r"\S", text)
+    if first is None:
         wanted = f" ({expect})" if expect else ""
         raise SinergiError(f"{path}: the file is empty; it needs a header line{wanted} and one row per line")
-    head = lines[header_at]
+    start = max(text.rfind("\n", 0, first.start()), text.rfind("\r", 0, first.start())) + 1
+    header_at = _line_breaks(text, 0, start)  # 0-based line of the header
+    end = min((i for i in (text.find("\n", start), text.find("\r", start)) if i >= 0), default=len(text))
+    head = text[start:end]
     declared = re.fullmatch(r'"?sep=(.)"?', head.strip())
-    if declared:  # Excel's "sep=;" first line: use it, read the header from the next line
+    if declared:  # Excel's "sep=;" first line: use it
         sep = declared.group(1)
         if sep not in _SEPARATORS:
             raise SinergiError(f"{path}: line {header_at + 1}: separator {sep!r} is not ',', ';' or tab")
-        lines[header_at] = ""
-        text = "\n".join(lines) + "\n"
+        # the line is emptied (line breaks written \n, as the strict reader always did here); the
+        # header is read from the next line
+        # (each side on its own: a lone \r before the line and the \n after it stay two breaks)
+        before, after = _one_line_ends(text[:start]), _one_line_ends(text[end:])
+        body_at = len(before) + 1 if after else len(before)
+        text = before + after
+        body_line = header_at + 2
         note(f"{path}: line {header_at + 1} 'sep={sep}' (written by Excel) names the separator; the header is the next line")
     else:
         counts = {sep: len(next(csv.reader([head], delimiter=sep))) - 1 for sep in _SEPARATORS}
         sep = max(_SEPARATORS, key=lambda s: counts[s])  # ties keep the first: ','
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
-    rows: list[list[str]] = []
-    line_of: list[int] = []
-    header: list[str] | None = None
-    start = 1
-    try:
-        for record in reader:
-            if header is None:
-                if any(c.strip() for c in record):
-                    header = [c.strip() for c in record]
-                    _unique_names(path, header)
-                start = reader.line_num + 1
-                continue
-            if any(c.strip() for c in record):
-                if len(record) != len(header):
-                    raise SinergiError(
-                        f"{path}: row {start}: {len(record)} values but the header has {len(header)} columns; "
-                        f"a value that contains {_SEP_NAME[sep]} must be in double quotes")
-                rows.append(record)
-                line_of.append(start)
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise SinergiError(f"{path}: row {start}: cannot read ({exc}); check the double quotes on that line") from None
-    assert header is not None
-    frame = pd.DataFrame(rows, columns=header, index=pd.Index(line_of, name="line"), dtype=object)
-    stripped = 0
-    first = ""
-    for name in frame.columns:
-        col = frame[name]
-        clean = col.str.strip()
-        changed = col != clean
-        if changed.any():
-            stripped += int(changed.sum())
-            if not first:
-                line = int(changed[changed].index[0])
-                first = f" (first: row {line}, column {name or '?'}: {col[line]!r})"
-        frame[name] = clean.where(clean != "", None)
+        body_at, body_line = start, header_at + 1
+    raw = None
+    if not strict and '"' not in text:  # no quoting: one record per line
+        # hand over the text as UTF-8 bytes and hold only those while pyarrow parses them
+        before, data = text[:body_at], _one_line_ends(text[body_at:]).encode("utf-8")
+        del text
+        raw = _fast_rows(data, sep, body_line)
+        # (line breaks written \n: the same records, since without quotes no value holds one)
+        text = before + data.decode("utf-8") if raw is None else ""
+        del data
+    if raw is None:
+        raw = _strict_rows(text, sep, path)
+    del text
+    return _frame(path, raw, sep, expect)
+
+
+def _frame(path: Path, raw: "pd.DataFrame", sep: str, expect: str = "") -> CsvFile:
+    """The :class:`CsvFile` from the records ``raw`` (columns by position, index = line, rows before
+    the header and blank rows allowed): the header is the first row with a value; values are
+    stripped (with a note), empty ones made NaN, rows without any value dropped, unnamed columns
+    refused when they hold values and dropped otherwise, decimal commas detected.
+
+    Each column is factorised, so every rule on the text runs once per distinct value in Python
+    (exactly as the strict reader ran it per cell) and the results are spread back with the codes.
+    """
+    import numpy as np
+    import pandas as pd
+
+    codes: list[np.ndarray] = []
+    values: list[list[str]] = []
+    changed: list[np.ndarray] = []
+    blank = np.ones(len(raw), dtype=bool)
+    for k in range(raw.shape[1]):
+        code, uniques = pd.factorize(raw.iloc[:, k])
+        clean = [u.strip() for u in uniques]
+        codes.append(code.astype(np.int32))
+        values.append(clean)
+        changed.append(np.fromiter((c != u for c, u in zip(clean, uniques)), dtype=bool, count=len(clean)))
+        blank &= np.fromiter((c == "" for c in clean), dtype=bool, count=len(clean))[code]
+    kept = np.flatnonzero(~blank)
+    if kept.size == 0:  # only spaces and separators
+        wanted = f" ({expect})" if expect else ""
+        raise SinergiError(f"{path}: the file is empty; it needs a header line{wanted} and one row per line")
+    header = [values[k][codes[k][kept[0]]] for k in range(raw.shape[1])]
+    _unique_names(path, header)
+    rows = kept[1:]
+    lines = raw.index.to_numpy()[rows]
+    index = pd.Index(lines, dtype="int64", name="line")
+    contiguous = rows.size == 0 or int(rows[-1] - rows[0]) + 1 == rows.size
+    columns: list[pd.Series] = []
+    stripped, first_note = 0, ""
+    for k in range(raw.shape[1]):
+        code = codes[k][rows]
+        moved = changed[k][code]
+        n_moved = int(moved.sum())
+        if n_moved:
+            stripped += n_moved
+            if not first_note:
+                i = int(np.flatnonzero(moved)[0])
+                first_note = (f" (first: row {int(lines[i])}, column {header[k] or '?'}: "
+                              f"{raw.iloc[int(rows[i]), k]!r})")
+        clean = values[k]
+        empty = np.fromiter((c == "" for c in clean), dtype=bool, count=len(clean))[code]
+        if not n_moved and not empty.any() and contiguous:  # the parsed column as it is
+            col = raw.iloc[rows[0]:rows[0] + rows.size, k].array if rows.size else pd.array([], dtype="str")
+        else:
+            code = np.where(empty, -1, code)
+            col = pd.array(clean, dtype="str").take(code, allow_fill=True)
+        columns.append(pd.Series(col, index=index, copy=False))
+        codes[k] = code
+    del raw
     if stripped:
-        note(f"{path}: removed spaces around {stripped} value(s){first}")
-    for k, name in enumerate(list(frame.columns)):
-        if name == "":
-            if frame.iloc[:, k].notna().any():
-                line = int(frame.index[frame.iloc[:, k].notna().to_numpy()][0])
-                raise SinergiError(f"{path}: column {k + 1} has no name in the header but has values "
-                                   f"(first: row {line}); give it a name or delete it")
-    unnamed = [k for k, name in enumerate(frame.columns) if name == ""]
-    if unnamed:
-        frame = frame.drop(columns=[""])
-        note(f"{path}: ignored {len(unnamed)} empty column(s) without a name (a separator at the end of each line)")
+        note(f"{path}: removed spaces around {stripped} value(s){first_note}")
+    for k, name in enumerate(header):
+        if name == "" and (codes[k] >= 0).any():
+            line = int(lines[np.flatnonzero(codes[k] >= 0)[0]])
+            raise SinergiError(f"{path}: column {k + 1} has no name in the header but has values "
+                               f"(first: row {line}); give it a name or delete it")
+    named = [k for k, name in enumerate(header) if name != ""]
+    if len(named) < len(header):
+        note(f"{path}: ignored {len(header) - len(named)} empty column(s) without a name (a separator at the end "
+             "of each line)")
+    frame = pd.DataFrame({header[k]: columns[k] for k in named}, index=index)
     decimal = "."
     if sep != ",":
-        sample = next((v for name in frame.columns for v in frame[name].dropna()
-                       if _HAS_COMMA_DECIMAL.fullmatch(v)), None)
+        sample = None
+        for k in named:
+            hits = [j for j, v in enumerate(values[k]) if v and _HAS_COMMA_DECIMAL.fullmatch(v)]
+            if hits:
+                at = np.flatnonzero(np.isin(codes[k], hits))
+                if at.size:
+                    sample = values[k][codes[k][at[0]]]
+                    break
         if sample is not None:
             decimal = ","
             note(f"{path}: {_SEP_NAME[sep]}-separated with decimal commas (e.g. {sample!r}); "

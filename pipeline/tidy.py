@@ -269,7 +269,7 @@ def personal_reason(name: str, values: pd.Series) -> str | None:
         return "its name looks like names, contact details or notes"
     if not len(text):
         return None
-    if text.map(_is_phone).any():
+    if text.drop_duplicates().map(_is_phone).any():
         return "it holds phone numbers"
     if text.str.match(_EMAIL).any():
         return "it holds e-mail addresses"
@@ -823,7 +823,7 @@ def _numbers(t: CsvFile, col: str, *, allow_na: bool) -> pd.Series:
         bad = bad | values.isna()
     if bad.any():
         value = _value(t, bad, col)
-        if value is None:
+        if pd.isna(value):
             raise _fail(t, bad, col, "empty; write a number")
         raise _fail(t, bad, col, f"{value!r} is not a number{t.number_hint(value)}")
     return values
@@ -874,6 +874,31 @@ def _table_covariates(t: CsvFile, resp: pd.DataFrame, skip: Iterable[str]) -> No
                 first = _value(t, filled & bad, col)
                 note(f"{t.path}: column {col} kept as text: {int((filled & ~bad).sum())} value(s) are numbers, "
                      f"{int((filled & bad).sum())} are not (first: row {int(resp.index[filled & bad][0])}, {first!r})")
+
+
+def _recode(values: pd.Series, lookup: dict, dtype: Any) -> pd.Series:
+    """``values.map(lookup)`` (missing where ``lookup`` has no entry), each distinct value looked
+    up once and the results spread over the rows by their codes (``dtype``: ``float`` or ``"str"``).
+
+    >>> _recode(pd.Series(["a", "b", "a", None]), {"a": 1.0}, float).tolist()
+    [1.0, nan, 1.0, nan]
+    """
+    codes, uniques = pd.factorize(values)
+    if dtype is float:
+        table = np.array([lookup.get(u, np.nan) for u in uniques] + [np.nan], dtype=float)  # last: code -1
+        out = table[codes]
+    else:
+        out = pd.array([lookup.get(u) for u in uniques], dtype=dtype).take(codes, allow_fill=True)
+    return pd.Series(out, index=values.index, name=values.name)
+
+
+def _tie_quality(quality: list[dict], rows: pd.DataFrame, pseudo, value: str, issue: str, action: str) -> None:
+    """Add a ``quality`` row per tie in ``rows`` (in their order): ``issue`` and ``action``, the
+    ego's pseudonym as respondent and the pseudonym in column ``value`` as value."""
+    ego = rows["ego"].map(pseudo)
+    shown = ego if value == "ego" else rows[value].map(pseudo)
+    quality.extend({"wave": w, "submission_id": "", "respondent_id": e, "issue": issue, "field": "ties.csv",
+                    "value": v, "action": action} for w, e, v in zip(rows["wave"], ego, shown))
 
 
 def tidy_tables(study: Study, raw_dir: Path) -> dict[str, pd.DataFrame]:
@@ -929,7 +954,7 @@ def _tidy_tables(study: Study, raw_dir: Path, folder: Path) -> dict[str, pd.Data
                            f"({resp.loc[resp.index[dup][0], 'respondent_id']!r})")
     _table_covariates(R, resp, skip=(*_ID_COLUMNS, group_col))
 
-    smap = S.frame.copy()
+    smap = S.frame.copy(deep=False)
     rev = smap["reverse"].str.lower().map(REVERSE_WORDS)
     if rev.isna().any():
         raise _fail(S, rev.isna(), "reverse", f"{_value(S, rev.isna(), 'reverse')!r} is not true/false")
@@ -944,13 +969,13 @@ def _tidy_tables(study: Study, raw_dir: Path, folder: Path) -> dict[str, pd.Data
         raise _fail(S, bad, "max", f"{_value(S, bad, 'max')!r} is not above min {_value(S, bad, 'min')!r}")
     smap = schemas.validate("scale_map", smap.reset_index(drop=True), str(S.path))
 
-    items = I.frame.copy()
+    items = I.frame.copy(deep=False)  # copy-on-write: shares the data; I.frame keeps the text
     items["value"] = _numbers(I, "value", allow_na=True)
     known = items["item"].isin(smap["item"])
     if not known.all():
         raise _fail(I, ~known, "item", f"{_value(I, ~known, 'item')!r} is not in {S.path.name}")
-    lo = items["item"].map(dict(zip(smap["item"], smap["min"])))
-    hi = items["item"].map(dict(zip(smap["item"], smap["max"])))
+    lo = _recode(items["item"], dict(zip(smap["item"], smap["min"])), float)
+    hi = _recode(items["item"], dict(zip(smap["item"], smap["max"])), float)
     bad = ~schemas.value_rule(items["value"], lo, hi)
     if bad.any():
         i = items.index[bad][0]
@@ -961,14 +986,14 @@ def _tidy_tables(study: Study, raw_dir: Path, folder: Path) -> dict[str, pd.Data
     dup = items.duplicated(["respondent_id", "wave", "item"])
     if dup.any():
         raise _fail(I, dup, None, "the same respondent_id, wave and item twice")
-    known_people = set(zip(resp["respondent_id"], resp["wave"]))
-    orphan = pd.Series([k not in known_people for k in zip(items["respondent_id"], items["wave"])], index=items.index)
+    known_people = pd.MultiIndex.from_frame(resp[["respondent_id", "wave"]])
+    orphan = ~pd.MultiIndex.from_frame(items[["respondent_id", "wave"]]).isin(known_people)
     if orphan.any():
-        i = items.index[orphan][0]
+        i = items.index[np.flatnonzero(orphan)[0]]
         raise _fail(I, orphan, None, f"respondent_id {items.at[i, 'respondent_id']!r} has no row in "
                                      f"respondents.csv for wave {items.at[i, 'wave']!r}")
 
-    ties = T.frame.copy()
+    ties = T.frame.copy(deep=False)
     if "weight" in ties:
         ties["weight"] = _numbers(T, "weight", allow_na=True)
         bad = ~schemas.value_rule(ties["weight"], schemas.WEIGHT_MIN, schemas.WEIGHT_MAX)
@@ -982,36 +1007,34 @@ def _tidy_tables(study: Study, raw_dir: Path, folder: Path) -> dict[str, pd.Data
     if bad_type.any():
         raise _fail(T, bad_type, "tie_type", f"{_value(T, bad_type, 'tie_type')!r} is not in the study's "
                                              f"tie_types ({', '.join(study.tie_types)})")
-    stray = pd.Series([k not in known_people for k in zip(ties["ego"], ties["wave"])], index=ties.index)
+    stray = ~pd.MultiIndex.from_arrays([ties["ego"], ties["wave"]]).isin(known_people)
     if stray.any():
-        i = ties.index[stray][0]
+        i = ties.index[np.flatnonzero(stray)[0]]
         raise _fail(T, stray, "ego", f"{ties.at[i, 'ego']!r} has no row in respondents.csv for wave "
                                      f"{ties.at[i, 'wave']!r}; a tie is named by a respondent of that wave")
-    selfn = ties["ego"] == ties["alter"]
-    for _, row in ties[selfn].iterrows():
-        quality.append({"wave": row["wave"], "submission_id": "", "respondent_id": pseudo(row["ego"]),
-                        "issue": "self-nomination", "field": "ties.csv", "value": pseudo(row["ego"]), "action": "dropped"})
+    selfn = (ties["ego"] == ties["alter"]).to_numpy()
+    _tie_quality(quality, ties[selfn], pseudo, "ego", "self-nomination", "dropped")
     ties = ties[~selfn]
-    dup = ties.duplicated(["wave", "tie_type", "ego", "alter"])
-    for _, row in ties[dup].iterrows():
-        quality.append({"wave": row["wave"], "submission_id": "", "respondent_id": pseudo(row["ego"]),
-                        "issue": "the same nomination twice", "field": "ties.csv", "value": pseudo(row["alter"]),
-                        "action": "kept one"})
+    dup = ties.duplicated(["wave", "tie_type", "ego", "alter"]).to_numpy()
+    _tie_quality(quality, ties[dup], pseudo, "alter", "the same nomination twice", "kept one")
     ties = ties[~dup]
-    everyone = set(resp["respondent_id"])
-    for _, row in ties[~ties["alter"].isin(everyone)].iterrows():
-        quality.append({"wave": row["wave"], "submission_id": "", "respondent_id": pseudo(row["ego"]),
-                        "issue": "nominated someone who is not a respondent", "field": "ties.csv",
-                        "value": pseudo(row["alter"]), "action": "kept in ties; not a network node"})
+    outside = ~ties["alter"].isin(resp["respondent_id"].unique()).to_numpy()
+    _tie_quality(quality, ties[outside], pseudo, "alter", "nominated someone who is not a respondent",
+                 "kept in ties; not a network node")
 
-    site_of = dict(zip(zip(resp["respondent_id"], resp["wave"]), resp["site"]))
-    ties = ties.assign(site=[site_of[(e, w)] for e, w in zip(ties["ego"], ties["wave"])])
-    mapping = {x: pseudo(x) for x in set(resp["respondent_id"]) | set(ties["ego"]) | set(ties["alter"])}
+    # each tie's site is its ego's in that wave (every ego has exactly one such row: checked above)
+    site_of = resp.set_index(["respondent_id", "wave"])["site"]
+    ties = ties.assign(site=site_of.reindex(pd.MultiIndex.from_arrays([ties["ego"], ties["wave"]])).to_numpy())
+    ids = pd.concat([resp["respondent_id"], ties["ego"], ties["alter"]], ignore_index=True).unique()
+    mapping = {x: pseudo(x) for x in ids}
     _check_collisions(mapping, raw_dir)
-    resp["respondent_id"] = resp["respondent_id"].map(mapping)
-    items["respondent_id"] = items["respondent_id"].map(mapping)
-    ties["ego"] = ties["ego"].map(mapping)
-    ties["alter"] = ties["alter"].map(mapping)
+    resp["respondent_id"] = _recode(resp["respondent_id"], mapping, "str")
+    items["respondent_id"] = _recode(items["respondent_id"], mapping, "str")
+    ties["ego"] = _recode(ties["ego"], mapping, "str")
+    ties["alter"] = _recode(ties["alter"], mapping, "str")
+    # every check that names a file's row is done: let the files' text go (at 200 villages the
+    # ids, values and weights as read are ≈ 150 MB) before the tables are validated
+    del R, I, T, S, mapping, site_of
     # DataFrames, not .to_dict("records"): at 200 villages that was 2.7 million dicts (≈ 2 GB)
     out = _frames(resp.reset_index(drop=True),
                   items[["respondent_id", "wave", "item", "value"]].reset_index(drop=True),
@@ -1036,20 +1059,21 @@ def sample_flow(respondents: pd.DataFrame, waves: list[str]) -> pd.DataFrame:
     """
     rows = []
     sets = {w: respondents.loc[respondents["wave"] == w] for w in waves}
-    all_ids = set.intersection(*(set(df["respondent_id"]) for df in sets.values())) if sets else set()
+    all_ids = set.intersection(*(set(df["respondent_id"].tolist()) for df in sets.values())) if sets else set()
     groups = sorted(respondents["group"].unique())
     for i, w in enumerate(waves):
         cur = sets[w]
         prev = sets[waves[i - 1]] if i > 0 else None
         for g in groups + ["all"]:
             c = cur if g == "all" else cur[cur["group"] == g]
-            ids = set(c["respondent_id"])
+            ids = set(c["respondent_id"].tolist())
             if prev is None:
                 retained, attr, new = np.nan, np.nan, np.nan
             else:
                 p = prev if g == "all" else prev[prev["group"] == g]
-                pids = set(p["respondent_id"])
-                retained, attr, new = len(ids & pids), len(pids - set(cur["respondent_id"])), len(ids - set(prev["respondent_id"]))
+                pids = set(p["respondent_id"].tolist())
+                retained, attr, new = (len(ids & pids), len(pids - set(cur["respondent_id"].tolist())),
+                                       len(ids - set(prev["respondent_id"].tolist())))
             rows.append({"wave": w, "group": g, "n": len(ids), "retained": retained, "attrition": attr,
                          "newcomers": new, "in_all_waves": len(ids & all_ids)})
     return pd.DataFrame(rows)

@@ -494,6 +494,12 @@ CASES = [
          "error", ("respondents.csv", "row 2")),
     Case("tables-trailing-separator", "tables", csv_text("ties.csv", lambda t: t.replace("\n", ",\n")),
          "ok", ("ties.csv", "empty column(s) without a name")),
+    Case("tables-two-trailing-separators", "tables", csv_text("ties.csv", lambda t: t.replace("\n", ",,\n")),
+         "ok", ("ties.csv", "ignored 2 empty column(s) without a name"), lambda out: len(out["ties"]) > 0),
+    Case("tables-only-separators", "tables", csv_text("ties.csv", lambda t: ",,,,\n , \n"),
+         "error", ("ties.csv", "the file is empty", "wave,tie_type,ego,alter")),
+    Case("tables-sep-line-only", "tables", csv_text("scales.csv", lambda t: "sep=;\n"),
+         "error", ("scales.csv", "the file is empty", "item,dimension")),
     Case("tables-unnamed-column-with-values", "tables", csv_text("ties.csv", lambda t: "".join(line + (",\n" if i == 0 else ",x\n")
                                                                for i, line in enumerate(t.splitlines()))),
          "error", ("ties.csv", "column 6 has no name", "row 2")),

@@ -607,7 +607,7 @@ def test_collective_matches_R(data):
         assert row["p_val"] == pytest.approx(ref["p"], abs=STAT)
         assert "not causal" in row["note"]
     skipped = prepost.collective(r.drop(columns=["revenue", "collective_brand"]), WAVES)
-    assert len(skipped) == 2 and skipped["note"].str.startswith("skipped").all()
+    assert len(skipped) == 2 and (skipped["note"] == "skipped_missing").all()
 
 
 def test_run_adds_network_dimensions(data, run_out):

@@ -75,7 +75,7 @@ def _coverage_blocks(ctx) -> list[Block]:
             lo=ctx.n(r["ei_low"], 2), hi=ctx.n(r["ei_high"], 2), rec=ctx.n(r["ei_reconstructed"], 2))))
     blocks.append(ctx.table("coverage", ctx.t("t_coverage"), cov, [
         ("site", ctx.t("cov_c_site"), "text"), (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
-        (lambda d: d["tie_type"].map(lambda v: rt.tie_label(str(v), ctx.lang)), ctx.t("did_c_tie"), "text"),
+        (lambda d: d["tie_type"].map(lambda v: ctx.tl(str(v))), ctx.t("did_c_tie"), "text"),
         ("coverage", ctx.t("cov_c_cov"), "share"), ("n_nonrespondents", ctx.t("cov_c_non"), "int"),
         ("ties_to_nonrespondents", ctx.t("cov_c_to"), "int"),
         ("ei_observed", ctx.t("cov_c_ei"), "n3"), ("ei_low", ctx.t("cov_c_lo"), "n3"),
@@ -174,7 +174,7 @@ def _did_blocks(ctx) -> list[Block]:
     blocks.append(ctx.blank_repeats(ctx.table("did", ctx.t("t_did"), resp, [
         (lambda d: [ctx.dl(x) if kd == "scale" else ctx.t(f"did_node_{x}") for x, kd in zip(d["dimension"], d["kind"])],
          ctx.t("dimension"), "text"),
-        (lambda d: d["tie_type"].map(lambda v: "" if _isna(v) else rt.tie_label(str(v), ctx.lang)),
+        (lambda d: d["tie_type"].map(lambda v: "" if _isna(v) else ctx.tl(str(v))),
          ctx.t("did_c_tie"), "text"),
         (lambda d: d["method"].map(lambda v: ctx.t(f"did_m_{v}")), ctx.t("c_method"), "text"),
         ("estimate", ctx.t("c_estimate"), "n3"), ("se", ctx.t("c_se_short"), "n3"),
@@ -184,7 +184,7 @@ def _did_blocks(ctx) -> list[Block]:
     if len(vil):
         blocks.append(ctx.table("did_village", ctx.t("t_did_village"), vil, [
             (lambda d: d["dimension"].map(lambda v: ctx.t(f"did_v_{v}")), ctx.t("did_c_outcome"), "text"),
-            (lambda d: d["tie_type"].map(lambda v: rt.tie_label(str(v), ctx.lang)), ctx.t("did_c_tie"), "text"),
+            (lambda d: d["tie_type"].map(lambda v: ctx.tl(str(v))), ctx.t("did_c_tie"), "text"),
             ("estimate", ctx.t("c_estimate"), "n3"), (ci, ctx.t("ci95"), lambda v: v),
             ("p_val", ctx.t("c_p"), "p"), ("n_clusters", ctx.t("did_c_villages"), "int")],
             note=ctx.t("did_village_note")))

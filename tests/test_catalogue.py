@@ -173,3 +173,11 @@ def test_method_and_note_codes_have_messages_in_both_languages():
     for lang in rt.LANGUAGES:
         for key in [f"method_{m}" for m in METHODS] + [f"coll_note_{n}" for n in COLLECTIVE_NOTES]:
             assert key in rt.STRINGS[lang], f"{lang}.yaml has no message {key}"
+
+
+def test_invariance_note_codes_have_messages_in_both_languages():
+    from pipeline.analysis.invariance import NOTES
+
+    for lang in rt.LANGUAGES:
+        for code in NOTES:
+            assert f"inv_note_{code}" in rt.STRINGS[lang], f"{lang}.yaml has no message inv_note_{code}"

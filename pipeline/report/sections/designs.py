@@ -103,11 +103,11 @@ def _invariance_blocks(ctx) -> list[Block]:
         conf = part[part["level"] == "configural"].iloc[0]
         findings.append(Finding(ctx.t(f"inv_v_{r['verdict']}", dim=ctx.dl(str(dim)), a=names[0],
                                        b=names[-1], cfi=ctx.n(conf["cfi"], 4), n=integer(conf["n"], ctx.lang),
-                                       note=str(r["note"]) if not _isna(r["note"]) else ""),
+                                       note=_inv_note(ctx, r)),
                                 {"kind": "invariance", "dimension": str(dim), "comparison": str(comp),
                                  "verdict": str(r["verdict"])}))
     blocks.append(Block("list", items=findings))
-    if inv["note"].fillna("").str.contains("Heywood").any():
+    if inv["note"].fillna("").str.split(";").map(lambda codes: "heywood" in codes).any():
         blocks.append(Block("note", ctx.t("inv_heywood")))
     blocks.append(ctx.blank_repeats(ctx.table("invariance", ctx.t("t_invariance"), inv, [
         (lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
@@ -209,3 +209,12 @@ def _bal_label(ctx, v: str) -> str:
         return ctx.t("did_node_degree")
     key = f"bal_{v}"
     return ctx.t(key) if key in rt.STRINGS[ctx.lang] else ctx.dl(v)
+
+
+def _inv_note(ctx, r) -> str:
+    """An invariance.csv ``note`` (codes joined by ``;``) in the report language."""
+    if _isna(r["note"]) or not str(r["note"]):
+        return ""
+    kw = {k: integer(r[k], ctx.lang) if k in r and not _isna(r[k]) else "–" for k in ("n_min", "n_needed")}
+    return "; ".join(rt.code_label("inv_note", c, ctx.lang, items=integer(r["n_items"], ctx.lang), **kw)
+                     for c in str(r["note"]).split(";"))

@@ -271,7 +271,7 @@ def instrument_codes(inst: Any, lang: str, labels: Labels | None = None
         if q.base_type == "select_multiple":
             base = labels.var(var) or var
             for name, lab in choices.items():
-                col_labels[f"{var}_{name}"] = s(lang, "var_choice", question=base, choice=lab)[:80]
+                col_labels[f"{var}_{name}"] = s(lang, "lab_choice", question=base, choice=lab)[:80]
         elif q.base_type == "select_one" and set(choices) != {"ya", "tidak"}:
             codes[var] = choices
     return col_labels, codes
@@ -312,7 +312,7 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
         wide = wide.reindex(columns=order).reset_index()
         df = df.merge(wide, on=["respondent_id", "wave"], how="left")
         for d in order:
-            labels[_safe_name(d)] = s(lang, "var_score", dim=labels_of.dim(d))[:80]
+            labels[_safe_name(d)] = s(lang, "lab_score", dim=labels_of.dim(d))[:80]
     if nodes is not None and len(nodes) and "tie_type" in nodes:
         nd = nodes[nodes["tie_type"].astype(str) == "any"]
         cols = [c for c in ("degree", "bridging", "ei") if c in nd.columns]
@@ -359,16 +359,16 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
         elif orig == "group":
             q = inst.by_var(study.group.variable) if inst is not None else None
             var = labels_of.var(study.group.variable) if q is not None else None
-            labels[new] = s(lang, "var_group", variable=(var or study.group.variable).lower())
+            labels[new] = s(lang, "lab_group", variable=var.lower()) if var else s(lang, "lab_group_plain")
         elif orig == study.group.variable and labels_of.var(orig):
-            labels[new] = s(lang, "var_group_answer", label=labels_of.var(orig))[:80]
+            labels[new] = s(lang, "lab_group_answer", label=labels_of.var(orig))[:80]
         elif labels_of.var(orig):
             labels[new] = labels_of.var(orig)[:80]
         else:
             for p in MULTI_PREFIXES:
                 if orig.startswith(p):
                     base = labels_of.var(p.rstrip("_")) or p.rstrip("_")
-                    labels[new] = s(lang, "var_choice", question=base, choice=orig[len(p):])[:80]
+                    labels[new] = s(lang, "lab_choice", question=base, choice=orig[len(p):])[:80]
                     break
             else:
                 labels[new] = orig
@@ -407,11 +407,11 @@ def with_items(df: pd.DataFrame, labels: dict[str, str], responses: pd.DataFrame
         name = _safe_name(item)
         cols[name] = (float(sm.loc[item, "min"]) + float(sm.loc[item, "max"]) - x) if rev else x
         dim = names.dim(str(sm.loc[item, "dimension"]))
-        labels[name] = s(lang, "var_item_reversed" if rev else "var_item", item=item, dim=dim)[:80]
+        labels[name] = s(lang, "lab_item_reversed" if rev else "lab_item", item=item, dim=dim)[:80]
         if rev:
             raw = _safe_name(f"{item}_raw")
             cols[raw] = x
-            labels[raw] = s(lang, "var_item_raw", item=item)[:80]
+            labels[raw] = s(lang, "lab_item_raw", item=item)[:80]
     items = pd.DataFrame(cols, index=wide.index).reset_index()
     out = df.merge(items, on=["respondent_id", "wave"], how="left")
     return out, list(cols)

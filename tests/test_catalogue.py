@@ -159,7 +159,7 @@ def test_a_quality_row_round_trips_through_its_schema_and_the_report():
     df = schemas.validate("quality", pd.DataFrame([row], columns=schemas.QUALITY_COLUMNS))
     assert schemas.quality_detail(df.loc[0, "detail"]) == {"kept": "9"}
     assert rt.issue_label(df.loc[0, "issue"], "id") == "unggahan ganda (meta/instanceID sama)"
-    assert rt.action_label(df.loc[0, "action"], "en") == "the later submission kept"
+    assert rt.action_label(df.loc[0, "action"], "en") == "kept the later submission"
     with pytest.raises(ValueError, match="not a code"):
         schemas.quality_row("kept the later _id 9", "kept_later")
     bad = pd.DataFrame([{**row, "action": "kept the later _id 9"}], columns=schemas.QUALITY_COLUMNS)

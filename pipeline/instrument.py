@@ -27,7 +27,7 @@ from .io import read_yaml
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "instruments" / "sinergi.yaml"
 
 #: sinergi-only row keys: they steer the pipeline and never reach the XLSForm.
-SINERGI_KEYS = ("scale", "reverse", "role", "tie_type", "var", "rows")
+SINERGI_KEYS = ("scale", "reverse", "role", "tie_type", "var", "short_label", "rows")
 #: translated XLSForm columns, in the order they appear in the sheet.
 TRANSLATED = ("label", "hint", "constraint_message")
 #: plain XLSForm columns copied from a row when present, in sheet order.
@@ -76,6 +76,9 @@ class Instrument:
     survey: list[dict[str, Any]]
     questions: list[Question] = field(default_factory=list)
     source: str = ""
+    #: the top-level ``scales`` key: ``{dimension: {"label": {lang: text}, "subscales": {subscale:
+    #: {lang: text}}}}`` (either part may be missing)
+    scales: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def default_language(self) -> str:
@@ -102,6 +105,26 @@ class Instrument:
 
     def choice_names(self, list_name: str) -> list[str]:
         return [c["name"] for c in self.choices[list_name]]
+
+    def scale_label(self, dimension: str, subscale: str | None, lang: str) -> str | None:
+        """The ``scales`` label of a dimension (``subscale`` None) or subscale in ``lang``; None if not given."""
+        entry = self.scales.get(dimension) or {}
+        label = entry.get("label") if subscale is None else (entry.get("subscales") or {}).get(subscale)
+        return label.get(lang) if isinstance(label, dict) else None
+
+    def short_label(self, question: Question, lang: str) -> str | None:
+        """A question's ``short_label`` in ``lang``; None if it has none."""
+        label = question.get("short_label")
+        return label.get(lang) if isinstance(label, dict) else None
+
+    def by_var(self, var: str) -> Question | None:
+        """The question whose ``var`` is ``var`` (None if none)."""
+        return next((q for q in self.questions if q.get("var") == var), None)
+
+    def tie_label(self, tie_type: str, lang: str) -> str | None:
+        """The ``short_label`` of the name generator of ``tie_type`` in ``lang``; None if it has none."""
+        q = next((q for q in self.by_role("tie") if q.get("tie_type") == tie_type), None)
+        return None if q is None else self.short_label(q, lang)
 
 
 # --------------------------------------------------------------------------------------------
@@ -148,12 +171,42 @@ def load_instrument(path: str | Path = DEFAULT_PATH) -> Instrument:
         for name, items in raw["choices"].items()
     }
     inst = Instrument(form=raw["form"], languages=raw["languages"], choices=choices,
-                      survey=raw["survey"], source=str(path))
+                      survey=raw["survey"], source=str(path), scales=_scales(path, raw.get("scales"), raw["languages"]))
     questions: list[Question] = []
     _flatten(path, inst, raw["survey"], [], None, questions)
     object.__setattr__(inst, "questions", questions)
     _check(path, inst)
     return inst
+
+
+def _labelled(value: Any, languages: dict[str, str]) -> bool:
+    return isinstance(value, dict) and set(value) == set(languages) and all(
+        isinstance(v, str) and v.strip() for v in value.values())
+
+
+def _scales(path: Path, raw: Any, languages: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Check the optional top-level ``scales`` key (the report's names of dimensions and subscales)."""
+    if raw is None:
+        return {}
+    langs = ", ".join(languages)
+    shape = (f"{path}: 'scales' must map each dimension to `label: {{{langs}}}` and `subscales:` "
+             f"(subscale: {{{langs}}})")
+    if not isinstance(raw, dict):
+        raise SinergiError(shape)
+    for dim, entry in raw.items():
+        if not isinstance(entry, dict) or set(entry) - {"label", "subscales"}:
+            raise SinergiError(f"{shape}; got {dim}: {entry!r}")
+        if "label" in entry and not _labelled(entry["label"], languages):
+            raise SinergiError(f"{path}: scales.{dim}.label must have text for every language ({langs}), "
+                               f"got {entry['label']!r}")
+        subs = entry.get("subscales", {})
+        if not isinstance(subs, dict):
+            raise SinergiError(f"{shape}; got {dim}.subscales: {subs!r}")
+        for sub, label in subs.items():
+            if not _labelled(label, languages):
+                raise SinergiError(f"{path}: scales.{dim}.subscales.{sub} must have text for every language "
+                                   f"({langs}), got {label!r}")
+    return raw
 
 
 def _choice(path: Path, list_name: str, item: Any, languages: dict[str, str]) -> dict[str, Any]:
@@ -237,6 +290,22 @@ def _check(path: Path, inst: Instrument) -> None:
     for role in ("respondent", "group"):
         if len(inst.by_role(role)) != 1:
             raise SinergiError(f"{path}: exactly one question needs role '{role}'")
+    for q in inst.questions:
+        if "short_label" in q.row:
+            if not (q.get("var") or q.get("role") == "tie"):
+                raise SinergiError(f"{path}: '{q.name}' has short_label but no var and is no name generator "
+                                   "(role tie); short_label names a covariate or a tie type")
+            if not _labelled(q.row["short_label"], inst.languages):
+                raise SinergiError(f"{path}: '{q.name}' short_label must have text for every language "
+                                   f"({', '.join(inst.languages)}), got {q.row['short_label']!r}")
+    used = {tuple(str(q.row["scale"]).split("/")) for q in inst.questions if "scale" in q.row}
+    for dim, entry in inst.scales.items():
+        if dim not in {d for d, _ in used}:
+            raise SinergiError(f"{path}: scales.{dim}: no item has scale {dim}/…; "
+                               f"the items' dimensions are {', '.join(sorted({d for d, _ in used}))}")
+        for sub in entry.get("subscales", {}):
+            if (dim, sub) not in used:
+                raise SinergiError(f"{path}: scales.{dim}.subscales.{sub}: no item has scale {dim}/{sub}")
 
 
 def check_study(inst: Instrument, study: Any) -> None:
@@ -500,4 +569,30 @@ def codebook_markdown(inst: Instrument) -> str:
             reverse = "yes" if smap.loc[q.name, "reverse"] else "no"
         cells = [f"`{q.xpath}`", q.type, *labels, choices, scale, reverse]
         lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+    lines += _label_sections(inst, smap, codes, lang_names)
     return "\n".join(lines) + "\n"
+
+
+def _label_sections(inst: Instrument, smap: pd.DataFrame, codes: list[str], lang_names: list[str]) -> list[str]:
+    """The codebook's tables of the names the report uses: scales (``scales``) and short labels."""
+    def row(cells: list[Any]) -> str:
+        return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+
+    out = ["", "## Scales", "", "The report's names of each dimension and subscale (`scales` in the instrument; "
+           "one not named there is named generically).", "",
+           row(["scale", *lang_names, "items"]), "|" + "---|" * (len(codes) + 2)]
+    for dim in pd.unique(smap["dimension"]) if len(smap) else []:
+        items = smap.index[smap["dimension"] == dim]
+        out.append(row([f"`{dim}`", *[inst.scale_label(dim, None, c) or "" for c in codes], len(items)]))
+        for sub in pd.unique(smap.loc[items, "subscale"]):
+            n = int(((smap["dimension"] == dim) & (smap["subscale"] == sub)).sum())
+            out.append(row([f"`{dim}/{sub}`", *[inst.scale_label(dim, sub, c) or "" for c in codes], n]))
+    short = [q for q in inst.questions if "short_label" in q.row]
+    if short:
+        out += ["", "## Short labels", "", "The short names of covariates (`var`: SPSS/Stata variable labels) and "
+                "tie types (`tie_type`: the report's tables and figures).", "",
+                row(["name", *lang_names]), "|" + "---|" * (len(codes) + 1)]
+        for q in short:
+            name = f"`{q.get('var')}`" if q.get("var") else f"tie type `{q.get('tie_type')}`"
+            out.append(row([name, *[inst.short_label(q, c) or "" for c in codes]]))
+    return out

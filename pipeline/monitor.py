@@ -546,94 +546,16 @@ def read_state(path: Path) -> dict[str, Any] | None:
 # --------------------------------------------------------------------------------------------
 # words (Bahasa Indonesia default, English)
 
-STRINGS: dict[str, dict[str, str]] = {
-    "id": {
-        "kicker": "Pemantauan lapangan", "as_of": "Data per tarikan terakhir", "run_at": "Dibuat",
-        "target": "Target cakupan", "coverage": "Cakupan per putaran dan kelompok", "wave": "Putaran",
-        "group": "Kelompok", "roster_n": "Di daftar", "interviewed": "Sudah", "refused": "Menolak",
-        "not_yet": "Belum", "cov": "Cakupan", "met": "Target", "yes": "tercapai", "no": "belum",
-        "all": "Semua", "unknown": "Belum diketahui", "y": "ya", "n": "tidak",
-        "cov_note": ("Kelompok seseorang diketahui dari jawabannya (putaran ini atau putaran lain); yang belum "
-                     "pernah menjawab dihitung di “Belum diketahui”. Penolakan biasanya tanpa nama (persetujuan "
-                     "ditanyakan sebelum nama dipilih), jadi hanya dihitung di baris “Semua”."),
-        "changes": "Perubahan sejak pemantauan terakhir", "first_run": "Pemantauan pertama: belum ada pembanding.",
-        "new_submissions": "Kiriman baru", "removed_submissions": "Kiriman dihapus di server",
-        "new_flags": "Tanda baru", "newly_covered": "Responden baru terwawancarai",
-        "flags": "Kiriman yang perlu diperiksa", "no_flags": "Tidak ada kiriman yang ditandai.",
-        "submission": "Kiriman (_id)", "day": "Tanggal", "enumerator": "Enumerator", "respondent": "Responden",
-        "reason": "Alasan", "enumerators": "Per enumerator", "submissions": "Kiriman", "days": "Hari",
-        "per_day": "Per hari", "median_minutes": "Median menit", "flagged": "Ditandai", "share_flagged": "Ditandai",
-        "daily": "Kiriman per hari", "daily_alt": "Diagram batang jumlah kiriman per hari per enumerator",
-        "missing": "Belum diwawancarai", "missing_none": "Semua orang di daftar sudah diwawancarai.",
-        "chase": "Responden awal yang belum diwawancarai ulang (daftar kejar atrisi)",
-        "chase_none": "Semua responden putaran awal sudah diwawancarai ulang.",
-        "last_enumerator": "Enumerator terakhir", "on_roster": "Masih di daftar", "label": "Nama (daftar)",
-        "names_note": ("Halaman ini hanya memuat kode samaran. Nama untuk tim lapangan ada di {names} "
-                       "(folder pribadi, tidak ikut git; jangan dibagikan)."),
-        "names_shown": "Nama ditampilkan karena privacy.show_names: true di berkas studi.",
-        "names_title": "Daftar nama untuk tim lapangan — RAHASIA",
-        "names_warning": ("Berisi data pribadi (UU PDP No. 27/2022). Hanya untuk enumerator; jangan diunggah, "
-                          "dicetak untuk umum, atau dibagikan di grup."),
-        "unassigned": "belum ada enumerator", "more": "dan {n} lainnya",
-        "summary": "{wave}: {inter} dari {n} orang di daftar ({cov}); target {target} {met}.",
-        "summary_met": "tercapai", "summary_not": "belum tercapai, kurang {gap} orang",
-        "footer": "Dibuat oleh sinergi monitor dari data mentah; data mentah tidak diubah.",
-        "check_duplicate": "Unggahan ganda (meta/instanceID sama dengan _id {d}); yang lebih baru dipakai",
-        "check_respondent_twice": "Responden yang sama dipilih lagi di _id {d}; yang lebih baru dipakai",
-        "check_no_consent": "Persetujuan ditolak",
-        "check_not_approved": "Tidak dihitung menurut status validasi KoboToolbox ({d})",
-        "check_not_on_roster": "Responden tidak ada di daftar ({d})",
-        "check_too_short": "Wawancara terlalu singkat: {d} menit (minimum {min} menit)",
-        "check_straightlining": "Jawaban sama semua pada blok Likert {b}: {v} untuk {k} butir",
-        "check_named_nobody": "Tidak menyebut siapa pun untuk {t}, padahal median putaran ini {m} nama",
-        "check_off_roster": "Menyebut orang yang tidak ada di daftar ({t}: {p})",
-        "check_self_nomination": "Menyebut dirinya sendiri ({d})",
-        "check_old_version": "Dikirim dengan versi formulir lama ({d})",
-    },
-    "en": {
-        "kicker": "Fieldwork monitor", "as_of": "Data as of the last pull", "run_at": "Made",
-        "target": "Coverage target", "coverage": "Coverage per wave and group", "wave": "Wave",
-        "group": "Group", "roster_n": "On roster", "interviewed": "Done", "refused": "Refused",
-        "not_yet": "Not yet", "cov": "Coverage", "met": "Target", "yes": "met", "no": "not yet",
-        "all": "All", "unknown": "Not known yet", "y": "yes", "n": "no",
-        "cov_note": ("A person's group is their own answer (in this wave or another); people who have never "
-                     "answered are counted under “Not known yet”. Refusals usually name nobody (consent is "
-                     "asked before the name is picked), so they are counted in the “All” row only."),
-        "changes": "Changes since the last run", "first_run": "First run: nothing to compare with yet.",
-        "new_submissions": "New submissions", "removed_submissions": "Submissions deleted on the server",
-        "new_flags": "New flags", "newly_covered": "Newly interviewed respondents",
-        "flags": "Submissions to check", "no_flags": "No submission is flagged.",
-        "submission": "Submission (_id)", "day": "Date", "enumerator": "Enumerator", "respondent": "Respondent",
-        "reason": "Reason", "enumerators": "Per enumerator", "submissions": "Submissions", "days": "Days",
-        "per_day": "Per day", "median_minutes": "Median minutes", "flagged": "Flagged", "share_flagged": "Flagged",
-        "daily": "Submissions per day", "daily_alt": "Bar chart of submissions per day per enumerator",
-        "missing": "Not yet interviewed", "missing_none": "Everyone on the roster has been interviewed.",
-        "chase": "Baseline respondents not yet re-interviewed (attrition chase list)",
-        "chase_none": "Every baseline respondent has been re-interviewed.",
-        "last_enumerator": "Last enumerator", "on_roster": "Still on roster", "label": "Name (roster)",
-        "names_note": ("This page shows pseudonyms only. Names for the field team are in {names} "
-                       "(a private, git-ignored folder; do not share it)."),
-        "names_shown": "Names are shown because the study file sets privacy.show_names: true.",
-        "names_title": "Names list for the field team — CONFIDENTIAL",
-        "names_warning": ("Contains personal data (UU PDP No. 27/2022). For enumerators only; do not upload, "
-                          "post or share it in group chats."),
-        "unassigned": "no enumerator yet", "more": "and {n} more",
-        "summary": "{wave}: {inter} of {n} people on the roster ({cov}); target {target} {met}.",
-        "summary_met": "met", "summary_not": "not met, {gap} people short",
-        "footer": "Made by sinergi monitor from the raw data; raw data is never modified.",
-        "check_duplicate": "Duplicate upload (same meta/instanceID as _id {d}); the later one is used",
-        "check_respondent_twice": "The same respondent was picked again in _id {d}; the later one is used",
-        "check_no_consent": "Consent refused",
-        "check_not_approved": "Not counted under the KoboToolbox validation status ({d})",
-        "check_not_on_roster": "Respondent not on the roster ({d})",
-        "check_too_short": "Interview too short: {d} minutes (minimum {min} minutes)",
-        "check_straightlining": "Same answer throughout the Likert block {b}: {v} for {k} items",
-        "check_named_nobody": "Named nobody for {t}, where this wave's median is {m} names",
-        "check_off_roster": "Named someone not on the roster ({t}: {p})",
-        "check_self_nomination": "Named themself ({d})",
-        "check_old_version": "Submitted with an older form version ({d})",
-    },
-}
+def _strings() -> dict[str, dict[str, str]]:
+    from .report.text import LANGUAGES, STRINGS as CATALOGUE
+
+    return {lang: {k[len("monitor_"):]: v for k, v in CATALOGUE[lang].items() if k.startswith("monitor_")}
+            for lang in LANGUAGES}
+
+
+#: every word of the monitor page, per language: the report catalogue's ``monitor_<key>`` messages
+#: (pipeline/report/locales/{id,en}.yaml)
+STRINGS: dict[str, dict[str, str]] = _strings()
 
 
 def fmt(x: Any, lang: str, digits: int = 0, pct: bool = False) -> str:

@@ -10,6 +10,8 @@ ties           nomination                 ``site``, ``wave``, ``tie_type``, ``eg
                                           ``weight`` (NaN when the source has none)
 scale_map      scale item                 ``item``, ``dimension``, ``subscale``, ``reverse``,
                                           ``min``, ``max``
+quality        problem found in the data  ``wave``, ``submission_id``, ``respondent_id``,
+                                          ``issue``, ``field``, ``value``, ``action``, ``detail``
 =============  =========================  ===================================================
 
 ``respondent_id``, ``ego`` and ``alter`` are pseudonyms, stable across waves. Each table is
@@ -26,12 +28,20 @@ report a broken rule with the line of their input file (:func:`value_rule`, :fun
 - covariates the instrument defines have a kind: 1/0 indicators (``joint_purchasing``,
   ``membership_*``, …), whole counts ≥ 0 (``forum_meetings``, ``employees``, ``*_n``), amounts ≥ 0
   (``revenue``, ``input_costs``) and years 0–120 (``age``, ``years_in_village``, ``business_age``).
+
+The quality table (``quality.csv``, written by tidy) holds **codes**, not prose: ``issue`` is a key
+of :data:`QUALITY_ISSUES` and ``action`` a key of :data:`QUALITY_ACTIONS`; the report prints them
+in its language with the catalogue's messages ``issue_<code>`` and ``action_<code>``
+(``pipeline/report/locales/{id,en}.yaml``). ``field`` and ``value`` are the field and value as found
+(a column, an xpath, a pseudonym, a validation status); ``detail`` holds an action's parameters as
+``key=value`` pairs joined by ``"; "`` (``kept=48338098``: the ``_id`` kept), empty when it has none.
+Every row is made by :func:`quality_row`, which refuses a code not listed here.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
@@ -150,7 +160,84 @@ SCALE_MAP = pa.DataFrameSchema(
     checks=pa.Check(lambda df: df["min"] < df["max"], error="min must be below max"),
 )
 
-SCHEMAS = {"respondents": RESPONDENTS, "responses": RESPONSES, "ties": TIES, "scale_map": SCALE_MAP}
+#: quality ``issue`` codes: what was found (the English meaning; the report's words are the catalogue's)
+QUALITY_ISSUES = {
+    "duplicate_upload": "the same meta/instanceID uploaded twice",
+    "same_submission_twice": "the same submission (_id) twice in the data",
+    "respondent_twice": "a respondent submitted twice in the wave",
+    "no_consent": "consent refused (not in the survey)",
+    "not_approved": "marked Not Approved in KoboToolbox",
+    "not_yet_approved": "not Approved in KoboToolbox, and the study counts Approved only",
+    "edited_on_server": "edited in KoboToolbox after it was pulled",
+    "deleted_on_server": "deleted in KoboToolbox after it was pulled",
+    "validation_changed": "validation status changed in KoboToolbox after it was pulled",
+    "form_version_missing": "the submission's form version is not available from KoboToolbox",
+    "self_nomination": "the respondent named themself",
+    "off_roster_nomination": "named someone not on the roster",
+    "duplicate_nomination": "the same nomination twice",
+    "non_respondent_nomination": "named someone who is not a respondent",
+    "unknown_column": "an export column matches no question of the form (e.g. an older form version)",
+    "csv_no_weights": "tie frequencies are not in a CSV export (an XLSX export has them)",
+    "column_personal": "a respondents.csv column held back: it looks personal",
+}
+#: quality ``action`` codes: what was done (``detail`` keys in brackets)
+QUALITY_ACTIONS = {
+    "left_out": "the submission is left out",
+    "dropped": "the nomination is dropped",
+    "kept_later": "the later submission is kept [kept: its _id]",
+    "kept_one": "one copy is kept",
+    "used_edited": "the edited version is used",
+    "now_counted": "the submission now counts",
+    "now_left_out": "the submission is now left out",
+    "read_with_deployed": "the submission is read with the deployed form",
+    "kept_not_node": "kept in the ties table, but not a network node",
+    "ignored": "the column is ignored",
+    "weights_unknown": "tie weights left unknown (NaN)",
+    "kept_raw_only": "kept in data/raw only (list it in privacy.keep_columns to use it)",
+}
+QUALITY_COLUMNS = ["wave", "submission_id", "respondent_id", "issue", "field", "value", "action", "detail"]
+_DETAIL = r"^$|^[a-z_]+=[^;=]*(; [a-z_]+=[^;=]*)*$"
+
+
+def quality_row(issue: str, action: str, *, wave: str = "", submission_id: Any = "", respondent_id: str = "",
+                field: str = "", value: Any = "", **detail: Any) -> dict[str, str]:
+    """One row of the quality table; ``detail`` keyword arguments become ``key=value`` pairs.
+
+    >>> quality_row("duplicate_upload", "kept_later", wave="post", submission_id=7, kept=9)["detail"]
+    'kept=9'
+
+    Raises
+    ------
+    ValueError
+        For an issue or action code not in :data:`QUALITY_ISSUES` / :data:`QUALITY_ACTIONS`.
+    """
+    if issue not in QUALITY_ISSUES:
+        raise ValueError(f"quality issue {issue!r} is not a code of schemas.QUALITY_ISSUES")
+    if action not in QUALITY_ACTIONS:
+        raise ValueError(f"quality action {action!r} is not a code of schemas.QUALITY_ACTIONS")
+    pairs = "; ".join(f"{k}={str(v).replace(';', ',').replace('=', ':')}" for k, v in detail.items())
+    return {"wave": wave, "submission_id": str(submission_id), "respondent_id": respondent_id, "issue": issue,
+            "field": str(field), "value": "" if value is None else str(value), "action": action, "detail": pairs}
+
+
+def quality_detail(text: Any) -> dict[str, str]:
+    """The ``detail`` cell as a dict (``"kept=9"`` → ``{"kept": "9"}``; empty or NaN → ``{}``)."""
+    if not isinstance(text, str) or not text.strip():
+        return {}
+    return dict(pair.split("=", 1) for pair in text.split("; "))
+
+
+_text = pa.Column(str, nullable=True)
+QUALITY = pa.DataFrameSchema(
+    {"wave": _text, "submission_id": _text, "respondent_id": _text, "field": _text, "value": _text,
+     "issue": pa.Column(str, checks=pa.Check.isin(list(QUALITY_ISSUES))),
+     "action": pa.Column(str, checks=pa.Check.isin(list(QUALITY_ACTIONS))),
+     "detail": pa.Column(str, nullable=True, checks=pa.Check.str_matches(_DETAIL))},
+    strict=True, coerce=True, name="quality",
+)
+
+SCHEMAS = {"respondents": RESPONDENTS, "responses": RESPONSES, "ties": TIES, "scale_map": SCALE_MAP,
+           "quality": QUALITY}
 
 
 def validate(name: str, df: pd.DataFrame, where: str = "") -> pd.DataFrame:
@@ -203,6 +290,8 @@ def _describe(exc: SchemaError | SchemaErrors, schema: pa.DataFrameSchema, df: p
         rule = "has duplicate values"
     elif reason == "DUPLICATES":
         rule = f"has duplicate rows for ({', '.join(schema.unique or [])})"
+    elif check_name == "isin":
+        rule = f"has a value that is not one of its codes ({', '.join(map(str, stats.get('allowed_values', [])))})"
     elif check_name == "str_length":
         rule = "has empty text"
     elif check_name == "greater_than_or_equal_to":

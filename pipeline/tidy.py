@@ -44,8 +44,8 @@ from .config import Study
 from .errors import SinergiError
 from .instrument import Instrument, Question, check_study, scale_map, tie_questions
 from .io import CsvFile, note, read_csv, read_text
+from .schemas import QUALITY_COLUMNS, quality_row
 
-QUALITY_COLUMNS = ["wave", "submission_id", "respondent_id", "issue", "field", "value", "action"]
 NONE_CHOICES = {"tidak_ada", "none"}
 YES, NO = "ya", "tidak"
 
@@ -300,9 +300,7 @@ def hold_back_columns(resp: pd.DataFrame, study: Study, path: Path, quality: lis
         why = personal_reason(col, resp[col])
         if why:
             held.append(col)
-            quality.append({"wave": "", "submission_id": "", "respondent_id": "",
-                            "issue": "column held back: looks personal", "field": f"{path.name}: {col}",
-                            "value": why, "action": "kept in data/raw only (list it in privacy.keep_columns to use it)"})
+            quality.append(quality_row("column_personal", "kept_raw_only", field=f"{path.name}: {col}", value=why))
     return resp.drop(columns=held)
 
 
@@ -333,20 +331,16 @@ def record_events(wave: str, wave_dir: Path, validation: str = "exclude_not_appr
     for e in events:
         sid = str(e["_id"])
         if e["kind"] == "edited":
-            rows.append({"wave": wave, "submission_id": sid, "respondent_id": "",
-                         "issue": "edited in KoboToolbox after it was pulled", "field": "meta/instanceID",
-                         "value": f"{e['old']} → {e['new']}", "action": "the edited version used"})
+            rows.append(quality_row("edited_on_server", "used_edited", wave=wave, submission_id=sid,
+                                    field="meta/instanceID", value=f"{e['old']} → {e['new']}"))
         elif e["kind"] == "deleted":
-            rows.append({"wave": wave, "submission_id": sid, "respondent_id": "",
-                         "issue": "deleted in KoboToolbox after it was pulled", "field": "_id",
-                         "value": sid, "action": "left out"})
+            rows.append(quality_row("deleted_on_server", "left_out", wave=wave, submission_id=sid, field="_id",
+                                    value=sid))
         elif counts(e["old"], validation) != counts(e["new"], validation):
-            rows.append({"wave": wave, "submission_id": sid, "respondent_id": "",
-                         "issue": "validation status changed in KoboToolbox after it was pulled",
-                         "field": "_validation_status",
-                         "value": f"{VALIDATION.get(e['old'], e['old'] or 'none')} → "
-                                  f"{VALIDATION.get(e['new'], e['new'] or 'none')}",
-                         "action": "now counted" if counts(e["new"], validation) else "now left out"})
+            rows.append(quality_row("validation_changed", "now_counted" if counts(e["new"], validation) else "now_left_out",
+                                    wave=wave, submission_id=sid, field="_validation_status",
+                                    value=f"{VALIDATION.get(e['old'], e['old'] or 'none')} → "
+                                          f"{VALIDATION.get(e['new'], e['new'] or 'none')}"))
     return rows
 
 
@@ -406,7 +400,7 @@ def load_wave_submissions(raw_dir: Path, wave: str, inst: Instrument,
         for path in sorted((wave_dir / "export").iterdir()):
             subs.extend(read_export(path, content, labels, needed=needed_xpaths(inst), notes=notes))
         if quality is not None:
-            quality.extend({"wave": wave, "submission_id": "", "respondent_id": "", **n} for n in notes)
+            quality.extend({**n, "wave": wave} for n in notes)
         return subs, roster
     if (wave_dir / "data").is_dir():
         return read_pages(wave_dir), read_roster(wave_dir, roster_file)
@@ -570,11 +564,10 @@ class _Forms:
         return self.cache[v]
 
     def notes(self) -> list[dict]:
-        """Quality rows: submissions read with another version's form."""
-        return [{"wave": self.wave, "submission_id": "", "respondent_id": "",
-                 "issue": "form version not available from KoboToolbox", "field": "__version__",
-                 "value": v, "action": f"{len(ids)} submission(s) read with the deployed form"}
-                for v, ids in sorted(self.missing.items())]
+        """Quality rows: each submission read with another version's form (``value`` its version)."""
+        return [quality_row("form_version_missing", "read_with_deployed", wave=self.wave, submission_id=sid,
+                            field="__version__", value=v)
+                for v, ids in sorted(self.missing.items()) for sid in sorted(ids, key=str)]
 
 
 def _dedupe(subs: list[dict[str, Any]], wave: str, quality: list[dict]) -> list[dict[str, Any]]:
@@ -586,9 +579,8 @@ def _dedupe(subs: list[dict[str, Any]], wave: str, quality: list[dict]) -> list[
                 raise SinergiError(f"wave {wave}: two different submissions share _id {sid} "
                                    f"({by_id[sid].get('meta/instanceID', '?')} and {s.get('meta/instanceID', '?')}); "
                                    "an _id belongs to one submission: was the export edited or two exports merged?")
-            quality.append({"wave": wave, "submission_id": str(sid), "respondent_id": "",
-                            "issue": "the same submission twice in the data", "field": "_id",
-                            "value": str(sid), "action": "kept one"})
+            quality.append(quality_row("same_submission_twice", "kept_one", wave=wave, submission_id=sid,
+                                       field="_id", value=sid))
         by_id[sid] = s
     ordered = sorted(by_id.values(), key=lambda s: (str(s.get("_submission_time", "")), s.get("_id", 0)))
     by_instance: dict[str, dict] = {}
@@ -596,9 +588,8 @@ def _dedupe(subs: list[dict[str, Any]], wave: str, quality: list[dict]) -> list[
         iid = s.get("meta/instanceID") or f"_id:{s.get('_id')}"
         if iid in by_instance:
             old = by_instance[iid]
-            quality.append({"wave": wave, "submission_id": str(old.get("_id")), "respondent_id": "",
-                            "issue": "duplicate upload (same meta/instanceID)", "field": "meta/instanceID",
-                            "value": iid, "action": f"kept the later _id {s.get('_id')}"})
+            quality.append(quality_row("duplicate_upload", "kept_later", wave=wave, submission_id=old.get("_id"),
+                                       field="meta/instanceID", value=iid, kept=s.get("_id")))
         by_instance[iid] = s
     return list(by_instance.values())
 
@@ -647,14 +638,13 @@ def tidy_kobo(study: Study, inst: Instrument, raw_dir: Path) -> dict[str, pd.Dat
             xp = forms.xpaths(sub)
             vstat = (sub.get("_validation_status") or {}).get("uid", "")
             if not counts(vstat, study.validation):
-                quality.append({"wave": wave, "submission_id": sid, "respondent_id": "",
-                                "issue": ("marked Not Approved in KoboToolbox" if vstat == "validation_status_not_approved"
-                                          else "not Approved in KoboToolbox (the study counts Approved only)"),
-                                "field": "_validation_status", "value": vstat or "none", "action": "left out"})
+                quality.append(quality_row("not_approved" if vstat == "validation_status_not_approved"
+                                           else "not_yet_approved", "left_out", wave=wave, submission_id=sid,
+                                           field="_validation_status", value=vstat or "none"))
                 continue
             if consent_q is not None and sub.get(xp[consent_q.name]) != YES:
-                quality.append({"wave": wave, "submission_id": sid, "respondent_id": "", "issue": "no consent",
-                                "field": xp[consent_q.name], "value": sub.get(xp[consent_q.name], ""), "action": "left out"})
+                quality.append(quality_row("no_consent", "left_out", wave=wave, submission_id=sid,
+                                           field=xp[consent_q.name], value=sub.get(xp[consent_q.name], "")))
                 continue
             rid = sub.get(xp[resp_q.name])
             ctx = _Ctx(wave, sub)
@@ -664,9 +654,9 @@ def tidy_kobo(study: Study, inst: Instrument, raw_dir: Path) -> dict[str, pd.Dat
                 raise ctx.fail(resp_q, rid, f"is not on the wave's roster ({len(roster)} names)")
             if rid in kept:
                 old = kept[rid]
-                quality.append({"wave": wave, "submission_id": str(old.get("_id")), "respondent_id": pseudo(rid),
-                                "issue": "respondent submitted twice in the wave", "field": xp[resp_q.name],
-                                "value": pseudo(rid), "action": f"kept the later submission _id {sid}"})
+                quality.append(quality_row("respondent_twice", "kept_later", wave=wave, submission_id=old.get("_id"),
+                                           respondent_id=pseudo(rid), field=xp[resp_q.name], value=pseudo(rid),
+                                           kept=sid))
             kept[rid] = sub  # subs are in submission-time order: the last one wins
 
         quality.extend(forms.notes())
@@ -698,13 +688,13 @@ def tidy_kobo(study: Study, inst: Instrument, raw_dir: Path) -> dict[str, pd.Dat
                 weights = _weights(sub, spec, xp, inst, ctx)
                 for alter in dict.fromkeys(str(raw).split()):
                     if alter == rid:
-                        quality.append({"wave": wave, "submission_id": str(sub.get("_id")), "respondent_id": pid,
-                                        "issue": "self-nomination", "field": field, "value": pid, "action": "dropped"})
+                        quality.append(quality_row("self_nomination", "dropped", wave=wave, submission_id=sub.get("_id"),
+                                                   respondent_id=pid, field=field, value=pid))
                         continue
                     if alter not in roster_set:
-                        quality.append({"wave": wave, "submission_id": str(sub.get("_id")), "respondent_id": pid,
-                                        "issue": "nominated someone not on the roster", "field": field,
-                                        "value": pseudo(alter), "action": "dropped"})
+                        quality.append(quality_row("off_roster_nomination", "dropped", wave=wave,
+                                                   submission_id=sub.get("_id"), respondent_id=pid, field=field,
+                                                   value=pseudo(alter)))
                         continue
                     mapping[alter] = pseudo(alter)
                     ties.append({"site": site, "wave": wave, "tie_type": tie_type, "ego": pid,
@@ -765,7 +755,7 @@ def _frames(respondents, responses, ties, quality) -> dict[str, pd.DataFrame]:
         "respondents": schemas.validate("respondents", r),
         "responses": schemas.validate("responses", pd.DataFrame(responses, columns=["respondent_id", "wave", "item", "value"])),
         "ties": schemas.validate("ties", pd.DataFrame(ties, columns=["site", "wave", "tie_type", "ego", "alter", "weight"])),
-        "quality": pd.DataFrame(quality, columns=QUALITY_COLUMNS),
+        "quality": schemas.validate("quality", pd.DataFrame(quality, columns=QUALITY_COLUMNS)),
     }
 
 
@@ -893,12 +883,12 @@ def _recode(values: pd.Series, lookup: dict, dtype: Any) -> pd.Series:
 
 
 def _tie_quality(quality: list[dict], rows: pd.DataFrame, pseudo, value: str, issue: str, action: str) -> None:
-    """Add a ``quality`` row per tie in ``rows`` (in their order): ``issue`` and ``action``, the
-    ego's pseudonym as respondent and the pseudonym in column ``value`` as value."""
+    """Add a ``quality`` row per tie in ``rows`` (in their order): the codes ``issue`` and ``action``,
+    the ego's pseudonym as respondent and the pseudonym in column ``value`` as value."""
     ego = rows["ego"].map(pseudo)
     shown = ego if value == "ego" else rows[value].map(pseudo)
-    quality.extend({"wave": w, "submission_id": "", "respondent_id": e, "issue": issue, "field": "ties.csv",
-                    "value": v, "action": action} for w, e, v in zip(rows["wave"], ego, shown))
+    quality.extend(quality_row(issue, action, wave=w, respondent_id=e, field="ties.csv", value=v)
+                   for w, e, v in zip(rows["wave"], ego, shown))
 
 
 def tidy_tables(study: Study, raw_dir: Path) -> dict[str, pd.DataFrame]:
@@ -1013,14 +1003,13 @@ def _tidy_tables(study: Study, raw_dir: Path, folder: Path) -> dict[str, pd.Data
         raise _fail(T, stray, "ego", f"{ties.at[i, 'ego']!r} has no row in respondents.csv for wave "
                                      f"{ties.at[i, 'wave']!r}; a tie is named by a respondent of that wave")
     selfn = (ties["ego"] == ties["alter"]).to_numpy()
-    _tie_quality(quality, ties[selfn], pseudo, "ego", "self-nomination", "dropped")
+    _tie_quality(quality, ties[selfn], pseudo, "ego", "self_nomination", "dropped")
     ties = ties[~selfn]
     dup = ties.duplicated(["wave", "tie_type", "ego", "alter"]).to_numpy()
-    _tie_quality(quality, ties[dup], pseudo, "alter", "the same nomination twice", "kept one")
+    _tie_quality(quality, ties[dup], pseudo, "alter", "duplicate_nomination", "kept_one")
     ties = ties[~dup]
     outside = ~ties["alter"].isin(resp["respondent_id"].unique()).to_numpy()
-    _tie_quality(quality, ties[outside], pseudo, "alter", "nominated someone who is not a respondent",
-                 "kept in ties; not a network node")
+    _tie_quality(quality, ties[outside], pseudo, "alter", "non_respondent_nomination", "kept_not_node")
 
     # each tie's site is its ego's in that wave (every ego has exactly one such row: checked above)
     site_of = resp.set_index(["respondent_id", "wave"])["site"]

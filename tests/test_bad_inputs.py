@@ -362,7 +362,7 @@ CASES = [
     Case("tables-ego-not-a-respondent", "tables", df_edit("ties.csv", cell(0, "ego", "stranger")),
          "error", ("ties.csv", "row 2, column ego", "'stranger'", "no row in respondents.csv")),
     Case("tables-alter-not-a-respondent", "tables", df_edit("ties.csv", cell(0, "alter", "stranger")),
-         "ok", (), lambda out: "nominated someone who is not a respondent" in set(out["quality"]["issue"])),
+         "ok", (), lambda out: "non_respondent_nomination" in set(out["quality"]["issue"])),
     Case("tables-wave-case", "tables", df_edit("respondents.csv", cell(0, "wave", "Pre")),
          "error", ("row 2, column wave", "'Pre' is not a wave")),
     Case("tables-fix-where", "tables", df_edit("respondents.csv", cell(0, "group", "asing")),

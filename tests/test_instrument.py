@@ -143,6 +143,23 @@ def test_codebook_lists_every_question(inst):
             assert f"`{q.xpath}`" in md
     assert "| `kepercayaan/tr_gen2` | select_one likert5 |" in md
     assert "trust/generalized | yes |" in md
+    assert "| `trust/outgroup` | Kepercayaan terhadap pelaku UMKM kelompok lain | Trust in UMKM owners of the other group | 4 |" in md
+    assert "| tie type `help` | bantuan dan pinjam-meminjam | help and lending |" in md
+
+
+def test_labels_the_report_takes_from_the_instrument(inst):
+    """Dimension, subscale, tie-type and covariate labels are the instrument's; what it does not name
+    gets the catalogue's generic words (never the demo's), what the analysis makes the catalogue's."""
+    from pipeline.report.labels import Labels
+
+    id_, en = Labels(inst, "id"), Labels(inst, "en")
+    assert id_.dim("trust") == "Kepercayaan" and en.dim("norms_gotong_royong") == "Gotong royong (mutual help)"
+    assert id_.tie("collab") == "kolaborasi usaha" and en.tie("any") == "any tie"
+    assert id_.var("sex") == "Jenis kelamin" and id_.choices("sex") == {"perempuan": "Perempuan", "laki_laki": "Laki-laki"}
+    assert id_.dim("network_ei") == "Indeks E-I individu" and id_.var("net_ei") == "Jejaring: indeks E-I individu"
+    bare = Labels(None, "id", pd.DataFrame({"dimension": ["trust"], "subscale": ["outgroup"]}))
+    assert bare.dim("trust") == "Skala trust" and bare.dim("trust_outgroup") == "Skala trust: outgroup"
+    assert bare.tie("info") == "hubungan info" and bare.var("sex") is None
 
 
 def _broken(tmp_path, mutate) -> Path:
@@ -158,6 +175,13 @@ def _broken(tmp_path, mutate) -> Path:
     (lambda r: r["survey"][6]["rows"][1].update(name="tr_gen2"), "is used twice"),
     (lambda r: r["survey"][6]["rows"][1].update(type="select_one nolist"), "not in choices"),
     (lambda r: r["survey"][6]["rows"][1].update(scale="trust"), "dimension/subscale"),
+    (lambda r: r["scales"]["trust"]["label"].pop("en"), r"scales.trust.label must have text for every language"),
+    (lambda r: r["scales"]["norms"]["subscales"].update(gotong_royog={"id": "x", "en": "y"}),
+     r"scales.norms.subscales.gotong_royog: no item has scale norms/gotong_royog"),
+    (lambda r: r["scales"].update(trsut={"label": {"id": "x", "en": "y"}}), r"scales.trsut: no item has scale trsut"),
+    (lambda r: r["scales"]["trust"].update(name="x"), "'scales' must map each dimension"),
+    (lambda r: r["survey"][6]["rows"][1].update(short_label={"id": "x"}), "has short_label but no var"),
+    (lambda r: r["survey"][5]["rows"][0].update(short_label={"id": "Asal"}), "short_label must have text for every"),
 ])
 def test_bad_instrument_gives_one_clear_message(tmp_path, mutate, message):
     with pytest.raises(SinergiError, match=message):

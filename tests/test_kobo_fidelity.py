@@ -137,10 +137,9 @@ def test_incremental_pull_after_real_server_changes_equals_a_full_pull(fake, tmp
     assert r[(r.respondent_id == pid) & (r.wave == "pre") & (r.item == "tr_gen1")]["value"].item() == float(new_value)
     q = got["quality"]
     mine = q[q.wave == "pre"].set_index("submission_id")
-    assert mine.loc[str(edited_id), "issue"] == "edited in KoboToolbox after it was pulled"
-    assert mine.loc[str(deleted), "issue"] == "deleted in KoboToolbox after it was pulled"
-    assert set(mine.loc[[str(rejected)], "issue"]) == {
-        "validation status changed in KoboToolbox after it was pulled", "marked Not Approved in KoboToolbox"}
+    assert mine.loc[str(edited_id), "issue"] == "edited_on_server"
+    assert mine.loc[str(deleted), "issue"] == "deleted_on_server"
+    assert set(mine.loc[[str(rejected)], "issue"]) == {"validation_changed", "not_approved"}
 
 
 def test_a_pending_draft_is_not_read_as_the_deployed_form(fake, tmp_path, demo_tables):
@@ -190,9 +189,9 @@ def test_a_version_the_server_cannot_give_is_noted(fake, tmp_path):
     raw = raw_dir(tmp_path, "raw")
     pull(fake, st, raw)
     q = tidy(st, raw)["quality"]
-    row = q[q.issue == "form version not available from KoboToolbox"]
-    assert list(row["value"]) == ["vTMtdEtnaHW8fsGFCWtyXJ"]
-    assert row["action"].item() == "6 submission(s) read with the deployed form"
+    rows = q[q.issue == "form_version_missing"]  # one row per submission read with the deployed form
+    assert set(rows["value"]) == {"vTMtdEtnaHW8fsGFCWtyXJ"} and len(rows) == 6
+    assert (rows["action"] == "read_with_deployed").all() and rows["submission_id"].is_unique
 
 
 def test_approved_only_counts_only_approved_submissions(fake, tmp_path, demo_tables):
@@ -212,7 +211,7 @@ def test_approved_only_counts_only_approved_submissions(fake, tmp_path, demo_tab
     assert set(got["respondents"]["submission_id"]) <= approved
     assert 0 < len(got["respondents"]) < len(demo_tables["respondents"])
     q = got["quality"]
-    assert (q.issue == "not Approved in KoboToolbox (the study counts Approved only)").sum() > 0
+    assert (q.issue == "not_yet_approved").sum() > 0
 
 
 def test_no_view_submissions_permission_is_said(fake, tmp_path):

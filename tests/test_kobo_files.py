@@ -284,8 +284,8 @@ def test_a_column_of_no_question_is_ignored_with_a_note(tmp_path, subs):
     write_xlsx(path, tables)
     notes = []
     assert read_export(path, CONTENT, notes=notes) == [expected(s, CONTENT) for s in subs]
-    assert notes == [{"issue": UNKNOWN_COLUMN, "field": "pertanyaan_lama", "value": TITLE,
-                      "action": "ignored"}]
+    assert [{k: n[k] for k in ("issue", "field", "value", "action")} for n in notes] == [
+        {"issue": UNKNOWN_COLUMN, "field": "pertanyaan_lama", "value": TITLE, "action": "ignored"}]
 
 
 def test_an_export_of_another_form_stops_naming_the_missing_questions(tmp_path, subs):
@@ -452,7 +452,7 @@ def test_every_website_layout_reads_to_the_json_pulls_tables(tmp_path, json_tabl
     ignored = sorted(notes.loc[notes["issue"] == UNKNOWN_COLUMN, "field"])
     # "all versions" adds the older version's questions profil/usia and profil/no_hp
     assert len(ignored) == (2 if wave == "pre" and lay["versions"] == "all" else 0), ignored
-    assert all(notes["wave"] == wave) and all(notes["action"].isin(["ignored", "weights left unknown (NaN)"]))
+    assert all(notes["wave"] == wave) and all(notes["action"].isin(["ignored", "weights_unknown"]))
 
 
 def _pull_fixture(tmp_path, name):
@@ -512,8 +512,8 @@ def test_a_duplicate_upload_keeps_its_instance_id(tmp_path):
 
     name = "post-en-groups-slash-both-all.xlsx"
     q = tidy_kobo(_study(tmp_path, "post"), INST, _raw_wave(tmp_path, "post", FIXTURES / name))["quality"]
-    assert (q["issue"] == "duplicate upload (same meta/instanceID)").sum() == 1
-    assert (q["issue"] == "respondent submitted twice in the wave").sum() == 0
+    assert (q["issue"] == "duplicate_upload").sum() == 1
+    assert (q["issue"] == "respondent_twice").sum() == 0
 
 
 def test_a_label_equal_to_another_choices_name_is_read_as_its_own_choice(tmp_path, subs):
@@ -536,8 +536,9 @@ def test_the_csv_note_is_translated_for_the_report():
     from pipeline.sources.kobo_files import CSV_NO_REPEATS, UNKNOWN_COLUMN
 
     for issue in (CSV_NO_REPEATS, UNKNOWN_COLUMN):
-        assert rt.issue_label(issue, "id") != issue and rt.issue_label(issue, "en") == issue
-    assert rt.action_label("weights left unknown (NaN)", "id") != "weights left unknown (NaN)"
+        assert issue != rt.issue_label(issue, "id") != rt.issue_label(issue, "en") != issue
+    assert rt.action_label("weights_unknown", "en") == "weights left unknown (NaN)"
+    assert rt.action_label("weights_unknown", "id") == "bobot dibiarkan tidak diketahui (NaN)"
 
 
 def test_a_csv_export_resaved_by_excel_in_windows_1252_is_read_with_a_note(tmp_path):

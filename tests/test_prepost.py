@@ -605,9 +605,9 @@ def test_collective_matches_R(data):
         assert row["estimate"] == pytest.approx(ref["estimate"], abs=STAT)
         assert [row.ci_low, row.ci_high] == pytest.approx(ref["ci"], abs=CI)
         assert row["p_val"] == pytest.approx(ref["p"], abs=STAT)
-        assert "not causal" in row["note"]
+        assert row["note"] == "association" and row["n_exposed"] + row["n_unexposed"] == row["n"]
     skipped = prepost.collective(r.drop(columns=["revenue", "collective_brand"]), WAVES)
-    assert len(skipped) == 2 and skipped["note"].str.startswith("skipped").all()
+    assert len(skipped) == 2 and (skipped["note"] == "skipped_missing").all()
 
 
 def test_run_adds_network_dimensions(data, run_out):

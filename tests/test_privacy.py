@@ -135,7 +135,7 @@ def test_personal_columns_stay_in_raw_unless_kept(in_tmp, sinergi):
     assert not {"nama", "no_hp", "kontak", "cerita"} & set(resp.columns)
     assert {"forum_meetings", "revenue"} <= set(resp.columns)  # ordinary covariates pass
     q = pd.read_csv(proc / "quality.csv")
-    held = q[q["issue"] == "column held back: looks personal"]
+    held = q[q["issue"] == "column_personal"]
     assert sorted(held["field"]) == [f"respondents.csv: {c}" for c in ("cerita", "kontak", "nama", "no_hp")]
     assert not q.astype(str).apply(lambda c: c.str.contains(NAME)).any().any()
     # the study may keep one on purpose

@@ -83,9 +83,8 @@ def test_kobo_route_rules(study, in_tmp):
     assert ties.set_index("alter").loc[p("u2"), "weight"] == 3
     assert np.isnan(ties.set_index("alter").loc[p("u3"), "weight"])
     issues = quality["issue"].tolist()
-    for expected in ["duplicate upload (same meta/instanceID)", "respondent submitted twice in the wave",
-                     "no consent", "marked Not Approved in KoboToolbox", "self-nomination",
-                     "nominated someone not on the roster"]:
+    for expected in ["duplicate_upload", "respondent_twice", "no_consent", "not_approved", "self_nomination",
+                     "off_roster_nomination"]:
         assert expected in issues
     # covariates: select_multiple split, yes/no as 1/0, numbers as floats
     row = resp[resp.respondent_id == p("u1")].iloc[0]
@@ -272,15 +271,15 @@ def test_tidy_catches_exactly_the_demo_faults(in_tmp):
     q = out["quality"]
     p = pseudonymizer(bytes.fromhex((raw / "pseudonym.key").read_text().strip()))
     kinds = {f["kind"]: f for f in truth["faults"]}
-    selfn = q[q.issue == "self-nomination"]
+    selfn = q[q.issue == "self_nomination"]
     assert selfn[["wave", "respondent_id"]].values.tolist() == [["pre", p(kinds["self_nomination"]["respondent"])]]
-    unknown = q[q.issue == "nominated someone not on the roster"]
+    unknown = q[q.issue == "off_roster_nomination"]
     assert unknown[["wave", "value"]].values.tolist() == [["post", p(kinds["nomination_not_on_roster"]["alter"])]]
-    twice = q[q.issue == "respondent submitted twice in the wave"]
-    assert twice["action"].tolist() == [f"kept the later submission _id {kinds['resubmission']['keep']}"]
-    dup = q[q.issue == "duplicate upload (same meta/instanceID)"]
-    assert dup["action"].tolist() == [f"kept the later _id {kinds['duplicate_upload']['keep']}"]
-    refusals = q[q.issue == "no consent"]
+    twice = q[q.issue == "respondent_twice"]
+    assert twice[["action", "detail"]].values.tolist() == [["kept_later", f"kept={kinds['resubmission']['keep']}"]]
+    dup = q[q.issue == "duplicate_upload"]
+    assert dup[["action", "detail"]].values.tolist() == [["kept_later", f"kept={kinds['duplicate_upload']['keep']}"]]
+    refusals = q[q.issue == "no_consent"]
     assert len(refusals) == sum(w.get("refusals", 0) for w in truth["population"].get("waves", {}).values()) \
         or len(refusals) > 0
     resp = out["respondents"]

@@ -34,7 +34,13 @@ LEVELS = ("configural", "metric", "scalar")
 D_CFI, D_RMSEA = -0.010, 0.015
 INVARIANCE_COLUMNS = ["dimension", "comparison", "groups", "level", "n", "n_items", "chisq", "df", "p_val", "cfi",
                       "rmsea", "delta_cfi", "delta_rmsea", "delta_chisq", "delta_df", "delta_p", "holds",
-                      "verdict", "converged", "note"]
+                      "verdict", "converged", "note", "n_min", "n_needed"]
+#: ``note`` codes (several joined by ``;``; the report's words: the catalogue's ``inv_note_<code>``):
+#: ``too_few_answers`` (a group has ``n_min`` complete answers, more than ``n_needed`` are needed),
+#: ``constant_item`` (an item has one answer for everyone in a group), ``short_subscale`` (a
+#: subscale with fewer than 2 items), ``not_converged`` (the optimiser did not report convergence),
+#: ``heywood`` (a negative residual variance: read with care)
+NOTES = ("too_few_answers", "constant_item", "short_subscale", "not_converged", "heywood")
 
 
 class _Model:
@@ -293,20 +299,16 @@ def invariance(responses: pd.DataFrame, respondents: pd.DataFrame, scale_map: pd
             small = [len(x) for x in data if len(x) <= min_per_item * len(items)]
             flat = any(np.any(x.std(axis=0) == 0) for x in data if len(x))
             if small or flat or pattern.sum(0).min() < 2:
-                why = (f"a group has {min(len(x) for x in data)} complete answers for {len(items)} items "
-                       f"(needs more than {min_per_item * len(items)})" if small else
-                       "an item has the same answer for everyone in a group" if flat else
-                       "a subscale with fewer than 2 items")
+                why = "too_few_answers" if small else "constant_item" if flat else "short_subscale"
                 for level in LEVELS:
                     rows.append({**base, "level": level, "n": sum(len(x) for x in data), "verdict": "not_estimable",
-                                 "holds": False, "note": why})
+                                 "holds": False, "note": why, "n_min": min(len(x) for x in data),
+                                 "n_needed": min_per_item * len(items) + 1})
                 continue
             fits = fit_levels(data, pattern)
             _verdict(fits)
             for f_ in fits:
-                note = "; ".join(t for t, c in (("the optimiser did not report convergence", not f_["converged"]),
-                                                ("a negative residual variance (Heywood case): read with care",
-                                                 f_["heywood"])) if c)
+                note = ";".join(t for t, c in (("not_converged", not f_["converged"]), ("heywood", f_["heywood"])) if c)
                 rows.append({**base, **{k: v for k, v in f_.items() if not k.startswith("baseline") and k != "heywood"},
                              "note": note})
     return pd.DataFrame(rows, columns=INVARIANCE_COLUMNS)

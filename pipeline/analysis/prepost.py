@@ -67,15 +67,20 @@ MIXED_COLUMNS = ["dimension", "term", "estimate", "se", "ci_low", "ci_high", "p_
 DOSE_COLUMNS = ["dimension", "exposure", "n", "slope", "se", "ci_low", "ci_high", "p_val", "r",
                 "wave_pre", "wave_post"]
 COLLECTIVE_COLUMNS = ["claim", "wave", "n", "estimate", "ci_low", "ci_high", "p_val", "method",
-                      "note"]
+                      "note", "exposure", "n_exposed", "n_unexposed", "missing"]
+#: ``note`` codes of the collective table (the report's words: the catalogue's ``coll_note_<code>``)
+COLLECTIVE_NOTES = ("association", "skipped_missing")
 EXPOSURES = ["forum_meetings", "trainings_n"]
 NETWORK_DIMENSIONS = {"network_degree": "degree", "network_bridging": "bridging",
                       "network_ei": "ei"}
 ALL = "all"
 
+#: ``method`` codes of the mixed-model table (the report's words: the catalogue's ``method_<code>``)
 METHOD_MIXED = "mixedlm_reml"
-METHOD_COLLAPSED = "ols_cluster (random-intercept variance collapsed)"
-METHOD_NONCONV = "ols_cluster (mixed model did not converge)"
+METHOD_COLLAPSED = "ols_cluster_collapsed"  # OLS + cluster SE: the random-intercept variance collapsed
+METHOD_NONCONV = "ols_cluster_nonconv"  # OLS + cluster SE: the mixed model did not converge
+METHOD_SKIPPED = "skipped_too_few"  # scores in fewer than 2 waves or 3 respondents: not fitted
+METHODS = (METHOD_MIXED, METHOD_COLLAPSED, METHOD_NONCONV, METHOD_SKIPPED)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -572,10 +577,11 @@ def mixed(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str]) -> 
         - ``ci_low``, ``ci_high`` : 95% Wald CI (normal, for the REML fit and for the OLS
           fallback alike, as statsmodels' cluster-robust default)
         - ``p_val`` : Wald p value
-        - ``method`` : ``"mixedlm_reml"`` (the REML fit; the name is kept for existing
-          tables); ``"ols_cluster (random-intercept variance collapsed)"`` when the respondent
-          variance is ~0 (< 1e-6 of respondent + residual); ``"ols_cluster (mixed model did not
-          converge)"``; or ``"skipped: <reason>"`` (one row, NaN statistics)
+        - ``method`` : a code (:data:`METHODS`): ``"mixedlm_reml"`` (the REML fit; the name is
+          kept for existing tables); ``"ols_cluster_collapsed"`` (OLS with cluster SE) when the
+          respondent variance is ~0 (< 1e-6 of respondent + residual); ``"ols_cluster_nonconv"``
+          when the mixed model did not converge; or ``"skipped_too_few"`` (scores in fewer than 2
+          waves or 3 respondents: one row, NaN statistics)
 
     Notes
     -----
@@ -602,7 +608,7 @@ def _mixed_dimension(dim, df: pd.DataFrame, waves: list[str], multi_site: bool) 
     present = [w for w in waves if (df["wave"] == w).any()]
     if len(present) < 2 or df["respondent_id"].nunique() < 3:
         return [{"dimension": dim, "term": np.nan,
-                 "method": "skipped: scores in fewer than 2 waves or 3 respondents"}]
+                 "method": METHOD_SKIPPED}]
     levels = sorted(df["group"].unique())
     return [{"dimension": dim, **r}
             for r in _fit_one(df, present, levels, multi_site and df["site"].nunique() > 1)]
@@ -701,8 +707,12 @@ def collective(respondents: pd.DataFrame, waves: list[str]) -> pd.DataFrame:
         - ``estimate`` : difference in means (exposed - not exposed)
         - ``ci_low``, ``ci_high``, ``p_val`` : Welch CI and p (NaN with fewer than 2 per group)
         - ``method`` : what was compared
-        - ``note`` : group sizes and "association, not causal"; a claim whose columns are
-          missing gets one row with ``wave`` NaN and ``note`` ``"skipped: ..."``
+        - ``note`` : a code (:data:`COLLECTIVE_NOTES`): ``association`` (an association, not a
+          cause); a claim whose columns are missing gets one row with ``wave`` NaN and ``note``
+          ``skipped_missing``
+        - ``exposure`` : the 1/0 practice compared (``joint_purchasing``, ``collective_brand``)
+        - ``n_exposed``, ``n_unexposed`` : respondents with it 1 and 0
+        - ``missing`` : the columns missing (comma-separated) for a skipped claim
     """
     claims = [
         ("joint_purchasing_input_cost_ratio", "joint_purchasing", ["input_costs", "revenue"],
@@ -716,7 +726,7 @@ def collective(respondents: pd.DataFrame, waves: list[str]) -> pd.DataFrame:
         missing = [c for c in [xcol, *ycols] if c not in rs.columns]
         if missing:
             rows.append({"claim": claim, "wave": np.nan, "n": 0, "method": method,
-                         "note": f"skipped: column(s) {', '.join(missing)} missing"})
+                         "note": "skipped_missing", "exposure": xcol, "missing": ",".join(missing)})
             continue
         for wave in [str(w) for w in waves]:
             part = rs[rs["wave"] == wave]
@@ -733,8 +743,8 @@ def collective(respondents: pd.DataFrame, waves: list[str]) -> pd.DataFrame:
             est, lo, hi, p = _welch(y1, y0)
             rows.append({"claim": claim, "wave": wave, "n": int(ok.sum()), "estimate": est,
                          "ci_low": lo, "ci_high": hi, "p_val": p, "method": method,
-                         "note": f"association, not causal; n({xcol}=1)={y1.size}, "
-                                 f"n({xcol}=0)={y0.size}"})
+                         "note": "association", "exposure": xcol, "n_exposed": y1.size,
+                         "n_unexposed": y0.size, "missing": ""})
     return pd.DataFrame(rows, columns=COLLECTIVE_COLUMNS)
 
 

@@ -113,9 +113,9 @@ def write_outputs(rep: Context, sections: list[Section], out: Path) -> None:
     resp, scores = rep.inp("respondents.parquet"), rep.inp("scores.csv")
     if resp is not None or scores is not None:
         df, labels, values = wide_scores(resp, scores, rep.inp("network_nodes.csv"), study, rep.lang,
-                                         inst=rep.instrument())
+                                         inst=rep.instrument(), labels=rep.labels)
         df, items = with_items(df, labels, rep.inp("responses.parquet"), rep.inp("scale_map.parquet"),
-                               study, rep.lang)
+                               study, rep.lang, rep.labels)
         if "submitted_at" in df:
             df["submitted_at"] = pd.to_datetime(df["submitted_at"].replace("", None), errors="coerce")
         dims = [] if scores is None else [c for c in dict.fromkeys(

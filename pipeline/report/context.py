@@ -17,7 +17,8 @@ from ..errors import SinergiError
 from ..io import read_json
 from ..outputs import STAGE_OF, report_inputs
 from .model import Block, Figure, Table, isna
-from .text import dim_label, integer, num, pct, pval, s
+from .labels import Labels
+from .text import integer, num, pct, pval, s
 
 __all__ = ["Context", "Inputs", "read_context"]
 
@@ -99,6 +100,7 @@ class Context:
         self._manifest = manifest or None
         self._fingerprint = key_fingerprint
         self._inst = instrument
+        self._labels: Labels | None = None
         self.provenance = provenance or {"commit": None, "python": platform.python_version(), "packages": {}}
 
     def manifest(self) -> dict | None:
@@ -135,8 +137,20 @@ class Context:
             return self.t("group_all_phrase")
         return self.t("group_phrase", label=self.gl(g).lower())
 
+    @property
+    def labels(self) -> Labels:
+        """Names of the study's dimensions, tie types and covariates (instrument, else catalogue)."""
+        if self._labels is None:
+            self._labels = Labels(self._inst, self.lang, self.inp("scale_map.parquet"))
+        return self._labels
+
     def dl(self, d: str) -> str:
-        return dim_label(str(d), self.lang)
+        """A dimension's or subscale's name (the instrument's ``scales``, else generic)."""
+        return self.labels.dim(d)
+
+    def tl(self, t: str) -> str:
+        """A tie type's name (its name generator's ``short_label``; ``any``; else generic)."""
+        return self.labels.tie(t)
 
     @property
     def data_waves(self) -> list[str]:

@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 
 from ..io import EPOCH, atomic_path, stable_ooxml, write_bytes
-from .text import dim_label, s
+from .labels import Labels
+from .text import s
 
 __all__ = ["write_tables", "csv_frame", "sheet_names", "wide_scores", "with_items", "by_wave", "measures_and_formats",
            "write_spss_stata", "data_time"]
@@ -74,37 +75,6 @@ def _stamp_dta(path: Path, when: datetime) -> None:
 YES_NO = ["joint_purchasing", "collective_brand", "shared_storage", "emergency_fund"]
 MULTI_PREFIXES = ["membership_", "digital_channels_", "trainings_"]
 
-COVARIATE_LABELS = {
-    "respondent_id": ("Kode samaran responden", "Respondent pseudonym"),
-    "wave": ("Putaran survei", "Survey wave"),
-    "group": ("Kelompok (asal)", "Group (origin)"),
-    "site": ("Lokasi", "Site"),
-    "submission_id": ("ID kiriman", "Submission id"),
-    "submitted_at": ("Waktu kiriman (UTC)", "Submission time (UTC)"),
-    "sex": ("Jenis kelamin", "Sex"),
-    "age": ("Umur (tahun)", "Age (years)"),
-    "years_in_village": ("Lama tinggal di desa (tahun)", "Years in the village"),
-    "sector": ("Bidang usaha", "Business sector"),
-    "business_age": ("Umur usaha (tahun)", "Business age (years)"),
-    "employees": ("Jumlah pekerja selain pemilik", "Employees besides the owner"),
-    "origin": ("Asal (jawaban survei)", "Origin (survey answer)"),
-    "membership": ("Keanggotaan organisasi", "Organisation membership"),
-    "joint_purchasing": ("Beli bahan bersama (3 bulan terakhir)", "Joint purchasing (last 3 months)"),
-    "collective_brand": ("Menjual dengan merek bersama", "Sells under a collective brand"),
-    "shared_storage": ("Memakai gudang/stok bersama", "Uses shared storage"),
-    "emergency_fund": ("Ikut dana darurat bersama", "Pays into a collective emergency fund"),
-    "digital_channels": ("Kanal penjualan digital", "Digital sales channels"),
-    "digital_channels_n": ("Jumlah kanal penjualan digital", "Number of digital sales channels"),
-    "revenue": ("Omzet per bulan (Rp)", "Monthly revenue (Rp)"),
-    "input_costs": ("Biaya bahan per bulan (Rp)", "Monthly input costs (Rp)"),
-    "forum_meetings": ("Pertemuan forum dihadiri (6 bulan)", "Forum meetings attended (6 months)"),
-    "trainings": ("Pelatihan yang diikuti", "Trainings attended"),
-    "trainings_n": ("Jumlah pelatihan yang diikuti", "Number of trainings attended"),
-    "net_degree": ("Jejaring: jumlah hubungan (semua jenis)", "Network: number of ties (any)"),
-    "net_bridging": ("Jejaring: hubungan lintas kelompok", "Network: cross-group ties"),
-    "net_ei": ("Jejaring: indeks E-I individu", "Network: individual E-I index"),
-}
-SEX = {"perempuan": ("Perempuan", "Female"), "laki_laki": ("Laki-laki", "Male")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,40 +252,45 @@ def _safe_name(name: str, limit: int = 32) -> str:
     return name[:limit]
 
 
-def instrument_codes(inst: Any, lang: str) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+def instrument_codes(inst: Any, lang: str, labels: Labels | None = None
+                     ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """From the instrument: the label of each select-multiple choice column (``<var>_<choice>``:
-    ``<question label>: <choice label>``) and the choices of each select-one covariate
+    ``<short label>: <choice label>``) and the choices of each select-one covariate
     (``var`` → ``{choice name: label}``), in the report language."""
     if inst is None:
         return {}, {}
+    labels = labels or Labels(inst, lang)
     col_labels: dict[str, str] = {}
     codes: dict[str, dict[str, str]] = {}
     for q in inst.questions:
         var = q.get("var")
         if not var or not q.list_name or q.list_name not in inst.choices:
             continue
-        qlab = (q.get("label") or {}).get(lang) or var
-        choices = {c["name"]: (c.get("label") or {}).get(lang) or c["name"] for c in inst.choices[q.list_name]}
+        choices = labels.choices(var)
         if q.base_type == "select_multiple":
-            base = COVARIATE_LABELS.get(var, (qlab, qlab))[0 if lang == "id" else 1]
+            base = labels.var(var) or var
             for name, lab in choices.items():
-                col_labels[f"{var}_{name}"] = f"{base}: {lab}"[:80]
+                col_labels[f"{var}_{name}"] = s(lang, "lab_choice", question=base, choice=lab)[:80]
         elif q.base_type == "select_one" and set(choices) != {"ya", "tidak"}:
             codes[var] = choices
     return col_labels, codes
 
 
 def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, nodes: pd.DataFrame | None,
-                study: Any, lang: str, inst: Any = None) -> tuple[pd.DataFrame, dict[str, str], dict[str, dict]]:
+                study: Any, lang: str, inst: Any = None, labels: Labels | None = None
+                ) -> tuple[pd.DataFrame, dict[str, str], dict[str, dict]]:
     """One row per respondent × wave: ids, coded wave/group/sex, covariates, scores, network indicators.
 
     Select-one covariates of the instrument (sector, …) are coded 1, 2, … with the instrument's
     choice labels as value labels, and select-multiple choice columns get the choice's label.
 
+    Variable labels: a covariate's ``short_label`` in the instrument, the catalogue's ``var_<name>``
+    for the columns the pipeline makes; scores ``Skor: <dimension>`` with the dimension's label.
+
     Returns the frame, its variable labels and its value labels (for integer-coded columns).
     """
-    choice_labels, choice_codes = instrument_codes(inst, lang)
-    li = 0 if lang == "id" else 1
+    labels_of = labels or Labels(inst, lang)
+    choice_labels, choice_codes = instrument_codes(inst, lang, labels_of)
     waves = list(study.wave_ids)
     levels = list(study.group_values)
     if respondents is not None and len(respondents):
@@ -336,7 +311,7 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
         wide = wide.reindex(columns=order).reset_index()
         df = df.merge(wide, on=["respondent_id", "wave"], how="left")
         for d in order:
-            labels[_safe_name(d)] = (("Skor: " if lang == "id" else "Score: ") + dim_label(d, lang))[:80]
+            labels[_safe_name(d)] = s(lang, "lab_score", dim=labels_of.dim(d))[:80]
     if nodes is not None and len(nodes) and "tie_type" in nodes:
         nd = nodes[nodes["tie_type"].astype(str) == "any"]
         cols = [c for c in ("degree", "bridging", "ei") if c in nd.columns]
@@ -352,10 +327,6 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
     allg = levels + extra
     df["group"] = df["group"].astype(str).map({g: i + 1 for i, g in enumerate(allg)}).astype("float64")
     values["group"] = {float(i + 1): study.group_label(g, lang) for i, g in enumerate(allg)}
-    if "sex" in df and "sex" not in choice_codes:
-        codes = {k: i + 1 for i, k in enumerate(SEX)}
-        df["sex"] = df["sex"].map(codes).astype("float64")
-        values["sex"] = {float(codes[k]): SEX[k][li] for k in SEX}
     for var, choices in choice_codes.items():
         if var in df and var not in ("group", "wave") and not pd.api.types.is_numeric_dtype(df[var]):
             codes = {name: float(i) for i, name in enumerate(choices, start=1)}
@@ -384,13 +355,19 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
             continue
         if orig in choice_labels:
             labels[new] = choice_labels[orig]
-        elif orig in COVARIATE_LABELS:
-            labels[new] = COVARIATE_LABELS[orig][li]
+        elif orig == "group":
+            q = inst.by_var(study.group.variable) if inst is not None else None
+            var = labels_of.var(study.group.variable) if q is not None else None
+            labels[new] = s(lang, "lab_group", variable=var.lower()) if var else s(lang, "lab_group_plain")
+        elif orig == study.group.variable and labels_of.var(orig):
+            labels[new] = s(lang, "lab_group_answer", label=labels_of.var(orig))[:80]
+        elif labels_of.var(orig):
+            labels[new] = labels_of.var(orig)[:80]
         else:
             for p in MULTI_PREFIXES:
                 if orig.startswith(p):
-                    base = COVARIATE_LABELS.get(p.rstrip("_"), (p, p))[li]
-                    labels[new] = f"{base}: {orig[len(p):]}"[:80]
+                    base = labels_of.var(p.rstrip("_")) or p.rstrip("_")
+                    labels[new] = s(lang, "lab_choice", question=base, choice=orig[len(p):])[:80]
                     break
             else:
                 labels[new] = orig
@@ -400,7 +377,8 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
 
 
 def with_items(df: pd.DataFrame, labels: dict[str, str], responses: pd.DataFrame | None,
-               scale_map: pd.DataFrame | None, study: Any, lang: str) -> tuple[pd.DataFrame, list[str]]:
+               scale_map: pd.DataFrame | None, study: Any, lang: str, names: Labels | None = None
+               ) -> tuple[pd.DataFrame, list[str]]:
     """Add each scale item's answer to the long frame of :func:`wide_scores`.
 
     ``<item>`` is scored as the scales are (a reverse-coded item turned, ``min + max − x``) and,
@@ -414,6 +392,7 @@ def with_items(df: pd.DataFrame, labels: dict[str, str], responses: pd.DataFrame
     """
     if responses is None or scale_map is None or not len(responses) or not len(scale_map):
         return df, []
+    names = names or Labels(None, lang, scale_map)
     sm = scale_map.drop_duplicates("item").set_index("item")
     code = {w: float(i) for i, w in enumerate(study.wave_ids, start=1)}
     r = responses.assign(respondent_id=responses["respondent_id"].astype(str),
@@ -426,12 +405,12 @@ def with_items(df: pd.DataFrame, labels: dict[str, str], responses: pd.DataFrame
         rev = bool(sm.loc[item, "reverse"])
         name = _safe_name(item)
         cols[name] = (float(sm.loc[item, "min"]) + float(sm.loc[item, "max"]) - x) if rev else x
-        turned = (" (dibalik)" if lang == "id" else " (reversed)") if rev else ""
-        labels[name] = f"{item}: {dim_label(str(sm.loc[item, 'dimension']), lang)}{turned}"[:80]
+        dim = names.dim(str(sm.loc[item, "dimension"]))
+        labels[name] = s(lang, "lab_item_reversed" if rev else "lab_item", item=item, dim=dim)[:80]
         if rev:
             raw = _safe_name(f"{item}_raw")
             cols[raw] = x
-            labels[raw] = (f"{item}: " + ("jawaban asli" if lang == "id" else "answer as given"))[:80]
+            labels[raw] = s(lang, "lab_item_raw", item=item)[:80]
     items = pd.DataFrame(cols, index=wide.index).reset_index()
     out = df.merge(items, on=["respondent_id", "wave"], how="left")
     return out, list(cols)

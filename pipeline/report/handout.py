@@ -30,90 +30,21 @@ import numpy as np
 import pandas as pd
 
 from . import figures as F
-from .text import num, verdict
+from .text import capfirst, num, verdict
 
 __all__ = ["HandoutFinding", "findings", "render", "TEXT"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-#: every word of the handout, per language
-TEXT: dict[str, dict[str, str]] = {
-    "id": {
-        "kicker": "Hasil survei untuk warga",
-        "title": "Apa yang berubah di antara pelaku UMKM {site}?",
-        "by": "Disusun oleh {team}",
-        "program": "Program: {program}",
-        "who": ("Sebanyak {n} pelaku UMKM mengisi survei dua kali: {pre} dan {post}. Terima kasih atas waktu "
-                "dan kejujuran Bapak/Ibu."),
-        "who_one": "Sebanyak {n} pelaku UMKM mengisi survei {pre}. Survei berikutnya akan menunjukkan perubahannya.",
-        "rule": ("Kami menyebut \u201cberubah\u201d hanya jika perubahannya cukup jelas, bukan kebetulan. "
-                 "Laporan lengkap (report.html) memuat semua angka dan cara menghitungnya."),
-        "bridge_up": "Makin banyak kenalan usaha dari kelompok lain",
-        "bridge_down": "Makin sedikit kenalan usaha dari kelompok lain",
-        "bridge_flat": "Kenalan usaha dari kelompok lain: belum ada perubahan yang jelas",
-        "bridge_body": ("Rata-rata, setiap pelaku UMKM punya {pre} hubungan usaha dengan orang dari kelompok lain "
-                        "({pair_dash}) sebelum program, dan {post} sesudahnya. Gambar: dari semua hubungan, "
-                        "berapa persen yang menghubungkan {pair}."),
-        "trust_up": "Warga makin percaya kepada pelaku UMKM dari kelompok lain",
-        "trust_down": "Kepercayaan kepada pelaku UMKM dari kelompok lain menurun",
-        "trust_flat": "Kepercayaan kepada kelompok lain: belum ada perubahan yang jelas",
-        "trust_body": ("Nilai rata-rata pada skala 1 (sangat tidak setuju) sampai 5 (sangat setuju): {pre} sebelum, "
-                       "{post} sesudah program."),
-        "norms_up": "Semangat saling membantu dan menepati janji makin kuat",
-        "norms_down": "Semangat saling membantu dan menepati janji melemah",
-        "norms_flat": "Saling membantu dan menepati janji: belum ada perubahan yang jelas",
-        "norms_body": ("Nilai rata-rata norma bersama (gotong royong, timbal balik, keterbukaan, menepati janji, "
-                       "menyelesaikan perselisihan) pada skala 1\u20135: {pre} sebelum, {post} sesudah."),
-        "ties_up": "Pelaku UMKM {pair} makin sering terhubung",
-        "ties_down": "Pelaku UMKM {pair} makin jarang terhubung",
-        "ties_flat": "Hubungan {pair_dash}: belum ada perubahan yang jelas",
-        "ties_body": ("{new} hubungan baru antara {pair} terbentuk, {dropped} terputus. Lingkaran = "
-                      "kelompok, angka di dalamnya = hubungan di dalam kelompok, panah = hubungan ke kelompok lain."),
-        "none": "Hasil perbandingan sebelum\u2013sesudah akan tersedia setelah survei kedua.",
-        "and": "dan",
-        "before": "Sebelum",
-        "after": "Sesudah",
-        "within": "di dalam",
-        "footer": "Nama responden tidak dicantumkan. Dibuat dengan sinergi.",
-    },
-    "en": {
-        "kicker": "Survey results for the village",
-        "title": "What changed among the UMKM owners of {site}?",
-        "by": "Prepared by {team}",
-        "program": "Program: {program}",
-        "who": ("{n} UMKM owners answered the survey twice: {pre} and {post}. Thank you for your time and "
-                "your honest answers."),
-        "who_one": "{n} UMKM owners answered the survey {pre}. The next survey will show what changes.",
-        "rule": ("We say \u201cchanged\u201d only when the change is clear enough not to be chance. The full "
-                 "report (report.html) has every number and how it was computed."),
-        "bridge_up": "More business contacts in the other group",
-        "bridge_down": "Fewer business contacts in the other group",
-        "bridge_flat": "Business contacts in the other group: no clear change yet",
-        "bridge_body": ("On average each UMKM owner had {pre} business ties with people of the other group "
-                        "({pair_dash}) before the program, and {post} after. Picture: of all ties, the share "
-                        "that connects {pair} owners."),
-        "trust_up": "People trust UMKM owners of the other group more",
-        "trust_down": "Trust in UMKM owners of the other group fell",
-        "trust_flat": "Trust in the other group: no clear change yet",
-        "trust_body": "Average on a scale from 1 (strongly disagree) to 5 (strongly agree): {pre} before, {post} after.",
-        "norms_up": "Helping each other and keeping promises grew stronger",
-        "norms_down": "Helping each other and keeping promises grew weaker",
-        "norms_flat": "Helping each other and keeping promises: no clear change yet",
-        "norms_body": ("Average of the shared norms (mutual help, reciprocity, openness, keeping promises, settling "
-                       "disputes) on the 1\u20135 scale: {pre} before, {post} after."),
-        "ties_up": "{Pair} UMKM owners are connected more often",
-        "ties_down": "{Pair} UMKM owners are connected less often",
-        "ties_flat": "Ties between {pair} owners: no clear change yet",
-        "ties_body": ("{new} new ties between {pair} owners formed, {dropped} ended. Circle = group, number "
-                      "inside = ties within the group, arrow = ties to the other group."),
-        "none": "The before/after comparison will be available after the second survey.",
-        "and": "and",
-        "before": "Before",
-        "after": "After",
-        "within": "within",
-        "footer": "No respondent is named. Made with sinergi.",
-    },
-}
+def _texts() -> dict[str, dict[str, str]]:
+    from .text import LANGUAGES, STRINGS
+
+    return {lang: {k[len("handout_"):]: v for k, v in STRINGS[lang].items() if k.startswith("handout_")}
+            for lang in LANGUAGES}
+
+
+#: every word of the handout, per language: the catalogue's ``handout_<key>`` messages
+TEXT: dict[str, dict[str, str]] = _texts()
 
 
 @dataclass
@@ -182,8 +113,7 @@ def findings(tables: dict[str, pd.DataFrame | None], study: Any, lang: str, *, w
     F.setup(lang)
     labels = [study.group_label(g, lang).lower() for g in study.group_values]
     pair = (", ".join(labels[:-1]) + f" {T['and']} " + labels[-1]) if len(labels) > 1 else "".join(labels)
-    words = {"pair": pair, "Pair": pair[:1].upper() + pair[1:],
-             "pair_dash": "\u2013".join(labels) if len(labels) == 2 else pair}
+    words = {"pair": pair, "pair_dash": "\u2013".join(labels) if len(labels) == 2 else pair}
     out: list[HandoutFinding] = []
     pp = tables.get("prepost.csv")
     mix = tables.get("mixing.csv")
@@ -220,7 +150,7 @@ def findings(tables: dict[str, pd.DataFrame | None], study: Any, lang: str, *, w
                                       wave_label=lambda w: wl.get(w, w), tie_label=lambda t: "",
                                       group_label=lambda g: study.group_label(g, lang), within_label=T["within"])
             fig.set_size_inches(4.2, 1.9)
-            out.append(HandoutFinding("ties", d, T[f"ties_{d}"].format(**words),
+            out.append(HandoutFinding("ties", d, capfirst(T[f"ties_{d}"].format(**words)),
                                       T["ties_body"].format(new=num(r["new_between"], lang, 0),
                                                             dropped=num(r["dropped_between"], lang, 0), **words),
                                       F.render(fig)[0]))

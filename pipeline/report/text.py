@@ -147,59 +147,6 @@ def _catalogue(lang: str) -> dict[str, Any]:
 
 STRINGS: dict[str, dict[str, Any]] = {lang: _catalogue(lang) for lang in LANGUAGES}
 
-DIMENSIONS = {
-    "trust": ("Kepercayaan", "Trust"),
-    "trust_generalized": ("Kepercayaan umum", "Generalised trust"),
-    "trust_ingroup": ("Kepercayaan terhadap pelaku UMKM kelompok sendiri", "Trust in UMKM owners of one's own group"),
-    "trust_outgroup": ("Kepercayaan terhadap pelaku UMKM kelompok lain", "Trust in UMKM owners of the other group"),
-    "trust_institutional": ("Kepercayaan pada lembaga desa", "Trust in village institutions"),
-    "norms": ("Norma bersama", "Shared norms"),
-    "norms_reciprocity": ("Norma timbal balik", "Reciprocity"),
-    "norms_gotong_royong": ("Gotong royong", "Gotong royong (mutual help)"),
-    "norms_transparency": ("Keterbukaan", "Transparency"),
-    "norms_commitment": ("Menepati komitmen", "Keeping commitments"),
-    "norms_conflict": ("Penyelesaian konflik", "Conflict resolution"),
-    "network_degree": ("Jumlah hubungan (derajat)", "Number of ties (degree)"),
-    "network_bridging": ("Hubungan lintas kelompok (bridging)", "Cross-group ties (bridging)"),
-    "network_ei": ("Indeks E-I individu", "Individual E-I index"),
-}
-
-TIE_TYPES = {
-    "info": ("berbagi informasi", "information sharing"),
-    "help": ("bantuan dan pinjam-meminjam", "help and lending"),
-    "collab": ("kolaborasi usaha", "business collaboration"),
-    "any": ("semua jenis hubungan", "any tie"),
-}
-
-ISSUES = {
-    "duplicate upload (same meta/instanceID)": "unggahan ganda (meta/instanceID sama)",
-    "marked Not Approved in KoboToolbox": "ditandai Not Approved di KoboToolbox",
-    "no consent": "menolak persetujuan (tidak ikut survei)",
-    "respondent submitted twice in the wave": "responden mengirim dua kali dalam satu putaran",
-    "self-nomination": "memilih diri sendiri",
-    "nominated someone not on the roster": "memilih orang di luar daftar",
-    "the same nomination twice": "nominasi yang sama dua kali",
-    "nominated someone who is not a respondent": "memilih orang yang bukan responden",
-    "tie frequencies are not in a CSV export (an XLSX export has them)": "frekuensi ikatan tidak ada di ekspor CSV (unduh XLSX untuk bobotnya)",
-    "export column matches no question of the form": "kolom ekspor tanpa pertanyaan di formulir (mis. versi formulir lama)",
-    "edited in KoboToolbox after it was pulled": "diedit di KoboToolbox setelah diunduh",
-    "deleted in KoboToolbox after it was pulled": "dihapus di KoboToolbox setelah diunduh",
-    "validation status changed in KoboToolbox after it was pulled": "status validasi diubah di KoboToolbox setelah diunduh",
-    "not Approved in KoboToolbox (the study counts Approved only)": "belum Approved di KoboToolbox (studi hanya menghitung yang Approved)",
-    "form version not available from KoboToolbox": "versi formulir tidak tersedia dari KoboToolbox",
-    "the same submission twice in the data": "kiriman yang sama dua kali dalam data",
-    "column held back: looks personal": "kolom ditahan: tampak berisi data pribadi",
-}
-
-ACTIONS = {"dropped": "dibuang", "kept": "dipertahankan", "kept latest": "yang terbaru dipakai",
-           "kept the latest": "yang terbaru dipakai", "ignored": "diabaikan", "kept first": "yang pertama dipakai",
-           "weights left unknown (NaN)": "bobot dibiarkan tidak diketahui (NaN)",
-           "left out": "tidak dipakai", "kept one": "satu dipertahankan",
-           "the edited version used": "versi hasil edit yang dipakai", "now counted": "kini dihitung",
-           "now left out": "kini tidak dipakai",
-           "kept in data/raw only (list it in privacy.keep_columns to use it)":
-               "hanya disimpan di data/raw (cantumkan di privacy.keep_columns untuk memakainya)"}
-
 
 def s(lang: str, key: str, **kw: Any) -> str:
     """The string ``key`` in ``lang``, formatted with ``kw``."""
@@ -207,37 +154,26 @@ def s(lang: str, key: str, **kw: Any) -> str:
     return text.format(**kw) if kw else text
 
 
-def dim_label(dim: str, lang: str) -> str:
-    if dim in DIMENSIONS:
-        return DIMENSIONS[dim][0 if lang == "id" else 1]
-    return dim.replace("_", " ").capitalize()
+def code_label(prefix: str, code: Any, lang: str, **kw: Any) -> str:
+    """The catalogue's message ``<prefix>_<code>`` for a code a stage wrote (``issue``,
+    ``action``, ``method``, ``coll_note``); a code without a message as it is."""
+    key = f"{prefix}_{code}"
+    return s(lang, key, **kw) if key in STRINGS[lang] else str(code)
 
 
-def tie_label(tie: str, lang: str) -> str:
-    if tie in TIE_TYPES:
-        return TIE_TYPES[tie][0 if lang == "id" else 1]
-    return str(tie)
+def issue_label(issue: Any, lang: str) -> str:
+    """A quality ``issue`` code (:data:`pipeline.schemas.QUALITY_ISSUES`) in ``lang``."""
+    return code_label("issue", issue, lang)
 
 
-def issue_label(issue: str, lang: str) -> str:
-    return ISSUES.get(issue, issue) if lang == "id" else issue
-
-
-def action_label(action: str, lang: str) -> str:
-    return ACTIONS.get(str(action), str(action)) if lang == "id" else str(action)
+def action_label(action: Any, lang: str) -> str:
+    """A quality ``action`` code (:data:`pipeline.schemas.QUALITY_ACTIONS`) in ``lang``."""
+    return code_label("action", action, lang)
 
 
 def method_label(method: Any, lang: str) -> str:
-    m = str(method)
-    if m == "mixedlm_reml":
-        return s(lang, "method_mixedlm_reml")
-    if m.startswith("ols_cluster") and "collapsed" in m:
-        return s(lang, "method_ols_collapsed")
-    if m.startswith("ols_cluster"):
-        return s(lang, "method_ols_nonconv")
-    if m.startswith("skipped"):
-        return s(lang, "method_skipped") + m[len("skipped"):]
-    return m
+    """A mixed-model ``method`` code (:data:`pipeline.analysis.prepost.METHODS`) in ``lang``."""
+    return code_label("method", method, lang)
 
 
 def capfirst(text: str) -> str:

@@ -52,9 +52,9 @@ from ..errors import SinergiError
 
 GROUP_SEP = "/"
 NO_ROWS_FIX = "download it again once the wave's submissions are on the server (and with no filter on the data)"
-#: quality notes (``issue`` values of the quality table; the report translates them)
-CSV_NO_REPEATS = "tie frequencies are not in a CSV export (an XLSX export has them)"
-UNKNOWN_COLUMN = "export column matches no question of the form"
+#: quality notes (``issue`` codes of the quality table, see pipeline.schemas.QUALITY_ISSUES)
+CSV_NO_REPEATS = "csv_no_weights"
+UNKNOWN_COLUMN = "unknown_column"
 VALIDATION_LABELS = {
     "validation_status_approved": "Approved",
     "validation_status_not_approved": "Not Approved",
@@ -524,7 +524,9 @@ class _Reader:
 
 
 def _note(issue: str, field: str, value: str, action: str) -> dict[str, str]:
-    return {"issue": issue, "field": field, "value": value, "action": action}
+    from ..schemas import quality_row
+
+    return quality_row(issue, action, field=field, value=value)
 
 
 def read_export(path: str | os.PathLike, content: Mapping[str, Any],
@@ -548,8 +550,8 @@ def read_export(path: str | os.PathLike, content: Mapping[str, Any],
         a column, or a sheet for the ones inside a repeat group (XLSX; a CSV has no repeats, see
         ``notes``). ``()`` checks nothing.
     notes
-        If a list, what was read with a caveat is appended to it as ``{issue, field, value,
-        action}`` (the quality table's columns): each ignored column (:data:`UNKNOWN_COLUMN`,
+        If a list, what was read with a caveat is appended to it as quality rows
+        (:func:`pipeline.schemas.quality_row`, without ``wave``): each ignored column (:data:`UNKNOWN_COLUMN`,
         e.g. a question of an older form version; ``field`` its header, ``value`` its sheet or
         CSV file) and, for a CSV, the missing repeat groups (:data:`CSV_NO_REPEATS`; ``field``
         their xpaths, ``value`` the file).
@@ -656,7 +658,7 @@ def read_export(path: str | os.PathLike, content: Mapping[str, Any],
     if notes is not None:
         notes.extend(_note(UNKNOWN_COLUMN, h, title, "ignored") for title, h in unknown)
         if is_csv and form.repeats:
-            notes.append(_note(CSV_NO_REPEATS, ", ".join(form.repeats), path.name, "weights left unknown (NaN)"))
+            notes.append(_note(CSV_NO_REPEATS, ", ".join(form.repeats), path.name, "weights_unknown"))
     subs.sort(key=lambda s: s["_id"])
     return subs
 

@@ -9,6 +9,21 @@ from ..model import Block, Finding, Unavailable
 from ..text import integer
 
 
+def _claim(ctx, claim) -> str:
+    key = f"claim_{claim}"
+    return ctx.t(key) if key in rt.STRINGS[ctx.lang] else str(claim)
+
+
+def _note(ctx, r) -> str:
+    """The ``note`` code of a collective.csv row in the report language (its numbers from the row)."""
+    def count(x):
+        return "–" if pd.isna(x) else integer(x, ctx.lang)
+
+    return rt.code_label("coll_note", r["note"], ctx.lang, exposure=r.get("exposure", ""), n1=count(r.get("n_exposed")),
+                         n0=count(r.get("n_unexposed")), claim=_claim(ctx, r["claim"]),
+                         missing=str(r.get("missing", "")).replace(",", ", "))
+
+
 def section(ctx) -> list[Block]:
     coll = ctx.inp("collective.csv")
     if coll is None:
@@ -31,13 +46,14 @@ def section(ctx) -> list[Block]:
     if findings:
         blocks.append(Block("list", items=findings))
     for _, r in coll[coll["wave"].isna()].iterrows():
-        blocks.append(Block("note", f"{r['claim']}: {r['note']}"))
+        blocks.append(Block("note", _note(ctx, r)))
+    ok = ok.assign(note_text=[_note(ctx, r) for _, r in ok.iterrows()])
     blocks.append(ctx.table("collective", ctx.t("t_collective"), ok, [
         (lambda d: d["claim"].map(lambda c: ctx.t(f"claim_{c}") if f"claim_{c}" in rt.STRINGS[ctx.lang] else c),
          ctx.t("c_claim"), "text"),
         (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"), ("n", "n", "int"),
         ("estimate", ctx.t("c_estimate"), "n3"), (("ci_low", "ci_high"), ctx.t("ci95"), "ci3"),
-        ("p_val", ctx.t("c_p"), "p"), ("note", ctx.t("c_note"), "text")]))
+        ("p_val", ctx.t("c_p"), "p"), ("note_text", ctx.t("c_note"), "text")]))
     resp = ctx.inp("respondents.parquet")
     cols_present = [c for c in ("joint_purchasing", "collective_brand", "shared_storage", "emergency_fund")
                     if resp is not None and c in resp.columns]

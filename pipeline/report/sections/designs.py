@@ -75,7 +75,7 @@ def _coverage_blocks(ctx) -> list[Block]:
             lo=ctx.n(r["ei_low"], 2), hi=ctx.n(r["ei_high"], 2), rec=ctx.n(r["ei_reconstructed"], 2))))
     blocks.append(ctx.table("coverage", ctx.t("t_coverage"), cov, [
         ("site", ctx.t("cov_c_site"), "text"), (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
-        (lambda d: d["tie_type"].map(lambda v: rt.tie_label(str(v), ctx.lang)), ctx.t("did_c_tie"), "text"),
+        (lambda d: d["tie_type"].map(lambda v: ctx.tl(str(v))), ctx.t("did_c_tie"), "text"),
         ("coverage", ctx.t("cov_c_cov"), "share"), ("n_nonrespondents", ctx.t("cov_c_non"), "int"),
         ("ties_to_nonrespondents", ctx.t("cov_c_to"), "int"),
         ("ei_observed", ctx.t("cov_c_ei"), "n3"), ("ei_low", ctx.t("cov_c_lo"), "n3"),
@@ -103,11 +103,11 @@ def _invariance_blocks(ctx) -> list[Block]:
         conf = part[part["level"] == "configural"].iloc[0]
         findings.append(Finding(ctx.t(f"inv_v_{r['verdict']}", dim=ctx.dl(str(dim)), a=names[0],
                                        b=names[-1], cfi=ctx.n(conf["cfi"], 4), n=integer(conf["n"], ctx.lang),
-                                       note=str(r["note"]) if not _isna(r["note"]) else ""),
+                                       note=_inv_note(ctx, r)),
                                 {"kind": "invariance", "dimension": str(dim), "comparison": str(comp),
                                  "verdict": str(r["verdict"])}))
     blocks.append(Block("list", items=findings))
-    if inv["note"].fillna("").str.contains("Heywood").any():
+    if inv["note"].fillna("").str.split(";").map(lambda codes: "heywood" in codes).any():
         blocks.append(Block("note", ctx.t("inv_heywood")))
     blocks.append(ctx.blank_repeats(ctx.table("invariance", ctx.t("t_invariance"), inv, [
         (lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
@@ -174,7 +174,7 @@ def _did_blocks(ctx) -> list[Block]:
     blocks.append(ctx.blank_repeats(ctx.table("did", ctx.t("t_did"), resp, [
         (lambda d: [ctx.dl(x) if kd == "scale" else ctx.t(f"did_node_{x}") for x, kd in zip(d["dimension"], d["kind"])],
          ctx.t("dimension"), "text"),
-        (lambda d: d["tie_type"].map(lambda v: "" if _isna(v) else rt.tie_label(str(v), ctx.lang)),
+        (lambda d: d["tie_type"].map(lambda v: "" if _isna(v) else ctx.tl(str(v))),
          ctx.t("did_c_tie"), "text"),
         (lambda d: d["method"].map(lambda v: ctx.t(f"did_m_{v}")), ctx.t("c_method"), "text"),
         ("estimate", ctx.t("c_estimate"), "n3"), ("se", ctx.t("c_se_short"), "n3"),
@@ -184,7 +184,7 @@ def _did_blocks(ctx) -> list[Block]:
     if len(vil):
         blocks.append(ctx.table("did_village", ctx.t("t_did_village"), vil, [
             (lambda d: d["dimension"].map(lambda v: ctx.t(f"did_v_{v}")), ctx.t("did_c_outcome"), "text"),
-            (lambda d: d["tie_type"].map(lambda v: rt.tie_label(str(v), ctx.lang)), ctx.t("did_c_tie"), "text"),
+            (lambda d: d["tie_type"].map(lambda v: ctx.tl(str(v))), ctx.t("did_c_tie"), "text"),
             ("estimate", ctx.t("c_estimate"), "n3"), (ci, ctx.t("ci95"), lambda v: v),
             ("p_val", ctx.t("c_p"), "p"), ("n_clusters", ctx.t("did_c_villages"), "int")],
             note=ctx.t("did_village_note")))
@@ -209,3 +209,12 @@ def _bal_label(ctx, v: str) -> str:
         return ctx.t("did_node_degree")
     key = f"bal_{v}"
     return ctx.t(key) if key in rt.STRINGS[ctx.lang] else ctx.dl(v)
+
+
+def _inv_note(ctx, r) -> str:
+    """An invariance.csv ``note`` (codes joined by ``;``) in the report language."""
+    if _isna(r["note"]) or not str(r["note"]):
+        return ""
+    kw = {k: integer(r[k], ctx.lang) if k in r and not _isna(r[k]) else "–" for k in ("n_min", "n_needed")}
+    return "; ".join(rt.code_label("inv_note", c, ctx.lang, items=integer(r["n_items"], ctx.lang), **kw)
+                     for c in str(r["note"]).split(";"))

@@ -6,7 +6,7 @@ import pandas as pd
 
 from .. import text as rt
 from ..model import Block
-from ..text import integer, pct, tie_label
+from ..text import integer, pct
 
 
 def section(ctx) -> list[Block]:
@@ -36,7 +36,7 @@ def section(ctx) -> list[Block]:
     blocks.append(Block("h3", ctx.t("m_tests_head")))
     blocks.append(Block("p", ctx.t("m_tests", alpha=ctx.n(a.alpha, 2))))
     blocks.append(Block("h3", ctx.t("m_network_head")))
-    blocks.append(Block("p", ctx.t("m_network", ties=", ".join(tie_label(t, ctx.lang)
+    blocks.append(Block("p", ctx.t("m_network", ties=", ".join(ctx.tl(t)
                                                                 for t in ctx.study.tie_types),
                                     perms=integer(a.permutations, ctx.lang), seed=a.seed)))
     blocks.append(Block("h3", ctx.t("m_limits_head")))

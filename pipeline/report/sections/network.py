@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import text as rt
 from ..model import Block, Unavailable, isna as _isna
-from ..text import integer, tie_label
+from ..text import integer
 
 ROLES = ["coordinator", "itinerant", "representative", "gatekeeper", "liaison"]
 SOCIOGRAM_MAX_SITES = 6  # villages drawn side by side; more: the first six, and a note where the rest is
@@ -28,7 +28,7 @@ def section(ctx) -> list[Block]:
     whole = whole.sort_values(["_t", "_w"])
     multi_site = whole["site"].nunique() > 1 if "site" in whole else False
     cols = ([("site", ctx.t("site"), "text")] if multi_site else []) + [
-        (lambda d: d["tie_type"].map(lambda v: tie_label(v, ctx.lang)), ctx.t("tie_type"), "text"),
+        (lambda d: d["tie_type"].map(ctx.tl), ctx.t("tie_type"), "text"),
         (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
         ("n_nodes", ctx.t("c_nodes"), "int"), ("n_ties", ctx.t("c_ties"), "int"),
         ("density", ctx.t("c_density"), "n3"), ("reciprocity", ctx.t("c_reciprocity"), "n2"),
@@ -50,7 +50,7 @@ def section(ctx) -> list[Block]:
         grp = grp.sort_values(["_t", "_w"])
         blocks.append(Block("h3", ctx.t("t_groups")))
         blocks.append(ctx.table("network_groups", ctx.t("t_groups"), grp, [
-            (lambda d: d["tie_type"].map(lambda v: tie_label(v, ctx.lang)), ctx.t("tie_type"), "text"),
+            (lambda d: d["tie_type"].map(ctx.tl), ctx.t("tie_type"), "text"),
             (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
             (lambda d: d["group"].map(ctx.gl), ctx.t("group"), "text"), ("n", "n", "int"),
             ("ties_internal", ctx.t("c_ties_internal"), "int"), ("ties_external", ctx.t("c_ties_external"), "int"),
@@ -74,7 +74,7 @@ def section(ctx) -> list[Block]:
             blocks.append(ctx.figure("mixing", ctx.t("fig_mixing"), fig))
         part["_w"] = part["wave"].map({w: i for i, w in enumerate(ctx.waves)})
         part = part.sort_values(["_w"], kind="stable")
-        blocks.append(ctx.table("mixing", ctx.t("t_mixing") + f" ({tie_label('any', ctx.lang)})", part, [
+        blocks.append(ctx.table("mixing", ctx.t("t_mixing") + f" ({ctx.tl('any')})", part, [
             (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
             (lambda d: d["from_group"].map(ctx.gl), ctx.t("c_from"), "text"),
             (lambda d: d["to_group"].map(ctx.gl), ctx.t("c_to"), "text"), ("ties", ctx.t("c_ties"), "int")]))
@@ -88,7 +88,7 @@ def section(ctx) -> list[Block]:
         ch = ch.copy()
         ch["_t"] = ch["tie_type"].map({t: i for i, t in enumerate(ttypes)}).fillna(99)
         ch = ch.sort_values("_t")
-        cols = [(lambda d: d["tie_type"].map(lambda v: tie_label(v, ctx.lang)), ctx.t("tie_type"), "text"),
+        cols = [(lambda d: d["tie_type"].map(ctx.tl), ctx.t("tie_type"), "text"),
                 (lambda d: [f"{ctx.wl(a)} → {ctx.wl(b)}" for a, b in zip(d["wave_pre"], d["wave_post"])],
                  ctx.t("wave"), "text"),
                 ("kept", ctx.t("c_kept"), "int"), ("new_within", ctx.t("c_new_within"), "int"),
@@ -123,7 +123,9 @@ def section(ctx) -> list[Block]:
     if pp is not None:
         net = pp[pp["dimension"].astype(str).str.startswith("network_")]
         if len(net) and not ctx.one_wave:
-            net = ctx.pp_sorted(net, list(rt.DIMENSIONS))
+            from ...analysis.prepost import NETWORK_DIMENSIONS
+
+            net = ctx.pp_sorted(net, list(NETWORK_DIMENSIONS))
             blocks.append(Block("h3", ctx.t("t_net_prepost")))
             blocks.append(ctx.table("network_prepost", ctx.t("t_net_prepost"), net, [
                 (lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
@@ -145,7 +147,7 @@ def _glance_blocks(ctx) -> list[Block]:
         return []
     ttypes = [t for t in [*ctx.study.tie_types, "any"] if t in set(mix["tie_type"])]
     waves = [w for w in ctx.waves if w in set(mix["wave"])]
-    tl = lambda t: tie_label(t, ctx.lang)  # noqa: E731
+    tl = ctx.tl
     fig = F.cross_share_figure(F.cross_shares(mix), waves, ttypes, wave_label=ctx.wl, tie_label=tl,
                                title=ctx.t("fig_cross_title"))
     blocks = [ctx.figure("cross_share", ctx.t("fig_cross_share"), fig)]
@@ -219,12 +221,10 @@ def _sociogram_blocks(ctx, seed: int) -> list[Block]:
         pos, site_labels = F.union_layout(nodes, union, seed), []
     panels = [{"title": ctx.wl(w), "edges": edges.get(w, []), "present": present.get(w, set())}
               for w in ctx.waves if w in present]
-    bridge = "lintas kelompok" if ctx.lang == "id" else "cross-group tie"
-    absent = "tidak mengisi" if ctx.lang == "id" else "did not answer"
-    fig = F.sociogram_figure(panels, pos, group, ctx.levels, group_label=ctx.gl, bridge_label=bridge,
-                             absent_label=absent, show_labels=bool(ctx.study.privacy.show_names),
+    fig = F.sociogram_figure(panels, pos, group, ctx.levels, group_label=ctx.gl, bridge_label=ctx.t("soc_bridge"),
+                             absent_label=ctx.t("soc_absent"), show_labels=bool(ctx.study.privacy.show_names),
                              site_labels=site_labels)
-    caption = (ctx.t("fig_sociogram_one", tie=tie_label("any", ctx.lang), wave=ctx.wl(ctx.data_waves[0]),
+    caption = (ctx.t("fig_sociogram_one", tie=ctx.tl("any"), wave=ctx.wl(ctx.data_waves[0]),
                       seed=seed)
-               if ctx.one_wave else ctx.t("fig_sociogram", tie=tie_label("any", ctx.lang), seed=seed))
+               if ctx.one_wave else ctx.t("fig_sociogram", tie=ctx.tl("any"), seed=seed))
     return [ctx.figure("sociogram_any", caption, fig)] + subset_note

@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import text as rt
 from ..model import Block, Finding, Unavailable, isna as _isna
-from ..text import integer, pct, tie_label
+from ..text import integer, pct
 
 
 def section(ctx) -> list[Block]:
@@ -127,7 +127,7 @@ def _network_findings(ctx) -> list[Finding]:
             else:
                 vt, v = ctx.t("ei_unsure"), "unsure"
             share = ext / total if total else np.nan
-            text = ctx.t("sentence_ei", wave=ctx.wl(r["wave"]), tie=tie_label(r["tie_type"], ctx.lang),
+            text = ctx.t("sentence_ei", wave=ctx.wl(r["wave"]), tie=ctx.tl(r["tie_type"]),
                           ext=integer(ext, ctx.lang), total=integer(total, ctx.lang),
                           share=pct(share, ctx.lang), ei=ctx.n(r["ei"]), exp=ctx.n(r["ei_expected"]),
                           resc=ctx.n(r["ei_rescaled"]), p=rt.peq(r["ei_p"], ctx.lang), verdict=vt)
@@ -147,7 +147,7 @@ def _network_findings(ctx) -> list[Finding]:
                 v = "sig" if (not _isna(r["delta_ei_p"]) and r["delta_ei_p"] < ctx.alpha) else "unsure"
                 vt = ctx.t(f"change_{v}_{direction}")
             text = ctx.t("sentence_change", pre=ctx.wl(r["wave_pre"]), post=ctx.wl(r["wave_post"]),
-                          tie=tie_label(r["tie_type"], ctx.lang), new_b=integer(r["new_between"], ctx.lang),
+                          tie=ctx.tl(r["tie_type"]), new_b=integer(r["new_between"], ctx.lang),
                           drop_b=integer(r["dropped_between"], ctx.lang),
                           new_w=integer(r["new_within"], ctx.lang), drop_w=integer(r["dropped_within"], ctx.lang),
                           dir=ctx.t(direction), absd=ctx.n(abs(d) if not _isna(d) else d),

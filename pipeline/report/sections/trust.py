@@ -152,14 +152,13 @@ def _item_text(ctx) -> dict[str, str]:
     inst = ctx.instrument()
     if inst is None:
         return {}
-    other = {"id": ("kelompok sendiri", "kelompok lain"), "en": ("in my own group", "in the other group")}
+    own, oth = ctx.t("item_own_group"), ctx.t("item_other_group")
     out = {}
     for q in inst.questions:
         if "scale" in q.row:
             lab = q.get("label") or {}
             text = lab.get(ctx.lang) if isinstance(lab, dict) else str(lab)
             text = str(text or "")
-            own, oth = other[ctx.lang]
             text = (text.replace("${kelompok_sendiri_id}", own).replace("${kelompok_lain_id}", oth)
                     .replace("${kelompok_sendiri_en}", own).replace("${kelompok_lain_en}", oth))
             out[q.name] = text

@@ -1,0 +1,97 @@
+"""The names of a study's codes in the report language: dimensions and subscales, tie types,
+covariates and their choices (codes the stages write — quality issues and actions, method and
+note codes — are catalogue messages, :func:`pipeline.report.text.code_label`).
+
+Each name comes from one place: what the study measured from its instrument (``scales`` for
+dimensions and subscales, a name generator's ``short_label`` for its tie type, a ``var``
+question's ``short_label`` and its choices' labels), what the analysis makes (network indicators,
+the ``any`` tie type, quality and method codes) from the message catalogue. A code the instrument
+does not name gets the catalogue's generic wording (``dim_generic``, ``subscale_generic``,
+``tie_generic``), never another study's words.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .text import STRINGS, s
+
+__all__ = ["Labels"]
+
+
+def _words(code: str) -> str:
+    return str(code).replace("_", " ")
+
+
+class Labels:
+    """Labels in ``lang`` from the instrument ``inst`` (may be None) and the catalogue.
+
+    Parameters
+    ----------
+    inst : pipeline.instrument.Instrument or None
+    lang : "id" | "en"
+    scale_map : pandas.DataFrame, optional
+        The study's scale map (``dimension``, ``subscale``): tells ``trust_outgroup`` is the
+        subscale ``outgroup`` of ``trust`` for a study whose instrument does not name it.
+    """
+
+    def __init__(self, inst: Any, lang: str, scale_map: pd.DataFrame | None = None):
+        self.inst, self.lang = inst, lang
+        pairs: dict[str, tuple[str, str]] = {}
+        dims: set[str] = set()
+        frames = [scale_map] if scale_map is not None and len(scale_map) else []
+        if inst is not None:
+            from ..instrument import scale_map as instrument_scale_map
+
+            frames.append(instrument_scale_map(inst))
+        for sm in frames:
+            for d, sub in zip(sm["dimension"].astype(str), sm["subscale"].astype(str)):
+                dims.add(d)
+                pairs.setdefault(f"{d}_{sub}", (d, sub))
+        self._dims, self._pairs = dims, pairs
+
+    def _t(self, key: str, **kw: Any) -> str:
+        return s(self.lang, key, **kw)
+
+    def has(self, key: str) -> bool:
+        return key in STRINGS[self.lang]
+
+    def dim(self, d: Any) -> str:
+        """A score's dimension: ``trust`` (a dimension), ``trust_outgroup`` (its subscale) or
+        ``network_degree`` (a network indicator the analysis makes)."""
+        d = str(d)
+        if self.has(f"dim_{d}"):
+            return self._t(f"dim_{d}")
+        if d in self._dims or d not in self._pairs:
+            own = self.inst.scale_label(d, None, self.lang) if self.inst is not None else None
+            return own or self._t("dim_generic", name=_words(d))
+        dim, sub = self._pairs[d]
+        own = self.inst.scale_label(dim, sub, self.lang) if self.inst is not None else None
+        return own or self._t("subscale_generic", dimension=self.dim(dim), name=_words(sub))
+
+    def tie(self, t: Any) -> str:
+        """A tie type: ``any`` (the union of the study's tie types) or a name generator's."""
+        t = str(t)
+        if t == "any":
+            return self._t("tie_any")
+        own = self.inst.tie_label(t, self.lang) if self.inst is not None else None
+        return own or self._t("tie_generic", name=_words(t))
+
+    def var(self, v: str) -> str | None:
+        """A covariate's label: its question's ``short_label`` (else the question's label), or the
+        catalogue's ``var_<name>`` for a column the pipeline makes; None when neither names it."""
+        q = self.inst.by_var(v) if self.inst is not None else None
+        if q is not None:
+            label = self.inst.short_label(q, self.lang) or (q.get("label") or {}).get(self.lang)
+            if label:
+                return " ".join(str(label).split())
+        return self._t(f"var_{v}") if self.has(f"var_{v}") else None
+
+    def choices(self, v: str) -> dict[str, str]:
+        """``{choice name: label}`` of the select question of covariate ``v`` ({} if none)."""
+        q = self.inst.by_var(v) if self.inst is not None else None
+        if q is None or not q.list_name or q.list_name not in self.inst.choices:
+            return {}
+        return {c["name"]: (c.get("label") or {}).get(self.lang) or c["name"] for c in self.inst.choices[q.list_name]}

@@ -117,7 +117,8 @@ $(INVARIANCE_OUT): $(PROC)/respondents.parquet $(PROC)/responses.parquet $(PROC)
 $(COVERAGE_OUT): $(PROC)/respondents.parquet $(PROC)/ties.parquet pipeline/analysis/coverage.py pipeline/analysis/network.py $(COMMON)
 	$(call RUN,coverage)
 
-$(PLAN_OUT): pipeline/analysis/plan.py pipeline/sources/demo.py pipeline/analysis/did.py $(COMMON)
+$(PLAN_OUT): pipeline/analysis/plan.py pipeline/sources/demo.py pipeline/analysis/did.py pipeline/analysis/network.py \
+             $(COMMON)
 	@mkdir -p $(@D)
 	$(call RUN,plan)
 

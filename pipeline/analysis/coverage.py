@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .network import assortativity, ei_index
+from .network import assortativity, ei, ei_index, ei_parts
 
 COVERAGE_COLUMNS = ["site", "wave", "tie_type", "n_respondents", "n_nonrespondents", "n_nonrespondents_group_known",
                     "coverage", "ties_observed", "ties_to_nonrespondents", "ties_from_nonrespondents_reconstructed",
@@ -110,11 +110,9 @@ def coverage(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: list[str]
             kn = alt_g.notna().to_numpy()
             m_known = m_obs + _mix(ego_g[kn], alt_g[kn].to_numpy(int), k)
             n_unknown = int((~kn).sum())
-            internal = np.trace(m_known)
-            external = m_known.sum() - internal
-            tot = m_known.sum() + n_unknown
-            ei_low = (external - internal - n_unknown) / tot if tot else np.nan
-            ei_high = (external - internal + n_unknown) / tot if tot else np.nan
+            external, internal = ei_parts(m_known)
+            ei_low = ei(external, internal + n_unknown)  # the unknown ones all within
+            ei_high = ei(external + n_unknown, internal)  # … all between
             # reconstruction: non-respondents of known group name back whoever named them
             m_rec = m_known + _mix(alt_g[kn].to_numpy(int), ego_g[kn], k)
             n_resp, n_non = len(r_ids), len(non)

@@ -283,8 +283,44 @@ def pair_counts(sizes: np.ndarray) -> tuple[float, float]:
     return p_int, float(n * (n - 1) - p_int)
 
 
+def ei(external, internal):
+    """Krackhardt–Stern E-I index ``(E − I) / (E + I)``; NaN where ``E + I = 0``.
+
+    The one definition of E-I in sinergi (netseg ``ei``: the mixing matrix gives ``E`` and ``I``,
+    this gives the index). ``external`` and ``internal`` are tie counts between and within groups:
+    scalars (a float is returned) or arrays of the same shape (an array, element by element).
+
+    Examples
+    --------
+    WhiteKinship (netseg ``ei(WhiteKinship, "gender")`` = −0.1818182): 9 ties between, 13 within:
+
+    >>> round(ei(9, 13), 7)
+    -0.1818182
+    >>> ei(3, 0), ei(0, 0)
+    (1.0, nan)
+    >>> ei(np.array([1, 0, 2]), np.array([1, 0, 0]))
+    array([ 0., nan,  1.])
+    """
+    e = np.asarray(external, dtype=float)
+    i = np.asarray(internal, dtype=float)
+    total = e + i
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(total != 0, (e - i) / np.where(total != 0, total, 1.0), np.nan)
+    return float(out) if out.ndim == 0 else out
+
+
+def ei_parts(mix: np.ndarray) -> tuple[int, int]:
+    """``(E, I)``: ties between groups (off the diagonal) and within groups (on it) of a mixing matrix.
+
+    >>> ei_parts(np.array([[40, 2], [5, 41]]))
+    (7, 81)
+    """
+    internal = float(np.trace(mix))
+    return int(round(float(np.sum(mix)) - internal)), int(round(internal))
+
+
 def ei_index(mix: np.ndarray) -> float:
-    """Krackhardt–Stern E-I index ``(E − I) / (E + I)`` from a mixing matrix; NaN without ties.
+    """:func:`ei` of a mixing matrix (``E`` off the diagonal, ``I`` on it); NaN without ties.
 
     Examples
     --------
@@ -293,15 +329,12 @@ def ei_index(mix: np.ndarray) -> float:
     >>> round(ei_index(np.array([[40, 2], [5, 41]])), 7)
     -0.8409091
     """
-    total = float(np.sum(mix))
-    if total == 0:
-        return float("nan")
     internal = float(np.trace(mix))
-    return (total - 2 * internal) / total
+    return ei(float(np.sum(mix)) - internal, internal)
 
 
 def ei_expected(sizes: np.ndarray) -> float:
-    """E-I expected under random mixing: ``(P_ext − P_int) / (P_ext + P_int)``.
+    """E-I expected under random mixing: ``ei(P_ext, P_int) = (P_ext − P_int) / (P_ext + P_int)``.
 
     The value a graph with ties placed at random (or group labels shuffled) has on average; it
     is negative when groups are unequal, so a negative E-I alone is not homophily.
@@ -314,24 +347,20 @@ def ei_expected(sizes: np.ndarray) -> float:
     -0.2308
     """
     p_int, p_ext = pair_counts(sizes)
-    if p_int + p_ext == 0:
-        return float("nan")
-    return (p_ext - p_int) / (p_ext + p_int)
+    return ei(p_ext, p_int)
 
 
 def ei_rescaled(mix: np.ndarray, sizes: np.ndarray) -> float:
-    """Density-rescaled E-I ``(d_ext − d_int) / (d_ext + d_int)``, 0 under random mixing.
+    """Density-rescaled E-I ``ei(d_ext, d_int) = (d_ext − d_int) / (d_ext + d_int)``, 0 under random mixing.
 
     ``d_ext = E / P_ext`` and ``d_int = I / P_int`` are the between- and within-group densities
     (egor ``EI(..., rescale = TRUE)``). NaN without ties or when a kind of pair cannot exist.
     """
     p_int, p_ext = pair_counts(sizes)
-    internal = float(np.trace(mix))
-    external = float(np.sum(mix)) - internal
-    if p_int == 0 or p_ext == 0 or internal + external == 0:
+    external, internal = ei_parts(mix)
+    if p_int == 0 or p_ext == 0:
         return float("nan")
-    d_int, d_ext = internal / p_int, external / p_ext
-    return (d_ext - d_int) / (d_ext + d_int)
+    return ei(external / p_ext, internal / p_int)
 
 
 def _permuted_labels(rng: np.random.Generator, labels: np.ndarray, count: int) -> np.ndarray:
@@ -767,7 +796,7 @@ def _groups(g: ig.Graph, arr: _Arrays, mix: np.ndarray) -> list[dict]:
         rows.append({
             "site": g["site"], "wave": g["wave"], "tie_type": g["tie_type"], "group": name,
             "n": int(sizes[i]), "ties_internal": int(internal), "ties_external": int(external),
-            "ei": (external - internal) / (external + internal) if internal + external else np.nan,
+            "ei": ei(external, internal),
             "density_internal": internal / pairs if pairs else np.nan,
             "coleman": float(col[i])})
     return rows
@@ -786,8 +815,7 @@ def _nodes(g: ig.Graph, arr: _Arrays) -> pd.DataFrame:
     bonding = np.bincount(lo[same], minlength=n) + np.bincount(hi[same], minlength=n)
     bridging = np.bincount(lo[~same], minlength=n) + np.bincount(hi[~same], minlength=n)
     degree = bonding + bridging
-    with np.errstate(divide="ignore", invalid="ignore"):
-        node_ei = np.where(degree > 0, (bridging - bonding) / degree, np.nan)
+    node_ei = ei(bridging, bonding)
     brok = brokerage_counts(arr.src, arr.dst, arr.labels, n)
     frame = pd.DataFrame({
         "respondent_id": g.vs["name"], "site": g["site"], "wave": g["wave"],
@@ -878,10 +906,6 @@ def delta_ei_test(e_pre: np.ndarray, i_pre: np.ndarray, e_post: np.ndarray, i_po
     """
     e_pre, i_pre, e_post, i_post = (np.asarray(x, dtype=float) for x in (e_pre, i_pre, e_post,
                                                                           i_post))
-
-    def ei(e, i):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (e - i) / (e + i)
 
     obs = ei(e_post.sum(), i_post.sum()) - ei(e_pre.sum(), i_pre.sum())
     if np.isnan(obs) or permutations <= 0:
@@ -986,8 +1010,8 @@ def _change(site: str, tie_type: str, wpre: str, wpost: str, gpre: ig.Graph, gpo
 
     e_pre, i_pre = counts(pre)
     e_post, i_post = counts(post)
-    row["ei_pre"] = ei_index(np.array([[i_pre.sum(), e_pre.sum()], [0, 0]]))
-    row["ei_post"] = ei_index(np.array([[i_post.sum(), e_post.sum()], [0, 0]]))
+    row["ei_pre"] = ei(e_pre.sum(), i_pre.sum())
+    row["ei_post"] = ei(e_post.sum(), i_post.sum())
     if len(set(lab)) < 2:
         notes.append("common respondents all in one group: E-I change undefined")
         row["delta_ei"], row["delta_ei_p"] = np.nan, np.nan
@@ -1111,7 +1135,7 @@ def run(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
         ``network_groups`` — one row per site × wave × tie type × group:
             ``group``, ``n`` respondents; ``ties_internal`` nominations inside the group;
             ``ties_external`` nominations sent to or received from other groups; ``ei``
-            ``(ext − int)/(ext + int)``; ``density_internal`` ``int / (n(n−1))``; ``coleman``
+            :func:`ei` ``(ext − int)/(ext + int)``; ``density_internal`` ``int / (n(n−1))``; ``coleman``
             Coleman's homophily index (netseg).
         ``mixing`` — one row per site × wave × tie type × ordered group pair:
             ``from_group``, ``to_group``, ``ties`` (nominations, zeros included).

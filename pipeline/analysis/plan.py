@@ -29,6 +29,7 @@ from scipy import stats
 
 from ..sources import demo
 from .did import _did_cells, assignments
+from .network import ei
 
 PLAN_COLUMNS = ["test", "respondents_per_village", "villages_program", "villages_comparison", "effect_scale",
                 "effect_cross_ties", "power", "mc_se", "sims", "alpha", "n_assignments", "note"]
@@ -48,16 +49,15 @@ def _village(rng, n_roster, share_migrant, participation, response_rate, attriti
     y0 = rng.standard_normal(n_roster)
     y1 = y0 + rng.normal(0, demo.CHANGE_SD, n_roster) + effect_scale * part
     mig = people["migrant"]
-    ei = []
+    node_ei = []
     whole = []
     for k, ans in enumerate((ans0, ans1)):
         t = ties[k][tie_type] & ans[:, None] & ans[None, :]
         ext = (t & (mig[:, None] != mig[None, :])).sum(axis=1)
         tot = t.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ei.append(np.where(tot > 0, (2 * ext - tot) / tot, np.nan))
-        whole.append((2 * ext.sum() - tot.sum()) / tot.sum() if tot.sum() else np.nan)
-    return {"ans0": ans0, "ans1": ans1, "y0": y0, "y1": y1, "ei0": ei[0], "ei1": ei[1], "whole": whole}
+        node_ei.append(ei(ext, tot - ext))
+        whole.append(ei(ext.sum(), tot.sum() - ext.sum()))
+    return {"ans0": ans0, "ans1": ans1, "y0": y0, "y1": y1, "ei0": node_ei[0], "ei1": node_ei[1], "whole": whole}
 
 
 def simulate_power(*, villages_program: int = 1, villages_comparison: int = 1, respondents: int = 140,

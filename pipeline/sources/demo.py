@@ -61,6 +61,7 @@ from typing import Any
 
 import numpy as np
 
+from ..analysis.network import ei
 from ..config import Study
 from ..errors import SinergiError
 from ..instrument import Instrument, Question, asset_content, scale_map, tie_questions
@@ -1149,7 +1150,7 @@ def _ei(ties: np.ndarray, resp: np.ndarray, origin: np.ndarray) -> dict[str, Any
     exp_ext = float((sub.sum(axis=1) * other_share).sum())
     total = internal + external
     return {"internal": internal, "external": external,
-            "ei": _r((external - internal) / total) if total else None,
+            "ei": _r(ei(external, internal)) if total else None,
             "within_share": _r(internal / total) if total else None,
             "within_share_random": _r(1 - exp_ext / total) if total else None,
             "mean_outdegree": _r(total / n) if n else None}

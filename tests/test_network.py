@@ -120,6 +120,9 @@ def test_classroom_directed_matches_netseg(classroom_run):
     assert mix.to_dict() == {("Boy", "Boy"): 40, ("Boy", "Girl"): 2, ("Girl", "Boy"): 5,
                              ("Girl", "Girl"): 41}
     assert whole["ei"] == pytest.approx(-0.8409091, abs=1e-7)
+    # the E and I of the E-I index are in the table (the report prints them, never inverts E-I)
+    assert (whole["ties_between"], whole["ties_within"]) == (2 + 5, 40 + 41)
+    assert nw.ei(whole["ties_between"], whole["ties_within"]) == whole["ei"]
     assert whole["odds_ratio"] == pytest.approx(16.58071, abs=1e-5)
     col = _one(classroom_run, "network_groups").set_index("group")["coleman"]
     assert col["Boy"] == pytest.approx(0.9084249, abs=1e-7)
@@ -510,6 +513,7 @@ def test_one_group_only_gives_nan_with_reason():
         assert math.isnan(w[col]), col
     assert "only one group" in w["note"]
     assert w["n_ties"] == 2 and w["density"] == pytest.approx(2 / 6)
+    assert (w["ties_between"], w["ties_within"]) == (0, 2)  # the counts are defined, E-I is not
     assert _one(out, "mixing")["ties"].tolist() == [2]
 
 
@@ -521,6 +525,7 @@ def test_no_ties_at_all_and_silent_wave():
     out = nw.run(resp, empty, ["info", "help"], ["w1", "w2"], permutations=50)
     w = out["network_whole"]
     assert len(w) == 6 and (w["n_ties"] == 0).all() and w["ei"].isna().all()
+    assert (w["ties_between"] == 0).all() and (w["ties_within"] == 0).all()
     assert w["note"].str.contains("no ties").all()
     assert (out["network_nodes"]["ei"].isna()).all()
     assert out["brokerage"]["observed"].eq(0).all()

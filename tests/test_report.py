@@ -219,6 +219,8 @@ def test_network_summary_matches_the_tables(built, lang):
         m = re.search(rf"E-I .*?({NUM}),.*?({NUM}) \(", text)
         assert _num(m.group(1), lang) == pytest.approx(round(row["ei"], 2), abs=1e-9), text
         assert _num(m.group(2), lang) == pytest.approx(round(row["ei_expected"], 2), abs=1e-9), text
+        m = re.search(rf"({NUM}) (?:of|dari) ({NUM}) ", text)  # the E of E-I and the ties, as network_whole has them
+        assert (_num(m.group(1), lang), _num(m.group(2), lang)) == (row["ties_between"], row["n_ties"]), text
     ch = _proc(root, study, "network_change.csv")
     row = ch[ch["tie_type"] == "any"].iloc[0]
     text = _text(re.search(r'data-kind="change"[^>]*>(.*?)</li>', summary, flags=re.S).group(1))

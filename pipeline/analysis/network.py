@@ -73,10 +73,10 @@ ROLES = (("coordinator", "w_I"), ("itinerant", "w_O"), ("representative", "b_IO"
 """Gould–Fernandez roles: (our name, sna::brokerage column)."""
 
 WHOLE_COLUMNS = [
-    "site", "wave", "tie_type", "n_nodes", "n_ties", "dropped_nonrespondent", "density",
-    "reciprocity", "transitivity", "n_components", "largest_component", "ei", "ei_expected",
-    "ei_rescaled", "ei_p", "assortativity", "assortativity_se", "odds_ratio", "yules_q",
-    "freeman", "modularity_group", "leiden_n", "leiden_nmi", "note"]
+    "site", "wave", "tie_type", "n_nodes", "n_ties", "ties_between", "ties_within",
+    "dropped_nonrespondent", "density", "reciprocity", "transitivity", "n_components",
+    "largest_component", "ei", "ei_expected", "ei_rescaled", "ei_p", "assortativity",
+    "assortativity_se", "odds_ratio", "yules_q", "freeman", "modularity_group", "leiden_n", "leiden_nmi", "note"]
 GROUP_COLUMNS = ["site", "wave", "tie_type", "group", "n", "ties_internal", "ties_external", "ei",
                  "density_internal", "coleman"]
 MIXING_COLUMNS = ["site", "wave", "tie_type", "from_group", "to_group", "ties"]
@@ -730,8 +730,10 @@ def _whole(g: ig.Graph, arr: _Arrays, mix: np.ndarray, permutations: int,
     n, m = arr.n, len(arr.src)
     k_present = int(np.count_nonzero(arr.sizes))
     notes: list[str] = []
+    between, within = ei_parts(mix)
     row = {"site": g["site"], "wave": g["wave"], "tie_type": g["tie_type"], "n_nodes": n,
-           "n_ties": m, "dropped_nonrespondent": int(g["dropped_nonrespondent"])}
+           "n_ties": m, "ties_between": between, "ties_within": within,
+           "dropped_nonrespondent": int(g["dropped_nonrespondent"])}
     row["density"] = m / (n * (n - 1)) if n > 1 else np.nan
     row["reciprocity"] = g.reciprocity(ignore_loops=True, mode="default") if m else np.nan
     lo, hi = _union_edges(arr.src, arr.dst)
@@ -1117,7 +1119,9 @@ def run(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
     dict of DataFrame
         ``network_whole`` — one row per site × wave × tie type:
             ``site``, ``wave``, ``tie_type``; ``n_nodes`` respondents (isolates included);
-            ``n_ties`` distinct nominations between respondents; ``dropped_nonrespondent``
+            ``n_ties`` distinct nominations between respondents, of them ``ties_between``
+            between groups and ``ties_within`` within a group (the E and I of E-I; all within
+            when the respondents are of one group); ``dropped_nonrespondent``
             distinct nominations naming a non-respondent; ``density`` m/(N(N−1));
             ``reciprocity`` share of nominations returned (igraph); ``transitivity`` global
             clustering of the union undirected graph; ``n_components``, ``largest_component``

@@ -118,7 +118,8 @@ def _network_findings(ctx) -> list[Finding]:
         part = part.assign(_w=part["wave"].map({w: i for i, w in enumerate(ctx.waves)})).sort_values("_w")
         for _, r in part.iterrows():
             total = float(r["n_ties"])
-            ext = round(total * (1 + float(r["ei"])) / 2) if np.isfinite(r["ei"]) else np.nan
+            # the ties between groups (E of E-I), shown where E-I is defined (two groups present)
+            ext = float(r["ties_between"]) if np.isfinite(r["ei"]) else np.nan
             if _isna(r["ei_p"]) or _isna(r["ei"]):
                 vt, v = ctx.t("ei_unsure"), "untestable"
             elif float(r["ei_p"]) < ctx.alpha:

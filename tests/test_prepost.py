@@ -35,77 +35,96 @@ WAVES = ["pre", "post"]
 # ef <- effectsize::cohens_d(post, pre, paired=TRUE) (effectsize 0.8.3: d_z, ncp CI via optim)
 # dz_ci = noncentral t CI solved with uniroot(function(ncp) pt(t, df, ncp) - 0.975 / 0.025, tol=1e-12) / sqrt(n)
 # holm = p.adjust(p, 'holm') over the dimensions within each group; shapiro = shapiro.test(post - pre)$p.value
+# sd_diff = sd(post - pre), se_diff = tt$stderr (R 4.2.2)
 R_PAIRED = {
     ('trust', 'all'): dict(n=45, n_unmatched=3, mean_pre=3.04761904761905, sd_pre=0.63253293823726, mean_post=3.32169312169312, sd_post=0.690916828765103,
         t=4.19828440388887, df=44, p=0.000128729273996983, ci=[0.14250604562585, 0.405642102522298],
+        sd_diff=0.437927640108608, se_diff=0.0652823981672607,  # sd(post - pre), t.test(post, pre, paired=TRUE)$stderr
         V=738, p_wilcoxon=0.000345900850193096, d_z=0.625843287731514, d_z_ci_effectsize=[0.302918685189654, 0.942808580456646], d_z_ci=[0.302918758855337, 0.942808596451103], shapiro=0.72546784335622,
         p_holm=0.000772375643981895),
     ('trust_generalized', 'all'): dict(n=46, n_unmatched=2, mean_pre=2.90942028985507, sd_pre=0.775159499110122, mean_post=3.31159420289855, sd_post=0.880241756671353,
         t=3.34201946367858, df=45, p=0.00168132057551797, ci=[0.159799549284164, 0.644548276802793],
+        sd_diff=0.816176033236871, se_diff=0.120338590907189,  # sd(post - pre), t.test(post, pre, paired=TRUE)$stderr
         V=572.5, p_wilcoxon=0.00342819782223997, d_z=0.49275388723251, d_z_ci_effectsize=[0.184019571380274, 0.796604913853058], d_z_ci=[0.184019470104422, 0.796605010833839], shapiro=0.0978218931402005,
         p_holm=0.00840660287758985),
     ('trust_outgroup', 'all'): dict(n=45, n_unmatched=3, mean_pre=3.1537037037037, sd_pre=0.677924723265986, mean_post=3.30925925925926, sd_post=0.695544583125769,
         t=1.68180508688694, df=44, p=0.0996920021577801, ci=[-0.0308522660972801, 0.341963377208391],
+        sd_diff=0.620463332901105, se_diff=0.0924932126608635,  # sd(post - pre), t.test(post, pre, paired=TRUE)$stderr
         V=474.5, p_wilcoxon=0.131431843316471, d_z=0.250708699945609, d_z_ci_effectsize=[-0.0474754546745574, 0.546136560364697], d_z_ci=[-0.047475334444769, 0.546136607052569], shapiro=0.398194371746656,
         p_holm=0.0996920021577801),
     ('norms', 'all'): dict(n=45, n_unmatched=3, mean_pre=3.07333333333333, sd_pre=0.903062969716247, mean_post=3.32777777777778, sd_post=0.823349282142178,
         t=3.30100368515269, df=44, p=0.00191676877431333, ci=[0.0990980311286499, 0.409790857760239],
+        sd_diff=0.517074619002095, se_diff=0.0770809331685659,  # sd(post - pre), t.test(post, pre, paired=TRUE)$stderr
         V=606, p_wilcoxon=0.00261330069828365, d_z=0.492084575598582, d_z_ci_effectsize=[0.179953204608397, 0.799227734848826], d_z_ci=[0.179953152596032, 0.799227794139312], shapiro=0.312472807474358,
         p_holm=0.00840660287758985),
     ('norms_reciprocity', 'all'): dict(n=45, n_unmatched=3, mean_pre=3.09259259259259, sd_pre=0.996556923341078, mean_post=3.3037037037037, sd_post=0.872770528295799,
         t=2.35913587448492, df=44, p=0.0228215547358902, ci=[0.0307626655045084, 0.391459556717714],
+        sd_diff=0.600294540499525, se_diff=0.0894866266052625,  # sd(post - pre), t.test(post, pre, paired=TRUE)$stderr
         V=479, p_wilcoxon=0.0547880294266111, d_z=0.351679212233779, d_z_ci_effectsize=[0.0485798936001884, 0.65102034087104], d_z_ci=[0.0485798897774546, 0.65102035597221], shapiro=0.24114634052802,
         p_holm=0.0618698385758303),
     ('norms_conflict', 'all'): dict(n=41, n_unmatched=7, mean_pre=3.03658536585366, sd_pre=0.944657635749846, mean_post=3.35365853658537, sd_post=0.923606399115881,
         t=2.41040574715582, df=40, p=0.0206232795252768, ci=[0.0512138717118698, 0.582932469751545],
+        sd_diff=0.84228927306015, se_diff=0.131543484372223,  # sd(post - pre), t.test(post, pre, paired=TRUE)$stderr
         V=474, p_wilcoxon=0.0244890907457126, d_z=0.37644213321124, d_z_ci_effectsize=[0.0573015238021259, 0.691196163107897], d_z_ci=[0.0573014871776428, 0.691196189075603], shapiro=0.0869989530695415,
         p_holm=0.0618698385758303),
     ('trust', 'lokal'): dict(n=30, n_unmatched=2, mean_pre=2.95238095238095, sd_pre=0.590341104310533, mean_post=3.15714285714286, sd_post=0.651378780301692,
         t=2.64158358234147, df=29, p=0.013157662027741, ci=[0.0462262748472931, 0.363297534676516],
+        sd_diff=0.424566214393295, se_diff=0.0775148309259275,  # sd(post - pre), t.test(post, pre, paired=TRUE)$stderr
         V=286, p_wilcoxon=0.0203452414399311, d_z=0.482284971861243, d_z_ci_effectsize=[0.0999983933915073, 0.857147598013516], d_z_ci=[0.0999983866658706, 0.85714756589487], shapiro=0.762613904836165,
         p_holm=0.0789459721664457),
     ('trust_generalized', 'lokal'): dict(n=31, n_unmatched=1, mean_pre=2.82258064516129, sd_pre=0.740289587820284, mean_post=3.21505376344086, sd_post=0.88735306387937,
         t=2.53723181849773, df=30, p=0.0166086387737724, ci=[0.0765630648672625, 0.708383171691877],
+        sd_diff=0.861252734336114, se_diff=0.154685557471824,  # sd(post - pre), t.test(post, pre, paired=TRUE)$stderr
         V=281.5, p_wilcoxon=0.0268303646184484, d_z=0.455700287073228, d_z_ci_effectsize=[0.0819998572898406, 0.822542119888117], d_z_ci=[0.0819999147842811, 0.822542019404964], shapiro=0.103992983641943,
         p_holm=0.083043193868862),
     ('trust_outgroup', 'lokal'): dict(n=30, n_unmatched=2, mean_pre=3.04444444444444, sd_pre=0.621198528450994, mean_post=3.09166666666667, sd_post=0.634779806152378,
         t=0.419252096251653, df=29, p=0.678121291055869, ci=[-0.183141059249112, 0.277585503693557],
+        sd_diff=0.61692419806311, se_diff=0.112634433183317,  # sd(post - pre), t.test(post, pre, paired=TRUE)$stderr
         V=175.5, p_wilcoxon=0.735357441700561, d_z=0.0765446101327857, d_z_ci_effectsize=[-0.282486312497949, 0.4342654707373], d_z_ci=[-0.28248628611868, 0.434265510379773], shapiro=0.277694707082775,
         p_holm=0.678121291055869),
     ('norms', 'lokal'): dict(n=30, n_unmatched=2, mean_pre=3.01, sd_pre=0.822045388460792, mean_post=3.22666666666667, sd_post=0.758825468704117,
         t=2.10107589256628, df=29, p=0.0444402516784321, ci=[0.00575896423831487, 0.427574369095018],
+        sd_diff=0.564821200474758, se_diff=0.103121770819058,  # sd(post - pre), t.test(post, pre, paired=TRUE)$stderr
         V=276, p_wilcoxon=0.0375908989637246, d_z=0.383602220462951, d_z_ci_effectsize=[0.00944180568055448, 0.751625573898192], d_z_ci=[0.00944181052961608, 0.751625618418506], shapiro=0.366075726140644,
         p_holm=0.177761006713728),
     ('norms_reciprocity', 'lokal'): dict(n=30, n_unmatched=2, mean_pre=3.01111111111111, sd_pre=0.976675624035396, mean_post=3.22222222222222, sd_post=0.789457999889013,
         t=1.85910090908529, df=29, p=0.0731873855047695, ci=[-0.0211359391259053, 0.443358161348127],
+        sd_diff=0.621969023469667, se_diff=0.113555488074599,  # sd(post - pre), t.test(post, pre, paired=TRUE)$stderr
         V=216, p_wilcoxon=0.152618215436077, d_z=0.339423834861459, d_z_ci_effectsize=[-0.0315874257505393, 0.704923791359303], d_z_ci=[-0.0315874533928654, 0.704923786437704], shapiro=0.350172351440947,
         p_holm=0.219562156514308),
     ('norms_conflict', 'lokal'): dict(n=27, n_unmatched=5, mean_pre=2.98148148148148, sd_pre=0.814312847194132, mean_post=3.2037037037037, sd_post=0.857761613593769,
         t=1.38139671374082, df=26, p=0.178914218051385, ci=[-0.108446234677059, 0.552890679121503],
+        sd_diff=0.83589350321554, se_diff=0.160867779698451,  # sd(post - pre), t.test(post, pre, paired=TRUE)$stderr
         V=193, p_wilcoxon=0.215298240519369, d_z=0.265849921511976, d_z_ci_effectsize=[-0.120594190834566, 0.647380301372635], d_z_ci=[-0.120594239718066, 0.647380373771051], shapiro=0.0422769758696803,
         p_holm=0.35782843610277),
     ('trust', 'pendatang'): dict(n=15, n_unmatched=1, mean_pre=3.23809523809524, sd_pre=0.690827965751016, mean_post=3.65079365079365, sd_post=0.668829501004953,
         t=3.58785279854485, df=14, p=0.00296919879737979, ci=[0.165990949661089, 0.659405875735737],
+        sd_diff=0.445496002521467, se_diff=0.115026573237841,  # sd(post - pre), t.test(post, pre, paired=TRUE)$stderr
         V=110, p_wilcoxon=0.00489777905169981, d_z=0.926379609160525, d_z_ci_effectsize=[0.305460306651313, 1.52464948797047], d_z_ci=[0.305460240002702, 1.5246494564533], shapiro=0.515299390981572,
         p_holm=0.0178151927842788),
     ('trust_generalized', 'pendatang'): dict(n=15, n_unmatched=1, mean_pre=3.08888888888889, sd_pre=0.840131005153426, mean_post=3.51111111111111, sd_post=0.860201772810943,
         t=2.20286550171067, df=14, p=0.0448586630202211, ci=[0.0111319396507003, 0.833312504793744],
+        sd_diff=0.742332944882686, se_diff=0.19166954219145,  # sd(post - pre), t.test(post, pre, paired=TRUE)$stderr
         V=53.5, p_wilcoxon=0.0745030210237047, d_z=0.568777426804017, d_z_ci_effectsize=[0.0127581932727416, 1.10757875699557], d_z_ci=[0.0127582647273263, 1.10757875299691], shapiro=0.210429503518894,
         p_holm=0.134575989060663),
     ('trust_outgroup', 'pendatang'): dict(n=15, n_unmatched=1, mean_pre=3.37222222222222, sd_pre=0.753870085505524, mean_post=3.74444444444444, sd_post=0.617588328836729,
         t=2.45046472620094, df=14, p=0.0280187655957766, ci=[0.046432073670645, 0.6980123707738],
+        sd_diff=0.588300844464704, se_diff=0.151898624878104,  # sd(post - pre), t.test(post, pre, paired=TRUE)$stderr
         V=74.5, p_wilcoxon=0.0452013529765221, d_z=0.632707271669664, d_z_ci_effectsize=[0.0666726799736106, 1.18022238566835], d_z_ci=[0.0666726896424364, 1.18022231661123], shapiro=0.62990034889437,
         p_holm=0.112075062383106),
     ('norms', 'pendatang'): dict(n=15, n_unmatched=1, mean_pre=3.2, sd_pre=1.06653645038508, mean_post=3.53, sd_post=0.933847647409056,
         t=3.0972086371896, df=14, p=0.00787593701790864, ci=[0.101478227680809, 0.558521772319191],
+        sd_diff=0.412656896568704, se_diff=0.106547552540549,  # sd(post - pre), t.test(post, pre, paired=TRUE)$stderr
         V=71.5, p_wilcoxon=0.0117355654789519, d_z=0.799695831437673, d_z_ci_effectsize=[0.204115453040933, 1.37405493491377], d_z_ci=[0.204115386419465, 1.37405491901569], shapiro=0.128051063435404,
         p_holm=0.0393796850895432),
     ('norms_reciprocity', 'pendatang'): dict(n=15, n_unmatched=1, mean_pre=3.25555555555556, sd_pre=1.05006928468816, mean_post=3.46666666666667, sd_post=1.02971717491623,
         t=1.42069370626774, df=14, p=0.17729402313064, ci=[-0.107598191805529, 0.529820414027751],
+        sd_diff=0.575514492621108, se_diff=0.148597203028171,  # sd(post - pre), t.test(post, pre, paired=TRUE)$stderr
         V=56.5, p_wilcoxon=0.18149641476295, d_z=0.366821537629109, d_z_ci_effectsize=[-0.162898164724622, 0.884416580546601], d_z_ci=[-0.162898134875436, 0.884416554086695], shapiro=0.810884355985548,
         p_holm=0.17729402313064),
     ('norms_conflict', 'pendatang'): dict(n=14, n_unmatched=2, mean_pre=3.14285714285714, sd_pre=1.1836802360008, mean_post=3.64285714285714, sd_post=1.00820807201863,
         t=2.18848661960966, df=13, p=0.0474905461527807, ci=[0.00642406558370591, 0.993575934416294],
+        sd_diff=0.85485041426511, se_diff=0.228468383365844,  # sd(post - pre), t.test(post, pre, paired=TRUE)$stderr
         V=64, p_wilcoxon=0.0509136656636499, d_z=0.584897651865602, d_z_ci_effectsize=[0.00631808930576057, 1.14460345354302], d_z_ci=[0.00631806389843482, 1.14460342279942], shapiro=0.142032805419198,
         p_holm=0.134575989060663),
 }
@@ -245,9 +264,9 @@ def pp(data):
 
 def test_prepost_columns(pp):
     assert list(pp.columns) == [
-        "dimension", "group", "wave_pre", "wave_post", "n_pairs", "n_unmatched", "mean_pre",
-        "sd_pre", "mean_post", "sd_post", "diff", "diff_ci_low", "diff_ci_high", "t", "dof",
-        "p_val", "p_holm", "d_z", "d_z_ci_low", "d_z_ci_high", "W", "p_wilcoxon",
+        "dimension", "kind", "group", "wave_pre", "wave_post", "n_pairs", "n_unmatched", "mean_pre",
+        "sd_pre", "mean_post", "sd_post", "diff", "sd_diff", "se_diff", "diff_ci_low", "diff_ci_high",
+        "t", "dof", "p_val", "p_holm", "d_z", "d_z_ci_low", "d_z_ci_high", "W", "p_wilcoxon",
         "rank_biserial", "shapiro_p", "n_gain", "pct_change"]
     assert len(pp) == 6 * 3
 
@@ -261,6 +280,7 @@ def test_paired_matches_R(pp):
         for ours, theirs in [("mean_pre", "mean_pre"), ("sd_pre", "sd_pre"),
                              ("mean_post", "mean_post"), ("sd_post", "sd_post"), ("t", "t"),
                              ("dof", "df"), ("p_val", "p"), ("W", "V"),
+                             ("sd_diff", "sd_diff"), ("se_diff", "se_diff"),
                              ("p_wilcoxon", "p_wilcoxon"), ("d_z", "d_z"),
                              ("shapiro_p", "shapiro"), ("p_holm", "p_holm")]:
             assert row[ours] == pytest.approx(ref[theirs], abs=STAT), (key, ours)
@@ -352,10 +372,11 @@ def test_edge_cases_give_defined_rows():
     # single pair
     one = prepost.paired(_scores([3.0], [4.0]), WAVES).iloc[0]
     assert one.n_pairs == 1 and one["diff"] == 1.0 and one.mean_pre == 3.0
-    assert np.isnan([one.t, one.p_val, one.d_z, one.W, one.sd_pre, one.diff_ci_low]).all()
+    assert np.isnan([one.t, one.p_val, one.d_z, one.W, one.sd_pre, one.sd_diff, one.se_diff,
+                     one.diff_ci_low]).all()
     # identical pre and post: sd(diff) = 0 -> t/d_z/p NaN; all differences 0 -> W NaN (R drops 0s)
     same = prepost.paired(_scores([3.0, 4.0, 2.0], [3.0, 4.0, 2.0]), WAVES).iloc[0]
-    assert same.n_pairs == 3 and same["diff"] == 0
+    assert same.n_pairs == 3 and same["diff"] == 0 and same.sd_diff == 0 and same.se_diff == 0
     assert np.isnan([same.t, same.p_val, same.d_z, same.d_z_ci_low, same.W, same.p_wilcoxon,
                      same.shapiro_p, same.p_holm]).all()
     # constant non-zero shift: t undefined, Wilcoxon defined (ties -> normal approximation)
@@ -393,8 +414,9 @@ def _check_lmer(got, ref, se_tol=STAT, var_tol=1e-5):
 
 
 def test_mixed_matches_lme4(mm):
-    assert list(mm.columns) == ["dimension", "term", "estimate", "se", "ci_low", "ci_high",
+    assert list(mm.columns) == ["dimension", "kind", "term", "estimate", "se", "ci_low", "ci_high",
                                 "p_val", "method"]
+    assert (mm["kind"] == "scale").all()
     for dim, ref in R_LMER.items():
         got = mm[mm.dimension == dim]
         assert (got["method"] == "mixedlm_reml").all()
@@ -581,9 +603,10 @@ def test_planted_effects_are_recovered(seed):
 
 def test_dose_response_matches_R(data):
     r, sc, _ = data
-    got = prepost.dose_response(sc, r, WAVES).set_index(["dimension", "exposure"])
-    assert list(got.reset_index().columns[:9]) == ["dimension", "exposure", "n", "slope", "se",
-                                                    "ci_low", "ci_high", "p_val", "r"]
+    got = prepost.dose_response(sc, r, WAVES)
+    assert list(got.columns[:10]) == ["dimension", "kind", "exposure", "n", "slope", "se", "ci_low", "ci_high",
+                                      "p_val", "r"]
+    got = got.set_index(["dimension", "exposure"])
     for key, ref in R_DOSE.items():
         row = got.loc[key]
         assert row["n"] == ref["n"]
@@ -616,9 +639,14 @@ def test_run_adds_network_dimensions(data, run_out):
     out = run_out
     assert set(out) == {"prepost", "mixed_models", "dose_response", "collective"}
     pp = out["prepost"]
-    net = pp[pp.dimension.str.startswith("network_")]
+    net = pp[pp.kind == "network"]
     assert set(net.dimension) == {"network_degree", "network_bridging", "network_ei"}
+    assert set(pp.kind) == {"scale", "network"} and (pp.loc[pp.kind == "scale", "dimension"].isin(sc.dimension)).all()
     assert net["n_gain"].isna().all()
+    for name in ("mixed_models", "dose_response"):  # every table mixing the two says which is which
+        t = out[name]
+        assert list(t.columns[:2]) == ["dimension", "kind"]
+        assert dict(zip(t.dimension, t.kind)) == dict(zip(pp.dimension, pp.kind))
     ns = prepost.network_scores(nodes, r)
     assert len(ns) == 3 * len(r)  # only tie_type "any"
     deg = ns[ns.dimension == "network_degree"].set_index(["respondent_id", "wave"])["score"]

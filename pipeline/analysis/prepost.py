@@ -58,14 +58,15 @@ from threadpoolctl import threadpool_limits
 __all__ = ["paired", "mixed", "dose_response", "collective", "run", "network_scores",
            "wilcoxon_signed_rank", "dz_ci"]
 
-PREPOST_COLUMNS = ["dimension", "group", "wave_pre", "wave_post", "n_pairs", "n_unmatched",
-                   "mean_pre", "sd_pre", "mean_post", "sd_post", "diff", "diff_ci_low",
-                   "diff_ci_high", "t", "dof", "p_val", "p_holm", "d_z", "d_z_ci_low",
-                   "d_z_ci_high", "W", "p_wilcoxon", "rank_biserial", "shapiro_p", "n_gain",
-                   "pct_change"]
-MIXED_COLUMNS = ["dimension", "term", "estimate", "se", "ci_low", "ci_high", "p_val", "method"]
-DOSE_COLUMNS = ["dimension", "exposure", "n", "slope", "se", "ci_low", "ci_high", "p_val", "r",
-                "wave_pre", "wave_post"]
+PREPOST_COLUMNS = ["dimension", "kind", "group", "wave_pre", "wave_post", "n_pairs", "n_unmatched",
+                   "mean_pre", "sd_pre", "mean_post", "sd_post", "diff", "sd_diff", "se_diff",
+                   "diff_ci_low", "diff_ci_high", "t", "dof", "p_val", "p_holm", "d_z",
+                   "d_z_ci_low", "d_z_ci_high", "W", "p_wilcoxon", "rank_biserial", "shapiro_p",
+                   "n_gain", "pct_change"]
+MIXED_COLUMNS = ["dimension", "kind", "term", "estimate", "se", "ci_low", "ci_high", "p_val",
+                 "method"]
+DOSE_COLUMNS = ["dimension", "kind", "exposure", "n", "slope", "se", "ci_low", "ci_high", "p_val",
+                "r", "wave_pre", "wave_post"]
 COLLECTIVE_COLUMNS = ["claim", "wave", "n", "estimate", "ci_low", "ci_high", "p_val", "method",
                       "note", "exposure", "n_exposed", "n_unexposed", "missing"]
 #: ``note`` codes of the collective table (the report's words: the catalogue's ``coll_note_<code>``)
@@ -73,6 +74,8 @@ COLLECTIVE_NOTES = ("association", "skipped_missing")
 EXPOSURES = ["forum_meetings", "trainings_n"]
 NETWORK_DIMENSIONS = {"network_degree": "degree", "network_bridging": "bridging",
                       "network_ei": "ei"}
+#: the ``kind`` column of every table here: a scale dimension or subscale, or a network indicator
+SCALE, NETWORK = "scale", "network"
 ALL = "all"
 
 #: ``method`` codes of the mixed-model table (the report's words: the catalogue's ``method_<code>``)
@@ -175,7 +178,7 @@ def _paired_stats(pre: np.ndarray, post: np.ndarray, alpha: float) -> dict:
     n = pre.size
     nan = np.nan
     out = dict(n_pairs=n, mean_pre=nan, sd_pre=nan, mean_post=nan, sd_post=nan, diff=nan,
-               diff_ci_low=nan, diff_ci_high=nan, t=nan, dof=nan, p_val=nan, d_z=nan,
+               sd_diff=nan, se_diff=nan, diff_ci_low=nan, diff_ci_high=nan, t=nan, dof=nan, p_val=nan, d_z=nan,
                d_z_ci_low=nan, d_z_ci_high=nan, W=nan, p_wilcoxon=nan, rank_biserial=nan,
                shapiro_p=nan)
     if n == 0:
@@ -188,7 +191,7 @@ def _paired_stats(pre: np.ndarray, post: np.ndarray, alpha: float) -> dict:
     sd = float(d.std(ddof=1))
     se = sd / math.sqrt(n)
     q = stats.t.ppf(1 - alpha / 2, n - 1)
-    out.update(diff_ci_low=out["diff"] - q * se, diff_ci_high=out["diff"] + q * se)
+    out.update(sd_diff=sd, se_diff=se, diff_ci_low=out["diff"] - q * se, diff_ci_high=out["diff"] + q * se)
     if sd > 0:
         t = out["diff"] / se
         lo, hi = dz_ci(t, n, alpha)
@@ -199,6 +202,14 @@ def _paired_stats(pre: np.ndarray, post: np.ndarray, alpha: float) -> dict:
     if n >= 3 and np.ptp(d) > 0:
         out["shapiro_p"] = float(stats.shapiro(d).pvalue)
     return out
+
+
+def _kinds(scores: pd.DataFrame) -> dict[str, str]:
+    """dimension → kind: the scores' ``kind`` column (:func:`run` sets it), else ``"scale"``."""
+    if "kind" not in scores.columns:
+        return {str(d): SCALE for d in pd.unique(scores["dimension"])}
+    k = scores[["dimension", "kind"]].drop_duplicates("dimension")
+    return dict(zip(k["dimension"].astype(str), k["kind"].fillna(SCALE).astype(str)))
 
 
 def _person_groups(scores: pd.DataFrame, waves: list[str]) -> pd.Series:
@@ -221,7 +232,8 @@ def paired(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05,
     ----------
     scores : pandas.DataFrame
         Columns ``respondent_id``, ``wave``, ``group``, ``dimension``, ``score`` (as
-        :func:`pipeline.analysis.scales.score`; extra columns ignored).
+        :func:`pipeline.analysis.scales.score`), optionally ``kind`` (``scale`` | ``network``,
+        default ``scale``); extra columns ignored.
     waves : list of str
         Ordered wave ids; ``waves[0]`` is the baseline.
     alpha : float
@@ -235,11 +247,14 @@ def paired(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05,
     pandas.DataFrame
         One row per dimension × group (``"all"`` first, then each level) × later wave:
 
-        - ``dimension``, ``group``, ``wave_pre`` (baseline), ``wave_post``
+        - ``dimension``, ``kind`` (``scale`` | ``network``), ``group``, ``wave_pre``
+          (baseline), ``wave_post``
         - ``n_pairs`` : respondents with a non-NaN score in both waves (the analysed pairs)
         - ``n_unmatched`` : respondents with a non-NaN score in exactly one of the two waves
         - ``mean_pre``, ``sd_pre``, ``mean_post``, ``sd_post`` : over the pairs (sd ddof=1)
-        - ``diff`` : mean(post - pre); ``diff_ci_low``, ``diff_ci_high`` : its t CI
+        - ``diff`` : mean(post - pre); ``sd_diff`` : sd(post - pre) (ddof=1); ``se_diff`` :
+          ``sd_diff / sqrt(n_pairs)``, the t test's standard error; ``diff_ci_low``,
+          ``diff_ci_high`` : its t CI
         - ``t``, ``dof`` (n_pairs - 1), ``p_val`` : paired t test, two-sided
         - ``p_holm`` : Holm-adjusted ``p_val`` over all dimensions in the same group × wave pair
           (identical comparisons counted once)
@@ -264,6 +279,7 @@ def paired(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05,
     """
     waves = [str(w) for w in waves]
     scale_max = scale_max or {}
+    kinds = _kinds(scores)
     sc = scores[["respondent_id", "wave", "group", "dimension", "score"]].copy()
     sc["respondent_id"] = sc["respondent_id"].astype(str)
     sc["wave"] = sc["wave"].astype(str)
@@ -281,7 +297,7 @@ def paired(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05,
                 pre, post = part[waves[0]].to_numpy(float), part[wave_post].to_numpy(float)
                 both = ~np.isnan(pre) & ~np.isnan(post)
                 one = np.isnan(pre) ^ np.isnan(post)
-                row = {"dimension": dim, "group": grp, "wave_pre": waves[0],
+                row = {"dimension": dim, "kind": kinds[str(dim)], "group": grp, "wave_pre": waves[0],
                        "wave_post": wave_post, "n_unmatched": int(one.sum())}
                 row.update(_paired_stats(pre[both], post[both], alpha))
                 mp, mq = row["mean_pre"], row["mean_post"]
@@ -568,7 +584,7 @@ def mixed(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str]) -> 
     pandas.DataFrame
         One row per dimension × term:
 
-        - ``dimension``
+        - ``dimension``, ``kind`` (``scale`` | ``network``)
         - ``term`` : ``"intercept"``, ``"wave[post]"``, ``"group[pendatang]"``,
           ``"wave[post]:group[pendatang]"`` (treatment coding), then ``"var_respondent"``
           (random-intercept variance), ``"var_site"`` (multi-site only) and ``"var_residual"``
@@ -589,6 +605,7 @@ def mixed(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str]) -> 
     O(respondents × p²) per optimiser step); 100,000 rows fit in well under a second.
     """
     waves = [str(w) for w in waves]
+    kinds = _kinds(scores)
     sc = scores.dropna(subset=["score"]).copy()
     for c in ("respondent_id", "wave", "group", "site"):
         sc[c] = sc[c].astype(str)
@@ -598,7 +615,8 @@ def mixed(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str]) -> 
     parts = dict(tuple(sc.groupby("dimension", sort=False, observed=True)))  # one pass, not one per dimension
     with threadpool_limits(1):  # p × p algebra: BLAS threads only spin (10x slower on a busy machine)
         for dim in pd.unique(scores["dimension"]):
-            out.extend(_mixed_dimension(dim, parts.get(dim, sc.iloc[:0]), waves, multi_site))
+            rows = _mixed_dimension(dim, parts.get(dim, sc.iloc[:0]), waves, multi_site)
+            out.extend({**r, "kind": kinds[str(dim)]} for r in rows)
     return pd.DataFrame(out, columns=MIXED_COLUMNS)
 
 
@@ -648,7 +666,7 @@ def dose_response(scores: pd.DataFrame, respondents: pd.DataFrame,
     Returns
     -------
     pandas.DataFrame
-        - ``dimension``, ``exposure``
+        - ``dimension``, ``kind`` (``scale`` | ``network``), ``exposure``
         - ``n`` : respondents used
         - ``slope``, ``se`` : OLS slope (change per unit of exposure) and its standard error
         - ``ci_low``, ``ci_high`` : 95% t CI of the slope (df = n - 2)
@@ -658,6 +676,7 @@ def dose_response(scores: pd.DataFrame, respondents: pd.DataFrame,
         (statistics NaN when n < 3 or the exposure does not vary)
     """
     waves = [str(w) for w in waves]
+    kinds = _kinds(scores)
     sc = scores.assign(respondent_id=scores["respondent_id"].astype(str),
                        wave=scores["wave"].astype(str))
     rs = respondents.assign(respondent_id=respondents["respondent_id"].astype(str),
@@ -674,7 +693,8 @@ def dose_response(scores: pd.DataFrame, respondents: pd.DataFrame,
                 x = ex.reindex(d["respondent_id"]).to_numpy(float)
                 y = d["change"].to_numpy(float)
                 ok = ~np.isnan(x) & ~np.isnan(y)
-                rows.append({"dimension": dim, "exposure": exposure, **_ols_slope(x[ok], y[ok]),
+                rows.append({"dimension": dim, "kind": kinds[str(dim)], "exposure": exposure,
+                             **_ols_slope(x[ok], y[ok]),
                              "wave_pre": waves[0], "wave_post": wave_post})
     return pd.DataFrame(rows, columns=DOSE_COLUMNS)
 
@@ -755,8 +775,8 @@ def network_scores(network_nodes: pd.DataFrame, respondents: pd.DataFrame) -> pd
     -------
     pandas.DataFrame
         ``respondent_id``, ``wave``, ``group``, ``site``, ``dimension`` (``network_degree``,
-        ``network_bridging``, ``network_ei``), ``score`` (the indicator; NaN E-I for isolates),
-        ``n_items`` and ``n_answered`` (NaN). Group and site come from ``respondents`` when the
+        ``network_bridging``, ``network_ei``), ``kind`` (``"network"``), ``score`` (the
+        indicator; NaN E-I for isolates), ``n_items`` and ``n_answered`` (NaN). Group and site come from ``respondents`` when the
         respondent × wave is there, else from the node table.
     """
     nodes = network_nodes[network_nodes["tie_type"].astype(str) == "any"].copy()
@@ -776,10 +796,11 @@ def network_scores(network_nodes: pd.DataFrame, respondents: pd.DataFrame) -> pd
             continue
         parts.append(pd.DataFrame({
             "respondent_id": nodes["respondent_id"], "wave": nodes["wave"],
-            "group": nodes["group"], "site": nodes["site"], "dimension": dim,
+            "group": nodes["group"], "site": nodes["site"], "dimension": dim, "kind": NETWORK,
             "score": pd.to_numeric(nodes[col], errors="coerce").astype(float),
             "n_items": np.nan, "n_answered": np.nan}))
-    cols = ["respondent_id", "wave", "group", "site", "dimension", "score", "n_items", "n_answered"]
+    cols = ["respondent_id", "wave", "group", "site", "dimension", "kind", "score", "n_items",
+            "n_answered"]
     return pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
 
 
@@ -801,7 +822,8 @@ def run(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str], alpha
     network_nodes : pandas.DataFrame, optional
         Node table of the network stage; its ``tie_type == "any"`` degree, bridging and E-I are
         added as dimensions ``network_degree``, ``network_bridging``, ``network_ei`` (see
-        :func:`network_scores`) to every analysis.
+        :func:`network_scores`) to every analysis, with ``kind`` ``"network"`` (the scale
+        scores get ``"scale"``).
     scale_map : pandas.DataFrame, optional
         For the scale maximum of each dimension/subscale (normalized gain): the largest item
         ``max`` of its items.
@@ -810,11 +832,12 @@ def run(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str], alpha
     -------
     dict
         ``{"prepost": paired(...), "mixed_models": mixed(...), "dose_response":
-        dose_response(...), "collective": collective(...)}``.
+        dose_response(...), "collective": collective(...)}``; the first three have a ``kind``
+        column (``scale`` | ``network``) beside ``dimension``.
     """
-    allscores = scores
+    allscores = scores.assign(kind=SCALE)
     if network_nodes is not None and len(network_nodes):
-        allscores = pd.concat([scores, network_scores(network_nodes, respondents)],
+        allscores = pd.concat([allscores, network_scores(network_nodes, respondents)],
                               ignore_index=True)
     scale_max = {}
     if scale_map is not None:

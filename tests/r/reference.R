@@ -82,6 +82,7 @@ cat("# tt <- t.test(post, pre, paired=TRUE): t, df, p, ci; ww <- wilcox.test(pos
 cat("# ef <- effectsize::cohens_d(post, pre, paired=TRUE) (effectsize 0.8.3: d_z, ncp CI via optim)\n")
 cat("# dz_ci = noncentral t CI solved with uniroot(function(ncp) pt(t, df, ncp) - 0.975 / 0.025, tol=1e-12) / sqrt(n)\n")
 cat("# holm = p.adjust(p, 'holm') over the dimensions within each group; shapiro = shapiro.test(post - pre)$p.value\n")
+cat("# sd_diff = sd(post - pre), se_diff = tt$stderr (R 4.2.2)\n")
 ncp_ci <- function(t, df) {
   f <- function(target) uniroot(function(ncp) pt(t, df, ncp) - target, c(t - 20, t + 20), tol = 1e-13)$root
   c(f(0.975), f(0.025))
@@ -108,10 +109,10 @@ for (g in c("all", "lokal", "pendatang")) {
     ef <- effectsize::cohens_d(x, y, paired = TRUE)
     dz <- ncp_ci(unname(tt$statistic), n - 1) / sqrt(n)
     ps[d] <- tt$p.value
-    res[[paste(g, d)]] <- sprintf("    (%s, %s): dict(n=%d, n_unmatched=%d, mean_pre=%s, sd_pre=%s, mean_post=%s, sd_post=%s,\n        t=%s, df=%s, p=%s, ci=%s,\n        V=%s, p_wilcoxon=%s, d_z=%s, d_z_ci_effectsize=%s, d_z_ci=%s, shapiro=%s,\n",
+    res[[paste(g, d)]] <- sprintf("    (%s, %s): dict(n=%d, n_unmatched=%d, mean_pre=%s, sd_pre=%s, mean_post=%s, sd_post=%s,\n        t=%s, df=%s, p=%s, ci=%s,\n        sd_diff=%s, se_diff=%s,  # sd(post - pre), t.test(post, pre, paired=TRUE)$stderr\n        V=%s, p_wilcoxon=%s, d_z=%s, d_z_ci_effectsize=%s, d_z_ci=%s, shapiro=%s,\n",
       shQuote(d), shQuote(g), n, unm, num(mean(y)), num(sd(y)), num(mean(x)), num(sd(x)),
       num(tt$statistic), num(tt$parameter), num(tt$p.value), lit(tt$conf.int),
-      num(ww$statistic), num(ww$p.value), num(ef$Cohens_d), lit(c(ef$CI_low, ef$CI_high)), lit(dz),
+      num(sd(x - y)), num(tt$stderr), num(ww$statistic), num(ww$p.value), num(ef$Cohens_d), lit(c(ef$CI_low, ef$CI_high)), lit(dz),
       num(shapiro.test(x - y)$p.value))
   }
   h <- p.adjust(ps, "holm")

@@ -121,7 +121,7 @@ def section(ctx) -> list[Block]:
     blocks.append(Block("p", ctx.t("exports_written")))
     pp = ctx.inp("prepost.csv")
     if pp is not None:
-        net = pp[pp["dimension"].astype(str).str.startswith("network_")]
+        net = pp[pp["kind"] == "network"]
         if len(net) and not ctx.one_wave:
             from ...analysis.prepost import NETWORK_DIMENSIONS
 

@@ -24,7 +24,7 @@ def section(ctx) -> list[Block]:
     blocks = [Block("p", ctx.t("trust_intro"))]
     dims = ctx.scale_dims()
     if pp is not None:
-        pp = pp[~pp["dimension"].astype(str).str.startswith("network_")]
+        pp = pp[pp["kind"] == "scale"]
         dims = ctx.order_dims([str(d) for d in pd.unique(pp["dimension"])])
         last = pp["wave_post"].iloc[-1] if len(pp) else None
         one = pp[pp["wave_post"] == last]
@@ -53,8 +53,6 @@ def section(ctx) -> list[Block]:
 
 
 def _paired_tables(ctx, pp: pd.DataFrame, dims: list[str]) -> list[Block]:
-    from scipy import stats
-
     pp = ctx.pp_sorted(pp, dims)
     multi = pp["wave_post"].nunique() > 1
     pp["pair"] = np.arange(1, len(pp) + 1)
@@ -77,17 +75,7 @@ def _paired_tables(ctx, pp: pd.DataFrame, dims: list[str]) -> list[Block]:
         (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
         ("mean", ctx.t("c_mean"), "n2"), ("n", "N", "int"), ("sd", ctx.t("c_sd"), "n2"),
         ("se", ctx.t("c_se"), "n3")])))
-    # Paired Samples Test
-    def sd_diff(r):
-        n = r["n_pairs"]
-        if not _isna(r["d_z"]) and r["d_z"] != 0:
-            return abs(r["diff"] / r["d_z"])
-        if n and n > 1 and not _isna(r["diff_ci_high"]):
-            q = stats.t.ppf(1 - ctx.alpha / 2, n - 1)
-            return (r["diff_ci_high"] - r["diff"]) / q * math.sqrt(n)
-        return np.nan
-    pp["sd_diff"] = [sd_diff(r) for _, r in pp.iterrows()]
-    pp["se_diff"] = pp["sd_diff"] / np.sqrt(pp["n_pairs"].where(pp["n_pairs"] > 0))
+    # Paired Samples Test (sd_diff, se_diff: the SD of the differences and the t test's SE, from prepost)
     cols = [("pair_label", ctx.t("c_pair"), "text"),
             (lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
             (lambda d: d["group"].map(ctx.gl), ctx.t("group"), "text")]
@@ -223,7 +211,7 @@ def _mixed_blocks(ctx, dims: list[str]) -> list[Block]:
         return [head, ctx.missing("mixed_models.csv")]
     if ctx.one_wave:
         return [head, ctx.one_wave_note("ow_mixed")]
-    mm = mm[~mm["dimension"].astype(str).str.startswith("network_")].copy()
+    mm = mm[mm["kind"] == "scale"].copy()
     order = ctx.order_dims([str(d) for d in pd.unique(mm["dimension"])])
     mm["_d"] = mm["dimension"].map({d: i for i, d in enumerate(order)})
     mm = mm.sort_values("_d", kind="stable")
@@ -250,7 +238,8 @@ def _dose_blocks(ctx, dims: list[str]) -> list[Block]:
         return [head, ctx.missing("dose_response.csv")]
     if not len(dose) or ctx.one_wave:
         return []
-    dose = dose[dose["dimension"].isin([d for d in dims if "_" not in d] + ["trust_outgroup"])].copy()
+    dose = dose[(dose["kind"] == "scale")
+                & dose["dimension"].isin([d for d in dims if "_" not in d] + ["trust_outgroup"])].copy()
     order = ctx.order_dims([str(d) for d in pd.unique(dose["dimension"])])
     dose["_d"] = dose["dimension"].map({d: i for i, d in enumerate(order)})
     dose = dose.sort_values(["exposure", "_d"], kind="stable")

@@ -32,6 +32,12 @@ def _instrument(study):
     return load_instrument(instrument_path(study))
 
 
+def _missing(path: Path) -> SinergiError:
+    from .outputs import STAGE_OF
+
+    return SinergiError(f"{path}: missing; run `make report` (or `{STAGE_OF.get(path.name, 'make report')}`) first")
+
+
 def _read_tables(study, *names):
     import pandas as pd
 
@@ -41,7 +47,7 @@ def _read_tables(study, *names):
     for name in names:
         path = study.processed_dir / f"{name}.parquet"
         if not path.exists():
-            raise SinergiError(f"{path}: missing; run `make report` (or `make tidy`) first")
+            raise _missing(path)
         df = pd.read_parquet(path)
         out[name] = schemas.validate(name, df, str(path)) if name in schemas.SCHEMAS else df
     return out
@@ -56,18 +62,31 @@ def _read_csvs(study, *names, optional=False):
         if path.exists():
             out[name] = pd.read_csv(path, dtype={"respondent_id": str, "wave": str, "group": str, "site": str})
         elif not optional:
-            raise SinergiError(f"{path}: missing; run `make report` first")
+            raise _missing(path)
     return out
 
 
-def _write_frames(folder: Path, frames: dict, parquet=()):
-    from .io import write_csv, write_parquet
+def _write_frames(folder: Path, frames: dict):
+    """CSV files of what no stage in pipeline/outputs.py makes (the fieldwork monitor's)."""
+    from .io import write_csv
 
     for name, df in frames.items():
-        if name in parquet:
-            write_parquet(folder / f"{name}.parquet", df)
-        else:
-            write_csv(folder / f"{name}.csv", df)
+        write_csv(folder / f"{name}.csv", df)
+
+
+def _write_stage(study, stage: str, frames: dict) -> None:
+    """Write what ``stage`` made to ``data/processed/<id>/`` under the names ``pipeline.outputs.OUTPUTS``
+    gives it (``.parquet`` or ``.csv`` as named there), in that order; ``frames`` is keyed by the name
+    without its extension. A stage returning other tables than the registry names is a bug."""
+    from .io import write_csv, write_parquet
+    from .outputs import OUTPUTS
+
+    files = {name.rsplit(".", 1)[0]: name for name in OUTPUTS[stage]}
+    if set(frames) != set(files):
+        raise RuntimeError(f"stage {stage} returned {sorted(frames)}; pipeline/outputs.py names {sorted(files)}")
+    for key, name in files.items():
+        path = study.processed_dir / name
+        (write_parquet if name.endswith(".parquet") else write_csv)(path, frames[key])
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -106,8 +125,7 @@ def cmd_tidy(args):
     study = _study(args)
     verify_raw(study)
     inst = None if study.source.kind == "tables" else _instrument(study)
-    frames = run(study, inst, study.raw_dir)
-    _write_frames(study.processed_dir, frames, parquet=("respondents", "responses", "ties", "scale_map"))
+    _write_stage(study, "tidy", run(study, inst, study.raw_dir))
 
 
 def cmd_scales(args):
@@ -118,7 +136,7 @@ def cmd_scales(args):
     t = _read_tables(study, "respondents", "responses", "scale_map")
     frames = run(t["respondents"], t["responses"], t["scale_map"], study.wave_ids,
                  min_share=study.analysis.min_share)
-    _write_frames(study.processed_dir, frames)
+    _write_stage(study, "scales", frames)
 
 
 def cmd_network(args):
@@ -131,7 +149,7 @@ def cmd_network(args):
     frames = run(t["respondents"], t["ties"], study.tie_types, study.wave_ids,
                  seed=study.analysis.seed, permutations=study.analysis.permutations,
                  scheduler=scheduler_from(study.analysis.scheduler))
-    _write_frames(study.processed_dir, frames)
+    _write_stage(study, "network", frames)
 
 
 def cmd_prepost(args):
@@ -146,7 +164,7 @@ def cmd_prepost(args):
     c["scores"], t["respondents"], nodes = sub["scores"], sub["respondents"], sub["network_nodes"]
     frames = run(c["scores"], t["respondents"], study.wave_ids, alpha=study.analysis.alpha,
                  network_nodes=nodes, scale_map=t["scale_map"])
-    _write_frames(study.processed_dir, frames)
+    _write_stage(study, "prepost", frames)
 
 
 def _program_only(study, frames: dict):
@@ -170,7 +188,7 @@ def cmd_did(args):
     frames = run(c["scores"], t["respondents"], arms, study.wave_ids, network_nodes=c["network_nodes"],
                  network_whole=c["network_whole"], group_values=study.group_values, alpha=study.analysis.alpha,
                  draws=study.designs.ri_draws, seed=study.analysis.seed)
-    _write_frames(study.processed_dir, frames)
+    _write_stage(study, "did", frames)
 
 
 def cmd_invariance(args):
@@ -181,7 +199,7 @@ def cmd_invariance(args):
     t = _read_tables(study, "respondents", "responses", "scale_map")
     df = invariance(t["responses"], t["respondents"], t["scale_map"], study.wave_ids,
                     group_values=study.group_values)
-    _write_frames(study.processed_dir, {"invariance": df})
+    _write_stage(study, "invariance", {"invariance": df})
 
 
 def cmd_coverage(args):
@@ -192,7 +210,7 @@ def cmd_coverage(args):
     t = _read_tables(study, "respondents", "ties")
     df = coverage(t["respondents"], t["ties"], study.tie_types, study.wave_ids,
                   min_coverage=study.designs.min_coverage, group_values=study.group_values)
-    _write_frames(study.processed_dir, {"network_coverage": df})
+    _write_stage(study, "coverage", {"network_coverage": df})
 
 
 def cmd_plan(args):
@@ -201,7 +219,7 @@ def cmd_plan(args):
 
     study = _study(args)
     df = plan(study.plan, alpha=study.analysis.alpha, seed=study.analysis.seed)
-    _write_frames(study.processed_dir, {"plan": df})
+    _write_stage(study, "plan", {"plan": df})
     print(f"{study.processed_dir}/plan.csv: power for {len(df['respondents_per_village'].unique())} sizes "
           f"× {df['test'].nunique()} tests ({study.plan.sims} simulations each)")
 

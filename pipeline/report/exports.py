@@ -27,6 +27,7 @@ from typing import Any, Iterable
 import numpy as np
 import pandas as pd
 
+from ..errors import SinergiError
 from ..io import EPOCH, atomic_path, stable_ooxml, write_bytes
 from .labels import Labels
 from .text import s
@@ -57,7 +58,7 @@ def _stamp_sav(path: Path, when: datetime) -> None:
     """Set the creation date and time in an SPSS .sav header (offsets 92 and 101)."""
     data = bytearray(path.read_bytes())
     if data[:4] not in (b"$FL2", b"$FL3"):
-        raise ValueError(f"{path}: not an SPSS system file")
+        raise SinergiError(f"{path}: not an SPSS system file (pyreadstat wrote something else)")
     data[92:101] = f"{_day_month(when)} {when.year % 100:02d}".encode()
     data[101:109] = when.strftime("%H:%M:%S").encode()
     path.write_bytes(bytes(data))
@@ -68,7 +69,7 @@ def _stamp_dta(path: Path, when: datetime) -> None:
     data = bytearray(path.read_bytes())
     at = data.find(b"<timestamp>", 0, 400)
     if at < 0 or data[at + 11] != 17:
-        raise ValueError(f"{path}: no Stata timestamp in the header")
+        raise SinergiError(f"{path}: no Stata 117+ timestamp in the header (pyreadstat wrote another format)")
     data[at + 12:at + 29] = f"{_day_month(when)} {when.year:04d} {when:%H:%M}".encode()
     path.write_bytes(bytes(data))
 
@@ -298,7 +299,8 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
     elif scores is not None and len(scores):
         df = scores[["respondent_id", "wave", "group", "site"]].drop_duplicates(["respondent_id", "wave"])
     else:
-        raise ValueError("no respondents and no scores")
+        raise SinergiError("exports: no respondents and no scores to export (respondents.parquet and scores.csv "
+                           "are empty); run `make tidy` and `make scales`")
     df["respondent_id"] = df["respondent_id"].astype(str)
     df["wave"] = df["wave"].astype(str)
     labels: dict[str, str] = {}

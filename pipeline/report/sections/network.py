@@ -168,23 +168,15 @@ def _graph_edges(ctx) -> tuple[dict, dict, dict]:
     for _, r in resp.sort_values("wave", key=lambda s_: s_.map({w: i for i, w in enumerate(ctx.waves)})
                                  ).iterrows():
         group.setdefault(str(r["respondent_id"]), str(r["group"]))
-    edges, present = {}, {}
-    try:
-        from ...analysis.network import build_graphs
+    from ...analysis.network import build_graphs
 
-        graphs = build_graphs(resp, ties, list(ctx.study.tie_types))
-        for (site, wave, tt), g in graphs.items():
-            if tt != "any":
-                continue
-            names = g.vs["name"]
-            edges.setdefault(wave, []).extend((names[a], names[b]) for a, b in g.get_edgelist())
-            present.setdefault(wave, set()).update(names)
-    except ImportError:
-        for w in ctx.waves:
-            present[w] = set(resp.loc[resp["wave"] == w, "respondent_id"].astype(str))
-            tw = ties[ties["wave"] == w]
-            edges[w] = sorted({(str(a), str(b)) for a, b in zip(tw["ego"], tw["alter"])
-                               if a != b and str(a) in present[w] and str(b) in present[w]})
+    edges, present = {}, {}
+    for (site, wave, tt), g in build_graphs(resp, ties, list(ctx.study.tie_types)).items():
+        if tt != "any":
+            continue
+        names = g.vs["name"]
+        edges.setdefault(wave, []).extend((names[a], names[b]) for a, b in g.get_edgelist())
+        present.setdefault(wave, set()).update(names)
     return edges, present, group
 
 

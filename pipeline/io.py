@@ -29,6 +29,7 @@ refuses a study whose YAML id differs from it, so Make and Python always agree.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -51,8 +52,13 @@ if TYPE_CHECKING:  # pandas and yaml are imported where used: `python3 -S -m pip
 #: the date put into generated documents when their inputs carry none
 EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
+
+@functools.cache
+def _umask() -> int:
+    """The process's umask, read on first use: reading it means setting it, which importing must not do."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
@@ -65,7 +71,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the usual permissions
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():

@@ -356,8 +356,9 @@ def did(scores: pd.DataFrame, arms: dict[str, str], waves: list[str], *, network
     ...     "score": [3, 3, 3, 3, 3, 3, 3, 3, 4, 4, 3, 3, 3, 3, 3, 3.2]})
     >>> r = did(sc, {"A": "program", "B": "comparison", "C": "comparison", "D": "comparison"},
     ...         ["pre", "post"], mixed=False)
-    >>> r.loc[r.method == "did_ri", ["estimate", "n_assignments", "p_val"]].round(3).values.tolist()
-    [[1.033, 4, 0.25]]
+    >>> ri = r[r.method == "did_ri"].iloc[0]  # village A +1, B and C 0, D +0.1: 1 − 0.1/3
+    >>> round(float(ri["estimate"]), 3), int(ri["n_assignments"]), float(ri["p_val"])
+    (0.967, 4, 0.25)
     """
     sites, prog = _check_arms(arms, scores["site"])
     assign = assignments(sites, prog, draws, seed)

@@ -276,6 +276,17 @@ def paired(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05,
     CI NaN, while ``W``/``p_wilcoxon`` are computed from the non-zero differences (NaN when every
     difference is 0, since R drops zeros). A respondent's group is the group on their earliest
     row.
+
+    Examples
+    --------
+    Three people, post − pre = 1, 2, 0 (R: ``sd(post - pre)`` = 1, ``t.test(post, pre,
+    paired=TRUE)$stderr`` = 1/√3):
+
+    >>> sc = pd.DataFrame({"respondent_id": list("abc") * 2, "wave": ["pre"] * 3 + ["post"] * 3,
+    ...                    "group": "lokal", "dimension": "trust", "score": [3, 2, 4, 4, 4, 4]})
+    >>> r = paired(sc, ["pre", "post"]).iloc[0]
+    >>> r["kind"], float(r["diff"]), float(r["sd_diff"]), round(float(r["se_diff"]), 4), round(float(r["t"]), 4)
+    ('scale', 1.0, 1.0, 0.5774, 1.7321)
     """
     waves = [str(w) for w in waves]
     scale_max = scale_max or {}

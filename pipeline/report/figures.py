@@ -15,16 +15,13 @@ import warnings
 from typing import Callable
 
 import matplotlib
+import matplotlib.patches
+import matplotlib.pyplot as plt
 import matplotlib.ticker
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-import matplotlib.patches  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.collections import LineCollection
+from matplotlib.lines import Line2D
 
 __all__ = ["setup", "render", "group_palette", "dumbbell_figure", "distribution_figure",
            "sociogram_figure", "mixing_figure", "union_layout", "cross_share_figure", "group_ties_figure",
@@ -40,7 +37,9 @@ _LANG = {"lang": "en"}
 
 def setup(lang: str = "en") -> None:
     """Fixed style for every figure (called by the report before plotting); ``lang`` "id" gives
-    the axes decimal commas (3,5) and thousands dots, as the report's text."""
+    the axes decimal commas (3,5) and thousands dots, as the report's text. Selects the Agg
+    backend here, not on import (importing this module changes nothing)."""
+    matplotlib.use("Agg")
     _LANG["lang"] = lang
     plt.rcdefaults()
     matplotlib.rcParams.update({

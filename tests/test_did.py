@@ -142,7 +142,8 @@ def test_balance_and_village_outcomes(planted):
     assert r["mean_program"] == pytest.approx(pre.loc[prog, "y"].mean())
     sd = np.sqrt((pre.loc[prog, "y"].var() + pre.loc[~prog, "y"].var()) / 2)
     assert r["smd"] == pytest.approx((pre.loc[prog, "y"].mean() - pre.loc[~prog, "y"].mean()) / sd)
-    whole = pd.DataFrame([{"site": s, "wave": w, "tie_type": "any", "ei": e, "assortativity": -e}
+    whole = pd.DataFrame([{"site": s, "wave": w, "tie_type": "any", "ei": e, "assortativity": -e,
+                           "ties_between": round(50 * (1 + e)), "ties_within": round(50 * (1 - e))}  # 100 ties
                           for s, (e0, e1) in zip(sorted(ARMS), [(-.5, 0), (-.4, .1), (-.5, -.5), (-.3, -.3),
                                                                 (-.2, -.1), (-.6, -.6)])
                           for w, e in (("pre", e0), ("post", e1))])

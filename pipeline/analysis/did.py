@@ -385,10 +385,13 @@ def did(scores: pd.DataFrame, arms: dict[str, str], waves: list[str], *, network
 def village_outcomes(network_whole: pd.DataFrame, mixing: pd.DataFrame | None = None) -> pd.DataFrame:
     """Long table site, wave, tie_type, outcome (ei, cross_share, assortativity), value.
 
-    ``cross_share`` is the share of ties between groups, E/(E + I) = (E-I + 1)/2 (``mixing`` is
+    ``cross_share`` is the share of ties between groups, ``ties_between / (ties_between +
+    ties_within)`` of ``network_whole``, NaN where E-I is (no ties, or one group only; ``mixing`` is
     accepted for symmetry with the network stage and not needed)."""
     w = network_whole[["site", "wave", "tie_type", "ei", "assortativity"]].copy()
-    w["cross_share"] = (w["ei"] + 1) / 2  # E-I = (E − I)/(E + I) = 2·E/(E + I) − 1
+    between = network_whole["ties_between"].astype(float)
+    total = between + network_whole["ties_within"].astype(float)
+    w["cross_share"] = (between / total.where(total > 0)).where(w["ei"].notna())
     long = w.melt(id_vars=["site", "wave", "tie_type"], value_vars=list(VILLAGE_OUTCOMES),
                   var_name="outcome", value_name="value")
     return long

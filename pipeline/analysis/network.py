@@ -76,7 +76,8 @@ WHOLE_COLUMNS = [
     "site", "wave", "tie_type", "n_nodes", "n_ties", "ties_between", "ties_within",
     "dropped_nonrespondent", "density", "reciprocity", "transitivity", "n_components",
     "largest_component", "ei", "ei_expected", "ei_rescaled", "ei_p", "assortativity",
-    "assortativity_se", "odds_ratio", "yules_q", "freeman", "modularity_group", "leiden_n", "leiden_nmi", "note"]
+    "assortativity_se", "odds_ratio", "yules_q", "freeman", "modularity_group", "leiden_n",
+    "leiden_nmi", "note"]
 GROUP_COLUMNS = ["site", "wave", "tie_type", "group", "n", "ties_internal", "ties_external", "ei",
                  "density_internal", "coleman"]
 MIXING_COLUMNS = ["site", "wave", "tie_type", "from_group", "to_group", "ties"]

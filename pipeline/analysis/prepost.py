@@ -178,9 +178,9 @@ def _paired_stats(pre: np.ndarray, post: np.ndarray, alpha: float) -> dict:
     n = pre.size
     nan = np.nan
     out = dict(n_pairs=n, mean_pre=nan, sd_pre=nan, mean_post=nan, sd_post=nan, diff=nan,
-               sd_diff=nan, se_diff=nan, diff_ci_low=nan, diff_ci_high=nan, t=nan, dof=nan, p_val=nan, d_z=nan,
-               d_z_ci_low=nan, d_z_ci_high=nan, W=nan, p_wilcoxon=nan, rank_biserial=nan,
-               shapiro_p=nan)
+               sd_diff=nan, se_diff=nan, diff_ci_low=nan, diff_ci_high=nan, t=nan, dof=nan,
+               p_val=nan, d_z=nan, d_z_ci_low=nan, d_z_ci_high=nan, W=nan, p_wilcoxon=nan,
+               rank_biserial=nan, shapiro_p=nan)
     if n == 0:
         return out
     d = post - pre
@@ -191,7 +191,8 @@ def _paired_stats(pre: np.ndarray, post: np.ndarray, alpha: float) -> dict:
     sd = float(d.std(ddof=1))
     se = sd / math.sqrt(n)
     q = stats.t.ppf(1 - alpha / 2, n - 1)
-    out.update(sd_diff=sd, se_diff=se, diff_ci_low=out["diff"] - q * se, diff_ci_high=out["diff"] + q * se)
+    out.update(sd_diff=sd, se_diff=se, diff_ci_low=out["diff"] - q * se,
+               diff_ci_high=out["diff"] + q * se)
     if sd > 0:
         t = out["diff"] / se
         lo, hi = dz_ci(t, n, alpha)
@@ -285,7 +286,7 @@ def paired(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05,
     >>> sc = pd.DataFrame({"respondent_id": list("abc") * 2, "wave": ["pre"] * 3 + ["post"] * 3,
     ...                    "group": "lokal", "dimension": "trust", "score": [3, 2, 4, 4, 4, 4]})
     >>> r = paired(sc, ["pre", "post"]).iloc[0]
-    >>> r["kind"], float(r["diff"]), float(r["sd_diff"]), round(float(r["se_diff"]), 4), round(float(r["t"]), 4)
+    >>> r["kind"], *(round(float(r[c]), 4) for c in ("diff", "sd_diff", "se_diff", "t"))
     ('scale', 1.0, 1.0, 0.5774, 1.7321)
     """
     waves = [str(w) for w in waves]
@@ -308,8 +309,8 @@ def paired(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05,
                 pre, post = part[waves[0]].to_numpy(float), part[wave_post].to_numpy(float)
                 both = ~np.isnan(pre) & ~np.isnan(post)
                 one = np.isnan(pre) ^ np.isnan(post)
-                row = {"dimension": dim, "kind": kinds[str(dim)], "group": grp, "wave_pre": waves[0],
-                       "wave_post": wave_post, "n_unmatched": int(one.sum())}
+                row = {"dimension": dim, "kind": kinds[str(dim)], "group": grp,
+                       "wave_pre": waves[0], "wave_post": wave_post, "n_unmatched": int(one.sum())}
                 row.update(_paired_stats(pre[both], post[both], alpha))
                 mp, mq = row["mean_pre"], row["mean_post"]
                 top = scale_max.get(dim, np.nan)
@@ -787,8 +788,8 @@ def network_scores(network_nodes: pd.DataFrame, respondents: pd.DataFrame) -> pd
     pandas.DataFrame
         ``respondent_id``, ``wave``, ``group``, ``site``, ``dimension`` (``network_degree``,
         ``network_bridging``, ``network_ei``), ``kind`` (``"network"``), ``score`` (the
-        indicator; NaN E-I for isolates), ``n_items`` and ``n_answered`` (NaN). Group and site come from ``respondents`` when the
-        respondent × wave is there, else from the node table.
+        indicator; NaN E-I for isolates), ``n_items`` and ``n_answered`` (NaN). Group and site
+        come from ``respondents`` when the respondent × wave is there, else from the node table.
     """
     nodes = network_nodes[network_nodes["tie_type"].astype(str) == "any"].copy()
     nodes["respondent_id"] = nodes["respondent_id"].astype(str)

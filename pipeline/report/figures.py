@@ -320,18 +320,25 @@ def mixing_figure(panels: list[dict], levels: list[str], *, group_label: Callabl
 # figures a village facilitator reads at a glance
 # ---------------------------------------------------------------------------------------------
 
-def cross_shares(mixing: pd.DataFrame) -> pd.DataFrame:
-    """Ties between groups and in all, per wave × tie type, from ``mixing.csv``.
+def cross_shares(network_whole: pd.DataFrame) -> pd.DataFrame:
+    """Ties between groups and in all, per wave × tie type (summed over sites), from
+    ``network_whole.csv`` (its ``ties_between`` and ``n_ties``).
 
     Returns
     -------
     DataFrame
         ``wave``, ``tie_type``, ``between`` (ties whose two ends are in different groups),
         ``total`` and ``share`` = between / total.
+
+    Examples
+    --------
+    >>> w = pd.DataFrame({"site": ["a", "b"], "wave": "pre", "tie_type": "any", "ties_between": [1, 3],
+    ...                   "n_ties": [4, 4]})
+    >>> cross_shares(w).to_dict("records")
+    [{'wave': 'pre', 'tie_type': 'any', 'between': 4, 'total': 8, 'share': 0.5}]
     """
-    m = mixing.assign(between=np.where(mixing["from_group"].astype(str) != mixing["to_group"].astype(str),
-                                       mixing["ties"], 0))
-    out = m.groupby(["wave", "tie_type"], sort=False).agg(between=("between", "sum"), total=("ties", "sum"))
+    out = network_whole.groupby(["wave", "tie_type"], sort=False).agg(between=("ties_between", "sum"),
+                                                                      total=("n_ties", "sum"))
     out = out.reset_index()
     out["share"] = out["between"] / out["total"].where(out["total"] > 0)
     return out
@@ -342,7 +349,7 @@ def cross_share_figure(shares: pd.DataFrame, waves: list[str], tie_types: list[s
     """Bars: the share of ties that cross groups, one group of bars per tie type, one bar per wave.
 
     ``shares`` as :func:`cross_shares`. Each bar is labelled with its percentage (the counts are
-    in the mixing table).
+    in the whole-network table).
 
     Returns
     -------

@@ -13,7 +13,7 @@ says there is no clear change yet. The numbers shown are the ones in the report'
 Findings, in order, each when its inputs exist and the study has a follow-up wave:
 
 1. ties across the groups (mean number of cross-group ties per person, ``prepost.csv``
-   ``network_bridging``; picture: share of ties that cross groups, ``mixing.csv``);
+   ``network_bridging``; picture: share of ties that cross groups, ``network_whole.csv``);
 2. trust in UMKM owners of the other group (``trust_outgroup``);
 3. shared norms (``norms``);
 4. new and dropped ties between the groups (``network_change.csv``; picture: the group diagram).
@@ -84,8 +84,8 @@ def _row(pp: pd.DataFrame | None, dim: str) -> pd.Series | None:
 
 def findings(tables: dict[str, pd.DataFrame | None], study: Any, lang: str, *, waves: list[str],
              scale: tuple[float, float]) -> list[HandoutFinding]:
-    """The handout's findings from the processed tables (``prepost.csv``, ``mixing.csv``,
-    ``network_groups.csv``, ``network_change.csv``; a missing one is ``None``).
+    """The handout's findings from the processed tables (``prepost.csv``, ``network_whole.csv``,
+    ``mixing.csv``, ``network_groups.csv``, ``network_change.csv``; a missing one is ``None``).
 
     Parameters
     ----------
@@ -116,11 +116,11 @@ def findings(tables: dict[str, pd.DataFrame | None], study: Any, lang: str, *, w
     words = {"pair": pair, "pair_dash": "\u2013".join(labels) if len(labels) == 2 else pair}
     out: list[HandoutFinding] = []
     pp = tables.get("prepost.csv")
-    mix = tables.get("mixing.csv")
+    mix, whole = tables.get("mixing.csv"), tables.get("network_whole.csv")
     row = _row(pp, "network_bridging")
-    if row is not None and mix is not None and len(mix):
+    if row is not None and whole is not None and len(whole):
         d = _direction(row, alpha)
-        sh = F.cross_shares(mix[mix["tie_type"].astype(str) == "any"])
+        sh = F.cross_shares(whole[whole["tie_type"].astype(str) == "any"])
         vals = [(before, _share(sh, pre)), (after, _share(sh, post))]
         fig = F.mean_bars_figure(vals, scale=(0.0, max(0.5, max(v for _, v in vals) + 0.1)), color=F.BRIDGE,
                                  percent=True)
@@ -210,7 +210,8 @@ def write_handouts(rep: Any, out: Path) -> list[Path]:
     from ..io import write_text
     from .text import LANGUAGES
 
-    names = ("prepost.csv", "mixing.csv", "network_groups.csv", "network_change.csv", "sample.csv")
+    names = ("prepost.csv", "network_whole.csv", "mixing.csv", "network_groups.csv", "network_change.csv",
+             "sample.csv")
     tables = {nm: rep.inp(nm) for nm in names}
     waves = list(rep.data_waves)
     pp, sample = tables["prepost.csv"], tables["sample.csv"]

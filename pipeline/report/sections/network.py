@@ -148,9 +148,12 @@ def _glance_blocks(ctx) -> list[Block]:
     ttypes = [t for t in [*ctx.study.tie_types, "any"] if t in set(mix["tie_type"])]
     waves = [w for w in ctx.waves if w in set(mix["wave"])]
     tl = ctx.tl
-    fig = F.cross_share_figure(F.cross_shares(mix), waves, ttypes, wave_label=ctx.wl, tie_label=tl,
-                               title=ctx.t("fig_cross_title"))
-    blocks = [ctx.figure("cross_share", ctx.t("fig_cross_share"), fig)]
+    blocks = []
+    whole = ctx.inp("network_whole.csv")
+    if whole is not None and len(whole):
+        fig = F.cross_share_figure(F.cross_shares(whole), waves, ttypes, wave_label=ctx.wl, tie_label=tl,
+                                   title=ctx.t("fig_cross_title"))
+        blocks.append(ctx.figure("cross_share", ctx.t("fig_cross_share"), fig))
     if grp is not None and len(grp):
         fig = F.group_ties_figure(mix, grp, waves, ttypes, ctx.levels, wave_label=ctx.wl, tie_label=tl,
                                   group_label=ctx.gl, within_label=ctx.t("fig_within_word"))

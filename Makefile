@@ -32,7 +32,7 @@ PROC := data/processed/$(ID)
 REP := reports/$(ID)
 
 COMMON := pipeline/__init__.py pipeline/cli.py pipeline/config.py pipeline/errors.py pipeline/io.py \
-          pipeline/schemas.py $(STUDY) $(VENV)
+          pipeline/outputs.py pipeline/schemas.py $(STUDY) $(VENV)
 
 TIDY_OUT := $(addprefix $(PROC)/,respondents.parquet responses.parquet ties.parquet scale_map.parquet \
                                   quality.csv sample.csv)

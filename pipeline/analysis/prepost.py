@@ -51,7 +51,7 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 from threadpoolctl import threadpool_limits
 
 __all__ = ["holm", "paired", "mixed", "dose_response", "collective", "run", "network_scores",
@@ -165,7 +165,7 @@ def dz_ci(t: float, n: int, alpha: float = 0.05) -> tuple[float, float]:
 
     def solve(target: float) -> float:
         def f(ncp: float) -> float:
-            c = stats.nct.cdf(t, df, ncp)
+            c = special.nctdtr(df, ncp, t)  # = stats.nct.cdf(t, df, ncp), without its checks
             if not np.isfinite(c):  # scipy's nct.cdf gives NaN far in the tails: use the limit
                 c = 1.0 if ncp < t else 0.0
             return c - target

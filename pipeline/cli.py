@@ -401,6 +401,10 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+_FAST_EXIT = (cmd_scales, cmd_network, cmd_prepost)
+"""Stages that end with :func:`_fast_exit`: pure analysis, outputs written, nothing left open."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .io import take_notes
@@ -426,7 +430,19 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     for text in take_notes():
         print(f"sinergi: note: {text}", file=sys.stderr)
+    if argv is None and args.func in _FAST_EXIT:
+        _fast_exit()
     return 0
+
+
+def _fast_exit() -> None:
+    """End the process now: every output is written (atomically, closed) and the pool or Dask
+    cluster shut down. Skips the interpreter's teardown -- freeing every module and frame one
+    by one, ≈ 0.3 s of a stage that takes 1-2 s at village scale. Only from the command line
+    (``argv`` None), never when a test calls :func:`main` in its own process."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -685,3 +685,17 @@ def test_holm_counts_a_dimension_and_its_only_subscale_once():
     assert three.loc[("trust", "lokal"), "p_holm"] == pytest.approx(want[0])
     assert three.loc[("trust_only", "lokal"), "p_holm"] == pytest.approx(want[0])
     assert three.loc[("norms", "lokal"), "p_holm"] == pytest.approx(want[1])
+
+
+def test_holm_is_r_p_adjust_and_statsmodels_bit_for_bit():
+    # R: p <- c(0.012, 0.2, 0.0031, 0.04, 0.049, 0.5, 0.0031, 0.9)
+    #    print(p.adjust(p, "holm"), digits = 17)   (non-monotone raw products, a tie, a cap at 1)
+    p = [0.012, 0.2, 0.0031, 0.04, 0.049, 0.5, 0.0031, 0.9]
+    r = [0.072000000000000008, 0.600000000000000089, 0.024799999999999999, 0.200000000000000011,
+         0.200000000000000011, 1.0, 0.024799999999999999, 1.0]
+    np.testing.assert_allclose(prepost.holm(p), r, rtol=1e-15)
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 5, 14, 40):
+        q = rng.random(n) ** 3
+        assert np.array_equal(prepost.holm(q), multipletests(q, method="holm")[1])
+    assert prepost.holm([]).shape == (0,)

@@ -19,8 +19,8 @@ Methods (stated so the report can repeat them)
   and continuity correction. ``W`` is R's ``V``: the sum of the ranks of the *positive* differences
   of post - pre. ``rank_biserial`` = (R+ - R-)/(R+ + R-) over the non-zero differences, positive
   when post > pre.
-* **Holm**: ``statsmodels.stats.multitest.multipletests(p, method="holm")`` (its default is
-  Holm-Sidak, which is *not* used) over the family of all dimensions in the table (overall scales,
+* **Holm**: :func:`holm`, R's ``p.adjust(p, "holm")`` (Holm's step-down Bonferroni; not
+  Holm-Sidak, statsmodels' default) over the family of all dimensions in the table (overall scales,
   subscales and network indicators when present) within one group × wave pair; comparisons with
   identical scores (a dimension and its only subscale) count as one test.
 * **Mixed model** ``score ~ C(wave, first wave) * C(group, first level) + (1 | respondent)``, REML,
@@ -51,12 +51,33 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
-from statsmodels.stats.multitest import multipletests
+from scipy import optimize, special, stats
 from threadpoolctl import threadpool_limits
 
-__all__ = ["paired", "mixed", "dose_response", "collective", "run", "network_scores",
+__all__ = ["holm", "paired", "mixed", "dose_response", "collective", "run", "network_scores",
            "wilcoxon_signed_rank", "dz_ci"]
+
+def holm(p) -> np.ndarray:
+    """Holm-adjusted p-values, as R's ``p.adjust(p, "holm")`` (no NaN in ``p``).
+
+    ``p_(i) ↦ min(1, max_{j ≤ i} (n − j + 1) p_(j))`` over the p-values sorted ascending,
+    returned in the input order. The same arithmetic as statsmodels'
+    ``multipletests(p, method="holm")[1]`` (bit for bit), without its ``gc.collect()`` on
+    every call (0.2–0.6 s per prepost run).
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.045]).round(3).tolist()
+    [0.03, 0.08, 0.08]
+    """
+    p = np.asarray(p, dtype=float)
+    order = np.argsort(p)
+    adjusted = np.maximum.accumulate(p[order] * np.arange(len(p), 0, -1))
+    adjusted[adjusted > 1] = 1
+    out = np.empty_like(adjusted)
+    out[order] = adjusted
+    return out
+
 
 PREPOST_COLUMNS = ["dimension", "kind", "group", "wave_pre", "wave_post", "n_pairs", "n_unmatched",
                    "mean_pre", "sd_pre", "mean_post", "sd_post", "diff", "sd_diff", "se_diff",
@@ -152,7 +173,7 @@ def dz_ci(t: float, n: int, alpha: float = 0.05) -> tuple[float, float]:
 
     def solve(target: float) -> float:
         def f(ncp: float) -> float:
-            c = stats.nct.cdf(t, df, ncp)
+            c = special.nctdtr(df, ncp, t)  # = stats.nct.cdf(t, df, ncp), without its checks
             if not np.isfinite(c):  # scipy's nct.cdf gives NaN far in the tails: use the limit
                 c = 1.0 if ncp < t else 0.0
             return c - target
@@ -330,7 +351,7 @@ def paired(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05,
         # scales with the very same scores) is one test, not two
         key = fam[same].round(12).astype(str).agg("|".join, axis=1)
         first = ~key.duplicated()
-        adj = pd.Series(multipletests(fam.loc[first, "p_val"].to_numpy(), method="holm")[1],
+        adj = pd.Series(holm(fam.loc[first, "p_val"].to_numpy()),
                         index=key[first].to_numpy())
         out.loc[fam.index, "p_holm"] = key.map(adj).to_numpy()
     out["n_pairs"] = out["n_pairs"].astype(int)

@@ -44,6 +44,7 @@ from .context import Context, read_context
 from .html import render_html
 from .model import Section
 from .sections import assemble_sections
+from .villages import move_out, write_villages
 
 __all__ = ["build", "assemble", "write_outputs"]
 
@@ -57,7 +58,9 @@ def assemble(study: Any, language: str | None = None) -> tuple[Context, list[Sec
         raise SinergiError(f"report language {lang!r}: allowed {', '.join(rt.LANGUAGES)}")
     F.setup(lang)
     ctx = read_context(study, lang)
-    return ctx, assemble_sections(ctx)
+    sections = assemble_sections(ctx)
+    move_out(ctx, sections)  # a district: the per-village tables go to villages/
+    return ctx, sections
 
 
 def build(study: Any, language: str | None = None) -> Path:
@@ -132,6 +135,7 @@ def write_outputs(rep: Context, sections: list[Section], out: Path) -> None:
     write_docx(out / "report.docx", title=study.title, subtitle=f"{rep.t('site')}: {study.site} · "
                f"{rep.t('waves')}: {', '.join(rep.wl(w) for w in rep.waves)}", sections=sections, lang=rep.lang,
                when=when)
+    write_villages(rep, out)
     handouts = write_handouts(rep, out)
     write_text(out / "report.html", render_html(rep, sections))
     if study.report.pdf:  # printed copies (headless Chromium; skipped with a note without it)

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from scipy import stats
+
 from pipeline.analysis import district as D
 
 HERE = Path(__file__).resolve().parent
@@ -86,3 +88,136 @@ def test_one_site_gives_empty_tables(scores):
     out = D.run(one, ["pre", "post"])
     assert list(out["district"].columns) == D.DISTRICT_COLUMNS and not len(out["district"])
     assert list(out["district_sites"].columns) == D.SITE_COLUMNS and not len(out["district_sites"])
+
+
+# ---- the report: a study of eight villages, and of one -----------------------------------------------
+
+STAGES = ("pull", "tidy", "scales", "network", "prepost", "district", "report")
+
+
+@pytest.fixture(scope="module")
+def eight(tmp_path_factory):
+    """A `tables` study of eight villages (tests/tablestudy.py), raw → report through the CLI."""
+    import os
+
+    from pipeline.cli import main
+    from tests.tablestudy import write_tables_study
+
+    folder = tmp_path_factory.mktemp("eight")
+    old = os.getcwd()
+    os.chdir(folder)
+    try:
+        study = write_tables_study(folder, n=160, sites=8, study_id="eight")
+        for stage in STAGES:
+            assert main([stage, "--study", str(study)]) == 0, stage
+    finally:
+        os.chdir(old)
+    return folder / "data" / "processed" / "eight", folder / "reports" / "eight"
+
+
+def _csv(path):
+    return pd.read_csv(path, encoding="utf-8-sig")
+
+
+@pytest.mark.slow
+def test_district_section_numbers_are_those_of_the_analysis(eight):
+    proc, rep = eight
+    html = (rep / "report.html").read_text(encoding="utf-8")
+    assert 'data-section="district"' in html and "<h2>2. District summary</h2>" in html
+    pooled = _csv(rep / "tables" / "district_pooled.csv")
+    nested = pd.read_csv(proc / "district.csv")
+    nested = nested[(nested["model"] == "nested") & (nested["wave_post"] == "post")].set_index("dimension")
+    assert len(pooled) == len(nested)
+    np.testing.assert_allclose(pooled["Pooled change (mixed model)"], nested["estimate"].to_numpy())
+    np.testing.assert_allclose(pooled["95% CI lower"], nested["ci_low"].to_numpy())
+    assert pooled["Villages"].tolist() == [8] * len(pooled)
+    # the village table against an independent computation from scores.csv
+    sc = pd.read_csv(proc / "scores.csv", dtype={"respondent_id": str})
+    t = sc[sc["dimension"] == "trust"].pivot_table(index=["site", "respondent_id"], columns="wave",
+                                                  values="score").dropna()
+    d = (t["post"] - t["pre"]).groupby(level="site")
+    villages = _csv(rep / "tables" / "district_villages.csv").set_index("Site")
+    np.testing.assert_allclose(villages["Trust: change"], d.mean().loc[villages.index].to_numpy(), rtol=1e-12)
+    assert villages["n pairs"].tolist() == d.size().loc[villages.index].tolist()
+    ci = d.apply(lambda x: x.mean() + stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    np.testing.assert_allclose(villages["Trust: 95% CI upper"], ci.loc[villages.index].to_numpy(), rtol=1e-10)
+    ch = pd.read_csv(proc / "network_change.csv")
+    ch = ch[ch["tie_type"] == "any"].set_index("site")
+    np.testing.assert_allclose(villages["Δ E-I"], ch.loc[villages.index, "delta_ei"].to_numpy())
+    # the findings: the counts of the analysis, and no village named that Holm does not flag
+    sites = pd.read_csv(proc / "district_sites.csv")
+    trust = sites[(sites["dimension"] == "trust") & (sites["wave_post"] == "post")]
+    n_excl = int(trust["excludes_pooled"].sum())
+    assert f"Trust: the 95% CIs of {n_excl} of 8 villages exclude the pooled change" in html
+    differ = set(trust.loc[trust["p_dev_holm"] < 0.05, "site"])
+    finding = html[html.index('data-kind="district" data-dimension="trust"'):]
+    finding = finding[:finding.index("</li>")]
+    for s in set(trust["site"]) - differ:
+        assert f"{s} (" not in finding
+
+
+@pytest.mark.slow
+def test_district_moves_the_per_village_tables_out(eight):
+    proc, rep = eight
+    html = (rep / "report.html").read_text(encoding="utf-8")
+    for key in ("network_whole", "network_change", "brokerage"):
+        assert f'data-table="{key}"' not in html
+        assert not (rep / "tables" / f"{key}.csv").exists()
+    assert html.count("has one row per village") >= 3
+    pages = sorted(p.name for p in (rep / "villages").glob("desa*.html"))
+    assert pages == [f"desa{i}.html" for i in range(8)]
+    page = (rep / "villages" / "desa3.html").read_text(encoding="utf-8")
+    assert "Site: desa3" in page and "desa4" not in page
+    whole = pd.read_csv(rep / "villages" / "network_whole.csv", encoding="utf-8-sig")
+    assert whole["site"].nunique() == 8
+    # table numbers stay consecutive after the move
+    import re
+
+    numbers = [int(n) for n in re.findall(r"<figcaption>Table (\d+)\.", html)]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
+@pytest.mark.slow
+def test_district_figure_has_a_fixed_size(eight):
+    from PIL import Image
+
+    _, rep = eight
+    small = Image.open(next((rep / "figures").glob("*district_forest.png"))).size
+    # 200 villages: the same frame
+    from pipeline.report import figures as F
+    from pipeline.report.forest import forest_figure
+
+    rng = np.random.default_rng(1)
+    k = 200
+    diff = rng.normal(0.3, 0.2, k)
+    se = rng.uniform(0.05, 0.2, k)
+    sites = pd.DataFrame({"dimension": "trust", "site": [f"desa{i:04d}" for i in range(k)], "diff": diff,
+                          "ci_low": diff - 2 * se, "ci_high": diff + 2 * se,
+                          "p_dev_holm": np.where(np.arange(k) < 3, 0.001, 1.0)})
+    sites = pd.concat([sites, sites.assign(dimension="norms")])
+    pooled = pd.DataFrame([{"dimension": d, "model": "nested", "estimate": 0.3, "ci_low": 0.28, "ci_high": 0.32}
+                           for d in ("trust", "norms")] +
+                          [{"dimension": d, "model": "random_effects", "pi_low": -0.1, "pi_high": 0.7}
+                           for d in ("trust", "norms")])
+    F.setup("en")
+    png, _ = F.render(forest_figure(sites, pooled, ["trust", "norms"], dim_label=str, change_label="change",
+                                    pooled_label="pooled", pi_label="pi", flag_label="flag"))
+    big = Image.open(__import__("io").BytesIO(png)).size
+    for w, h in (small, big):
+        assert w <= 1250 and h <= 850, (w, h)
+    assert abs(big[0] - small[0]) < 150 and abs(big[1] - small[1]) < 100
+
+
+@pytest.mark.slow
+def test_one_village_has_no_district_section(in_tmp, sinergi):
+    from tests.tablestudy import write_tables_study
+
+    study = write_tables_study(in_tmp, n=40)
+    for stage in STAGES:
+        code, out, err = sinergi(stage, "--study", study)
+        assert code == 0, f"{stage}: {err}"
+    assert not len(pd.read_csv(in_tmp / "data" / "processed" / "tables-test" / "district.csv"))
+    rep = in_tmp / "reports" / "tables-test"
+    html = (rep / "report.html").read_text(encoding="utf-8")
+    assert 'data-section="district"' not in html and "<h2>2. Data</h2>" in html
+    assert not (rep / "villages").exists()

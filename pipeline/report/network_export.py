@@ -44,17 +44,54 @@ def _safe(part: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", str(part)) or "_"
 
 
-def _with_measures(g: ig.Graph, node_table: pd.DataFrame) -> ig.Graph:
-    """Copy of ``g`` with the node measures of its site × wave × tie type as vertex attributes."""
+def _with_measures(g: ig.Graph, node_table: pd.DataFrame, parts: dict | None = None) -> ig.Graph:
+    """Copy of ``g`` with the node measures of its site × wave × tie type as vertex attributes
+    (``parts``: ``node_table`` already split by site, wave and tie type, see :func:`_split`)."""
     g = g.copy()
-    sel = node_table[(node_table["site"] == g["site"]) & (node_table["wave"] == g["wave"])
-                     & (node_table["tie_type"] == g["tie_type"])].set_index("respondent_id")
+    key = (str(g["site"]), str(g["wave"]), str(g["tie_type"]))
+    if parts is not None:
+        sel = parts.get(key, node_table.iloc[:0]).set_index("respondent_id")
+    else:
+        sel = node_table[(node_table["site"] == g["site"]) & (node_table["wave"] == g["wave"])
+                         & (node_table["tie_type"] == g["tie_type"])].set_index("respondent_id")
     for col in NODE_COLUMNS:
         if col in _KEY_COLUMNS or col not in sel.columns:
             continue
         values = sel[col].reindex(g.vs["name"])
         g.vs[col] = [float(v) if pd.notna(v) else float("nan") for v in values]
     return g
+
+
+def _split(df: pd.DataFrame, keys: list[str]) -> dict[tuple, pd.DataFrame]:
+    """``df`` split by ``keys`` (as strings) in one pass: a per-graph filter of the whole table, once
+    per graph, was quadratic at 200 villages."""
+    if df is None or not len(df):
+        return {}
+    cols = [df[k].astype(str) for k in keys]
+    return {k if isinstance(k, tuple) else (k,): part for k, part in df.groupby(cols, sort=False)}
+
+
+def _edge_attrs(ties: pd.DataFrame | None) -> dict[tuple[str, str, str], pd.DataFrame]:
+    """Every graph's edge attributes at once: ``(site, wave, tie_type) -> frame`` of ``ego``,
+    ``alter``, ``label`` (the sorted tie types of the pair, space-separated) and ``weight`` (the
+    largest numeric weight, NaN without one); tie type ``any`` joins the tie types of a pair."""
+    if ties is None or not len(ties):
+        return {}
+    t = pd.DataFrame({c: ties[c].astype(str) for c in ("site", "wave", "tie_type", "ego", "alter")})
+    t["weight"] = pd.to_numeric(ties["weight"], errors="coerce") if "weight" in ties else np.nan
+    keys = ["site", "wave", "tie_type", "ego", "alter"]
+    per = t.groupby(keys, sort=False)["weight"].max().reset_index()
+    per["label"] = per["tie_type"]
+    types = sorted(per["tie_type"].unique())
+    bit = {tt: 1 << i for i, tt in enumerate(types)}
+    per["_b"] = per["tie_type"].map(bit)
+    anyt = per.groupby(["site", "wave", "ego", "alter"], sort=False).agg(_b=("_b", "sum"), weight=("weight", "max"))
+    anyt = anyt.reset_index()
+    labels = {m: " ".join(tt for tt in types if m & bit[tt]) for m in pd.unique(anyt["_b"])}
+    anyt["label"] = anyt["_b"].map(labels)
+    anyt["tie_type"] = "any"
+    both = pd.concat([per, anyt], ignore_index=True)[["site", "wave", "tie_type", "ego", "alter", "label", "weight"]]
+    return _split(both, ["site", "wave", "tie_type"])
 
 
 def _edges(ties: pd.DataFrame | None, site: str, wave: str, tie_type: str) -> dict[tuple[str, str], dict]:
@@ -74,13 +111,19 @@ def _edges(ties: pd.DataFrame | None, site: str, wave: str, tie_type: str) -> di
     return out
 
 
-def _graph_file_view(gm: ig.Graph, ties: pd.DataFrame | None) -> nx.DiGraph:
+def _graph_file_view(gm: ig.Graph, ties: pd.DataFrame | None, edges: dict | None = None) -> nx.DiGraph:
     """The networkx graph written to GraphML and GEXF: pseudonyms as node ids, edge tie types
-    and weights, no igraph bookkeeping attributes."""
+    and weights, no igraph bookkeeping attributes (``edges``: :func:`_edge_attrs` of ``ties``)."""
     nxg = to_networkx(gm)
     for _, data in nxg.nodes(data=True):
         data.pop("_nx_name", None)
-    attrs = _edges(ties, gm["site"], gm["wave"], gm["tie_type"])
+    if edges is None:
+        attrs = _edges(ties, gm["site"], gm["wave"], gm["tie_type"])
+    else:
+        e = edges.get((str(gm["site"]), str(gm["wave"]), str(gm["tie_type"])))
+        attrs = {} if e is None else {
+            (a, b): ({"tie_type": lab} if w != w else {"tie_type": lab, "weight": float(w)})
+            for a, b, lab, w in zip(e["ego"], e["alter"], e["label"], e["weight"])}
     for a, b, data in nxg.edges(data=True):
         data.pop("_igraph_index", None)
         data.update(attrs.get((a, b), {"tie_type": gm["tie_type"]}))
@@ -117,6 +160,8 @@ def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.D
     outdir = Path(outdir)
     written: list[Path] = []
     used: dict[Path, tuple[str, str, str]] = {}
+    parts = _split(node_table, ["site", "wave", "tie_type"])
+    edges = _edge_attrs(ties)
     for (site, wave, tie_type), g in graphs.items():
         base = outdir / "graphs" / _safe(site) / _safe(wave) / _safe(tie_type)
         if base in used:  # e.g. sites "Desa A" and "Desa_A": one file would overwrite the other
@@ -124,7 +169,7 @@ def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.D
                                f"to {base.relative_to(outdir)}.*; give the sites (or waves, tie types) names that "
                                "differ in letters or digits, not only in spaces or punctuation")
         used[base] = (site, wave, tie_type)
-        nxg = _graph_file_view(_with_measures(g, node_table), ties)
+        nxg = _graph_file_view(_with_measures(g, node_table, parts), ties, edges)
         path = base.with_suffix(".graphml")
         with atomic_path(path) as tmp:
             nx.write_graphml(nxg, tmp, named_key_ids=True)

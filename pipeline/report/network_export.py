@@ -25,6 +25,7 @@ Check ``network_change.rsiena_ok`` (Jaccard > 0.3) before fitting a SAOM.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Sequence
 
@@ -36,6 +37,7 @@ import pandas as pd
 from ..errors import SinergiError
 from ..io import atomic_path, write_csv, write_text
 from ..analysis.network import NODE_COLUMNS, to_networkx
+from .graph_files import GraphView, write_gexf, write_graphml
 
 _KEY_COLUMNS = ("respondent_id", "site", "wave", "tie_type", "group")
 
@@ -130,6 +132,31 @@ def _graph_file_view(gm: ig.Graph, ties: pd.DataFrame | None, edges: dict | None
     return nxg
 
 
+def _file_view(gm: ig.Graph, edges: dict) -> GraphView:
+    """What :func:`_graph_file_view` gives, read straight from igraph (no networkx graph): node
+    data = the vertex attributes but ``name`` and ``_igraph_index``; edges in networkx's order (by
+    source vertex), with their tie types and weights from ``edges`` (:func:`_edge_attrs`)."""
+    names = gm.vs["name"]
+    attrs = [a for a in gm.vs.attributes() if a != "name"]
+    cols = [gm.vs[a] for a in attrs]
+    nodes = [(n, {**dict(zip(attrs, vals)), "_igraph_index": i})
+             for i, (n, *vals) in enumerate(zip(names, *cols))]
+    e = edges.get((str(gm["site"]), str(gm["wave"]), str(gm["tie_type"])))
+    attrs_of = {} if e is None else {
+        (a, b): ({"tie_type": lab} if w != w else {"tie_type": lab, "weight": float(w)})
+        for a, b, lab, w in zip(e["ego"], e["alter"], e["label"], e["weight"])}
+    eattrs = [a for a in gm.es.attributes()]
+    ecols = [gm.es[a] for a in eattrs]
+    plain = {"tie_type": gm["tie_type"]}
+    out = []
+    for k, (a, b) in sorted(enumerate(gm.get_edgelist()), key=lambda x: x[1][0]):
+        data = {att: col[k] for att, col in zip(eattrs, ecols)}
+        data.update(attrs_of.get((names[a], names[b]), plain))
+        out.append((names[a], names[b], data))
+    graph = {key: gm[key] for key in gm.attributes()}
+    return GraphView(graph, nodes, out)
+
+
 def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.DataFrame,
                   outdir: str | Path, waves: Sequence[str] | None = None,
                   date: str | None = None, ties: pd.DataFrame | None = None) -> list[Path]:
@@ -169,18 +196,12 @@ def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.D
                                f"to {base.relative_to(outdir)}.*; give the sites (or waves, tie types) names that "
                                "differ in letters or digits, not only in spaces or punctuation")
         used[base] = (site, wave, tie_type)
-        nxg = _graph_file_view(_with_measures(g, node_table, parts), ties, edges)
+        nxg = _file_view(_with_measures(g, node_table, parts), edges)
         path = base.with_suffix(".graphml")
-        with atomic_path(path) as tmp:
-            nx.write_graphml(nxg, tmp, named_key_ids=True)
+        write_graphml(nxg, path)
         written.append(path)
         path = base.with_suffix(".gexf")
-        with atomic_path(path) as tmp:
-            nx.write_gexf(nxg, tmp)
-            if date:
-                text = tmp.read_text(encoding="utf-8")
-                tmp.write_text(re.sub(r'lastmodifieddate="[^"]*"', f'lastmodifieddate="{date}"',
-                                      text, count=1), encoding="utf-8")
+        write_gexf(nxg, path, date or time.strftime("%Y-%m-%d"))
         written.append(path)
     written += _write_rsiena(graphs, outdir / "rsiena", waves)
     readme = outdir / "README.md"
@@ -223,9 +244,8 @@ def _write_rsiena(graphs: dict[tuple[str, str, str], ig.Graph], outdir: Path,
                 names = g.vs["name"]
                 for a, b in g.get_edgelist():
                     mat[index[names[a]], index[names[b]]] = 1.0
-                frame = pd.DataFrame(mat, columns=order).astype("Int64")
                 path = folder / f"net_{k}_{_safe(w)}.csv"
-                write_csv(path, frame)
+                _write_matrix(path, mat, order)
                 written.append(path)
             for name, frame in (("covariates.csv", cov), ("presence.csv", pres)):
                 write_csv(folder / name, frame)
@@ -233,6 +253,20 @@ def _write_rsiena(graphs: dict[tuple[str, str, str], ig.Graph], outdir: Path,
             write_text(folder / "fit_rsiena.R", RSIENA_SCRIPT)
             written.append(folder / "fit_rsiena.R")
     return written
+
+
+def _write_matrix(path: Path, mat: np.ndarray, names: list[str]) -> None:
+    """``mat`` (1, 0 or NaN) as the CSV ``pandas.DataFrame(mat, columns=names).astype("Int64").to_csv(index=False)``
+    writes (NaN as an empty cell), without building the frame: 250 × 250 cells in milliseconds."""
+    import csv
+    import io
+
+    head = io.StringIO()
+    csv.writer(head, lineterminator="\n").writerow(names)
+    cells = np.where(np.isnan(mat), "", np.where(mat == 1, "1", "0"))
+    body = "".join(",".join(row) + "\n" for row in cells.tolist())
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(head.getvalue() + body, encoding="utf-8")
 
 
 #: ready R script beside each site × tie type's matrices (run it in that folder)

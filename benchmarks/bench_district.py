@@ -7,7 +7,7 @@ For each N it writes a seeded study (``generate``: N villages × ``people`` UMKM
 lokal / 40 % pendatang, two waves with 8 % attrition and 4 % newcomers, the instrument's 28
 Likert items, three name generators with ≈ 3.3 nominations each per respondent and wave, 75 %
 within the own group, all inside the own village), then runs ``sinergi pull``, ``tidy``,
-``scales``, ``network``, ``prepost`` and ``report`` as separate processes, each timed (wall
+``scales``, ``network``, ``prepost``, ``district`` and ``report`` as separate processes, each timed (wall
 clock) with its peak memory: the largest sum of RSS over the process and all its children
 (process-pool workers included), sampled every 50 ms from /proc. Then ``make report`` with
 nothing changed (the no-op).
@@ -42,7 +42,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SINERGI = ROOT / ".venv" / "bin" / "sinergi"
-STAGES = ["pull", "tidy", "scales", "network", "prepost", "report"]
+STAGES = ["pull", "tidy", "scales", "network", "prepost", "district", "report"]
 TIE_TYPES = ["info", "help", "collab"]
 
 

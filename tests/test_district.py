@@ -221,3 +221,36 @@ def test_one_village_has_no_district_section(in_tmp, sinergi):
     html = (rep / "report.html").read_text(encoding="utf-8")
     assert 'data-section="district"' not in html and "<h2>2. Data</h2>" in html
     assert not (rep / "villages").exists()
+
+
+@pytest.mark.slow
+def test_district_network_files_only_when_asked(eight, tmp_path):
+    """Above six villages exports/network/ is left out by default (1.3 GB at 200 villages), with a
+    note naming the study key; report: {network_files: true} writes it."""
+    import shutil
+
+    import yaml
+
+    from pipeline.config import load_study
+    from pipeline.report.build import build
+
+    proc, rep = eight
+    html = (rep / "report.html").read_text(encoding="utf-8")
+    assert not (rep / "exports" / "network").exists()
+    assert "add network_files: true under report:" in html
+    assert (rep / "exports" / "scores.sav").exists()
+    root = proc.parent.parent.parent
+    doc = yaml.safe_load((root / "study.yaml").read_text(encoding="utf-8"))
+    doc["report"] = {"network_files": True}
+    shutil.copytree(root / "data", tmp_path / "data")
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    import os
+
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        out = build(load_study(tmp_path / "study.yaml"))
+    finally:
+        os.chdir(old)
+    graphs = sorted((tmp_path / out.parent / "exports" / "network" / "graphs").glob("desa*"))
+    assert [p.name for p in graphs] == [f"desa{i}" for i in range(8)]

@@ -22,7 +22,7 @@ from .context import Context, Inputs
 from .model import Block, Section
 from .text import STRINGS, tie_label
 
-__all__ = ["INLINE_MAX", "PER_VILLAGE", "move_out", "write_villages", "n_sites"]
+__all__ = ["INLINE_MAX", "PER_VILLAGE", "move_out", "write_villages", "n_sites", "network_files"]
 
 #: with more villages than this, the per-village tables leave the main report for villages/
 INLINE_MAX = 6
@@ -38,10 +38,23 @@ def n_sites(ctx: Context) -> int:
     return int(resp["site"].dropna().nunique()) if resp is not None and "site" in resp else 1
 
 
+def network_files(ctx: Context) -> bool:
+    """Whether the report writes exports/network/: the study's ``report.network_files``, by default
+    yes up to :data:`INLINE_MAX` villages (a district of 200 villages: 1,600 graphs, 1.3 GB, most of
+    the report stage's time)."""
+    chosen = getattr(ctx.study.report, "network_files", None)
+    return bool(chosen) if chosen is not None else n_sites(ctx) <= INLINE_MAX
+
+
 def move_out(ctx: Context, sections: list[Section]) -> list[str]:
     """Replace the per-village tables of ``sections`` by a note naming villages/ (in place) when the
     study has more than :data:`INLINE_MAX` villages; renumber the remaining tables. Returns the
     keys moved."""
+    if not network_files(ctx):  # say so where the report names the files
+        written = ctx.t("exports_written")
+        for sec in sections:
+            sec.blocks = [Block("note", ctx.t("network_files_skipped", k=n_sites(ctx)))
+                          if b.kind == "p" and b.text == written else b for b in sec.blocks]
     if n_sites(ctx) <= INLINE_MAX:
         return []
     moved = []

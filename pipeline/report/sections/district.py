@@ -108,16 +108,17 @@ def section(ctx) -> list[Block] | None:
         text = ctx.t("district_excluding", dim=ctx.dl(d), pooled=ctx.n(a["estimate"], 2),
                      excl=integer(a["n_excluding"], ctx.lang), k=integer(with_ci, ctx.lang),
                      expected=ctx.n(a["n_expected"], 1), alpha=ctx.n(ctx.alpha, 2))
-        differ = s[s["p_dev_holm"] < ctx.alpha].sort_values("p_dev_holm")
+        differ = s[s["p_dev_holm"] < ctx.alpha]
+        differ = differ.reindex(differ["t_dev"].abs().sort_values(ascending=False, kind="stable").index)
         if len(differ):
-            names = [ctx.t("district_village", site=r["site"], diff=ctx.n(r["diff"], 2, sign=True),
-                           lo=ctx.n(r["ci_low"], 2), hi=ctx.n(r["ci_high"], 2))
-                     for _, r in differ.head(MAX_NAMED).iterrows()]
+            names = "; ".join(ctx.t("district_village", site=r["site"], diff=ctx.n(r["diff"], 2, sign=True),
+                                    lo=ctx.n(r["ci_low"], 2), hi=ctx.n(r["ci_high"], 2))
+                              for _, r in differ.head(MAX_NAMED).iterrows())
             more = len(differ) - MAX_NAMED
-            text += " " + ctx.t("district_differ", m=integer(len(differ), ctx.lang), k=integer(with_ci, ctx.lang),
-                                names="; ".join(names))
             if more > 0:
-                text += " " + ctx.t("district_more", more=integer(more, ctx.lang))
+                names += ctx.t("district_more", more=integer(more, ctx.lang))
+            text += " " + ctx.t("district_differ", m=integer(len(differ), ctx.lang), k=integer(with_ci, ctx.lang),
+                                names=names)
         else:
             text += " " + ctx.t("district_differ_none", k=integer(with_ci, ctx.lang))
         if d in re.index and not isna(re.loc[d, "q_p"]):

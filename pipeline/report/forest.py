@@ -66,7 +66,11 @@ def forest_figure(sites: pd.DataFrame, pooled: pd.DataFrame, dims: list[str], *,
             ax.set_yticks([])
             named = s[flagged].reindex(s[flagged]["diff"].sub(s["diff"].median()).abs()
                                        .sort_values(ascending=False).index)[:MAX_LABELS]
-            for i, row in named.iterrows():
+            kept: list[int] = []  # labels at least 4 % of the rows apart, so that none overlaps
+            for i in named.index:
+                if all(abs(i - j) >= max(1, 0.04 * k) for j in kept):
+                    kept.append(i)
+            for i, row in named.loc[kept].iterrows():
                 ax.annotate(str(row["site"]), (row["ci_high"] if row["diff"] >= 0 else row["ci_low"], i),
                             xytext=(3 if row["diff"] >= 0 else -3, 0), textcoords="offset points",
                             ha="left" if row["diff"] >= 0 else "right", va="center", fontsize=6, color=FLAG)

@@ -40,13 +40,14 @@ SCALES_OUT := $(addprefix $(PROC)/,scores.csv reliability.csv items.csv)
 NETWORK_OUT := $(addprefix $(PROC)/,network_whole.csv network_groups.csv mixing.csv network_nodes.csv \
                                      brokerage.csv network_change.csv)
 PREPOST_OUT := $(addprefix $(PROC)/,prepost.csv mixed_models.csv dose_response.csv collective.csv)
+DISTRICT_OUT := $(addprefix $(PROC)/,district.csv district_sites.csv)
 DID_OUT := $(addprefix $(PROC)/,did.csv balance.csv)
 INVARIANCE_OUT := $(PROC)/invariance.csv
 COVERAGE_OUT := $(PROC)/network_coverage.csv
 PLAN_OUT := $(PROC)/plan.csv
 INSTRUMENT_OUT := $(addprefix instruments/build/,sinergi.xlsx codebook.md scales.csv)
 
-.PHONY: help report pull monitor tidy scales network prepost did invariance coverage plan instruments test venv clean clean-all lock
+.PHONY: help report pull monitor tidy scales network prepost district did invariance coverage plan instruments test venv clean clean-all lock
 
 help: ## list the targets
 	@echo "sinergi — make targets (STUDY=$(STUDY), id $(ID))"
@@ -69,6 +70,7 @@ tidy: $(TIDY_OUT) ## canonical tables in data/processed/<id>/
 scales: $(SCALES_OUT) ## scale scores, reliability, item statistics
 network: $(NETWORK_OUT) ## network measures per site x wave x tie type
 prepost: $(PREPOST_OUT) ## before/after statistics and mixed models
+district: $(DISTRICT_OUT) ## a district: change per village and pooled over villages (multi-site studies)
 did: $(DID_OUT) ## comparison villages: difference-in-differences, ANCOVA, baseline balance
 invariance: $(INVARIANCE_OUT) ## measurement invariance (configural, metric, scalar) per dimension
 coverage: $(COVERAGE_OUT) ## missing network data: roster coverage and E-I/assortativity sensitivity
@@ -106,6 +108,9 @@ $(NETWORK_OUT) &: $(PROC)/respondents.parquet $(PROC)/ties.parquet pipeline/anal
 $(PREPOST_OUT) &: $(PROC)/scores.csv $(PROC)/network_nodes.csv $(PROC)/respondents.parquet pipeline/analysis/prepost.py $(COMMON)
 	$(call RUN,prepost)
 
+$(DISTRICT_OUT) &: $(PROC)/scores.csv $(PROC)/respondents.parquet pipeline/analysis/district.py pipeline/analysis/prepost.py $(COMMON)
+	$(call RUN,district)
+
 $(DID_OUT) &: $(PROC)/scores.csv $(PROC)/network_nodes.csv $(PROC)/network_whole.csv $(PROC)/respondents.parquet \
               pipeline/analysis/did.py $(COMMON)
 	$(call RUN,did)
@@ -124,7 +129,7 @@ $(PLAN_OUT): pipeline/analysis/plan.py pipeline/sources/demo.py pipeline/analysi
 
 # plan.csv (the next program's power) is made only by `make plan` (a minute of simulation); a report
 # made after it shows it, and is remade when it changes.
-$(REP)/report.html: $(TIDY_OUT) $(SCALES_OUT) $(NETWORK_OUT) $(PREPOST_OUT) $(DID_OUT) $(INVARIANCE_OUT) $(COVERAGE_OUT) \
+$(REP)/report.html: $(TIDY_OUT) $(SCALES_OUT) $(NETWORK_OUT) $(PREPOST_OUT) $(DISTRICT_OUT) $(DID_OUT) $(INVARIANCE_OUT) $(COVERAGE_OUT) \
                     $(wildcard $(PLAN_OUT)) \
                     $(RAW)/manifest.json \
                     $(wildcard pipeline/report/*.py pipeline/report/sections/*.py pipeline/report/locales/* pipeline/report/templates/*) \

@@ -7,7 +7,7 @@ For each N it writes a seeded study (``generate``: N villages × ``people`` UMKM
 lokal / 40 % pendatang, two waves with 8 % attrition and 4 % newcomers, the instrument's 28
 Likert items, three name generators with ≈ 3.3 nominations each per respondent and wave, 75 %
 within the own group, all inside the own village), then runs ``sinergi pull``, ``tidy``,
-``scales``, ``network``, ``prepost`` and ``report`` as separate processes, each timed (wall
+``scales``, ``network``, ``prepost``, ``district`` and ``report`` as separate processes, each timed (wall
 clock) with its peak memory: the largest sum of RSS over the process and all its children
 (process-pool workers included), sampled every 50 ms from /proc. Then ``make report`` with
 nothing changed (the no-op).
@@ -42,7 +42,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SINERGI = ROOT / ".venv" / "bin" / "sinergi"
-STAGES = ["pull", "tidy", "scales", "network", "prepost", "report"]
+STAGES = ["pull", "tidy", "scales", "network", "prepost", "district", "report"]
 TIE_TYPES = ["info", "help", "collab"]
 
 
@@ -275,6 +275,14 @@ def bench(villages: int, people: int, permutations: int, with_r: bool, keep: Pat
     row["report_mb_on_disk"] = sum(p.stat().st_size for p in rep.rglob("*") if p.is_file()) / 2**20
     html = rep / "report.html"
     row["report_html_mb"] = html.stat().st_size / 2**20 if html.exists() else float("nan")
+    docx = rep / "report.docx"
+    row["report_docx_mb"] = docx.stat().st_size / 2**20 if docx.exists() else float("nan")
+    sizes = []  # the largest figure of the report, by pixels (PNG header)
+    for png in (rep / "figures").glob("*.png"):
+        head = png.read_bytes()[16:24]
+        sizes.append((int.from_bytes(head[:4], "big"), int.from_bytes(head[4:], "big")))
+    w, h = max(sizes, key=lambda x: x[0] * x[1]) if sizes else (0, 0)
+    row["largest_figure_px"] = f"{w} × {h}"
     # the no-op: make report with nothing changed. The Makefile reads data/ and the code
     # relative to the current folder, so the study folder gets links to this checkout's
     # Makefile, code and .venv (and make -C would build the study inside the checkout)
@@ -319,14 +327,15 @@ def main(argv=None) -> int:
             for v in args.villages]
     cols = ["villages", "respondent_waves", "nominations"] + [f"{s}_s" for s in STAGES[1:]] + \
         ["total_s", "peak_mb", "ours_scales_prepost_s", "r_peer_s", "r_peer_analysis_s",
-         "report_html_mb", "report_mb_on_disk", "noop_make_s"]
+         "report_html_mb", "report_docx_mb", "largest_figure_px", "report_mb_on_disk", "noop_make_s"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---:|" * len(cols))
     for r in rows:
         cells = []
         for c in cols:
             v = r.get(c, float("nan"))
-            cells.append(f"{v:,}" if isinstance(v, int) else f"{v:.3g}" if c == "noop_make_s" else f"{v:,.1f}")
+            cells.append(v if isinstance(v, str) else f"{v:,}" if isinstance(v, int) else
+                         f"{v:.3g}" if c == "noop_make_s" else f"{v:,.1f}")
         print("| " + " | ".join(cells) + " |")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))

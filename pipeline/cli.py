@@ -177,6 +177,17 @@ def _program_only(study, frames: dict):
     return {k: (v[v["site"].isin(keep)] if v is not None and "site" in v else v) for k, v in frames.items()}
 
 
+def cmd_district(args):
+    """A district: each dimension's change per village and pooled over villages (district.csv, district_sites.csv)."""
+    from .analysis.district import run
+
+    study = _study(args)
+    t = _read_tables(study, "respondents")
+    c = _read_csvs(study, "scores")
+    sub = _program_only(study, {"scores": c["scores"], "respondents": t["respondents"]})
+    _write_frames(study.processed_dir, run(sub["scores"], study.wave_ids, alpha=study.analysis.alpha))
+
+
 def cmd_did(args):
     """Comparison villages: difference-in-differences, ANCOVA, baseline balance (did.csv, balance.csv)."""
     from .analysis.did import run
@@ -369,6 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("scales", cmd_scales)
     add("network", cmd_network)
     add("prepost", cmd_prepost)
+    add("district", cmd_district)
     add("did", cmd_did)
     add("invariance", cmd_invariance)
     add("coverage", cmd_coverage)

@@ -191,12 +191,17 @@ class ReportInfo(_Model):
     that ran it (e.g. "Tim PKM Universitas …"). Both optional; the handout leaves out what is not given.
     ``pdf``: also print ``report.pdf`` and the handouts' PDFs with headless Chromium (default
     false, true in the demo study; ≈ 6 s; skipped, with a note, when Chromium is not installed).
+    ``network_files``: write exports/network/ (GraphML, GEXF, RSiena); default: for a study of up
+    to 6 villages, not for a larger district (true writes them for every village).
     """
 
     program: Label | str | None = None
     team: str | None = None
     #: also print report.pdf and the handouts' PDFs with headless Chromium when it is installed
     pdf: StrictBool = False
+    #: GraphML, GEXF and RSiena files in exports/network/: default (None) for up to 6 villages;
+    #: a district of more villages gets them only with true (1,600 graphs, 1.3 GB at 200 villages)
+    network_files: StrictBool | None = None
 
     @field_validator("program", "team")
     @classmethod

@@ -21,6 +21,7 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "network": ("network_whole.csv", "network_groups.csv", "mixing.csv", "network_nodes.csv", "brokerage.csv",
                 "network_change.csv"),
     "prepost": ("prepost.csv", "mixed_models.csv", "dose_response.csv", "collective.csv"),
+    "district": ("district.csv", "district_sites.csv"),
     "did": ("did.csv", "balance.csv"),
     "invariance": ("invariance.csv",),
     "coverage": ("network_coverage.csv",),

@@ -44,6 +44,7 @@ from .context import Context, read_context
 from .html import render_html
 from .model import Section
 from .sections import assemble_sections
+from .villages import move_out, network_files, write_villages
 
 __all__ = ["build", "assemble", "write_outputs"]
 
@@ -57,7 +58,9 @@ def assemble(study: Any, language: str | None = None) -> tuple[Context, list[Sec
         raise SinergiError(f"report language {lang!r}: allowed {', '.join(rt.LANGUAGES)}")
     F.setup(lang)
     ctx = read_context(study, lang)
-    return ctx, assemble_sections(ctx)
+    sections = assemble_sections(ctx)
+    move_out(ctx, sections)  # a district: the per-village tables go to villages/
+    return ctx, sections
 
 
 def build(study: Any, language: str | None = None) -> Path:
@@ -119,7 +122,7 @@ def write_outputs(rep: Context, sections: list[Section], out: Path) -> None:
         if "submitted_at" in df:
             df["submitted_at"] = pd.to_datetime(df["submitted_at"].replace("", None), errors="coerce")
         dims = [] if scores is None else [c for c in dict.fromkeys(
-            _safe_name(d) for d in scores["dimension"]) if c in df.columns]
+            _safe_name(d) for d in pd.unique(scores["dimension"])) if c in df.columns]
         measure, fmt = measures_and_formats(df, values, items, dims)
         write_spss_stata(df, labels, values, out / "exports", when, measures=measure, formats=fmt)
         keep = dims + items + [c for c in df.columns if c.startswith("net_")]
@@ -129,10 +132,12 @@ def write_outputs(rep: Context, sections: list[Section], out: Path) -> None:
                                             [c for c, o in src.items() if o in dims])
         write_spss_stata(wide, wlabels, wvalues, out / "exports", when, stem="scores_wide",
                          measures=measure, formats=fmt)
-    _network_exports(rep, out / "exports" / "network", when.strftime("%Y-%m-%d"))
+    if network_files(rep):  # a district of more than 6 villages: only with report.network_files
+        _network_exports(rep, out / "exports" / "network", when.strftime("%Y-%m-%d"))
     write_docx(out / "report.docx", title=study.title, subtitle=f"{rep.t('site')}: {study.site} · "
                f"{rep.t('waves')}: {', '.join(rep.wl(w) for w in rep.waves)}", sections=sections, lang=rep.lang,
                when=when)
+    write_villages(rep, out)
     handouts = write_handouts(rep, out)
     write_text(out / "report.html", render_html(rep, sections))
     if study.report.pdf:  # printed copies (headless Chromium; skipped with a note without it)

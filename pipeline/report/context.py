@@ -63,8 +63,9 @@ class Inputs:
 def _strings(df: pd.DataFrame) -> pd.DataFrame:
     for c in ("respondent_id", "wave", "group", "site", "wave_pre", "wave_post", "tie_type", "ego", "alter"):
         if c in df.columns:
-            df[c] = df[c].astype(object).where(df[c].notna(), None)
-            df[c] = df[c].map(lambda v: None if v is None else str(v))
+            col = df[c]
+            out = col.astype(str).astype(object)  # str(v) in one vectorised pass, not a call per value
+            df[c] = pd.Series(out.where(col.notna(), None).tolist(), index=df.index)  # dtype as map() infers
     return df
 
 

@@ -153,6 +153,27 @@ def dumbbell_figure(prepost: pd.DataFrame, dims: list[str], levels: list[str], *
     return fig
 
 
+#: above this many scores in a panel the dots are drawn by :func:`_many_dots` (seaborn's stripplot
+#: and an SVG path per dot took a minute for the 94,000 respondent-waves of 200 villages)
+DOTS_MAX = 3000
+
+
+def _many_dots(ax, part: pd.DataFrame, waves, levels, wave_label, group_label, pal, seed: int) -> None:
+    """The respondents as jittered dots, dodged by group as seaborn's stripplot, one scatter per
+    wave × group and rasterized (the SVG holds one bitmap instead of a path per dot)."""
+    rng = np.random.default_rng(seed)
+    k = max(1, len(levels))
+    width = 0.8 / k
+    for i, w in enumerate(waves):
+        for j, g in enumerate(levels):
+            y = part.loc[(part["wave"].astype(str) == str(w)) & (part["group"].astype(str) == str(g)),
+                         "score"].to_numpy(float)
+            if not y.size:
+                continue
+            x = i + (j - (k - 1) / 2) * width + rng.uniform(-0.18, 0.18, y.size) * width
+            ax.scatter(x, y, s=1.2, color=pal[g], alpha=0.25, linewidths=0, rasterized=True, zorder=1)
+
+
 def distribution_figure(scores: pd.DataFrame, dims: list[str], waves: list[str], levels: list[str], *,
                         dim_label: Callable[[str], str], group_label: Callable[[str], str],
                         wave_label: Callable[[str], str], scale: tuple[float, float], seed: int):
@@ -174,8 +195,11 @@ def distribution_figure(scores: pd.DataFrame, dims: list[str], waves: list[str],
             sns.boxplot(data=part, x="wave_l", y="score", hue="group_l", palette=hue_pal, ax=ax,
                         fliersize=0, width=0.6, boxprops=dict(alpha=0.55), legend=False)
         np.random.seed(seed)
-        sns.stripplot(data=part, x="wave_l", y="score", hue="group_l", palette=hue_pal, ax=ax, dodge=True,
-                      size=2.6, jitter=0.18, alpha=0.8, legend=False)
+        if len(part) <= DOTS_MAX:
+            sns.stripplot(data=part, x="wave_l", y="score", hue="group_l", palette=hue_pal, ax=ax, dodge=True,
+                          size=2.6, jitter=0.18, alpha=0.8, legend=False)
+        else:  # a district: every respondent still a dot, one scatter per wave × group, drawn as a bitmap
+            _many_dots(ax, part, waves, levels, wave_label, group_label, pal, seed)
         ax.set_title(textwrap.fill(dim_label(d), 30))
         ax.set_xlabel("")
         ax.set_ylabel("")

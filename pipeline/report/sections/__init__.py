@@ -3,29 +3,34 @@
 Each module has ``section(ctx) -> list[Block]``: a pure function of the
 :class:`~pipeline.report.context.Context` (the study, the language and the processed tables read at
 the edge). A section whose inputs are missing raises
-:class:`~pipeline.report.model.Unavailable` with the one note printed instead.
+:class:`~pipeline.report.model.Unavailable` with the one note printed instead; a section that does
+not apply to the study (the district summary of a one-village study) returns ``None`` and is left
+out, numbering the next one in its place.
 """
 
 from __future__ import annotations
 
 from ..model import Section, Unavailable
-from . import collective, colophon, data, designs, methods, network, summary, trust
+from . import collective, colophon, data, designs, district, methods, network, summary, trust
 
 __all__ = ["ORDER", "assemble_sections"]
 
 #: (key, module) in report order; the key names the section's title string ``sec_<key>``
-ORDER = [("summary", summary), ("data", data), ("trust", trust), ("network", network),
+ORDER = [("summary", summary), ("district", district), ("data", data), ("trust", trust), ("network", network),
          ("collective", collective), ("designs", designs), ("methods", methods), ("colophon", colophon)]
 
 
 def assemble_sections(ctx) -> list[Section]:
     """Every section of the report, numbered, with its blocks (or its one 'not available' note)."""
     out = []
-    for i, (key, module) in enumerate(ORDER, start=1):
-        sec = Section(key=key, number=i, title=ctx.t(f"sec_{key}"))
+    for key, module in ORDER:
+        sec = Section(key=key, number=len(out) + 1, title=ctx.t(f"sec_{key}"))
         try:
-            sec.blocks = module.section(ctx)
+            blocks = module.section(ctx)
         except Unavailable as exc:
-            sec.blocks = [exc.block]
+            blocks = [exc.block]
+        if blocks is None:  # the section does not apply to this study
+            continue
+        sec.blocks = blocks
         out.append(sec)
     return out

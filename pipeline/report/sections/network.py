@@ -161,12 +161,16 @@ def _glance_blocks(ctx) -> list[Block]:
     return blocks
 
 
-def _graph_edges(ctx) -> tuple[dict, dict, dict]:
-    """(edges per wave, present ids per wave, group per id) for the union ("any") graph."""
+def _graph_edges(ctx, sites: list[str] | None = None) -> tuple[dict, dict, dict]:
+    """(edges per wave, present ids per wave, group per id) for the union ("any") graph; only the
+    villages ``sites`` when given (a district: the graphs of the villages drawn, not of all 200)."""
     resp = ctx.inp("respondents.parquet")
     ties = ctx.inp("ties.parquet")
     if resp is None or ties is None:
         return {}, {}, {}
+    if sites is not None and "site" in resp:
+        resp = resp[resp["site"].astype(str).isin(sites)]
+        ties = ties[ties["site"].astype(str).isin(sites)] if "site" in ties else ties
     group: dict[str, str] = {}
     for _, r in resp.sort_values("wave", key=lambda s_: s_.map({w: i for i, w in enumerate(ctx.waves)})
                                  ).iterrows():
@@ -186,18 +190,20 @@ def _graph_edges(ctx) -> tuple[dict, dict, dict]:
 def _sociogram_blocks(ctx, seed: int) -> list[Block]:
     from .. import figures as F
 
-    edges, present, group = _graph_edges(ctx)
+    resp = ctx.inp("respondents.parquet")
+    all_sites = sorted(resp["site"].dropna().astype(str).unique()) if resp is not None and "site" in resp else []
+    first = all_sites[:SOCIOGRAM_MAX_SITES] if len(all_sites) > SOCIOGRAM_MAX_SITES else None
+    edges, present, group = _graph_edges(ctx, first)
     if not edges and not present:
         return [ctx.missing("respondents.parquet", "ties.parquet")]
     nodes = sorted(set().union(*present.values()) if present else set())
     union = sorted({e for es in edges.values() for e in es})
-    resp = ctx.inp("respondents.parquet")
     site_of = dict(zip(resp["respondent_id"].astype(str), resp["site"].astype(str))) \
         if resp is not None and "site" in resp else {}
     sites = sorted({site_of.get(v, "") for v in nodes})
     subset_note = []
-    if len(sites) > SOCIOGRAM_MAX_SITES:  # a district: a readable figure, not 200 villages in a row
-        n_all, sites = len(sites), sites[:SOCIOGRAM_MAX_SITES]
+    if first is not None or len(sites) > SOCIOGRAM_MAX_SITES:  # a district: a readable figure
+        n_all, sites = max(len(all_sites), len(sites)), sites[:SOCIOGRAM_MAX_SITES]
         keep = set(sites)
         nodes = [v for v in nodes if site_of.get(v, "") in keep]
         union = [e for e in union if site_of.get(e[0], "") in keep]

@@ -279,6 +279,8 @@ def invariance(responses: pd.DataFrame, respondents: pd.DataFrame, scale_map: pd
         ``configural_poor`` (CFI < .90), ``not_estimable``), ``converged``, ``note``.
     """
     sm = scale_map
+    if sm.empty:  # a study without scale items (e.g. networks only): nothing to compare
+        return pd.DataFrame(columns=INVARIANCE_COLUMNS)
     wide = wide_items(responses, respondents, sm)
     comparisons = []
     levels = group_values or sorted(respondents["group"].dropna().unique())

@@ -181,7 +181,7 @@ class Context:
 
     def one_wave_scope(self) -> Block:
         """The report's scope while there is no follow-up wave (naming declared waves still empty)."""
-        text = self.t("one_wave_scope", wave=self.wl(self.data_waves[0]))
+        text = self.t(self.message_id("one_wave_scope"), wave=self.wl(self.data_waves[0]))
         empty = [self.wl(w) for w in self.waves if w not in self.data_waves]
         if empty:
             text += " " + self.t("empty_waves", waves=", ".join(empty))
@@ -204,6 +204,100 @@ class Context:
             else:
                 self._scale = (1.0, 5.0)
         return self._scale
+
+    # -- what this study is (so the words fit its data, not the demo's) -------------------------
+    @property
+    def umkm(self) -> bool:
+        """True when the data were collected with the sinergi instrument (demo, KoboToolbox, its
+        exports): UMKM owners of a village roster, 1–5 Likert items, the business tie types. A
+        ``tables`` study may hold any data, so its report uses the study's own labels only."""
+        return self.study.source.kind != "tables"
+
+    @property
+    def origin_groups(self) -> bool:
+        """True when the groups are the instrument's locals and migrants (lokal / pendatang)."""
+        return self.umkm and self.study.group.variable == "origin"
+
+    @property
+    def present_levels(self) -> list[str]:
+        """The study's group levels that have respondents in the data (in the study's order)."""
+        sample = self.inp("sample.csv")
+        if sample is not None and len(sample):
+            n = pd.to_numeric(sample["n"], errors="coerce")
+            have = set(sample.loc[(sample["group"] != "all") & (n > 0), "group"].astype(str))
+        else:
+            resp = self.inp("respondents.parquet")
+            have = set(resp["group"].astype(str)) if resp is not None else set(self.levels)
+        return [g for g in self.levels if g in have]
+
+    @property
+    def one_group(self) -> bool:
+        """True when every respondent is in one group: no group comparisons, no E-I."""
+        return len(self.present_levels) < 2
+
+    @property
+    def no_ties(self) -> bool:
+        """True when the study recorded no ties at all (an empty ties table)."""
+        ties = self.inp("ties.parquet")
+        if ties is not None:
+            return not len(ties)
+        whole = self.inp("network_whole.csv")
+        return whole is not None and not pd.to_numeric(whole["n_ties"], errors="coerce").fillna(0).any()
+
+    def message_id(self, key: str) -> str:
+        """``key``, or its ``<key>_gen`` wording (no demo words) for a study that is not an
+        instrument study, when the catalogue has one."""
+        from .text import STRINGS
+
+        gen = f"{key}_gen"
+        return gen if not self.umkm and gen in STRINGS[self.lang] else key
+
+    def glow(self, g: Any) -> str:
+        """A group's label inside a sentence: lower-cased for the demo's common nouns (lokal,
+        pendatang), as written for a study's own labels (Boston, Halloween)."""
+        return self.gl(g).lower() if self.origin_groups else self.gl(g)
+
+    def join(self, words: list[str]) -> str:
+        """``a``, ``a and b``, ``a, b and c`` in the report language."""
+        words = [w for w in words if w]
+        if len(words) < 2:
+            return "".join(words)
+        return ", ".join(words[:-1]) + f" {self.t('and')} " + words[-1]
+
+    def groups_text(self) -> str:
+        """The groups present, by their labels (``Non-smokers and Smokers``)."""
+        return self.join([self.gl(g) for g in self.present_levels])
+
+    def dim_range(self, dim: str) -> tuple[float, float]:
+        """(lowest, highest) answer of a dimension or ``dimension_subscale`` (its own items only)."""
+        sm = self.inp("scale_map.parquet")
+        if sm is None or not len(sm):
+            return self.scale
+        key = sm["dimension"].astype(str) + "_" + sm["subscale"].astype(str)
+        part = sm[(sm["dimension"].astype(str) == dim) | (key == dim)]
+        if not len(part):
+            return self.scale
+        return float(part["min"].min()), float(part["max"].max())
+
+    def range_text(self, dim: str) -> str:
+        lo, hi = self.dim_range(dim)
+        return f"{self.n(lo, 0)}–{self.n(hi, 0)}"
+
+    def top_dims(self) -> list[str]:
+        """The scale map's dimensions (not their subscales), in order."""
+        sm = self.inp("scale_map.parquet")
+        if sm is not None and len(sm):
+            return [str(d) for d in pd.unique(sm["dimension"])]
+        sc = self.inp("scores.csv")
+        return [str(d) for d in pd.unique(sc["dimension"]) if "_" not in str(d)] if sc is not None else []
+
+    def ranges_text(self, dims: list[str] | None = None) -> str:
+        """``Alcohol 1–5, Smoking 1–3`` (one range when every dimension has the same)."""
+        dims = self.top_dims() if dims is None else dims
+        ranges = {d: self.range_text(d) for d in dims}
+        if len(set(ranges.values())) == 1:
+            return next(iter(ranges.values()))
+        return ", ".join(f"{self.dl(d)} {r}" for d, r in ranges.items())
 
     def scale_dims(self) -> list[str]:
         """Overall dimensions then their subscales, in instrument order."""

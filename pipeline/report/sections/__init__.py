@@ -24,7 +24,7 @@ def assemble_sections(ctx) -> list[Section]:
     """Every section of the report, numbered, with its blocks (or its one 'not available' note)."""
     out = []
     for key, module in ORDER:
-        sec = Section(key=key, number=len(out) + 1, title=ctx.t(f"sec_{key}"))
+        sec = Section(key=key, number=len(out) + 1, title=ctx.t(ctx.message_id(f"sec_{key}")))
         try:
             blocks = module.section(ctx)
         except Unavailable as exc:

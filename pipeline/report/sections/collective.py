@@ -28,9 +28,14 @@ def section(ctx) -> list[Block]:
     coll = ctx.inp("collective.csv")
     if coll is None:
         raise Unavailable(ctx.missing("collective.csv"))
+    ok = coll[coll["wave"].notna()]
+    resp = ctx.inp("respondents.parquet")
+    practices = [c for c in ("joint_purchasing", "collective_brand", "shared_storage", "emergency_fund")
+                 if resp is not None and c in resp.columns]
+    if not len(ok) and not practices:  # none of the variables: one line, no literature, no empty table
+        return [Block("note", ctx.t("coll_none"))]
     blocks = [Block("p", ctx.t("coll_intro"))]
     findings = []
-    ok = coll[coll["wave"].notna()]
     for _, r in ok.iterrows():
         key = f"claim_{r['claim']}"
         claim = ctx.t(key) if key in rt.STRINGS[ctx.lang] else str(r["claim"])

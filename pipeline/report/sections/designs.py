@@ -16,6 +16,8 @@ def section(ctx) -> list[Block]:
 def _plan_blocks(ctx) -> list[Block]:
     head = Block("h3", ctx.t("plan_head"))
     pl = ctx.inp("plan.csv")
+    if (pl is None or not len(pl)) and not ctx.umkm:
+        return []  # `make plan` simulates the demo's village program: not offered to another study
     if pl is None or not len(pl):
         return [head, Block("note", ctx.t("plan_none"))]
     s0 = ctx.study.plan
@@ -63,18 +65,22 @@ def _coverage_blocks(ctx) -> list[Block]:
         return [head, ctx.missing("network_coverage.csv")]
     if not len(cov):
         return [head, Block("note", ctx.t("cov_none"))]
+    if ctx.no_ties:
+        return [head, Block("note", ctx.t("net_no_ties"))]
     thr = float(cov["min_coverage"].iloc[0])
-    blocks = [head, Block("p", ctx.t("cov_intro"))]
+    blocks = [head, Block("p", ctx.t(ctx.message_id("cov_intro")))]
     any_rows = cov[cov["tie_type"] == "any"]
     for _, r in any_rows.iterrows():
         key = "cov_warn" if str(r["warning"]) == "True" else "cov_ok"
+        if ctx.one_group:  # no E-I to bound: coverage only
+            key += "_one_group"
         blocks.append(Block("note" if key == "cov_warn" else "p", ctx.t(
             key, site=str(r["site"]), wave=ctx.wl(r["wave"]), cov=pct(r["coverage"], ctx.lang),
             thr=pct(thr, ctx.lang), n=integer(r["n_nonrespondents"], ctx.lang),
             ties=integer(r["ties_to_nonrespondents"], ctx.lang), ei=ctx.n(r["ei_observed"], 2),
             lo=ctx.n(r["ei_low"], 2), hi=ctx.n(r["ei_high"], 2), rec=ctx.n(r["ei_reconstructed"], 2))))
     blocks.append(ctx.table("coverage", ctx.t("t_coverage"), cov, [
-        ("site", ctx.t("cov_c_site"), "text"), (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
+        ("site", ctx.t(ctx.message_id("cov_c_site")), "text"), (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
         (lambda d: d["tie_type"].map(lambda v: ctx.tl(str(v))), ctx.t("did_c_tie"), "text"),
         ("coverage", ctx.t("cov_c_cov"), "share"), ("n_nonrespondents", ctx.t("cov_c_non"), "int"),
         ("ties_to_nonrespondents", ctx.t("cov_c_to"), "int"),
@@ -94,7 +100,7 @@ def _invariance_blocks(ctx) -> list[Block]:
         return [head, ctx.missing("invariance.csv")]
     if not len(inv):
         return [head, Block("note", ctx.t("inv_none"))]
-    blocks = [head, Block("p", ctx.t("inv_intro"))]
+    blocks = [head, Block("p", ctx.t(ctx.message_id("inv_intro")))]
     findings = []
     for (dim, comp), part in inv.groupby(["dimension", "comparison"], sort=False):
         r = part.iloc[0]
@@ -123,14 +129,14 @@ def _invariance_blocks(ctx) -> list[Block]:
 
 
 def _did_blocks(ctx) -> list[Block]:
-    head = Block("h3", ctx.t("did_head"))
+    head = Block("h3", ctx.t(ctx.message_id("did_head")))
     if not ctx.study.arms and not getattr(ctx.study.source, "comparison_villages", 0):
-        return [head, Block("note", ctx.t("did_none"))]
+        return [head, Block("note", ctx.t(ctx.message_id("did_none")))]
     did = ctx.inp("did.csv")
     if did is None:
         return [head, ctx.missing("did.csv")]
     if not len(did):
-        return [head, Block("note", ctx.t("did_none"))]
+        return [head, Block("note", ctx.t(ctx.message_id("did_none")))]
     ri = did[did["method"] == "did_ri"]
     any_row = did.iloc[0]
     g, gp = int(any_row["n_clusters"]), int(any_row["n_program_clusters"])

@@ -17,9 +17,12 @@ def section(ctx) -> list[Block]:
     if sm is None:
         blocks.append(ctx.missing("scale_map.parquet"))
     elif not len(sm):
-        blocks.append(Block("note", ctx.t("no_scales")))
+        blocks.append(Block("note", ctx.t(ctx.message_id("no_scales"))))
     else:
-        blocks.append(Block("p", ctx.t("m_instrument", lo=ctx.n(lo, 0), hi=ctx.n(hi, 0))))
+        if ctx.umkm:
+            blocks.append(Block("p", ctx.t("m_instrument", lo=ctx.n(lo, 0), hi=ctx.n(hi, 0))))
+        else:
+            blocks.append(Block("p", ctx.t("m_instrument_gen", ranges=ctx.ranges_text())))
         rows = []
         for (d, sub), part in sm.groupby(["dimension", "subscale"], sort=False):
             rows.append({"dimension": d, "sub": f"{d}_{sub}", "k": len(part),
@@ -30,16 +33,37 @@ def section(ctx) -> list[Block]:
             (lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
             (lambda d: d["sub"].map(ctx.dl), ctx.t("c_subscale"), "text"), ("k", ctx.t("c_k"), "int"),
             ("items", ctx.t("c_items"), "text"), ("reverse", ctx.t("c_reverse_items"), "text"),
-            ("range", "Likert", "text")]))
+            ("range", "Likert" if ctx.umkm else ctx.t("c_range"), "text")]))
     blocks.append(Block("h3", ctx.t("m_scoring_head")))
     blocks.append(Block("p", ctx.t("m_scoring", share=pct(a.min_share, ctx.lang, 0))))
     blocks.append(Block("h3", ctx.t("m_tests_head")))
-    blocks.append(Block("p", ctx.t("m_tests", alpha=ctx.n(a.alpha, 2))))
+    if ctx.umkm:
+        blocks.append(Block("p", ctx.t("m_tests", alpha=ctx.n(a.alpha, 2))))
+    else:
+        model = ctx.t("m_model_one_group" if ctx.one_group else "m_model_groups")
+        blocks.append(Block("p", ctx.t("m_tests_gen", alpha=ctx.n(a.alpha, 2), model=model,
+                                       dims=ctx.join([ctx.dl(d) for d in ctx.top_dims()]))))
     blocks.append(Block("h3", ctx.t("m_network_head")))
-    blocks.append(Block("p", ctx.t("m_network", ties=", ".join(ctx.tl(t)
-                                                                for t in ctx.study.tie_types),
-                                    perms=integer(a.permutations, ctx.lang), seed=a.seed)))
+    if ctx.no_ties:
+        blocks.append(Block("note", ctx.t("net_no_ties")))
+    else:
+        blocks.append(Block("p", ctx.t(ctx.message_id("m_network"),
+                                       ties=", ".join(ctx.tl(t) for t in ctx.study.tie_types),
+                                       perms=integer(a.permutations, ctx.lang), seed=a.seed)))
     blocks.append(Block("h3", ctx.t("m_limits_head")))
-    blocks.append(Block("list", items=list(rt.STRINGS[ctx.lang]["m_limits"])))
-    blocks.append(Block("p", ctx.t("tables_files")))
+    blocks.append(Block("list", items=_limits(ctx)))
+    blocks.append(Block("p", ctx.t(ctx.message_id("tables_files"))))
     return blocks
+
+
+def _limits(ctx) -> list[str]:
+    """The limitations that apply to this study: the demo's list for an instrument study; for
+    another study only what its design has (waves, scales, ties)."""
+    if ctx.umkm:
+        return list(rt.STRINGS[ctx.lang]["m_limits"])
+    out = [ctx.t("lim_one_wave_gen")] if ctx.one_wave else [ctx.t("lim_change_gen"), ctx.t("lim_attrition_gen")]
+    if not ctx.no_scales:
+        out.append(ctx.t("lim_self_report_gen"))
+    if not ctx.no_ties:
+        out.append(ctx.t("lim_network_gen"))
+    return out

@@ -16,11 +16,20 @@ def section(ctx) -> list[Block]:
         raise Unavailable(ctx.missing("network_whole.csv"))
     from .. import figures as F
 
+    if ctx.no_ties:  # nothing to draw or count: one line, no tables of zeros
+        return [Block("note", ctx.t("net_no_ties"))]
     seed = int(ctx.study.analysis.seed)
     perms = int(ctx.study.analysis.permutations)
-    blocks = [Block("p", ctx.t("net_intro"))]
+    if ctx.umkm:
+        blocks = [Block("p", ctx.t("net_intro"))]
+    else:
+        ties = ctx.join([ctx.tl(t) for t in ctx.study.tie_types])
+        blocks = [Block("p", ctx.t("net_intro_gen", ties=ties, any=ctx.tl("any")))]
+    if ctx.one_group:
+        blocks.append(Block("note", ctx.t("net_one_group", group=ctx.groups_text())))
     blocks += _sociogram_blocks(ctx, seed)
-    blocks += _glance_blocks(ctx)
+    if not ctx.one_group:
+        blocks += _glance_blocks(ctx)
     ttypes = [*ctx.study.tie_types, "any"]
     whole = whole.copy()
     whole["_t"] = whole["tie_type"].map({t: i for i, t in enumerate(ttypes)}).fillna(99)
@@ -42,7 +51,7 @@ def section(ctx) -> list[Block]:
     blocks.append(Block("p", ctx.t("ei_explain", perms=integer(perms, ctx.lang), seed=seed)))
     blocks.append(ctx.table("network_whole", ctx.t("t_whole"), whole, cols, note=ctx.t("assort_explain")))
     grp = ctx.inp("network_groups.csv")
-    if grp is not None and len(grp):
+    if grp is not None and len(grp) and not ctx.one_group:
         grp = grp.copy()
         grp["_t"] = grp["tie_type"].map({t: i for i, t in enumerate(ttypes)}).fillna(99)
         grp["_w"] = grp["wave"].map({w: i for i, w in enumerate(ctx.waves)}).fillna(99)
@@ -59,7 +68,7 @@ def section(ctx) -> list[Block]:
     mix = ctx.inp("mixing.csv")
     if mix is None:
         blocks.append(ctx.missing("mixing.csv"))
-    elif len(mix):
+    elif len(mix) and not ctx.one_group:
         part = mix[mix["tie_type"] == "any"] if (mix["tie_type"] == "any").any() else mix
         part = part.groupby(["wave", "from_group", "to_group"], as_index=False)["ties"].sum()
         panels = []
@@ -103,10 +112,11 @@ def section(ctx) -> list[Block]:
                                                else ctx.t("no"))), ctx.t("c_rsiena"), "text")]
         blocks.append(ctx.table("network_change", ctx.t("t_change"), ch, cols, note=ctx.t("jaccard_note")))
     br = ctx.inp("brokerage.csv")
-    blocks.append(Block("h3", ctx.t("t_brokerage")))
+    if not ctx.one_group:
+        blocks.append(Block("h3", ctx.t("t_brokerage")))
     if br is None:
         blocks.append(ctx.missing("brokerage.csv"))
-    elif len(br):
+    elif len(br) and not ctx.one_group:
         part = br[br["tie_type"] == "any"] if (br["tie_type"] == "any").any() else br
         part = part.copy()
         part["_r"] = part["role"].map({r: i for i, r in enumerate(ROLES + ["total"])}).fillna(99)
@@ -117,23 +127,33 @@ def section(ctx) -> list[Block]:
             (lambda d: d["role"].map(lambda v: ctx.t(f"role_{v}") if f"role_{v}" in rt.STRINGS[ctx.lang] else v),
              ctx.t("c_role"), "text"),
             ("observed", ctx.t("c_observed"), "int"), ("expected", ctx.t("c_expected_n"), "n1"),
-            ("z", ctx.t("c_z"), "n2")], note=ctx.t("brokerage_note")))
+            ("z", ctx.t("c_z"), "n2")],
+            note=ctx.t("brokerage_note" if len(ctx.present_levels) == 2 else "brokerage_note_multi")))
     blocks.append(Block("p", ctx.t("exports_written")))
     pp = ctx.inp("prepost.csv")
     if pp is not None:
         net = pp[pp["kind"] == "network"]
+        if ctx.one_group:  # cross-group ties and individual E-I do not exist with one group
+            net = net[net["dimension"] == "network_degree"]
         if len(net) and not ctx.one_wave:
             from ...analysis.prepost import NETWORK_DIMENSIONS
 
             net = ctx.pp_sorted(net, list(NETWORK_DIMENSIONS))
+            posts = list(dict.fromkeys(net["wave_post"]))
             blocks.append(Block("h3", ctx.t("t_net_prepost")))
-            blocks.append(ctx.table("network_prepost", ctx.t("t_net_prepost"), net, [
-                (lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
-                (lambda d: d["group"].map(ctx.gl), ctx.t("group"), "text"),
-                ("n_pairs", ctx.t("c_n_pairs"), "int"), ("mean_pre", f"{ctx.t('c_mean')} – {ctx.wl(ctx.waves[0])}", "n2"),
-                ("mean_post", f"{ctx.t('c_mean')} – {ctx.wl(ctx.waves[-1])}", "n2"),
-                ("diff", ctx.t("c_mean_diff"), "n2"), (("diff_ci_low", "diff_ci_high"), ctx.t("ci95"), "ci2"),
-                ("d_z", ctx.t("c_dz"), "n2"), ("p_holm", ctx.t("c_p_holm"), "p")]))
+            cols = [(lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
+                    (lambda d: d["group"].map(ctx.gl), ctx.t("group"), "text")]
+            if len(posts) > 1:  # three waves or more: each later wave against the first, named per row
+                cols += [(lambda d: [f"{ctx.wl(a)} → {ctx.wl(b)}" for a, b in zip(d["wave_pre"], d["wave_post"])],
+                          ctx.t("wave"), "text"), ("n_pairs", ctx.t("c_n_pairs"), "int"),
+                         ("mean_pre", ctx.t("c_mean_pre"), "n2"), ("mean_post", ctx.t("c_mean_post"), "n2")]
+            else:
+                cols += [("n_pairs", ctx.t("c_n_pairs"), "int"),
+                         ("mean_pre", f"{ctx.t('c_mean')} – {ctx.wl(net['wave_pre'].iloc[0])}", "n2"),
+                         ("mean_post", f"{ctx.t('c_mean')} – {ctx.wl(posts[0])}", "n2")]
+            cols += [("diff", ctx.t("c_mean_diff"), "n2"), (("diff_ci_low", "diff_ci_high"), ctx.t("ci95"), "ci2"),
+                     ("d_z", ctx.t("c_dz"), "n2"), ("p_holm", ctx.t("c_p_holm"), "p")]
+            blocks.append(ctx.table("network_prepost", ctx.t("t_net_prepost"), net, cols))
     return blocks
 
 
@@ -153,7 +173,9 @@ def _glance_blocks(ctx) -> list[Block]:
     if whole is not None and len(whole):
         fig = F.cross_share_figure(F.cross_shares(whole), waves, ttypes, wave_label=ctx.wl, tie_label=tl,
                                    title=ctx.t("fig_cross_title"))
-        blocks.append(ctx.figure("cross_share", ctx.t("fig_cross_share"), fig))
+        caption = (ctx.t("fig_cross_share") if ctx.origin_groups else
+                   ctx.t("fig_cross_share_gen", groups=ctx.groups_text()))
+        blocks.append(ctx.figure("cross_share", caption, fig))
     if grp is not None and len(grp):
         fig = F.group_ties_figure(mix, grp, waves, ttypes, ctx.levels, wave_label=ctx.wl, tie_label=tl,
                                   group_label=ctx.gl, within_label=ctx.t("fig_within_word"))

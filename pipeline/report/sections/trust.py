@@ -20,8 +20,8 @@ def section(ctx) -> list[Block]:
     from .. import figures as F
 
     if ctx.no_scales:
-        return [Block("note", ctx.t("no_scales"))]
-    blocks = [Block("p", ctx.t("trust_intro"))]
+        return [Block("note", ctx.t(ctx.message_id("no_scales")))]
+    blocks = [Block("p", ctx.t("trust_intro") if ctx.umkm else ctx.t("trust_intro_gen", ranges=ctx.ranges_text()))]
     dims = ctx.scale_dims()
     if pp is not None:
         pp = pp[pp["kind"] == "scale"]
@@ -101,8 +101,11 @@ def _paired_tables(ctx, pp: pd.DataFrame, dims: list[str]) -> list[Block]:
     blocks.append(Block("h3", ctx.t("t_effects")))
     blocks.append(ctx.table("effect_sizes", ctx.t("t_effects"), pp, cols))
     blocks.append(Block("h3", ctx.t("formulas_head")))
-    blocks.append(Block("list", items=[ctx.t("f_dz"), ctx.t("f_wilcoxon"), ctx.t("f_holm"),
-                                       ctx.t("f_ngain", max=ctx.n(ctx.scale[1], 0)), ctx.t("f_pct")]))
+    tops = {ctx.dim_range(d)[1] for d in ctx.top_dims()}
+    ngain = (ctx.t("f_ngain", max=ctx.n(ctx.scale[1], 0)) if len(tops) <= 1 else
+             ctx.t("f_ngain_dims", ranges=ctx.ranges_text()))
+    blocks.append(Block("list", items=[ctx.t("f_dz"), ctx.t("f_wilcoxon"), ctx.t("f_holm"), ngain,
+                                       ctx.t(ctx.message_id("f_pct"))]))
     return blocks
 
 
@@ -123,6 +126,8 @@ def _reliability_blocks(ctx) -> list[Block]:
     rel = rel.sort_values(["_w", "_d"])
 
     def flag(r):
+        if not _isna(r.get("k")) and int(r["k"]) < 2:  # α and ω need two items or more
+            return ctx.t("rel_one_item")
         low = any((not _isna(r[c])) and float(r[c]) < 0.70 for c in ("alpha", "omega"))
         text = ctx.t("rel_low") if low or str(r.get("flag", "")) == "low" else ctx.t("rel_ok")
         return text + "; " + ctx.t("rel_heywood") if str(r.get("heywood", "")) == "True" else text
@@ -161,7 +166,7 @@ def _item_blocks(ctx) -> list[Block]:
     rev = dict(zip(sm["item"], sm["reverse"])) if sm is not None else {}
     sub = ({r["item"]: f"{r['dimension']}_{r['subscale']}" for _, r in sm.iterrows()} if sm is not None else {})
     texts = _item_text(ctx)
-    items = items[items["dimension"].isin(["trust", "norms"]) | ~items["dimension"].str.contains("_")]
+    items = items[items["dimension"].isin(ctx.top_dims())]
     wide = items.pivot_table(index="item", columns="wave", values=["mean", "pct_agree"], aggfunc="first")
     order = list(pd.unique(items["item"]))
     wide = wide.reindex(order).reset_index()
@@ -179,12 +184,18 @@ def _item_blocks(ctx) -> list[Block]:
             cols.append((f"agree_{w}", f"{ctx.t('c_pct_agree')} – {ctx.wl(w)}", "share"))
     if not texts:
         cols.pop(2)
-    return [Block("h3", ctx.t("t_items")),
-            ctx.table("items_agree", ctx.t("t_items"), flat, cols, note=ctx.t("items_note"))]
+    if ctx.umkm:
+        title, note = ctx.t("t_items"), ctx.t("items_note")
+    else:
+        title = ctx.t("t_items_gen")
+        note = ctx.t("items_note_gen", ranges=ctx.ranges_text())
+        cols = [(c, h.replace(ctx.t("c_pct_agree"), ctx.t("c_pct_top2")), f) for c, h, f in cols]
+    return [Block("h3", title), ctx.table("items_agree", title, flat, cols, note=note)]
 
 
 def _term_label(ctx, term: str) -> str:
-    g1 = ctx.gl(sorted(ctx.levels)[0]).lower() if ctx.levels else ""
+    levels = sorted(ctx.present_levels) or sorted(ctx.levels)
+    g1 = ctx.glow(levels[0]) if levels else ""
     if term == "intercept":
         return ctx.t("term_intercept", g1=g1, w1=ctx.wl(ctx.waves[0]))
     if term.startswith("var_"):
@@ -194,19 +205,20 @@ def _term_label(ctx, term: str) -> str:
 
     m = re.fullmatch(r"wave\[(.+)\]:group\[(.+)\]", term)
     if m:
-        return ctx.t("term_inter", w=ctx.wl(m.group(1)), g=ctx.gl(m.group(2)).lower())
+        return ctx.t("term_inter", w=ctx.wl(m.group(1)), g=ctx.glow(m.group(2)))
     m = re.fullmatch(r"wave\[(.+)\]", term)
     if m:
         return ctx.t("term_wave", w=ctx.wl(m.group(1)), g1=g1)
     m = re.fullmatch(r"group\[(.+)\]", term)
     if m:
-        return ctx.t("term_group", g=ctx.gl(m.group(1)).lower(), g1=g1)
+        return ctx.t("term_group", g=ctx.glow(m.group(1)), g1=g1)
     return term
 
 
 def _mixed_blocks(ctx, dims: list[str]) -> list[Block]:
     mm = ctx.inp("mixed_models.csv")
-    head = Block("h3", ctx.t("t_mixed"))
+    title = ctx.t("t_mixed_one_group" if ctx.one_group else "t_mixed")
+    head = Block("h3", title)
     if mm is None:
         return [head, ctx.missing("mixed_models.csv")]
     if ctx.one_wave:
@@ -215,14 +227,19 @@ def _mixed_blocks(ctx, dims: list[str]) -> list[Block]:
     order = ctx.order_dims([str(d) for d in pd.unique(mm["dimension"])])
     mm["_d"] = mm["dimension"].map({d: i for i, d in enumerate(order)})
     mm = mm.sort_values("_d", kind="stable")
-    lv = sorted(ctx.levels)
-    blocks = [head, Block("p", ctx.t("mixed_intro", g1=ctx.gl(lv[0]).lower() if lv else "",
-                                      g2=ctx.gl(lv[-1]).lower() if lv else ""))]
+    lv = sorted(ctx.present_levels)
+    if ctx.one_group:
+        intro = ctx.t("mixed_intro_one_group", group=ctx.groups_text())
+    elif ctx.origin_groups:
+        intro = ctx.t("mixed_intro", g1=ctx.glow(lv[0]), g2=ctx.glow(lv[-1]))
+    else:
+        intro = ctx.t("mixed_intro_gen", g1=ctx.glow(lv[0]), others=ctx.join([ctx.glow(g) for g in lv[1:]]))
+    blocks = [head, Block("p", intro)]
     fallback = [d for d, part in mm.groupby("dimension", sort=False)
                 if part["method"].astype(str).str.startswith("ols").any()]
     if fallback:
         blocks.append(Block("note", ctx.t("mixed_fallback", dims=", ".join(ctx.dl(d) for d in fallback))))
-    blocks.append(ctx.blank_repeats(ctx.table("mixed_models", ctx.t("t_mixed"), mm, [
+    blocks.append(ctx.blank_repeats(ctx.table("mixed_models", title, mm, [
         (lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
         (lambda d: d["term"].map(lambda v: "" if _isna(v) else _term_label(ctx, str(v))), ctx.t("c_term"), "text"),
         ("estimate", ctx.t("c_estimate"), "n3"), ("se", ctx.t("c_se_short"), "n3"),

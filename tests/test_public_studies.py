@@ -1,0 +1,307 @@
+"""The report on real public datasets that are not the demo (tests/data/public/, issue 12).
+
+Each study runs through the real stages (pull … coverage) in a temporary folder, once per module;
+the report is assembled in both languages (the HTML text and the tables, no Word/Excel files).
+What is asserted is what is true of that data: its groups, tie types and scale ranges, its waves,
+its lack of ties or of a second group — and that no demo wording (UMKM owners, villages, locals
+and migrants, business ties, 1–5 Likert items) is left in it.
+"""
+
+from __future__ import annotations
+
+import html as htmlmod
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PUBLIC = ROOT / "tests" / "data" / "public"
+STUDIES = ["s50-three", "s50-two", "coleman", "lazega", "affect-film", "bfi", "natgeo-only"]
+STAGES = ("tidy", "scales", "network", "prepost", "invariance", "coverage")
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+#: words of the demo's framing that are false for these studies (regex, case-insensitive)
+DEMO_WORDS = [r"UMKM", r"\blokal\b", r"pendatang", r"\bmigrants?\b", r"\blocals?\b", r"Likert", r"\bvillages?\b",
+              r"\bdesa\b", r"4 or 5", r"4 atau 5", r"\bPKM\b", r"\bbusiness\b", r"\busaha\b",
+              r"trust and norms", r"kepercayaan dan norma", r"trust or norms", r"kepercayaan atau norma",
+              r"gotong royong", r"balai"]
+
+
+class _cwd:
+    def __init__(self, path: Path):
+        self.path, self.old = Path(path), None
+
+    def __enter__(self):
+        self.old = os.getcwd()
+        os.chdir(self.path)
+
+    def __exit__(self, *exc):
+        os.chdir(self.old)
+
+
+def _copy(name: str, dest: Path) -> Path:
+    """The fixture's study folder in ``dest`` (the instrument path made absolute)."""
+    src = PUBLIC / ("affect-film" if name == "natgeo-only" else name)
+    folder = dest / name
+    shutil.copytree(src, folder)
+    text = (folder / "study.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^instrument:.*$", f"instrument: {ROOT / 'instruments' / 'sinergi.yaml'}", text)
+    if name == "natgeo-only":  # a one-group study with scales: the Nat Geo viewers only
+        text = re.sub(r"(?m)^id:.*$", "id: natgeo-only", text)
+        data = folder / "data"
+        resp = pd.read_csv(data / "respondents.csv")
+        keep = set(resp.loc[resp["group"] == "natgeo", "respondent_id"])
+        resp[resp["respondent_id"].isin(keep)].to_csv(data / "respondents.csv", index=False)
+        items = pd.read_csv(data / "responses.csv")
+        items[items["respondent_id"].isin(keep)].to_csv(data / "responses.csv", index=False)
+    (folder / "study.yaml").write_text(text, encoding="utf-8")
+    return folder / "study.yaml"
+
+
+def _sections(page: str) -> dict[str, str]:
+    return {m.group(1): m.group(2) for m in
+            re.finditer(r'<section id="sec-[^"]+" class="report-section" data-section="([^"]+)">(.*?)</section>',
+                        page, flags=re.S)}
+
+
+def _text(fragment: str) -> str:
+    fragment = re.sub(r"<(script|style|svg)\b.*?</\1>", " ", fragment, flags=re.S)
+    return re.sub(r"\s+", " ", htmlmod.unescape(re.sub(r"<[^>]+>", " ", fragment)))
+
+
+class Built:
+    """One study's report in one language: the page, its sections (HTML and text), its tables."""
+
+    def __init__(self, study, ctx, page: str, root: Path):
+        self.study, self.ctx, self.page, self.root = study, ctx, page, root
+        self.html = _sections(page)
+        self.text = {k: _text(re.sub(r"<h2>.*?</h2>", "", v, count=1, flags=re.S)) for k, v in self.html.items()}
+        self.all = _text(page)
+        self.tables = {t.key: t for t in ctx.tables}
+
+    def findings(self, section: str = "summary") -> list[tuple[dict, str]]:
+        items = re.findall(r'<li class="finding[^"]*"([^>]*)>(.*?)</li>', self.html[section], flags=re.S)
+        return [(dict(re.findall(r'data-([\w-]+)="([^"]*)"', a)), _text(t)) for a, t in items]
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory) -> dict[tuple[str, str], Built]:
+    from pipeline.cli import main
+    from pipeline.config import load_study
+    from pipeline.report.build import assemble
+    from pipeline.report.html import render_html
+
+    root = tmp_path_factory.mktemp("public")
+    out = {}
+    with _cwd(root):
+        for name in STUDIES:
+            path = _copy(name, root / "studies")
+            for stage in ("pull", *STAGES):
+                args = [stage, "--study", str(path)] + (["--local-only", "--quiet"] if stage == "pull" else [])
+                assert main(args) == 0, f"{name}: sinergi {stage} failed"
+            study = load_study(str(path))
+            for lang in ("id", "en"):
+                ctx, sections = assemble(study, lang)
+                out[(name, lang)] = Built(study, ctx, render_html(ctx, sections), root)
+    return out
+
+
+BOTH = pytest.mark.parametrize("lang", ["id", "en"])
+
+
+# ---------------------------------------------------------------------------------------------
+# no demo wording; the study's own labels
+# ---------------------------------------------------------------------------------------------
+
+@BOTH
+@pytest.mark.parametrize("name", STUDIES)
+def test_no_demo_words(reports, name, lang):
+    text = reports[(name, lang)].all
+    found = sorted({m.group(0) for w in DEMO_WORDS for m in re.finditer(w, text, flags=re.I)})
+    assert not found, f"{name} ({lang}): demo wording {found}"
+
+
+@BOTH
+def test_group_and_tie_labels_are_the_studys(reports, lang):
+    s50 = reports[("s50-two", lang)]
+    groups = {"id": "Bukan perokok dan Perokok", "en": "Non-smokers and Smokers"}[lang]
+    ei = [t for a, t in s50.findings() if a.get("kind") == "ei"]
+    assert len(ei) == 2 and all(groups in t for t in ei), ei
+    lazega = reports[("lazega", lang)]
+    offices = {"id": "Boston, Hartford dan Providence", "en": "Boston, Hartford and Providence"}[lang]
+    assert offices in " ".join(t for _, t in lazega.findings())
+    net = lazega.text["network"]
+    assert "advice, friendship" in net and "cowork" in net  # the tie types of the study, by name
+    liaison = {"id": "tiga kelompok atau lebih", "en": "three groups or more"}[lang]
+    assert liaison in net and {"id": "Dengan hanya dua kelompok", "en": "With only two groups"}[lang] not in net
+
+
+# ---------------------------------------------------------------------------------------------
+# scale ranges, every dimension
+# ---------------------------------------------------------------------------------------------
+
+@BOTH
+def test_scale_range_is_the_datas(reports, lang):
+    affect = reports[("affect-film", lang)]
+    sm = pd.read_csv(PUBLIC / "affect-film" / "data" / "scales.csv")
+    rng = f"{sm['min'].min():g}–{sm['max'].max():g}"
+    assert rng == "0–3"
+    assert rng in affect.text["trust"] and "1–5" not in affect.all
+    scale = [t for a, t in affect.findings() if a.get("kind") == "scale"]
+    assert scale and all(f" {rng} " in t for t in scale), scale
+    top = {"id": "dua teratas", "en": "top two"}[lang]
+    assert top in affect.tables["items_agree"].title
+    # two dimensions with their own ranges: each maximum is named, not one for both
+    s50 = reports[("s50-three", lang)]
+    trust = s50.text["trust"]
+    assert "Alcohol 1–5" in trust and "Smoking 1–3" in trust
+    assert re.search(r"(maximum score|skor maksimum) = 5\b", trust) is None
+    assert "1–6" in reports[("bfi", lang)].text["trust"]
+
+
+@BOTH
+@pytest.mark.parametrize("name", ["affect-film", "s50-three", "bfi"])
+def test_every_dimension_is_in_the_summary(reports, name, lang):
+    b = reports[(name, lang)]
+    dims = pd.unique(pd.read_csv(PUBLIC / ("affect-film" if name == "natgeo-only" else name) / "data" / "scales.csv")
+                     ["dimension"])
+    summary = b.findings()
+    for d in dims:
+        hits = [t for a, t in summary if a.get("dimension") == d and a.get("kind") in ("scale", "baseline")]
+        assert hits, f"{name}: dimension {d} is not in the summary"
+        assert b.ctx.dl(d) in hits[0]
+
+
+@BOTH
+def test_one_item_subscales_are_not_called_adequate(reports, lang):
+    rel = reports[("s50-three", lang)].tables["reliability"].display
+    flags = set(rel.iloc[:, -1])
+    assert flags == {{"id": "satu butir: α dan ω tidak terdefinisi", "en": "one item: α and ω are undefined"}[lang]}
+    assert (rel.iloc[:, 4] == "–").all()  # α really is undefined there
+    # a dimension of several items keeps its verdict
+    assert {"id": "memadai", "en": "adequate"}[lang] in set(reports[("bfi", lang)].tables["reliability"].display.iloc[:, -1])
+
+
+# ---------------------------------------------------------------------------------------------
+# the evidence: no direction without it
+# ---------------------------------------------------------------------------------------------
+
+@BOTH
+def test_network_change_without_evidence_is_no_clear_change(reports, lang):
+    b = reports[("s50-three", lang)]
+    ch = pd.read_csv(b.root / "data" / "processed" / "s50-three" / "network_change.csv")
+    change = [(a, t) for a, t in b.findings() if a.get("kind") == "change"]
+    assert len(change) == len(ch[ch["tie_type"] == "any"]) == 3
+    assert (ch.loc[ch["tie_type"] == "any", "delta_ei_p"] >= b.study.analysis.alpha).all()
+    for a, t in change:
+        assert a["verdict"] == "unsure"
+        assert {"id": "Belum ada perubahan yang jelas", "en": "no clear change"}[lang] in t
+        for word in ({"id": ["lebih tertutup", "lebih terbuka"], "en": ["more closed", "more open"]}[lang]):
+            assert word not in t, t
+
+
+@BOTH
+def test_scale_findings_follow_their_confidence_interval(reports, lang):
+    b = reports[("affect-film", lang)]
+    pp = pd.read_csv(b.root / "data" / "processed" / "affect-film" / "prepost.csv", dtype={"wave_post": str})
+    unsure = {"id": "belum menunjukkan perubahan yang jelas", "en": "shows no clear change"}[lang]
+    checked = 0
+    for a, t in b.findings():
+        if a.get("kind") != "scale":
+            continue
+        r = pp[(pp["dimension"] == a["dimension"]) & (pp["group"] == a["group"])].iloc[0]
+        spans = r["diff_ci_low"] <= 0 <= r["diff_ci_high"]
+        assert (unsure in t) == spans, t
+        checked += 1
+    assert checked == 6  # two dimensions × (all, two films)
+
+
+@BOTH
+def test_gap_sentences_claim_no_narrowing_without_evidence(reports, lang):
+    b = reports[("affect-film", lang)]
+    gaps = [(a, t) for a, t in b.findings() if a.get("kind") == "gap"]
+    assert len(gaps) == 2  # both dimensions, Nat Geo against Halloween
+    for a, t in gaps:
+        if a["verdict"] != "sig":
+            assert {"id": "Belum ada perbedaan yang jelas", "en": "no clear difference"}[lang] in t
+        assert {"id": "menyempit", "en": "narrow"}[lang] not in t
+
+
+# ---------------------------------------------------------------------------------------------
+# designs: three waves, one group, no ties, one wave
+# ---------------------------------------------------------------------------------------------
+
+@BOTH
+def test_three_waves_each_later_wave_against_the_first(reports, lang):
+    b = reports[("s50-three", lang)]
+    posts = {a["wave-post"] for a, _ in b.findings() if a.get("kind") == "scale"}
+    assert posts == {"t2", "t3"}
+    pairs = [t for t in b.text["summary"].split(". ") if "50" in t and ("(Year 2" in t or "(Tahun ke-2" in t)]
+    assert pairs
+    table = b.tables["network_prepost"].display
+    w1, w2, w3 = (b.ctx.wl(w) for w in ("t1", "t2", "t3"))
+    assert set(table[b.ctx.t("wave")]) == {f"{w1} → {w2}", f"{w1} → {w3}"}
+    assert not [c for c in table.columns if w3 in c]  # no header names the last wave over the first block
+    nodes = pd.read_csv(b.root / "data" / "processed" / "s50-three" / "prepost.csv", dtype={"wave_post": str})
+    deg = nodes[(nodes["dimension"] == "network_degree") & (nodes["group"] == "all")].set_index("wave_post")
+    rows = table[(table[b.ctx.t("dimension")] == b.ctx.dl("network_degree")) & (table[b.ctx.t("group")] == b.ctx.t("all"))]
+    got = dict(zip(rows[b.ctx.t("wave")], rows[b.ctx.t("c_mean_post")]))
+    assert got[f"{w1} → {w2}"] == b.ctx.n(deg.loc["t2", "mean_post"])
+    assert got[f"{w1} → {w3}"] == b.ctx.n(deg.loc["t3", "mean_post"])
+
+
+@BOTH
+@pytest.mark.parametrize("name", ["coleman", "natgeo-only"])
+def test_one_group_has_no_group_comparison(reports, name, lang):
+    b = reports[(name, lang)]
+    assert b.ctx.one_group
+    kinds = [a.get("kind") for a, _ in b.findings()]
+    assert "gap" not in kinds
+    for a, t in b.findings():
+        if a.get("kind") in ("ei", "change"):
+            assert "E-I" not in t.replace("no E-I index", "").replace("indeks E-I tidak dihitung", ""), t
+    if name == "natgeo-only":
+        title = b.tables["mixed_models"].title
+        assert "×" not in title and "(1 |" in title
+        assert not b.tables["mixed_models"].display.iloc[:, 1].str.contains("×|Interaksi|Interaction").any()
+        assert {"id": "semua responden", "en": "all respondents"}[lang] in b.text["summary"]
+    else:
+        for key in ("network_groups", "mixing", "brokerage"):
+            assert key not in b.tables, key
+
+
+@BOTH
+@pytest.mark.parametrize("name", ["affect-film", "bfi"])
+def test_no_ties_is_one_line(reports, name, lang):
+    b = reports[(name, lang)]
+    line = b.ctx.t("net_no_ties")
+    assert b.text["network"].strip() == line
+    assert not any(k.startswith(("network", "mixing", "brokerage", "coverage")) for k in b.tables), list(b.tables)
+    assert [a.get("kind") for a, _ in b.findings() if a.get("kind") in ("ei", "change", "no-ties")] == ["no-ties"]
+    assert b.all.count(line) >= 3  # summary, network, missing network data (and the methods)
+
+
+@BOTH
+@pytest.mark.parametrize("name", ["bfi", "lazega"])
+def test_one_wave_says_so_and_talks_of_no_change(reports, name, lang):
+    b = reports[(name, lang)]
+    assert b.ctx.one_wave
+    methods = b.text["methods"]
+    assert b.ctx.t("lim_one_wave_gen") in methods
+    assert b.ctx.t("lim_change_gen") not in methods and b.ctx.t("lim_attrition_gen") not in methods
+    assert not [a for a, _ in b.findings() if a.get("kind") in ("scale", "change", "gap")]
+
+
+@BOTH
+def test_sections_without_data_are_one_line(reports, lang):
+    for name in ("lazega", "bfi"):
+        b = reports[(name, lang)]
+        assert b.text["collective"].strip() == b.ctx.t("coll_none")
+        assert "collective" not in b.tables
+    b = reports[("coleman", lang)]
+    assert b.text["trust"].strip() == b.ctx.t("no_scales_gen")

@@ -142,9 +142,14 @@ def _gap_findings(ctx) -> list[Finding]:
                 r = ii.iloc[0]
                 bi = float(r["estimate"])
                 v = rt.verdict(bi, r["ci_low"], r["ci_high"], r["p_val"], ctx.alpha)
-                closing = (b0 < 0 < bi) or (b0 > 0 > bi)
+                g0 = gi.iloc[0]
+                # a gap at baseline only when its CI excludes 0; it closed when the gap after the
+                # change (b0 + bi) is smaller than before, not merely when the signs differ (a
+                # change larger than the gap reverses it)
+                gap0 = not _isna(g0["ci_low"]) and (float(g0["ci_low"]) > 0 or float(g0["ci_high"]) < 0)
+                closing = abs(b0 + bi) < abs(b0) and ((b0 < 0 < bi) or (b0 > 0 > bi))
                 if v in ("sig",):
-                    vt = ctx.t("gap_closed_sig" if closing else "gap_widened_sig")
+                    vt = ctx.t(("gap_closed_sig" if closing else "gap_widened_sig") if gap0 else "gap_diff_sig")
                 elif v == "flat":
                     vt = ctx.t("gap_flat")
                 else:  # the CI of the difference in change includes 0: no direction is claimed

@@ -306,3 +306,19 @@ def test_sections_without_data_are_one_line(reports, lang):
         assert "collective" not in b.tables
     b = reports[("coleman", lang)]
     assert b.text["trust"].strip() == b.ctx.t("no_scales_gen")
+
+
+@pytest.mark.parametrize("name", STUDIES)
+def test_handouts_have_no_demo_words(reports, name, tmp_path):
+    from pipeline.report.handout import write_handouts
+
+    b = reports[(name, "en")]
+    paths = write_handouts(b.ctx, tmp_path)
+    assert len(paths) == 2
+    for path in paths:
+        text = _text(path.read_text(encoding="utf-8"))
+        found = sorted({m.group(0) for w in DEMO_WORDS + [r"\bowners?\b", r"\bpelaku\b", r"\bprogram\b"]
+                        for m in re.finditer(w, text, flags=re.I)})
+        assert not found, f"{path.name}: {found}"
+        if name in ("affect-film", "coleman"):  # two waves: no "after the second survey"
+            assert "second survey" not in text and "survei kedua" not in text

@@ -64,6 +64,25 @@ class HandoutFinding:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
 
+def _words(study: Any, lang: str) -> dict[str, str]:
+    """The handout's words for ``study``: the instrument's (UMKM owners of a village, business
+    ties) for a study collected with it; for any other (a tables study) the ``*_gen`` texts."""
+    T = dict(TEXT[lang])
+    if study.source.kind == "tables":
+        T.update({k[:-4]: v for k, v in TEXT[lang].items() if k.endswith("_gen")})
+    return T
+
+
+def _present(tables: dict[str, pd.DataFrame | None], study: Any) -> list[str]:
+    """The study's group levels that have respondents (``sample.csv``), in the study's order."""
+    sample = tables.get("sample.csv")
+    if sample is None or not len(sample):
+        return list(study.group_values)
+    n = pd.to_numeric(sample["n"], errors="coerce")
+    have = set(sample.loc[(sample["group"].astype(str) != "all") & (n > 0), "group"].astype(str))
+    return [g for g in study.group_values if g in have]
+
+
 def _direction(row: pd.Series, alpha: float) -> str:
     """up / down when the change is clear (the report's "significant"), else flat."""
     v = verdict(row["diff"], row["diff_ci_low"], row["diff_ci_high"], row["p_holm"], alpha)
@@ -103,7 +122,8 @@ def findings(tables: dict[str, pd.DataFrame | None], study: Any, lang: str, *, w
     list of HandoutFinding
         At most four, in the order of the module docstring.
     """
-    T = TEXT[lang]
+    T = _words(study, lang)
+    generic = study.source.kind == "tables"
     alpha = float(study.analysis.alpha)
     if len(waves) < 2:
         return []
@@ -111,12 +131,16 @@ def findings(tables: dict[str, pd.DataFrame | None], study: Any, lang: str, *, w
     wl = {w: study.wave_label(w, lang) for w in waves}
     before, after = T["before"], T["after"]
     F.setup(lang)
-    labels = [study.group_label(g, lang).lower() for g in study.group_values]
+    present = _present(tables, study) if generic else list(study.group_values)
+    labels = [study.group_label(g, lang) if generic else study.group_label(g, lang).lower() for g in present]
     pair = (", ".join(labels[:-1]) + f" {T['and']} " + labels[-1]) if len(labels) > 1 else "".join(labels)
     words = {"pair": pair, "pair_dash": "\u2013".join(labels) if len(labels) == 2 else pair}
     out: list[HandoutFinding] = []
+    words.update(w0=wl[pre], w1=wl[post])
     pp = tables.get("prepost.csv")
     mix, whole = tables.get("mixing.csv"), tables.get("network_whole.csv")
+    if generic and (len(present) < 2 or mix is None or not pd.to_numeric(mix["ties"], errors="coerce").fillna(0).any()):
+        mix = whole = None  # one group or no ties: nothing crosses groups, so no tie findings
     row = _row(pp, "network_bridging")
     if row is not None and whole is not None and len(whole):
         d = _direction(row, alpha)
@@ -171,13 +195,17 @@ def render(tables: dict[str, pd.DataFrame | None], study: Any, lang: str, *, wav
     """
     import jinja2
 
-    T = TEXT[lang]
+    T = _words(study, lang)
     items = findings(tables, study, lang, waves=waves, scale=scale)
+    generic = study.source.kind == "tables"
+    low = (lambda x: x) if generic else str.lower  # a study's own labels as written
+    if len(waves) >= 2 and generic:  # two waves: "no follow-up yet" would be false
+        T["none"] = T["none_later"]
     if len(waves) >= 2 and n_pairs is not None:
-        who = T["who"].format(n=num(n_pairs, lang, 0), pre=study.wave_label(waves[0], lang).lower(),
-                              post=study.wave_label(waves[-1], lang).lower())
+        who = T["who"].format(n=num(n_pairs, lang, 0), pre=low(study.wave_label(waves[0], lang)),
+                              post=low(study.wave_label(waves[-1], lang)))
     elif n_first is not None and waves:
-        who = T["who_one"].format(n=num(n_first, lang, 0), pre=study.wave_label(waves[0], lang).lower())
+        who = T["who_one"].format(n=num(n_first, lang, 0), pre=low(study.wave_label(waves[0], lang)))
     else:
         who = ""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),

@@ -136,7 +136,7 @@ def test_group_and_tie_labels_are_the_studys(reports, lang):
     offices = {"id": "Boston, Hartford dan Providence", "en": "Boston, Hartford and Providence"}[lang]
     assert offices in " ".join(t for _, t in lazega.findings())
     net = lazega.text["network"]
-    assert "advice, friendship" in net and "cowork" in net  # the tie types of the study, by name
+    assert all(lazega.ctx.tl(t) in net and t in lazega.ctx.tl(t) for t in ("advice", "friendship", "cowork"))
     liaison = {"id": "tiga kelompok atau lebih", "en": "three groups or more"}[lang]
     assert liaison in net and {"id": "Dengan hanya dua kelompok", "en": "With only two groups"}[lang] not in net
 
@@ -158,7 +158,7 @@ def test_scale_range_is_the_datas(reports, lang):
     # two dimensions with their own ranges: each maximum is named, not one for both
     s50 = reports[("s50-three", lang)]
     trust = s50.text["trust"]
-    assert "Alcohol 1–5" in trust and "Smoking 1–3" in trust
+    assert f"{s50.ctx.dl('alcohol')} 1–5" in trust and f"{s50.ctx.dl('smoking')} 1–3" in trust
     assert re.search(r"(maximum score|skor maksimum) = 5\b", trust) is None
     assert "1–6" in reports[("bfi", lang)].text["trust"]
 

@@ -478,7 +478,7 @@ def fake():
 
 
 def test_kobo_study_from_the_test_server(fake, in_tmp, monkeypatch, sinergi, demo_out):
-    from tests.test_kobo_fidelity import load_demo
+    from tests.sources.test_kobo_fidelity import load_demo
 
     assets = load_demo(fake)
     study = {"id": "lapangan", "title": "Lapangan", "instrument": str(ROOT / "instruments" / "sinergi.yaml"),

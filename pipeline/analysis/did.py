@@ -156,7 +156,7 @@ def reml(y: np.ndarray, X: np.ndarray, block: np.ndarray, inner: np.ndarray | No
     A small exact implementation (dense covariance per village, the two variance ratios profiled
     and bounded at 0 with L-BFGS-B): statsmodels ``MixedLM`` returns zeroed fixed effects when a
     variance collapses (statsmodels#10239), which happens with few villages. Checked against
-    ``lme4::lmer(..., REML = TRUE)`` in tests/test_did.py.
+    ``lme4::lmer(..., REML = TRUE)`` in tests/analysis/test_did.py.
 
     Returns
     -------

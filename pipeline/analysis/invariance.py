@@ -21,7 +21,7 @@ scale are not supported by the data.
 Why our own estimator: semopy's ``multigroup`` fits each group separately (configural only, no
 equality constraints across groups, methods.md §3.1), so metric and scalar models cannot be
 written with it; the ML fit function of a multi-group mean-and-covariance model is short and is
-checked against lavaan in ``tests/test_invariance.py``.
+checked against lavaan in ``tests/analysis/test_invariance.py``.
 """
 
 from __future__ import annotations

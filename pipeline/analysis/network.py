@@ -4,7 +4,7 @@ One graph per site × wave × tie type (plus ``"any"``, the union of all tie typ
 igraph graph of nominations ego → alter in which every respondent of that site × wave is a vertex
 (isolates count) with vertex attributes ``name`` (pseudonym) and ``group``. igraph is the
 computing core; the group measures are computed from numpy edge arrays taken from the igraph graph
-and checked against igraph / networkx / R in ``tests/test_network.py``. networkx is used only to
+and checked against igraph / networkx / R in ``tests/analysis/test_network.py``. networkx is used only to
 write GEXF, through :func:`to_networkx`, the single conversion point.
 
 Directed or undirected — which graph each measure uses

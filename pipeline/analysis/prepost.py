@@ -2,7 +2,7 @@
 
 Pure functions from the ``scores`` frame of :mod:`pipeline.analysis.scales` (and the respondents table, and
 optionally the node table of the network stage) to tidy result frames; no file I/O. Every statistic
-is checked against R in ``tests/test_prepost.py`` (reference script ``tests/r/reference.R``).
+is checked against R in ``tests/analysis/test_prepost.py`` (reference script ``tests/r/reference.R``).
 
 Methods (stated so the report can repeat them)
 ----------------------------------------------
@@ -576,7 +576,8 @@ def _fit_one(df: pd.DataFrame, waves: list[str], levels: list[str], multi_site: 
         method = METHOD_NONCONV if res is None else METHOD_COLLAPSED
         est, cov = _ols_cluster(y, x, pd.factorize(df["respondent_id"])[0])
         se = np.sqrt(np.diag(cov))
-        pv = 2 * stats.norm.sf(np.abs(est / se))
+        with np.errstate(invalid="ignore", divide="ignore"):  # a term without variation: se 0, p NaN
+            pv = 2 * stats.norm.sf(np.abs(est / se))
         ci = np.column_stack([est - z * se, est + z * se])
     else:
         method = METHOD_MIXED

@@ -1,7 +1,7 @@
 """Scale scores and their reliability (trust, shared norms).
 
 Pure functions from the canonical tables (``respondents``, ``responses``, ``scale_map``) to tidy
-frames; no file I/O. Every statistic is checked against R (``psych``) in ``tests/test_scales.py``;
+frames; no file I/O. Every statistic is checked against R (``psych``) in ``tests/analysis/test_scales.py``;
 the R script that produced the reference values is ``tests/r/reference.R``.
 
 Choices (stated so the report can repeat them)

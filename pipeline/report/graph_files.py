@@ -6,7 +6,7 @@ documents (the GraphML networkx writes with ``named_key_ids=True``; GEXF 1.2draf
 ``networkx.write_gexf``: the attributes' ids, types, ``NaN``/``INF`` spellings, edge ids counted
 from 0, the edge weight as the ``weight`` attribute) as text, ≈ 20× faster; ``nx.read_graphml``,
 ``nx.read_gexf``, igraph and Gephi read them back to the same graph
-(``tests/test_graph_files.py`` checks it against networkx's own files).
+(``tests/report/test_graph_files.py`` checks it against networkx's own files).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 UI strings live in the message catalogues ``locales/id.yaml`` and ``locales/en.yaml`` (:data:`STRINGS`); numbers are formatted by :func:`num` (decimal comma and
 thousands dot in Indonesian, period and comma in English). The generated sentences of the summary
 are built by the ``sentence_*`` functions from one row of a results table, so the numbers in the
-text are the numbers in the tables (``tests/test_report.py`` parses them back).
+text are the numbers in the tables (``tests/report/test_report.py`` parses them back).
 
 Hedging (one rule for every finding, see :func:`verdict`):
 
@@ -137,7 +137,7 @@ def _catalogue(lang: str) -> dict[str, Any]:
     One YAML file per language rather than gettext ``.po``: the messages are keyed by id, not by
     English text (both languages are first-class, and the Indonesian report is the default), the
     file needs no compile step, and a PKM team member can correct a sentence in any text editor.
-    ``tests/test_catalogue.py`` checks that both files have the same ids and placeholders.
+    ``tests/report/test_catalogue.py`` checks that both files have the same ids and placeholders.
     """
     data = read_yaml(LOCALES / f"{lang}.yaml")
     if not isinstance(data, dict):

@@ -1,4 +1,4 @@
-# Reference values for tests/test_network.py::test_brokerage_matches_sna
+# Reference values for tests/analysis/test_network.py::test_brokerage_matches_sna
 # Run from the repo root:  Rscript tests/r/brokerage.R
 # (R 4.x, sna 2.7-1). Reads tests/data/brokerage_{edges,groups}.csv, writes
 # tests/data/brokerage_ref_nodes.csv (sna::brokerage(g, cl)$raw.nli) and

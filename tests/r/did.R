@@ -1,4 +1,4 @@
-# Reference values for tests/test_did.py (R 4.2.2, lme4 1.1.31).
+# Reference values for tests/analysis/test_did.py (R 4.2.2, lme4 1.1.31).
 #   .venv/bin/python tests/r/did_data.py && Rscript tests/r/did.R
 suppressPackageStartupMessages({library(lme4)})
 here <- tryCatch(dirname(normalizePath(sub("--file=", "", grep("--file=", commandArgs(FALSE), value = TRUE)))),

@@ -1,7 +1,7 @@
-"""Planted difference-in-differences data for tests/test_did.py and tests/r/did.R.
+"""Planted difference-in-differences data for tests/analysis/test_did.py and tests/r/did.R.
 
     .venv/bin/python tests/r/did_data.py   # writes tests/r/data/did.csv
-    Rscript tests/r/did.R                  # prints the lme4 reference values pasted into tests/test_did.py
+    Rscript tests/r/did.R                  # prints the lme4 reference values pasted into tests/analysis/test_did.py
 
 Six villages (v1, v2 program; v3–v6 comparison), 30 respondents each, two waves. Village
 intercepts N(0, 0.3²), respondent intercepts N(0, 0.6²), a village-level change N(0.1, 0.1²) for

@@ -1,4 +1,4 @@
-# Reference values for the district statistics in tests/test_district.py (R_DISTRICT).
+# Reference values for the district statistics in tests/report/test_district.py (R_DISTRICT).
 #
 #   .venv/bin/python tests/r/district_data.py   # writes tests/r/data/district_scores.csv
 #   Rscript tests/r/district.R        # prints the Python literal pasted into the test file

@@ -1,4 +1,4 @@
-# Reference values for tests/test_invariance.py (R 4.2.2, lavaan, Debian r-cran-lavaan).
+# Reference values for tests/analysis/test_invariance.py (R 4.2.2, lavaan, Debian r-cran-lavaan).
 #   .venv/bin/python tests/r/invariance_data.py && Rscript tests/r/invariance.R
 suppressPackageStartupMessages({library(lavaan)})
 here <- tryCatch(dirname(normalizePath(sub("--file=", "", grep("--file=", commandArgs(FALSE), value = TRUE)))),

@@ -1,4 +1,4 @@
-"""Data for tests/test_invariance.py and tests/r/invariance.R.
+"""Data for tests/analysis/test_invariance.py and tests/r/invariance.R.
 
     .venv/bin/python tests/r/invariance_data.py   # writes tests/r/data/invariance_*.csv
     Rscript tests/r/invariance.R                  # prints the lavaan reference values

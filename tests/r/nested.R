@@ -1,4 +1,4 @@
-# Reference values for the nested random-intercept REML in tests/test_prepost.py (R_LMER_NESTED).
+# Reference values for the nested random-intercept REML in tests/analysis/test_prepost.py (R_LMER_NESTED).
 #
 #   .venv/bin/python tests/r/testdata.py   # writes tests/r/data/nested.csv (nested_cases())
 #   Rscript tests/r/nested.R               # prints the Python literal pasted into the test file

@@ -1,4 +1,4 @@
-# Reference values for tests/test_scales.py and tests/test_prepost.py.
+# Reference values for tests/analysis/test_scales.py and tests/analysis/test_prepost.py.
 #
 #   .venv/bin/python tests/r/testdata.py   # writes tests/r/data/*.csv from tests/r/testdata.py
 #   Rscript tests/r/reference.R            # prints Python literals, pasted into the test files

@@ -1,4 +1,4 @@
-"""Deterministic test data for tests/test_scales.py and tests/test_prepost.py, and its CSV copy for R.
+"""Deterministic test data for tests/analysis/test_scales.py and tests/analysis/test_prepost.py, and its CSV copy for R.
 
 The tests build the data with :func:`make_data` (seeded numpy, no files). ``tests/r/reference.R``
 reads the same data from ``tests/r/data/*.csv``; regenerate those with

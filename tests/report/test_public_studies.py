@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = ROOT / "tests" / "data" / "public"
 STUDIES = ["s50-three", "s50-two", "coleman", "lazega", "affect-film", "bfi", "natgeo-only"]
 STAGES = ("tidy", "scales", "network", "prepost", "invariance", "coverage")

@@ -25,14 +25,11 @@ from pipeline.errors import SinergiError
 from pipeline.instrument import asset_content, load_instrument
 from pipeline.sources.kobo_files import pull_files, read_export
 
-try:
-    from .kobo_server import make_submissions
-except ImportError:  # tests/ is not a package
-    from kobo_server import make_submissions
+from tests.kobo_server import make_submissions
 
 INST = load_instrument()
 CONTENT = asset_content(INST)
-FIXTURES = Path(__file__).parent / "data" / "kobo_exports"
+FIXTURES = Path(__file__).parents[1] / "data" / "kobo_exports"
 COPY = ["_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status",
         "_submitted_by", "__version__", "_tags"]
 TITLE = "Survei Modal Sosial UMKM Desa"

@@ -11,10 +11,10 @@ import pytest
 
 from pipeline.analysis import invariance as inv
 
-sys.path.insert(0, str(Path(__file__).parent / "r"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "r"))
 import invariance_data  # noqa: E402
 
-DATA = Path(__file__).parent / "r" / "data"
+DATA = Path(__file__).parents[1] / "r" / "data"
 
 # Rscript tests/r/invariance.R (R 4.2.2, lavaan 0.6.14):
 # f <- cfa(model, data = d, group = "g", group.equal = <"" | "loadings" | c("loadings", "intercepts")>,

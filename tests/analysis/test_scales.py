@@ -16,7 +16,7 @@ from pipeline.analysis import scales
 from pipeline.errors import SinergiError
 
 _spec = importlib.util.spec_from_file_location(
-    "sinergi_testdata", Path(__file__).parent / "r" / "testdata.py")
+    "sinergi_testdata", Path(__file__).parents[1] / "r" / "testdata.py")
 testdata = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(testdata)
 

@@ -27,7 +27,7 @@ from pipeline.analysis import network as nw
 from pipeline.report import network_export as ne
 from pipeline.errors import SinergiError
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 
 
 # ---------------------------------------------------------------- helpers

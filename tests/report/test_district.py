@@ -16,7 +16,7 @@ from scipy import stats
 
 from pipeline.analysis import district as D
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1]  # tests/
 sys.path.insert(0, str(HERE / "r"))
 import district_data  # noqa: E402
 

@@ -15,10 +15,7 @@ from pipeline.errors import SinergiError
 from pipeline.instrument import asset_content, load_instrument, write_xlsform
 from pipeline.sources.kobo import KoboClient, deploy, get_token, list_projects, pull_kobo
 
-try:
-    from .kobo_server import FakeKobo, edit_submission, make_submissions
-except ImportError:  # tests/ is not a package
-    from kobo_server import FakeKobo, edit_submission, make_submissions
+from tests.kobo_server import FakeKobo, edit_submission, make_submissions
 
 TOKEN = "tok-secret-0123456789abcdef"
 INST = load_instrument()
@@ -731,7 +728,7 @@ def test_cli_deploy_needs_a_real_roster(fake, xlsform, tmp_path, monkeypatch, ca
     with pytest.raises(SystemExit) as e:
         main(["kobo", "deploy", "--server", fake.url, "--xlsform", str(xlsform)])
     assert e.value.code == 2 and "--roster" in capsys.readouterr().err
-    template = Path(__file__).resolve().parent.parent / "instruments" / "roster_template.csv"
+    template = Path(__file__).resolve().parents[2] / "instruments" / "roster_template.csv"
     assert main(["kobo", "deploy", "--server", fake.url, "--roster", str(template), "--xlsform", str(xlsform)]) == 2
     assert "example people" in capsys.readouterr().err and not fake.imports
 

@@ -22,7 +22,7 @@ import pytest
 
 from tests.conftest import tree
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SINERGI = Path(sys.executable).parent / "sinergi"
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")

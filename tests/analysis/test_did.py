@@ -16,7 +16,7 @@ import statsmodels.formula.api as smf
 from pipeline.analysis import did
 from pipeline.errors import SinergiError
 
-sys.path.insert(0, str(Path(__file__).parent / "r"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "r"))
 import did_data  # noqa: E402
 
 # tests/r/did.R on tests/r/data/did.csv (R 4.2.2, lme4 1.1.31):
@@ -42,7 +42,7 @@ def _scores(d):
 
 
 def test_csv_copy_is_current(planted):
-    on_disk = pd.read_csv(Path(__file__).parent / "r" / "data" / "did.csv")
+    on_disk = pd.read_csv(Path(__file__).parents[1] / "r" / "data" / "did.csv")
     pd.testing.assert_frame_equal(on_disk, planted, check_dtype=False)
 
 
@@ -166,7 +166,7 @@ def test_bad_arms():
 def test_study_arms_key(tmp_path):
     from pipeline.config import load_study
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     text = (root / "study.yaml").read_text().replace("id: demo-kaloran", "id: arms-test")
     f = tmp_path / "study.yaml"
     f.write_text(text.replace("privacy:", "arms: {Kaloran Brimob: program, Desa Lain: comparison}\nprivacy:")
@@ -184,7 +184,7 @@ def test_study_arms_key(tmp_path):
 def test_demo_comparison_villages(tmp_path):
     """`source.comparison_villages: 1` adds a village without a program; `make did` works on it and the
     default demo study is unchanged (its raw data is checked byte for byte in test_demo)."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     text = (root / "study.yaml").read_text().replace("id: demo-kaloran", "id: demo-cmp-test")
     text = text.replace("  share_migrant: 0.4\n", "  share_migrant: 0.4\n  comparison_villages: 1\n")
     f = root / ".make" / "test-did-study.yaml"

@@ -20,12 +20,9 @@ from pipeline.instrument import load_instrument
 from pipeline.sources.kobo import KoboClient, pull_kobo
 from pipeline.tidy import tidy_kobo
 
-try:
-    from .kobo_server import FakeKobo, edit_submission
-except ImportError:  # tests/ is not a package
-    from kobo_server import FakeKobo, edit_submission
+from tests.kobo_server import FakeKobo, edit_submission
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "data" / "raw" / "demo-kaloran"
 INST = load_instrument(ROOT / "instruments" / "sinergi.yaml")
 TOKEN = "tok-fidelity-0123456789abcdef"

@@ -11,7 +11,7 @@ import pytest
 from pipeline.errors import SinergiError
 from pipeline.report import text as rt
 
-PIPELINE = Path(__file__).resolve().parent.parent / "pipeline"
+PIPELINE = Path(__file__).resolve().parents[2] / "pipeline"
 
 
 def _placeholders(value) -> set[str]:

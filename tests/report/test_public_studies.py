@@ -322,3 +322,16 @@ def test_handouts_have_no_demo_words(reports, name, tmp_path):
         assert not found, f"{path.name}: {found}"
         if name in ("affect-film", "coleman"):  # two waves: no "after the second survey"
             assert "second survey" not in text and "survei kedua" not in text
+
+
+@BOTH
+def test_invariance_names_the_waves_it_leaves_out(reports, lang):
+    """Three waves: the invariance test compares the first with the last, and says the middle one
+    is not tested (rather than letting the reader assume every wave was compared)."""
+    rep = reports[("s50-three", lang)]
+    inv = rep.ctx.inp("invariance.csv")
+    assert inv is not None and (inv["comparison"] == "waves").any()
+    first, middle, last = (rep.ctx.wl(w) for w in rep.ctx.data_waves)
+    expected = rep.ctx.t("inv_scope_waves", a=first, b=last, left=middle)
+    assert expected in rep.text["designs"]
+    assert rep.ctx.t("inv_scope_waves", a=first, b=last, left=middle) not in reports[("s50-two", lang)].text["designs"]

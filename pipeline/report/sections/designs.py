@@ -101,6 +101,7 @@ def _invariance_blocks(ctx) -> list[Block]:
     if not len(inv):
         return [head, Block("note", ctx.t("inv_none"))]
     blocks = [head, Block("p", ctx.t(ctx.message_id("inv_intro")))]
+    blocks += _invariance_scope(ctx, inv)
     findings = []
     for (dim, comp), part in inv.groupby(["dimension", "comparison"], sort=False):
         r = part.iloc[0]
@@ -126,6 +127,23 @@ def _invariance_blocks(ctx) -> list[Block]:
         (lambda d: d["holds"].map(lambda v: ctx.t("yes") if str(v) == "True" else ctx.t("no")),
          ctx.t("inv_c_holds"), "text")], note=ctx.t("inv_table_note"))))
     return blocks
+
+
+def _invariance_scope(ctx, inv) -> list[Block]:
+    """A note naming the groups (beyond two) and waves (between the first and the last) that the
+    two-sample invariance comparisons leave out."""
+    out = []
+    for comp, present, label, key in (("groups", ctx.present_levels, ctx.gl, "inv_scope_groups"),
+                                      ("waves", ctx.data_waves, ctx.wl, "inv_scope_waves")):
+        rows = inv[inv["comparison"] == comp]
+        if not len(rows):
+            continue
+        compared = str(rows["groups"].iloc[0]).split("|")
+        left = [v for v in present if v not in compared]
+        if left:
+            out.append(Block("note", ctx.t(key, a=label(compared[0]), b=label(compared[-1]),
+                                           left=ctx.join([label(v) for v in left]))))
+    return out
 
 
 def _did_blocks(ctx) -> list[Block]:

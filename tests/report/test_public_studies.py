@@ -335,3 +335,11 @@ def test_invariance_names_the_waves_it_leaves_out(reports, lang):
     expected = rep.ctx.t("inv_scope_waves", a=first, b=last, left=middle)
     assert expected in rep.text["designs"]
     assert rep.ctx.t("inv_scope_waves", a=first, b=last, left=middle) not in reports[("s50-two", lang)].text["designs"]
+
+
+@BOTH
+def test_distribution_figure_shows_the_studys_own_dimensions(reports, lang):
+    """The score distributions are drawn for a study's own dimensions, not only for ones named
+    trust or norms (the film study's are energetic and tense arousal)."""
+    rep = reports[("affect-film", lang)]
+    assert any(f.key == "distributions" for f in rep.ctx.figures)

@@ -34,7 +34,13 @@ def section(ctx) -> list[Block]:
                                     scale=ctx.scale)
             blocks.append(ctx.figure("dumbbell", ctx.t("fig_dumbbell"), fig))
     if scores is not None and len(scores):
-        top = [d for d in ("trust", "trust_outgroup", "norms") if d in set(scores["dimension"])]
+        have = set(scores["dimension"])
+        if ctx.umkm:  # the instrument's headline scales
+            top = [d for d in ("trust", "trust_outgroup", "norms") if d in have]
+        else:  # a study's own dimensions (the overall scores, at most four panels)
+            sm = ctx.inp("scale_map.parquet")
+            overall = list(pd.unique(sm["dimension"])) if sm is not None else []
+            top = [str(d) for d in overall if str(d) in have][:4]
         if top:
             fig = F.distribution_figure(scores, top, ctx.waves, ctx.levels, dim_label=ctx.dl,
                                         group_label=ctx.gl, wave_label=ctx.wl, scale=ctx.scale,

@@ -184,26 +184,25 @@ def write_gexf(g, path: str | Path, date: str) -> None:
     for (n, d), data in zip(nodes, ndata):
         label = quoteattr(str(d["label"])) if "label" in d else quoteattr(str(n))
         out.append(f"      <node id={ids[n]} label={label}")
-        if data:
-            out.append(">\n        <attvalues>\n")
-            for k, v in data.items():
-                head, f = opening[k]
-                out.append(f"{head}{f(v)} />\n")
-            out.append("        </attvalues>\n      </node>\n")
-        else:
-            out.append(" />\n")
+        _close(out, "node", data, opening)
     out.append("    </nodes>\n    <edges>\n")
     for i, ((a, b, d), data) in enumerate(zip(edges, edata)):
         extra = "".join(f" {k}={_attr(d[k])}" for k in ("label", "weight") if k in d)
         out.append(f"      <edge source={ids[a]} target={ids[b]} id=\"{i}\"{extra}")
-        if data:
-            out.append(">\n        <attvalues>\n")
-            for k, v in data.items():
-                head, f = opening[k]
-                out.append(f"{head}{f(v)} />\n")
-            out.append("        </attvalues>\n      </edge>\n")
-        else:
-            out.append(" />\n")
+        _close(out, "edge", data, opening)
     out.append("    </edges>\n  </graph>\n</gexf>\n")
     with atomic_path(path) as tmp:
         Path(tmp).write_text("".join(out), encoding="utf-8")
+
+
+def _close(out: list[str], tag: str, data: dict, opening: dict) -> None:
+    """End an opened ``<node`` / ``<edge`` element: its ``<attvalues>`` when it has ``data``
+    (``opening``: attribute → (the ``<attvalue`` head, the value formatter)), else ``/>``."""
+    if not data:
+        out.append(" />\n")
+        return
+    out.append(">\n        <attvalues>\n")
+    for k, v in data.items():
+        head, f = opening[k]
+        out.append(f"{head}{f(v)} />\n")
+    out.append(f"        </attvalues>\n      </{tag}>\n")

@@ -9,8 +9,8 @@ and migrants, business ties, 1–5 Likert items) is left in it.
 
 from __future__ import annotations
 
+import contextlib
 import html as htmlmod
-import os
 import re
 import shutil
 from pathlib import Path
@@ -30,18 +30,6 @@ DEMO_WORDS = [r"UMKM", r"\blokal\b", r"pendatang", r"\bmigrants?\b", r"\blocals?
               r"\bdesa\b", r"4 or 5", r"4 atau 5", r"\bPKM\b", r"\bbusiness\b", r"\busaha\b",
               r"trust and norms", r"kepercayaan dan norma", r"trust or norms", r"kepercayaan atau norma",
               r"gotong royong", r"balai"]
-
-
-class _cwd:
-    def __init__(self, path: Path):
-        self.path, self.old = Path(path), None
-
-    def __enter__(self):
-        self.old = os.getcwd()
-        os.chdir(self.path)
-
-    def __exit__(self, *exc):
-        os.chdir(self.old)
 
 
 def _copy(name: str, dest: Path) -> Path:
@@ -98,7 +86,7 @@ def reports(tmp_path_factory) -> dict[tuple[str, str], Built]:
 
     root = tmp_path_factory.mktemp("public")
     out = {}
-    with _cwd(root):
+    with contextlib.chdir(root):
         for name in STUDIES:
             path = _copy(name, root / "studies")
             for stage in ("pull", *STAGES):

@@ -7,9 +7,9 @@ the repository.
 
 from __future__ import annotations
 
+import contextlib
 import html as htmlmod
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -31,19 +31,6 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 # ---------------------------------------------------------------------------------------------
 # fixtures: processed data once per session, a report per language
 # ---------------------------------------------------------------------------------------------
-
-class _cwd:
-    """Run with another working directory (study paths are relative to it)."""
-
-    def __init__(self, path: Path):
-        self.path, self.old = Path(path), None
-
-    def __enter__(self):
-        self.old = os.getcwd()
-        os.chdir(self.path)
-
-    def __exit__(self, *exc):
-        os.chdir(self.old)
 
 
 def _run(root: Path, *args: str) -> None:
@@ -78,7 +65,7 @@ def _build(root: Path, lang: str | None = None):
     from pipeline.config import load_study
     from pipeline.report import build
 
-    with _cwd(root):
+    with contextlib.chdir(root):
         study = load_study("study.yaml")
         path = build(study, lang)
     return study, root / path

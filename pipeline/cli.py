@@ -94,12 +94,14 @@ def _write_stage(study, stage: str, frames: dict) -> None:
 
 def cmd_instruments(args):
     """Build the XLSForm, the codebook and the scale map from instruments/sinergi.yaml."""
-    from .instrument import codebook_markdown, load_instrument, scale_map, write_xlsform
-    from .io import write_csv, write_text
+    from .instrument import check_xlsform, codebook_markdown, load_instrument, scale_map, xlsform_bytes
+    from .io import write_bytes, write_csv, write_text
 
     inst = load_instrument(args.source)
     out = Path(args.out)
-    write_xlsform(inst, out / "sinergi.xlsx")
+    form = xlsform_bytes(inst)
+    check_xlsform(inst, form)  # what KoboToolbox's converter would refuse stops here, before writing
+    write_bytes(out / "sinergi.xlsx", form)
     write_text(out / "codebook.md", codebook_markdown(inst))
     write_csv(out / "scales.csv", scale_map(inst))
     print(f"built {out}/sinergi.xlsx, codebook.md, scales.csv")

@@ -319,15 +319,18 @@ def cmd_kobo_list(args):
 
 def cmd_kobo_deploy(args):
     """Create or update a wave's KoboToolbox project from the built XLSForm and roster, deploy it."""
-    from .sources.kobo import deploy
-
     from .config import ROOT
+    from .sources.kobo import check_roster, deploy
 
+    if not args.roster:
+        raise SinergiError("kobo deploy: --roster is missing; give the village roster CSV (columns name,label, "
+                           "one row per person), e.g. `sinergi kobo deploy --wave pre --roster roster.csv`")
     roster = Path(args.roster)
     template = ROOT / "instruments" / "roster_template.csv"
     if roster.is_file() and template.is_file() and roster.read_bytes() == template.read_bytes():
         raise SinergiError(f"--roster {args.roster}: that is the template's example people; give the "
                            "village's own roster (columns name,label; README, 'Deploying it on KoboToolbox')")
+    check_roster(roster)  # a bad roster stops here, before the token is looked up or anything is sent
     study, client = _kobo_client(args)
     title, uid, hint = None, args.asset_uid, "sinergi kobo deploy --roster {roster} --asset-uid {uid}"
     if args.wave:
@@ -359,8 +362,17 @@ def cmd_kobo_deploy(args):
 # -- parser -----------------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose mistakes (a missing value, an unknown option) are one
+    ``sinergi: error:`` line, like every other mistake, not argparse's usage block."""
+
+    def error(self, message: str):
+        where = self.prog.removeprefix("sinergi").strip()
+        raise SinergiError(f"{where + ': ' if where else ''}{message} (`{self.prog} --help` lists the options)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="sinergi", description=__doc__.splitlines()[0])
+    p = _Parser(prog="sinergi", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name, func, study=True):
@@ -405,8 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="environment variable holding the API token (default: the study's, else KOBO_TOKEN)")
         kp.set_defaults(func=func)
         if name == "deploy":
-            kp.add_argument("--roster", required=True,
-                            help="the village roster CSV (name,label): never the template's example people")
+            kp.add_argument("--roster", default=None,
+                            help="the village roster CSV (name,label), required: never the template's example people")
             kp.add_argument("--wave", default=None,
                             help="the study's wave this project is for: names the project '<title> — <wave label>' "
                                  "and updates the wave's asset_uid project")
@@ -420,7 +432,11 @@ _FAST_EXIT = (cmd_scales, cmd_network, cmd_prepost)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SinergiError as exc:
+        print(f"sinergi: error: {exc}", file=sys.stderr)
+        return 2
     from .io import take_notes
 
     take_notes()

@@ -10,6 +10,7 @@ as ``sinergi: note: …`` lines.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from pathlib import Path
@@ -452,7 +453,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # a file that cannot be read or written: name it, no traceback
         take_notes()
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"sinergi: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        full = "; the disk is full: free some space and run it again" if exc.errno == errno.ENOSPC else ""
+        print(f"sinergi: error: {where}{exc.strerror or exc}{full}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("sinergi: interrupted; files already written are complete, nothing half-written was kept",

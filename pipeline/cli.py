@@ -108,6 +108,42 @@ def cmd_instruments(args):
     print(f"built {out}/sinergi.xlsx, codebook.md, scales.csv")
 
 
+def _pulled_file(raw_dir: Path) -> str | None:
+    """A file a pull wrote into a wave's (or village's) folder of ``raw_dir``, when its manifest is
+    missing; None when there is none (nothing pulled yet) or the manifest is there."""
+    if (raw_dir / "manifest.json").exists() or not raw_dir.is_dir():
+        return None
+    files = (p.relative_to(raw_dir) for p in sorted(raw_dir.rglob("*")) if p.is_file())
+    return next((f.as_posix() for f in files if len(f.parts) > 1 and not any(x.startswith(".") for x in f.parts)),
+                None)
+
+
+def _no_manifest(study, fix: str) -> SinergiError:
+    raw = study.raw_dir
+    return SinergiError(f"{raw}/manifest.json: missing, but {raw} holds pulled files ({_pulled_file(raw)}): the "
+                        f"manifest is written last, so a pull was cut off or the folder was copied without it; {fix}")
+
+
+def _local_pull(study, *, quiet: bool, fix: str):
+    """The pull ``make report`` (``--local-only``) and ``make monitor OFFLINE=1`` make when the raw
+    folder has no manifest: a KoboToolbox study's pages without one need a real pull; demo data
+    that this study's settings do not make (a copied folder) needs a fresh folder."""
+    from .pull import pull
+
+    if _pulled_file(study.raw_dir) is None:
+        return pull(study, local_only=True, progress=not quiet)
+    if study.source.kind == "kobo":
+        raise _no_manifest(study, fix)
+    try:
+        return pull(study, local_only=True, progress=not quiet)
+    except SinergiError:
+        if study.source.kind != "demo":
+            raise
+        raise _no_manifest(study, "the files there are not the demo data this study's settings make (a copy of "
+                                  f"another study's folder?): delete {study.raw_dir} and run again to make them "
+                                  "anew") from None
+
+
 def cmd_pull(args):
     """Fetch or copy the study's source data into data/raw/<study>/."""
     from .pull import pull
@@ -115,7 +151,11 @@ def cmd_pull(args):
     study = _study(args)
     if args.if_missing and (study.raw_dir / "manifest.json").exists():
         return
-    manifest = pull(study, full=args.full, local_only=args.local_only, progress=not args.quiet)
+    if args.local_only:
+        manifest = _local_pull(study, quiet=args.quiet, fix="run `make pull` (it fetches the data again and "
+                                                             "writes the manifest; make report never uses the network)")
+    else:
+        manifest = pull(study, full=args.full, local_only=False, progress=not args.quiet)
     counts = ", ".join(f"{w}: {m.get('count', '-')}" for w, m in manifest["waves"].items())
     print(f"{study.raw_dir}: {manifest['source']} ({counts})")
 
@@ -261,9 +301,12 @@ def cmd_monitor(args):
         raise SinergiError("monitor reads KoboToolbox submissions (sources kobo, kobo_files, demo); a tables "
                            "study has none: check its CSVs before `make report`")
     has_raw = (study.raw_dir / "manifest.json").exists()
-    if args.offline and not has_raw and study.source.kind == "kobo":
+    if args.offline and not has_raw and study.source.kind == "kobo" and _pulled_file(study.raw_dir) is None:
         raise SinergiError(f"{study.raw_dir}: nothing pulled yet; run `make monitor` once without OFFLINE=1")
-    if not has_raw or (not args.offline and study.source.kind != "demo"):  # the demo has nothing new to pull
+    if not has_raw and (args.offline or study.source.kind == "demo"):
+        _local_pull(study, quiet=args.quiet, fix="run `make monitor` without OFFLINE=1 (or `make pull`): it fetches "
+                                                  "the data again and writes the manifest")
+    elif not has_raw or (not args.offline and study.source.kind != "demo"):  # the demo has nothing new to pull
         pull(study, local_only=args.offline, progress=not args.quiet)
     verify_raw(study)
     manifest = read_json(study.raw_dir / "manifest.json")

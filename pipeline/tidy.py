@@ -701,10 +701,24 @@ def tidy_kobo(study: Study, inst: Instrument, raw_dir: Path) -> dict[str, pd.Dat
                                  "alter": pseudo(alter), "weight": weights.get(alter, np.nan)})
 
     _check_collisions(mapping, raw_dir)
+    if not respondents and study.validation == "approved_only":
+        _none_approved(study, quality)
     out = _frames(respondents, responses, ties, quality)
     out["scale_map"] = smap
     out["sample"] = sample_flow(out["respondents"], study.wave_ids)
     return out
+
+
+def _none_approved(study: Study, quality: list[dict]) -> None:
+    """``validation: approved_only`` left nobody: say so, naming the study file and the key."""
+    issues = [q["issue"] for q in quality]
+    waiting, refused = issues.count("not_yet_approved"), issues.count("not_approved")
+    if waiting or refused:
+        raise SinergiError(
+            f"{study.file}: validation: approved_only: no submission in any wave is marked Approved in "
+            f"KoboToolbox ({waiting} not reviewed yet, {refused} Not Approved); approve the checked ones "
+            "(Data → Table → Validation status) and `make pull`, or write `validation: exclude_not_approved` "
+            "to count every submission not marked Not Approved")
 
 
 def _site_waves(study: Study, raw_dir: Path):

@@ -693,7 +693,9 @@ CASES = [
     Case("deploy-roster-xlsx-as-csv", "deploy", deploy_roster(b"PK\x03\x04\x14\x00\x06\x00binary"),
          "error", ("roster.csv", "not a text file", "Excel")),
     Case("deploy-roster-semicolon-ok", "deploy", deploy_roster("name;label\nu001;Rizal\nu002;Titin\n"),
-         "ok", (), lambda out: out["created"] is True),
+         "ok", (), lambda out: out["created"] is True and out["uploaded"] == b"name,label\nu001,Rizal\nu002,Titin\n"),
+    Case("deploy-roster-utf8-as-is", "deploy", deploy_roster(ROSTER), "ok", (),
+         lambda out: out["uploaded"] == ROSTER.encode("utf-8")),
     Case("scheduler-http-server", "scheduler", listener("http"),
          "error", ("tcp://127.0.0.1:", "not a Dask scheduler", "tcp://host:8786")),
     Case("scheduler-silent-listener", "scheduler", listener("silent"),
@@ -769,7 +771,8 @@ def _run_deploy(case: Case, folder: Path) -> Any:
     token = "tok-corpus-0123456789abcdef"
     with FakeKobo(token) as fake, KoboClient(fake.url, token, timeout=5.0, connect_timeout=2.0) as client:
         try:
-            return deploy(client, folder / "form.xlsx", folder / "roster.csv", title="Corpus", poll=0)
+            out = deploy(client, folder / "form.xlsx", folder / "roster.csv", title="Corpus", poll=0)
+            return {**out, "uploaded": fake.assets[out["uid"]].files[0]["data"]}
         except SinergiError:
             assert fake.requests == [], f"a refused roster sent requests: {fake.requests}"
             raise

@@ -10,6 +10,7 @@ as ``sinergi: note: …`` lines.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from pathlib import Path
@@ -94,15 +95,53 @@ def _write_stage(study, stage: str, frames: dict) -> None:
 
 def cmd_instruments(args):
     """Build the XLSForm, the codebook and the scale map from instruments/sinergi.yaml."""
-    from .instrument import codebook_markdown, load_instrument, scale_map, write_xlsform
-    from .io import write_csv, write_text
+    from .instrument import check_xlsform, codebook_markdown, load_instrument, scale_map, xlsform_bytes
+    from .io import write_bytes, write_csv, write_text
 
     inst = load_instrument(args.source)
     out = Path(args.out)
-    write_xlsform(inst, out / "sinergi.xlsx")
+    form = xlsform_bytes(inst)
+    check_xlsform(inst, form)  # what KoboToolbox's converter would refuse stops here, before writing
+    write_bytes(out / "sinergi.xlsx", form)
     write_text(out / "codebook.md", codebook_markdown(inst))
     write_csv(out / "scales.csv", scale_map(inst))
     print(f"built {out}/sinergi.xlsx, codebook.md, scales.csv")
+
+
+def _pulled_file(raw_dir: Path) -> str | None:
+    """A file a pull wrote into a wave's (or village's) folder of ``raw_dir``, when its manifest is
+    missing; None when there is none (nothing pulled yet) or the manifest is there."""
+    if (raw_dir / "manifest.json").exists() or not raw_dir.is_dir():
+        return None
+    files = (p.relative_to(raw_dir) for p in sorted(raw_dir.rglob("*")) if p.is_file())
+    return next((f.as_posix() for f in files if len(f.parts) > 1 and not any(x.startswith(".") for x in f.parts)),
+                None)
+
+
+def _no_manifest(study, fix: str) -> SinergiError:
+    raw = study.raw_dir
+    return SinergiError(f"{raw}/manifest.json: missing, but {raw} holds pulled files ({_pulled_file(raw)}): the "
+                        f"manifest is written last, so a pull was cut off or the folder was copied without it; {fix}")
+
+
+def _local_pull(study, *, quiet: bool, fix: str):
+    """The pull ``make report`` (``--local-only``) and ``make monitor OFFLINE=1`` make when the raw
+    folder has no manifest: a KoboToolbox study's pages without one need a real pull; demo data
+    that this study's settings do not make (a copied folder) needs a fresh folder."""
+    from .pull import pull
+
+    if _pulled_file(study.raw_dir) is None:
+        return pull(study, local_only=True, progress=not quiet)
+    if study.source.kind == "kobo":
+        raise _no_manifest(study, fix)
+    try:
+        return pull(study, local_only=True, progress=not quiet)
+    except SinergiError:
+        if study.source.kind != "demo":
+            raise
+        raise _no_manifest(study, "the files there are not the demo data this study's settings make (a copy of "
+                                  f"another study's folder?): delete {study.raw_dir} and run again to make them "
+                                  "anew") from None
 
 
 def cmd_pull(args):
@@ -112,7 +151,11 @@ def cmd_pull(args):
     study = _study(args)
     if args.if_missing and (study.raw_dir / "manifest.json").exists():
         return
-    manifest = pull(study, full=args.full, local_only=args.local_only, progress=not args.quiet)
+    if args.local_only:
+        manifest = _local_pull(study, quiet=args.quiet, fix="run `make pull` (it fetches the data again and "
+                                                             "writes the manifest; make report never uses the network)")
+    else:
+        manifest = pull(study, full=args.full, local_only=False, progress=not args.quiet)
     counts = ", ".join(f"{w}: {m.get('count', '-')}" for w, m in manifest["waves"].items())
     print(f"{study.raw_dir}: {manifest['source']} ({counts})")
 
@@ -258,9 +301,12 @@ def cmd_monitor(args):
         raise SinergiError("monitor reads KoboToolbox submissions (sources kobo, kobo_files, demo); a tables "
                            "study has none: check its CSVs before `make report`")
     has_raw = (study.raw_dir / "manifest.json").exists()
-    if args.offline and not has_raw and study.source.kind == "kobo":
+    if args.offline and not has_raw and study.source.kind == "kobo" and _pulled_file(study.raw_dir) is None:
         raise SinergiError(f"{study.raw_dir}: nothing pulled yet; run `make monitor` once without OFFLINE=1")
-    if not has_raw or (not args.offline and study.source.kind != "demo"):  # the demo has nothing new to pull
+    if not has_raw and (args.offline or study.source.kind == "demo"):
+        _local_pull(study, quiet=args.quiet, fix="run `make monitor` without OFFLINE=1 (or `make pull`): it fetches "
+                                                  "the data again and writes the manifest")
+    elif not has_raw or (not args.offline and study.source.kind != "demo"):  # the demo has nothing new to pull
         pull(study, local_only=args.offline, progress=not args.quiet)
     verify_raw(study)
     manifest = read_json(study.raw_dir / "manifest.json")
@@ -317,15 +363,18 @@ def cmd_kobo_list(args):
 
 def cmd_kobo_deploy(args):
     """Create or update a wave's KoboToolbox project from the built XLSForm and roster, deploy it."""
-    from .sources.kobo import deploy
-
     from .config import ROOT
+    from .sources.kobo import check_roster, deploy
 
+    if not args.roster:
+        raise SinergiError("kobo deploy: --roster is missing; give the village roster CSV (columns name,label, "
+                           "one row per person), e.g. `sinergi kobo deploy --wave pre --roster roster.csv`")
     roster = Path(args.roster)
     template = ROOT / "instruments" / "roster_template.csv"
     if roster.is_file() and template.is_file() and roster.read_bytes() == template.read_bytes():
         raise SinergiError(f"--roster {args.roster}: that is the template's example people; give the "
                            "village's own roster (columns name,label; README, 'Deploying it on KoboToolbox')")
+    check_roster(roster)  # a bad roster stops here, before the token is looked up or anything is sent
     study, client = _kobo_client(args)
     title, uid, hint = None, args.asset_uid, "sinergi kobo deploy --roster {roster} --asset-uid {uid}"
     if args.wave:
@@ -357,8 +406,17 @@ def cmd_kobo_deploy(args):
 # -- parser -----------------------------------------------------------------------------------
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose mistakes (a missing value, an unknown option) are one
+    ``sinergi: error:`` line, like every other mistake, not argparse's usage block."""
+
+    def error(self, message: str):
+        where = self.prog.removeprefix("sinergi").strip()
+        raise SinergiError(f"{where + ': ' if where else ''}{message} (`{self.prog} --help` lists the options)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="sinergi", description=__doc__.splitlines()[0])
+    p = _Parser(prog="sinergi", description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def add(name, func, study=True):
@@ -403,8 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="environment variable holding the API token (default: the study's, else KOBO_TOKEN)")
         kp.set_defaults(func=func)
         if name == "deploy":
-            kp.add_argument("--roster", required=True,
-                            help="the village roster CSV (name,label): never the template's example people")
+            kp.add_argument("--roster", default=None,
+                            help="the village roster CSV (name,label), required: never the template's example people")
             kp.add_argument("--wave", default=None,
                             help="the study's wave this project is for: names the project '<title> — <wave label>' "
                                  "and updates the wave's asset_uid project")
@@ -418,7 +476,11 @@ _FAST_EXIT = (cmd_scales, cmd_network, cmd_prepost)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SinergiError as exc:
+        print(f"sinergi: error: {exc}", file=sys.stderr)
+        return 2
     from .io import take_notes
 
     take_notes()
@@ -434,7 +496,8 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # a file that cannot be read or written: name it, no traceback
         take_notes()
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"sinergi: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        full = "; the disk is full: free some space and run it again" if exc.errno == errno.ENOSPC else ""
+        print(f"sinergi: error: {where}{exc.strerror or exc}{full}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("sinergi: interrupted; files already written are complete, nothing half-written was kept",

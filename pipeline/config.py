@@ -25,10 +25,17 @@ class _Model(BaseModel):
 
 
 class Label(_Model):
-    """A text in both report languages."""
+    """A text in both report languages; neither may be empty."""
 
     id: str
     en: str
+
+    @field_validator("id", "en")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("is empty; write the text in both languages (id and en)")
+        return v
 
 
 class DemoSource(_Model):
@@ -101,12 +108,12 @@ class Analysis(_Model):
     @field_validator("scheduler")
     @classmethod
     def _scheduler(cls, v: str) -> str:
-        from .parallel import KEYWORDS, _ADDRESS
+        from .parallel import scheduler_problem
 
-        if v in KEYWORDS or _ADDRESS.match(v):
-            return v
-        raise ValueError(f"{v!r} is not a scheduler (use auto, serial, processes, local or a Dask "
-                         "scheduler address such as tcp://10.0.0.5:8786)")
+        problem = scheduler_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
 
 
 class Monitor(_Model):
@@ -268,6 +275,14 @@ class Study(_Model):
         twice = sorted({v for v in values if values.count(v) > 1})
         if twice:
             raise ValueError(f"group.levels: value {twice[0]!r} is listed twice; each group level once")
+        if self.arms == {}:
+            raise ValueError("arms: is empty; give each village `program` or `comparison`, or remove the key")
+        if self.arms and len(set(self.arms.values())) < 2:
+            arm = next(iter(self.arms.values()))
+            raise ValueError(f"arms: every village is {arm!r} ({', '.join(self.arms) or 'none'}); a "
+                             "difference-in-differences needs at least one program and one comparison village: "
+                             "add the comparison villages (and their data), or remove `arms` for a study of "
+                             "program villages only")
         uids = [w.asset_uid for w in self.waves if w.asset_uid]
         dup = sorted({u for u in uids if uids.count(u) > 1})
         if kind == "kobo" and dup:
@@ -358,6 +373,8 @@ def _where(loc: tuple[Any, ...]) -> str:
             out += f"[{part}]"
         elif part in ("demo", "tables", "kobo", "kobo_files") and out == "source":
             continue  # the discriminator's branch name is not a key the user wrote
+        elif part in ("Label", "str"):
+            continue  # a union's branch name (text or {id, en}) is not a key either
         else:
             out += ("." if out else "") + str(part)
     return out or "(top level)"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,8 @@ def load_instrument(path: str | Path = DEFAULT_PATH) -> Instrument:
         name: [_choice(path, name, c, raw["languages"]) for c in items]
         for name, items in raw["choices"].items()
     }
+    for name, items in choices.items():
+        _unique_choices(path, name, items)
     inst = Instrument(form=raw["form"], languages=raw["languages"], choices=choices,
                       survey=raw["survey"], source=str(path), scales=_scales(path, raw.get("scales"), raw["languages"]))
     questions: list[Question] = []
@@ -215,8 +218,21 @@ def _choice(path: Path, list_name: str, item: Any, languages: dict[str, str]) ->
             f"{path}: choice list '{list_name}': each choice is [name, "
             + ", ".join(f"{c} label" for c in languages) + f"], got {item!r}")
     name, *labels = item
-    return {"list_name": list_name, "name": str(name),
+    return {"list_name": list_name, "name": "" if name is None else str(name),
             "label": dict(zip(languages, labels))}
+
+
+def _unique_choices(path: Path, list_name: str, items: list[dict[str, Any]]) -> None:
+    """Every choice of a list has a name, and no name twice (pyxform refuses both; an answer
+    naming a duplicate could not be told apart)."""
+    names = [c["name"] for c in items]
+    for i, name in enumerate(names, start=1):
+        if not name.strip():
+            raise SinergiError(f"{path}: choice list '{list_name}': choice {i} has an empty name; give it a "
+                               "short name such as 1 or ya (what the data stores)")
+        if names.index(name) + 1 != i:
+            raise SinergiError(f"{path}: choice list '{list_name}': name {name!r} is used twice (choices "
+                               f"{names.index(name) + 1} and {i}); each choice needs its own name")
 
 
 def _flatten(path: Path, inst: Instrument, rows: list[dict], parents: list[str],
@@ -438,10 +454,56 @@ def xlsform_sheets(inst: Instrument) -> dict[str, list[dict[str, Any]]]:
 
 def write_xlsform(inst: Instrument, path: str | Path) -> None:
     """Save the XLSForm as .xlsx (sheets survey, choices, settings), atomically."""
+    from .io import write_bytes
+
+    write_bytes(path, xlsform_bytes(inst))
+
+
+def check_xlsform(inst: Instrument, data: bytes) -> None:
+    """Convert the built XLSForm ``data`` with pyxform, as KoboToolbox does on upload.
+
+    Raises
+    ------
+    SinergiError
+        pyxform's refusal in one line, naming the instrument file and the survey or choices row
+        (its name) that the XLSForm row number points at.
+    """
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2xform import convert
+
+    try:
+        convert(data, warnings=[], file_type=".xlsx")
+    except PyXFormError as exc:
+        text = " ".join(str(exc).split())
+        where = _pyxform_where(inst, text)
+        if where:
+            text = re.sub(r"^\[row : \d+\]\s*", "", text)
+        raise SinergiError(f"{inst.source}: pyxform (KoboToolbox's form converter) refuses the XLSForm built "
+                           f"from it: {where}{text.rstrip('.')}; fix it in {inst.source}") from None
+
+
+def _pyxform_where(inst: Instrument, text: str) -> str:
+    """``survey row 12 ('setuju'): `` for pyxform's ``[row : 12] On the 'survey' sheet``, else ``""``."""
+    m = re.search(r"\[row : (\d+)\]", text)
+    sheet = re.search(r"On the '(survey|choices)' sheet", text)
+    if not (m and sheet):
+        return ""
+    rows = xlsform_sheets(inst)[sheet.group(1)]
+    i = int(m.group(1)) - 2  # row 1 is the header
+    if not 0 <= i < len(rows):
+        return ""
+    r = rows[i]
+    what = r["name"] if sheet.group(1) == "survey" else f"{r['list_name']}: {r['name']}"
+    return f"{sheet.group(1)} row {i + 2} ({what!r}): "
+
+
+def xlsform_bytes(inst: Instrument) -> bytes:
+    """The XLSForm as .xlsx bytes (sheets survey, choices, settings); the same source gives the
+    same bytes."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from .io import EPOCH, stable_ooxml, write_bytes
+    from .io import EPOCH, stable_ooxml
 
     wb = Workbook()
     wb.remove(wb.active)
@@ -465,7 +527,7 @@ def write_xlsform(inst: Instrument, path: str | Path) -> None:
             ws.column_dimensions[ws.cell(1, i).column_letter].width = width
     buf = io.BytesIO()
     wb.save(buf)
-    write_bytes(path, stable_ooxml(buf.getvalue(), EPOCH))  # same source → same bytes
+    return stable_ooxml(buf.getvalue(), EPOCH)  # same source → same bytes
 
 
 def _kuid(*parts: str) -> str:

@@ -29,12 +29,14 @@ refuses a study whose YAML id differs from it, so Make and Python always agree.
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import hashlib
 import io
 import json
 import os
 import re
+import shutil
 import sys
 import tempfile
 import zipfile
@@ -61,21 +63,50 @@ def _umask() -> int:
     return mask
 
 
+#: a write that failed because the disk (or the user's quota) is full
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success."""
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
+
+    Raises
+    ------
+    SinergiError
+        The disk holding ``path`` is full (ENOSPC, EDQUOT): a failed ``write()`` names no file,
+        so the message names ``path``; the file as it was before is kept.
+    """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        tmp_path = Path(tmp)
         yield tmp_path
         os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp_path, path)
+    except OSError as exc:
+        if exc.errno not in _DISK_FULL:
+            raise
+        raise disk_full(path, exc) from None
     finally:
-        if tmp_path.exists():
+        if tmp_path is not None and tmp_path.exists():
             tmp_path.unlink()
+
+
+def disk_full(path: str | os.PathLike, exc: OSError) -> SinergiError:
+    """The one line for a write to ``path`` that failed because its disk is full."""
+    path = Path(path)
+    try:
+        free = shutil.disk_usage(path.parent if path.parent.exists() else ".").free
+        left = f"{free / 1e6:,.0f} MB free"
+    except OSError:
+        left = "free space unknown"
+    return SinergiError(f"{path}: cannot be written: no space left on the disk that holds {path.parent}/ "
+                        f"({exc.strerror or exc}; {left}); free some space (or write elsewhere) and run the "
+                        "command again; files already written are complete, this one was not changed")
 
 
 def write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -55,7 +55,7 @@ UNKNOWN = "unknown"
 ALL = "all"
 
 #: every check, in the order the page lists them
-CHECKS = ("duplicate", "respondent_twice", "no_consent", "not_approved", "not_on_roster", "too_short",
+CHECKS = ("duplicate", "respondent_twice", "no_consent", "not_approved", "not_on_roster", "too_short", "bad_time",
           "straightlining", "named_nobody", "off_roster", "self_nomination", "old_version")
 
 COVERAGE_COLUMNS = ["wave", "group", "roster_n", "interviewed", "refused", "not_yet", "coverage", "target", "met"]
@@ -295,6 +295,10 @@ def submissions_table(waves: list[Wave], study: Any, inst: Any, pseudo: Callable
                 continue
             if w.deployed_version and r["version"] and r["version"] != w.deployed_version:
                 flag(r, "old_version", r["version"])
+            for key in ("start", "end"):  # a phone clock or an edit that left no time: length and day unknown
+                value = r["_sub"].get(key)
+                if value not in (None, "") and _time(value) is None:
+                    flag(r, "bad_time", f"{key}:{str(value)[:40]}")
             if not r["consent"]:
                 continue
             sub, xp = r["_sub"], r["_xp"]
@@ -587,6 +591,9 @@ def reason(check: str, detail: str, lang: str, settings: Settings | None = None)
     if check == "off_roster":
         t, p = detail.split(":", 1)
         return text.format(t=t, p=p)
+    if check == "bad_time":
+        f, v = detail.split(":", 1)
+        return text.format(f=f, v=v)
     return text.format(d=detail)
 
 

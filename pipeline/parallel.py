@@ -29,8 +29,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import socket
+import struct
+import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Sequence
+from urllib.parse import urlsplit
 
 from .errors import SinergiError
 
@@ -45,6 +49,11 @@ CONNECT_TIMEOUT = "20s"
 
 _ADDRESS = re.compile(r"^([a-z]+://\S+|[A-Za-z0-9_.-]+:\d+)$")
 KEYWORDS = ("auto", "serial", "processes", "local")
+SCHEMES = ("tcp", "tls", "inproc", "ucx", "ws", "wss")
+"""The address schemes of Dask's comms (``distributed.comm.registry``)."""
+
+HANDSHAKE_MAX = 1 << 20
+"""A scheduler's first message (its handshake) is a few dozen bytes; a length above this is not one."""
 
 
 def scheduler_from(study_value: str | None) -> str:
@@ -55,12 +64,36 @@ def scheduler_from(study_value: str | None) -> str:
     return value
 
 
+def scheduler_problem(value: str) -> str | None:
+    """What is wrong with ``value`` as a scheduler (a sentence starting with it), or None.
+
+    >>> scheduler_problem("tcp://10.0.0.5:8786") is None
+    True
+    >>> scheduler_problem("http://10.0.0.5:8787").split(";")[0]
+    "'http://10.0.0.5:8787' is the Dask dashboard's web address, not the scheduler's"
+    """
+    if value in KEYWORDS:
+        return None
+    if not _ADDRESS.match(value):
+        return (f"{value!r} is not a scheduler (use auto, serial, processes, local or a Dask scheduler "
+                "address such as tcp://10.0.0.5:8786)")
+    scheme = value.split("://", 1)[0] if "://" in value else "tcp"
+    if scheme in ("http", "https"):
+        host = urlsplit(value).hostname or "host"
+        return (f"{value!r} is the Dask dashboard's web address, not the scheduler's; give the address "
+                f"`dask scheduler` prints as 'Scheduler at:', e.g. tcp://{host}:8786")
+    if scheme not in SCHEMES:
+        return (f"{value!r}: '{scheme}://' is not a Dask address scheme; the scheduler's address looks like "
+                "tcp://10.0.0.5:8786 (or tls://…, inproc://…)")
+    return None
+
+
 def check_scheduler(value: str, where: str = "analysis.scheduler") -> str:
     """Raise :class:`SinergiError` unless ``value`` is a keyword or a scheduler address."""
-    if value in KEYWORDS or _ADDRESS.match(value):
-        return value
-    raise SinergiError(f"{where}: {value!r} is not a scheduler (use auto, serial, processes, local "
-                       "or a Dask scheduler address such as tcp://10.0.0.5:8786)")
+    problem = scheduler_problem(value)
+    if problem:
+        raise SinergiError(f"{where}: {problem}")
+    return value
 
 
 def available_cores() -> int:
@@ -125,14 +158,96 @@ def _dask_map(func, items: list, scheduler: str) -> list:
         with LocalCluster(n_workers=available_cores(), threads_per_worker=1,
                           dashboard_address=None) as cluster, Client(cluster) as client:
             return _client_map(client, func, items)
+    probe_scheduler(scheduler)
     try:
         client = Client(scheduler, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as exc:
-        raise SinergiError(f"cannot reach the Dask scheduler at {scheduler} ({exc.__class__.__name__}); "
-                           f"start it (`dask scheduler`) or unset {SCHEDULER_ENV} / analysis.scheduler "
-                           "to run locally") from None
+        raise _unreachable(scheduler, exc) from None
     with client:
         return _client_map(client, func, items)
+
+
+def _unreachable(scheduler: str, exc: BaseException) -> SinergiError:
+    return SinergiError(f"cannot reach the Dask scheduler at {scheduler} ({exc.__class__.__name__}); "
+                        f"start it (`dask scheduler`) or unset {SCHEDULER_ENV} / analysis.scheduler "
+                        "to run locally")
+
+
+def _not_dask(scheduler: str, what: str) -> SinergiError:
+    return SinergiError(f"{scheduler} {what}: it is not a Dask scheduler (a web server or another service?); "
+                        "give the address `dask scheduler` prints as 'Scheduler at:' (tcp://host:8786), or "
+                        f"unset {SCHEDULER_ENV} / analysis.scheduler to run locally")
+
+
+def probe_scheduler(scheduler: str, timeout: str | float | None = None) -> None:
+    """Check that a Dask scheduler answers at a ``tcp://`` address, within ``timeout`` (default
+    :data:`CONNECT_TIMEOUT`) in all, before a ``distributed.Client`` is pointed at it.
+
+    A scheduler speaks first: on a new connection it sends its handshake, one message framed as
+    ``distributed.comm.tcp`` frames it (an 8-byte length, then the frames) that decodes to a
+    dict with ``pickle-protocol``. Another service at the address would make the client read
+    its bytes as a length (an HTTP answer's ``HTTP/1.1`` is 3.5 EiB) or wait for ever; here it
+    stops with one line. Other schemes (``tls://``, ``inproc://``, …) are left to the client.
+
+    Raises
+    ------
+    SinergiError
+        The address cannot be reached, or what answers there is not a Dask scheduler.
+    """
+    from dask.utils import parse_timedelta
+
+    scheme, _, rest = scheduler.rpartition("://")
+    if scheme not in ("", "tcp"):
+        return
+    limit = float(parse_timedelta(timeout if timeout is not None else CONNECT_TIMEOUT, default="s"))
+    deadline = time.monotonic() + limit
+    host, _, port = rest.rpartition(":")
+    try:
+        sock = socket.create_connection((host.strip("[]"), int(port)), timeout=limit)
+    except (OSError, ValueError) as exc:
+        raise _unreachable(scheduler, exc) from None
+    with sock:
+        try:
+            (size,) = struct.unpack("Q", _receive(sock, 8, deadline))
+            if not 0 < size <= HANDSHAKE_MAX:
+                raise _not_dask(scheduler, "answered, but not with a Dask handshake")
+            message = _decode(_receive(sock, size, deadline))
+        except TimeoutError:
+            raise _not_dask(scheduler, f"accepted the connection but did not answer as a Dask scheduler "
+                                       f"within {limit:g} s") from None
+        except EOFError:
+            raise _not_dask(scheduler, "closed the connection without answering") from None
+        except OSError as exc:
+            raise _unreachable(scheduler, exc) from None
+    if not (isinstance(message, dict) and "pickle-protocol" in message):
+        raise _not_dask(scheduler, "answered, but not with a Dask handshake")
+
+
+def _receive(sock: socket.socket, n: int, deadline: float) -> bytes:
+    """Exactly ``n`` bytes from ``sock`` before ``deadline`` (TimeoutError), or EOFError when it closes."""
+    data = bytearray()
+    while len(data) < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        sock.settimeout(left)
+        chunk = sock.recv(min(n - len(data), 1 << 16))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return bytes(data)
+
+
+def _decode(data: bytes) -> Any:
+    """The message a scheduler's handshake frames hold; None when they do not decode."""
+    from distributed.protocol import loads
+    from distributed.protocol.utils import unpack_frames
+
+    try:
+        frames, rest = unpack_frames(data, partial=True)
+        return None if rest else loads(frames)
+    except Exception:  # noqa: BLE001 - any bytes that are not a Dask message
+        return None
 
 
 def _client_map(client, func, items: list) -> list:

@@ -701,10 +701,24 @@ def tidy_kobo(study: Study, inst: Instrument, raw_dir: Path) -> dict[str, pd.Dat
                                  "alter": pseudo(alter), "weight": weights.get(alter, np.nan)})
 
     _check_collisions(mapping, raw_dir)
+    if not respondents and study.validation == "approved_only":
+        _none_approved(study, quality)
     out = _frames(respondents, responses, ties, quality)
     out["scale_map"] = smap
     out["sample"] = sample_flow(out["respondents"], study.wave_ids)
     return out
+
+
+def _none_approved(study: Study, quality: list[dict]) -> None:
+    """``validation: approved_only`` left nobody: say so, naming the study file and the key."""
+    issues = [q["issue"] for q in quality]
+    waiting, refused = issues.count("not_yet_approved"), issues.count("not_approved")
+    if waiting or refused:
+        raise SinergiError(
+            f"{study.file}: validation: approved_only: no submission in any wave is marked Approved in "
+            f"KoboToolbox ({waiting} not reviewed yet, {refused} Not Approved); approve the checked ones "
+            "(Data → Table → Validation status) and `make pull`, or write `validation: exclude_not_approved` "
+            "to count every submission not marked Not Approved")
 
 
 def _site_waves(study: Study, raw_dir: Path):
@@ -993,6 +1007,7 @@ def _tidy_tables(study: Study, raw_dir: Path, folder: Path) -> dict[str, pd.Data
                                           "3 weekly, 4 almost daily); leave it empty when unknown")
     else:
         ties["weight"] = np.nan
+    _absent_tie_types(study, ties["tie_type"])
     bad_type = ~ties["tie_type"].isin(study.tie_types)
     if bad_type.any():
         raise _fail(T, bad_type, "tie_type", f"{_value(T, bad_type, 'tie_type')!r} is not in the study's "
@@ -1031,6 +1046,20 @@ def _tidy_tables(study: Study, raw_dir: Path, folder: Path) -> dict[str, pd.Data
     out["scale_map"] = smap[["item", "dimension", "subscale", "reverse", "min", "max"]]
     out["sample"] = sample_flow(out["respondents"], study.wave_ids)
     return out
+
+
+def _absent_tie_types(study: Study, tie_types: pd.Series) -> None:
+    """Refuse a study tie type that no row of ties.csv has (a typo such as ``colab``): it would be
+    analysed as an empty network. A ties.csv without rows is a study without ties, not a typo."""
+    have = sorted(tie_types.unique())
+    absent = [t for t in study.tie_types if t not in have]
+    if not have or not absent:
+        return
+    key = "tie_types" if "tie_types" in study.model_fields_set else \
+        f"tie_types (not written, so the default {', '.join(study.tie_types)})"
+    raise SinergiError(f"{study.file}: {key}: {absent[0]!r} occurs in no wave of ties.csv (ties.csv has: "
+                       f"{', '.join(have)}); check its spelling, or list only the tie types of the data, "
+                       f"e.g. `tie_types: [{', '.join(have)}]`")
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ check for one line on stderr, no traceback and exit status 2.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,7 @@ class Case:
     outcome: str  # error | ok
     words: tuple[str, ...]
     check: Callable[[Any], bool] | None = field(default=None)
+    argv: tuple[str, ...] = ()  # target cli: the command ({folder} is the case's folder)
 
 
 # -- mutations --------------------------------------------------------------------------------
@@ -174,6 +176,64 @@ def with_column(name: str, values: Callable[[int], str]):
     def fn(d: pd.DataFrame) -> None:
         d[name] = [values(i) for i in range(len(d))]
     return fn
+
+
+def deploy_roster(data: bytes | str):
+    """The roster `sinergi kobo deploy --roster` is given (folder/roster.csv)."""
+    def mutate(folder: Path):
+        (folder / "roster.csv").write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return mutate
+
+
+def listener(kind: str):
+    """A local service at the scheduler's address: ``http`` (python's http.server), ``silent``
+    (accepts and says nothing), ``closed`` (accepts and hangs up)."""
+    def mutate(folder: Path):
+        (folder / "listener").write_text(kind)
+    return mutate
+
+
+def demo_copy(*, manifest: bool = True, edit: Callable[[dict], None] | None = None, kind: str = "demo"):
+    """The shipped demo's raw folder copied to data/raw/corpus/ (a study of its own id), with or
+    without its manifest, the first submission of wave pre edited by ``edit``; and a study file
+    of source ``kind`` (demo, or kobo with the demo's asset uids)."""
+    def mutate(folder: Path):
+        import json
+        import shutil
+
+        raw = folder / "data" / "raw" / "corpus"
+        shutil.copytree(DEMO_RAW, raw)
+        if not manifest:
+            (raw / "manifest.json").unlink()
+        if edit is not None:
+            page = raw / "pre" / "data" / "page-000001.json"
+            body = json.loads(page.read_text(encoding="utf-8"))
+            edit(body["results"][0])
+            page.write_text(json.dumps(body), encoding="utf-8")
+        source = "{kind: demo}" if kind == "demo" else "{kind: kobo, server: 'https://kf.kobotoolbox.org'}"
+        waves = "[{id: pre}, {id: post}]" if kind == "demo" else "[{id: pre, asset_uid: aPRE}, {id: post, asset_uid: aPOST}]"
+        (folder / "study.yaml").write_text(f"id: corpus\ntitle: t\ninstrument: {INSTRUMENT}\nsource: {source}\n"
+                                           f"waves: {waves}\n", encoding="utf-8")
+    return mutate
+
+
+def site_names(*names: str):
+    """A ``site`` column in respondents.csv: person ``i`` lives in ``names[i % len(names)]``."""
+    def fn(d: pd.DataFrame) -> None:
+        number = d["respondent_id"].str.extract(r"(\d+)$")[0].astype(int)
+        d["site"] = [names[i % len(names)] for i in number]
+    return df_edit("respondents.csv", fn)
+
+
+def set_ties(column: str, value: str, every: int = 2):
+    """Set ``column`` of every ``every``-th row of ties.csv to ``value``."""
+    def fn(d: pd.DataFrame) -> None:
+        d.loc[d.index % every == 0, column] = value
+    return df_edit("ties.csv", fn)
+
+
+LONG_TITLE = "Penguatan Modal Sosial " + "dan Jejaring Usaha Mikro, Kecil dan Menengah " * 7 + "di Desa Kaloran"
+DEMO_RAW = ROOT / "data" / "raw" / "demo-kaloran"
 
 
 LATIN1 = lambda b: b.replace("Corpus study".encode(), "Désa Kalorän".encode("cp1252"))  # noqa: E731
@@ -566,6 +626,99 @@ CASES = [
     Case("roster-is-a-folder", "roster", roster(None), "error", ("roster.csv", "is a folder")),
     Case("roster-no-name-column", "roster", roster("id,label\nu001,x\n"), "error", ("roster.csv", "'name' column")),
     Case("roster-space-around-name", "roster", roster("name,label\nu001 ,x\n"), "ok", (), lambda names: names == ["u001"]),
+
+    # -- issue 20: inputs added since the corpus was written (districts, arms, the scheduler, the
+    # -- instrument build, kobo deploy, the monitor, report texts, full disks)
+    Case("study-scheduler-dashboard-url", "study",
+         study_sub("{seed: 1, permutations: 199}", "{seed: 1, permutations: 199, scheduler: 'http://10.0.0.5:8787'}"),
+         "error", ("study.yaml", "analysis.scheduler", "'http://10.0.0.5:8787'", "dashboard", "tcp://10.0.0.5:8786")),
+    Case("study-scheduler-https-url", "study",
+         study_sub("{seed: 1, permutations: 199}", "{seed: 1, permutations: 199, scheduler: 'https://dask.example.org'}"),
+         "error", ("analysis.scheduler", "dashboard", "tcp://dask.example.org:8786")),
+    Case("study-scheduler-unknown-scheme", "study",
+         study_sub("{seed: 1, permutations: 199}", "{seed: 1, permutations: 199, scheduler: 'ftp://host:21'}"),
+         "error", ("analysis.scheduler", "'ftp://host:21'", "tcp://")),
+    Case("study-arms-all-program", "study", study_sub("tie_types:", "arms: {desa0: program, desa1: program}\ntie_types:"),
+         "error", ("study.yaml", "arms", "every village is 'program'", "comparison")),
+    Case("study-arms-one-village", "study", study_sub("tie_types:", "arms: {desa0: comparison}\ntie_types:"),
+         "error", ("study.yaml", "arms", "'comparison'", "at least one")),
+    Case("study-program-empty-english", "study",
+         study_sub("tie_types:", "report: {program: {id: Forum, en: ''}}\ntie_types:"),
+         "error", ("study.yaml", "report.program.en", "empty")),
+    Case("study-program-blank-indonesian", "study",
+         study_sub("tie_types:", "report: {program: {id: '  ', en: Forum}}\ntie_types:"),
+         "error", ("study.yaml", "report.program.id", "empty")),
+    Case("study-wave-label-empty-english", "study",
+         study_sub("{id: pre, label: Before}", "{id: pre, label: {id: Sebelum, en: ''}}"),
+         "error", ("study.yaml", "waves[0].label.en", "empty")),
+    Case("study-title-over-255-characters", "docx", study_sub("title: Corpus study", f"title: {LONG_TITLE}"),
+         "ok", (), lambda doc: len(doc.core_properties.title) <= 255 and doc.core_properties.title.endswith("…")
+         and LONG_TITLE in "\n".join(p.text for p in doc.paragraphs)),
+    Case("inst-choice-name-twice", "instrument", inst_sub('    - ["5", "Sangat setuju", "Strongly agree"]',
+                                                          '    - ["4", "Sangat setuju", "Strongly agree"]'),
+         "error", ("inst.yaml", "choice list 'likert5'", "'4'", "twice")),
+    Case("inst-choice-name-empty", "instrument", inst_sub('    - ["5", "Sangat setuju", "Strongly agree"]',
+                                                          '    - ["", "Sangat setuju", "Strongly agree"]'),
+         "error", ("inst.yaml", "choice list 'likert5'", "empty")),
+    Case("inst-pyxform-refuses-reference", "build", inst_sub("relevant: \"${setuju} = 'ya'\"",
+                                                              "relevant: \"${setju} = 'ya'\""),
+         "error", ("inst.yaml", "pyxform", "setju")),
+    Case("inst-pyxform-refuses-name", "build", inst_sub("name: tr_gen1", "name: tr gen1"),
+         "error", ("inst.yaml", "pyxform", "tr gen1")),
+    Case("tables-tie-type-in-no-wave", "tables", study_sub("tie_types: [info]", "tie_types: [info, colab]"),
+         "error", ("study.yaml", "tie_types: 'colab'", "occurs in no wave", "ties.csv has: info")),
+    Case("tables-tie-type-typo-and-data-type", "tables",
+         both(set_ties("tie_type", "collab"), study_sub("tie_types: [info]", "tie_types: [info, colab]")),
+         "error", ("study.yaml", "tie_types: 'colab'", "collab, info")),
+    Case("tables-tie-type-only-in-one-wave", "tables",
+         both(df_edit("ties.csv", lambda d: d.loc.__setitem__(((d["wave"] == "post") & (d.index % 2 == 0), "tie_type"),
+                                                                "help")),
+              study_sub("tie_types: [info]", "tie_types: [info, help]")),
+         "ok", (), lambda out: set(out["ties"]["tie_type"]) == {"info", "help"}),
+    Case("tables-sites-differ-in-punctuation", "export", site_names("Desa A", "Desa_A"),
+         "ok", (), lambda files: {p.parts[1] for p in files if p.parts[0] == "graphs"} == {"Desa_A", "Desa_A-1"}
+         and {p.parts[1] for p in files if p.parts[0] == "rsiena"} == {"Desa_A", "Desa_A-1"}),
+    Case("deploy-roster-id-twice", "deploy", deploy_roster("name,label\nu001,Rizal\nu002,Titin\nu001,Désa\n"),
+         "error", ("roster.csv", "rows 2 and 4", "'u001'", "twice")),
+    Case("deploy-roster-empty-label", "deploy", deploy_roster("name,label\nu001,Rizal\nu002,\n"),
+         "error", ("roster.csv", "row 3, column label", "empty")),
+    Case("deploy-roster-empty-name", "deploy", deploy_roster("name,label\nu001,Rizal\n,Titin\n"),
+         "error", ("roster.csv", "row 3, column name", "empty")),
+    Case("deploy-roster-space-in-name", "deploy", deploy_roster("name,label\nu 001,Rizal\n"),
+         "error", ("roster.csv", "row 2, column name", "'u 001'", "space")),
+    Case("deploy-roster-wrong-header", "deploy", deploy_roster("id,nama\nu001,Rizal\n"),
+         "error", ("roster.csv", "name,label", "id,nama")),
+    Case("deploy-roster-empty-file", "deploy", deploy_roster(""), "error", ("roster.csv", "empty", "name,label")),
+    Case("deploy-roster-header-only", "deploy", deploy_roster("name,label\n"), "error", ("roster.csv", "no people")),
+    Case("deploy-roster-xlsx-as-csv", "deploy", deploy_roster(b"PK\x03\x04\x14\x00\x06\x00binary"),
+         "error", ("roster.csv", "not a text file", "Excel")),
+    Case("deploy-roster-semicolon-ok", "deploy", deploy_roster("name;label\nu001;Rizal\nu002;Titin\n"),
+         "ok", (), lambda out: out["created"] is True and out["uploaded"] == b"name,label\nu001,Rizal\nu002,Titin\n"),
+    Case("deploy-roster-utf8-as-is", "deploy", deploy_roster(ROSTER), "ok", (),
+         lambda out: out["uploaded"] == ROSTER.encode("utf-8")),
+    Case("scheduler-http-server", "scheduler", listener("http"),
+         "error", ("tcp://127.0.0.1:", "not a Dask scheduler", "tcp://host:8786")),
+    Case("scheduler-silent-listener", "scheduler", listener("silent"),
+         "error", ("tcp://127.0.0.1:", "did not answer as a Dask scheduler within")),
+    Case("scheduler-closed-socket", "scheduler", listener("closed"),
+         "error", ("tcp://127.0.0.1:", "closed the connection", "not a Dask scheduler")),
+    Case("kobo-approved-only-none-approved", "kobo", demo_study("validation: approved_only"),
+         "error", ("study.yaml", "validation: approved_only", "no submission", "Approved", "exclude_not_approved")),
+    Case("monitor-start-not-a-time", "monitor", demo_copy(edit=lambda s: s.__setitem__("start", "kemarin")),
+         "ok", (), lambda flags: flags.query("check == 'bad_time'")["detail"].tolist() == ["start:kemarin"]),
+    Case("cli-deploy-without-roster", "cli", demo_study(""), "error", ("--roster", "roster.csv", "name,label"),
+         argv=("kobo", "deploy", "--study", "{folder}/study.yaml")),
+    Case("cli-kobo-report-without-manifest", "cli", demo_copy(manifest=False, kind="kobo"),
+         "error", ("data/raw/corpus/manifest.json", "missing", "make pull"),
+         argv=("pull", "--study", "{folder}/study.yaml", "--local-only", "--if-missing", "--quiet")),
+    Case("cli-kobo-monitor-offline-without-manifest", "cli", demo_copy(manifest=False, kind="kobo"),
+         "error", ("data/raw/corpus/manifest.json", "missing", "without OFFLINE=1"),
+         argv=("monitor", "--study", "{folder}/study.yaml", "--offline", "--quiet")),
+    Case("cli-demo-copy-monitor-without-manifest", "cli", demo_copy(manifest=False),
+         "error", ("data/raw/corpus/manifest.json", "missing", "delete"),
+         argv=("monitor", "--study", "{folder}/study.yaml", "--offline", "--quiet")),
+    Case("cli-disk-full", "diskfull", lambda folder: None,
+         "error", ("data/processed/corpus/respondents.parquet", "no space left", "free")),
 ]
 
 
@@ -601,9 +754,162 @@ def run(case: Case, folder: Path) -> Any:
         return check_study(load_instrument(INSTRUMENT), study)
     if case.target == "roster":
         return read_roster(folder / "wave", "roster.csv")
+    if case.target in RUNNERS:
+        return RUNNERS[case.target](case, folder)
     study = load_study(folder / "study.yaml")
     pull(study, local_only=True, progress=False)
     return tidy_tables(study, study.raw_dir)
+
+
+def _run_deploy(case: Case, folder: Path) -> Any:
+    """`sinergi kobo deploy` against the fake KoboToolbox server: a refused roster sends nothing."""
+    from pipeline.instrument import write_xlsform
+    from pipeline.sources.kobo import KoboClient, deploy
+    from tests.kobo_server import FakeKobo
+
+    write_xlsform(load_instrument(INSTRUMENT), folder / "form.xlsx")
+    token = "tok-corpus-0123456789abcdef"
+    with FakeKobo(token) as fake, KoboClient(fake.url, token, timeout=5.0, connect_timeout=2.0) as client:
+        try:
+            out = deploy(client, folder / "form.xlsx", folder / "roster.csv", title="Corpus", poll=0)
+            return {**out, "uploaded": fake.assets[out["uid"]].files[0]["data"]}
+        except SinergiError:
+            assert fake.requests == [], f"a refused roster sent requests: {fake.requests}"
+            raise
+
+
+def _run_scheduler(case: Case, folder: Path) -> Any:
+    """The network stage's map over sites, with a scheduler address that another service answers:
+    it must stop within the connect timeout (set to 2 s here)."""
+    import time
+
+    from pipeline import parallel
+
+    with _listening((folder / "listener").read_text()) as port, pytest.MonkeyPatch.context() as mp:
+        mp.setattr(parallel, "CONNECT_TIMEOUT", "2s")
+        start = time.monotonic()
+        try:
+            return parallel.map_sites(abs, [1, -2], f"tcp://127.0.0.1:{port}")
+        finally:
+            assert time.monotonic() - start < 8, "waited well past the connect timeout"
+
+
+@contextlib.contextmanager
+def _listening(kind: str):
+    """A local listener of ``kind`` (see :func:`listener`); yields its port."""
+    import http.server
+    import socket
+    import threading
+
+    if kind == "http":
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            yield server.server_address[1]
+        finally:
+            server.shutdown()
+            server.server_close()
+        return
+    sock = socket.create_server(("127.0.0.1", 0))
+    held: list = []
+
+    def accept():
+        while True:
+            try:
+                conn, _ = sock.accept()
+            except OSError:
+                return
+            (conn.close() if kind == "closed" else held.append(conn))
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        sock.close()
+        for conn in held:
+            conn.close()
+
+
+def _run_kobo(case: Case, folder: Path) -> Any:
+    """Tidy the shipped demo's raw submissions with the case's study file."""
+    from pipeline.tidy import tidy_kobo
+
+    return tidy_kobo(load_study(folder / "study.yaml"), load_instrument(INSTRUMENT), DEMO_RAW)
+
+
+def _run_monitor(case: Case, folder: Path) -> Any:
+    """The fieldwork monitor's flags on the case's copy of the demo's raw folder."""
+    from pipeline import monitor as M
+    from pipeline.tidy import pseudonymizer, read_key
+
+    study, inst, raw = load_study(folder / "study.yaml"), load_instrument(INSTRUMENT), folder / "data/raw/corpus"
+    out = M.run(study, inst, M.read_waves(study, inst, raw), pseudonymizer(read_key(raw)), as_of="", run_at="",
+                names_path="names.html")
+    return out["flags"]
+
+
+def _run_cli(case: Case, folder: Path) -> Any:
+    """A ``sinergi`` command as the command line parses it (an error is raised, not printed)."""
+    from pipeline.cli import build_parser
+
+    args = build_parser().parse_args([a.format(folder=folder) for a in case.argv])
+    return args.func(args)
+
+
+def _run_diskfull(case: Case, folder: Path) -> Any:
+    """`sinergi tidy` on a disk that fills up while the first table is written: the write fails
+    with ENOSPC, which carries no file name."""
+    import errno
+    import os
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    study = load_study(folder / "study.yaml")
+    pull(study, local_only=True, progress=False)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(pd.DataFrame, "to_parquet", full)
+        return _run_cli(Case("", "cli", lambda f: None, "error", (), argv=("tidy", "--study", "{folder}/study.yaml")),
+                        folder)
+
+
+def _run_export(case: Case, folder: Path) -> Any:
+    """The Gephi and RSiena files of the tables study's networks; returns the paths written,
+    relative to the export folder."""
+    from pipeline.analysis import network
+    from pipeline.report.network_export import write_exports
+
+    study = load_study(folder / "study.yaml")
+    pull(study, local_only=True, progress=False)
+    t = tidy_tables(study, study.raw_dir)
+    nodes = network.run(t["respondents"], t["ties"], study.tie_types, study.wave_ids, permutations=99,
+                        scheduler="serial")["network_nodes"]
+    graphs = network.build_graphs(t["respondents"], t["ties"], study.tie_types)
+    out = folder / "exports"
+    return [p.relative_to(out) for p in write_exports(graphs, nodes, out, study.wave_ids, ties=t["ties"])]
+
+
+def _run_docx(case: Case, folder: Path) -> Any:
+    """The Word writer with the study's title; returns the document as python-docx reads it."""
+    import docx
+
+    from pipeline.report.docx import write_docx
+
+    study = load_study(folder / "study.yaml")
+    write_docx(folder / "report.docx", title=study.title, subtitle="", sections=[], lang=study.language)
+    return docx.Document(str(folder / "report.docx"))
+
+
+def _run_build(case: Case, folder: Path) -> Any:
+    """`sinergi instruments` on the case's instrument file (the XLSForm checked by pyxform)."""
+    return _run_cli(case, folder) if case.argv else _run_cli(
+        Case("", "cli", lambda f: None, "error", (), argv=("instruments", "--source", "{folder}/inst.yaml",
+                                                            "--out", "{folder}/build")), folder)
+
+
+RUNNERS: dict[str, Callable[[Case, Path], Any]] = {
+    "deploy": _run_deploy, "scheduler": _run_scheduler, "kobo": _run_kobo, "monitor": _run_monitor, "cli": _run_cli,
+    "diskfull": _run_diskfull, "export": _run_export, "docx": _run_docx, "build": _run_build}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -630,7 +936,7 @@ def test_bad_input(case: Case, in_tmp: Path, base_tables):
 def test_corpus_is_large_and_ids_unique():
     ids = [c.id for c in CASES]
     assert len(ids) >= 100 and len(set(ids)) == len(ids)
-    assert {c.target for c in CASES} == {"study", "instrument", "tables", "roster", "check"}
+    assert {c.target for c in CASES} == {"study", "instrument", "tables", "roster", "check", *RUNNERS}
 
 
 # -- through the command line -----------------------------------------------------------------
@@ -638,11 +944,15 @@ def test_corpus_is_large_and_ids_unique():
 CLI = ["study-show-names-quoted-false", "study-id-twice", "study-latin1", "study-not-any-encoding",
        "study-instrument-is-a-folder", "inst-choices-as-list", "inst-tie-without-tie-type", "inst-bad-yaml-one-line",
        "tables-semicolon-decimal-comma", "tables-weight-1e9", "tables-empty-file", "tables-group-variable-typo",
-       "tables-trailing-space-in-id"]
+       "tables-trailing-space-in-id", "study-scheduler-dashboard-url", "inst-pyxform-refuses-reference",
+       "tables-tie-type-in-no-wave", "cli-deploy-without-roster", "cli-kobo-report-without-manifest",
+       "cli-demo-copy-monitor-without-manifest"]
 
 
 def _command(case: Case, folder: Path) -> list[str]:
-    if case.target == "instrument":
+    if case.target == "cli":
+        return [a.format(folder=folder) for a in case.argv]
+    if case.target in ("instrument", "build"):
         return ["instruments", "--source", str(folder / "inst.yaml"), "--out", str(folder / "build")]
     if case.target == "study":
         return ["pull", "--study", str(folder / "study.yaml"), "--quiet"]
@@ -710,3 +1020,21 @@ def test_make_reads_the_id_with_the_standard_library(tmp_path, text, code, expec
     else:
         assert result.stderr.startswith("sinergi: error: ") and expected in result.stderr
         assert result.stderr.count("\n") == 1
+
+
+def test_cli_disk_full_is_one_line(in_tmp, base_tables, sinergi, monkeypatch):
+    """ENOSPC from a write (which names no file) is one line naming the file being written."""
+    import errno
+    import os
+
+    setup(in_tmp, base_tables)
+    assert sinergi("pull", "--study", in_tmp / "study.yaml", "--quiet")[0] == 0
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    code, _, err = sinergi("tidy", "--study", in_tmp / "study.yaml")
+    assert code == 2 and err.startswith("sinergi: error: ") and err.count("\n") == 1, err
+    assert "data/processed/corpus/respondents.parquet" in err and "no space left" in err
+    assert not list((in_tmp / "data" / "processed" / "corpus").glob("*.parquet"))

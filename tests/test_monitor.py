@@ -270,7 +270,12 @@ def _not_approved(subs):
     return 1005, "validation_status_not_approved"
 
 
-PLANTS = {"too_short": _short, "straightlining": _straight, "respondent_twice": _twice, "named_nobody": _nobody,
+def _bad_time(subs):
+    subs[3]["start"] = "kemarin"
+    return 1003, "start:kemarin"
+
+
+PLANTS = {"bad_time": _bad_time, "too_short": _short, "straightlining": _straight, "respondent_twice": _twice, "named_nobody": _nobody,
           "off_roster": _off_roster, "self_nomination": _self, "no_consent": _refused, "old_version": _old,
           "duplicate": _duplicate, "not_on_roster": _not_on_roster, "not_approved": _not_approved}
 

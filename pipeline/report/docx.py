@@ -188,6 +188,16 @@ def _new_section(doc, landscape: bool) -> None:
         setattr(sec, side, Cm(MARGIN))
 
 
+CORE_PROPERTY_MAX = 255
+"""Longest text a Word core property (title, subject) may hold (python-docx refuses longer)."""
+
+
+def _property(text: str) -> str:
+    """``text`` as a core property: cut to :data:`CORE_PROPERTY_MAX` characters with "…" (the
+    document's own title page keeps the whole title)."""
+    return text if len(text) <= CORE_PROPERTY_MAX else text[:CORE_PROPERTY_MAX - 1].rstrip() + "…"
+
+
 def _usable(landscape: bool) -> float:
     return (A4[1] if landscape else A4[0]) - 2 * MARGIN
 
@@ -216,7 +226,7 @@ def write_docx(path: Path, *, title: str, subtitle: str, sections: list[Any], la
 
     doc = Document()
     core = doc.core_properties
-    core.title = title
+    core.title = _property(title)
     core.author = "sinergi"
     core.language = LANG_TAGS.get(lang, lang)
     sec0 = doc.sections[0]

@@ -34,7 +34,6 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from ..errors import SinergiError
 from ..io import atomic_path, write_csv, write_text
 from ..analysis.network import NODE_COLUMNS, to_networkx
 from .graph_files import GraphView, write_gexf, write_graphml
@@ -44,6 +43,22 @@ _KEY_COLUMNS = ("respondent_id", "site", "wave", "tie_type", "group")
 
 def _safe(part: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", str(part)) or "_"
+
+
+def folder_names(values) -> dict[str, str]:
+    """A folder name for each value (site, wave or tie type): spaces and punctuation made ``_``;
+    values that would share one (``Desa A``, ``Desa_A``) get ``-1``, ``-2``, … in sorted order,
+    as the village pages are named (pipeline/report/villages.py)."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for value in sorted(set(map(str, values))):
+        name = base = _safe(value)
+        n = len(used)
+        while name in used:
+            name, n = f"{base}-{n}", n + 1
+        used.add(name)
+        out[value] = name
+    return out
 
 
 def _with_measures(g: ig.Graph, node_table: pd.DataFrame, parts: dict | None = None) -> ig.Graph:
@@ -186,16 +201,11 @@ def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.D
     """
     outdir = Path(outdir)
     written: list[Path] = []
-    used: dict[Path, tuple[str, str, str]] = {}
     parts = _split(node_table, ["site", "wave", "tie_type"])
     edges = _edge_attrs(ties)
+    folder = {i: folder_names(k[i] for k in graphs) for i in range(3)}
     for (site, wave, tie_type), g in graphs.items():
-        base = outdir / "graphs" / _safe(site) / _safe(wave) / _safe(tie_type)
-        if base in used:  # e.g. sites "Desa A" and "Desa_A": one file would overwrite the other
-            raise SinergiError(f"network exports: {used[base]} and {(site, wave, tie_type)} would both be written "
-                               f"to {base.relative_to(outdir)}.*; give the sites (or waves, tie types) names that "
-                               "differ in letters or digits, not only in spaces or punctuation")
-        used[base] = (site, wave, tie_type)
+        base = outdir / "graphs" / folder[0][site] / folder[1][wave] / folder[2][tie_type]
         nxg = _file_view(_with_measures(g, node_table, parts), edges)
         path = base.with_suffix(".graphml")
         write_graphml(nxg, path)
@@ -203,7 +213,7 @@ def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.D
         path = base.with_suffix(".gexf")
         write_gexf(nxg, path, date or time.strftime("%Y-%m-%d"))
         written.append(path)
-    written += _write_rsiena(graphs, outdir / "rsiena", waves)
+    written += _write_rsiena(graphs, outdir / "rsiena", waves, folder)
     readme = outdir / "README.md"
     write_text(readme, README)
     written.append(readme)
@@ -211,7 +221,7 @@ def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.D
 
 
 def _write_rsiena(graphs: dict[tuple[str, str, str], ig.Graph], outdir: Path,
-                  waves: Sequence[str] | None) -> list[Path]:
+                  waves: Sequence[str] | None, folder: dict[int, dict[str, str]]) -> list[Path]:
     if waves is None:
         waves = list(dict.fromkeys(k[1] for k in graphs))
     written: list[Path] = []
@@ -235,7 +245,7 @@ def _write_rsiena(graphs: dict[tuple[str, str, str], ig.Graph], outdir: Path,
         for w in present:
             pres[w] = [int(a in membership[w]) for a in order]
         for tie_type in tie_types:
-            folder = outdir / _safe(site) / _safe(tie_type)
+            dest = outdir / folder[0][site] / folder[2][tie_type]
             for k, w in enumerate(present, start=1):
                 g = graphs[(site, w, tie_type)]
                 mat = np.full((len(order), len(order)), np.nan)
@@ -244,14 +254,14 @@ def _write_rsiena(graphs: dict[tuple[str, str, str], ig.Graph], outdir: Path,
                 names = g.vs["name"]
                 for a, b in g.get_edgelist():
                     mat[index[names[a]], index[names[b]]] = 1.0
-                path = folder / f"net_{k}_{_safe(w)}.csv"
+                path = dest / f"net_{k}_{folder[1][w]}.csv"
                 _write_matrix(path, mat, order)
                 written.append(path)
             for name, frame in (("covariates.csv", cov), ("presence.csv", pres)):
-                write_csv(folder / name, frame)
-                written.append(folder / name)
-            write_text(folder / "fit_rsiena.R", RSIENA_SCRIPT)
-            written.append(folder / "fit_rsiena.R")
+                write_csv(dest / name, frame)
+                written.append(dest / name)
+            write_text(dest / "fit_rsiena.R", RSIENA_SCRIPT)
+            written.append(dest / "fit_rsiena.R")
     return written
 
 
@@ -315,6 +325,11 @@ README = """# Network files
 Written by `make report` from this study's ties. Every node id is a respondent's **pseudonym**,
 the same person in every wave and tie type, so waves can be compared and joined with the
 SPSS/Stata exports (`respondent_id`). No names are in these files.
+
+Folder and file names are the village, wave and tie-type names with spaces and punctuation
+written `_`; two villages whose names differ only there (`Desa A`, `Desa_A`) get `Desa_A` and
+`Desa_A-1` (in sorted order, as the village pages in `villages/`); each graph's `site`
+attribute holds the full name.
 
 ## `graphs/<village>/<wave>/<tie_type>.graphml` and `.gexf`
 

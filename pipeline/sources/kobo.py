@@ -1065,6 +1065,63 @@ def find_projects(client: KoboClient, name: str) -> list[dict[str, Any]]:
     return [a for a in client.iter_assets() if (a.get("name") or "") == name]
 
 
+ROSTER_COLUMNS = ("name", "label")
+"""What a roster CSV holds: ``name`` (the id a submission stores) and ``label`` (what enumerators see)."""
+
+
+def check_roster(path: str | os.PathLike) -> bytes:
+    """Read a roster CSV for upload as strictly as the tables are read; return the bytes to upload.
+
+    The file is read with :func:`pipeline.io.read_csv` (encoding, separator, an Excel workbook
+    saved as .csv, an empty file, ragged rows). It needs the columns ``name`` and ``label``
+    (others are kept), at least one person, a ``name`` and a ``label`` in every row, a ``name``
+    without spaces (KoboToolbox stores the people a respondent names space-separated) and no
+    ``name`` twice (two people merged into one id). A UTF-8, comma-separated file is uploaded as it
+    is; any other (``;``, tab, Windows-1252) as UTF-8 with commas, what KoboToolbox reads.
+
+    Raises
+    ------
+    SinergiError
+        One line naming the file, the row and the column; nothing is sent.
+    """
+    from ..io import decode, read_csv
+
+    path = Path(path)
+    data = read_bytes(path, missing="roster file not found", folder="is a folder, not the roster CSV")
+    table = read_csv(path, expect=",".join(ROSTER_COLUMNS))
+    df = table.frame
+    if not set(ROSTER_COLUMNS) <= set(df.columns):
+        raise SinergiError(f"{path}: a roster needs the columns name,label (header line: "
+                           f"{','.join(df.columns)}); name = a short id such as u001, label = what "
+                           "enumerators see (instruments/roster_template.csv)")
+    if df.empty:
+        raise SinergiError(f"{path}: no people: the roster has its header but no rows (one row per person)")
+    _roster_rows(path, df)
+    plain = table.separator == "," and decode(data, str(path))[1] is None
+    return data if plain else df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def _roster_rows(path: Path, df: pd.DataFrame) -> None:
+    """Every row of a roster has a name and a label; names have no space and are unique."""
+    for col, what in (("name", "an id (u001)"), ("label", "a label (name and business)")):
+        empty = df[col].isna()
+        if empty.any():
+            raise SinergiError(f"{path}: row {df.index[empty][0]}, column {col} is empty; every person needs "
+                               f"{what}")
+    spaced = df["name"].str.contains(r"\s", regex=True)
+    if spaced.any():
+        row = df.index[spaced][0]
+        raise SinergiError(f"{path}: row {row}, column name: {df.at[row, 'name']!r} holds a space; a name is a short "
+                           "id without spaces (u001): KoboToolbox keeps the people a respondent names "
+                           "space-separated")
+    twice = df["name"].duplicated(keep=False)
+    if twice.any():
+        name = df.loc[twice, "name"].iloc[0]
+        rows = [str(r) for r in df.index[df["name"] == name]]
+        raise SinergiError(f"{path}: rows {' and '.join(rows)}: name {name!r} is used twice; each person needs "
+                           "their own id (two people merged into one?), and an id is never reused")
+
+
 def deploy(client: KoboClient, xlsx_path: str | os.PathLike, roster_path: str | os.PathLike,
            asset_uid: str | None = None, *, title: str | None = None, media_name: str = "roster.csv",
            import_timeout: float = 300.0, poll: float = 2.0,
@@ -1112,7 +1169,7 @@ def deploy(client: KoboClient, xlsx_path: str | os.PathLike, roster_path: str | 
     xlsx_path, roster_path = Path(xlsx_path), Path(roster_path)
     xlsx = read_bytes(xlsx_path, missing="XLSForm not found (run `make instruments`)",
                       folder="is a folder, not the XLSForm (.xlsx)")
-    roster = read_bytes(roster_path, missing="roster file not found", folder="is a folder, not the roster CSV")
+    roster = check_roster(roster_path)  # before anything is sent
     if title:
         xlsx = titled_xlsform(xlsx, title)
     form: dict[str, Any] = {"library": "false", "name": xlsx_path.stem}

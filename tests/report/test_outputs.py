@@ -173,10 +173,11 @@ def test_leftovers_of_a_killed_build_are_cleaned_or_restored(tmp_path):
     assert (out / "report.html").read_text() == "fresh"
 
 
-def test_network_export_paths_that_would_collide_are_refused(tmp_path):
+def test_network_export_paths_that_would_collide_get_their_own_folders(tmp_path):
+    """Sites "Desa A" and "Desa_A" are both written, as the village pages are: Desa_A, Desa_A-1."""
     import igraph as ig
+    import networkx as nx
 
-    from pipeline.errors import SinergiError
     from pipeline.report.network_export import write_exports
 
     graphs = {}
@@ -186,5 +187,7 @@ def test_network_export_paths_that_would_collide_are_refused(tmp_path):
         g["site"], g["wave"], g["tie_type"] = site, "pre", "info"
         graphs[(site, "pre", "info")] = g
     nodes = pd.DataFrame(columns=["respondent_id", "site", "wave", "tie_type"])
-    with pytest.raises(SinergiError, match="would both be written to graphs/Desa_A/pre/info"):
-        write_exports(graphs, nodes, tmp_path)
+    write_exports(graphs, nodes, tmp_path)
+    for folder, site in (("Desa_A", "Desa A"), ("Desa_A-1", "Desa_A")):
+        assert nx.read_graphml(tmp_path / "graphs" / folder / "pre" / "info.graphml").graph["site"] == site
+        assert (tmp_path / "rsiena" / folder / "info" / "net_1_pre.csv").is_file()

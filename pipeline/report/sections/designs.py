@@ -218,7 +218,7 @@ def _did_blocks(ctx) -> list[Block]:
         blocks.append(Block("p", ctx.t("bal_intro", wave=ctx.wl(ctx.waves[0]))
                             + " " + (ctx.t("bal_ok") if n_imb == 0 else ctx.t("bal_bad", n=integer(n_imb, ctx.lang)))))
         blocks.append(ctx.table("balance", ctx.t("t_balance"), bal, [
-            (lambda d: d["variable"].map(ctx._bal_label), ctx.t("bal_c_var"), "text"),
+            (lambda d: d["variable"].map(lambda v: _bal_label(ctx, v)), ctx.t("bal_c_var"), "text"),
             ("mean_program", ctx.t("bal_c_prog"), "n2"), ("mean_comparison", ctx.t("bal_c_comp"), "n2"),
             ("smd", "SMD", "n2"), ("p_ri", ctx.t("bal_c_p"), "p"),
             ("n_program", "n₁", "int"), ("n_comparison", "n₀", "int")]))

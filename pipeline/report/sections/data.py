@@ -40,7 +40,7 @@ def section(ctx) -> list[Block]:
     elif not len(q):
         blocks.append(Block("p", ctx.t("quality_none")))
     else:
-        blocks.append(Block("p", ctx.t("quality_intro")))
+        blocks.append(Block("p", ctx.t(ctx.message_id("quality_intro"))))
         q = q.assign(action=q["action"].fillna(""), wave=q["wave"].fillna(""))  # "": not of one wave
         counts = q.groupby(["wave", "issue", "action"], sort=False).size().rename("count").reset_index()
         counts["_w"] = counts["wave"].map({w: i for i, w in enumerate(ctx.waves)})

@@ -5,7 +5,8 @@ same way), and each sentence names the people it is about: the respondents of a 
 table), the people in both waves of a comparison (its column "also in the first wave"), the pairs
 of one scale (the paired tables' n), the whole network of a wave (the network table's nodes).
 The rules a sentence applies — α, the 95 % of a CI, the smallest meaningful change, CFI 0.90 —
-are stated beside it. ``tests/report/test_provenance.py`` checks this on every study it builds.
+are stated beside it. ``tests/report/provenance.py`` checks this on the demo and every public study
+(``tests/report/test_report.py``, ``tests/report/test_public_studies.py``).
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ TIDY_OUT := $(addprefix $(PROC)/,respondents.parquet responses.parquet ties.parq
 SCALES_OUT := $(addprefix $(PROC)/,scores.csv reliability.csv items.csv)
 NETWORK_OUT := $(addprefix $(PROC)/,network_whole.csv network_groups.csv mixing.csv network_nodes.csv \
                                      brokerage.csv network_change.csv)
-PREPOST_OUT := $(addprefix $(PROC)/,prepost.csv mixed_models.csv dose_response.csv collective.csv)
+PREPOST_OUT := $(addprefix $(PROC)/,prepost.csv mixed_models.csv dose_response.csv collective.csv descriptives.csv)
 DISTRICT_OUT := $(addprefix $(PROC)/,district.csv district_sites.csv)
 DID_OUT := $(addprefix $(PROC)/,did.csv balance.csv)
 INVARIANCE_OUT := $(PROC)/invariance.csv

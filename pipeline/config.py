@@ -101,6 +101,9 @@ class Analysis(_Model):
     permutations: int = Field(5000, ge=99, le=1_000_000)
     alpha: float = Field(0.05, gt=0, lt=0.5)
     min_share: float = Field(2 / 3, gt=0, le=1)
+    #: the smallest change the study treats as meaningful, in SD units of the paired differences
+    #: (|d_z|): a significant change below it is reported as significant but negligible
+    min_effect: float = Field(0.1, gt=0, le=2)
     #: where per-site work runs (pipeline/parallel.py): auto, serial, processes, local or a Dask
     #: scheduler address; $SINERGI_SCHEDULER overrides it
     scheduler: str = "auto"

@@ -20,7 +20,7 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "scales": ("scores.csv", "reliability.csv", "items.csv"),
     "network": ("network_whole.csv", "network_groups.csv", "mixing.csv", "network_nodes.csv", "brokerage.csv",
                 "network_change.csv"),
-    "prepost": ("prepost.csv", "mixed_models.csv", "dose_response.csv", "collective.csv"),
+    "prepost": ("prepost.csv", "mixed_models.csv", "dose_response.csv", "collective.csv", "descriptives.csv"),
     "district": ("district.csv", "district_sites.csv"),
     "did": ("did.csv", "balance.csv"),
     "invariance": ("invariance.csv",),

@@ -179,6 +179,7 @@ QUALITY_ISSUES = {
     "unknown_column": "an export column matches no question of the form (e.g. an older form version)",
     "csv_no_weights": "tie frequencies are not in a CSV export (an XLSX export has them)",
     "column_personal": "a respondents.csv column held back: it looks personal",
+    "blank_questionnaire": "a blank questionnaire: no scale item answered and nobody named",
 }
 #: quality ``action`` codes: what was done (``detail`` keys in brackets)
 QUALITY_ACTIONS = {

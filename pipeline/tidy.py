@@ -6,7 +6,7 @@ read from their CSVs. Both end in :mod:`pipeline.schemas`' tables plus two repor
 
 - ``quality``: one row per problem found and what was done about it (duplicates, refusals,
   self-nominations, nominations of people not on the roster, submissions marked Not Approved);
-- ``sample``: respondents per wave × group, retained, attrition and newcomers.
+- ``sample``: respondents per wave × group, blank questionnaires, retained, attrition and newcomers.
 
 Rules (each documented in the report's method section):
 
@@ -23,7 +23,10 @@ Rules (each documented in the report's method section):
   ``data/raw/<study>/pseudonym.key``, so they are stable across waves and names never leave raw;
   ``R`` + 16 hex digits for a study whose key was made with a ``pseudonym.width`` file, ``R`` + 7
   for an older study (its pseudonyms stay as they were; a collision says how to widen them);
-- an out-of-range or unparseable answer stops the run, naming the wave, submission, field and value.
+- an out-of-range or unparseable answer stops the run, naming the wave, submission, field and value;
+- a blank questionnaire (a study with scale items: no item answered and nobody named) is left out
+  and listed (:func:`leave_out_blank`): a person is *in a wave* when their questionnaire of that
+  wave has at least one answer, and that one definition is what every count of people uses.
 """
 
 from __future__ import annotations
@@ -705,7 +708,8 @@ def tidy_kobo(study: Study, inst: Instrument, raw_dir: Path) -> dict[str, pd.Dat
         _none_approved(study, quality)
     out = _frames(respondents, responses, ties, quality)
     out["scale_map"] = smap
-    out["sample"] = sample_flow(out["respondents"], study.wave_ids)
+    out, blank = leave_out_blank(out, smap)
+    out["sample"] = sample_flow(out["respondents"], study.wave_ids, blank)
     return out
 
 
@@ -1044,7 +1048,8 @@ def _tidy_tables(study: Study, raw_dir: Path, folder: Path) -> dict[str, pd.Data
                   items[["respondent_id", "wave", "item", "value"]].reset_index(drop=True),
                   ties[["site", "wave", "tie_type", "ego", "alter", "weight"]].reset_index(drop=True), quality)
     out["scale_map"] = smap[["item", "dimension", "subscale", "reverse", "min", "max"]]
-    out["sample"] = sample_flow(out["respondents"], study.wave_ids)
+    out, blank = leave_out_blank(out, out["scale_map"])
+    out["sample"] = sample_flow(out["respondents"], study.wave_ids, blank)
     return out
 
 
@@ -1065,35 +1070,94 @@ def _absent_tie_types(study: Study, tie_types: pd.Series) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def sample_flow(respondents: pd.DataFrame, waves: list[str]) -> pd.DataFrame:
-    """Respondents per wave × group and how the panel changed.
+def blank_questionnaires(frames: dict[str, pd.DataFrame], scale_map: pd.DataFrame) -> pd.DataFrame:
+    """The blank questionnaires: respondent × wave rows with no scale item answered and nobody named.
+
+    A study without scale items has no blank questionnaire (naming nobody is an answer there).
 
     Returns
     -------
     pandas.DataFrame
-        ``wave``, ``group`` (each level and ``all``), ``n``, ``retained`` (also in the previous
-        wave), ``attrition`` (in the previous wave, not in this one), ``newcomers`` (not in the
-        previous wave), ``in_all_waves``.
+        The rows of ``frames["respondents"]`` that are blank (all its columns; none when there are none).
+    """
+    resp = frames["respondents"]
+    if scale_map is None or not len(scale_map) or not len(resp):
+        return resp.iloc[:0]
+    answered = frames["responses"].dropna(subset=["value"])
+    keys = pd.MultiIndex.from_frame(resp[["respondent_id", "wave"]].astype(str))
+    said = pd.MultiIndex.from_frame(answered[["respondent_id", "wave"]].astype(str))
+    named = pd.MultiIndex.from_frame(frames["ties"][["ego", "wave"]].astype(str))
+    return resp[~keys.isin(said) & ~keys.isin(named)]
+
+
+def leave_out_blank(frames: dict[str, pd.DataFrame], scale_map: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
+    """``frames`` without the blank questionnaires (:func:`blank_questionnaires`), each one a
+    ``blank_questionnaire`` / ``left_out`` row of the quality table; and the blank rows.
+
+    A person is *in a wave* when their questionnaire of that wave has at least one answer; this is
+    the one definition the sample flow, the paired comparisons and the report use.
+    """
+    blank = blank_questionnaires(frames, scale_map)
+    if not len(blank):
+        return frames, blank
+    if len(blank) == len(frames["respondents"]):
+        raise SinergiError("every questionnaire is blank (no scale item answered, nobody named): "
+                           "there is nothing to analyse")
+    drop = pd.MultiIndex.from_frame(blank[["respondent_id", "wave"]].astype(str))
+    resp, items = frames["respondents"], frames["responses"]
+    keep_r = ~pd.MultiIndex.from_frame(resp[["respondent_id", "wave"]].astype(str)).isin(drop)
+    keep_i = ~pd.MultiIndex.from_frame(items[["respondent_id", "wave"]].astype(str)).isin(drop)
+    sub = blank["submission_id"] if "submission_id" in blank else pd.Series("", index=blank.index)
+    rows = [quality_row("blank_questionnaire", "left_out", wave=str(w), respondent_id=str(r),
+                        submission_id="" if pd.isna(s) else s)
+            for w, r, s in zip(blank["wave"], blank["respondent_id"], sub)]
+    quality = pd.concat([frames["quality"], pd.DataFrame(rows, columns=QUALITY_COLUMNS)], ignore_index=True)
+    out = dict(frames, respondents=resp[keep_r].reset_index(drop=True), responses=items[keep_i].reset_index(drop=True),
+               quality=schemas.validate("quality", quality))
+    return out, blank
+
+
+def sample_flow(respondents: pd.DataFrame, waves: list[str], blank: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Respondents per wave × group and how the panel changed.
+
+    A respondent is in a wave when their questionnaire has at least one answer (the blank ones,
+    ``blank``, are counted apart and in no other column).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``wave``, ``group`` (each level and ``all``), ``n``, ``blank`` (blank questionnaires left
+        out), ``retained`` (also in the previous wave), ``attrition`` (in the previous wave, not
+        in this one), ``attrition_share`` (``attrition`` / the previous wave's ``n``),
+        ``newcomers`` (not in the previous wave), ``in_first`` (also in the first wave: the
+        people a comparison of this wave with the first can pair; NaN for the first wave),
+        ``in_all_waves``.
     """
     rows = []
     sets = {w: respondents.loc[respondents["wave"] == w] for w in waves}
     all_ids = set.intersection(*(set(df["respondent_id"].tolist()) for df in sets.values())) if sets else set()
-    groups = sorted(respondents["group"].unique())
+    first_ids = set(sets[waves[0]]["respondent_id"].tolist()) if waves else set()
+    blank = respondents.iloc[:0] if blank is None else blank
+    groups = sorted(set(respondents["group"]) | set(blank["group"]))
     for i, w in enumerate(waves):
         cur = sets[w]
         prev = sets[waves[i - 1]] if i > 0 else None
+        bw = blank[blank["wave"] == w]
         for g in groups + ["all"]:
             c = cur if g == "all" else cur[cur["group"] == g]
             ids = set(c["respondent_id"].tolist())
             if prev is None:
-                retained, attr, new = np.nan, np.nan, np.nan
+                retained, attr, share, new, first = np.nan, np.nan, np.nan, np.nan, np.nan
             else:
                 p = prev if g == "all" else prev[prev["group"] == g]
                 pids = set(p["respondent_id"].tolist())
                 retained, attr, new = (len(ids & pids), len(pids - set(cur["respondent_id"].tolist())),
                                        len(ids - set(prev["respondent_id"].tolist())))
-            rows.append({"wave": w, "group": g, "n": len(ids), "retained": retained, "attrition": attr,
-                         "newcomers": new, "in_all_waves": len(ids & all_ids)})
+                share, first = (attr / len(pids) if pids else np.nan), len(ids & first_ids)
+            rows.append({"wave": w, "group": g, "n": len(ids),
+                         "blank": int(len(bw) if g == "all" else (bw["group"] == g).sum()),
+                         "retained": retained, "attrition": attr, "attrition_share": share, "newcomers": new,
+                         "in_first": first, "in_all_waves": len(ids & all_ids)})
     return pd.DataFrame(rows)
 
 

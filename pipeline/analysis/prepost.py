@@ -55,7 +55,7 @@ from scipy import optimize, special, stats
 from threadpoolctl import threadpool_limits
 
 __all__ = ["holm", "paired", "mixed", "dose_response", "collective", "run", "network_scores",
-           "wilcoxon_signed_rank", "dz_ci"]
+           "wilcoxon_signed_rank", "dz_ci", "descriptives", "standardized_change"]
 
 def holm(p) -> np.ndarray:
     """Holm-adjusted p-values, as R's ``p.adjust(p, "holm")`` (no NaN in ``p``).
@@ -85,7 +85,8 @@ PREPOST_COLUMNS = ["dimension", "kind", "group", "wave_pre", "wave_post", "n_pai
                    "d_z_ci_low", "d_z_ci_high", "W", "p_wilcoxon", "rank_biserial", "shapiro_p",
                    "n_gain", "pct_change"]
 MIXED_COLUMNS = ["dimension", "kind", "term", "estimate", "se", "ci_low", "ci_high", "p_val",
-                 "method"]
+                 "method", "d_z"]
+DESCRIPTIVE_COLUMNS = ["dimension", "kind", "wave", "group", "n", "mean", "sd"]
 DOSE_COLUMNS = ["dimension", "kind", "exposure", "n", "slope", "se", "ci_low", "ci_high", "p_val",
                 "r", "wave_pre", "wave_post"]
 COLLECTIVE_COLUMNS = ["claim", "wave", "n", "estimate", "ci_low", "ci_high", "p_val", "method",
@@ -632,6 +633,7 @@ def mixed(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str]) -> 
           respondent variance is ~0 (< 1e-6 of respondent + residual); ``"ols_cluster_nonconv"``
           when the mixed model did not converge; or ``"skipped_too_few"`` (scores in fewer than 2
           waves or 3 respondents: one row, NaN statistics)
+        - ``d_z`` : NaN here; :func:`standardized_change` fills it for the change terms
 
     Notes
     -----
@@ -802,6 +804,75 @@ def collective(respondents: pd.DataFrame, waves: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLLECTIVE_COLUMNS)
 
 
+def descriptives(scores: pd.DataFrame, waves: list[str]) -> pd.DataFrame:
+    """Each dimension's scores per wave and group: everyone with a score in that wave (not only pairs).
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        ``respondent_id``, ``wave``, ``group``, ``dimension``, ``score``, optionally ``kind``.
+    waves : list of str
+        Ordered wave ids (the rows' order).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per dimension × wave × group (``"all"`` first, then each level present):
+        ``dimension``, ``kind``, ``wave``, ``group``, ``n`` (respondents with a score), ``mean``,
+        ``sd`` (ddof=1; NaN below two scores).
+
+    Examples
+    --------
+    >>> sc = pd.DataFrame({"respondent_id": list("abc"), "wave": "pre", "group": ["x", "x", "y"],
+    ...                    "dimension": "trust", "score": [2.0, 4.0, np.nan]})
+    >>> descriptives(sc, ["pre"])[["group", "n", "mean", "sd"]].values.tolist()
+    [['all', 2, 3.0, 1.4142135623730951], ['x', 2, 3.0, 1.4142135623730951], ['y', 0, nan, nan]]
+    """
+    kinds = _kinds(scores)
+    sc = scores.assign(wave=scores["wave"].astype(str), group=scores["group"].astype(str))
+    levels = sorted(sc["group"].unique())
+    rows = []
+    for dim in pd.unique(sc["dimension"]):
+        part = sc[sc["dimension"] == dim]
+        for w in [str(x) for x in waves]:
+            pw = part[part["wave"] == w]
+            for g in [ALL, *levels]:
+                v = (pw if g == ALL else pw[pw["group"] == g])["score"].dropna().to_numpy(float)
+                rows.append({"dimension": dim, "kind": kinds[str(dim)], "wave": w, "group": g, "n": int(v.size),
+                             "mean": float(v.mean()) if v.size else np.nan,
+                             "sd": float(v.std(ddof=1)) if v.size > 1 else np.nan})
+    return pd.DataFrame(rows, columns=DESCRIPTIVE_COLUMNS)
+
+
+def standardized_change(mixed_models: pd.DataFrame, prepost: pd.DataFrame) -> pd.DataFrame:
+    """``mixed_models`` with ``d_z``: a change term's estimate in SD units of the paired differences.
+
+    For the terms ``wave[w]`` (the change in the reference group) and ``wave[w]:group[g]`` (the
+    difference in change), ``d_z = estimate / sd_diff``, where ``sd_diff`` is the SD of everyone's
+    paired differences of that dimension between the first wave and ``w`` (:func:`paired`, group
+    ``all``): the unit of Cohen's d_z, so the study's smallest meaningful change applies to both.
+    Other terms, and a dimension without pairs, get NaN.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``mixed_models``' columns (:data:`MIXED_COLUMNS`), ``d_z`` filled.
+    """
+    out = mixed_models.copy()
+    sd = prepost[prepost["group"].astype(str) == ALL].set_index(["dimension", "wave_post"])["sd_diff"]
+    term = out["term"].astype(str)
+    wave = term.str.extract(r"^wave\[(.+?)\](?::group\[.+\])?$")[0]
+    key = pd.MultiIndex.from_arrays([out["dimension"].astype(str), wave.fillna("")])
+    sd = sd[~sd.index.duplicated()]
+    sd.index = pd.MultiIndex.from_arrays([sd.index.get_level_values(0).astype(str),
+                                          sd.index.get_level_values(1).astype(str)])
+    denom = sd.reindex(key).to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = pd.to_numeric(out["estimate"], errors="coerce").to_numpy(float) / denom
+    out["d_z"] = np.where(wave.notna().to_numpy() & np.isfinite(d), d, np.nan)
+    return out[MIXED_COLUMNS]
+
+
 def network_scores(network_nodes: pd.DataFrame, respondents: pd.DataFrame) -> pd.DataFrame:
     """Node indicators (tie_type ``"any"``) reshaped like the scores frame.
 
@@ -865,9 +936,10 @@ def run(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str], alpha
     Returns
     -------
     dict
-        ``{"prepost": paired(...), "mixed_models": mixed(...), "dose_response":
-        dose_response(...), "collective": collective(...)}``; the first three have a ``kind``
-        column (``scale`` | ``network``) beside ``dimension``.
+        ``{"prepost": paired(...), "mixed_models": standardized_change(mixed(...)),
+        "dose_response": dose_response(...), "collective": collective(...), "descriptives":
+        descriptives(...)}``; all but ``collective`` have a ``kind`` column (``scale`` |
+        ``network``) beside ``dimension``.
     """
     allscores = scores.assign(kind=SCALE)
     if network_nodes is not None and len(network_nodes):
@@ -879,9 +951,11 @@ def run(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str], alpha
             scale_max[str(dim)] = float(part["max"].max())
             for sub, p2 in part.groupby("subscale", sort=False):
                 scale_max[f"{dim}_{sub}"] = float(p2["max"].max())
+    pp = paired(allscores, waves, alpha=alpha, scale_max=scale_max)
     return {
-        "prepost": paired(allscores, waves, alpha=alpha, scale_max=scale_max),
-        "mixed_models": mixed(allscores, respondents, waves),
+        "prepost": pp,
+        "mixed_models": standardized_change(mixed(allscores, respondents, waves), pp),
         "dose_response": dose_response(allscores, respondents, waves),
         "collective": collective(respondents, waves),
+        "descriptives": descriptives(allscores, waves),
     }

@@ -18,7 +18,7 @@ from ..io import read_json
 from ..outputs import STAGE_OF, report_inputs
 from .model import Block, Figure, Table, isna
 from .labels import Labels
-from .text import integer, num, pct, pval, s
+from .text import ci_digits, integer, num, pct, pval, s
 
 __all__ = ["Context", "Inputs", "read_context"]
 
@@ -196,6 +196,11 @@ class Context:
         return Block("unavailable", self.t("not_available", what=what))
 
     @property
+    def min_effect(self) -> float:
+        """The smallest change the study treats as meaningful (|d_z|, ``analysis.min_effect``)."""
+        return float(getattr(self.study.analysis, "min_effect", 0.1))
+
+    @property
     def scale(self) -> tuple[float, float]:
         if self._scale is None:
             sm = self.inp("scale_map.parquet")
@@ -323,9 +328,11 @@ class Context:
 
     def table(self, key: str, title: str, df: pd.DataFrame, cols: list[tuple], note: str = "") -> Block:
         """``cols``: (source column, header, format) with format one of
-        text | int | n1 | n2 | n3 | p | share | pct | callable(value) -> str; or a pair of source
-        columns with ``ci2`` / ``ci3`` (a confidence interval shown "[lo; hi]") or ``pm2`` (an
-        estimate "± SE"), which the CSV and XLSX files get as two numeric columns."""
+        text | int | n1 | n2 | n3 | p | share | pct | callable(value) -> str | ``("n", column)``
+        (each row with the decimals ``df[column]`` gives it); or a pair of source columns with
+        ``ci2`` / ``ci3`` (a confidence interval shown "[lo; hi]", with more decimals where the
+        bounds need them: :func:`~pipeline.report.text.ci_digits`) or ``pm2`` (an estimate "± SE"),
+        which the CSV and XLSX files get as two numeric columns."""
         disp, raw, align, formats = {}, {}, [], []
         for col, header, fmt in cols:
             base, k = header, 2
@@ -335,8 +342,10 @@ class Context:
                 a, b = (pd.Series(list(df[c]), index=df.index) for c in col)
                 digits = int(fmt[-1])
                 if fmt.startswith("ci"):
-                    disp[header] = [f"[{self.n(x, digits)}; {self.n(y, digits)}]" if not isna(x) else "–"
-                                    for x, y in zip(a, b)]
+                    row_digits = [ci_digits(x, y, digits) for x, y in zip(a, b)]
+                    disp[header] = [f"[{self.n(x, k)}; {self.n(y, k)}]" if not isna(x) else "–"
+                                    for x, y, k in zip(a, b, row_digits)]
+                    digits = max(row_digits, default=digits)
                     names = (f"{header} {self.t('c_lower')}", f"{header} {self.t('c_upper')}")
                 else:
                     disp[header] = [f"{self.n(x, digits)} ± {self.n(y, digits)}" if not isna(x) else "–"
@@ -349,6 +358,12 @@ class Context:
             values = df[col] if isinstance(col, str) else col(df)
             values = pd.Series(list(values), index=df.index)
             raw[header] = values
+            if isinstance(fmt, tuple):  # ("n", column): decimals per row
+                row_digits = [int(k) for k in df[fmt[1]]]
+                disp[header] = [self.n(v, k) for v, k in zip(values, row_digits)]
+                formats.append(f"n{max(row_digits, default=2)}")
+                align.append("r")
+                continue
             formats.append("text" if callable(fmt) else fmt)
             if callable(fmt):
                 disp[header] = [fmt(v) for v in values]

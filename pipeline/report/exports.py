@@ -98,8 +98,8 @@ def sheet_names(keys: Iterable[str]) -> list[str]:
 
 #: XLSX number format per column format of :class:`pipeline.report.Table` (``pct`` values are
 #: percentages, stored divided by 100 so that Excel sees a share)
-NUMBER_FORMATS = {"int": "#,##0", "n1": "#,##0.0", "n2": "#,##0.00", "n3": "#,##0.000", "p": "0.000",
-                  "share": "0.0%", "pct": "0.0%"}
+NUMBER_FORMATS = {"int": "#,##0", "n1": "#,##0.0", "n2": "#,##0.00", "n3": "#,##0.000", "n4": "#,##0.0000",
+                  "n5": "#,##0.00000", "n6": "#,##0.000000", "p": "0.000", "share": "0.0%", "pct": "0.0%"}
 
 
 def _formats(t: Any) -> list[str]:

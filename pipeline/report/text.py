@@ -14,6 +14,9 @@ Hedging (one rule for every finding, see :func:`verdict`):
 * ``unsure``   -- the CI includes 0: "cenderung naik/turun, tetapi belum dapat dipastikan";
 * ``flat``     -- the change is 0 or, with a CI including 0, rounds to 0,00;
   ``untestable`` -- too few pairs for a test.
+
+A ``sig`` change smaller than the study's smallest meaningful change (``analysis.min_effect``,
+|d_z|) is said to be significant but negligible in size (:func:`negligible`).
 """
 
 from __future__ import annotations
@@ -60,6 +63,41 @@ def num(x: Any, lang: str, digits: int = 2, *, sign: bool = False) -> str:
         x = 0.0
     prefix = MINUS if x < 0 else ("+" if sign and x > 0 else "")
     return prefix + s
+
+
+def ci_digits(lo: Any, hi: Any, digits: int = 2, most: int = 6) -> int:
+    """The decimals a confidence interval needs: ``digits``, or more until its bounds print
+    differently and a bound that is not 0 does not print as 0 (so "0.00 to 0.17" never hides a
+    bound just below or above 0, and a CI of a very large study is not "0.16 to 0.16").
+
+    >>> ci_digits(0.06, 0.17), ci_digits(0.004, 0.17), ci_digits(0.1581, 0.1629), ci_digits(-0.0004, 0.2)
+    (2, 3, 3, 4)
+    """
+    if _missing(lo) or _missing(hi):
+        return digits
+    lo, hi = float(lo), float(hi)
+    d = digits
+    while d < most:
+        a, b = round(lo, d), round(hi, d)
+        if a != b and (a != 0 or lo == 0) and (b != 0 or hi == 0):
+            break
+        d += 1
+    return d
+
+
+def cut_digits(x: Any, cut: float, digits: int = 3, most: int = 6) -> int:
+    """Decimals that keep ``x`` on its side of a threshold ``cut`` when printed (a CFI of 0.8997
+    is "0.8997", not "0.900", beside the rule "below 0.90").
+
+    >>> cut_digits(0.8997, 0.90), cut_digits(0.95, 0.90), cut_digits(0.9, 0.90)
+    (4, 3, 3)
+    """
+    if _missing(x) or float(x) == float(cut):
+        return digits
+    d = digits
+    while d < most and round(float(x), d) == round(float(cut), d):
+        d += 1
+    return d
 
 
 def integer(x: Any, lang: str) -> str:
@@ -199,9 +237,27 @@ def verdict(estimate: float, ci_low: float, ci_high: float, p_adj: float, alpha:
     return "holm"
 
 
+def negligible(verdict_code: str, effect: Any, min_effect: float) -> bool:
+    """True for a significant change smaller than the study's smallest meaningful change
+    (``|effect| < min_effect``, both in d_z units)."""
+    return verdict_code == "sig" and not _missing(effect) and abs(float(effect)) < float(min_effect)
+
+
+def dz_digits(dz: Any, min_effect: float, digits: int = 2) -> int:
+    """Decimals for a d_z beside the smallest meaningful change: one more when the two would
+    print alike although one is below the other."""
+    if _missing(dz) or abs(float(dz)) == float(min_effect):
+        return digits
+    return digits + 1 if round(abs(float(dz)), digits) == round(float(min_effect), digits) else digits
+
+
 def sentence_scale(row: dict, lang: str, dim: str, grp_phrase: str, scale: tuple[float, float],
-                   alpha: float) -> tuple[str, str]:
-    """The summary sentence for one prepost row; returns (verdict code, sentence)."""
+                   alpha: float, min_effect: float = 0.1) -> tuple[str, str]:
+    """The summary sentence for one prepost row; returns (verdict code, sentence).
+
+    The change and its CI are printed with :func:`ci_digits` decimals (the paired tables print the
+    row with the same); a significant change with ``|d_z| < min_effect`` is called negligible in size.
+    """
     v = verdict(row["diff"], row["diff_ci_low"], row["diff_ci_high"], row["p_holm"], alpha)
     direction = "up" if (not _missing(row["diff"]) and row["diff"] >= 0) else "down"
     key = {"sig": f"v_sig_{direction}", "holm": f"v_holm_{direction}", "unsure": f"v_unsure_{direction}",
@@ -209,11 +265,14 @@ def sentence_scale(row: dict, lang: str, dim: str, grp_phrase: str, scale: tuple
     if v == "untestable":
         return v, capfirst(s(lang, "sentence_scale_untestable", dim=dim, grp=grp_phrase, verdict=s(lang, key),
                                 n=integer(row["n_pairs"], lang), pairs=s(lang, "pairs")))
-    text = s(lang, "sentence_scale", dim=dim, grp=grp_phrase, verdict=s(lang, key), dir=s(lang, direction),
-             absdiff=num(abs(row["diff"]), lang), points=s(lang, "points"), pre=num(row["mean_pre"], lang),
+    small = negligible(v, row["d_z"], min_effect)
+    vd, zd = ci_digits(row["diff_ci_low"], row["diff_ci_high"]), dz_digits(row["d_z"], min_effect)
+    verdict_text = (s(lang, f"v_negligible_{direction}", min=num(min_effect, lang, zd)) if small else s(lang, key))
+    text = s(lang, "sentence_scale", dim=dim, grp=grp_phrase, verdict=verdict_text, dir=s(lang, direction),
+             absdiff=num(abs(row["diff"]), lang, vd), points=s(lang, "points"), pre=num(row["mean_pre"], lang),
              post=num(row["mean_post"], lang),
              scale=s(lang, "scale_range", lo=num(scale[0], lang, 0), hi=num(scale[1], lang, 0)),
-             ci=s(lang, "ci95"), lo=num(row["diff_ci_low"], lang), to=s(lang, "to"), hi=num(row["diff_ci_high"], lang),
-             dz=num(row["d_z"], lang), plabel=s(lang, "p_holm_label"), p=peq(row["p_holm"], lang),
-             n=integer(row["n_pairs"], lang), pairs=s(lang, "pairs"))
+             ci=s(lang, "ci95"), lo=num(row["diff_ci_low"], lang, vd), to=s(lang, "to"),
+             hi=num(row["diff_ci_high"], lang, vd), dz=num(row["d_z"], lang, zd), plabel=s(lang, "p_holm_label"),
+             p=peq(row["p_holm"], lang), n=integer(row["n_pairs"], lang), pairs=s(lang, "pairs"))
     return v, capfirst(text)

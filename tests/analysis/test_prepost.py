@@ -415,7 +415,7 @@ def _check_lmer(got, ref, se_tol=STAT, var_tol=1e-5):
 
 def test_mixed_matches_lme4(mm):
     assert list(mm.columns) == ["dimension", "kind", "term", "estimate", "se", "ci_low", "ci_high",
-                                "p_val", "method"]
+                                "p_val", "method", "d_z"]
     assert (mm["kind"] == "scale").all()
     for dim, ref in R_LMER.items():
         got = mm[mm.dimension == dim]
@@ -637,7 +637,7 @@ def test_run_adds_network_dimensions(data, run_out):
     r, sc, sm_ = data
     nodes = _nodes(r)
     out = run_out
-    assert set(out) == {"prepost", "mixed_models", "dose_response", "collective"}
+    assert set(out) == {"prepost", "mixed_models", "dose_response", "collective", "descriptives"}
     pp = out["prepost"]
     net = pp[pp.kind == "network"]
     assert set(net.dimension) == {"network_degree", "network_bridging", "network_ei"}
@@ -699,3 +699,32 @@ def test_holm_is_r_p_adjust_and_statsmodels_bit_for_bit():
         q = rng.random(n) ** 3
         assert np.array_equal(prepost.holm(q), multipletests(q, method="holm")[1])
     assert prepost.holm([]).shape == (0,)
+
+
+@pytest.mark.parametrize("dim", ["trust", "trust_outgroup"])
+def test_mixed_change_terms_in_dz_units(run_out, dim):
+    """The change terms of the mixed model in SD units of the paired differences: lme4's estimate
+    (R_LMER: ``fixef(lmer(score ~ wave * group + (1 | respondent)))``) over R's ``sd(post - pre)``
+    (R_PAIRED), so the study's smallest meaningful change (in d_z) applies to both."""
+    mm = run_out["mixed_models"]
+    part = mm[mm["dimension"] == dim].set_index("term")
+    sd = R_PAIRED[(dim, "all")]["sd_diff"]
+    assert part.loc["wave[post]", "d_z"] == pytest.approx(R_LMER[dim]["est"][1] / sd, abs=1e-5)
+    assert part.loc["wave[post]:group[pendatang]", "d_z"] == pytest.approx(R_LMER[dim]["est"][3] / sd, abs=1e-5)
+    assert part.loc[["intercept", "group[pendatang]", "var_residual"], "d_z"].isna().all()
+
+
+def test_descriptives_are_everyones_scores_per_wave_and_group(data, run_out):
+    """n, mean and SD of every score in a wave (people seen once included), against pandas' own
+    groupby (R: ``aggregate(score ~ wave + group, FUN = mean)``, ``sd``)."""
+    r, sc, _ = data
+    d = run_out["descriptives"]
+    assert list(d.columns) == ["dimension", "kind", "wave", "group", "n", "mean", "sd"]
+    got = d[(d["dimension"] == "trust") & (d["group"] != "all")].set_index(["wave", "group"])
+    ref = sc[sc["dimension"] == "trust"].dropna(subset=["score"]).groupby(["wave", "group"])["score"]
+    for key, row in got.iterrows():
+        assert row["n"] == ref.size()[key] and row["mean"] == pytest.approx(ref.mean()[key], abs=1e-12)
+        assert row["sd"] == pytest.approx(ref.std()[key], abs=1e-12)
+    allrow = d[(d["dimension"] == "trust") & (d["group"] == "all") & (d["wave"] == "pre")].iloc[0]
+    pre = sc[(sc["dimension"] == "trust") & (sc["wave"] == "pre")]["score"].dropna()
+    assert allrow["n"] == len(pre) > R_PAIRED[("trust", "all")]["n"]  # everyone, not only the pairs

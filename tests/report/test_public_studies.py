@@ -20,7 +20,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = ROOT / "tests" / "data" / "public"
-STUDIES = ["s50-three", "s50-two", "coleman", "lazega", "affect-film", "bfi", "natgeo-only"]
+STUDIES = ["s50-three", "s50-two", "coleman", "lazega", "affect-film", "bfi", "natgeo-only", "sampson", "caffeine",
+           "film-anxiety"]
 STAGES = ("tidy", "scales", "network", "prepost", "invariance", "coverage")
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -71,6 +72,17 @@ class Built:
         self.text = {k: _text(re.sub(r"<h2>.*?</h2>", "", v, count=1, flags=re.S)) for k, v in self.html.items()}
         self.all = _text(page)
         self.tables = {t.key: t for t in ctx.tables}
+
+    def handout(self, lang: str) -> str:
+        """The handout in ``lang`` (both are written once, from this report's context)."""
+        from pipeline.report.handout import write_handouts
+
+        folder = self.root / "handouts" / f"{self.study.id}-{self.ctx.lang}"
+        if not folder.exists():
+            folder.mkdir(parents=True)
+            write_handouts(self.ctx, folder)
+        name = "handout.html" if lang == self.ctx.lang else f"handout-{lang}.html"
+        return (folder / name).read_text(encoding="utf-8")
 
     def findings(self, section: str = "summary") -> list[tuple[dict, str]]:
         items = re.findall(r'<li class="finding[^"]*"([^>]*)>(.*?)</li>', self.html[section], flags=re.S)
@@ -200,6 +212,9 @@ def test_scale_findings_follow_their_confidence_interval(reports, lang):
     checked = 0
     for a, t in b.findings():
         if a.get("kind") != "scale":
+            continue
+        if a.get("why") == "subscale":  # a subscale shown because it changed clearly: it did
+            assert a["verdict"] == "sig", t
             continue
         r = pp[(pp["dimension"] == a["dimension"]) & (pp["group"] == a["group"])].iloc[0]
         spans = r["diff_ci_low"] <= 0 <= r["diff_ci_high"]
@@ -331,3 +346,183 @@ def test_distribution_figure_shows_the_studys_own_dimensions(reports, lang):
     trust or norms (the film study's are energetic and tense arousal)."""
     rep = reports[("affect-film", lang)]
     assert any(f.key == "distributions" for f in rep.ctx.figures)
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 23: every number of a sentence is a printed table cell; the set of people is named
+# ---------------------------------------------------------------------------------------------
+
+def _labels(b: Built) -> list[str]:
+    """The study's own names: a number inside one (Year 2 (1995), Time 4) is not a statistic."""
+    ctx, st = b.ctx, b.study
+    return ([st.title, st.site] + [ctx.wl(w) for w in ctx.waves] + [ctx.gl(g) for g in ctx.levels]
+            + [ctx.dl(d) for d in ctx.scale_dims()] + [ctx.tl(t) for t in [*st.tie_types, "any"]])
+
+
+def _rules(b: Built) -> list[str]:
+    """The numbers a sentence may print because a rule stated beside it gives them."""
+    n = b.ctx.n
+    return ["95%",                              # the confidence level of every CI ("95% CI", "IK 95%")
+            "0",                                # the null value a CI "includes" or "excludes"
+            n(b.study.analysis.alpha, 2),       # α of the rule in "how to read this"
+            n(0.2, 1), n(0.5, 1), n(0.8, 1),    # Cohen's benchmarks for d_z, stated in "how to read this"
+            n(0.90, 2),                         # the configural CFI cut-off, stated in the caution
+            n(100, 0)]                          # the × 100 of the % change formula (trust section)
+
+
+#: sections whose sentences this branch writes (the methods are checked on their own below)
+PROVENANCE_SECTIONS = ("summary", "data", "trust")
+
+
+@BOTH
+@pytest.mark.parametrize("name", STUDIES)
+def test_every_number_of_the_summary_is_a_printed_table_cell(reports, name, lang):
+    from tests.report.provenance import report_document, unexplained
+
+    b = reports[(name, lang)]
+    doc = report_document(b.page)
+    for section in PROVENANCE_SECTIONS:
+        missing = unexplained(doc, section, rules=_rules(b), labels=_labels(b))
+        assert not missing, f"{name} ({lang}) {section}: numbers in no table: {missing}"
+
+
+#: the methods sentences that still print a number no table has (engineer B rewrites the methods
+#: section from what ran; the lead reconciles at merge)
+METHODS_XFAIL = pytest.mark.xfail(
+    reason="methods m_scores: 'at least 67% of a dimension's items' prints analysis.min_share as a percentage "
+           "while the colophon table prints 0.667 (the methods section is being rewritten on another branch)",
+    strict=False)
+
+
+@BOTH
+@pytest.mark.parametrize("name", STUDIES)
+@METHODS_XFAIL
+def test_every_number_of_the_methods_is_a_printed_table_cell(reports, name, lang):
+    from tests.report.provenance import report_document, unexplained
+
+    b = reports[(name, lang)]
+    missing = unexplained(report_document(b.page), "methods", rules=_rules(b), labels=_labels(b))
+    assert not missing, f"{name} ({lang}) methods: numbers in no table: {missing}"
+
+
+@BOTH
+@pytest.mark.parametrize("name", STUDIES)
+def test_every_number_of_the_handout_is_in_its_own_table(reports, name, lang):
+    """The handout is its own document: what its cards and its line on who answered say is in the
+    handout's table of numbers (a study's labels apart)."""
+    from tests.report.provenance import handout_document, unexplained
+
+    b = reports[(name, lang)]
+    page = b.handout(lang)
+    doc = handout_document(page)
+    labels = [b.study.wave_label(w, lang) for w in b.study.wave_ids] + [b.study.title, b.study.site] + \
+             [b.study.group_label(g, lang) for g in b.study.group_values] + _labels(b)
+    missing = unexplained(doc, "handout", labels=labels)
+    assert not missing, f"{name} ({lang}) handout: numbers in no cell of its table: {missing}"
+    if b.ctx.one_wave:
+        return
+    cards = re.findall(r'<section class="card[^"]*" data-finding="([^"]+)" data-verdict="([^"]+)">', page)
+    rows = re.findall(r"<tr>(.*?)</tr>", page.split('<table class="numbers">')[1], flags=re.S)
+    # one verdict per card, from one named test: each card has its table row(s), one with a test
+    tests = [r for r in rows if re.search(r"(α|alpha) =", r)]
+    assert len(tests) == len(cards), (name, cards, tests)
+
+
+def test_one_definition_of_answered_in_both_waves(reports):
+    """The randomized study with blank questionnaires (psychTools sai, XRAY): 11 questionnaires are
+    blank (no item answered; R: ``rowSums(!is.na(items)) == 0`` gives 4 and 7 per time), counted
+    in the quality table and the sample flow; the 189 people with an answered questionnaire in both
+    waves (R: ``length(intersect(...))`` over the non-blank ids) are the number the summary, the data
+    section and the handout give; each scale's pairs are its own n (R: 174, 175, 172)."""
+    for lang in ("id", "en"):
+        b = reports[("caffeine", lang)]
+        root = b.root / "data" / "processed" / "caffeine"
+        quality = pd.read_csv(root / "quality.csv")
+        blank = quality[quality["issue"] == "blank_questionnaire"]
+        assert blank.groupby("wave").size().to_dict() == {"first": 4, "second": 7}
+        assert (blank["action"] == "left_out").all()
+        sample = pd.read_csv(root / "sample.csv").set_index(["wave", "group"])
+        assert sample.loc[("first", "all"), "blank"] == 4 and sample.loc[("second", "all"), "blank"] == 7
+        assert sample.loc[("second", "all"), "retained"] == sample.loc[("second", "all"), "in_first"] == 189
+        n = b.ctx.n(189, 0)
+        summary, data = b.text["summary"], b.text["data"]
+        assert re.search(rf"\b{n} (responden|respondents) (mengisi kedua|answered in both)", summary), summary
+        assert re.search(rf"\b{n} (responden bertahan|respondents stayed)", data)
+        counts = b.tables["quality"].display
+        assert sorted(counts[b.ctx.t("c_count")].tolist()) == ["4", "7"]
+        assert b.ctx.t("issue_blank_questionnaire") in set(counts[b.ctx.t("c_issue")])
+        assert set(b.tables["sample"].display[b.ctx.t("c_blank")]) >= {"4", "7"}
+        handout = re.sub(r"<[^>]+>", " ", b.handout(lang))
+        assert re.search(rf"\b{n} (responden mengisi kedua|respondents answered both)", handout), handout[:2000]
+        pp = pd.read_csv(root / "prepost.csv")
+        pairs = pp[(pp["group"] == "all") & (pp["kind"] == "scale")].set_index("dimension")["n_pairs"].to_dict()
+        assert pairs == {"anxiety": 174, "anxiety_present": 175, "anxiety_absent": 172}
+
+
+@BOTH
+def test_a_subscale_significant_where_its_dimension_is_not_is_in_the_summary(reports, lang):
+    """psychTools sai, FIAT (70 students, state anxiety before and after a film): the anxiety scale
+    as a whole does not change clearly (R: Holm p 0.1232254222 over the scale and its two
+    subscales, ``p.adjust(c(t.test(...)$p.value, ...), "holm")``), its anxiety-absent subscale does
+    (0.0010694889); XRAY's caffeine arm: 0.1238737168 against 0.0192564561."""
+    for name, group, p_dim, p_sub in (("film-anxiety", "all", 0.1232254222, 0.0010694889),
+                                      ("caffeine", "caffeine", 0.1238737168, 0.0192564561)):
+        b = reports[(name, lang)]
+        pp = pd.read_csv(b.root / "data" / "processed" / name / "prepost.csv").set_index(["dimension", "group"])
+        assert pp.loc[("anxiety", group), "p_holm"] == pytest.approx(p_dim, abs=1e-8)
+        assert pp.loc[("anxiety_absent", group), "p_holm"] == pytest.approx(p_sub, abs=1e-8)
+        found = [(a, t) for a, t in b.findings() if a.get("dimension") == "anxiety_absent" and a.get("group") == group]
+        assert len(found) == 1, (name, [a for a, _ in b.findings()])
+        a, t = found[0]
+        assert a["why"] == "subscale" and a["verdict"] == "sig"
+        assert b.ctx.dl("anxiety_absent") in t and b.ctx.t("summary_subscale_why", dim=b.ctx.dl("anxiety")) in t
+        # the subscale that did not change clearly is not added
+        assert not [x for x, _ in b.findings() if x.get("dimension") == "anxiety_present"]
+
+
+@BOTH
+def test_randomized_arms_ask_whether_the_groups_changed_differently(reports, lang):
+    b = reports[("caffeine", lang)]
+    summary_html = b.html["summary"]
+    assert b.ctx.t("summary_gap_head_gen") in summary_html and b.ctx.t("summary_gap_head") not in summary_html
+    text = b.text["summary"]
+    for demo in ({"id": ["menyempit", "melebar", "kesenjangan"], "en": ["narrow", "widen", "gap"]}[lang]):
+        assert demo not in text, demo
+
+
+@BOTH
+def test_a_poor_configural_fit_is_carried_to_the_summary(reports, lang):
+    """invariance.csv: the 20 anxiety items fit one configural model poorly (CFI < 0.90) across
+    the waves and across the arms; the summary's line on the scale and the groups line say so."""
+    b = reports[("caffeine", lang)]
+    inv = pd.read_csv(b.root / "data" / "processed" / "caffeine" / "invariance.csv")
+    conf = inv[inv["level"] == "configural"].set_index("comparison")["cfi"]
+    assert (conf < 0.90).all()
+    scale = [t for a, t in b.findings() if a.get("kind") == "scale" and a.get("group") == "all"
+             and a.get("dimension") == "anxiety"]
+    gap = [t for a, t in b.findings() if a.get("kind") == "gap"]
+    assert len(scale) == 1 and len(gap) == 1
+    assert f"CFI {'konfigural ' if lang == 'id' else ''}= {b.ctx.n(conf['waves'], 3)}" in scale[0].replace(
+        "configural CFI", "CFI"), scale[0]
+    assert b.ctx.n(conf["groups"], 3) in gap[0] and b.ctx.n(0.90, 2) in gap[0]
+
+
+@BOTH
+def test_three_waves_four_groups_no_scales(reports, lang):
+    """Sampson's monastery: liking among 18 novices at three times, four groups, no scales. The
+    whole network's ties between groups and E-I per time are R's (``sum(adj * outer(g, g, "!="))``
+    over ergm's samplk1-3: 25/55, 19/57, 18/56; E-I −0.0909, −0.3333, −0.3571); the handout
+    compares the first and the last of the three surveys and says so."""
+    b = reports[("sampson", lang)]
+    whole = pd.read_csv(b.root / "data" / "processed" / "sampson" / "network_whole.csv")
+    whole = whole[whole["tie_type"] == "any"].set_index("wave")
+    assert whole["ties_between"].to_dict() == {"t2": 25, "t3": 19, "t4": 18}
+    assert whole["n_ties"].to_dict() == {"t2": 55, "t3": 57, "t4": 56}
+    assert whole["ei"].to_numpy() == pytest.approx([-0.0909091, -0.3333333, -0.3571429], abs=1e-6)
+    assert b.ctx.t("no_scales_gen") in b.text["summary"]
+    assert len([a for a, _ in b.findings() if a.get("kind") == "change"]) == 3
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", b.handout(lang)))
+    assert {"id": "dua kali", "en": "twice"}[lang] not in text
+    assert {"id": "survei terakhir dari 3 survei", "en": "the last of the 3 surveys"}[lang] in text
+    cards = re.findall(r'data-finding="([^"]+)" data-verdict="([^"]+)"', b.handout(lang))
+    assert [c for c, _ in cards] == ["bridge", "ties"]

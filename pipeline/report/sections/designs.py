@@ -109,20 +109,22 @@ def _invariance_blocks(ctx) -> list[Block]:
         names = ([ctx.gl(g) for g in groups] if comp == "groups" else [ctx.wl(w) for w in groups])
         conf = part[part["level"] == "configural"].iloc[0]
         findings.append(Finding(ctx.t(f"inv_v_{r['verdict']}", dim=ctx.dl(str(dim)), a=names[0],
-                                       b=names[-1], cfi=ctx.n(conf["cfi"], 4), n=integer(conf["n"], ctx.lang),
+                                       b=names[-1], cfi=ctx.n(conf["cfi"], rt.cut_digits(conf["cfi"], 0.90)),
+                                       n=integer(conf["n"], ctx.lang),
                                        note=_inv_note(ctx, r)),
                                 {"kind": "invariance", "dimension": str(dim), "comparison": str(comp),
                                  "verdict": str(r["verdict"])}))
     blocks.append(Block("list", items=findings))
     if inv["note"].fillna("").str.split(";").map(lambda codes: "heywood" in codes).any():
         blocks.append(Block("note", ctx.t("inv_heywood")))
+    inv = inv.assign(_cd=[rt.cut_digits(x, 0.90) for x in inv["cfi"]])  # the CFI as the summary prints it
     blocks.append(ctx.blank_repeats(ctx.table("invariance", ctx.t("t_invariance"), inv, [
         (lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
         (lambda d: [(" / ".join(ctx.gl(g) for g in str(x).split("|")) if c == "groups"
                      else " / ".join(ctx.wl(w) for w in str(x).split("|"))) for x, c in zip(d["groups"], d["comparison"])],
          ctx.t("inv_c_groups"), "text"),
         (lambda d: d["level"].map(lambda v: ctx.t(f"inv_l_{v}")), ctx.t("inv_c_level"), "text"),
-        ("n", "n", "int"), ("chisq", "χ²", "n2"), ("df", "df", "int"), ("cfi", "CFI", "n3"),
+        ("n", "n", "int"), ("chisq", "χ²", "n2"), ("df", "df", "int"), ("cfi", "CFI", ("n", "_cd")),
         ("rmsea", "RMSEA", "n3"), ("delta_cfi", "ΔCFI", "n3"), ("delta_rmsea", "ΔRMSEA", "n3"),
         (lambda d: d["holds"].map(lambda v: ctx.t("yes") if str(v) == "True" else ctx.t("no")),
          ctx.t("inv_c_holds"), "text")], note=ctx.t("inv_table_note"))))

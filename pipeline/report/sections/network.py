@@ -40,6 +40,7 @@ def section(ctx) -> list[Block]:
         (lambda d: d["tie_type"].map(ctx.tl), ctx.t("tie_type"), "text"),
         (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
         ("n_nodes", ctx.t("c_nodes"), "int"), ("n_ties", ctx.t("c_ties"), "int"),
+        ("ties_between", ctx.t("c_ties_between"), "int"),  # the E of E-I: the summary quotes it
         ("density", ctx.t("c_density"), "n3"), ("reciprocity", ctx.t("c_reciprocity"), "n2"),
         ("transitivity", ctx.t("c_transitivity"), "n2"), ("n_components", ctx.t("c_components"), "int"),
         ("largest_component", ctx.t("c_largest"), "int"),
@@ -100,6 +101,7 @@ def section(ctx) -> list[Block]:
         cols = [(lambda d: d["tie_type"].map(ctx.tl), ctx.t("tie_type"), "text"),
                 (lambda d: [f"{ctx.wl(a)} → {ctx.wl(b)}" for a, b in zip(d["wave_pre"], d["wave_post"])],
                  ctx.t("wave"), "text"),
+                ("n_common", ctx.t("c_n_common"), "int"),  # the people the summary's change sentence is about
                 ("kept", ctx.t("c_kept"), "int"), ("new_within", ctx.t("c_new_within"), "int"),
                 ("new_between", ctx.t("c_new_between"), "int"),
                 ("dropped_within", ctx.t("c_dropped_within"), "int"),

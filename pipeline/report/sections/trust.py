@@ -46,6 +46,7 @@ def section(ctx) -> list[Block]:
                                         group_label=ctx.gl, wave_label=ctx.wl, scale=ctx.scale,
                                         seed=int(ctx.study.analysis.seed))
             blocks.append(ctx.figure("distributions", ctx.t("fig_dist"), fig))
+    blocks += _descriptive_blocks(ctx)
     if pp is None:
         blocks.append(ctx.missing("prepost.csv"))
     elif ctx.one_wave or not len(pp):
@@ -60,6 +61,9 @@ def section(ctx) -> list[Block]:
 
 def _paired_tables(ctx, pp: pd.DataFrame, dims: list[str]) -> list[Block]:
     pp = ctx.pp_sorted(pp, dims)
+    # the decimals the summary prints for the row: its change and CI, its d_z beside min_effect
+    pp["_vd"] = [rt.ci_digits(lo, hi) for lo, hi in zip(pp["diff_ci_low"], pp["diff_ci_high"])]
+    pp["_zd"] = [rt.dz_digits(d, ctx.min_effect) for d in pp["d_z"]]
     multi = pp["wave_post"].nunique() > 1
     pp["pair"] = np.arange(1, len(pp) + 1)
     pp["pair_label"] = [f"{ctx.t('c_pair')} {k}" for k in pp["pair"]]
@@ -87,9 +91,9 @@ def _paired_tables(ctx, pp: pd.DataFrame, dims: list[str]) -> list[Block]:
             (lambda d: d["group"].map(ctx.gl), ctx.t("group"), "text")]
     if multi:
         cols.append((lambda d: d["wave_post"].map(ctx.wl), ctx.t("wave"), "text"))
-    cols += [("diff", ctx.t("c_mean_diff"), "n2"), ("sd_diff", ctx.t("c_sd"), "n2"),
-             ("se_diff", ctx.t("c_se"), "n3"), ("diff_ci_low", ctx.t("c_ci_low"), "n2"),
-             ("diff_ci_high", ctx.t("c_ci_high"), "n2"), ("t", ctx.t("c_t"), "n2"),
+    cols += [("diff", ctx.t("c_mean_diff"), ("n", "_vd")), ("sd_diff", ctx.t("c_sd"), "n2"),
+             ("se_diff", ctx.t("c_se"), "n3"), ("diff_ci_low", ctx.t("c_ci_low"), ("n", "_vd")),
+             ("diff_ci_high", ctx.t("c_ci_high"), ("n", "_vd")), ("t", ctx.t("c_t"), "n2"),
              ("dof", ctx.t("c_df"), "int"), ("p_val", ctx.t("c_sig"), "p")]
     unmatched = int(pp.loc[pp["group"] == "all", "n_unmatched"].sum())
     blocks.append(Block("h3", ctx.t("t_paired_test")))
@@ -99,7 +103,7 @@ def _paired_tables(ctx, pp: pd.DataFrame, dims: list[str]) -> list[Block]:
             (lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
             (lambda d: d["group"].map(ctx.gl), ctx.t("group"), "text"),
             ("n_pairs", ctx.t("c_n_pairs"), "int"), ("n_unmatched", ctx.t("c_n_unmatched"), "int"),
-            ("d_z", ctx.t("c_dz"), "n2"), (("d_z_ci_low", "d_z_ci_high"), ctx.t("c_dz_ci"), "ci2"),
+            ("d_z", ctx.t("c_dz"), ("n", "_zd")), (("d_z_ci_low", "d_z_ci_high"), ctx.t("c_dz_ci"), "ci2"),
             ("W", ctx.t("c_W"), "n1"), ("p_wilcoxon", ctx.t("c_p_w"), "p"),
             ("rank_biserial", ctx.t("c_rb"), "n2"), ("p_holm", ctx.t("c_p_holm"), "p"),
             ("shapiro_p", ctx.t("c_shapiro"), "p"), ("n_gain", ctx.t("c_n_gain"), "n2"),
@@ -245,13 +249,44 @@ def _mixed_blocks(ctx, dims: list[str]) -> list[Block]:
                 if part["method"].astype(str).str.startswith("ols").any()]
     if fallback:
         blocks.append(Block("note", ctx.t("mixed_fallback", dims=", ".join(ctx.dl(d) for d in fallback))))
+    # an estimate with at least the decimals of its CI (the gap sentences print the same)
+    mm["_ed"] = [max(3, rt.ci_digits(lo, hi)) for lo, hi in zip(mm["ci_low"], mm["ci_high"])]
+    if "d_z" not in mm:
+        mm["d_z"] = np.nan
+    mm["_zd"] = [rt.dz_digits(d, ctx.min_effect) for d in mm["d_z"]]
     blocks.append(ctx.blank_repeats(ctx.table("mixed_models", title, mm, [
         (lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
         (lambda d: d["term"].map(lambda v: "" if _isna(v) else _term_label(ctx, str(v))), ctx.t("c_term"), "text"),
-        ("estimate", ctx.t("c_estimate"), "n3"), ("se", ctx.t("c_se_short"), "n3"),
+        ("estimate", ctx.t("c_estimate"), ("n", "_ed")), ("se", ctx.t("c_se_short"), "n3"),
         (("ci_low", "ci_high"), ctx.t("ci95"), "ci2"), ("p_val", ctx.t("c_p"), "p"),
-        (lambda d: d["method"].map(lambda v: rt.method_label(v, ctx.lang)), ctx.t("c_method"), "text")])))
+        ("d_z", ctx.t("c_mixed_dz"), ("n", "_zd")),
+        (lambda d: d["method"].map(lambda v: rt.method_label(v, ctx.lang)), ctx.t("c_method"), "text")],
+        note=ctx.t("mixed_dz_note"))))
     return blocks
+
+
+def _descriptive_blocks(ctx) -> list[Block]:
+    """Each dimension's scores per wave and group (everyone with a score; ``descriptives.csv``):
+    the numbers the summary gives for a study with one wave so far."""
+    desc = ctx.inp("descriptives.csv")
+    if desc is None or not len(desc):
+        return []
+    desc = desc[(desc["kind"] == "scale") & desc["dimension"].isin(ctx.top_dims())].copy()
+    if ctx.one_group:
+        desc = desc[desc["group"] == "all"]
+    if not len(desc):
+        return []
+    desc["_d"] = desc["dimension"].map({d: i for i, d in enumerate(ctx.top_dims())})
+    desc["_w"] = desc["wave"].map({w: i for i, w in enumerate(ctx.waves)})
+    desc["_g"] = desc["group"].map({g: i for i, g in enumerate(["all", *ctx.levels])}).fillna(99)
+    desc = desc[desc["wave"].isin(ctx.data_waves)].sort_values(["_d", "_w", "_g"])
+    title = ctx.t("t_descriptives")
+    return [Block("h3", title), ctx.blank_repeats(ctx.table("descriptives", title, desc, [
+        (lambda d: d["dimension"].map(ctx.dl), ctx.t("dimension"), "text"),
+        (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
+        (lambda d: d["group"].map(ctx.gl), ctx.t("group"), "text"),
+        ("n", "n", "int"), ("mean", ctx.t("c_mean"), "n2"), ("sd", ctx.t("c_sd"), "n2")],
+        note=ctx.t("descriptives_note")))]
 
 
 def _dose_blocks(ctx, dims: list[str]) -> list[Block]:

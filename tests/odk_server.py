@@ -71,6 +71,8 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
+from pyxform.xls2xform import convert  # Central converts XLSForms with pyxform (pyxform-http)
+
 from tests.kobo_server import Fault
 
 SUPPORTED = {"$format", "$count", "$skip", "$top", "$filter", "$wkt", "$expand", "$select", "$skiptoken",
@@ -584,8 +586,6 @@ class _Handler(BaseHTTPRequestHandler):
     def _xform(body: bytes, fallback: str | None) -> str:
         if body[:2] != b"PK":
             return body.decode("utf-8")
-        from pyxform.xls2xform import convert  # Central converts XLSForms with pyxform (pyxform-http)
-
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / f"{fallback or 'form'}.xlsx"
             path.write_bytes(body)

@@ -56,8 +56,10 @@ from pathlib import Path
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from openpyxl import load_workbook
+
 from ..errors import SinergiError
-from ..io import decode, read_bytes
+from ..io import decode, note, read_bytes
 from .google_form_script import FORMAT
 
 #: the first header of a responses file, by the Google account's language → day/month order
@@ -120,8 +122,6 @@ def read_sheet(path: str | Path) -> Sheet:
 
 
 def _read_xlsx(path: Path, data: bytes) -> Sheet:
-    from openpyxl import load_workbook
-
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 — a damaged or non-Excel zip: say so in one line
@@ -525,8 +525,6 @@ def parse_responses(sheet: Sheet, contracts: list[dict[str, Any]], *, timezone: 
     SinergiError
         One line naming the file, row, column and value (see the module docstring).
     """
-    from ..io import note
-
     book = _Contracts(contracts, str(sheet.path))
     layout = _layout(sheet, book)
     _check_needed(sheet, layout, needed)

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import logging
 import os
@@ -53,11 +54,13 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, TypeVar
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import requests
+from openpyxl import load_workbook
 from pyodk._endpoints.form_draft_attachments import FormDraftAttachmentService
 from pyodk._endpoints.form_drafts import FormDraftService
 from pyodk._utils import config as pyodk_config
@@ -67,7 +70,7 @@ from pyodk.errors import PyODKError
 from requests.adapters import HTTPAdapter
 
 from ..errors import SinergiError
-from ..io import read_json, sha256_file, write_bytes, write_json, write_text
+from ..io import EPOCH, read_json, sha256_file, stable_ooxml, write_bytes, write_json, write_text
 from ..roster import read_roster_csv
 from . import odk_adapter as adapter
 from .kobo import STAGE, record_files
@@ -395,8 +398,6 @@ class OdkWave:
 
 
 def _now() -> str:
-    from datetime import datetime, timezone
-
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -424,7 +425,11 @@ class _Stage:
         write_json(path, body, indent=None)
         self.files.append((self.next_no, kind, path))
         self.next_no += 1
-        self.state, _ = adapter.replay(self.files)
+        if kind == "page":  # as adapter.replay would, without reading every file again
+            self.state.update({row["__id"]: row for row in body["value"]})
+        else:
+            present = {row["__id"] for row in body["value"]}
+            self.state = {i: r for i, r in self.state.items() if i in present}
 
     def current(self, rel: str) -> Path:
         staged = self.sdir / rel
@@ -674,13 +679,7 @@ def read_wave(wave_dir: str | os.PathLike) -> dict[str, Any]:
 
 def xlsform_settings(xlsx: bytes, **settings: str) -> bytes:
     """The XLSForm with ``settings`` (``form_id``, ``version``, ``form_title``) set in its settings sheet."""
-    import io as _io
-
-    from openpyxl import load_workbook
-
-    from ..io import EPOCH, stable_ooxml
-
-    wb = load_workbook(_io.BytesIO(xlsx))
+    wb = load_workbook(io.BytesIO(xlsx))
     if "settings" not in wb.sheetnames:
         raise SinergiError("the XLSForm has no settings sheet (run `make instruments`)")
     ws = wb["settings"]
@@ -691,7 +690,7 @@ def xlsform_settings(xlsx: bytes, **settings: str) -> bytes:
             header.append(key)
         ws.cell(row=1, column=col, value=key)
         ws.cell(row=2, column=col, value=value)
-    out = _io.BytesIO()
+    out = io.BytesIO()
     wb.save(out)
     return stable_ooxml(out.getvalue(), EPOCH)
 

@@ -313,3 +313,24 @@ def test_odata_and_xml_of_the_same_submission_read_the_same(xform_v1, kobo_subs)
             b = adapter.xml_submission(sub.xml, {V1: schema}, row["__id"], row["__system"])
             assert a == b
             assert json.loads(json.dumps(a)) == a
+
+
+def test_the_password_and_session_token_are_never_written(xform_v1, kobo_subs, tmp_path, monkeypatch):
+    cache = tmp_path / "pyodk_cache.toml"
+    monkeypatch.setenv("PYODK_CACHE_FILE", str(cache))
+    with central(xform_v1, kobo_subs, 3) as fake:
+        pull(fake, tmp_path / "raw")
+        tokens = list(fake.sessions)
+    assert tokens and not cache.exists()
+    for path in (tmp_path / "raw").rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            assert PASSWORD.encode() not in data and not any(t.encode() in data for t in tokens), path
+
+
+def test_a_raw_record_that_is_not_an_odata_answer_is_refused_naming_it(tmp_path):
+    bad = tmp_path / "odata" / "page-000001.json"
+    bad.parent.mkdir()
+    bad.write_text('{"results": []}')
+    with pytest.raises(SinergiError, match=r"page-000001.json: not an OData record"):
+        adapter.replay(record_files(tmp_path / "odata"))

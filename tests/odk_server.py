@@ -47,9 +47,24 @@ Faults (``FakeCentral.fault``, the kobo stand-in's :class:`Fault`): a status (50
 504, 429), ``slow`` (answer after a delay), ``drop`` (close the socket half-way) and ``html`` (a
 200 web page: a hotspot's login page).
 
-Where it is simpler than Central: one project role per user (``manager`` may do everything,
-``viewer`` may read); no app users, entities, encryption, audits or Enketo; attachments are CSV;
-dates come from a clock that ticks one second per change, so tests are deterministic.
+Where it differs from Central (what the tests therefore do not check):
+
+1. Roles: one per user and project, ``manager`` (everything) or ``viewer`` (read); no app users,
+   public links or Data Collectors; no entities, encryption, audits or Enketo (``enketoId`` is
+   made up and ``/-/{enketoId}`` is not served).
+2. ``$orderby``, ``$search`` and ``$wkt`` are accepted and ignored (Central sorts by
+   ``$orderby``, and refuses it together with ``$skiptoken``: 501, lib/util/db.js:380-381);
+   ``$top=0`` has no fast count path; the repeat tables (``Submissions.group.repeat``) and
+   ``Submissions('…')`` are not served; ``$select`` takes ``__id``, ``__system/…`` and plain paths.
+3. Soft-deleted submissions are never purged (Central purges after 30 days,
+   lib/model/query/submissions.js:493-501); a submission is visible at once and its
+   ``createdAt`` is the stand-in's clock, which ticks one second per change (a transaction that
+   commits late is simulated by setting ``created_at`` back).
+4. XLSForms are converted with pyxform without ODK Validate and never answer 400.16 (warnings);
+   the XLSX of a form version is not served; attachments are CSV files only.
+5. Submissions: only the current version's ``.xml``; no ``/versions``, ``/diffs``,
+   ``/attachments`` or resubmission conflicts (409.1, 409.18); sessions never expire by themselves
+   (a test clears ``sessions`` to end them).
 """
 
 from __future__ import annotations

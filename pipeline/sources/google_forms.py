@@ -30,9 +30,9 @@ What Google writes, and what is done with it (each checked by a test on a file o
   different origins (``cases``) is resolved by the row's answer to the origin question;
 - the frequency grid of a name generator gives each named person's ``…_rinci`` repeat row (alter
   and frequency, in the order of the names); a frequency given for someone not named is left out
-  with a note;
+  and listed (``unnamed``);
 - an ``Email Address`` / ``Alamat email`` column (when the form collected addresses) is personal
-  data: its values are never read into the submissions, and a note says it stayed in raw;
+  data: its values are never read into the submissions, and a quality row says it stayed in raw;
 - a respondent who submitted twice gives two submissions: tidy keeps the later one, as for
   KoboToolbox. Two identical rows (same time, same answers) have the same ``meta/instanceID``.
 
@@ -60,6 +60,7 @@ from openpyxl import load_workbook
 
 from ..errors import SinergiError
 from ..io import decode, note, read_bytes
+from ..schemas import quality_row
 from .google_form_script import FORMAT
 
 #: the first header of a responses file, by the Google account's language → day/month order
@@ -69,9 +70,7 @@ TIMESTAMP_HEADERS = {"timestamp": "mdy", "stempel waktu": "dmy", "marca temporal
 EMAIL_HEADERS = {"email address", "alamat email", "e-mail address", "email"}
 #: namespace of the instance UUIDs made from a response's time and answers
 NAMESPACE = uuid.UUID("9b0e5c1e-5a8f-4c37-9d3e-2b1f6f0a7c11")
-#: quality notes (``issue`` codes; ``frequency_not_named`` is new for the quality table)
-NOTE_EMAIL = ("column_personal", "kept_raw_only")
-NOTE_FREQUENCY = ("frequency_not_named", "ignored")
+
 _ID_SUFFIX = re.compile(r"\(([A-Za-z0-9_.\-]+)\)$")
 _TS = re.compile(r"(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})[ T]+(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?"
                  r"(?:\s*([AaPp][Mm]))?(?:\s*(?:GMT|UTC)\s*([+-]\d{1,2})(?::?(\d{2}))?)?")
@@ -153,8 +152,8 @@ def load_contracts(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
     return out
 
 
-def read_responses(path: str | Path, contracts: list[dict[str, Any]], *, timezone: str,
-                   needed: Iterable[str] = ()) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+def read_responses(path: str | Path, contracts: list[dict[str, Any]], *, timezone: str, needed: Iterable[str] = ()
+                   ) -> tuple[list[dict[str, Any]], list[dict[str, str]], list[dict[str, Any]]]:
     """Read a responses file (:func:`read_sheet`) with its contracts (:func:`parse_responses`)."""
     return parse_responses(read_sheet(path), contracts, timezone=timezone, needed=needed)
 
@@ -473,7 +472,7 @@ def _read_row(sheet: Sheet, layout: list, book: _Contracts, n: int, cells: list[
 
 
 def _submission(row: _Row, book: _Contracts, when: str, version: str,
-                notes: list[dict[str, str]]) -> dict[str, Any]:
+                unnamed: list[dict[str, Any]]) -> dict[str, Any]:
     """The API-shaped submission of a row (see the module docstring)."""
     sub: dict[str, Any] = {xpath: value for xpath, (value, _) in row.answers.items()}
     for entry in book.grids.values():
@@ -484,8 +483,7 @@ def _submission(row: _Row, book: _Contracts, when: str, version: str,
             sub[entry["xpath"]] = reps
         extra = [pid for pid in freq if pid not in named]
         if extra:
-            notes.append({"issue": NOTE_FREQUENCY[0], "action": NOTE_FREQUENCY[1], "submission_id": str(row.n),
-                          "field": entry["xpath"], "value": str(len(extra))})
+            unnamed.append({"submission_id": row.n, "field": entry["xpath"], "count": len(extra)})
     key = json.dumps([when, sub], sort_keys=True, ensure_ascii=False)
     uid = str(uuid.uuid5(NAMESPACE, key))
     return {"_id": row.n, "_uuid": uid, "_submission_time": when, "_validation_status": {},
@@ -493,8 +491,8 @@ def _submission(row: _Row, book: _Contracts, when: str, version: str,
             "meta/rootUuid": f"uuid:{uid}", **sub}
 
 
-def parse_responses(sheet: Sheet, contracts: list[dict[str, Any]], *, timezone: str,
-                    needed: Iterable[str] = ()) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+def parse_responses(sheet: Sheet, contracts: list[dict[str, Any]], *, timezone: str, needed: Iterable[str] = ()
+                    ) -> tuple[list[dict[str, Any]], list[dict[str, str]], list[dict[str, Any]]]:
     """Submissions in the KoboToolbox API's shape from a Google Forms responses table.
 
     Parameters
@@ -516,9 +514,12 @@ def parse_responses(sheet: Sheet, contracts: list[dict[str, Any]], *, timezone: 
         ``_submitted_by`` (None), ``__version__`` (the contract version), and the answers by
         xpath as the API's strings; each name generator's repeat as a list of
         ``{alter xpath: id, weight xpath: frequency}`` in the order of the names.
-    notes : list of dict
-        Quality notes (``issue``, ``action``, ``field``, ``value``, ``submission_id``): an e-mail
-        column held back; frequencies given for people not named.
+    quality : list of dict
+        Quality rows (:func:`pipeline.schemas.quality_row`, without the wave): an e-mail column
+        held back (``column_personal`` / ``kept_raw_only``).
+    unnamed : list of dict
+        Frequencies given in a grid for people the row did not name, left out:
+        ``submission_id`` (the row), ``field`` (the repeat's xpath), ``count``.
 
     Raises
     ------
@@ -536,9 +537,10 @@ def parse_responses(sheet: Sheet, contracts: list[dict[str, Any]], *, timezone: 
     version = book.version({_norm(h) for (kind, e, pid), h in zip(layout, sheet.header)
                             if kind == "question" and pid is None}
                            | {t for t, e in book.grids.items() if any(x is e for _, x, _ in layout)})
-    notes = [{"issue": NOTE_EMAIL[0], "action": NOTE_EMAIL[1], "submission_id": "",
-              "field": f"{sheet.path.name}: {sheet.header[k]}", "value": "it holds e-mail addresses"}
-             for k, (kind, _, _) in enumerate(layout) if kind == "email"]
-    subs = [_submission(_read_row(sheet, layout, book, n, cells), book, when, version, notes)
+    quality = [quality_row("column_personal", "kept_raw_only", field=f"{sheet.path.name}: {sheet.header[k]}",
+                           value="it holds e-mail addresses")
+               for k, (kind, _, _) in enumerate(layout) if kind == "email"]
+    unnamed: list[dict[str, Any]] = []
+    subs = [_submission(_read_row(sheet, layout, book, n, cells), book, when, version, unnamed)
             for (n, cells), when in zip(sheet.rows, times)]
-    return subs, notes
+    return subs, quality, unnamed

@@ -43,7 +43,8 @@ def contracts(lang: str) -> list[dict]:
 
 
 def read(path, lang="en", needed=()):
-    return read_responses(path, contracts(lang), timezone=TZ, needed=needed)
+    subs, quality, unnamed = read_responses(path, contracts(lang), timezone=TZ, needed=needed)
+    return subs, (quality, unnamed)
 
 
 def without_version(subs):
@@ -95,8 +96,7 @@ def test_a_shared_title_is_the_question_the_origin_answer_says(needed):
     # a frequency for someone not named is left out, with a note
     assert migrant["jaringan/kolaborasi_rinci"] == [{"jaringan/kolaborasi_rinci/kolaborasi_alter": "u002",
                                                      "jaringan/kolaborasi_rinci/kolaborasi_frek": "4"}]
-    assert notes == [{"issue": "frequency_not_named", "action": "ignored", "submission_id": "4",
-                      "field": "jaringan/kolaborasi_rinci", "value": "1"}]
+    assert notes == ([], [{"submission_id": 4, "field": "jaringan/kolaborasi_rinci", "count": 1}])
 
 
 def test_a_respondent_who_submitted_twice_gives_two_submissions_with_their_times(needed):
@@ -119,8 +119,9 @@ def test_forms_download_with_gmt_offset_and_email_column(needed):
     dl, notes = read(DATA / "download_en.csv", needed=needed)
     assert without_version(dl) == without_version(en)
     assert not any("@gmail.com" in json.dumps(s) for s in dl)
-    assert notes[0] == {"issue": "column_personal", "action": "kept_raw_only", "submission_id": "",
-                        "field": "download_en.csv: Email Address", "value": "it holds e-mail addresses"}
+    assert notes[0] == [{"wave": "", "submission_id": "", "respondent_id": "", "issue": "column_personal",
+                         "field": "download_en.csv: Email Address", "value": "it holds e-mail addresses",
+                         "action": "kept_raw_only", "detail": ""}]
 
 
 def test_linked_sheet_as_xlsx_with_typed_cells(tmp_path, needed):
@@ -209,7 +210,7 @@ def test_a_renamed_question_is_read_with_a_second_contract_version(tmp_path, nee
     v2 = json.loads(json.dumps(contracts("en")[0]))
     v2["columns"]["Gender"] = v2["columns"].pop("Sex")
     v2["version"] = "gEDITED"
-    subs, _ = read_responses(path, contracts("en") + [v2], timezone=TZ, needed=needed)
+    subs, _, _ = read_responses(path, contracts("en") + [v2], timezone=TZ, needed=needed)
     assert subs[0]["profil/jenis_kelamin"] == "laki_laki"
     assert subs[0]["__version__"] == "gEDITED"  # the version that explains every column
 
@@ -221,7 +222,7 @@ def test_day_month_order_from_the_data_when_the_header_language_disagrees(tmp_pa
     path.write_text(text.replace("Stempel waktu", "Timestamp", 1), encoding="utf-8")
     with pytest.raises(SinergiError, match="column B .*'Apakah Anda bersedia"):  # Indonesian titles, English contract
         read(path, needed=needed)
-    subs, _ = read_responses(path, contracts("id") + contracts("en"), timezone=TZ, needed=needed)
+    subs, _, _ = read_responses(path, contracts("id") + contracts("en"), timezone=TZ, needed=needed)
     assert subs[0]["_submission_time"] == "2026-08-31T02:05:11"
 
 

@@ -16,7 +16,6 @@ What a platform cannot carry is left out of the comparison and said here:
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -80,14 +79,14 @@ def test_google_forms_csv_english_and_indonesian_and_sheet_xlsx_read_as_the_kobo
         header, rows = google_table(subs, inst, lang, people, contract, TZ)
         path = tmp_path / f"{lang}.csv"
         path.write_bytes(google_csv(header, rows, lang))
-        got, _ = read_responses(path, [contract], timezone=TZ, needed=needed_xpaths(inst))
+        got, _, _ = read_responses(path, [contract], timezone=TZ, needed=needed_xpaths(inst))
         assert [view(s, inst) for s in got] == want, lang
         assert [s["_id"] for s in got] == list(range(2, len(subs) + 2))
         numeric = {t for t, e in contract["columns"].items() if e["kind"] == "integer"}
     # the linked Sheet as XLSX (English account): a date-time cell, numbers as numbers
     path = tmp_path / "sheet.xlsx"
     path.write_bytes(google_xlsx(header, rows, numeric))
-    got, _ = parse_responses(read_sheet(path), [contract], timezone=TZ, needed=needed_xpaths(inst))
+    got, _, _ = parse_responses(read_sheet(path), [contract], timezone=TZ, needed=needed_xpaths(inst))
     assert [view(s, inst) for s in got] == want
 
 

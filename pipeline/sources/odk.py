@@ -71,7 +71,7 @@ from requests.adapters import HTTPAdapter
 
 from ..errors import SinergiError
 from ..io import EPOCH, read_json, sha256_file, stable_ooxml, write_bytes, write_json, write_text
-from ..roster import read_roster_csv
+from ..roster import read_roster_csv, roster_csv_bytes
 from . import odk_adapter as adapter
 from .kobo import STAGE, record_files
 
@@ -715,7 +715,7 @@ def _links(client: OdkClient, project_id: int, form_id: str, form: dict[str, Any
 
 
 def deploy_odk(client: OdkClient, *, project_id: int, form_id: str, xlsx: bytes, roster_path: str | os.PathLike,
-               title: str, version: str) -> dict[str, Any]:
+               title: str, instrument_version: str, wave: str) -> dict[str, Any]:
     """Create or update a wave's form on Central: draft → roster attachment → publish.
 
     Parameters
@@ -724,10 +724,14 @@ def deploy_odk(client: OdkClient, *, project_id: int, form_id: str, xlsx: bytes,
         The built XLSForm (``instruments/build/sinergi.xlsx``); its settings get ``form_id``,
         ``version`` and ``form_title`` (:func:`xlsform_settings`).
     roster_path
-        The wave's roster CSV (``name,label``): uploaded as the attachment ``roster.csv`` the form
+        The wave's roster CSV (``name,label``, read as strictly as the tables: ``;`` or
+        Windows-1252 too): uploaded as UTF-8 with commas as the attachment ``roster.csv`` the form
         loads; the template's example people are refused (:func:`pipeline.roster.check_roster`).
-    version
-        :func:`deploy_version`: the same files give the same version, so a rerun publishes nothing.
+    title
+        The form's title (``<study title> — <wave label>``).
+    instrument_version, wave
+        With the form and roster, they make the version it is published with
+        (:func:`deploy_version`): the same files give the same version, so a rerun publishes nothing.
 
     The flow is Central's (lib/resources/forms.js): a new form is created as a draft
     (``POST …/forms?publish=false``, :128-137), an existing one gets a new draft (``POST …/draft``,
@@ -744,8 +748,8 @@ def deploy_odk(client: OdkClient, *, project_id: int, form_id: str, xlsx: bytes,
         ``published``, ``created`` (a new form) and ``changed`` (something was published).
     """
 
-    read_roster_csv(roster_path)  # refuses the template and a malformed roster before anything is sent
-    roster = Path(roster_path).read_bytes()
+    roster = roster_csv_bytes(read_roster_csv(roster_path))  # refused before anything is sent
+    version = deploy_version(instrument_version, wave, xlsx, roster)
     where = f"form {form_id} (project {project_id}) on {client.server}"
     form = client.form(project_id, form_id)
     if form is not None and form.get("publishedAt") and form.get("version") == version:

@@ -255,50 +255,58 @@ def test_credentials_from_the_environment_dotenv_or_pyodk_config_never_shown(tmp
     assert "pw2" not in repr(odk.OdkClient(c))
 
 
+def deploy(c, roster, xlsx, **kw):
+    return odk.deploy_odk(c, project_id=1, form_id=FORM, xlsx=xlsx, roster_path=roster, instrument_version="2026.11.1",
+                          wave="pre", **{"title": "Survei — Sebelum program", **kw})
+
+
 def test_deploy_creates_then_leaves_alone_then_publishes_a_new_roster(xlsx, tmp_path):
     roster = tmp_path / "roster.csv"
     roster.write_bytes((DEMO / "media" / "roster.csv").read_bytes())
-    version = odk.deploy_version("2026.11.1", "pre", xlsx, roster.read_bytes())
     with FakeCentral() as fake:
         with client(fake) as c:
-            first = odk.deploy_odk(c, project_id=1, form_id=FORM, xlsx=xlsx, roster_path=roster,
-                                   title="Survei — Sebelum program", version=version)
-            again = odk.deploy_odk(c, project_id=1, form_id=FORM, xlsx=xlsx, roster_path=roster,
-                                   title="Survei — Sebelum program", version=version)
+            first = deploy(c, roster, xlsx)
+            again = deploy(c, roster, xlsx)
             roster.write_bytes(roster.read_bytes() + "u999,Orang baru — warung\n".encode())
-            v2 = odk.deploy_version("2026.11.1", "pre", xlsx, roster.read_bytes())
-            third = odk.deploy_odk(c, project_id=1, form_id=FORM, xlsx=xlsx, roster_path=roster,
-                                   title="Survei — Sebelum program", version=v2)
+            third = deploy(c, roster, xlsx)
         form, url = fake.forms[(1, FORM)], fake.url
     assert (first["created"], first["changed"], again["changed"], third["created"], third["changed"]) == (
         True, True, False, False, True)
+    assert first["version"].startswith("2026.11.1-pre-") and third["version"] != first["version"]
     assert first["enketo_url"] == f"{url}/-/{form.enketo_id}"
     assert first["app_users_url"].endswith("/#/projects/1/app-users")
-    assert [d.version for d in form.published] == [version, v2]
+    assert [d.version for d in form.published] == [first["version"], third["version"]]
     assert form.name == "Survei — Sebelum program"
-    assert form.published[-1].attachments["roster.csv"].endswith(b"u999,Orang baru \xe2\x80\x94 warung\n")
+    assert form.published[-1].attachments["roster.csv"].endswith(b"u999,Orang baru \xe2\x80\x94 warung,listed\n")
     assert len(fake.forms) == 1
+
+
+def test_deploy_uploads_a_semicolon_roster_as_utf8_with_commas(xlsx, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes("name;label\r\nu001;Sari, warung\r\nu002;Budi — bengkel\r\n".encode("cp1252"))
+    with FakeCentral() as fake:
+        with client(fake) as c:
+            deploy(c, roster, xlsx)
+        sent = fake.forms[(1, FORM)].published[0].attachments["roster.csv"]
+    assert sent == 'name,label,status\nu001,"Sari, warung",listed\nu002,Budi — bengkel,listed\n'.encode()
 
 
 def test_deploy_refuses_the_template_and_finishes_a_cut_off_run_without_a_second_form(xlsx, tmp_path):
     roster = tmp_path / "roster.csv"
     roster.write_bytes((DEMO / "media" / "roster.csv").read_bytes())
-    version = odk.deploy_version("2026.11.1", "pre", xlsx, roster.read_bytes())
     with FakeCentral() as fake:
         with client(fake) as c:
             with pytest.raises(SinergiError, match="template's example people"):
-                odk.deploy_odk(c, project_id=1, form_id=FORM, xlsx=xlsx, version=version, title="t",
-                               roster_path=ROOT / "instruments" / "roster_template.csv")
+                deploy(c, ROOT / "instruments" / "roster_template.csv", xlsx, title="t")
             assert not fake.forms
             fake.fault("/draft/attachments/", "500", times=1)  # a POST: not retried
             with pytest.raises(SinergiError, match="upload roster.csv: .*answered 500 \\(not retried"):
-                odk.deploy_odk(c, project_id=1, form_id=FORM, xlsx=xlsx, roster_path=roster, title="t",
-                               version=version)
+                deploy(c, roster, xlsx, title="t")
             assert fake.forms[(1, FORM)].published == []  # a draft only
-            done = odk.deploy_odk(c, project_id=1, form_id=FORM, xlsx=xlsx, roster_path=roster, title="t",
-                                  version=version)
+            done = deploy(c, roster, xlsx, title="t")
         creates = [p for m, p, q in fake.requests if m == "POST" and p == "/v1/projects/1/forms"]
-    assert done["published"] and done["version"] == version and len(creates) == 1 and len(fake.forms) == 1
+    assert done["published"] and done["version"].startswith("2026.11.1-pre-")
+    assert len(creates) == 1 and len(fake.forms) == 1
 
 
 def test_odata_and_xml_of_the_same_submission_read_the_same(xform_v1, kobo_subs):

@@ -141,7 +141,8 @@ def check_folder(folder: Path, study, lang: str) -> list[str]:
         problems.append(f"report.docx: no '{title}' heading")
     elif heads:
         start = paragraphs.index(heads[0]) + 1
-        in_word = listed("\n".join(paragraphs[start:start + len(entries) + 1]))
+        end = next((i for i in range(start, len(paragraphs)) if re.match(r"\d+\. ", paragraphs[i])), len(paragraphs))
+        in_word = listed("\n".join(paragraphs[start:end]))
         if in_word != entries:
             problems.append(f"report.docx: the reference list differs from the page's: {sorted(in_word ^ entries)}")
     return problems

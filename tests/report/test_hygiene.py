@@ -108,13 +108,17 @@ def test_every_network_measure_is_defined_under_its_table(written, lang):
         r'data-table="(network_\w+|mixing|brokerage)".*?<p class="table-note">(.*?)</p>', page, flags=re.S)}
     t = rt.STRINGS[lang]
     heads = re.search(r'data-table="network_whole".*?<thead>(.*?)</thead>', page, flags=re.S).group(1)
-    for col in ("c_reciprocity_edge", "c_reciprocity_dyad", "c_transitivity", "c_centr_in", "c_centr_out",
-                "c_ei", "c_ei_exp"):
+    for col in ("c_reciprocity_edge", "c_reciprocity_dyad", "c_transitivity", "c_centr_in", "c_centr_out"):
         assert t[col] in heads, col
-    whole = notes["network_whole"]
-    for term, ref in (("Transitiv", "Freeman, 1979"), ("(n − 1)²", "Krackhardt & Stern, 1988"),
-                      ("jackknife", "Newman, 2003"), ("Leiden", "Traag"), ("Yule", "Yule, 1900")):
+    whole, ei = notes["network_whole"], notes["network_ei"]
+    for term, ref in (("Transitiv", "Wasserman & Faust, 1994"), ("(n − 1)²", "Freeman, 1979")):
         assert term in whole and ref in whole, (term, ref)
+    for term, ref in (("(E − I)/(E + I)", "Krackhardt & Stern, 1988"), ("jackknife", "Newman, 2003"),
+                      ("Leiden", "Traag"), ("Yule", "Yule, 1900")):
+        assert term in ei and ref in ei, (term, ref)
+    heads = re.search(r'data-table="network_ei".*?<thead>(.*?)</thead>', page, flags=re.S).group(1)
+    for col in ("c_ties_within", "c_ties_between", "c_ei", "c_ei_exp", "c_ei_resc", "c_yules_q"):
+        assert t[col] in html.unescape(heads), col
     assert t["c_ei_both"].split(" (")[0] in notes["network_groups"] and "Coleman, 1958" in notes["network_groups"]
     assert "Snijders" in notes["network_change"] and "Krackhardt, 1988" in notes["network_change"]
     assert "Holm, 1979" in notes["network_prepost"]

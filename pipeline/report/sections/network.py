@@ -47,37 +47,37 @@ def _ordered(ctx, df, by_wave: str | None = "wave"):
     return df.sort_values(keys, kind="stable")
 
 
-def _whole_note(ctx, one_group: bool) -> str:
-    """The definition of every column of the whole-network table (those shown), with references."""
-    keys = ["def_nodes", "def_reciprocity", "def_transitivity", "def_centralization", "def_components"]
-    if not one_group:
-        keys += ["def_ei_whole", "def_assort"]
-    a = ctx.study.analysis
-    return " ".join(ctx.t(k, perms=integer(a.permutations, ctx.lang), seed=a.seed) if k == "def_ei_whole"
-                    else ctx.t(k) for k in keys)
-
-
 def _whole_blocks(ctx, whole) -> list[Block]:
-    """The whole-network table: one row per (village ×) tie type × wave, every measure defined below it."""
+    """Two tables of the whole network per (village ×) tie type × wave: its structure, and (with two
+    groups or more) how the ties fall within and between the groups; every measure defined below."""
     whole = _ordered(ctx, whole)
     multi_site = whole["site"].nunique() > 1 if "site" in whole else False
-    cols = ([("site", ctx.t("site"), "text")] if multi_site else []) + [
+    keys = ([("site", ctx.t("site"), "text")] if multi_site else []) + [
         (lambda d: d["tie_type"].map(ctx.tl), ctx.t("tie_type"), "text"),
-        (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
+        (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text")]
+    cols = keys + [
         ("n_nodes", ctx.t("c_nodes"), "int"), ("n_ties", ctx.t("c_ties"), "int"),
         ("density", ctx.t("c_density"), "n3"), ("reciprocity", ctx.t("c_reciprocity_edge"), "n2"),
         ("reciprocity_dyadic", ctx.t("c_reciprocity_dyad"), "n2"),
         ("transitivity", ctx.t("c_transitivity"), "n2"), ("centralization_in", ctx.t("c_centr_in"), "n2"),
         ("centralization_out", ctx.t("c_centr_out"), "n2"), ("n_components", ctx.t("c_components"), "int"),
         ("largest_component", ctx.t("c_largest"), "int")]
-    if not ctx.one_group:
-        cols += [("ei", ctx.t("c_ei"), "n2"), ("ei_expected", ctx.t("c_ei_exp"), "n2"),
-                 ("ei_rescaled", ctx.t("c_ei_resc"), "n2"), ("ei_p", ctx.t("c_ei_p"), "p"),
-                 (("assortativity", "assortativity_se"), ctx.t("c_assort"), "pm2"),
-                 ("yules_q", ctx.t("c_yules_q"), "n2"), ("modularity_group", ctx.t("c_modularity"), "n2"),
-                 ("leiden_nmi", ctx.t("c_leiden_nmi"), "n2")]
-    return [Block("h3", ctx.t("t_whole")),
-            ctx.table("network_whole", ctx.t("t_whole"), whole, cols, note=_whole_note(ctx, ctx.one_group))]
+    note = " ".join(ctx.t(k) for k in ("def_nodes", "def_reciprocity", "def_transitivity", "def_centralization",
+                                       "def_components"))
+    blocks = [Block("h3", ctx.t("t_whole")), ctx.table("network_whole", ctx.t("t_whole"), whole, cols, note=note)]
+    if ctx.one_group:
+        return blocks
+    cols = keys + [
+        ("ties_within", ctx.t("c_ties_within"), "int"), ("ties_between", ctx.t("c_ties_between"), "int"),
+        ("ei", ctx.t("c_ei"), "n2"), ("ei_expected", ctx.t("c_ei_exp"), "n2"),
+        ("ei_rescaled", ctx.t("c_ei_resc"), "n2"), ("ei_p", ctx.t("c_ei_p"), "p"),
+        (("assortativity", "assortativity_se"), ctx.t("c_assort"), "pm2"),
+        ("yules_q", ctx.t("c_yules_q"), "n2"), ("modularity_group", ctx.t("c_modularity"), "n2"),
+        ("leiden_nmi", ctx.t("c_leiden_nmi"), "n2")]
+    a = ctx.study.analysis
+    note = ctx.t("def_ei_whole", perms=integer(a.permutations, ctx.lang), seed=a.seed) + " " + ctx.t("def_assort")
+    return blocks + [Block("h3", ctx.t("t_whole_groups")),
+                     ctx.table("network_ei", ctx.t("t_whole_groups"), whole, cols, note=note)]
 
 
 def _groups_blocks(ctx) -> list[Block]:

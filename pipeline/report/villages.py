@@ -116,7 +116,8 @@ def write_villages(ctx: Context, out: Path) -> list[Path]:
         back = Section(key="villages", number=2, title=ctx.t("villages_index"),
                        blocks=[Block("p", ctx.t("village_back"))])
         page = template.render(lang=lang, title=f"{study.title} — {site}", study=study, sections=[sec, back],
-                               css=css, waves=waves, T=STRINGS[lang], source_kind=str(study.source.kind))
+                               css=css, waves=waves, T=STRINGS[lang], source_kind=str(study.source.kind),
+                               kicker=ctx.t(ctx.message_id("report")))
         path = folder / f"{name}.html"
         write_text(path, page)
         written.append(path)

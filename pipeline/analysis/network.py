@@ -13,7 +13,8 @@ Directed or undirected — which graph each measure uses
 measure                                graph
 =====================================  ===================================================
 density, reciprocity, E-I (whole,      directed nominations, each nomination one tie
-group), mixing, assortativity,         (UCINET's convention for directed data); tie weights
+group), degree centralization,
+mixing, assortativity,                 (UCINET's convention for directed data); tie weights
 odds ratio / Yule's Q, Coleman,        are ignored everywhere (UCINET E-I, netseg and
 modularity of the group partition,     networkx attribute assortativity ignore them too)
 brokerage, betweenness
@@ -54,6 +55,8 @@ Bojanowski, M. & Corten, R. (2014) Measuring segregation in social networks. *So
 Gould, R. V. & Fernandez, R. M. (1989) Structures of mediation. *Sociological Methodology*
 19:89-126 (R package sna: ``brokerage``).
 Burt, R. S. (1992) *Structural Holes*. Harvard University Press.
+Freeman, L. C. (1979) Centrality in social networks: conceptual clarification. *Social Networks*
+1(3):215-239 (degree centralization).
 Snijders, T. A. B., van de Bunt, G. G. & Steglich, C. E. G. (2010) Introduction to stochastic
 actor-based models for network dynamics. *Social Networks* 32:44-60 (Jaccard > 0.3).
 Krackhardt, D. (1988) Predicting with networks: nonparametric multiple regression analysis of
@@ -85,12 +88,13 @@ ROLES = (("coordinator", "w_I"), ("itinerant", "w_O"), ("representative", "b_IO"
 
 WHOLE_COLUMNS = [
     "site", "wave", "tie_type", "n_nodes", "n_ties", "ties_between", "ties_within",
-    "dropped_nonrespondent", "density", "reciprocity", "transitivity", "n_components",
-    "largest_component", "ei", "ei_expected", "ei_rescaled", "ei_p", "assortativity",
+    "dropped_nonrespondent", "density", "reciprocity", "reciprocity_dyadic", "transitivity",
+    "centralization_in", "centralization_out", "n_components", "largest_component", "ei",
+    "ei_expected", "ei_rescaled", "ei_p", "assortativity",
     "assortativity_se", "odds_ratio", "yules_q", "freeman", "modularity_group", "leiden_n",
     "leiden_nmi", "note"]
 GROUP_COLUMNS = ["site", "wave", "tie_type", "group", "n", "ties_internal", "ties_external", "ei",
-                 "density_internal", "coleman"]
+                 "ties_external_sent", "ei_sent", "density_internal", "coleman"]
 MIXING_COLUMNS = ["site", "wave", "tie_type", "from_group", "to_group", "ties"]
 NODE_COLUMNS = ["respondent_id", "site", "wave", "tie_type", "group", "out_degree", "in_degree",
                 "degree", "bonding", "bridging", "ei", "betweenness", "constraint"] + \
@@ -380,6 +384,27 @@ def ei_rescaled(mix: np.ndarray, sizes: np.ndarray) -> float:
     if p_int == 0 or p_ext == 0:
         return float("nan")
     return ei(external / p_ext, internal / p_int)
+
+
+def degree_centralization(degrees: np.ndarray) -> float:
+    """Freeman's degree centralization of one direction of a directed graph without loops.
+
+    ``sum(max(d) − d_i) / (n − 1)²``: the sum of the differences from the most central vertex,
+    divided by its largest possible value (a star: one vertex receives, or sends, a tie from, or
+    to, every other vertex). Equals igraph ``centr_degree(g, mode="in" | "out",
+    loops=FALSE)$centralization`` and ``sna::centralization(g, degree, cmode="indegree" |
+    "outdegree")``; NaN with fewer than two vertices. Freeman (1979).
+
+    >>> float(degree_centralization(np.array([3, 0, 0, 0])))  # a star: every tie to one vertex
+    1.0
+    >>> float(degree_centralization(np.array([1, 1, 1])))     # a cycle: no vertex stands out
+    0.0
+    """
+    n = len(degrees)
+    if n < 2:
+        return np.nan
+    d = np.asarray(degrees, dtype=float)
+    return float(np.sum(d.max() - d) / (n - 1) ** 2)
 
 
 def _permuted_labels(rng: np.random.Generator, labels: np.ndarray, count: int) -> np.ndarray:
@@ -755,6 +780,9 @@ def _whole(g: ig.Graph, arr: _Arrays, mix: np.ndarray, permutations: int,
            "dropped_nonrespondent": int(g["dropped_nonrespondent"])}
     row["density"] = m / (n * (n - 1)) if n > 1 else np.nan
     row["reciprocity"] = g.reciprocity(ignore_loops=True, mode="default") if m else np.nan
+    row["reciprocity_dyadic"] = g.reciprocity(ignore_loops=True, mode="ratio") if m else np.nan
+    row["centralization_in"] = degree_centralization(np.bincount(arr.dst, minlength=n))
+    row["centralization_out"] = degree_centralization(np.bincount(arr.src, minlength=n))
     lo, hi = _union_edges(arr.src, arr.dst)
     und = ig.Graph(n=n, edges=np.stack([lo, hi], axis=1).tolist() if len(lo) else [],
                    directed=False)
@@ -812,12 +840,13 @@ def _groups(g: ig.Graph, arr: _Arrays, mix: np.ndarray) -> list[dict]:
     rows = []
     for i, name in enumerate(arr.groups):
         internal = float(mix[i, i])
-        external = float(mix[i, :].sum() + mix[:, i].sum() - 2 * mix[i, i])
+        sent = float(mix[i, :].sum() - mix[i, i])
+        external = float(sent + mix[:, i].sum() - mix[i, i])
         pairs = sizes[i] * (sizes[i] - 1)
         rows.append({
             "site": g["site"], "wave": g["wave"], "tie_type": g["tie_type"], "group": name,
             "n": int(sizes[i]), "ties_internal": int(internal), "ties_external": int(external),
-            "ei": ei(external, internal),
+            "ei": ei(external, internal), "ties_external_sent": int(sent), "ei_sent": ei(sent, internal),
             "density_internal": internal / pairs if pairs else np.nan,
             "coleman": float(col[i])})
     return rows
@@ -1174,9 +1203,15 @@ def run(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
             between groups and ``ties_within`` within a group (the E and I of E-I; all within
             when the respondents are of one group); ``dropped_nonrespondent``
             distinct nominations naming a non-respondent; ``density`` m/(N(N−1));
-            ``reciprocity`` share of nominations returned (igraph); ``transitivity`` global
-            clustering of the union undirected graph; ``n_components``, ``largest_component``
-            weak components; ``ei`` Krackhardt–Stern E-I over nominations; ``ei_expected`` its
+            ``reciprocity`` edgewise (arc) reciprocity, the share of nominations returned
+            (igraph ``reciprocity(mode="default")`` = ``sna::grecip(measure="edgewise")``);
+            ``reciprocity_dyadic`` mutual pairs / tied pairs (igraph ``mode="ratio"`` =
+            ``sna::grecip(measure="dyadic.nonnull")``; = r/(2 − r) of the edgewise r);
+            ``transitivity`` global clustering (triangles × 3 / connected triples) of the
+            union undirected graph; ``centralization_in``, ``centralization_out`` Freeman's
+            degree centralization of the in- and out-degrees (:func:`degree_centralization`;
+            igraph ``centr_degree(loops=FALSE)``, ``sna::centralization(degree)``);
+            ``n_components``, ``largest_component`` weak components; ``ei`` Krackhardt–Stern E-I over nominations; ``ei_expected`` its
             value under random mixing; ``ei_rescaled`` density-rescaled E-I (0 = random);
             ``ei_p`` two-sided label-permutation p; ``assortativity`` Newman's nominal
             assortativity (directed) and ``assortativity_se`` its jackknife SE; ``odds_ratio``
@@ -1190,8 +1225,12 @@ def run(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
         ``network_groups`` — one row per site × wave × tie type × group:
             ``group``, ``n`` respondents; ``ties_internal`` nominations inside the group;
             ``ties_external`` nominations sent to or received from other groups; ``ei``
-            :func:`ei` ``(ext − int)/(ext + int)``; ``density_internal`` ``int / (n(n−1))``; ``coleman``
-            Coleman's homophily index (netseg).
+            :func:`ei` ``(ext − int)/(ext + int)`` over ties sent and received (every tie
+            between the group and another group counts, as a group's external links in
+            Krackhardt & Stern 1988); ``ties_external_sent`` nominations the group's members
+            sent to other groups and ``ei_sent`` ``(sent − int)/(sent + int)`` over ties sent
+            only (the group's row of the mixing matrix); ``density_internal`` ``int /
+            (n(n−1))``; ``coleman`` Coleman's homophily index (netseg).
         ``mixing`` — one row per site × wave × tie type × ordered group pair:
             ``from_group``, ``to_group``, ``ties`` (nominations, zeros included).
         ``network_nodes`` — one row per respondent × site × wave × tie type:

@@ -245,5 +245,19 @@ def _network_exports(rep: Context, outdir: Path, date: str | None = None) -> boo
     if resp is None or ties is None or nodes is None:
         return False
     graphs = build_graphs(resp, ties, list(rep.study.tie_types))
-    write_exports(graphs, nodes, outdir, waves=rep.study.wave_ids, date=date, ties=ties)
+    write_exports(graphs, nodes, outdir, waves=rep.study.wave_ids, date=date, ties=ties,
+                  readme=_readme(rep, resp, ties))
     return True
+
+
+def _readme(rep: Context, resp: pd.DataFrame, ties: pd.DataFrame) -> str:
+    """``exports/network/README.md`` in the report language, naming this study's sites, waves, tie
+    types and groups."""
+    from .network_export import readme_text
+
+    sites = sorted(resp["site"].dropna().astype(str).unique()) if "site" in resp else [str(rep.study.site)]
+    weights = "weight" in ties and pd.to_numeric(ties["weight"], errors="coerce").notna().any()
+    return readme_text(rep.lang, title=rep.study.title, sites=sites,
+                       waves=[(w, rep.wl(w)) for w in rep.data_waves],
+                       tie_types=[(t, rep.tl(t)) for t in [*rep.study.tie_types, "any"]],
+                       groups=[(g, rep.gl(g)) for g in rep.present_levels], weights=bool(weights), villages=rep.umkm)

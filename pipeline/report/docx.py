@@ -173,6 +173,21 @@ def _table(doc, display: pd.DataFrame, cols: list[int], widths: list[float], ali
     return table
 
 
+def _references(doc, entries: list[Any]) -> None:
+    """The reference list: one paragraph per entry with a hanging indent (APA 7), italics as
+    runs, the DOI link as text."""
+    from docx.shared import Cm
+
+    for entry in entries:
+        p = doc.add_paragraph()
+        p.paragraph_format.left_indent = Cm(1.27)
+        p.paragraph_format.first_line_indent = Cm(-1.27)
+        for text, italic in entry.runs:
+            p.add_run(text).italic = bool(italic)
+        if entry.url:
+            p.add_run(f" {entry.url}")
+
+
 def _new_section(doc, landscape: bool) -> None:
     from docx.enum.section import WD_ORIENT, WD_SECTION
     from docx.shared import Cm
@@ -313,6 +328,8 @@ def write_docx(path: Path, *, title: str, subtitle: str, sections: list[Any], la
             elif kind == "list":
                 for item in block.items:
                     doc.add_paragraph(getattr(item, "text", item), style="List Bullet")
+            elif kind == "refs":
+                _references(doc, block.items)
             elif kind == "table":
                 t = block.table
                 if len(t.display) > LONG_TABLE_ROWS:

@@ -25,4 +25,5 @@ def render_html(rep: Context, sections: list[Section]) -> str:
     waves = ", ".join(rep.wl(w) for w in rep.waves)
     return env.get_template("report.html.j2").render(
         lang=rep.lang, title=study.title, study=study, sections=sections, css=css, waves=waves,
+        kicker=rep.t(rep.message_id("report")),
         T=rt.STRINGS[rep.lang], source_kind=str(study.source.kind))

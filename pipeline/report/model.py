@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["Table", "Figure", "Finding", "Block", "Section", "Unavailable", "isna"]
+__all__ = ["Table", "Figure", "Finding", "Entry", "Block", "Section", "Unavailable", "isna"]
 
 
 @dataclass
@@ -57,8 +57,20 @@ class Finding:
 
 
 @dataclass
+class Entry:
+    """One entry of the reference list: (text, italic) runs in APA 7 form, and its DOI link."""
+
+    runs: list[tuple[str, bool]]
+    url: str = ""
+
+    @property
+    def text(self) -> str:
+        return "".join(t for t, _ in self.runs) + (f" {self.url}" if self.url else "")
+
+
+@dataclass
 class Block:
-    kind: str                       # p | note | h3 | list | table | figure | formula
+    kind: str                       # p | note | h3 | list | table | figure | formula | refs (items: Entry)
     text: str = ""
     items: list[Any] = field(default_factory=list)
     table: Table | None = None

@@ -37,6 +37,7 @@ import pandas as pd
 from ..io import atomic_path, write_csv, write_text
 from ..analysis.network import NODE_COLUMNS, to_networkx
 from .graph_files import GraphView, write_gexf, write_graphml
+from .text import s
 
 _KEY_COLUMNS = ("respondent_id", "site", "wave", "tie_type", "group")
 
@@ -174,7 +175,8 @@ def _file_view(gm: ig.Graph, edges: dict) -> GraphView:
 
 def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.DataFrame,
                   outdir: str | Path, waves: Sequence[str] | None = None,
-                  date: str | None = None, ties: pd.DataFrame | None = None) -> list[Path]:
+                  date: str | None = None, ties: pd.DataFrame | None = None,
+                  readme: str | None = None) -> list[Path]:
     """Write GraphML, GEXF and RSiena files for the graphs of :func:`pipeline.analysis.network.build_graphs`.
 
     Parameters
@@ -193,6 +195,8 @@ def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.D
         so that reruns on the same data give the same bytes.
     ties : DataFrame, optional
         The canonical ties table: gives the edges their ``tie_type`` and ``weight``.
+    readme : str, optional
+        The text of ``README.md`` (:func:`readme_text`); default a short generic one.
 
     Returns
     -------
@@ -214,9 +218,8 @@ def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.D
         write_gexf(nxg, path, date or time.strftime("%Y-%m-%d"))
         written.append(path)
     written += _write_rsiena(graphs, outdir / "rsiena", waves, folder)
-    readme = outdir / "README.md"
-    write_text(readme, README)
-    written.append(readme)
+    write_text(outdir / "README.md", README if readme is None else readme)
+    written.append(outdir / "README.md")
     return written
 
 
@@ -319,43 +322,40 @@ print(fit)
 if (fit$tconv.max > 0.25) cat("not converged (overall maximum convergence ratio > 0.25): run again with prevAns = fit\n")
 """
 
-#: ``exports/network/README.md``
+def readme_text(lang: str, *, title: str, sites: Sequence[str], waves: Sequence[tuple[str, str]],
+                tie_types: Sequence[tuple[str, str]], groups: Sequence[tuple[str, str]], weights: bool,
+                villages: bool) -> str:
+    """``exports/network/README.md`` for this study, in the report language: its own sites, waves,
+    tie types (file name = label) and groups (value = label, with the RSiena ``group_code``).
+
+    ``waves``, ``tie_types`` and ``groups`` are (value, label) pairs in the study's order;
+    ``villages`` names the sites villages (the sinergi instrument) rather than sites; ``weights``
+    says whether the ties carry a contact frequency.
+
+    >>> text = readme_text("en", title="Lazega lawyers", sites=["SG&R"], waves=[("y1988", "1988")],
+    ...                    tie_types=[("advice", "advice")], groups=[("boston", "Boston")],
+    ...                    weights=False, villages=False)
+    >>> "`advice` = advice" in text and "`boston` = Boston" in text and "village" not in text
+    True
+    """
+    def pairs(items):
+        return ", ".join(f"`{v}` = {label}" for v, label in items)
+
+    codes = ", ".join(f"{i} = `{v}`" for i, v in enumerate(sorted(v for v, _ in groups)))
+    unit = "_umkm" if villages else ""
+    return s(lang, "netreadme", title=title, unit=s(lang, f"netreadme_unit{unit}"),
+             units=s(lang, f"netreadme_units{unit}"), sites=", ".join(sites), waves=pairs(waves),
+             ties=pairs(tie_types), groups=pairs(groups), codes=codes,
+             weight=s(lang, "netreadme_weight" if weights else "netreadme_no_weight"))
+
+
+#: ``exports/network/README.md`` of :func:`write_exports` when it is given none (the tests' graphs)
 README = """# Network files
 
-Written by `make report` from this study's ties. Every node id is a respondent's **pseudonym**,
-the same person in every wave and tie type, so waves can be compared and joined with the
-SPSS/Stata exports (`respondent_id`). No names are in these files.
-
-Folder and file names are the village, wave and tie-type names with spaces and punctuation
-written `_`; two villages whose names differ only there (`Desa A`, `Desa_A`) get `Desa_A` and
-`Desa_A-1` (in sorted order, as the village pages in `villages/`); each graph's `site`
-attribute holds the full name.
-
-## `graphs/<village>/<wave>/<tie_type>.graphml` and `.gexf`
-
-One directed graph per village × wave × name generator (`info`, `help`, `collab`, …) and `any`
-(someone named in any of them). Open in Gephi (*File → Open*), or `igraph::read_graph(f,
-"graphml")` in R, `networkx.read_graphml(f)` in Python.
-
-- nodes: `id` = pseudonym; `group` (e.g. lokal / pendatang); the node measures of
-  `data/processed/<study>/network_nodes.csv` (degrees, bonding and bridging ties, individual E-I,
-  betweenness, constraint, brokerage roles);
-- edges: ego → alter (ego named alter); `tie_type` (for `any`: every type the tie is);
-  `weight` = how often they are in contact (1–4, the highest over types for `any`) where the
-  respondent said it — absent where unknown (a CSV export, a `tables` study without weights);
-- graph: `site`, `wave`, `tie_type`.
-
-## `rsiena/<village>/<tie_type>/`
-
-For a stochastic actor-oriented model (RSiena) of how ties changed:
-
-- `net_<k>_<wave>.csv`: adjacency matrix of wave k (row = ego, column = alter, 1 = tie); one
-  actor set for all waves (everyone who answered in any wave), rows and columns `NA` for actors
-  not in that wave;
-- `covariates.csv`: `respondent_id`, `group`, `group_code` (0, 1, …);
-- `presence.csv`: `respondent_id` and a 0/1 column per wave (joiners and leavers);
-- `fit_rsiena.R`: `Rscript fit_rsiena.R` in that folder reads the files, builds the composition
-  change from `presence.csv` and fits density, reciprocity, transitive triplets and
-  egoX/altX/sameX on the group. Look at `network_change.csv` first: a SAOM needs enough stable
-  ties between waves (`rsiena_ok`, Jaccard > 0.3).
+Written by sinergi from the study's ties. Every node id is a respondent's **pseudonym**, the same
+person in every wave and tie type. Graphs in `graphs/<site>/<wave>/<tie type>.graphml` and `.gexf`
+(and `any`, the union of the tie types); RSiena files with a ready `fit_rsiena.R` in
+`rsiena/<site>/<tie type>/`. Folder and file names are the names with spaces and punctuation written
+`_`; two names that differ only there (`Desa A`, `Desa_A`) get `Desa_A` and `Desa_A-1`. The study's
+report writes this file with its own sites, waves, tie types and groups.
 """

@@ -27,6 +27,7 @@ from typing import Any
 
 from ..errors import SinergiError
 from ..io import read_yaml
+from .bibliography import resolve
 
 LANGUAGES = ("id", "en")
 MINUS = "\u2212"
@@ -180,7 +181,15 @@ def _catalogue(lang: str) -> dict[str, Any]:
     data = read_yaml(LOCALES / f"{lang}.yaml")
     if not isinstance(data, dict):
         raise SinergiError(f"{LOCALES / f'{lang}.yaml'}: not a mapping of message ids to texts")
-    return data
+    return {key: _cited(value, lang, f"{LOCALES / f'{lang}.yaml'}: message {key}") for key, value in data.items()}
+
+
+def _cited(value: Any, lang: str, where: str) -> Any:
+    """A message with its citation markers (``[@holm1979]``, ``@hake1998``) turned into citations
+    (:func:`pipeline.report.bibliography.resolve`); a list of messages item by item."""
+    if isinstance(value, list):
+        return [_cited(v, lang, where) for v in value]
+    return resolve(value, lang, where) if isinstance(value, str) and "@" in value else value
 
 
 STRINGS: dict[str, dict[str, Any]] = {lang: _catalogue(lang) for lang in LANGUAGES}

@@ -27,7 +27,7 @@ __all__ = ["INLINE_MAX", "PER_VILLAGE", "move_out", "write_villages", "n_sites",
 #: with more villages than this, the per-village tables leave the main report for villages/
 INLINE_MAX = 6
 #: the report's tables that have one row per village × …
-PER_VILLAGE = ("network_whole", "network_groups", "network_change", "brokerage", "coverage")
+PER_VILLAGE = ("network_whole", "network_ei", "network_groups", "network_change", "brokerage", "coverage")
 #: the processed tables a village page shows, filtered to the village
 _SOURCES = ("district_sites.csv", "network_whole.csv", "network_groups.csv", "network_change.csv",
             "brokerage.csv", "network_coverage.csv")
@@ -116,7 +116,8 @@ def write_villages(ctx: Context, out: Path) -> list[Path]:
         back = Section(key="villages", number=2, title=ctx.t("villages_index"),
                        blocks=[Block("p", ctx.t("village_back"))])
         page = template.render(lang=lang, title=f"{study.title} — {site}", study=study, sections=[sec, back],
-                               css=css, waves=waves, T=STRINGS[lang], source_kind=str(study.source.kind))
+                               css=css, waves=waves, T=STRINGS[lang], source_kind=str(study.source.kind),
+                               kicker=ctx.t(ctx.message_id("report")))
         path = folder / f"{name}.html"
         write_text(path, page)
         written.append(path)
@@ -174,7 +175,7 @@ def _village_blocks(ctx: Context) -> list[Block]:
             (lambda d: d["tie_type"].map(tl), ctx.t("tie_type"), "text"),
             (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
             ("n_nodes", ctx.t("c_nodes"), "int"), ("n_ties", ctx.t("c_ties"), "int"),
-            ("density", ctx.t("c_density"), "n3"), ("reciprocity", ctx.t("c_reciprocity"), "n2"),
+            ("density", ctx.t("c_density"), "n3"), ("reciprocity", ctx.t("c_reciprocity_edge"), "n2"),
             ("transitivity", ctx.t("c_transitivity"), "n2"), ("ei", ctx.t("c_ei"), "n2"),
             ("ei_expected", ctx.t("c_ei_exp"), "n2"), ("ei_p", ctx.t("c_ei_p"), "p"),
             (("assortativity", "assortativity_se"), ctx.t("c_assort"), "pm2"),
@@ -187,7 +188,7 @@ def _village_blocks(ctx: Context) -> list[Block]:
             (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
             (lambda d: d["group"].map(ctx.gl), ctx.t("group"), "text"), ("n", "n", "int"),
             ("ties_internal", ctx.t("c_ties_internal"), "int"), ("ties_external", ctx.t("c_ties_external"), "int"),
-            ("ei", ctx.t("c_ei"), "n2")]))
+            ("ei", ctx.t("c_ei_both"), "n2")]))
     ch = ctx.inp("network_change.csv")
     if ch is not None and len(ch):
         blocks.append(ctx.table("village_network_change", ctx.t("t_change"), sort(ch, "tie_type", "wave_post"), [

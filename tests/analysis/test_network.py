@@ -678,3 +678,73 @@ def test_one_tie_type_and_any_are_the_same_graph_with_the_same_p_values():
     ch = out["network_change"].set_index("tie_type")
     pc = [c for c in ch.columns if c.startswith("p_") or c.endswith("_p")]
     pd.testing.assert_series_equal(ch.loc["info", pc], ch.loc["any", pc], check_names=False)
+
+
+# ---------------------------------------------------------------- reciprocity, centralization, group E-I
+# R reference values on three real public studies (tests/data/public), written by
+# ``Rscript tests/r/network_public.R`` (igraph 1.3.5, sna 2.7-1; the calls are in its header).
+
+PUBLIC = DATA / "public"
+
+
+@pytest.fixture(scope="module")
+def public_runs():
+    """The network stage on s50 (three waves, two groups), Lazega (one wave, three tie types, three
+    offices) and Coleman (two waves, one group), from the fixtures' own CSV files."""
+    out = {}
+    for study in ("s50-three", "lazega", "coleman"):
+        resp = pd.read_csv(PUBLIC / study / "data" / "respondents.csv", dtype=str).assign(site="s")
+        ties = pd.read_csv(PUBLIC / study / "data" / "ties.csv", dtype=str).assign(site="s", weight=np.nan)
+        waves = list(dict.fromkeys(resp["wave"]))
+        out[study] = nw.run(resp, ties, sorted(set(ties["tie_type"])), waves, permutations=19)
+    return out
+
+
+def _merged(public_runs, table, ref_name, keys):
+    ref = pd.read_csv(DATA / ref_name, dtype={"wave": str})
+    ours = pd.concat([r[table].assign(study=s) for s, r in public_runs.items()], ignore_index=True)
+    both = ref.merge(ours, on=keys, how="outer", indicator=True, suffixes=("_r", ""))
+    assert (both["_merge"] == "both").all(), both.loc[both["_merge"] != "both", keys]
+    return both
+
+
+def test_reciprocity_both_definitions_and_centralization_match_igraph_and_sna(public_runs):
+    both = _merged(public_runs, "network_whole", "network_public_ref.csv", ["study", "wave", "tie_type"])
+    assert len(both) == 14 and (both["n_ties_r"] == both["n_ties"]).all()
+    for ours, refs in [("reciprocity", ["reciprocity_igraph", "reciprocity_sna"]),
+                       ("reciprocity_dyadic", ["reciprocity_dyadic_igraph", "reciprocity_dyadic_sna"]),
+                       ("centralization_in", ["centralization_in_igraph", "centralization_in_sna"]),
+                       ("centralization_out", ["centralization_out_igraph", "centralization_out_sna"]),
+                       ("transitivity", ["transitivity"])]:
+        for ref in refs:
+            col = ref if ref != ours else f"{ref}_r"
+            np.testing.assert_allclose(both[ours], both[col], rtol=0, atol=1e-9, err_msg=f"{ours} vs {ref}")
+    # the two reciprocities differ (the dyadic one is r/(2 − r) of the edgewise r), and are not trivial
+    r = both["reciprocity"]
+    partial = r < 1  # Lazega's co-work is symmetric: every tie returned, both are 1
+    assert (both.loc[partial, "reciprocity_dyadic"] < r[partial] - 0.05).all() and (~partial).sum() == 1
+    np.testing.assert_allclose(both["reciprocity_dyadic"], r / (2 - r), atol=1e-12)
+    assert both["centralization_in"].between(0.05, 0.4).all() and (both["centralization_in"]
+                                                                    != both["centralization_out"]).any()
+
+
+def test_group_ei_sent_and_received_and_sent_only_match_r(public_runs):
+    both = _merged(public_runs, "network_groups", "network_public_groups_ref.csv",
+                   ["study", "wave", "tie_type", "group"])
+    assert len(both) == 28
+    for c in ("ties_internal", "ties_external", "ties_external_sent"):
+        assert (both[c] == both[f"{c}_r"]).all(), c
+    np.testing.assert_allclose(both["ei"], both["ei_r"], atol=1e-9)
+    np.testing.assert_allclose(both["ei_sent"], both["ei_sent_r"], atol=1e-9)
+    # counting ties received too makes a big difference for a group others name (Lazega's Hartford)
+    hartford = both[(both["study"] == "lazega") & (both["group"] == "hartford") & (both["tie_type"] == "any")]
+    assert float(hartford["ei"].iloc[0]) > 0.25 and abs(float(hartford["ei_sent"].iloc[0])) < 0.01
+
+
+def test_degree_centralization_small_cases():
+    assert nw.degree_centralization(np.array([4, 0, 0, 0, 0])) == 1.0
+    assert nw.degree_centralization(np.array([2, 2, 2])) == 0.0
+    assert math.isnan(nw.degree_centralization(np.array([0])))
+    # R: igraph::centr_degree(make_graph(c(1,2, 2,1, 1,3, 3,4, 4,1, 2,4), n=5), "in", loops=FALSE) → 0.25
+    g = ig.Graph(n=5, edges=[(0, 1), (1, 0), (0, 2), (2, 3), (3, 0), (1, 3)], directed=True)
+    assert nw.degree_centralization(np.array(g.indegree())) == pytest.approx(0.25, abs=1e-12)

@@ -97,11 +97,13 @@ def _proc(root: Path, study, name: str) -> pd.DataFrame:
                                                                 "wave_pre": str, "tie_type": str})
 
 
-SECTIONS = ["summary", "data", "trust", "network", "collective", "designs", "methods", "colophon"]
+SECTIONS = ["summary", "data", "trust", "network", "collective", "designs", "methods", "references", "colophon"]
 TITLES = {"id": ["Ringkasan", "Data", "Kepercayaan dan norma", "Jejaring", "Aksi kolektif dan hasil usaha",
-                 "Desain evaluasi: invariansi, data hilang, desa pembanding", "Metode dan keterbatasan", "Kolofon"],
+                 "Desain evaluasi: invariansi, data hilang, desa pembanding", "Metode dan keterbatasan", "Daftar Pustaka",
+                 "Kolofon"],
           "en": ["Summary", "Data", "Trust and norms", "Network", "Collective action and outcomes",
-                 "Evaluation design: invariance, missing data, comparison villages", "Methods and limitations", "Colophon"]}
+                 "Evaluation design: invariance, missing data, comparison villages", "Methods and limitations", "References",
+                 "Colophon"]}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -609,8 +611,8 @@ def test_docx_converts_to_pdf_with_libreoffice_and_keeps_every_column(built, tmp
                 assert word in text, (k, cell.text, word)
 
 
-@pytest.mark.parametrize("lang,cite,wrong", [("id", "Maryam dkk. 2026", "Tinjauan pustaka program ini"),
-                                             ("en", "Maryam et al. 2026", "The program's literature review claims")])
+@pytest.mark.parametrize("lang,cite,wrong", [("id", "Maryam dkk., 2026", "Tinjauan pustaka program ini"),
+                                             ("en", "Maryam et al., 2026", "The program's literature review claims")])
 def test_literature_figures_are_cited_as_the_literatures(built, lang, cite, wrong):
     text = _text(_sections(built[lang][2].read_text(encoding="utf-8"))["collective"])
     assert cite in text and "20–30%" in text and wrong not in text
@@ -789,7 +791,7 @@ def test_csv_is_utf8_with_bom_and_counts_are_integers(built):
     assert "Sig. (2-tailed)" in text.splitlines()[0]
     sample = pd.read_csv(rep / "sample.csv", dtype=str)
     assert sample["n"].str.fullmatch(r"\d+").all() and not sample["Bertahan"].dropna().str.contains(r"\.").any()
-    whole = pd.read_csv(rep / "network_whole.csv")
+    whole = pd.read_csv(rep / "network_ei.csv")  # the whole network's group mixing (issue 23)
     assert {"Asortativitas", "SE (Asortativitas)"} <= set(whole.columns)
 
 
@@ -858,7 +860,15 @@ CHANGED: dict[str, str] = {
                    "'kept the later submission _id …'",
     "id/collective.csv": "the note column is a code translated by the catalogue: 'asosiasi, bukan hubungan "
                          "sebab-akibat' instead of the English 'association, not causal'",
+    "en/collective.csv": "the note names the practice by its label, not by its variable name (issue 23)",
 }
+#: table file → {message id of a header before: of the header now}; columns added since are not compared
+#: (issue 23: both reciprocities, Freeman centralization, both group E-I, named)
+#: table file → the tables that hold the rest of its columns now (issue 23: the whole network's structure and
+#: its group mixing are two tables, so that each fits a printed page)
+SPLIT: dict[str, list[str]] = {"network_whole.csv": ["network_ei.csv"]}
+WIDENED: dict[str, dict[str, str]] = {"network_whole.csv": {"c_reciprocity": "c_reciprocity_edge"},
+                                      "network_groups.csv": {"c_ei": "c_ei_both"}}
 
 
 #: tables that gained a column or a last row for the numbers a sentence quotes (issue 23)
@@ -875,6 +885,8 @@ ADDED: dict[str, str] = {
 def test_report_tables_are_those_of_the_report_before_the_redesign(built, lang):
     """Every table the old report printed is printed again, cell for cell, unless listed in CHANGED
     (colophon, package and raw-data tables name the commit, versions and pull times: not compared)."""
+    from pipeline.report import text as rt
+
     root, study, html = built[lang]
     tables = html.parent / "tables"
     before = sorted(p.name for p in (BEFORE / lang).glob("*.csv"))
@@ -885,6 +897,12 @@ def test_report_tables_are_those_of_the_report_before_the_redesign(built, lang):
         assert (tables / name).exists(), f"{name}: the report no longer writes this table"
         old = pd.read_csv(BEFORE / lang / name, dtype=str, keep_default_na=False)
         new = pd.read_csv(tables / name, dtype=str, keep_default_na=False)
+        if name in SPLIT:
+            extra = [pd.read_csv(tables / f, dtype=str, keep_default_na=False) for f in SPLIT[name]]
+            new = pd.concat([new, *(e.drop(columns=[c for c in e.columns if c in new.columns]) for e in extra)], axis=1)
+        if name in WIDENED:
+            renamed = {rt.STRINGS[lang][now]: rt.STRINGS[lang][was] for was, now in WIDENED[name].items()}
+            new = new.rename(columns=renamed)[list(old.columns)]
         if name in ADDED:  # a column or a last row added: everything else is as before
             new = new[[c for c in new.columns if c in old.columns]].head(len(old))
         pd.testing.assert_frame_equal(new, old, obj=f"{lang}/{name}")
@@ -943,6 +961,7 @@ def test_the_indonesian_report_has_no_english(built):
     root, study, html_path = built["id"]
     html = html_path.read_text(encoding="utf-8")
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r'<ul class="references">.*?</ul>', " ", html, flags=re.S)  # works cited keep their own titles
     found = {}
     for i, line in enumerate(_text(html).splitlines()):
         if _english_in(line, english):
@@ -1125,3 +1144,44 @@ def _fmt(x, lang):
     from pipeline.report.text import num
 
     return num(x, lang, 2)
+
+
+# issue 23: no analyst instructions, definitions and references in every format (tests/hygiene.py)
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_demo_has_no_instructions_and_lists_every_citation(built, lang):
+    from tests.hygiene import check_folder
+
+    root, study, html = built[lang]
+    problems = check_folder(html.parent, study, lang)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_references_in_html_word_and_pdf(built, lang):
+    """The reference list is the same in the page, the Word document and the printed PDF: the demo
+    cites Holm (1979), Krackhardt & Stern (1988), Freeman (1979) and Maryam et al. (2026)."""
+    import docx
+
+    from pipeline.report import bibliography as bib
+    from tests.hygiene import listed
+
+    root, study, html_path = built[lang]
+    page = html_path.read_text(encoding="utf-8")
+    refs = re.search(r'<ul class="references">(.*?)</ul>', page, flags=re.S).group(1)
+    entries = listed(htmlmod.unescape(re.sub(r"<[^>]+>", "", refs)))
+    for key in ("holm1979", "krackhardt1988ei", "freeman1979", "maryam2026", "hake1998", "chen2007"):
+        ref = bib.REFERENCES[key]
+        assert (ref.families[0], str(ref.year)) in entries, key
+    assert '<span class="doi">https://doi.org/10.2307/2786835</span>' in refs  # text: the page loads nothing
+    assert "<em>Social Psychology Quarterly</em>" in refs
+    paragraphs = [p.text for p in docx.Document(str(html_path.parent / "report.docx")).paragraphs]
+    title = {"id": "Daftar Pustaka", "en": "References"}[lang]
+    start = next(i for i, p in enumerate(paragraphs) if p.endswith(f". {title}"))
+    end = next(i for i in range(start + 1, len(paragraphs)) if re.match(r"\d+\. ", paragraphs[i]))
+    assert listed("\n".join(paragraphs[start + 1:end])) == entries and end - start - 1 == refs.count("<li>")
+    if _chromium() and shutil.which("pdftotext"):
+        text = " ".join(_pdftotext(html_path.with_suffix(".pdf")).split())
+        assert title in text and "Krackhardt, D., & Stern, R. N. (1988)" in text
+        assert "Maryam, R., Azzahro, A." in text and "https://doi.org/10.1119/1.18809" in text

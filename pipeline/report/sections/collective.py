@@ -19,7 +19,10 @@ def _note(ctx, r) -> str:
     def count(x):
         return "–" if pd.isna(x) else integer(x, ctx.lang)
 
-    return rt.code_label("coll_note", r["note"], ctx.lang, exposure=r.get("exposure", ""), n1=count(r.get("n_exposed")),
+    exposure = str(r.get("exposure", ""))  # named by its label, never by the variable's name
+    if f"practice_{exposure}" in rt.STRINGS[ctx.lang]:
+        exposure = ctx.t(f"practice_{exposure}")
+    return rt.code_label("coll_note", r["note"], ctx.lang, exposure=exposure, n1=count(r.get("n_exposed")),
                          n0=count(r.get("n_unexposed")), claim=_claim(ctx, r["claim"]),
                          missing=str(r.get("missing", "")).replace(",", ", "))
 

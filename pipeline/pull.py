@@ -94,16 +94,23 @@ def file_hashes(raw_dir: Path, paths: list[Path]) -> dict[str, str]:
 
 def pull_tables(study: Study, raw_dir: Path) -> dict[str, Any]:
     """Copy a tables study's CSVs into ``raw/tables/`` (unchanged, byte for byte)."""
-    from .tidy import TABLE_FILES
+    from .tidy import OPTIONAL_TABLES, TABLE_FILES
 
     src = study.resolve(study.source.path)
     dest = raw_dir / "tables"
     copied = []
+    needed = [n for n in TABLE_FILES if n not in OPTIONAL_TABLES or study.tie_types]
     for name in TABLE_FILES:
         f = src / f"{name}.csv"
+        if not f.exists() and name not in needed:
+            continue
+        if not f.exists() and name in OPTIONAL_TABLES:
+            raise SinergiError(f"source.path '{study.source.path}': {name}.csv missing, but the study names "
+                               f"tie_types ({', '.join(study.tie_types)}); add the file, or leave tie_types out "
+                               "for a study without networks")
         if not f.exists():
             raise SinergiError(f"source.path '{study.source.path}': {name}.csv missing "
-                               f"(a tables study needs {', '.join(n + '.csv' for n in TABLE_FILES)})")
+                               f"(a tables study needs {', '.join(n + '.csv' for n in needed)})")
         write_bytes(dest / f.name, f.read_bytes())
         copied.append(dest / f.name)
     entry = {"path": str(src), "pulled_at": now_utc(), "files": file_hashes(raw_dir, copied)}

@@ -678,3 +678,17 @@ def test_one_tie_type_and_any_are_the_same_graph_with_the_same_p_values():
     ch = out["network_change"].set_index("tie_type")
     pc = [c for c in ch.columns if c.startswith("p_") or c.endswith("_p")]
     pd.testing.assert_series_equal(ch.loc["info", pc], ch.loc["any", pc], check_names=False)
+
+
+def test_a_study_without_networks_gets_tables_without_rows():
+    from pipeline.analysis.network import analysed_tie_types, build_graphs, run
+
+    r = pd.DataFrame({"respondent_id": list("abcd"), "wave": "w1", "group": ["x", "x", "y", "y"], "site": "s"})
+    empty = pd.DataFrame(columns=["site", "wave", "tie_type", "ego", "alter", "weight"])
+    assert analysed_tie_types(["friend"], empty) == []  # no ties recorded at all: no networks
+    assert analysed_tie_types(["friend"], empty.iloc[:0].reindex([0]).fillna("x")) == ["friend"]
+    assert build_graphs(r, empty, []) == {}
+    out = run(r, empty, [], ["w1"], permutations=99)
+    assert set(out) == {"network_whole", "network_groups", "mixing", "network_nodes", "brokerage", "network_change"}
+    assert all(len(df) == 0 for df in out.values())
+    assert "degree" in out["network_nodes"].columns and "ei" in out["network_whole"].columns  # headers kept

@@ -699,3 +699,40 @@ def test_holm_is_r_p_adjust_and_statsmodels_bit_for_bit():
         q = rng.random(n) ** 3
         assert np.array_equal(prepost.holm(q), multipletests(q, method="holm")[1])
     assert prepost.holm([]).shape == (0,)
+
+
+# ---- the reference group: the study's first level (or group.reference), never the alphabetical first ----
+# sc$group <- factor(sc$group, levels = c("pendatang", "lokal"))   # pendatang the reference
+# m <- lmer(score ~ wave * group + (1 | respondent_id), data = sc[sc$dimension == d, ], REML = TRUE)
+# fixef(m); sqrt(diag(as.matrix(vcov(m))))   (lme4 1.1.31, R 4.2.2; tests/r/data/scores.csv)
+R_LMER_REF_PENDATANG = {
+    "trust": dict(est=[3.25892857142861, 0.407885650421389, -0.302366890288877, -0.195045507857691],
+                  se=[0.158449004687369, 0.110831547247143, 0.194485766484148, 0.135730742377978]),
+    "norms": dict(est=[3.14999999999996, 0.339125090437571, -0.0952987800122039, -0.122559200599538],
+                  se=[0.21508947052734, 0.133825884213972, 0.263899412471548, 0.163893129807498]),
+}
+
+
+def test_mixed_reference_group_is_the_first_of_the_levels_given(data):
+    r, sc, _ = data
+    got = prepost.mixed(sc, r, WAVES, levels=["pendatang", "lokal"])
+    for dim, ref in R_LMER_REF_PENDATANG.items():
+        fixed = got[got.dimension == dim].iloc[:4]
+        assert fixed["term"].tolist() == ["intercept", "wave[post]", "group[lokal]", "wave[post]:group[lokal]"]
+        assert fixed["estimate"].to_numpy() == pytest.approx(ref["est"], abs=STAT)
+        assert fixed["se"].to_numpy() == pytest.approx(ref["se"], abs=STAT)
+
+
+def test_run_orders_groups_as_the_study_lists_them_and_models_its_reference(data):
+    r, sc, sm_ = data
+    out = prepost.run(sc, r, WAVES, levels=["pendatang", "lokal"], scale_map=sm_)
+    trust = out["prepost"][out["prepost"].dimension == "trust"]
+    assert trust["group"].tolist() == ["all", "pendatang", "lokal"]  # not alphabetical
+    terms = out["mixed_models"].loc[out["mixed_models"].dimension == "trust", "term"].tolist()
+    assert "group[lokal]" in terms and "group[pendatang]" not in terms  # the first level is the reference
+    # group.reference: the tables keep the study's order, the models compare with the reference
+    out = prepost.run(sc, r, WAVES, levels=["lokal", "pendatang"], reference="pendatang", scale_map=sm_)
+    assert out["prepost"].loc[out["prepost"].dimension == "trust", "group"].tolist() == ["all", "lokal", "pendatang"]
+    fixed = out["mixed_models"][out["mixed_models"].dimension == "trust"].iloc[:4]
+    assert fixed["term"].iloc[2] == "group[lokal]"
+    assert fixed["estimate"].to_numpy() == pytest.approx(R_LMER_REF_PENDATANG["trust"]["est"], abs=STAT)

@@ -253,6 +253,23 @@ def _safe_name(name: str, limit: int = 32) -> str:
     return name[:limit]
 
 
+def fit_label(text: str, suffix: str = "", limit: int = 80) -> str:
+    """``text + suffix`` in at most ``limit`` characters (Stata's variable-label length): a longer
+    ``text`` is cut at a word boundary and ends in "…", so the ``suffix`` (``(reversed)``, a
+    wave) is always kept.
+
+    >>> fit_label("I feel calm and relaxed today", " (reversed)", 30)
+    'I feel calm and… (reversed)'
+    """
+    text = " ".join(str(text).split())
+    if len(text) + len(suffix) <= limit:
+        return text + suffix
+    room = max(1, limit - len(suffix) - 1)
+    cut = text[:room + 1]
+    cut = cut.rsplit(" ", 1)[0] if " " in cut.strip() else cut[:room]
+    return cut[:room].rstrip(" ,;:.") + "…" + suffix
+
+
 def instrument_codes(inst: Any, lang: str, labels: Labels | None = None
                      ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     """From the instrument: the label of each select-multiple choice column (``<var>_<choice>``:
@@ -385,7 +402,9 @@ def with_items(df: pd.DataFrame, labels: dict[str, str], responses: pd.DataFrame
 
     ``<item>`` is scored as the scales are (a reverse-coded item turned, ``min + max − x``) and,
     for reverse-coded items, ``<item>_raw`` is the answer as given — so RELIABILITY in SPSS/PSPP
-    runs on exactly the items the scores are means of. ``labels`` gains their variable labels.
+    runs on exactly the items the scores are means of. ``labels`` gains their variable labels: the
+    item's statement (:meth:`Labels.statement`, "(reversed)" / "(answer as given)" added for a
+    reverse-coded item), else ``<item>: <dimension>``.
 
     Returns
     -------
@@ -408,11 +427,16 @@ def with_items(df: pd.DataFrame, labels: dict[str, str], responses: pd.DataFrame
         name = _safe_name(item)
         cols[name] = (float(sm.loc[item, "min"]) + float(sm.loc[item, "max"]) - x) if rev else x
         dim = names.dim(str(sm.loc[item, "dimension"]))
-        labels[name] = s(lang, "lab_item_reversed" if rev else "lab_item", item=item, dim=dim)[:80]
+        text = names.statement(item)
+        if text:  # the statement as asked (a reverse-coded item says it was turned)
+            labels[name] = fit_label(text, s(lang, "lab_statement_reversed") if rev else "")
+        else:
+            labels[name] = s(lang, "lab_item_reversed" if rev else "lab_item", item=item, dim=dim)[:80]
         if rev:
             raw = _safe_name(f"{item}_raw")
             cols[raw] = x
-            labels[raw] = s(lang, "lab_item_raw", item=item)[:80]
+            labels[raw] = (fit_label(text, s(lang, "lab_statement_raw")) if text
+                           else s(lang, "lab_item_raw", item=item)[:80])
     items = pd.DataFrame(cols, index=wide.index).reset_index()
     out = df.merge(items, on=["respondent_id", "wave"], how="left")
     return out, list(cols)
@@ -473,7 +497,7 @@ def by_wave(df: pd.DataFrame, labels: dict[str, str], values: dict[str, dict], s
         part = df[df["wave"] == float(i)].set_index("respondent_id")[keep]
         part.columns = [f"{c}_{_safe_name(w, 12)}"[:32] for c in keep]
         for c, new in zip(keep, part.columns):
-            wlab[new] = f"{labels.get(c, c)} [{study.wave_label(w, lang)}]"[:80]
+            wlab[new] = fit_label(labels.get(c, c), f" [{study.wave_label(w, lang)}]")
             source[new] = c
         out = out.join(part, how="left")
     out = out.reset_index().sort_values("respondent_id").reset_index(drop=True)

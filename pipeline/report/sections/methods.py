@@ -45,7 +45,7 @@ def section(ctx) -> list[Block]:
                                        dims=ctx.join([ctx.dl(d) for d in ctx.top_dims()]))))
     blocks.append(Block("h3", ctx.t("m_network_head")))
     if ctx.no_ties:
-        blocks.append(Block("note", ctx.t("net_no_ties")))
+        blocks.append(Block("note", ctx.no_network_text()))
     else:
         blocks.append(Block("p", ctx.t(ctx.message_id("m_network"),
                                        ties=", ".join(ctx.tl(t) for t in ctx.study.tie_types),

@@ -17,7 +17,7 @@ def section(ctx) -> list[Block]:
     from .. import figures as F
 
     if ctx.no_ties:  # nothing to draw or count: one line, no tables of zeros
-        return [Block("note", ctx.t("net_no_ties"))]
+        return [Block("note", ctx.no_network_text())]
     seed = int(ctx.study.analysis.seed)
     perms = int(ctx.study.analysis.permutations)
     if ctx.umkm:
@@ -53,10 +53,8 @@ def section(ctx) -> list[Block]:
     grp = ctx.inp("network_groups.csv")
     if grp is not None and len(grp) and not ctx.one_group:
         grp = grp.copy()
-        grp["_t"] = grp["tie_type"].map({t: i for i, t in enumerate(ttypes)}).fillna(99)
-        grp["_w"] = grp["wave"].map({w: i for i, w in enumerate(ctx.waves)}).fillna(99)
         grp = grp[grp["tie_type"] == "any"] if (grp["tie_type"] == "any").any() else grp
-        grp = grp.sort_values(["_t", "_w"])
+        grp = ctx.study_order(grp, "tie_type", "wave", "group")
         blocks.append(Block("h3", ctx.t("t_groups")))
         blocks.append(ctx.table("network_groups", ctx.t("t_groups"), grp, [
             (lambda d: d["tie_type"].map(ctx.tl), ctx.t("tie_type"), "text"),
@@ -81,8 +79,7 @@ def section(ctx) -> list[Block]:
             fig = F.mixing_figure(panels, ctx.levels, group_label=ctx.gl, from_label=ctx.t("c_from"),
                                   to_label=ctx.t("c_to"))
             blocks.append(ctx.figure("mixing", ctx.t("fig_mixing"), fig))
-        part["_w"] = part["wave"].map({w: i for i, w in enumerate(ctx.waves)})
-        part = part.sort_values(["_w"], kind="stable")
+        part = ctx.study_order(part, "wave", "from_group", "to_group")
         blocks.append(ctx.table("mixing", ctx.t("t_mixing") + f" ({ctx.tl('any')})", part, [
             (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
             (lambda d: d["from_group"].map(ctx.gl), ctx.t("c_from"), "text"),

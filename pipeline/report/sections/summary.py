@@ -127,7 +127,7 @@ def _gap_findings(ctx) -> list[Finding]:
         return []
     out = []
     waves = [w for w in ctx.waves if w in ctx.data_waves]
-    levels = sorted(ctx.present_levels)
+    levels = ctx.model_levels  # the reference group first, as the models code it
     g1 = levels[0]
     dims = (["trust_outgroup"] if ctx.origin_groups else []) + ctx.top_dims()
     for d in dims:
@@ -169,7 +169,7 @@ def _gap_findings(ctx) -> list[Finding]:
 
 def _network_findings(ctx) -> list[Finding]:
     if ctx.no_ties:
-        return [Finding(ctx.t("net_no_ties"), {"kind": "no-ties", "verdict": "none"})]
+        return [Finding(ctx.no_network_text(), {"kind": "no-ties", "verdict": "none"})]
     out = []
     whole = ctx.inp("network_whole.csv")
     if whole is not None and len(whole):

@@ -112,7 +112,14 @@ def cmd_pull(args):
     study = _study(args)
     if args.if_missing and (study.raw_dir / "manifest.json").exists():
         return
-    manifest = pull(study, full=args.full, local_only=args.local_only, progress=not args.quiet)
+    if args.if_changed:
+        from .pull import pull_if_changed
+
+        manifest = pull_if_changed(study, progress=not args.quiet)
+        if manifest is None:
+            return
+    else:
+        manifest = pull(study, full=args.full, local_only=args.local_only, progress=not args.quiet)
     counts = ", ".join(f"{w}: {m.get('count', '-')}" for w, m in manifest["waves"].items())
     print(f"{study.raw_dir}: {manifest['source']} ({counts})")
 
@@ -377,6 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--full", action="store_true", help="KoboToolbox: refetch every submission (a normal pull already catches edits, late arrivals, validation changes and deletions)")
     sp.add_argument("--local-only", action="store_true", help="refuse sources that need the network")
     sp.add_argument("--if-missing", action="store_true", help="do nothing when raw data already exists")
+    sp.add_argument("--if-changed", action="store_true",
+                    help="what make report runs: pull (never from the network) when there is no raw data yet "
+                         "or a local source's files differ from their raw copy, else do nothing")
     sp.add_argument("--quiet", action="store_true", help="no progress bars")
     add("tidy", cmd_tidy)
     add("scales", cmd_scales)

@@ -122,14 +122,35 @@ def _whole(values: pd.Series) -> pd.Series | None:
     return x.round().astype("Int64")
 
 
+#: significant digits of every non-integer number in tables/ (CSV and XLSX): far more than any
+#: table prints, and few enough that the last bits of a double — which differ between machines and
+#: library builds (SIMD exp/log, BLAS, summation order) — do not show
+SIGNIFICANT_DIGITS = 10
+
+
+def significant(v: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
+    """A float rounded to ``digits`` significant digits (others unchanged).
+
+    >>> significant(115.74006567009523), significant(115.74006567009562), significant(3)
+    (115.7400657, 115.7400657, 3)
+    """
+    if isinstance(v, (float, np.floating)) and np.isfinite(v):
+        return float(f"{float(v):.{digits}g}")
+    return v
+
+
 def csv_frame(t: Any) -> pd.DataFrame:
-    """The table as written to CSV: counts as integers (``73``, not ``73.0``), other numbers unrounded."""
+    """The table as written to CSV: counts as integers (``73``, not ``73.0``), other numbers to
+    :data:`SIGNIFICANT_DIGITS` significant digits."""
     out = t.raw.copy()
     for col, fmt in zip(t.raw.columns, _formats(t)):
-        if fmt == "int":
-            whole = _whole(out[col])
-            if whole is not None:
-                out[col] = whole
+        whole = _whole(out[col]) if fmt == "int" else None
+        if whole is not None:
+            out[col] = whole
+        elif pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].map(significant)
+        elif out[col].dtype == object:
+            out[col] = [significant(v) for v in out[col]]
     return out
 
 
@@ -142,7 +163,8 @@ def write_tables(tables: list[Any], outdir: Path, lang: str, when: datetime = EP
     * CSV: UTF-8 *with* a byte-order mark (``utf-8-sig``), so that Excel on Windows, which reads a
       CSV without one in the ANSI code page, shows α, ω, Δ and − correctly; ``,`` between values and
       ``.`` decimals whatever the report language (machine-readable; pandas, R and LibreOffice read
-      the BOM). Counts are written as integers; other numbers unrounded.
+      the BOM). Counts are written as integers; other numbers with :data:`SIGNIFICANT_DIGITS`
+      significant digits (the XLSX cells too; its number formats show the report's decimals).
     * XLSX: one sheet per table; counts ``#,##0``, shares and percentages ``0.0%``, estimates with
       the report's decimals, a confidence interval as two numeric columns (lower, upper); each sheet
       prints landscape on A4, fitted to one page wide, the header row repeated on every page.
@@ -232,7 +254,7 @@ def _cell(v: Any) -> Any:
     if v is None:
         return None
     if isinstance(v, (float, np.floating)):
-        return None if not np.isfinite(v) else float(v)
+        return None if not np.isfinite(v) else significant(float(v))
     if isinstance(v, (np.integer,)):
         return int(v)
     if isinstance(v, (np.bool_, bool)):

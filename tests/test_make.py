@@ -11,9 +11,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.conftest import tree
+from tests.tablestudy import write_tables_study
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("tidy", "scales", "network", "prepost", "report")
@@ -104,8 +106,6 @@ def test_make_help_lists_targets(repo):
 
 @pytest.fixture(scope="module")
 def tables_built(repo):
-    from tests.tablestudy import write_tables_study
-
     path = write_tables_study(repo / "mystudy", study_id="make-tables", n=24)
     study = f"STUDY={path.relative_to(repo)}"
     result = make(repo, "report", study)
@@ -114,8 +114,6 @@ def tables_built(repo):
 
 
 def test_editing_a_tables_csv_then_make_report_copies_it_in_and_reruns(tables_built):
-    import pandas as pd
-
     repo, path, study = tables_built
     assert make(repo, "-q", "report", study).returncode == 0  # up to date after the build
     proc = repo / "data" / "processed" / "make-tables"

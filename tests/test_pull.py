@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 
 import pytest
 
+from pipeline.config import Study
+from pipeline.io import sha256_file, write_json
+from pipeline.pull import local_sources, source_changes
+from tests.conftest import tree
 from tests.tablestudy import write_tables_study
 
 
@@ -62,8 +68,6 @@ def test_a_kobo_page_edited_by_hand_is_refused(in_tmp, sinergi):
 
 
 def test_a_failed_re_pull_leaves_raw_exactly_as_it_was(pulled, sinergi, in_tmp):
-    from tests.conftest import tree
-
     study, raw = pulled
     study = __import__("pathlib").Path(study)
     before = tree(raw)
@@ -79,10 +83,6 @@ def test_a_failed_re_pull_leaves_raw_exactly_as_it_was(pulled, sinergi, in_tmp):
 
 
 def test_if_changed_does_nothing_while_the_source_is_the_raw_copy(pulled, sinergi):
-    import os
-
-    from tests.conftest import tree
-
     study, raw = pulled
     before = tree(raw)
     os.utime(raw / "manifest.json", (0, 0))
@@ -92,8 +92,6 @@ def test_if_changed_does_nothing_while_the_source_is_the_raw_copy(pulled, sinerg
 
 
 def test_if_changed_copies_an_edited_csv_in_again_and_keeps_the_key(pulled, sinergi):
-    from pipeline.io import sha256_file
-
     study, raw = pulled
     source = study.parent / "data" / "responses.csv"
     key = (raw / "pseudonym.key").read_bytes()
@@ -120,10 +118,6 @@ def test_pull_lists_the_source_files_for_make(pulled, in_tmp):
 
 
 def test_source_changes_of_export_files(tmp_path):
-    from pipeline.config import Study
-    from pipeline.io import sha256_file, write_json
-    from pipeline.pull import local_sources, source_changes
-
     (tmp_path / "in").mkdir()
     for name in ("pre.xlsx", "roster.csv"):
         (tmp_path / "in" / name).write_text(name)
@@ -133,8 +127,6 @@ def test_source_changes_of_export_files(tmp_path):
                                     "pre/media/roster.csv": tmp_path / "in" / "roster.csv"}
     files = {"pre/export/pre.xlsx": sha256_file(tmp_path / "in" / "pre.xlsx"),
              "pre/media/roster.csv": sha256_file(tmp_path / "in" / "roster.csv"), "pre/asset.json": "x"}
-    import contextlib
-
     with contextlib.chdir(tmp_path):
         write_json(study.raw_dir / "manifest.json", {"waves": {"pre": {"files": files}}})
         assert source_changes(study) == []

@@ -14,8 +14,14 @@ import html as htmlmod
 import re
 
 import pandas as pd
+import pyreadstat
 import pytest
 
+from pipeline.cli import main
+from pipeline.config import load_study
+from pipeline.report.build import assemble, build
+from pipeline.report.context import Context, Inputs
+from pipeline.report.html import render_html
 from tests.trialstudy import write_trial_study
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -29,9 +35,6 @@ def _text(page: str) -> str:
 
 def _run(folder, **kw):
     """The study through every stage; (study, root folder)."""
-    from pipeline.cli import main
-    from pipeline.config import load_study
-
     path = write_trial_study(folder / "study", **kw)
     with contextlib.chdir(folder):
         for stage in ("pull", *STAGES):
@@ -44,9 +47,6 @@ def _run(folder, **kw):
 def trial(tmp_path_factory):
     """Placebo (listed first, sorts last) and caffeine; the report built in full (English), and
     assembled in both languages."""
-    from pipeline.report.build import assemble, build
-    from pipeline.report.html import render_html
-
     root = tmp_path_factory.mktemp("trial")
     study = _run(root)
     out = {"root": root, "study": study}
@@ -61,8 +61,6 @@ def trial(tmp_path_factory):
 @pytest.fixture(scope="module")
 def three_arms(tmp_path_factory):
     """Caffeine, decaf and placebo in that order, placebo the reference (``group.reference``)."""
-    from pipeline.report.build import assemble
-
     root = tmp_path_factory.mktemp("arms")
     study = _run(root, arms=("caffeine", "decaf", "placebo"), reference="placebo", study_id="arms")
     with contextlib.chdir(root):
@@ -88,8 +86,6 @@ def test_the_scales_own_names_and_statements(trial, lang):
 
 
 def test_spss_and_stata_variable_labels_are_the_statements(trial):
-    import pyreadstat
-
     exports = trial["html"].parent / "exports"
     for reader, name in ((pyreadstat.read_sav, "scores.sav"), (pyreadstat.read_dta, "scores.dta")):
         _, meta = reader(str(exports / name), metadataonly=True)
@@ -174,8 +170,6 @@ def test_study_order_sorts_by_the_studys_levels_waves_and_tie_types(trial):
 
 
 def test_no_ties_recorded_is_not_no_network_questions(trial):
-    from pipeline.report.context import Context, Inputs
-
     ctx, _ = trial["en"]
     asked = ctx.study.model_copy(update={"tie_types": ["friend"]})
     empty = pd.DataFrame(columns=["site", "wave", "tie_type", "ego", "alter", "weight"])

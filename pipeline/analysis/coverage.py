@@ -51,7 +51,8 @@ def coverage(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: list[str]
     respondents, ties : DataFrame
         Canonical tables (all waves: a non-respondent's group comes from a wave they answered).
     tie_types : list of str
-        The study's tie types; ``"any"`` (their union, one tie per ordered pair) is added.
+        The study's tie types; ``"any"`` (their union, one tie per ordered pair) is added. None (a
+        study without networks): no rows.
     waves : list of str
     min_coverage : float
         Coverage below this sets ``warning``.
@@ -85,7 +86,7 @@ def coverage(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: list[str]
     group_any = (respondents.sort_values("wave", key=lambda s: s.map({w: i for i, w in enumerate(waves)}))
                  .groupby("respondent_id")["group"].last().astype(str))
     rows = []
-    all_types = list(tie_types) + ["any"]
+    all_types = list(tie_types) + ["any"] if len(tie_types) else []
     for (site, wave), resp in respondents.groupby(["site", "wave"], sort=False):
         if wave not in waves:
             continue

@@ -283,7 +283,7 @@ def test_one_group_has_no_group_comparison(reports, name, lang):
 @pytest.mark.parametrize("name", ["affect-film", "bfi"])
 def test_no_ties_is_one_line(reports, name, lang):
     b = reports[(name, lang)]
-    line = b.ctx.t("net_no_ties")
+    line = b.ctx.t("net_no_network")  # the study names no tie types: it asked no network questions
     assert b.text["network"].strip() == line
     assert not any(k.startswith(("network", "mixing", "brokerage", "coverage")) for k in b.tables), list(b.tables)
     assert [a.get("kind") for a, _ in b.findings() if a.get("kind") in ("ei", "change", "no-ties")] == ["no-ties"]

@@ -22,6 +22,7 @@ What counts:
   removed before the numbers are read;
 * a *citation* of the reference list ("(Hake, 1998)", "Krackhardt & Stern (1988)", "(Maryam
   dkk., 2026)") is a pointer to a work, not a statistic: its year is removed with it;
+* a model formula's random intercept ``(1 | respondent)`` is notation;
 * ``rules`` are the numbers a sentence may print because a stated rule gives them (the 95 of a
   95 % CI, the study's alpha, Cohen's 0.2 / 0.5 / 0.8, a cut-off such as CFI 0.90); each caller
   lists them with a comment saying which rule.
@@ -105,7 +106,12 @@ def _citations() -> list[str]:
     return out
 
 
+#: a model formula's random intercept, ``(1 | respondent)``: notation, not a statistic
+FORMULA = re.compile(r"\(1 \| [^)]*\)")
+
+
 def _strip(text: str, labels: Iterable[str]) -> str:
+    text = FORMULA.sub(" ", text)
     for label in sorted({str(x) for x in labels if str(x).strip()}, key=len, reverse=True):
         text = text.replace(label, " ")
     return text

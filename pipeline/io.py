@@ -56,11 +56,20 @@ EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
 @functools.cache
-def _umask() -> int:
-    """The process's umask, read on first use: reading it means setting it, which importing must not do."""
+def umask() -> int:
+    """The process's umask, read on first use: reading it means setting it, which importing must not do.
+
+    Files and folders written through a temporary path get ``0o666 & ~umask()`` (``0o777`` for a
+    folder), the permissions an ordinary ``open`` or ``mkdir`` would have given them.
+    """
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def now_utc() -> str:
+    """The current time in UTC as the raw manifests record it (``2026-11-23T08:15:00Z``)."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 #: a write that failed because the disk (or the user's quota) is full
@@ -85,7 +94,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.close(fd)
         tmp_path = Path(tmp)
         yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+        os.chmod(tmp_path, 0o666 & ~umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp_path, path)
     except OSError as exc:
         if exc.errno not in _DISK_FULL:

@@ -38,7 +38,7 @@ from typing import Any
 import pandas as pd
 
 from ..errors import SinergiError
-from ..io import write_bytes, write_text
+from ..io import umask, write_bytes, write_text
 from . import text as rt
 from .context import Context, read_context
 from .html import render_html
@@ -90,7 +90,7 @@ def build(study: Any, language: str | None = None) -> Path:
     _remove_leftovers(out)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
-        os.chmod(tmp, 0o777 & ~_umask())
+        os.chmod(tmp, 0o777 & ~umask())
         write_outputs(rep, sections, tmp)
         _swap(tmp, out)
     finally:
@@ -145,12 +145,6 @@ def write_outputs(rep: Context, sections: list[Section], out: Path) -> None:
 
         for page in [out / "report.html", *handouts]:
             print_pdf(page, page.with_suffix(".pdf"), when)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _swap(new: Path, out: Path) -> None:

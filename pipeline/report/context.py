@@ -467,7 +467,7 @@ def read_context(study: Any, lang: str) -> Context:
     """The edge: read the processed tables, manifest, instrument and provenance for ``study``."""
     from ..config import instrument_path
     from ..instrument import load_instrument
-    from ..tidy import processed_fingerprint
+    from ..pseudonym import processed_fingerprint
     from .provenance import PACKAGES, git_commit, package_version
 
     inputs = Inputs.read(study.processed_dir)

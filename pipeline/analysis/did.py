@@ -125,8 +125,22 @@ def ri_test(stat: np.ndarray, shift: np.ndarray, alpha: float) -> tuple[float, f
     return p, lo, hi
 
 
-def _did_cells(y: np.ndarray, post: np.ndarray, site_idx: np.ndarray, assign: np.ndarray) -> np.ndarray:
-    """OLS ``y ~ post * program`` interaction (= DiD of cell means) for every assignment row."""
+def did_cells(y: np.ndarray, post: np.ndarray, site_idx: np.ndarray, assign: np.ndarray) -> np.ndarray:
+    """OLS ``y ~ post * program`` interaction (= DiD of cell means) for every assignment row.
+
+    Parameters
+    ----------
+    y : float array, one value per observation.
+    post : bool array, the observation is from the later wave.
+    site_idx : int array, the observation's site (a column of ``assign``).
+    assign : 0/1 array (assignments × sites), 1 where the site is a program site.
+
+    Returns
+    -------
+    numpy.ndarray
+        One DiD estimate per assignment row (NaN when an arm has no observation in a wave); used
+        by the randomisation inference here and by power planning (:mod:`pipeline.analysis.plan`).
+    """
     g = assign.shape[1]
     s_pre = np.bincount(site_idx[~post], weights=y[~post], minlength=g)
     n_pre = np.bincount(site_idx[~post], minlength=g).astype(float)
@@ -273,8 +287,8 @@ def _outcome_rows(long: pd.DataFrame, name: str, kind: str, tie_type: str, sites
     rows = []
     g, gp, k = len(sites), int(assign[0].sum()), len(assign)
     y, post, sidx = d["y"].to_numpy(float), d["post"].to_numpy(bool), d["site"].map(site_pos).to_numpy()
-    stat = _did_cells(y, post, sidx, assign)
-    shift = _did_cells((post & d["program"].to_numpy()).astype(float), post, sidx, assign)
+    stat = did_cells(y, post, sidx, assign)
+    shift = did_cells((post & d["program"].to_numpy()).astype(float), post, sidx, assign)
     def mixed_row(method: str, fit, data: pd.DataFrame) -> dict:
         """The mixed model's row (normal CI from its model SE), or a row saying it failed."""
         try:

@@ -28,7 +28,7 @@ import pandas as pd
 from scipy import stats
 
 from ..sources import demo
-from .did import _did_cells, assignments
+from .did import did_cells, assignments
 from .network import ei
 
 PLAN_COLUMNS = ["test", "respondents_per_village", "villages_program", "villages_comparison", "effect_scale",
@@ -101,7 +101,7 @@ def simulate_power(*, villages_program: int = 1, villages_comparison: int = 1, r
                 post.append(np.full(ans.sum(), wave == 1))
                 sidx.append(np.full(ans.sum(), g))
         y, post, sidx = np.concatenate(y), np.concatenate(post), np.concatenate(sidx)
-        st = np.abs(_did_cells(y, post, sidx, assign))
+        st = np.abs(did_cells(y, post, sidx, assign))
         if np.mean(st >= st[0] - 1e-12) < alpha:
             hits["did_scale"] += 1
         ch = np.array([v["whole"][1] - v["whole"][0] for v in vs])

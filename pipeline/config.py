@@ -74,15 +74,73 @@ class KoboFilesSource(_Model):
     kind: Literal["kobo_files"]
 
 
-Source = Annotated[Union[DemoSource, TablesSource, KoboSource, KoboFilesSource], Field(discriminator="kind")]
+def _zone_name(v: str) -> str:
+    """An IANA time zone name the standard library knows (``Asia/Jakarta``)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("is not a time zone name; write Asia/Jakarta (WIB), Asia/Makassar (WITA) or "
+                         "Asia/Jayapura (WIT)") from None
+    return v
+
+
+class GoogleFormsSource(_Model):
+    """Each wave's Google Forms responses file (``waves[].file``) read with its form's contract
+    (``waves[].contract``) and roster (``waves[].roster``)."""
+
+    kind: Literal["google_forms"]
+    #: the form's time zone: a responses file's times are local times of it (unless written with GMT+7)
+    timezone: str = "Asia/Jakarta"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        return _zone_name(v)
+
+
+class OdkSource(_Model):
+    """An ODK Central server's project; each wave is a form of it (``waves[].form_id``)."""
+
+    kind: Literal["odk"]
+    server: str
+    project_id: int = Field(ge=1)
+    username_env: str = "ODK_CENTRAL_USERNAME"
+    password_env: str = "ODK_CENTRAL_PASSWORD"
+    #: longest time one request may take, retries and waits included, in seconds
+    max_wait: float = Field(300.0, ge=10, le=86_400)
+
+    @field_validator("server")
+    @classmethod
+    def _https(cls, v: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", v):
+            raise ValueError("must be the Central server's address, such as https://central.example.org")
+        return v.rstrip("/")
+
+
+Source = Annotated[Union[DemoSource, TablesSource, KoboSource, KoboFilesSource, GoogleFormsSource, OdkSource],
+                   Field(discriminator="kind")]
+#: every source kind, in the order the README lists them
+SOURCE_KINDS = ("demo", "tables", "kobo", "kobo_files", "google_forms", "odk")
 
 
 class Wave(_Model):
     id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]+$")]
     label: Label | str | None = None
     asset_uid: str | None = None
+    #: ODK Central: the wave's form id in the project
+    form_id: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.-]*$")] | None = None
     file: Path | None = None
+    #: Google Forms: the form's contract(s) (``google_form.json``), oldest version first
+    contract: Path | list[Path] | None = None
     roster: Path | None = None
+
+    @property
+    def contracts(self) -> list[Path]:
+        """``contract`` as a list (empty when not given)."""
+        c = self.contract
+        return [] if c is None else (list(c) if isinstance(c, list) else [c])
 
 
 class GroupLevel(_Model):
@@ -288,8 +346,7 @@ class Study(_Model):
             raise ValueError(f"waves: wave id {dup[0]!r} appears twice; wave ids must be unique")
         kind = self.source.kind
         for i, w in enumerate(self.waves):
-            if kind == "kobo_files" and not w.file:
-                raise ValueError(f"waves[{i}].file: needed for source kind 'kobo_files' (the XLSX or CSV export)")
+            _check_wave_keys(kind, i, w)
         if "any" in self.tie_types:
             raise ValueError("tie_types: 'any' is reserved (the union of all tie types is added for you)")
         twice = sorted({t for t in self.tie_types if self.tie_types.count(t) > 1})
@@ -311,6 +368,14 @@ class Study(_Model):
             raise ValueError(f"group.reference = {self.group.reference!r} is not a group level "
                              f"({', '.join(values)}); name one of group.levels' values, or leave it out to "
                              "use the first")
+        if kind == "google_forms" and self.validation == "approved_only":
+            raise ValueError("validation: approved_only cannot be used with source kind 'google_forms' (a Google "
+                             "Form has no review status: every response counts); write exclude_not_approved")
+        forms = [w.form_id for w in self.waves if w.form_id]
+        dup = sorted({f for f in forms if forms.count(f) > 1})
+        if kind == "odk" and dup:
+            raise ValueError(f"waves: form_id {dup[0]!r} is given for two waves; each wave is its own form "
+                             "(otherwise the baseline is compared with itself)")
         uids = [w.asset_uid for w in self.waves if w.asset_uid]
         dup = sorted({u for u in uids if uids.count(u) > 1})
         if kind == "kobo" and dup:
@@ -403,6 +468,32 @@ class Study(_Model):
         return bool(self.tie_types)
 
 
+#: source kind → the wave keys it needs, and what each is (for the message)
+_WAVE_NEEDS = {"kobo_files": {"file": "the XLSX or CSV export"},
+               "google_forms": {"file": "the responses file downloaded from Google Forms (.csv or .xlsx)",
+                                "contract": "the form's google_form.json, written by `sinergi google script`",
+                                "roster": "the roster CSV the form was made with"},
+               "odk": {"form_id": "the form's id in the Central project"}}
+#: wave keys only some source kinds read (checked for the kinds that would quietly ignore them)
+_WAVE_ONLY = {"form_id": ("odk",), "contract": ("google_forms",)}
+_WAVE_UNUSED = {"odk": ("asset_uid", "file", "roster"), "google_forms": ("asset_uid",)}
+
+
+def _check_wave_keys(kind: str, i: int, w: "Wave") -> None:
+    """A wave has the keys its source kind needs and none that another kind reads."""
+    for key, what in _WAVE_NEEDS.get(kind, {}).items():
+        if not getattr(w, key):
+            raise ValueError(f"waves[{i}].{key}: needed for source kind '{kind}' ({what})")
+    for key, kinds in _WAVE_ONLY.items():
+        if getattr(w, key) and kind not in kinds:
+            raise ValueError(f"waves[{i}].{key}: is read only by source kind {' or '.join(map(repr, kinds))}, "
+                             f"not '{kind}'; remove it")
+    for key in _WAVE_UNUSED.get(kind, ()):
+        if getattr(w, key):
+            why = " (the roster is the form's attachment, pulled with it)" if key == "roster" else ""
+            raise ValueError(f"waves[{i}].{key}: is not read for source kind '{kind}'{why}; remove it")
+
+
 def _text(label: Label | str | None, language: str, fallback: str) -> str:
     if label is None:
         return fallback
@@ -416,7 +507,7 @@ def _where(loc: tuple[Any, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("demo", "tables", "kobo", "kobo_files") and out == "source":
+        elif part in SOURCE_KINDS and out == "source":
             continue  # the discriminator's branch name is not a key the user wrote
         elif part in ("Label", "str"):
             continue  # a union's branch name (text or {id, en}) is not a key either
@@ -436,7 +527,7 @@ def _message(path: Path, exc: ValidationError) -> str:
         return f"{path}: missing key '{where}'"
     if kind == "union_tag_invalid" or kind == "union_tag_not_found":
         return (f"{path}: source.kind = {value.get('kind') if isinstance(value, dict) else value!r} is not allowed; "
-                "allowed: demo, tables, kobo, kobo_files")
+                f"allowed: {', '.join(SOURCE_KINDS)}")
     msg = err["msg"].removeprefix("Value error, ")
     if kind == "literal_error":
         msg = "allowed: " + msg.removeprefix("Input should be ").replace("'", "")
@@ -508,13 +599,16 @@ def _check_files(path: Path, study: Study) -> None:
             what = "is a file; name the folder that holds the CSVs" if folder.exists() else f"folder not found ({folder})"
             raise SinergiError(f"{path}: source.path = '{study.source.path}': {what}")
     for i, w in enumerate(study.waves):
-        for key in ("file", "roster"):
-            value = getattr(w, key)
+        named = [("file", w.file), ("roster", w.roster)] + \
+            [(f"contract{'' if not isinstance(w.contract, list) else f'[{j}]'}", c) for j, c in enumerate(w.contracts)]
+        for key, value in named:
             if value is None:
                 continue
             target = study.resolve(value)
             if not target.exists():
-                raise SinergiError(f"{path}: waves[{i}].{key} = '{value}': file not found")
+                hint = " (the responses file is downloaded from the form; README, 'Source google_forms')" \
+                    if key == "file" and study.source.kind == "google_forms" else ""
+                raise SinergiError(f"{path}: waves[{i}].{key} = '{value}': file not found{hint}")
             if not target.is_file():
                 raise SinergiError(f"{path}: waves[{i}].{key} = '{value}': is a folder; name the file")
 

@@ -180,6 +180,8 @@ QUALITY_ISSUES = {
     "csv_no_weights": "tie frequencies are not in a CSV export (an XLSX export has them)",
     "column_personal": "a respondents.csv column held back: it looks personal",
     "blank_questionnaire": "a blank questionnaire: no scale item answered and nobody named",
+    "frequency_not_named": "a Google Form's how-often grid answered for people the respondent did not name "
+                           "(value: how many)",
 }
 #: quality ``action`` codes: what was done (``detail`` keys in brackets)
 QUALITY_ACTIONS = {

@@ -25,13 +25,12 @@ folder      source                                          reader
 ==========  ==============================================  ===============================
 ``export``  a KoboToolbox website export (``kobo_files``)   :func:`read_export_wave`
 ``data``    KoboToolbox API record files (``kobo``, demo)   :func:`read_record_wave`
+``odata``   ODK Central OData record files (``odk``)        :func:`read_odata_wave`
+``google``  a Google Forms responses file (``google_forms``) :func:`read_google_wave`
 ==========  ==============================================  ===============================
 
 Another platform plugs in as one more row: a function ``reader(wave_dir, wave, inst) -> RawWave``
-for the folder its pull writes (ODK Central's ``odata/``, whose submissions
-:func:`pipeline.sources.odk.read_wave` already returns in this shape; a Google Forms ``google/``
-folder read by :func:`pipeline.sources.google_forms.read_responses`). Tidy and the monitor then
-read it unchanged.
+for the folder its pull writes. Tidy and the monitor then read it unchanged.
 """
 
 from __future__ import annotations
@@ -48,6 +47,7 @@ from ..errors import SinergiError
 from ..instrument import Instrument
 from ..io import now_utc, read_json, read_text, sha256_file
 from ..schemas import quality_row
+from .google_forms import load_contracts, read_responses
 from .kobo_files import read_export, roster_map
 
 #: the folder of a wave's record files (``data/raw/<study>/<wave>/data/``)
@@ -370,10 +370,53 @@ def read_export_wave(wave_dir: Path, wave: str, inst: Instrument) -> RawWave:
                    [{**n, "wave": wave} for n in notes])
 
 
+def read_odata_wave(wave_dir: Path, wave: str, inst: Instrument) -> RawWave:
+    """A wave pulled from ODK Central (:func:`pipeline.sources.odk.read_wave`): its OData pages
+    and sweeps replayed, each submission read with its own form version; a submission whose
+    version's form is not in raw is read with the published one, each a ``form_version_missing``
+    quality row."""
+    from .odk import read_wave as read_odk  # pyodk is heavy, and odk.py reads this module's record store
+
+    odk = read_odk(wave_dir)
+    forms = FormVersions(inst, wave, odk["contents"], odk["deployed"], api=True)
+    notes = [quality_row("form_version_missing", "read_with_deployed", wave=wave, submission_id=sid,
+                         field="__system/formVersion", value=v)
+             for v, ids in sorted(odk["missing"].items()) for sid in sorted(ids)]
+    return RawWave(wave, wave_dir, odk["submissions"], forms, read_roster(wave_dir, _roster_file(inst)),
+                   read_roster_labels(wave_dir, _roster_file(inst)), odk["events"], odk["deployed"] or None, notes)
+
+
+#: a Google wave's folder: ``google/`` the responses file as downloaded (one), ``contracts/`` the
+#: form's contract versions (``NN-<name>.json``, oldest first), ``source.json`` the time zone
+GOOGLE_DIR, CONTRACTS_DIR, GOOGLE_META = "google", "contracts", "source.json"
+
+
+def read_google_wave(wave_dir: Path, wave: str, inst: Instrument) -> RawWave:
+    """A Google Forms wave: its responses file read with the form's contracts
+    (:func:`pipeline.sources.google_forms.read_responses`) in the time zone the pull recorded.
+    An e-mail column held back and frequencies given for people not named become quality rows."""
+    files = sorted(p for p in (wave_dir / GOOGLE_DIR).iterdir() if p.is_file() and not p.name.startswith("."))
+    if len(files) != 1:
+        raise SinergiError(f"{wave_dir / GOOGLE_DIR}: holds {len(files)} files, not the one responses file a "
+                           "pull copies; raw files are never edited: run `make pull` again")
+    meta = read_json(wave_dir / GOOGLE_META)
+    contracts = load_contracts(sorted((wave_dir / CONTRACTS_DIR).glob("*.json")))
+    subs, quality, unnamed = read_responses(files[0], contracts, timezone=str(meta.get("timezone")),
+                                            needed=inst.needed_xpaths())
+    notes = [{**q, "wave": wave} for q in quality]
+    notes += [quality_row("frequency_not_named", "dropped", wave=wave, submission_id=u["submission_id"],
+                          field=u["field"], value=u["count"]) for u in unnamed]
+    return RawWave(wave, wave_dir, subs, FormVersions(inst, wave, {}, None, api=False),
+                   read_roster(wave_dir, _roster_file(inst)), read_roster_labels(wave_dir, _roster_file(inst)),
+                   [], None, notes)
+
+
 #: the folder a wave's data is in → its reader, tried in this order (see the module docstring)
 WAVE_READERS: tuple[tuple[str, Callable[[Path, str, Instrument], RawWave]], ...] = (
     ("export", read_export_wave),
     (DATA_DIR, read_record_wave),
+    ("odata", read_odata_wave),
+    (GOOGLE_DIR, read_google_wave),
 )
 
 

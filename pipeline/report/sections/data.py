@@ -34,7 +34,9 @@ def section(ctx) -> list[Block]:
             attp=pct(share, ctx.lang), nprev=integer(prev["n"], ctx.lang), new=integer(cur["newcomers"], ctx.lang))))
     q = ctx.inp("quality.csv")
     if ctx.study.source.kind != "tables":
-        blocks.append(Block("p", ctx.t(f"validation_{ctx.study.validation}")))
+        kind = ctx.study.source.kind
+        blocks.append(Block("p", ctx.t("validation_google_forms" if kind == "google_forms" else
+                                       f"validation_{'odk_' if kind == 'odk' else ''}{ctx.study.validation}")))
     if q is None:
         blocks.append(ctx.missing("quality.csv"))
     elif not len(q):

@@ -103,7 +103,13 @@ $(INSTRUMENT_OUT) &: instruments/sinergi.yaml pipeline/instrument.py $(VENV)
 $(RAW)/manifest.json: $(SOURCE_FILES) | $(VENV)
 	$(call RUN,pull) --local-only --if-changed
 
-$(TIDY_OUT) &: $(RAW)/manifest.json $(wildcard $(RAW)/pseudonym.width) pipeline/tidy.py pipeline/instrument.py instruments/sinergi.yaml $(COMMON)
+# what reads data/raw/<id>/ for tidy: the wave readers of every source and the one screening rule
+READERS := pipeline/screening.py pipeline/pseudonym.py pipeline/privacy.py pipeline/sources/raw.py \
+           pipeline/sources/kobo_files.py pipeline/sources/tables.py pipeline/sources/google_forms.py \
+           pipeline/sources/google_form_script.py pipeline/sources/odk.py pipeline/sources/odk_adapter.py
+
+$(TIDY_OUT) &: $(RAW)/manifest.json $(wildcard $(RAW)/pseudonym.width) pipeline/tidy.py pipeline/instrument.py instruments/sinergi.yaml \
+               $(READERS) $(COMMON)
 	$(call RUN,tidy)
 
 $(SCALES_OUT) &: $(PROC)/respondents.parquet $(PROC)/responses.parquet $(PROC)/scale_map.parquet pipeline/analysis/scales.py $(COMMON)

@@ -1,8 +1,8 @@
 """Pull: bring a study's source data into ``data/raw/<study>/`` (layout in data/raw/README.md).
 
-Local sources (``demo``, ``tables``, ``kobo_files``) only copy or generate files; ``kobo`` is the
-only source that touches the network, and only through ``make pull``. Raw files are written once,
-atomically, and never edited; ``manifest.json`` is written last.
+Local sources (``demo``, ``tables``, ``kobo_files``, ``google_forms``) only copy or generate files;
+``kobo`` and ``odk`` are the sources that touch the network, and only through ``make pull``. Raw
+files are written once, atomically, and never edited; ``manifest.json`` is written last.
 """
 
 from __future__ import annotations
@@ -17,13 +17,18 @@ from .errors import SinergiError
 from .instrument import asset_content, load_instrument
 from .io import make_list, now_utc, read_json, sha256_file, write_bytes, write_json, write_text
 from .pseudonym import ensure_key, key_fingerprint, read_key
+from .roster import read_roster_csv
 from .schemas import OPTIONAL_TABLES, TABLE_FILES
 from .sources.demo import write_demo
 from .sources.kobo_files import read_export, roster_map
 from .sources.kobo.pull import pull_kobo
-from .sources.raw import wave_manifest
+from .sources.raw import CONTRACTS_DIR, GOOGLE_DIR, GOOGLE_META, read_google_wave, wave_manifest
 
-LOCAL_KINDS = ("demo", "tables", "kobo_files")
+LOCAL_KINDS = ("demo", "tables", "kobo_files", "google_forms")
+#: local sources whose files ``make report`` copies in again when they change (``pull --if-changed``)
+COPIED_KINDS = ("tables", "kobo_files", "google_forms")
+#: sources fetched over the network, only by ``make pull``
+NETWORK_KINDS = ("kobo", "odk")
 
 
 def file_hashes(raw_dir: Path, paths: list[Path]) -> dict[str, str]:
@@ -98,6 +103,67 @@ def pull_exports(study: Study, raw_dir: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
+def contract_name(j: int, path: Path) -> str:
+    """``contracts/<name>`` of a wave's ``j``-th contract (0-based): numbered, so the order the study
+    lists them in (oldest first) is the order they are read in.
+
+    >>> contract_name(0, Path("forms/pre/google_form.json"))
+    '01-google_form.json'
+    """
+    return f"{j + 1:02d}-{Path(path).name}"
+
+
+def pull_google(study: Study, raw_dir: Path) -> dict[str, dict[str, Any]]:
+    """Copy each wave's Google Forms responses file, contracts and roster into ``raw_dir``
+    (a ``kind: google_forms`` study).
+
+    Writes ``<wave>/google/<file>`` (the responses file, unchanged), ``<wave>/contracts/NN-<name>``
+    (each contract in the study's order), ``<wave>/media/roster.csv`` and ``<wave>/source.json``
+    (``{"timezone", "file"}``: how the times are read). The wave is then read once
+    (:func:`pipeline.sources.raw.read_google_wave`), so a file that cannot be understood — a header
+    no contract explains, an answer that is no choice's label, a name no one on the roster has —
+    fails here, at pull time, naming the file, row and column.
+
+    Returns
+    -------
+    dict
+        ``{wave_id: manifest entry}`` as :func:`pull_exports` returns them.
+    """
+    raw_dir = Path(raw_dir)
+    inst = load_instrument(instrument_path(study))
+    out: dict[str, dict[str, Any]] = {}
+    for wave in study.waves:
+        wdir = raw_dir / wave.id
+        src = study.resolve(wave.file)
+        read_roster_csv(study.resolve(wave.roster))  # a roster that cannot be read stops here, naming it
+        write_bytes(wdir / GOOGLE_DIR / src.name, src.read_bytes())
+        for j, c in enumerate(wave.contracts):
+            write_bytes(wdir / CONTRACTS_DIR / contract_name(j, c), study.resolve(c).read_bytes())
+        write_bytes(wdir / "media" / "roster.csv", study.resolve(wave.roster).read_bytes())
+        write_json(wdir / GOOGLE_META, {"timezone": study.source.timezone, "file": str(wave.file)})
+        try:
+            raw = read_google_wave(wdir, wave.id, inst)
+        except SinergiError as exc:
+            raise SinergiError(f"wave {wave.id}: {str(exc).replace(str(wdir / GOOGLE_DIR / src.name), str(src))}"
+                               ) from None
+        out[wave.id] = wave_manifest(raw_dir, wave.id, asset_uid=None, server=None,
+                                     submissions=raw.submissions, pulled_at=now_utc())
+    return out
+
+
+def pull_odk_study(study: Study, raw_dir: Path, *, full: bool = False) -> dict[str, dict[str, Any]]:
+    """Pull an ``odk`` study's waves from ODK Central (:func:`pipeline.sources.odk.pull_odk`):
+    atomic, resumable, an incremental pull equal to a full one. The login comes from the
+    environment or pyodk's config file (:func:`pipeline.sources.odk.credentials`), never printed."""
+    from .sources.odk import OdkClient, OdkWave, credentials, pull_odk  # pyodk: imported when used
+
+    src = study.source
+    creds = credentials(src.server, username_env=src.username_env, password_env=src.password_env)
+    waves = [OdkWave(w.id, src.project_id, w.form_id) for w in study.waves]
+    with OdkClient(creds, max_wait=src.max_wait) as client:
+        return pull_odk(waves, raw_dir, client=client, full=full)
+
+
 def pull(study: Study, *, full: bool = False, local_only: bool = False, progress: bool = True) -> dict[str, Any]:
     """Pull the study's source into its raw folder and write ``manifest.json``.
 
@@ -110,8 +176,9 @@ def pull(study: Study, *, full: bool = False, local_only: bool = False, progress
     """
     raw_dir = study.raw_dir
     kind = study.source.kind
-    if kind == "kobo" and local_only:
-        raise SinergiError(f"{raw_dir}: no raw data yet for this KoboToolbox study; run `make pull` first "
+    if kind in NETWORK_KINDS and local_only:
+        platform = "KoboToolbox" if kind == "kobo" else "ODK Central"
+        raise SinergiError(f"{raw_dir}: no raw data yet for this {platform} study; run `make pull` first "
                            "(make report never uses the network)")
     if kind == "kobo_files":
         check_distinct_waves(study)
@@ -121,8 +188,10 @@ def pull(study: Study, *, full: bool = False, local_only: bool = False, progress
         return write_demo(study, inst, raw_dir)
     for note in ensure_key(raw_dir):
         print(note)
-    if kind in ("tables", "kobo_files"):
+    if kind in COPIED_KINDS:
         waves = _pull_local(study, raw_dir)
+    elif kind == "odk":
+        waves = pull_odk_study(study, raw_dir, full=full)
     else:
         waves = pull_kobo(study, raw_dir, full=full, progress=progress)
     manifest = {"study": study.id, "source": kind, "written_at": now_utc(),
@@ -148,7 +217,7 @@ def pull_if_changed(study: Study, *, progress: bool = True) -> dict[str, Any] | 
     manifest = study.raw_dir / "manifest.json"
     if not manifest.exists():
         return pull(study, local_only=True, progress=progress)
-    changes = source_changes(study) if study.source.kind in ("tables", "kobo_files") else []
+    changes = source_changes(study) if study.source.kind in COPIED_KINDS else []
     if not changes:
         os.utime(manifest)
         return None
@@ -158,7 +227,7 @@ def pull_if_changed(study: Study, *, progress: bool = True) -> dict[str, Any] | 
 
 
 def _pull_local(study: Study, raw_dir: Path) -> dict[str, Any]:
-    """Copy a ``tables`` or ``kobo_files`` source in: first into ``raw_dir/.pull/``, then each
+    """Copy a ``tables``, ``kobo_files`` or ``google_forms`` source in: first into ``raw_dir/.pull/``, then each
     folder it wrote replaces the raw one whole, so a source that fails half-way (a missing or
     unreadable file) leaves the raw folder exactly as it was, and no file of an earlier copy
     lingers beside the new one."""
@@ -169,6 +238,8 @@ def _pull_local(study: Study, raw_dir: Path) -> dict[str, Any]:
     try:
         if study.source.kind == "tables":
             waves = pull_tables(study, stage)
+        elif study.source.kind == "google_forms":
+            waves = pull_google(study, stage)
         else:
             waves = pull_exports(study, stage)
         for folder in sorted(p for p in stage.iterdir() if p.is_dir()):
@@ -192,7 +263,8 @@ MAKE_SOURCES = Path(".make/sources")
 def local_sources(study: Study) -> dict[str, Path]:
     """The files a local source's raw copy is made of: raw path (relative to ``data/raw/<id>/``) →
     the file it is copied from (``tables``: each CSV there; ``kobo_files``: each wave's export
-    and roster). {} for ``demo`` and ``kobo``."""
+    and roster; ``google_forms``: each wave's responses file, contracts and roster). {} for
+    ``demo``, ``kobo`` and ``odk``."""
     out: dict[str, Path] = {}
     if study.source.kind == "tables":
         src = study.resolve(study.source.path)
@@ -205,7 +277,21 @@ def local_sources(study: Study) -> dict[str, Path]:
                 out[f"{w.id}/export/{Path(w.file).name}"] = study.resolve(w.file)
             if w.roster is not None:
                 out[f"{w.id}/media/roster.csv"] = study.resolve(w.roster)
+    elif study.source.kind == "google_forms":
+        for w in study.waves:
+            out[f"{w.id}/{GOOGLE_DIR}/{Path(w.file).name}"] = study.resolve(w.file)
+            for j, c in enumerate(w.contracts):
+                out[f"{w.id}/{CONTRACTS_DIR}/{contract_name(j, c)}"] = study.resolve(c)
+            out[f"{w.id}/media/roster.csv"] = study.resolve(w.roster)
     return out
+
+
+def _copied(rel: str, kind: str) -> bool:
+    """Whether raw file ``rel`` is a copy of a local source's file (not one the pull wrote itself)."""
+    if kind == "tables":
+        return rel.startswith("tables/")
+    return "/export/" in rel or rel.endswith("/media/roster.csv") or \
+        (kind == "google_forms" and (f"/{GOOGLE_DIR}/" in rel or f"/{CONTRACTS_DIR}/" in rel))
 
 
 def source_changes(study: Study) -> list[str]:
@@ -217,8 +303,7 @@ def source_changes(study: Study) -> list[str]:
     for entry in (manifest.get("waves") or {}).values():
         listed.update(entry.get("files") or {})
     kind = study.source.kind
-    ours = {rel for rel in listed if rel.startswith("tables/")} if kind == "tables" else \
-        {rel for rel in listed if "/export/" in rel or rel.endswith("/media/roster.csv")}
+    ours = {rel for rel in listed if _copied(rel, kind)}
     changes = []
     for rel, src in local_sources(study).items():
         if not src.is_file():
@@ -228,6 +313,12 @@ def source_changes(study: Study) -> list[str]:
         elif sha256_file(src) != listed[rel]:
             changes.append(f"{src} changed")
     changes += [f"{raw_dir / rel} is no longer in the source" for rel in sorted(ours - set(local_sources(study)))]
+    if kind == "google_forms":
+        for w in study.waves:
+            meta = raw_dir / w.id / GOOGLE_META
+            if meta.is_file() and read_json(meta).get("timezone") != study.source.timezone:
+                changes.append(f"source.timezone is now {study.source.timezone}")
+                break
     return changes
 
 
@@ -235,11 +326,11 @@ def write_make_sources(study: Study, folder: Path = MAKE_SOURCES) -> Path:
     """``<folder>/<id>.mk``: the study file and its local source files as ``SOURCE_FILES``, the
     prerequisites the Makefile gives ``data/raw/<id>/manifest.json``, so editing a CSV or an export
     and running ``make report`` copies it in again (each file also gets an empty rule: a file removed
-    later reruns the pull, which says what is missing, instead of stopping Make). For ``demo`` and
+    later reruns the pull, which says what is missing, instead of stopping Make). For ``demo``, ``odk`` and
     ``kobo`` the file is removed (their raw data change only with ``make pull``)."""
     path = Path(folder) / f"{study.id}.mk"
     files = [study.file.resolve(), *(p.resolve() for p in local_sources(study).values() if p.is_file())]
-    if study.source.kind not in ("tables", "kobo_files"):
+    if study.source.kind not in COPIED_KINDS:
         path.unlink(missing_ok=True)
         return path
     names = make_list(files)
@@ -276,7 +367,7 @@ def verify_raw(study: Study) -> None:
     for entry in (manifest.get("waves") or {}).values():
         listed.update(entry.get("files") or {})
     fix = ("raw files are never edited: restore it from a backup, or pull again "
-           "(`make pull`; for a KoboToolbox study `make pull FULL=1`)")
+           "(`make pull`; for a KoboToolbox or ODK Central study `make pull FULL=1`)")
     for rel, sha in sorted(listed.items()):
         path = raw_dir / rel
         if not path.is_file():

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import json
 import os
 import sys
 from pathlib import Path
@@ -132,7 +133,7 @@ def _local_pull(study, *, quiet: bool, fix: str):
 
     if _pulled_file(study.raw_dir) is None:
         return pull(study, local_only=True, progress=not quiet)
-    if study.source.kind == "kobo":
+    if study.source.kind in ("kobo", "odk"):
         raise _no_manifest(study, fix)
     try:
         return pull(study, local_only=True, progress=not quiet)
@@ -306,10 +307,10 @@ def cmd_monitor(args):
 
     study = _study(args)
     if study.source.kind == "tables":
-        raise SinergiError("monitor reads KoboToolbox submissions (sources kobo, kobo_files, demo); a tables "
-                           "study has none: check its CSVs before `make report`")
+        raise SinergiError("monitor reads survey submissions (sources kobo, kobo_files, odk, google_forms, demo); "
+                           "a tables study has none: check its CSVs before `make report`")
     has_raw = (study.raw_dir / "manifest.json").exists()
-    if args.offline and not has_raw and study.source.kind == "kobo" and _pulled_file(study.raw_dir) is None:
+    if args.offline and not has_raw and study.source.kind in ("kobo", "odk") and _pulled_file(study.raw_dir) is None:
         raise SinergiError(f"{study.raw_dir}: nothing pulled yet; run `make monitor` once without OFFLINE=1")
     if not has_raw and (args.offline or study.source.kind == "demo"):
         _local_pull(study, quiet=args.quiet, fix="run `make monitor` without OFFLINE=1 (or `make pull`): it fetches "
@@ -412,6 +413,113 @@ def cmd_kobo_deploy(args):
         print(f"put `asset_uid: {result['uid']}` under wave {args.wave} in {args.study}")
 
 
+def _wave_of(study, wave_id: str | None, kind: str, command: str):
+    """The study's wave ``wave_id`` for a ``command`` that needs a study of source ``kind``."""
+    if study.source.kind != kind:
+        raise SinergiError(f"{command}: {study.file} has source kind '{study.source.kind}', not '{kind}'; "
+                           f"give the study file of the {kind} study (--study)")
+    if not wave_id or wave_id not in study.wave_ids:
+        raise SinergiError(f"{command}: --wave {wave_id or '(missing)'}: give a wave of {study.file} "
+                           f"({', '.join(study.wave_ids)})")
+    return next(w for w in study.waves if w.id == wave_id)
+
+
+def cmd_odk_deploy(args):
+    """Create or update a wave's form on ODK Central (draft, roster attachment, publish) and print its links."""
+    from .sources.odk import OdkClient, credentials, deploy_odk
+
+    if not args.roster:
+        raise SinergiError("odk deploy: --roster is missing; give the village roster CSV (columns name,label), "
+                           "e.g. `sinergi odk deploy --wave pre --roster roster.csv`")
+    study = _study(args)
+    wave = _wave_of(study, args.wave, "odk", "odk deploy")
+    xlsform = Path(args.xlsform)
+    if not xlsform.is_file():
+        raise SinergiError(f"{xlsform}: not found; run `make instruments` first")
+    inst = _instrument(study)
+    src = study.source
+    with OdkClient(credentials(src.server, username_env=src.username_env, password_env=src.password_env),
+                   max_wait=src.max_wait) as client:
+        out = deploy_odk(client, project_id=src.project_id, form_id=wave.form_id, xlsx=xlsform.read_bytes(),
+                         roster_path=args.roster, title=f"{study.title} — {study.wave_label(wave.id)}",
+                         instrument_version=str(inst.form["version"]), wave=wave.id)
+    state = "created and published" if out["created"] else ("published a new version of" if out["changed"]
+                                                             else "unchanged (already published):")
+    print(f"{state} form {wave.form_id}, version {out['version']}, on {client.server}")
+    print(f"form: {out['form_url']}")
+    print(f"web form (Enketo): {out['enketo_url'] or 'not available on this server'}")
+    print(f"app users and their QR codes for ODK Collect: {out['app_users_url']}")
+
+
+def cmd_google_script(args):
+    """Write a wave's Google Apps Script (google_form.gs) and the contract its answers are read with (google_form.json)."""
+    from .io import write_json, write_text
+    from .roster import read_roster_csv
+    from .sources.google_form_script import google_form_contract, google_form_script
+
+    if not args.roster:
+        raise SinergiError("google script: --roster is missing; give the village roster CSV (columns name,label), "
+                           "e.g. `sinergi google script --wave pre --roster roster.csv`")
+    study = _study(args)
+    wave = _wave_of(study, args.wave, "google_forms", "google script")
+    roster = read_roster_csv(args.roster)
+    inst = _instrument(study)
+    title = f"{study.title} — {study.wave_label(wave.id)}"
+    out = Path(args.out) if args.out else study.resolve(Path("forms") / wave.id)
+    contract = google_form_contract(inst, study.language, roster, title=title)
+    old = out / "google_form.json"
+    if old.is_file() and json.loads(old.read_text(encoding="utf-8")).get("version") != contract["version"]:
+        raise SinergiError(f"{old}: a contract of another version of the form is already there (the responses of "
+                           f"that form are read with it: keep it); write the new one beside it, e.g. "
+                           f"--out {out.parent / (wave.id + '-v2')}, and list both under the wave's contract")
+    write_text(out / "google_form.gs", google_form_script(inst, study.language, roster, title=title))
+    write_json(out / "google_form.json", contract)
+    print(f"wrote {out}/google_form.gs (paste it into script.google.com, run createForm) and "
+          f"{out}/google_form.json (the study's waves[].contract for wave {wave.id})")
+
+
+def cmd_roster_next(args):
+    """Write the next wave's roster from a wave's: stable ids, baseline respondents first, newcomers appended, leavers kept."""
+    from .io import write_bytes
+    from .roster import next_roster, read_roster_csv, roster_csv_bytes
+    from .screening import screen
+    from .sources.raw import has_wave, read_wave
+
+    study = _study(args)
+    if study.source.kind in ("tables", "demo") or args.source not in study.wave_ids:
+        raise SinergiError(f"roster next: --from {args.source}: give a pulled wave of a kobo, kobo_files, odk or "
+                           f"google_forms study ({', '.join(study.wave_ids)} in {study.file})")
+    inst = _instrument(study)
+    first = study.wave_ids[0]
+    baseline: list[str] = []
+    if has_wave(study.raw_dir, first):
+        raw = read_wave(study.raw_dir, first, inst)
+        baseline = [d.respondent for d in screen(raw.submissions, raw.roster, inst, raw.forms.xpaths,
+                                                 validation=study.validation, wave=first) if d.counted]
+    previous = study.raw_dir / args.source / "media" / "roster.csv"
+    if not previous.is_file():
+        raise SinergiError(f"{previous}: not found; run `make pull` first (the roster comes with the wave's data)")
+    used = {i for w in study.wave_ids for p in (study.raw_dir / w / "media").glob("*.csv")
+            for i in read_roster_csv(p)["name"]}
+    newcomers = _newcomers_csv(args.newcomers) if args.newcomers else None
+    leavers = [x.strip() for x in (args.left or "").split(",") if x.strip()]
+    table = next_roster(read_roster_csv(previous), baseline=[b for b in baseline if b in used], leavers=leavers,
+                        newcomers=newcomers, used_ids=used, language=study.language, where=str(previous))
+    write_bytes(Path(args.out), roster_csv_bytes(table))
+    counts = table["status"].value_counts()
+    print(f"wrote {args.out}: {len(table)} people ({', '.join(f'{counts.get(k, 0)} {k}' for k in ('baseline', 'listed', 'left', 'new'))})")
+
+
+def _newcomers_csv(path: str):
+    """A newcomers CSV: a ``label`` column (and optionally ``name``), read as strictly as a roster."""
+    from .io import read_csv
+
+    frame = read_csv(path, expect="label").frame
+    if "label" not in frame.columns:
+        raise SinergiError(f"{path}: needs a 'label' column (one newcomer a row; 'name' optional)")
+    return frame
+
+
 # -- parser -----------------------------------------------------------------------------------
 
 
@@ -480,7 +588,37 @@ def build_parser() -> argparse.ArgumentParser:
                                  "and updates the wave's asset_uid project")
             kp.add_argument("--xlsform", default="instruments/build/sinergi.xlsx")
             kp.add_argument("--asset-uid", default=None, help="update this project instead of creating one")
+    _more_commands(sub)
     return p
+
+
+def _more_commands(sub) -> None:
+    """``odk deploy``, ``google script`` and ``roster next``."""
+    study_help = "study file (default: $STUDY or study.yaml)"
+    groups = (("odk", "ODK Central forms: deploy", (("deploy", cmd_odk_deploy),)),
+              ("google", "Google Forms: the Apps Script that makes a wave's form", (("script", cmd_google_script),)),
+              ("roster", "the village roster: the next wave's", (("next", cmd_roster_next),)))
+    for group, help_text, commands in groups:
+        gp = sub.add_parser(group, help=help_text, description=help_text)
+        gsub = gp.add_subparsers(dest=f"{group}_command", required=True, metavar="COMMAND")
+        for name, func in commands:
+            doc = func.__doc__.strip()
+            sp = gsub.add_parser(name, help=doc, description=doc)
+            sp.add_argument("--study", default=STUDY_DEFAULT, help=study_help)
+            sp.set_defaults(func=func)
+            if group in ("odk", "google"):
+                sp.add_argument("--wave", default=None, help="the study's wave the form is for")
+                sp.add_argument("--roster", default=None, help="the village roster CSV (name,label), required")
+            if group == "odk":
+                sp.add_argument("--xlsform", default="instruments/build/sinergi.xlsx")
+            if group == "google":
+                sp.add_argument("--out", default=None, help="folder for google_form.gs and google_form.json "
+                                                            "(default: forms/<wave>/ beside the study file)")
+            if group == "roster":
+                sp.add_argument("--from", dest="source", required=True, help="the pulled wave whose roster to start from")
+                sp.add_argument("--out", required=True, help="the new roster CSV to write")
+                sp.add_argument("--newcomers", default=None, help="CSV of new people (a label column)")
+                sp.add_argument("--left", default=None, help="ids of people who left, comma-separated (u017,u088)")
 
 
 _FAST_EXIT = (cmd_scales, cmd_network, cmd_prepost)

@@ -12,7 +12,11 @@ check for one line on stderr, no traceback and exit status 2.
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
+import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -243,6 +247,49 @@ ID_LOCAL = "person00"
 
 
 # -- the corpus --------------------------------------------------------------------------------
+
+GOOGLE = ROOT / "tests" / "data" / "google_forms"
+ODK_USER, ODK_PASSWORD = "pkm@example.org", "rahasia-sekali"
+
+
+def google_study(sheet: Callable[[str], str] | None = None, source: str = "", wave: str = "",
+                 files: bool = True, contract: bool = True):
+    """A google_forms study of the shipped responses fixture (sheet_en.csv, its contract and roster),
+    the sheet edited by ``sheet``; ``source``/``wave`` add keys to the source and the wave."""
+    def mutate(folder: Path):
+        text = (GOOGLE / "sheet_en.csv").read_bytes().decode("utf-8")
+        if files:
+            (folder / "sheet.csv").write_bytes((sheet(text) if sheet else text).encode("utf-8"))
+            (folder / "google_form.json").write_bytes((GOOGLE / "google_form_en.json").read_bytes())
+            (folder / "roster.csv").write_bytes((GOOGLE / "roster.csv").read_bytes())
+        (folder / "study.yaml").write_text(
+            f"id: corpus\ntitle: t\nlanguage: en\ninstrument: {INSTRUMENT}\n"
+            f"source: {{kind: google_forms, {source or 'timezone: Asia/Jakarta'}}}\n"
+            f"waves:\n  - {{id: pre, file: sheet.csv{', contract: google_form.json' if contract else ''}, "
+            f"roster: roster.csv{wave}}}\n",
+            encoding="utf-8")
+    return mutate
+
+
+def sheet_sub(old: str, new: str, count: int = 1) -> Callable[[str], str]:
+    def fn(text: str) -> str:
+        assert old in text, old
+        return text.replace(old, new, count)
+    return fn
+
+
+def odk_study(*, project: int = 1, form: str = "sinergi_pre", password: str = ODK_PASSWORD,
+              role: str | None = "viewer"):
+    """An odk study of the stand-in Central (tests/odk_server.py) holding the form ``sinergi_pre``;
+    the study names ``project`` and ``form``, the login ``password``, the user has ``role``."""
+    def mutate(folder: Path):
+        (folder / "study.yaml").write_text(
+            f"id: corpus\ntitle: t\ninstrument: {INSTRUMENT}\n"
+            f"source: {{kind: odk, server: '{{server}}', project_id: {project}, max_wait: 10}}\n"
+            f"waves:\n  - {{id: pre, form_id: {form}}}\n", encoding="utf-8")
+        (folder / "odk.json").write_text(json.dumps({"password": password, "role": role}), encoding="utf-8")
+    return mutate
+
 
 CASES = [
     # study file: strict booleans
@@ -718,6 +765,50 @@ CASES = [
     Case("cli-demo-copy-monitor-without-manifest", "cli", demo_copy(manifest=False),
          "error", ("data/raw/corpus/manifest.json", "missing", "delete"),
          argv=("monitor", "--study", "{folder}/study.yaml", "--offline", "--quiet")),
+    # -- Google Forms (issue 25): the mistakes a team makes with a responses file -------------------
+    Case("google-header-no-version-explains", "google",
+         google_study(sheet_sub("How many years have you lived in this village?", "Years in the village")),
+         "error", ("sheet.csv", "column E", "'Years in the village'", "no version of the form's contract",
+                   "google_form.json")),
+    Case("google-answer-not-a-label", "google", google_study(sheet_sub(",Male,", ",Laki-laki,")),
+         "error", ("sheet.csv", "row 2", "column F", "'Laki-laki' is not one of the question's answers")),
+    Case("google-nomination-no-roster-entry", "google",
+         google_study(sheet_sub("Ibu Sari — warung, kue (u001), Nur (Ani) — katering (u003)",
+                                "Ibu Sari — warung, kue (u001), Pak Harto")),
+         "error", ("sheet.csv", "row 2", "column", "'Pak Harto' is not anyone on the roster")),
+    Case("google-timestamp-edited", "google", google_study(sheet_sub("8/31/2026 9:05:11", "kemarin")),
+         "error", ("sheet.csv", "row 2", "column A", "'kemarin' is not a date and time")),
+    Case("google-not-a-responses-file", "google", google_study(lambda t: "Nama,Umur\nSari,41\n"),
+         "error", ("sheet.csv", "not the Timestamp", "Download responses")),
+    Case("google-responses-file-missing", "study", both(google_study(), lambda f: (f / "sheet.csv").unlink()),
+         "error", ("study.yaml", "waves[0].file = 'sheet.csv'", "file not found", "downloaded from the form")),
+    Case("google-contract-not-one", "google",
+         both(google_study(), lambda f: (f / "google_form.json").write_text('{"a": 1}', encoding="utf-8")),
+         "error", ("google_form.json", "not a sinergi Google Form contract")),
+    Case("google-wave-without-contract", "study", google_study(contract=False),
+         "error", ("study.yaml", "waves[0].contract", "needed for source kind 'google_forms'", "sinergi google script")),
+    Case("google-approved-only", "study", both(google_study(), study_text(lambda t: t + "validation: approved_only\n")),
+         "error", ("study.yaml", "approved_only", "google_forms", "no review status")),
+    Case("google-timezone-wib", "study", google_study(source="timezone: WIB"),
+         "error", ("study.yaml", "source.timezone = 'WIB'", "Asia/Jakarta")),
+    Case("google-asset-uid-given", "study", google_study(wave=", asset_uid: aBc123"),
+         "error", ("study.yaml", "waves[0].asset_uid", "not read for source kind 'google_forms'")),
+    # -- ODK Central (issue 25) ---------------------------------------------------------------------
+    Case("odk-wave-without-form-id", "study",
+         lambda f: (f / "study.yaml").write_text(f"id: corpus\ntitle: t\ninstrument: {INSTRUMENT}\nsource: "
+                                                 "{kind: odk, server: 'https://c.example.org', project_id: 3}\n"
+                                                 "waves: [{id: pre}]\n", encoding="utf-8"),
+         "error", ("study.yaml", "waves[0].form_id", "needed for source kind 'odk'")),
+    Case("odk-project-id-zero", "study",
+         lambda f: (f / "study.yaml").write_text(f"id: corpus\ntitle: t\ninstrument: {INSTRUMENT}\nsource: "
+                                                 "{kind: odk, server: 'https://c.example.org', project_id: 0}\n"
+                                                 "waves: [{id: pre, form_id: f}]\n", encoding="utf-8"),
+         "error", ("study.yaml", "source.project_id = 0", "greater than or equal to 1")),
+    Case("odk-wrong-password-401", "odk", odk_study(password="salah"),
+         "error", ("wave pre", "401", "password")),
+    Case("odk-no-role-403", "odk", odk_study(role=None), "error", ("wave pre", "403")),
+    Case("odk-form-not-found-404", "odk", odk_study(form="sinergi_pra"), "error", ("wave pre", "form sinergi_pra", "not found", "form_id")),
+    Case("odk-wrong-project-id", "odk", odk_study(project=7), "error", ("wave pre", "project 7")),
     Case("cli-disk-full", "diskfull", lambda folder: None,
          "error", ("data/processed/corpus/respondents.parquet", "no space left", "free")),
 ]
@@ -909,9 +1000,48 @@ def _run_build(case: Case, folder: Path) -> Any:
                                                             "--out", "{folder}/build")), folder)
 
 
+def _run_google(case: Case, folder: Path) -> Any:
+    """``sinergi pull`` of the case's google_forms study (a responses file is read at pull time)."""
+    return pull(load_study(folder / "study.yaml"), progress=False)
+
+
+@functools.lru_cache(maxsize=1)
+def _odk_xform() -> str:
+    from pyxform.xls2xform import convert
+
+    from pipeline.instrument import write_xlsform
+    from pipeline.sources.odk import xlsform_settings
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "f.xlsx"
+        write_xlsform(load_instrument(INSTRUMENT), path)
+        path.write_bytes(xlsform_settings(path.read_bytes(), form_id="sinergi_pre", version="v1"))
+        return convert(str(path), validate=False).xform
+
+
+def _run_odk(case: Case, folder: Path) -> Any:
+    """``sinergi pull`` of the case's odk study against the stand-in Central (one form in project 1)."""
+    from tests.odk_server import FakeCentral
+
+    given = json.loads((folder / "odk.json").read_text(encoding="utf-8"))
+    roles = {(ODK_USER, 1): given["role"]} if given["role"] else {}
+    old = {k: os.environ.get(k) for k in ("ODK_CENTRAL_USERNAME", "ODK_CENTRAL_PASSWORD")}
+    with FakeCentral(users={ODK_USER: ODK_PASSWORD}, roles=roles) as fake:
+        fake.add_form(1, _odk_xform(), {"roster.csv": (DEMO_RAW / "pre" / "media" / "roster.csv").read_bytes()})
+        path = folder / "study.yaml"
+        path.write_text(path.read_text(encoding="utf-8").replace("{server}", fake.url), encoding="utf-8")
+        os.environ.update(ODK_CENTRAL_USERNAME=ODK_USER, ODK_CENTRAL_PASSWORD=given["password"])
+        try:
+            return pull(load_study(path), progress=False)
+        finally:
+            for k, v in old.items():
+                os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+
+
 RUNNERS: dict[str, Callable[[Case, Path], Any]] = {
     "deploy": _run_deploy, "scheduler": _run_scheduler, "kobo": _run_kobo, "monitor": _run_monitor, "cli": _run_cli,
-    "diskfull": _run_diskfull, "export": _run_export, "docx": _run_docx, "build": _run_build}
+    "diskfull": _run_diskfull, "export": _run_export, "docx": _run_docx, "build": _run_build,
+    "google": _run_google, "odk": _run_odk}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])

@@ -36,7 +36,7 @@ def _write(tmp_path, mutate) -> Path:
 @pytest.mark.parametrize("mutate, message", [
     (lambda r: r.update(colour="red"), "unknown key 'colour'"),
     (lambda r: r["source"].update(sed=1), "unknown key 'source.sed'"),
-    (lambda r: r["source"].update(kind="odk"), "source.kind = 'odk' is not allowed; allowed: demo, tables, kobo, kobo_files"),
+    (lambda r: r["source"].update(kind="surveycto"), "source.kind = 'surveycto' is not allowed; allowed: demo, tables, kobo, kobo_files, google_forms, odk"),
     (lambda r: r.update(language="fr"), "language = 'fr': allowed: id or en"),
     (lambda r: r["analysis"].update(permutations="many"), "analysis.permutations = 'many'"),
     (lambda r: r.pop("waves"), "missing key 'waves'"),

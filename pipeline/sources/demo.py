@@ -81,6 +81,7 @@ from ..simulation.people import concat_people, draw_people, draw_participation
 from ..simulation.seeds import rounded
 from ..simulation.sites import comparison_name, comparison_seed, comparison_slug
 from ..simulation.traits import item_params, latent_traits, likert_answers, planted_effect, score_answers
+from .xlsform_eval import REF, calculate, choice_label, relevant, repeat_count_key
 
 __all__ = ["simulate", "write_demo", "truth_expected_change", "SERVER", "PAGE_SIZE"]
 
@@ -209,71 +210,7 @@ class _Form:
         return m.group(1) if m else None
 
     def choice_label(self, list_name: str, name: str) -> str | None:
-        for c in self.inst.choices.get(list_name, []):
-            if c["name"] == name:
-                return c["label"][self.inst.default_language]
-        return None
-
-
-# calculations and relevance: the small XPath subset the instrument uses
-
-_REF = r"\$\{(\w+)\}"
-
-
-def _eval_relevant(expr: str | None, values: dict[str, str]) -> bool:
-    if not expr:
-        return True
-    expr = str(expr).strip()
-    for joiner in (" and ", " or "):
-        if joiner in expr:
-            parts = [_eval_relevant(p, values) for p in expr.split(joiner)]
-            return all(parts) if joiner == " and " else any(parts)
-    m = re.fullmatch(_REF + r"\s*(!?=)\s*'([^']*)'", expr)
-    if m:
-        equal = values.get(m.group(1), "") == m.group(3)
-        return equal if m.group(2) == "=" else not equal
-    m = re.fullmatch(r"selected\(\s*" + _REF + r"\s*,\s*'([^']*)'\s*\)", expr)
-    if m:
-        return m.group(2) in values.get(m.group(1), "").split()
-    raise SinergiError(f"demo: cannot evaluate relevant expression {expr!r}; extend pipeline/sources/demo.py")
-
-
-def _eval_calc(expr: str, values: dict[str, str], form: _Form, labels: dict[str, str],
-               position: int | None = None) -> str:
-    """Evaluate a calculation as ODK would, for the forms the instrument uses."""
-    e = str(expr).strip()
-    m = re.fullmatch(r"if\(\s*" + _REF + r"\s*=\s*'([^']*)'\s*,\s*'([^']*)'\s*,\s*'([^']*)'\s*\)", e)
-    if m:
-        return m.group(3) if values.get(m.group(1), "") == m.group(2) else m.group(4)
-    m = re.fullmatch(r"count-selected\(\s*" + _REF + r"\s*\)", e)
-    if m:
-        return str(len(values.get(m.group(1), "").split()))
-    m = re.fullmatch(r"selected-at\(\s*" + _REF + r"\s*,\s*position\(\.\.\)\s*-\s*1\s*\)", e)
-    if m and position is not None:
-        tokens = values.get(m.group(1), "").split()
-        return tokens[position] if position < len(tokens) else ""
-    m = re.fullmatch(r"jr:choice-name\(\s*" + _REF + r"\s*,\s*'" + _REF + r"'\s*\)", e)
-    if m:
-        value = values.get(m.group(1), "")
-        q = form.inst.question(m.group(2))
-        if q.base_type.endswith("_from_file"):
-            return labels.get(value, "")
-        return form.choice_label(q.list_name or "", value) or ""
-    m = re.fullmatch(r"concat\((.*)\)", e)
-    if m:
-        out = []
-        for part in re.findall(r"\$\{\w+\}|'[^']*'", m.group(1)):
-            out.append(values.get(part[2:-1], "") if part.startswith("$") else part[1:-1])
-        return "".join(out)
-    raise SinergiError(f"demo: cannot evaluate calculation {expr!r}; extend pipeline/sources/demo.py")
-
-
-def _count_key(q: Question) -> str | None:
-    """pyxform adds ``<repeat>_count`` when ``repeat_count`` is an expression (not a number or ${ref})."""
-    rc = str(q.get("repeat_count") or "").strip()
-    if not rc or re.fullmatch(r"\d+", rc) or re.fullmatch(_REF, rc):
-        return None
-    return q.xpath + "_count"
+        return choice_label(self.inst, list_name, name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -529,7 +466,7 @@ def _walk(form: _Form, rows: list[dict], parents: list[str], ok: bool, values: d
     inst = form.inst
     for row in rows:
         q = inst.question(row["name"])
-        here = ok and _eval_relevant(row.get("relevant"), values)
+        here = ok and relevant(row.get("relevant"), values)
         t = q.base_type
         if t == "begin_group":
             _walk(form, row.get("rows", []), parents + [q.name], here, values, target, answer, labels, position)
@@ -540,11 +477,11 @@ def _walk(form: _Form, rows: list[dict], parents: list[str], ok: bool, values: d
             count_expr = str(q.get("repeat_count") or "0")
             if re.fullmatch(r"\d+", count_expr.strip()):
                 count = int(count_expr)
-            elif re.fullmatch(_REF, count_expr.strip()):
+            elif re.fullmatch(REF, count_expr.strip()):
                 count = int(values.get(count_expr.strip()[2:-1], "0") or 0)
             else:
-                count = int(_eval_calc(count_expr, values, form, labels) or 0)
-            ck = _count_key(q)
+                count = int(calculate(count_expr, values, form.inst, labels) or 0)
+            ck = repeat_count_key(q)
             if ck:
                 target[ck] = str(count)
             entries = []
@@ -559,7 +496,7 @@ def _walk(form: _Form, rows: list[dict], parents: list[str], ok: bool, values: d
         if not here or t == "note":
             continue
         if t == "calculate":
-            value = _eval_calc(q.get("calculation"), values, form, labels, position)
+            value = calculate(q.get("calculation"), values, form.inst, labels, position)
         else:
             value = answer(q, values)
         if value is None or value == "":
@@ -593,7 +530,7 @@ class _Wave:
 
 def _submissions(village: _Village, wv: _Wave) -> list[dict[str, Any]]:
     """One submission per interview of the wave, in sending order (faults are added later)."""
-    form, k, seed = village.form, wv.k, village.seed
+    k, seed = wv.k, village.seed
     rng = seeds.rng(seed, "visits", wv.wave)
     labels = {village.ids[i]: village.labels[i] for i in np.flatnonzero(village.on_roster[k])}
     people = list(rng.permutation(np.flatnonzero(village.interviewed[k])))
@@ -681,7 +618,7 @@ def _answers(village: _Village, wv: _Wave, v: dict, labels: dict[str, str], rng:
         target = {key: val for key, val in target.items()
                   if key.split("/", 1)[0] not in extra["truncate_groups"]}
     inst_name = form.inst.form.get("instance_name")
-    target["__meta_instance_name__"] = _eval_calc(inst_name, values, form, labels) if inst_name else None
+    target["__meta_instance_name__"] = calculate(inst_name, values, form.inst, labels) if inst_name else None
     return target
 
 

@@ -66,6 +66,7 @@ import numpy as np
 from ..config import Study
 from ..errors import SinergiError
 from ..instrument import Instrument, Question, asset_content, scale_map, tie_questions
+from ..io import write_bytes
 from ..simulation import seeds
 from ..simulation.constants import (
     SHARE_NEWCOMERS, SHARE_LEFT, SHARE_NONRESPONSE, SHARE_REFUSE, SHARE_PARTICIPANTS,
@@ -1034,8 +1035,6 @@ def write_demo(study: Study, instrument: Instrument, raw_dir: str | Path) -> dic
     already holds exactly these files nothing is written; if it holds anything else a
     :class:`SinergiError` asks to delete the folder.
     """
-    from ..io import write_bytes
-
     raw_dir = Path(raw_dir)
     files = simulate(study, instrument)
     manifest = _manifest(study, files)

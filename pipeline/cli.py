@@ -5,6 +5,10 @@ A :class:`~pipeline.errors.SinergiError` (or a file that cannot be read) is prin
 (``sinergi: error: …``) with exit status 2 — never a traceback. Inputs read in an unusual but exact
 way (a Windows-1252 file, decimal commas, spaces around values) are reported after a successful run
 as ``sinergi: note: …`` lines.
+
+The one module whose pipeline imports sit inside functions, on purpose: each command imports its own
+stage, so ``sinergi --help`` answers in a tenth of a second and ``sinergi pull`` does not load the
+analysis and report stack (``tests/test_imports.py`` allows it here and nowhere else).
 """
 
 from __future__ import annotations
@@ -56,13 +60,13 @@ def _read_tables(study, *names):
 
 
 def _read_csvs(study, *names, optional=False):
-    import pandas as pd
+    from .outputs import read_table
 
     out = {}
     for name in names:
         path = study.processed_dir / f"{name}.csv"
         if path.exists():
-            out[name] = pd.read_csv(path, dtype={"respondent_id": str, "wave": str, "group": str, "site": str})
+            out[name] = read_table(path)
         elif not optional:
             raise _missing(path)
     return out

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import SinergiError
-from .io import read_yaml
+from .io import EPOCH, read_yaml, stable_ooxml, write_bytes
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "instruments" / "sinergi.yaml"
 
@@ -503,8 +503,6 @@ def xlsform_sheets(inst: Instrument) -> dict[str, list[dict[str, Any]]]:
 
 def write_xlsform(inst: Instrument, path: str | Path) -> None:
     """Save the XLSForm as .xlsx (sheets survey, choices, settings), atomically."""
-    from .io import write_bytes
-
     write_bytes(path, xlsform_bytes(inst))
 
 
@@ -552,7 +550,6 @@ def xlsform_bytes(inst: Instrument) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from .io import EPOCH, stable_ooxml
 
     wb = Workbook()
     wb.remove(wb.active)

@@ -40,6 +40,7 @@ How people are counted (README, "Fieldwork monitor"):
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
+import jinja2
 import numpy as np
 import pandas as pd
 
@@ -659,8 +661,6 @@ LIST_MAX = 300
 
 
 def _env():
-    import jinja2
-
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                               autoescape=jinja2.select_autoescape(["html", "j2"]),
                               trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
@@ -688,8 +688,6 @@ def page_html(study: Any, lang: str, *, cov: pd.DataFrame, flags: pd.DataFrame, 
     ``labels``: :func:`names_rows` of ``miss``, shown only for the private names list
     (``private=True``) or when the study sets ``privacy.show_names``.
     """
-    import base64
-
     s = settings or Settings()
     T = STRINGS[lang]
     show = private or bool(study.privacy.show_names)

@@ -15,15 +15,12 @@ import pandas as pd
 
 from ..errors import SinergiError
 from ..io import read_json
-from ..outputs import STAGE_OF, report_inputs
+from ..outputs import STAGE_OF, read_table, report_inputs
 from .model import Block, Figure, Table, isna
 from .labels import Labels
 from .text import ci_digits, integer, num, pct, pval, s
 
 __all__ = ["Context", "Inputs", "read_context"]
-
-_TEXT_COLUMNS = ("respondent_id", "wave", "group", "site", "wave_pre", "wave_post", "tie_type", "from_group",
-                 "to_group", "ego", "alter", "item", "dimension", "submission_id")
 
 
 class Inputs:
@@ -53,10 +50,7 @@ class Inputs:
             p = folder / name
             if not p.exists():
                 continue
-            if name.endswith(".parquet"):
-                tables[name] = _strings(pd.read_parquet(p))
-            else:
-                tables[name] = _strings(pd.read_csv(p, dtype={c: str for c in _TEXT_COLUMNS}, keep_default_na=True))
+            tables[name] = _strings(read_table(p))
         return cls(tables, folder)
 
 

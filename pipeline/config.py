@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, ValidationError, field_validator, model_validator
 
@@ -78,8 +79,6 @@ class KoboFilesSource(_Model):
 
 def _zone_name(v: str) -> str:
     """An IANA time zone name the standard library knows (``Asia/Jakarta``)."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     try:
         ZoneInfo(v)
     except (ZoneInfoNotFoundError, ValueError):

@@ -22,6 +22,7 @@ from .schemas import OPTIONAL_TABLES, TABLE_FILES
 from .sources.demo import write_demo
 from .sources.kobo_files import read_export, roster_map
 from .sources.kobo.pull import pull_kobo
+from .sources.odk import OdkClient, OdkWave, credentials, pull_odk
 from .sources.raw import CONTRACTS_DIR, GOOGLE_DIR, GOOGLE_META, read_google_wave, wave_manifest
 
 LOCAL_KINDS = ("demo", "tables", "kobo_files", "google_forms")
@@ -155,8 +156,6 @@ def pull_odk_study(study: Study, raw_dir: Path, *, full: bool = False) -> dict[s
     """Pull an ``odk`` study's waves from ODK Central (:func:`pipeline.sources.odk.pull_odk`):
     atomic, resumable, an incremental pull equal to a full one. The login comes from the
     environment or pyodk's config file (:func:`pipeline.sources.odk.credentials`), never printed."""
-    from .sources.odk import OdkClient, OdkWave, credentials, pull_odk  # pyodk: imported when used
-
     src = study.source
     creds = credentials(src.server, username_env=src.username_env, password_env=src.password_env)
     waves = [OdkWave(w.id, src.project_id, w.form_id) for w in study.waves]

@@ -61,12 +61,6 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 import requests
 from openpyxl import load_workbook
-from pyodk._endpoints.form_draft_attachments import FormDraftAttachmentService
-from pyodk._endpoints.form_drafts import FormDraftService
-from pyodk._utils import config as pyodk_config
-from pyodk._utils.session import Session
-from pyodk.client import Client
-from pyodk.errors import PyODKError
 from requests.adapters import HTTPAdapter
 
 from ..errors import SinergiError
@@ -145,6 +139,9 @@ def credentials(server: str | None = None, *, username_env: str = ENV_USER, pass
     SinergiError
         When neither place has a user name and password (saying how to give them), or no server.
     """
+    from pyodk._utils import config as pyodk_config  # pyodk is slow to import: only when a login is needed
+    from pyodk.errors import PyODKError
+
     env = {**_env_file(Path(env_file)), **os.environ}
     user, password = env.get(username_env, "").strip(), env.get(password_env, "")
     if user and password:
@@ -236,6 +233,10 @@ class OdkClient:
     def __init__(self, creds: Credentials, *, timeout: float = 130.0, connect_timeout: float = 10.0,
                  max_attempts: int = 6, backoff: float = 2.0, max_backoff: float = 60.0, max_wait: float = 300.0,
                  sleep: Callable[[float], None] = time.sleep):
+        from pyodk._utils import config as pyodk_config
+        from pyodk._utils.session import Session
+        from pyodk.client import Client
+
         parts = urlsplit(creds.server)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise SinergiError(f"server = {creds.server!r}: must be a URL such as https://central.example.org")
@@ -295,6 +296,8 @@ class OdkClient:
                 spent += wait
 
     def _once(self, fn: Callable[[], T], where: str, not_found: str | None) -> T:
+        from pyodk.errors import PyODKError
+
         try:
             with _quiet_pyodk():
                 return fn()
@@ -635,42 +638,10 @@ def pull_odk(waves: list[OdkWave], raw_dir: str | os.PathLike, *, client: OdkCli
 
 
 def read_wave(wave_dir: str | os.PathLike) -> dict[str, Any]:
-    """A pulled wave as tidy reads a KoboToolbox wave.
-
-    Returns
-    -------
-    dict
-        ``submissions`` (KoboToolbox-shaped, :mod:`pipeline.sources.odk_adapter`; each read with
-        its own form version: the published one from OData, another from its XML), ``events``
-        (edits, review changes, deletions: :func:`pipeline.sources.odk_adapter.replay`),
-        ``contents`` (version → asset-content-like form, for reading each submission's xpaths),
-        ``deployed`` (the published version) and ``missing`` (``{version: [__id, …]}`` read with
-        the published form because their version's XForm or XML is not in raw).
-    """
-    wave_dir = Path(wave_dir)
-    form = read_json(wave_dir / "form.json")
-    published = form.get("version") or ""
-    schemas: dict[str, dict[str, Any]] = {}
-    for path in sorted((wave_dir / "versions").glob("*.xml")):
-        schema = adapter.xform_schema(path.read_bytes(), str(path))
-        schemas[schema["version"]] = schema
-    state, events = adapter.replay(record_files(wave_dir / "odata"))
-    names = adapter.odata_names(schemas[published]) if published in schemas else {}
-    subs, missing = [], {}
-    for rid, row in state.items():
-        version = (row.get("__system") or {}).get("formVersion") or published
-        xml = wave_dir / "xml" / f"{adapter.xml_key(adapter.instance_of(row))}.xml"
-        if version != published and version in schemas and xml.is_file():
-            sub = adapter.xml_submission(xml.read_bytes(), schemas, rid, row.get("__system") or {}, str(xml))
-        else:
-            sub = adapter.odata_submission(row, names)
-            if version != published:
-                missing.setdefault(version, []).append(rid)
-            sub["__version__"] = published
-        subs.append(sub)
-    subs.sort(key=lambda s: (s["_submission_time"], s["_id"]))
-    return {"submissions": subs, "events": events, "deployed": published, "missing": missing,
-            "contents": {v: adapter.xform_content(s) for v, s in schemas.items()}}
+    """A pulled wave as tidy reads a KoboToolbox wave: its OData record files
+    (:func:`pipeline.sources.raw.record_files`) read by :func:`pipeline.sources.odk_adapter.read_pulled`,
+    which says what it returns."""
+    return adapter.read_pulled(Path(wave_dir), record_files(Path(wave_dir) / "odata"))
 
 
 # --------------------------------------------------------------------------------------------
@@ -747,6 +718,9 @@ def deploy_odk(client: OdkClient, *, project_id: int, form_id: str, xlsx: bytes,
         without Enketo), ``app_users_url`` (where the QR codes for ODK Collect are), ``version``,
         ``published``, ``created`` (a new form) and ``changed`` (something was published).
     """
+
+    from pyodk._endpoints.form_draft_attachments import FormDraftAttachmentService
+    from pyodk._endpoints.form_drafts import FormDraftService
 
     roster = roster_csv_bytes(read_roster_csv(roster_path))  # refused before anything is sent
     version = deploy_version(instrument_version, wave, xlsx, roster)

@@ -333,3 +333,48 @@ def replay(files: list[tuple[int, str, Path]]) -> tuple[dict[str, dict[str, Any]
 def xml_key(instance_id: str) -> str:
     """The file stem a submission version's XML is kept under (``xml/<key>.xml``)."""
     return hashlib.sha256(instance_id.encode("utf-8")).hexdigest()[:24]
+
+
+def read_pulled(wave_dir: Path, files: list[tuple[int, str, Path]]) -> dict[str, Any]:
+    """A wave pulled from Central (:mod:`pipeline.sources.odk`) as tidy reads a KoboToolbox wave.
+
+    Parameters
+    ----------
+    wave_dir
+        ``data/raw/<study>/<wave>/``: ``form.json``, ``versions/*.xml``, ``xml/``.
+    files
+        Its ``odata/`` record files in order (:func:`pipeline.sources.raw.record_files`).
+
+    Returns
+    -------
+    dict
+        ``submissions`` (KoboToolbox-shaped, :func:`odata_submission` and :func:`xml_submission`; each read with
+        its own form version: the published one from OData, another from its XML), ``events``
+        (edits, review changes, deletions: :func:`replay`),
+        ``contents`` (version → asset-content-like form, for reading each submission's xpaths),
+        ``deployed`` (the published version) and ``missing`` (``{version: [__id, …]}`` read with
+        the published form because their version's XForm or XML is not in raw).
+    """
+    form = read_json(wave_dir / "form.json")
+    published = form.get("version") or ""
+    schemas: dict[str, dict[str, Any]] = {}
+    for path in sorted((wave_dir / "versions").glob("*.xml")):
+        schema = xform_schema(path.read_bytes(), str(path))
+        schemas[schema["version"]] = schema
+    state, events = replay(files)
+    names = odata_names(schemas[published]) if published in schemas else {}
+    subs, missing = [], {}
+    for rid, row in state.items():
+        version = (row.get("__system") or {}).get("formVersion") or published
+        xml = wave_dir / "xml" / f"{xml_key(instance_of(row))}.xml"
+        if version != published and version in schemas and xml.is_file():
+            sub = xml_submission(xml.read_bytes(), schemas, rid, row.get("__system") or {}, str(xml))
+        else:
+            sub = odata_submission(row, names)
+            if version != published:
+                missing.setdefault(version, []).append(rid)
+            sub["__version__"] = published
+        subs.append(sub)
+    subs.sort(key=lambda s: (s["_submission_time"], s["_id"]))
+    return {"submissions": subs, "events": events, "deployed": published, "missing": missing,
+            "contents": {v: xform_content(s) for v, s in schemas.items()}}

@@ -49,6 +49,7 @@ from ..io import now_utc, read_json, read_text, sha256_file
 from ..schemas import quality_row
 from .google_forms import load_contracts, read_responses
 from .kobo_files import read_export, roster_map
+from .odk_adapter import read_pulled
 
 #: the folder of a wave's record files (``data/raw/<study>/<wave>/data/``)
 DATA_DIR = "data"
@@ -371,13 +372,11 @@ def read_export_wave(wave_dir: Path, wave: str, inst: Instrument) -> RawWave:
 
 
 def read_odata_wave(wave_dir: Path, wave: str, inst: Instrument) -> RawWave:
-    """A wave pulled from ODK Central (:func:`pipeline.sources.odk.read_wave`): its OData pages
+    """A wave pulled from ODK Central (:func:`pipeline.sources.odk_adapter.read_pulled`): its OData pages
     and sweeps replayed, each submission read with its own form version; a submission whose
     version's form is not in raw is read with the published one, each a ``form_version_missing``
     quality row."""
-    from .odk import read_wave as read_odk  # pyodk is heavy, and odk.py reads this module's record store
-
-    odk = read_odk(wave_dir)
+    odk = read_pulled(wave_dir, record_files(wave_dir / "odata"))
     forms = FormVersions(inst, wave, odk["contents"], odk["deployed"], api=True)
     notes = [quality_row("form_version_missing", "read_with_deployed", wave=wave, submission_id=sid,
                          field="__system/formVersion", value=v)

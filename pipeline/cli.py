@@ -507,7 +507,9 @@ def cmd_roster_next(args):
             for i in read_roster_csv(p)["name"]}
     newcomers = _newcomers_csv(args.newcomers) if args.newcomers else None
     leavers = [x.strip() for x in (args.left or "").split(",") if x.strip()]
-    table = next_roster(read_roster_csv(previous), baseline=[b for b in baseline if b in used], leavers=leavers,
+    last = read_roster_csv(previous)
+    on_last = set(last["name"])  # someone interviewed at baseline and since dropped from the roster stays off it
+    table = next_roster(last, baseline=[b for b in baseline if b in on_last], leavers=leavers,
                         newcomers=newcomers, used_ids=used, language=study.language, where=str(previous))
     write_bytes(Path(args.out), roster_csv_bytes(table))
     counts = table["status"].value_counts()

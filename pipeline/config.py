@@ -595,6 +595,22 @@ def _check_files(path: Path, study: Study) -> None:
         if not folder.is_dir():
             what = "is a file; name the folder that holds the CSVs" if folder.exists() else f"folder not found ({folder})"
             raise SinergiError(f"{path}: source.path = '{study.source.path}': {what}")
+    if study.source.kind != "google_forms":  # its files are made after the study file: checked at pull
+        check_wave_files(study)
+
+
+def check_wave_files(study: Study) -> None:
+    """Every file a wave names (``file``, ``contract``, ``roster``) is there and is a file.
+
+    A Google Forms study's files are checked when they are read (``pull``), not when the study is
+    loaded: the study file names the contract and the responses before ``sinergi google script``
+    writes the one and the form's answers give the other.
+
+    Raises
+    ------
+    SinergiError
+        Naming the study file, the wave key and its value.
+    """
     for i, w in enumerate(study.waves):
         named = [("file", w.file), ("roster", w.roster)] + \
             [(f"contract{'' if not isinstance(w.contract, list) else f'[{j}]'}", c) for j, c in enumerate(w.contracts)]
@@ -603,11 +619,12 @@ def _check_files(path: Path, study: Study) -> None:
                 continue
             target = study.resolve(value)
             if not target.exists():
-                hint = " (the responses file is downloaded from the form; README, 'Source google_forms')" \
-                    if key == "file" and study.source.kind == "google_forms" else ""
-                raise SinergiError(f"{path}: waves[{i}].{key} = '{value}': file not found{hint}")
+                hint = {"file": " (the responses downloaded from the form: Responses → Download responses)",
+                        "contract": " (`sinergi google script` writes it)"}.get(key.split("[")[0], "") \
+                    if study.source.kind == "google_forms" else ""
+                raise SinergiError(f"{study.file}: waves[{i}].{key} = '{value}': file not found{hint}")
             if not target.is_file():
-                raise SinergiError(f"{path}: waves[{i}].{key} = '{value}': is a folder; name the file")
+                raise SinergiError(f"{study.file}: waves[{i}].{key} = '{value}': is a folder; name the file")
 
 
 def check_distinct_waves(study: Study) -> None:

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .config import Study, check_distinct_waves, instrument_path
+from .config import Study, check_distinct_waves, check_wave_files, instrument_path
 from .errors import SinergiError
 from .instrument import asset_content, load_instrument
 from .io import make_list, now_utc, read_json, sha256_file, write_bytes, write_json, write_text
@@ -131,6 +131,7 @@ def pull_google(study: Study, raw_dir: Path) -> dict[str, dict[str, Any]]:
         ``{wave_id: manifest entry}`` as :func:`pull_exports` returns them.
     """
     raw_dir = Path(raw_dir)
+    check_wave_files(study)
     inst = load_instrument(instrument_path(study))
     out: dict[str, dict[str, Any]] = {}
     for wave in study.waves:

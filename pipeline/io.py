@@ -721,21 +721,27 @@ def _frame(path: Path, raw: "pd.DataFrame", sep: str, expect: str = "") -> CsvFi
         note(f"{path}: ignored {len(header) - len(named)} empty column(s) without a name (a separator at the end "
              "of each line)")
     frame = pd.DataFrame({header[k]: columns[k] for k in named}, index=index)
-    decimal = "."
-    if sep != ",":
-        sample = None
-        for k in named:
-            hits = [j for j, v in enumerate(values[k]) if v and _HAS_COMMA_DECIMAL.fullmatch(v)]
-            if hits:
-                at = np.flatnonzero(np.isin(codes[k], hits))
-                if at.size:
-                    sample = values[k][codes[k][at[0]]]
-                    break
-        if sample is not None:
-            decimal = ","
-            note(f"{path}: {_SEP_NAME[sep]}-separated with decimal commas (e.g. {sample!r}); "
-                 "numbers read with ',' as the decimal mark and '.' between thousands")
-    return CsvFile(frame=frame, path=path, separator=sep, decimal=decimal)
+    return CsvFile(frame=frame, path=path, separator=sep, decimal=_decimal_mark(path, sep, named, values, codes))
+
+
+def _decimal_mark(path: Path, sep: str, named: list[int], values: list[list[str]], codes: list) -> str:
+    """``","`` when a file not separated by commas writes a kept value with a decimal comma (with a note),
+    else ``"."``; ``values[k]`` are column ``k``'s distinct stripped values, ``codes[k]`` its rows' codes
+    into them (-1: empty)."""
+    import numpy as np
+
+    if sep == ",":
+        return "."
+    for k in named:
+        hits = [j for j, v in enumerate(values[k]) if v and _HAS_COMMA_DECIMAL.fullmatch(v)]
+        if hits:
+            at = np.flatnonzero(np.isin(codes[k], hits))
+            if at.size:
+                sample = values[k][codes[k][at[0]]]
+                note(f"{path}: {_SEP_NAME[sep]}-separated with decimal commas (e.g. {sample!r}); "
+                     "numbers read with ',' as the decimal mark and '.' between thousands")
+                return ","
+    return "."
 
 
 # -- the study id, for Make ------------------------------------------------------------------

@@ -260,6 +260,52 @@ def _person_groups(scores: pd.DataFrame, waves: list[str]) -> pd.Series:
 # public API
 # ---------------------------------------------------------------------------------------------
 
+def _paired_rows(sc: pd.DataFrame, waves: list[str], groups: pd.Series, levels: list[str], kinds: dict[str, str],
+                 alpha: float, scale_max: dict[str, float]) -> list[dict]:
+    """The rows of :func:`paired` (without ``p_holm``): every later wave × dimension × group."""
+    rows = []
+    for wave_post in waves[1:]:
+        for dim in pd.unique(sc["dimension"]):
+            wide = (sc[(sc["dimension"] == dim) & sc["wave"].isin([waves[0], wave_post])]
+                    .pivot_table(index="respondent_id", columns="wave", values="score",
+                                 aggfunc="first", dropna=False)
+                    .reindex(columns=[waves[0], wave_post]))
+            for grp in [ALL, *levels]:
+                part = wide if grp == ALL else wide[groups.reindex(wide.index).eq(grp).to_numpy()]
+                pre, post = part[waves[0]].to_numpy(float), part[wave_post].to_numpy(float)
+                both = ~np.isnan(pre) & ~np.isnan(post)
+                one = np.isnan(pre) ^ np.isnan(post)
+                row = {"dimension": dim, "kind": kinds[str(dim)], "group": grp,
+                       "wave_pre": waves[0], "wave_post": wave_post, "n_unmatched": int(one.sum())}
+                row.update(_paired_stats(pre[both], post[both], alpha))
+                mp, mq = row["mean_pre"], row["mean_post"]
+                top = scale_max.get(dim, np.nan)
+                row["n_gain"] = ((mq - mp) / (top - mp)
+                                 if np.isfinite(top) and np.isfinite(mp) and top != mp else np.nan)
+                row["pct_change"] = (mq - mp) / mp * 100 if np.isfinite(mp) and mp > 0 else np.nan
+                rows.append(row)
+    return rows
+
+
+def _holm_by_family(out: pd.DataFrame) -> pd.Series:
+    """Holm-adjusted ``p_val`` within each group × later wave (NaN where ``p_val`` is), ``out``'s index.
+
+    One test per distinct comparison: a dimension whose only subscale is itself (or two scales
+    with the very same scores) is one test, not two."""
+    p_holm = pd.Series(np.nan, index=out.index)
+    same = ["n_pairs", "mean_pre", "mean_post", "sd_pre", "sd_post", "t"]
+    for _, idx in out.groupby(["group", "wave_post"], sort=False).groups.items():
+        fam = out.loc[idx]
+        fam = fam[fam["p_val"].notna()]
+        if not len(fam):
+            continue
+        key = fam[same].round(12).astype(str).agg("|".join, axis=1)
+        first = ~key.duplicated()
+        adj = pd.Series(holm(fam.loc[first, "p_val"].to_numpy()), index=key[first].to_numpy())
+        p_holm.loc[fam.index] = key.map(adj).to_numpy()
+    return p_holm
+
+
 def paired(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05,
            scale_max: dict[str, float] | None = None, levels: list[str] | None = None) -> pd.DataFrame:
     """Paired before/after statistics per dimension and group, every later wave vs the first.
@@ -327,49 +373,15 @@ def paired(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05,
     ('scale', 1.0, 1.0, 0.5774, 1.7321)
     """
     waves = [str(w) for w in waves]
-    scale_max = scale_max or {}
     kinds = _kinds(scores)
     sc = scores[["respondent_id", "wave", "group", "dimension", "score"]].copy()
     sc["respondent_id"] = sc["respondent_id"].astype(str)
     sc["wave"] = sc["wave"].astype(str)
     groups = _person_groups(sc, waves)
     levels = _in_order(groups.unique(), levels)
-    rows = []
-    for wave_post in waves[1:]:
-        for dim in pd.unique(sc["dimension"]):
-            wide = (sc[(sc["dimension"] == dim) & sc["wave"].isin([waves[0], wave_post])]
-                    .pivot_table(index="respondent_id", columns="wave", values="score",
-                                 aggfunc="first", dropna=False)
-                    .reindex(columns=[waves[0], wave_post]))
-            for grp in [ALL, *levels]:
-                part = wide if grp == ALL else wide[groups.reindex(wide.index).eq(grp).to_numpy()]
-                pre, post = part[waves[0]].to_numpy(float), part[wave_post].to_numpy(float)
-                both = ~np.isnan(pre) & ~np.isnan(post)
-                one = np.isnan(pre) ^ np.isnan(post)
-                row = {"dimension": dim, "kind": kinds[str(dim)], "group": grp,
-                       "wave_pre": waves[0], "wave_post": wave_post, "n_unmatched": int(one.sum())}
-                row.update(_paired_stats(pre[both], post[both], alpha))
-                mp, mq = row["mean_pre"], row["mean_post"]
-                top = scale_max.get(dim, np.nan)
-                row["n_gain"] = ((mq - mp) / (top - mp)
-                                 if np.isfinite(top) and np.isfinite(mp) and top != mp else np.nan)
-                row["pct_change"] = (mq - mp) / mp * 100 if np.isfinite(mp) and mp > 0 else np.nan
-                rows.append(row)
+    rows = _paired_rows(sc, waves, groups, levels, kinds, alpha, scale_max or {})
     out = pd.DataFrame(rows, columns=[c for c in PREPOST_COLUMNS])
-    out["p_holm"] = np.nan
-    same = ["n_pairs", "mean_pre", "mean_post", "sd_pre", "sd_post", "t"]
-    for _, idx in out.groupby(["group", "wave_post"], sort=False).groups.items():
-        fam = out.loc[idx]
-        fam = fam[fam["p_val"].notna()]
-        if not len(fam):
-            continue
-        # one test per distinct comparison: a dimension whose only subscale is itself (or two
-        # scales with the very same scores) is one test, not two
-        key = fam[same].round(12).astype(str).agg("|".join, axis=1)
-        first = ~key.duplicated()
-        adj = pd.Series(holm(fam.loc[first, "p_val"].to_numpy()),
-                        index=key[first].to_numpy())
-        out.loc[fam.index, "p_holm"] = key.map(adj).to_numpy()
+    out["p_holm"] = _holm_by_family(out)
     out["n_pairs"] = out["n_pairs"].astype(int)
     out["n_unmatched"] = out["n_unmatched"].astype(int)
     return out[PREPOST_COLUMNS]

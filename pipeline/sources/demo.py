@@ -642,6 +642,26 @@ def _record(village: _Village, wv: _Wave, sub: dict[str, Any], _id: int, instanc
     return rec
 
 
+def _interrupted_first(village: _Village, wv: _Wave, s: dict, labels: dict[str, str]) -> dict:
+    """Turn submission ``s`` into the correction of an interrupted first interview and return that first
+    one (age off by 10, stops after the trust block); ``s`` becomes a return visit two days later."""
+    form, seed = village.form, village.seed
+    v = dict(s["visit"])
+    first = {"visit": v, "version": wv.version}
+    age_q = form.by_var.get("age")
+    override = {age_q.name: str(int(village.cov[wv.k]["age"][v["i"]]) + 10)} if age_q else {}
+    first_groups = [q.name for q in form.inst.questions if q.type == "begin_group" and "/" not in q.xpath]
+    keep_upto = form.inst.question(form.smap["item"].iloc[0]).xpath.split("/", 1)[0]
+    drop_groups = first_groups[first_groups.index(keep_upto) + 1:] if keep_upto in first_groups else []
+    first["answers"] = _answers(village, wv, v, labels, seeds.rng(seed, "generic-first", wv.wave),
+                                {"override": override, "truncate_groups": drop_groups})
+    later = timedelta(days=2, minutes=47)
+    s["visit"] = dict(v, start=v["start"] + later, end=v["end"] + later, sent=v["sent"] + later)
+    s["answers"] = _answers(village, wv, s["visit"], labels, seeds.rng(seed, "generic-second", wv.wave), None)
+    s["corrects"] = first
+    return first
+
+
 def _wave_results(village: _Village, wv: _Wave, next_id: int, faults: list[dict]) -> tuple[list[dict], int]:
     """The wave's API results in _id order, with this wave's injected faults."""
     form, k, seed, W = village.form, wv.k, village.seed, len(village.waves)
@@ -662,22 +682,7 @@ def _wave_results(village: _Village, wv: _Wave, next_id: int, faults: list[dict]
     # fault: a respondent submitted twice (an interrupted first interview, then the full one)
     extra_subs = []
     if k == 0:
-        s = consenting[len(consenting) // 3]
-        v = dict(s["visit"])
-        first = {"visit": v, "version": wv.version}
-        age_q = village.form.by_var.get("age")
-        override = {age_q.name: str(int(village.cov[k]["age"][v["i"]]) + 10)} if age_q else {}
-        first_groups = [q.name for q in form.inst.questions if q.type == "begin_group" and "/" not in q.xpath]
-        keep_upto = form.inst.question(form.smap["item"].iloc[0]).xpath.split("/", 1)[0]
-        drop_groups = first_groups[first_groups.index(keep_upto) + 1:] if keep_upto in first_groups else []
-        first["answers"] = _answers(village, wv, v, labels, seeds.rng(seed, "generic-first", wv.wave),
-                                    {"override": override, "truncate_groups": drop_groups})
-        # the correction: a return visit two days later
-        s["visit"] = dict(v, start=v["start"] + timedelta(days=2, minutes=47),
-                          end=v["end"] + timedelta(days=2, minutes=47), sent=v["sent"] + timedelta(days=2, minutes=47))
-        s["answers"] = _answers(village, wv, s["visit"], labels, seeds.rng(seed, "generic-second", wv.wave), None)
-        s["corrects"] = first
-        extra_subs.append(first)
+        extra_subs.append(_interrupted_first(village, wv, consenting[len(consenting) // 3], labels))
     # fault: a nomination of someone no longer on the roster (a stale roster on a device)
     if k > 0:
         gone = [village.ids[j] for j in np.flatnonzero(village.on_roster[k - 1] & ~village.on_roster[k])]
@@ -920,6 +925,51 @@ def simulate(study: Study, instrument: Instrument) -> dict[str, bytes]:
     return dict(sorted(files.items()))
 
 
+def _truth_network(village: _Village) -> dict[str, Any]:
+    """The truth file's ``network``: the tie model's settings, new-tie probabilities, realised E-I and
+    within-group shares per wave and tie type, and the Jaccard similarity of consecutive waves."""
+    waves, W = village.waves, len(village.waves)
+    net: dict[str, Any] = {
+        "model": {"mean_outdegree_first_wave": MEAN_OUTDEGREE, "log_odds_terms": TIE_TERMS,
+                  "keep_prob": KEEP_PROB, "new_tie_factor": NEW_TIE_FACTOR, "program_bonus": PROGRAM_BONUS,
+                  "program_bonus_same_origin_share": PROGRAM_BONUS_SAME,
+                  "frequency_probs": FREQ_PROBS, "intercepts": village.net_info["intercept"]},
+        "p_new_tie": {"participant_pairs_cross_origin": village.net_info["p_new_cross_participant_pairs"],
+                      "other_pairs": village.net_info["p_new_other_pairs"]},
+        "realised": {}, "jaccard": {},
+    }
+    for k, w in enumerate(waves):
+        net["realised"][w] = {t: _ei(village.ties[k][t], village.consented[k], village.origin)
+                              for t in village.tie_types}
+    for k in range(1, W):
+        both = village.consented[k - 1] & village.consented[k]
+        pair = both[:, None] & both[None, :]
+        key = f"{waves[k - 1]}->{waves[k]}"
+        net["jaccard"][key] = {}
+        for t in village.tie_types:
+            a, b = village.ties[k - 1][t] & pair, village.ties[k][t] & pair
+            net["jaccard"][key][t] = rounded((a & b).sum() / max((a | b).sum(), 1))
+    net["note"] = ("realised figures are over ties whose ego and alter both gave consent in the wave "
+                   "(injected faults excluded); E-I = (external - internal) / (external + internal)")
+    return net
+
+
+def _truth_economics(village: _Village) -> dict[str, Any]:
+    """The truth file's ``economics``: collective-action settings and the realised cost ratios."""
+    waves = village.waves
+    econ: dict[str, Any] = {"action_probs": ACTION_PROBS, "joint_purchase_cost_factor": JOINT_PURCHASE_COST_FACTOR,
+                            "revenue_median": REVENUE_MEDIAN, "input_share_by_sector": INPUT_SHARE,
+                            "realised_cost_ratio": {}}
+    for k, w in enumerate(waves):
+        c, a = village.cov[k], village.action[k]
+        ok = village.consented[k] & ~c["skip_money"]
+        ratio = c["input_costs"] / c["revenue"]
+        jp = a["joint_purchasing"]
+        econ["realised_cost_ratio"][w] = {"joint_purchasers": rounded(ratio[ok & jp].mean()) if (ok & jp).any() else None,
+                                          "others": rounded(ratio[ok & ~jp].mean()) if (ok & ~jp).any() else None}
+    return econ
+
+
 def _truth(study: Study, form: _Form, village: _Village, wave_meta: dict, faults: list[dict]) -> dict:
     src = study.source
     W = len(village.waves)
@@ -943,38 +993,8 @@ def _truth(study: Study, form: _Form, village: _Village, wave_meta: dict, faults
                             "share": rounded(lost.sum() / base.sum())}
     # measured missing share of Likert answers among consenting respondents
     miss = {w: rounded(village.missing[k][village.consented[k]].mean()) for k, w in enumerate(waves)}
-    net: dict[str, Any] = {
-        "model": {"mean_outdegree_first_wave": MEAN_OUTDEGREE, "log_odds_terms": TIE_TERMS,
-                  "keep_prob": KEEP_PROB, "new_tie_factor": NEW_TIE_FACTOR, "program_bonus": PROGRAM_BONUS,
-                  "program_bonus_same_origin_share": PROGRAM_BONUS_SAME,
-                  "frequency_probs": FREQ_PROBS, "intercepts": village.net_info["intercept"]},
-        "p_new_tie": {"participant_pairs_cross_origin": village.net_info["p_new_cross_participant_pairs"],
-                      "other_pairs": village.net_info["p_new_other_pairs"]},
-        "realised": {}, "jaccard": {},
-    }
-    for k, w in enumerate(waves):
-        net["realised"][w] = {t: _ei(village.ties[k][t], village.consented[k], village.origin)
-                              for t in village.tie_types}
-    for k in range(1, W):
-        both = village.consented[k - 1] & village.consented[k]
-        pair = both[:, None] & both[None, :]
-        key = f"{waves[k - 1]}->{waves[k]}"
-        net["jaccard"][key] = {}
-        for t in village.tie_types:
-            a, b = village.ties[k - 1][t] & pair, village.ties[k][t] & pair
-            net["jaccard"][key][t] = rounded((a & b).sum() / max((a | b).sum(), 1))
-    net["note"] = ("realised figures are over ties whose ego and alter both gave consent in the wave "
-                   "(injected faults excluded); E-I = (external - internal) / (external + internal)")
-    econ: dict[str, Any] = {"action_probs": ACTION_PROBS, "joint_purchase_cost_factor": JOINT_PURCHASE_COST_FACTOR,
-                            "revenue_median": REVENUE_MEDIAN, "input_share_by_sector": INPUT_SHARE,
-                            "realised_cost_ratio": {}}
-    for k, w in enumerate(waves):
-        c, a = village.cov[k], village.action[k]
-        ok = village.consented[k] & ~c["skip_money"]
-        ratio = c["input_costs"] / c["revenue"]
-        jp = a["joint_purchasing"]
-        econ["realised_cost_ratio"][w] = {"joint_purchasers": rounded(ratio[ok & jp].mean()) if (ok & jp).any() else None,
-                                          "others": rounded(ratio[ok & ~jp].mean()) if (ok & ~jp).any() else None}
+    net = _truth_network(village)
+    econ = _truth_economics(village)
     return {
         "study": study.id,
         "seed": village.seed,

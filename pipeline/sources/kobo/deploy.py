@@ -82,6 +82,56 @@ def find_projects(client: KoboClient, name: str) -> list[dict[str, Any]]:
     return [a for a in client.iter_assets() if (a.get("name") or "") == name]
 
 
+def _undeployed_namesake(client: KoboClient, title: str, rerun_hint: str) -> str | None:
+    """The uid of the one undeployed project named ``title`` (left by an earlier run cut off before
+    deploying), or None when there is none; a deployed namesake, or several, stop the run with the
+    command that updates it (every import without ``destination`` would create another project)."""
+    same = find_projects(client, title)
+    if len(same) == 1 and not same[0].get("has_deployment"):
+        return same[0]["uid"]
+    if same:
+        uids = ", ".join(a["uid"] for a in same)
+        raise SinergiError(
+            f"a project named {title!r} already exists on {client.server} ({uids}); to update "
+            f"it run `{rerun_hint.format(uid=same[0]['uid'])}` (or put its asset_uid in the "
+            "study file); for a new project give the wave another label")
+    return None
+
+
+def _import_xlsform(client: KoboClient, filename: str, xlsx: bytes, form: dict[str, Any], *, timeout: float,
+                    poll: float) -> str:
+    """``POST /api/v2/imports/`` the XLSForm (``form``: the import's fields), wait for the task and
+    return the uid of the asset it created or updated."""
+    answer = client.request(
+        "POST", client.url("/api/v2/imports/"), where=f"XLSForm import on {client.server}",
+        data=form, files={"file": (filename, xlsx,
+                                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")})
+    import_url = answer.get("url") or client.url(f"/api/v2/imports/{answer.get('uid')}/")
+    task = _poll_import(client, import_url, timeout=timeout, poll=poll)
+    msgs = task.get("messages") or {}
+    entries = [e for key in ("updated", "created") for e in (msgs.get(key) or [])
+               if isinstance(e, dict) and e.get("kind", "asset") == "asset"]
+    if not entries:
+        raise SinergiError(f"import on {client.server} finished without naming an asset: {msgs}")
+    return entries[0]["uid"]
+
+
+def _upload_roster(client: KoboClient, uid: str, media_name: str, roster: bytes, *, poll: float) -> None:
+    """Replace the asset's form media ``media_name`` with ``roster`` and wait until the file list shows it."""
+    where = f"asset {uid} on {client.server}"
+    for row in client.list_media(uid):
+        if (row.get("metadata") or {}).get("filename") == media_name:
+            client.request("DELETE", row.get("url") or client.url(
+                f"/api/v2/assets/{uid}/files/{row['uid']}/"), where=f"{where}: old {media_name}",
+                expect="none")
+    client.request(
+        "POST", client.url(f"/api/v2/assets/{uid}/files/"), where=f"{where}: upload {media_name}",
+        data={"file_type": "form_media", "description": "default",
+              "metadata": json.dumps({"filename": media_name})},
+        files={"content": (media_name, roster, "text/csv")})
+    _confirm_media(client, uid, media_name, roster, timeout=max(poll * 15, 30.0), poll=poll)
+
+
 def deploy(client: KoboClient, xlsx_path: str | os.PathLike, roster_path: str | os.PathLike,
            asset_uid: str | None = None, *, title: str | None = None, media_name: str = "roster.csv",
            import_timeout: float = 300.0, poll: float = 2.0,
@@ -135,43 +185,14 @@ def deploy(client: KoboClient, xlsx_path: str | os.PathLike, roster_path: str | 
     form: dict[str, Any] = {"library": "false", "name": xlsx_path.stem}
     created = asset_uid is None
     if asset_uid is None and title:
-        same = find_projects(client, title)
-        if len(same) == 1 and not same[0].get("has_deployment"):
-            asset_uid, created = same[0]["uid"], False  # left by an earlier run cut off before deploying
-        elif same:
-            uids = ", ".join(a["uid"] for a in same)
-            raise SinergiError(
-                f"a project named {title!r} already exists on {client.server} ({uids}); to update "
-                f"it run `{rerun_hint.format(uid=same[0]['uid'])}` (or put its asset_uid in the "
-                "study file); for a new project give the wave another label")
+        asset_uid = _undeployed_namesake(client, title, rerun_hint)
+        created = asset_uid is None
     if asset_uid:
         client.get_asset(asset_uid)  # a clear 404 message before importing anything
         form["destination"] = client.url(f"/api/v2/assets/{asset_uid}/")
-    answer = client.request(
-        "POST", client.url("/api/v2/imports/"), where=f"XLSForm import on {client.server}",
-        data=form, files={"file": (xlsx_path.name, xlsx,
-                                   "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")})
-    import_url = answer.get("url") or client.url(f"/api/v2/imports/{answer.get('uid')}/")
-    task = _poll_import(client, import_url, timeout=import_timeout, poll=poll)
-    msgs = task.get("messages") or {}
-    entries = [e for key in ("updated", "created") for e in (msgs.get(key) or [])
-               if isinstance(e, dict) and e.get("kind", "asset") == "asset"]
-    if not entries:
-        raise SinergiError(f"import on {client.server} finished without naming an asset: {msgs}")
-    uid = entries[0]["uid"]
+    uid = _import_xlsform(client, xlsx_path.name, xlsx, form, timeout=import_timeout, poll=poll)
     where = f"asset {uid} on {client.server}"
-
-    for row in client.list_media(uid):
-        if (row.get("metadata") or {}).get("filename") == media_name:
-            client.request("DELETE", row.get("url") or client.url(
-                f"/api/v2/assets/{uid}/files/{row['uid']}/"), where=f"{where}: old {media_name}",
-                expect="none")
-    client.request(
-        "POST", client.url(f"/api/v2/assets/{uid}/files/"), where=f"{where}: upload {media_name}",
-        data={"file_type": "form_media", "description": "default",
-              "metadata": json.dumps({"filename": media_name})},
-        files={"content": (media_name, roster, "text/csv")})
-    _confirm_media(client, uid, media_name, roster, timeout=max(poll * 15, 30.0), poll=poll)
+    _upload_roster(client, uid, media_name, roster, poll=poll)
 
     asset = client.get_asset(uid)
     deploy_url = client.url(f"/api/v2/assets/{uid}/deployment/")

@@ -152,12 +152,10 @@ def _chunks(ids: list[int], n: int) -> Iterator[list[int]]:
 IN_CHUNK = 300
 
 
-def _pull_wave(client: KoboClient, wave_id: str, uid: str, raw_dir: Path, full: bool,
-               progress: bool) -> dict[str, Any]:
-    """Fetch one wave into the staging folder; returns counts of what changed."""
+def _fetch_asset(client: KoboClient, uid: str, st: "_Stager") -> dict[str, Any]:
+    """Stage the asset (refused when not deployed, or seen through a partial permission) and its media
+    files that changed on the server; returns the asset."""
     where = f"asset {uid} on {client.server}"
-    st = _Stager(raw_dir, wave_id)
-
     asset = client.get_asset(uid)
     if asset.get("has_deployment") is False:
         raise SinergiError(f"asset {uid} on {client.server} is not deployed yet, so it has no "
@@ -181,6 +179,32 @@ def _pull_wave(client: KoboClient, wave_id: str, uid: str, raw_dir: Path, full: 
         if str(meta.get("hash", "")).removeprefix("md5:") == _md5(have):
             continue  # unchanged on the server: no download over a weak connection
         st.put(f"media/{name}", client.download(url, where=f"asset {uid} media {name}"))
+    return asset
+
+
+def _fetch_versions(client: KoboClient, uid: str, st: "_Stager", asset: dict[str, Any]) -> None:
+    """Stage the form of every version the held submissions were made with, and the deployed one (a version
+    the server no longer has is skipped with a warning: tidy reads those submissions with the deployed form)."""
+    wanted = {asset.get("deployed_version_id")} | {s.get("__version__") for s in st.state.values()}
+    for vuid in sorted(v for v in wanted - {asset.get("version_id")} if isinstance(v, str) and v):
+        rel = f"versions/{_safe_name(vuid, f'asset {uid}')}.json"
+        if st.current(rel).exists():
+            continue
+        try:
+            st.put(rel, (json.dumps(client.get_version(uid, vuid), ensure_ascii=False, indent=2)
+                         + "\n").encode("utf-8"))
+        except SinergiError as exc:
+            if "not found" not in str(exc):
+                raise
+            log.warning("%s; its submissions will be read with the deployed form (tidy notes it)", exc)
+
+
+def _pull_wave(client: KoboClient, wave_id: str, uid: str, raw_dir: Path, full: bool,
+               progress: bool) -> dict[str, Any]:
+    """Fetch one wave into the staging folder; returns counts of what changed."""
+    st = _Stager(raw_dir, wave_id)
+
+    asset = _fetch_asset(client, uid, st)
 
     # 1. what is new since the largest _id held (everything with full=True)
     after = None if full or not st.state else max(st.state)
@@ -216,19 +240,7 @@ def _pull_wave(client: KoboClient, wave_id: str, uid: str, raw_dir: Path, full: 
         for page in client.iter_data_pages(uid, ids=chunk):
             st.record("page", page)
 
-    # 4. the form of every version the submissions were made with, and the deployed one
-    wanted = {asset.get("deployed_version_id")} | {s.get("__version__") for s in st.state.values()}
-    for vuid in sorted(v for v in wanted - {asset.get("version_id")} if isinstance(v, str) and v):
-        rel = f"versions/{_safe_name(vuid, f'asset {uid}')}.json"
-        if st.current(rel).exists():
-            continue
-        try:
-            st.put(rel, (json.dumps(client.get_version(uid, vuid), ensure_ascii=False, indent=2)
-                         + "\n").encode("utf-8"))
-        except SinergiError as exc:
-            if "not found" not in str(exc):
-                raise
-            log.warning("%s; its submissions will be read with the deployed form (tidy notes it)", exc)
+    _fetch_versions(client, uid, st, asset)  # 4. the forms the submissions were made with
 
     out = {"new": new, "late": len(late), "changed": len(changed), "deleted": len(deleted), "total": len(st.state)}
     if any(out[k] for k in ("late", "changed", "deleted")):
@@ -236,6 +248,24 @@ def _pull_wave(client: KoboClient, wave_id: str, uid: str, raw_dir: Path, full: 
                     "%d deleted on the server; %d submission(s) now", wave_id, out["new"], out["late"],
                     out["changed"], out["deleted"], out["total"])
     return out
+
+
+def _pull_waves(study: Any, client: KoboClient, raw_dir: Path, full: bool,
+                progress: bool) -> dict[str, dict[str, Any]]:
+    """:func:`_pull_wave` for every wave of the study, errors prefixed ``wave <id>:``; wave → changes."""
+    changes: dict[str, dict[str, Any]] = {}
+    for wave in study.waves:
+        if not wave.asset_uid:
+            raise SinergiError(
+                f"wave {wave.id}: no asset_uid in the study file yet; deploy the wave's project "
+                f"(`sinergi kobo deploy --wave {wave.id} --roster roster.csv`) and put the uid it "
+                "prints under the wave (the project's uid is in its URL …/#/forms/<uid>/…), or "
+                "leave the wave out of the study until then")
+        try:
+            changes[wave.id] = _pull_wave(client, wave.id, wave.asset_uid, raw_dir, full, progress)
+        except SinergiError as exc:
+            raise SinergiError(f"wave {wave.id}: {exc}") from None
+    return changes
 
 
 def pull_kobo(study: Any, raw_dir: str | os.PathLike, full: bool = False, progress: bool = True,
@@ -304,19 +334,8 @@ def pull_kobo(study: Any, raw_dir: str | os.PathLike, full: bool = False, progre
         client = KoboClient(source.server, token, max_wait=getattr(source, "max_wait", 300.0))
     _recover(raw_dir)
     pulled_at = now_utc()
-    changes: dict[str, dict[str, Any]] = {}
     try:
-        for wave in study.waves:
-            if not wave.asset_uid:
-                raise SinergiError(
-                    f"wave {wave.id}: no asset_uid in the study file yet; deploy the wave's project "
-                    f"(`sinergi kobo deploy --wave {wave.id} --roster roster.csv`) and put the uid it "
-                    "prints under the wave (the project's uid is in its URL …/#/forms/<uid>/…), or "
-                    "leave the wave out of the study until then")
-            try:
-                changes[wave.id] = _pull_wave(client, wave.id, wave.asset_uid, raw_dir, full, progress)
-            except SinergiError as exc:
-                raise SinergiError(f"wave {wave.id}: {exc}") from None
+        changes = _pull_waves(study, client, raw_dir, full, progress)
     finally:
         if own:
             client.close()

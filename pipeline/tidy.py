@@ -73,13 +73,36 @@ def _range(q: Question) -> tuple[float | None, float | None]:
     return (float(lo.group(1)) if lo else None, float(hi.group(1)) if hi else None)
 
 
+#: what to do about a bad answer (the end of :func:`_fail`'s message), and in the other platforms
+FIX = "Fix it in KoboToolbox (edit the submission, or mark it Not Approved) and run `make pull` again"
+FIXES = {"odk": "Fix it in ODK Central (edit the submission, or mark it Rejected) and run `make pull` again",
+         "google_forms": "Fix the answer in the form's linked Sheet (or delete that response in Google Forms), "
+                         "download the responses again and run `make pull`"}
+
+
 def _fail(wave: str, sub: dict[str, Any], q: Question, value: Any, why: str) -> SinergiError:
     """The error for a bad answer: wave, submission (``_id`` and instanceID), field, value and why."""
     sid = sub.get("_id", "?")
     iid = sub.get("meta/instanceID", "")
-    return SinergiError(
-        f"wave {wave}, submission _id {sid} ({iid}): field {q.xpath} = {value!r} {why}. "
-        "Fix it in KoboToolbox (edit the submission, or mark it Not Approved) and run `make pull` again")
+    return SinergiError(f"wave {wave}, submission _id {sid} ({iid}): field {q.xpath} = {value!r} {why}. {FIX}")
+
+
+def for_source(exc: SinergiError, kind: str) -> SinergiError:
+    """A bad-answer error (:func:`_fail`) saying what to do in the platform of source ``kind``: a
+    Google Forms submission is named by its spreadsheet row (its ``_id``).
+
+    >>> q = Question("integer", "umur", "profil/umur", {})
+    >>> str(for_source(_fail("pre", {"_id": 14, "meta/instanceID": "uuid:x"}, q, "250", "is too large"),
+    ...                "google_forms"))[:58]
+    "wave pre, spreadsheet row 14: field profil/umur = '250' is"
+    """
+    text = str(exc)
+    if kind not in FIXES or not text.endswith(FIX):
+        return exc
+    text = text[: -len(FIX)] + FIXES[kind]
+    if kind == "google_forms":
+        text = re.sub(r"submission _id (\d+) \([^)]*\)", r"spreadsheet row \1", text, count=1)
+    return SinergiError(text)
 
 
 def parse_value(inst: Instrument, q: Question, value: str, wave: str, sub: dict[str, Any]) -> Any:
@@ -190,13 +213,16 @@ def tidy_kobo(study: Study, inst: Instrument, raw_dir: Path) -> dict[str, pd.Dat
     tables = _Tables()
     for site, site_dir, wave in site_waves(study, raw_dir):
         raw = read_wave(site_dir, wave, inst)
-        decisions = screen(raw.submissions, raw.roster, inst, raw.forms.xpaths, validation=study.validation,
-                           wave=wave)
-        tables.quality.extend([*raw.notes, *server_changes(raw, study.validation),
-                               *screening_rows(decisions, wave, inst, reading.pseudo, len(raw.roster)),
-                               *raw.forms.notes()])
-        for decision in (d for d in decisions if d.counted):
-            _read_submission(reading, decision, site, raw, tables)
+        try:
+            decisions = screen(raw.submissions, raw.roster, inst, raw.forms.xpaths, validation=study.validation,
+                               wave=wave)
+            tables.quality.extend([*raw.notes, *server_changes(raw, study.validation),
+                                   *screening_rows(decisions, wave, inst, reading.pseudo, len(raw.roster)),
+                                   *raw.forms.notes()])
+            for decision in (d for d in decisions if d.counted):
+                _read_submission(reading, decision, site, raw, tables)
+        except SinergiError as exc:
+            raise for_source(exc, study.source.kind) from None
     check_collisions(tables.pseudonyms, raw_dir)
     if not tables.respondents and study.validation == "approved_only":
         _none_approved(study, tables.quality)
@@ -331,6 +357,12 @@ def _none_approved(study: Study, quality: list[dict]) -> None:
     """``validation: approved_only`` left nobody: say so, naming the study file and the key."""
     issues = [q["issue"] for q in quality]
     waiting, refused = issues.count("not_yet_approved"), issues.count("not_approved")
+    if (waiting or refused) and study.source.kind == "odk":
+        raise SinergiError(
+            f"{study.file}: validation: approved_only: no submission in any wave is marked Approved in "
+            f"ODK Central ({waiting} not reviewed yet or Has issues, {refused} Rejected); approve the checked ones "
+            "(the form's Submissions → Review) and `make pull`, or write `validation: exclude_not_approved` "
+            "to count every submission not marked Rejected")
     if waiting or refused:
         raise SinergiError(
             f"{study.file}: validation: approved_only: no submission in any wave is marked Approved in "

@@ -30,6 +30,7 @@ from pipeline.instrument import check_study, load_instrument, scale_map
 from pipeline.io import take_notes
 from pipeline.pull import pull
 from pipeline.sources.raw import read_roster
+from pipeline.tidy import run as run_tidy
 from pipeline.tidy import tidy_tables
 from tests.tablestudy import write_tables_study
 
@@ -776,6 +777,9 @@ CASES = [
          google_study(sheet_sub("Ibu Sari — warung, kue (u001), Nur (Ani) — katering (u003)",
                                 "Ibu Sari — warung, kue (u001), Pak Harto")),
          "error", ("sheet.csv", "row 2", "column", "'Pak Harto' is not anyone on the roster")),
+    Case("google-age-out-of-range", "google", google_study(sheet_sub("(local),,,42,", "(local),,,420,")),
+         "error", ("wave pre, spreadsheet row 5", "profil/umur", "'420'", "outside the allowed range",
+                   "linked Sheet", "download the responses again")),
     Case("google-timestamp-edited", "google", google_study(sheet_sub("8/31/2026 9:05:11", "kemarin")),
          "error", ("sheet.csv", "row 2", "column A", "'kemarin' is not a date and time")),
     Case("google-not-a-responses-file", "google", google_study(lambda t: "Nama,Umur\nSari,41\n"),
@@ -1003,8 +1007,10 @@ def _run_build(case: Case, folder: Path) -> Any:
 
 
 def _run_google(case: Case, folder: Path) -> Any:
-    """``sinergi pull`` of the case's google_forms study (a responses file is read at pull time)."""
-    return pull(load_study(folder / "study.yaml"), progress=False)
+    """``sinergi pull`` of the case's google_forms study (a responses file is read at pull time), then tidy."""
+    study = load_study(folder / "study.yaml")
+    pull(study, progress=False)
+    return run_tidy(study, load_instrument(INSTRUMENT), study.raw_dir)
 
 
 @functools.lru_cache(maxsize=1)

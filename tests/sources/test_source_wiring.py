@@ -145,39 +145,50 @@ def _google_tables(work: Path, inst, lang: str, fmt: str) -> tuple[Study, dict[s
     return s, tidy(s, inst)
 
 
-@pytest.fixture(scope="module")
-def odk_tables(work, inst, monkeypatch_module):
+def demo_central(work: Path, inst) -> tuple[FakeCentral, dict[str, str]]:
+    """A started stand-in Central holding the demo's answers, one form per wave (form ids by wave)."""
     xlsx = work / "f.xlsx"
     write_xlsform(inst, xlsx)
     fake = FakeCentral(users={USER: PASSWORD}).start()
     forms = {}
+    for w in WAVES:
+        form_id, version = f"sinergi_{w}", f"v-{w}"
+        path = work / f"{w}.xlsx"
+        path.write_bytes(odk.xlsform_settings(xlsx.read_bytes(), form_id=form_id, version=version))
+        fake.add_form(1, convert(str(path), validate=False).xform,
+                      {"roster.csv": (DEMO / w / "media" / "roster.csv").read_bytes()})
+        # Central refuses a second upload of an instanceID: the phone's later send is the one
+        # that reached it here (KoboToolbox keeps the later upload too)
+        for sub in {s["meta/instanceID"]: s for s in kobo_subs(w)}.values():
+            # Central stamps the upload: its clock at the KoboToolbox upload time
+            fake.clock = datetime.fromisoformat(sub["_submission_time"]).replace(tzinfo=timezone.utc) \
+                - timedelta(seconds=1)
+            fake.submit(1, form_id, submission_xml(form_id, version, sub), submitter=sub["_submitted_by"])
+            state = REVIEW.get((sub.get("_validation_status") or {}).get("uid"))
+            if state:
+                fake.review(1, form_id, sub["meta/instanceID"], state)
+        forms[w] = form_id
+    return fake, forms
+
+
+def pull_from_central(sid: str, work: Path, inst, mp: pytest.MonkeyPatch) -> Study:
+    """An odk study ``sid`` pulled from :func:`demo_central` (the demo's pseudonym key first)."""
+    fake, forms = demo_central(work, inst)
     try:
-        for w in WAVES:
-            form_id = f"sinergi_{w}"
-            version = f"v-{w}"
-            path = work / f"{w}.xlsx"
-            path.write_bytes(odk.xlsform_settings(xlsx.read_bytes(), form_id=form_id, version=version))
-            fake.add_form(1, convert(str(path), validate=False).xform,
-                          {"roster.csv": (DEMO / w / "media" / "roster.csv").read_bytes()})
-            # Central refuses a second upload of an instanceID: the phone's later send is the one
-            # that reached it here (KoboToolbox keeps the later upload too)
-            for sub in {s["meta/instanceID"]: s for s in kobo_subs(w)}.values():
-                # Central stamps the upload: its clock at the KoboToolbox upload time
-                fake.clock = datetime.fromisoformat(sub["_submission_time"]).replace(tzinfo=timezone.utc) \
-                    - timedelta(seconds=1)
-                fake.submit(1, form_id, submission_xml(form_id, version, sub), submitter=sub["_submitted_by"])
-                state = REVIEW.get((sub.get("_validation_status") or {}).get("uid"))
-                if state:
-                    fake.review(1, form_id, sub["meta/instanceID"], state)
-            forms[w] = form_id
-        monkeypatch_module.setenv("ODK_CENTRAL_USERNAME", USER)
-        monkeypatch_module.setenv("ODK_CENTRAL_PASSWORD", PASSWORD)
-        s = study("via-odk", {"kind": "odk", "server": fake.url, "project_id": 1},
+        mp.setenv("ODK_CENTRAL_USERNAME", USER)
+        mp.setenv("ODK_CENTRAL_PASSWORD", PASSWORD)
+        s = study(sid, {"kind": "odk", "server": fake.url, "project_id": 1},
                   [{"id": w, "form_id": forms[w]} for w in WAVES], work)
         with_key(s)
         pull(s, progress=False)
     finally:
         fake.stop()
+    return s
+
+
+@pytest.fixture(scope="module")
+def odk_tables(work, inst, monkeypatch_module):
+    s = pull_from_central("via-odk", work, inst, monkeypatch_module)
     return s, tidy(s, inst)
 
 

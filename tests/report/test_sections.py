@@ -9,9 +9,12 @@ import inspect
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from pipeline.report.sections import ORDER
+from pipeline.config import load_study
+from pipeline.report.context import Context, Inputs
+from pipeline.report.sections import ORDER, network, summary
 
 SECTIONS = Path(__file__).resolve().parents[2] / "pipeline" / "report" / "sections"
 
@@ -44,8 +47,6 @@ def test_each_section_names_what_it_reads_and_prints(key, module):
 
 
 def test_the_scan_finds_the_tables():
-    from pipeline.report.sections import network
-
     assert {"network_whole", "network_ei", "brokerage", "sociogram_any"} <= _made(network)
     assert {"network_whole.csv", "ties.parquet"} <= _literal_calls(network, "inputs")
 
@@ -56,3 +57,15 @@ def test_no_private_order_maps_or_catalogue_lookups(path):
     assert not re.search(r"\{\s*\w+\s*:\s*i\s+for\s+i\s*,\s*\w+\s+in\s+enumerate", text), \
         f"{path.name}: an order map of its own (use shape.study_order)"
     assert "STRINGS[" not in text, f"{path.name}: a catalogue lookup of its own (use words.code_label / has)"
+
+
+def test_the_summary_keeps_the_villages_order_within_a_wave():
+    """A district's E-I sentences: wave by wave, the villages in network_whole.csv's order (a sort
+    that is not stable shuffled them, differently on another CPU)."""
+    study = load_study(str(SECTIONS.parents[2] / "study.yaml"))
+    rows = [{"site": f"desa{i:02d}", "wave": wave, "tie_type": "any", "n_nodes": 20, "ties_between": 10,
+             "n_ties": 100 + i + 50 * (wave == "post"), "ei": -0.8, "ei_expected": 0.0, "ei_rescaled": -0.5,
+             "ei_p": 0.5} for wave in ("post", "pre") for i in range(30)]
+    ctx = Context(study, "en", Inputs({"network_whole.csv": pd.DataFrame(rows)}))
+    totals = [int(re.search(r"\d+ of (\d+) ties", f.text).group(1)) for f in summary._network_findings(ctx)]
+    assert totals == [100 + i for i in range(30)] + [150 + i for i in range(30)]

@@ -44,7 +44,7 @@ from . import figures
 from . import text as rt
 from .context import Context, read_context
 from .docx import write_docx
-from .exports import (_safe_name, by_wave, data_time, measures_and_formats, wide_scores, with_items,
+from .exports import (by_wave, data_time, measures_and_formats, safe_name, wide_scores, with_items,
                       write_spss_stata, write_tables)
 from .handout import write_handouts
 from .html import render_html
@@ -142,7 +142,7 @@ def _score_exports(ctx: Context, outdir: Path, when) -> None:
     if "submitted_at" in df:
         df["submitted_at"] = pd.to_datetime(df["submitted_at"].replace("", None), errors="coerce")
     dims = [] if scores is None else [c for c in dict.fromkeys(
-        _safe_name(d) for d in pd.unique(scores["dimension"])) if c in df.columns]
+        safe_name(d) for d in pd.unique(scores["dimension"])) if c in df.columns]
     measure, fmt = measures_and_formats(df, values, items, dims)
     write_spss_stata(df, labels, values, outdir, when, measures=measure, formats=fmt)
     keep = dims + items + [c for c in df.columns if c.startswith("net_")]

@@ -33,7 +33,7 @@ from .labels import Labels
 from .text import s
 
 __all__ = ["write_tables", "csv_frame", "sheet_names", "wide_scores", "with_items", "by_wave", "measures_and_formats",
-           "write_spss_stata", "data_time"]
+           "write_spss_stata", "data_time", "safe_name"]
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -268,7 +268,8 @@ def _cell(v: Any) -> Any:
 # SPSS / Stata
 # ---------------------------------------------------------------------------------------------
 
-def _safe_name(name: str, limit: int = 32) -> str:
+def safe_name(name: str, limit: int = 32) -> str:
+    """``name`` as an SPSS/Stata variable name: letters, digits and ``_``, a letter first, ``limit`` long."""
     name = re.sub(r"[^A-Za-z0-9_]", "_", str(name))
     if not re.match(r"[A-Za-z]", name):
         name = "v_" + name
@@ -352,7 +353,7 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
         wide = wide.reindex(columns=order).reset_index()
         df = df.merge(wide, on=["respondent_id", "wave"], how="left")
         for d in order:
-            labels[_safe_name(d)] = s(lang, "lab_score", dim=labels_of.dim(d))[:80]
+            labels[safe_name(d)] = s(lang, "lab_score", dim=labels_of.dim(d))[:80]
     if nodes is not None and len(nodes) and "tie_type" in nodes:
         nd = nodes[nodes["tie_type"].astype(str) == "any"]
         cols = [c for c in ("degree", "bridging", "ei") if c in nd.columns]
@@ -389,7 +390,7 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
             df[c] = df[c].astype("float64")
         else:
             df[c] = df[c].astype(object).where(df[c].notna(), "").astype(str)
-    rename = {c: _safe_name(c) for c in df.columns}
+    rename = {c: safe_name(c) for c in df.columns}
     df = df.rename(columns=rename)
     for orig, new in rename.items():
         if new in labels:
@@ -446,7 +447,7 @@ def with_items(df: pd.DataFrame, labels: dict[str, str], responses: pd.DataFrame
     for item in (i for i in sm.index if i in wide.columns):
         x = wide[item].astype("float64")
         rev = bool(sm.loc[item, "reverse"])
-        name = _safe_name(item)
+        name = safe_name(item)
         cols[name] = (float(sm.loc[item, "min"]) + float(sm.loc[item, "max"]) - x) if rev else x
         dim = names.dim(str(sm.loc[item, "dimension"]))
         text = names.statement(item)
@@ -455,7 +456,7 @@ def with_items(df: pd.DataFrame, labels: dict[str, str], responses: pd.DataFrame
         else:
             labels[name] = s(lang, "lab_item_reversed" if rev else "lab_item", item=item, dim=dim)[:80]
         if rev:
-            raw = _safe_name(f"{item}_raw")
+            raw = safe_name(f"{item}_raw")
             cols[raw] = x
             labels[raw] = (fit_label(text, s(lang, "lab_statement_raw")) if text
                            else s(lang, "lab_item_raw", item=item)[:80])
@@ -517,7 +518,7 @@ def by_wave(df: pd.DataFrame, labels: dict[str, str], values: dict[str, dict], s
     source: dict[str, str] = {}
     for i, w in enumerate(waves, start=1):
         part = df[df["wave"] == float(i)].set_index("respondent_id")[keep]
-        part.columns = [f"{c}_{_safe_name(w, 12)}"[:32] for c in keep]
+        part.columns = [f"{c}_{safe_name(w, 12)}"[:32] for c in keep]
         for c, new in zip(keep, part.columns):
             wlab[new] = fit_label(labels.get(c, c), f" [{study.wave_label(w, lang)}]")
             source[new] = c

@@ -14,6 +14,8 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 from matplotlib.collections import LineCollection
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from .figures import PALETTE, decimal_axes, plt
 
@@ -83,9 +85,6 @@ def forest_figure(sites: pd.DataFrame, pooled: pd.DataFrame, dims: list[str], *,
         decimal_axes(ax, "x")
         ax.grid(axis="x", color="#eeeeee", lw=0.5)
         ax.set_axisbelow(True)
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
     handles = [Line2D([], [], color="#222222", lw=1.0, label=pooled_label),
                Patch(color="#444444", alpha=0.15, label="95% CI"),
                Line2D([], [], color="#222222", lw=0.8, ls=(0, (3, 2)), label=pi_label),

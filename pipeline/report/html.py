@@ -22,8 +22,8 @@ def render_html(rep: Context, sections: list[Section]) -> str:
                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     study = rep.study
-    waves = ", ".join(rep.wl(w) for w in rep.waves)
+    waves = ", ".join(rep.words.wave(w) for w in rep.shape.waves)
     return env.get_template("report.html.j2").render(
         lang=rep.lang, title=study.title, study=study, sections=sections, css=css, waves=waves,
-        kicker=rep.t(rep.message_id("report")),
+        kicker=rep.words.study_text("report"),
         T=rt.STRINGS[rep.lang], source_kind=str(study.source.kind))

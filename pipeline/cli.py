@@ -259,11 +259,13 @@ def cmd_invariance(args):
 def cmd_coverage(args):
     """Missing network data: roster coverage, ties to and from non-respondents, E-I/assortativity sensitivity."""
     from .analysis.coverage import coverage
+    from .parallel import scheduler_from
 
     study = _study(args)
     t = _read_tables(study, "respondents", "ties")
     df = coverage(t["respondents"], t["ties"], study.tie_types, study.wave_ids,
-                  min_coverage=study.designs.min_coverage, group_values=study.group_values)
+                  min_coverage=study.designs.min_coverage, group_values=study.group_values,
+                  scheduler=scheduler_from(study.analysis.scheduler))
     _write_stage(study, "coverage", {"network_coverage": df})
 
 

@@ -248,11 +248,12 @@ def cmd_did(args):
 def cmd_invariance(args):
     """Measurement invariance: configural, metric and scalar multi-group CFA per dimension (invariance.csv)."""
     from .analysis.invariance import invariance
+    from .parallel import scheduler_from
 
     study = _study(args)
     t = _read_tables(study, "respondents", "responses", "scale_map")
     df = invariance(t["responses"], t["respondents"], t["scale_map"], study.wave_ids,
-                    group_values=study.group_values)
+                    group_values=study.group_values, scheduler=scheduler_from(study.analysis.scheduler))
     _write_stage(study, "invariance", {"invariance": df})
 
 

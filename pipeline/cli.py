@@ -474,7 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-_FAST_EXIT = (cmd_scales, cmd_network, cmd_prepost)
+_FAST_EXIT = (cmd_scales, cmd_network, cmd_prepost, cmd_district, cmd_did, cmd_invariance, cmd_coverage)
 """Stages that end with :func:`_fast_exit`: pure analysis, outputs written, nothing left open."""
 
 

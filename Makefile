@@ -30,6 +30,11 @@ endif
 RAW := data/raw/$(ID)
 PROC := data/processed/$(ID)
 REP := reports/$(ID)
+# A local source (tables, kobo_files): `sinergi pull` lists the study file and the files it copied
+# into data/raw/<id>/ as SOURCE_FILES here, so editing one of them makes `make report` copy the
+# source in again (and rerun what depends on it) instead of saying "Nothing to be done".
+SOURCES_MK := .make/sources/$(ID).mk
+-include $(wildcard $(SOURCES_MK))
 
 COMMON := pipeline/__init__.py pipeline/cli.py pipeline/config.py pipeline/errors.py pipeline/io.py \
           pipeline/outputs.py pipeline/schemas.py $(STUDY) $(VENV)
@@ -92,9 +97,11 @@ $(VENV): pyproject.toml constraints.txt
 $(INSTRUMENT_OUT) &: instruments/sinergi.yaml pipeline/instrument.py $(VENV)
 	$(SINERGI) instruments
 
-# Raw data appears once (demo, tables and export files are local; a KoboToolbox study needs `make pull`).
-$(RAW)/manifest.json: | $(VENV)
-	$(call RUN,pull) --local-only --if-missing
+# Raw data appears once (demo, tables and export files are local; a KoboToolbox study needs `make pull`),
+# and a local source is copied in again when one of its files (or the study file) is newer than the
+# copy and differs from it (raw files are never edited: the new copy replaces the old, with a new manifest).
+$(RAW)/manifest.json: $(SOURCE_FILES) | $(VENV)
+	$(call RUN,pull) --local-only --if-changed
 
 $(TIDY_OUT) &: $(RAW)/manifest.json $(wildcard $(RAW)/pseudonym.width) pipeline/tidy.py pipeline/instrument.py instruments/sinergi.yaml $(COMMON)
 	$(call RUN,tidy)

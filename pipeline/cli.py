@@ -151,7 +151,13 @@ def cmd_pull(args):
     study = _study(args)
     if args.if_missing and (study.raw_dir / "manifest.json").exists():
         return
-    if args.local_only:
+    if args.if_changed and (study.raw_dir / "manifest.json").exists():
+        from .pull import pull_if_changed
+
+        manifest = pull_if_changed(study, progress=not args.quiet)
+        if manifest is None:
+            return
+    elif args.local_only or args.if_changed:
         manifest = _local_pull(study, quiet=args.quiet, fix="run `make pull` (it fetches the data again and "
                                                              "writes the manifest; make report never uses the network)")
     else:
@@ -184,12 +190,12 @@ def cmd_scales(args):
 
 def cmd_network(args):
     """Networks per site × wave × tie type: whole, group, node and change measures."""
-    from .analysis.network import run
+    from .analysis.network import analysed_tie_types, run
     from .parallel import scheduler_from
 
     study = _study(args)
     t = _read_tables(study, "respondents", "ties")
-    frames = run(t["respondents"], t["ties"], study.tie_types, study.wave_ids,
+    frames = run(t["respondents"], t["ties"], analysed_tie_types(study.tie_types, t["ties"]), study.wave_ids,
                  seed=study.analysis.seed, permutations=study.analysis.permutations,
                  scheduler=scheduler_from(study.analysis.scheduler))
     _write_stage(study, "network", frames)
@@ -206,7 +212,8 @@ def cmd_prepost(args):
     sub = _program_only(study, {"scores": c["scores"], "respondents": t["respondents"], "network_nodes": nodes})
     c["scores"], t["respondents"], nodes = sub["scores"], sub["respondents"], sub["network_nodes"]
     frames = run(c["scores"], t["respondents"], study.wave_ids, alpha=study.analysis.alpha,
-                 network_nodes=nodes, scale_map=t["scale_map"])
+                 network_nodes=nodes, scale_map=t["scale_map"], levels=study.group_values,
+                 reference=study.reference_group)
     _write_stage(study, "prepost", frames)
 
 
@@ -240,7 +247,7 @@ def cmd_did(args):
     c = _read_csvs(study, "scores", "network_nodes", "network_whole")
     arms = study.site_arms(t["respondents"]["site"])
     frames = run(c["scores"], t["respondents"], arms, study.wave_ids, network_nodes=c["network_nodes"],
-                 network_whole=c["network_whole"], group_values=study.group_values, alpha=study.analysis.alpha,
+                 network_whole=c["network_whole"], group_values=study.model_levels, alpha=study.analysis.alpha,
                  draws=study.designs.ri_draws, seed=study.analysis.seed)
     _write_stage(study, "did", frames)
 
@@ -260,11 +267,12 @@ def cmd_invariance(args):
 def cmd_coverage(args):
     """Missing network data: roster coverage, ties to and from non-respondents, E-I/assortativity sensitivity."""
     from .analysis.coverage import coverage
+    from .analysis.network import analysed_tie_types
     from .parallel import scheduler_from
 
     study = _study(args)
     t = _read_tables(study, "respondents", "ties")
-    df = coverage(t["respondents"], t["ties"], study.tie_types, study.wave_ids,
+    df = coverage(t["respondents"], t["ties"], analysed_tie_types(study.tie_types, t["ties"]), study.wave_ids,
                   min_coverage=study.designs.min_coverage, group_values=study.group_values,
                   scheduler=scheduler_from(study.analysis.scheduler))
     _write_stage(study, "coverage", {"network_coverage": df})
@@ -436,6 +444,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--full", action="store_true", help="KoboToolbox: refetch every submission (a normal pull already catches edits, late arrivals, validation changes and deletions)")
     sp.add_argument("--local-only", action="store_true", help="refuse sources that need the network")
     sp.add_argument("--if-missing", action="store_true", help="do nothing when raw data already exists")
+    sp.add_argument("--if-changed", action="store_true",
+                    help="what make report runs: pull (never from the network) when there is no raw data yet "
+                         "or a local source's files differ from their raw copy, else do nothing")
     sp.add_argument("--quiet", action="store_true", help="no progress bars")
     add("tidy", cmd_tidy)
     add("scales", cmd_scales)

@@ -18,6 +18,8 @@ from .io import STUDY_ID_RE, read_text, read_yaml, sha256_file, study_id
 
 ROOT = Path(__file__).resolve().parent.parent
 ID_RE = STUDY_ID_RE
+#: the name generators of the sinergi instrument: an instrument study's tie types by default
+INSTRUMENT_TIE_TYPES = ("info", "help", "collab")
 
 
 class _Model(BaseModel):
@@ -89,11 +91,17 @@ class GroupLevel(_Model):
 
 
 class Group(_Model):
+    """The groups compared: ``variable`` (an instrument study's select-one ``var``; a tables
+    study's ``respondents.csv`` column, default its ``group`` column), the ordered ``levels`` and
+    the ``reference`` level of the models (default: the first level)."""
+
     variable: str = "origin"
     levels: list[GroupLevel] = Field(
         default_factory=lambda: [GroupLevel(value="lokal", label=Label(id="Lokal", en="Local")),
                                  GroupLevel(value="pendatang", label=Label(id="Pendatang", en="Migrant"))],
         min_length=2)
+    #: the level the others are compared with (mixed models' ``group[X]`` terms); default levels[0]
+    reference: str | None = None
 
 
 class Analysis(_Model):
@@ -234,7 +242,9 @@ class Study(_Model):
     source: Source
     waves: list[Wave] = Field(min_length=1)
     group: Group = Field(default_factory=Group)
-    tie_types: list[str] = Field(default_factory=lambda: ["info", "help", "collab"], min_length=1)
+    #: tie types to analyse: name generators (instrument studies; default all three of the
+    #: sinergi instrument) or ties.csv's tie_type values (tables studies; default none); [] = no networks
+    tie_types: list[str] = Field(default_factory=lambda: list(INSTRUMENT_TIE_TYPES))
     analysis: Analysis = Field(default_factory=Analysis)
     #: site → ``program`` or ``comparison``: which villages the program worked in. Needed for the
     #: difference-in-differences (``did``) outputs; the demo sets it itself with
@@ -258,6 +268,17 @@ class Study(_Model):
     def file(self) -> Path:
         """The study file this study was read from (for messages)."""
         return self._file
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_tie_types(cls, data: Any) -> Any:
+        """A tables study names its tie types itself: without ``tie_types`` it has none (not the
+        sinergi instrument's ``info, help, collab``)."""
+        if isinstance(data, dict) and "tie_types" not in data:
+            source = data.get("source")
+            if isinstance(source, dict) and source.get("kind") == "tables":
+                return {**data, "tie_types": []}
+        return data
 
     @model_validator(mode="after")
     def _waves(self) -> "Study":
@@ -286,6 +307,10 @@ class Study(_Model):
                              "difference-in-differences needs at least one program and one comparison village: "
                              "add the comparison villages (and their data), or remove `arms` for a study of "
                              "program villages only")
+        if self.group.reference is not None and self.group.reference not in values:
+            raise ValueError(f"group.reference = {self.group.reference!r} is not a group level "
+                             f"({', '.join(values)}); name one of group.levels' values, or leave it out to "
+                             "use the first")
         uids = [w.asset_uid for w in self.waves if w.asset_uid]
         dup = sorted({u for u in uids if uids.count(u) > 1})
         if kind == "kobo" and dup:
@@ -358,7 +383,24 @@ class Study(_Model):
 
     @property
     def group_values(self) -> list[str]:
+        """The group levels in the study's order (every table lists them so)."""
         return [lvl.value for lvl in self.group.levels]
+
+    @property
+    def reference_group(self) -> str:
+        """The level the models compare the others with: ``group.reference``, else the first level."""
+        return self.group.reference or self.group_values[0]
+
+    @property
+    def model_levels(self) -> list[str]:
+        """The group levels as the models code them: the reference first, then the others in order."""
+        ref = self.reference_group
+        return [ref, *(v for v in self.group_values if v != ref)]
+
+    @property
+    def has_networks(self) -> bool:
+        """False for a study that analyses no tie type (``tie_types: []``; a tables study without the key)."""
+        return bool(self.tie_types)
 
 
 def _text(label: Label | str | None, language: str, fallback: str) -> str:

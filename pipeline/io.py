@@ -770,6 +770,22 @@ def study_id(text: str, name: str = "study file") -> str:
     return value
 
 
+def make_list(paths: list[Path] | list[str]) -> str:
+    """``paths`` as one line of Make prerequisites, each escaped for Make (``\\ `` for a space,
+    ``$$`` for ``$``, ``\\#``, ``\\:``).
+
+    >>> make_list(["/data/my study/a.csv", "/x/b$1.csv"])
+    '/data/my\\\\ study/a.csv /x/b$$1.csv'
+    """
+    def one(p) -> str:
+        text = str(p).replace("$", "$$")
+        for ch in (" ", "#", ":"):
+            text = text.replace(ch, "\\" + ch)
+        return text
+
+    return " ".join(one(p) for p in paths)
+
+
 def _main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[0] != "study-id":
         print("usage: python3 -S -m pipeline.io study-id STUDY_FILE", file=sys.stderr)

@@ -94,16 +94,23 @@ def file_hashes(raw_dir: Path, paths: list[Path]) -> dict[str, str]:
 
 def pull_tables(study: Study, raw_dir: Path) -> dict[str, Any]:
     """Copy a tables study's CSVs into ``raw/tables/`` (unchanged, byte for byte)."""
-    from .tidy import TABLE_FILES
+    from .tidy import OPTIONAL_TABLES, TABLE_FILES
 
     src = study.resolve(study.source.path)
     dest = raw_dir / "tables"
     copied = []
+    needed = [n for n in TABLE_FILES if n not in OPTIONAL_TABLES or study.tie_types]
     for name in TABLE_FILES:
         f = src / f"{name}.csv"
+        if not f.exists() and name not in needed:
+            continue
+        if not f.exists() and name in OPTIONAL_TABLES:
+            raise SinergiError(f"source.path '{study.source.path}': {name}.csv missing, but the study names "
+                               f"tie_types ({', '.join(study.tie_types)}); add the file, or leave tie_types out "
+                               "for a study without networks")
         if not f.exists():
             raise SinergiError(f"source.path '{study.source.path}': {name}.csv missing "
-                               f"(a tables study needs {', '.join(n + '.csv' for n in TABLE_FILES)})")
+                               f"(a tables study needs {', '.join(n + '.csv' for n in needed)})")
         write_bytes(dest / f.name, f.read_bytes())
         copied.append(dest / f.name)
     entry = {"path": str(src), "pulled_at": now_utc(), "files": file_hashes(raw_dir, copied)}
@@ -146,7 +153,33 @@ def pull(study: Study, *, full: bool = False, local_only: bool = False, progress
     manifest = {"study": study.id, "source": kind, "written_at": now_utc(),
                 "key_fingerprint": key_fingerprint(read_key(raw_dir)), "waves": waves}
     write_json(raw_dir / "manifest.json", manifest)
+    write_make_sources(study)
     return manifest
+
+
+def pull_if_changed(study: Study, *, progress: bool = True) -> dict[str, Any] | None:
+    """What ``make report`` runs when the raw data may be out of date: pull (local sources only)
+    when there is no raw data yet, or when a local source differs from its raw copy — naming what
+    changed —; otherwise only mark the manifest as checked (its time, so Make sees it up to date).
+
+    A re-copy is a pull like ``make pull``'s: the new files replace the raw folder whole
+    (:func:`_pull_local`), the manifest lists their checksums, the pseudonym key stays.
+
+    Returns
+    -------
+    dict or None
+        The new manifest, or None when nothing was pulled.
+    """
+    manifest = study.raw_dir / "manifest.json"
+    if not manifest.exists():
+        return pull(study, local_only=True, progress=progress)
+    changes = source_changes(study) if study.source.kind in ("tables", "kobo_files") else []
+    if not changes:
+        os.utime(manifest)
+        return None
+    print(f"sinergi: {'; '.join(changes[:3])}{' …' if len(changes) > 3 else ''} since the last pull: "
+          f"copying the source into {study.raw_dir}/ again")
+    return pull(study, local_only=True, progress=progress)
 
 
 def _pull_local(study: Study, raw_dir: Path) -> dict[str, Any]:
@@ -177,6 +210,73 @@ def _pull_local(study: Study, raw_dir: Path) -> dict[str, Any]:
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return waves
+
+
+#: where ``pull`` lists a local source's files for Make (``-include``d by the Makefile)
+MAKE_SOURCES = Path(".make/sources")
+
+
+def local_sources(study: Study) -> dict[str, Path]:
+    """The files a local source's raw copy is made of: raw path (relative to ``data/raw/<id>/``) →
+    the file it is copied from (``tables``: each CSV there; ``kobo_files``: each wave's export
+    and roster). {} for ``demo`` and ``kobo``."""
+    from .tidy import OPTIONAL_TABLES, TABLE_FILES
+
+    out: dict[str, Path] = {}
+    if study.source.kind == "tables":
+        src = study.resolve(study.source.path)
+        for name in TABLE_FILES:
+            if (src / f"{name}.csv").exists() or name not in OPTIONAL_TABLES:
+                out[f"tables/{name}.csv"] = src / f"{name}.csv"
+    elif study.source.kind == "kobo_files":
+        for w in study.waves:
+            if w.file is not None:
+                out[f"{w.id}/export/{Path(w.file).name}"] = study.resolve(w.file)
+            if w.roster is not None:
+                out[f"{w.id}/media/roster.csv"] = study.resolve(w.roster)
+    return out
+
+
+def source_changes(study: Study) -> list[str]:
+    """What differs between a local source and its raw copy (a file edited, added or removed since
+    the last pull), one phrase each; [] when the raw copy is the source byte for byte."""
+    raw_dir = study.raw_dir
+    manifest = read_manifest(study)
+    listed: dict[str, str] = {}
+    for entry in (manifest.get("waves") or {}).values():
+        listed.update(entry.get("files") or {})
+    kind = study.source.kind
+    ours = {rel for rel in listed if rel.startswith("tables/")} if kind == "tables" else \
+        {rel for rel in listed if "/export/" in rel or rel.endswith("/media/roster.csv")}
+    changes = []
+    for rel, src in local_sources(study).items():
+        if not src.is_file():
+            changes.append(f"{src} is missing")
+        elif rel not in listed:
+            changes.append(f"{src} is new")
+        elif sha256_file(src) != listed[rel]:
+            changes.append(f"{src} changed")
+    changes += [f"{raw_dir / rel} is no longer in the source" for rel in sorted(ours - set(local_sources(study)))]
+    return changes
+
+
+def write_make_sources(study: Study, folder: Path = MAKE_SOURCES) -> Path:
+    """``<folder>/<id>.mk``: the study file and its local source files as ``SOURCE_FILES``, the
+    prerequisites the Makefile gives ``data/raw/<id>/manifest.json``, so editing a CSV or an export
+    and running ``make report`` copies it in again (each file also gets an empty rule: a file removed
+    later reruns the pull, which says what is missing, instead of stopping Make). For ``demo`` and
+    ``kobo`` the file is removed (their raw data change only with ``make pull``)."""
+    from .io import make_list
+
+    path = Path(folder) / f"{study.id}.mk"
+    files = [study.file.resolve(), *(p.resolve() for p in local_sources(study).values() if p.is_file())]
+    if study.source.kind not in ("tables", "kobo_files"):
+        path.unlink(missing_ok=True)
+        return path
+    names = make_list(files)
+    write_text(path, f"# written by `sinergi pull` (pipeline/pull.py): what data/raw/{study.id}/ is copied from\n"
+                     f"SOURCE_FILES := {names}\n{names}:\n")
+    return path
 
 
 def read_manifest(study: Study) -> dict[str, Any]:

@@ -709,7 +709,7 @@ def tidy_kobo(study: Study, inst: Instrument, raw_dir: Path) -> dict[str, pd.Dat
     out = _frames(respondents, responses, ties, quality)
     out["scale_map"] = smap
     out, blank = leave_out_blank(out, smap)
-    out["sample"] = sample_flow(out["respondents"], study.wave_ids, blank)
+    out["sample"] = sample_flow(out["respondents"], study.wave_ids, blank, study.group_values)
     return out
 
 
@@ -788,6 +788,13 @@ TABLE_COLUMNS = {
     "ties": ["wave", "tie_type", "ego", "alter"],
     "scales": ["item", "dimension", "subscale", "reverse", "min", "max"],
 }
+#: the tables a tables study may leave out (a study without networks needs no ties.csv)
+OPTIONAL_TABLES = ("ties",)
+#: scales.csv's optional label columns, each in two languages (``<base>_id``, ``<base>_en``) or
+#: one text for both (``<base>``): a dimension's and a subscale's name, and the item's statement
+SCALE_LABELS = ("dimension_label", "subscale_label", "label")
+#: the columns the processed scale map holds the labels in (None where not given)
+SCALE_LABEL_COLUMNS = [f"{base}_{lang}" for base in SCALE_LABELS for lang in ("id", "en")]
 #: text accepted in scales.csv's reverse column (case-insensitive); anything else is refused
 REVERSE_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
                  "ya": True, "tidak": False}
@@ -797,8 +804,17 @@ _ID_COLUMNS = ("respondent_id", "wave", "group", "site")
 def _read_csv(path: Path) -> CsvFile:
     """A tables CSV, read by :func:`pipeline.io.read_csv` (index = line number, header = line 1)."""
     if not path.exists():
-        raise SinergiError(f"{path}: file missing; a tables study needs {', '.join(f + '.csv' for f in TABLE_FILES)}")
+        needed = [f + ".csv" for f in TABLE_FILES if f not in OPTIONAL_TABLES]
+        raise SinergiError(f"{path}: file missing; a tables study needs {', '.join(needed)}")
     return read_csv(path, expect=",".join(TABLE_COLUMNS.get(path.stem, [])))
+
+
+def _read_ties(study: Study, folder: Path) -> CsvFile:
+    """``ties.csv``; a study without networks (no ``tie_types``) may leave it out (no rows, then)."""
+    path = folder / "ties.csv"
+    if path.exists() or study.tie_types:
+        return _read_csv(path)
+    return CsvFile(pd.DataFrame(columns=TABLE_COLUMNS["ties"], dtype=str), path, ",", ".")
 
 
 def _fail(t: CsvFile, mask: Any, column: str | None, why: str) -> SinergiError:
@@ -850,6 +866,40 @@ def _group_column(study: Study, t: CsvFile) -> str:
     ignored = " (its 'group' column is not used)" if "group" in t.frame.columns else ""
     note(f"{t.path}: groups read from column {var!r} (the study's group.variable){ignored}")
     return var
+
+
+def _scale_labels(S: CsvFile, smap: pd.DataFrame) -> pd.DataFrame:
+    """``smap`` with the label columns :data:`SCALE_LABEL_COLUMNS` (None where scales.csv gives
+    none): ``<base>_<lang>``, else ``<base>`` for both languages. A dimension (or a dimension's
+    subscale) has one name: a row naming it differently from an earlier row is refused. Columns
+    scales.csv has beyond these are not read (a note names them)."""
+    known = {*TABLE_COLUMNS["scales"], *SCALE_LABELS, *SCALE_LABEL_COLUMNS}
+    extra = [c for c in smap.columns if c not in known]
+    if extra:
+        note(f"{S.path}: column(s) {', '.join(extra)} not read (scales.csv reads "
+             f"{', '.join(TABLE_COLUMNS['scales'])} and the labels {', '.join(SCALE_LABEL_COLUMNS)})")
+    for base in SCALE_LABELS:
+        for lang in ("id", "en"):
+            col = f"{base}_{lang}"
+            given = col if col in smap.columns else base if base in smap.columns else None
+            smap[col] = smap[given].astype(object) if given else None
+            smap[col] = smap[col].where(smap[col].notna(), None)
+            if base != "label" and given:
+                _one_name(S, smap, col, given, ["dimension"] if base == "dimension_label" else ["dimension", "subscale"])
+    return smap
+
+
+def _one_name(S: CsvFile, smap: pd.DataFrame, col: str, source: str, keys: list[str]) -> None:
+    """Refuse a row that names its dimension (``keys``) other than an earlier row did."""
+    named = smap[smap[col].notna()]
+    key = named[keys].astype(str).agg("\x00".join, axis=1)
+    first = named[col].groupby(key, sort=False).transform("first")
+    bad = smap.index.isin(named.index[(named[col] != first).to_numpy()])
+    if bad.any():
+        i = smap.index[bad][0]
+        what = "/".join(str(smap.at[i, k]) for k in keys)
+        raise _fail(S, bad, source, f"{smap.at[i, col]!r} names {what} differently from an earlier row "
+                                    f"({first[i]!r}); give it one name, or write it on one row only")
 
 
 def _table_covariates(t: CsvFile, resp: pd.DataFrame, skip: Iterable[str]) -> None:
@@ -930,7 +980,8 @@ def tidy_tables(study: Study, raw_dir: Path) -> dict[str, pd.DataFrame]:
 
 def _tidy_tables(study: Study, raw_dir: Path, folder: Path) -> dict[str, pd.DataFrame]:
     pseudo = pseudonymizer(read_key(raw_dir), pseudonym_width(raw_dir))
-    R, I, T, S = (_read_csv(folder / f"{name}.csv") for name in TABLE_FILES)
+    R, I, S = (_read_csv(folder / f"{name}.csv") for name in ("respondents", "responses", "scales"))
+    T = _read_ties(study, folder)
     group_col = _group_column(study, R)
     _need(R, ["respondent_id", "wave", group_col], filled=["respondent_id", "wave", group_col])
     _need(I, TABLE_COLUMNS["responses"], filled=["respondent_id", "wave", "item"])
@@ -962,7 +1013,7 @@ def _tidy_tables(study: Study, raw_dir: Path, folder: Path) -> dict[str, pd.Data
                            f"({resp.loc[resp.index[dup][0], 'respondent_id']!r})")
     _table_covariates(R, resp, skip=(*_ID_COLUMNS, group_col))
 
-    smap = S.frame.copy(deep=False)
+    smap = _scale_labels(S, S.frame.copy(deep=False))
     rev = smap["reverse"].str.lower().map(REVERSE_WORDS)
     if rev.isna().any():
         raise _fail(S, rev.isna(), "reverse", f"{_value(S, rev.isna(), 'reverse')!r} is not true/false")
@@ -1013,6 +1064,10 @@ def _tidy_tables(study: Study, raw_dir: Path, folder: Path) -> dict[str, pd.Data
         ties["weight"] = np.nan
     _absent_tie_types(study, ties["tie_type"])
     bad_type = ~ties["tie_type"].isin(study.tie_types)
+    if bad_type.any() and not study.tie_types:
+        found = ", ".join(pd.unique(ties["tie_type"]))
+        raise _fail(T, bad_type, "tie_type", f"{_value(T, bad_type, 'tie_type')!r}: the study names no tie types; "
+                                             f"to analyse these ties add `tie_types: [{found}]` to {study.file}")
     if bad_type.any():
         raise _fail(T, bad_type, "tie_type", f"{_value(T, bad_type, 'tie_type')!r} is not in the study's "
                                              f"tie_types ({', '.join(study.tie_types)})")
@@ -1047,9 +1102,9 @@ def _tidy_tables(study: Study, raw_dir: Path, folder: Path) -> dict[str, pd.Data
     out = _frames(resp.reset_index(drop=True),
                   items[["respondent_id", "wave", "item", "value"]].reset_index(drop=True),
                   ties[["site", "wave", "tie_type", "ego", "alter", "weight"]].reset_index(drop=True), quality)
-    out["scale_map"] = smap[["item", "dimension", "subscale", "reverse", "min", "max"]]
+    out["scale_map"] = smap[["item", "dimension", "subscale", "reverse", "min", "max", *SCALE_LABEL_COLUMNS]]
     out, blank = leave_out_blank(out, out["scale_map"])
-    out["sample"] = sample_flow(out["respondents"], study.wave_ids, blank)
+    out["sample"] = sample_flow(out["respondents"], study.wave_ids, blank, study.group_values)
     return out
 
 
@@ -1074,6 +1129,13 @@ def blank_questionnaires(frames: dict[str, pd.DataFrame], scale_map: pd.DataFram
     """The blank questionnaires: respondent × wave rows with no scale item answered and nobody named.
 
     A study without scale items has no blank questionnaire (naming nobody is an answer there).
+
+    Parameters
+    ----------
+    frames : dict of pandas.DataFrame
+        The canonical tables (``respondents``, ``responses``, ``ties``).
+    scale_map : pandas.DataFrame
+        The scale map (an empty one: no scale items).
 
     Returns
     -------
@@ -1117,16 +1179,28 @@ def leave_out_blank(frames: dict[str, pd.DataFrame], scale_map: pd.DataFrame) ->
     return out, blank
 
 
-def sample_flow(respondents: pd.DataFrame, waves: list[str], blank: pd.DataFrame | None = None) -> pd.DataFrame:
+def sample_flow(respondents: pd.DataFrame, waves: list[str], blank: pd.DataFrame | None = None,
+                levels: list[str] | None = None) -> pd.DataFrame:
     """Respondents per wave × group and how the panel changed.
 
     A respondent is in a wave when their questionnaire has at least one answer (the blank ones,
     ``blank``, are counted apart and in no other column).
 
+    Parameters
+    ----------
+    respondents : pandas.DataFrame
+        The canonical respondents table.
+    waves : list of str
+        The study's waves in order.
+    blank : pandas.DataFrame, optional
+        The blank questionnaires left out (:func:`blank_questionnaires`).
+    levels : list of str, optional
+        The study's group levels in order (the rows' order); groups not in it follow, sorted.
+
     Returns
     -------
     pandas.DataFrame
-        ``wave``, ``group`` (each level and ``all``), ``n``, ``blank`` (blank questionnaires left
+        ``wave``, ``group`` (each level in the study's order, then ``all``), ``n``, ``blank`` (blank questionnaires left
         out), ``retained`` (also in the previous wave), ``attrition`` (in the previous wave, not
         in this one), ``attrition_share`` (``attrition`` / the previous wave's ``n``),
         ``newcomers`` (not in the previous wave), ``in_first`` (also in the first wave: the
@@ -1138,7 +1212,8 @@ def sample_flow(respondents: pd.DataFrame, waves: list[str], blank: pd.DataFrame
     all_ids = set.intersection(*(set(df["respondent_id"].tolist()) for df in sets.values())) if sets else set()
     first_ids = set(sets[waves[0]]["respondent_id"].tolist()) if waves else set()
     blank = respondents.iloc[:0] if blank is None else blank
-    groups = sorted(set(respondents["group"]) | set(blank["group"]))
+    present = set(respondents["group"].astype(str)) | set(blank["group"].astype(str))
+    groups = [g for g in (levels or []) if g in present] + sorted(present - set(levels or []))
     for i, w in enumerate(waves):
         cur = sets[w]
         prev = sets[waves[i - 1]] if i > 0 else None

@@ -73,3 +73,34 @@ def test_cli_prints_one_line_and_exit_2(tmp_path, sinergi):
     code, out, err = sinergi("tidy", "--study", path)
     assert code == 2
     assert err.startswith("sinergi: error: ") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def _tables(tmp_path, **keys) -> Path:
+    (tmp_path / "data").mkdir(exist_ok=True)
+    raw = {"id": "t", "title": "T", "source": {"kind": "tables", "path": "data"}, "waves": [{"id": "pre"}],
+           "group": {"levels": [{"value": "placebo"}, {"value": "caffeine"}]}, **keys}
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    return path
+
+
+def test_tie_types_default_by_source_and_may_be_empty(tmp_path):
+    assert load_study(ROOT / "study.yaml").tie_types == ["info", "help", "collab"]  # the instrument's
+    tables = load_study(_tables(tmp_path))
+    assert tables.tie_types == [] and not tables.has_networks  # a tables study names its own, or has none
+    assert load_study(_tables(tmp_path, tie_types=["friend"])).tie_types == ["friend"]
+    demo = load_study(_write(tmp_path, lambda r: r.update(tie_types=[])))
+    assert demo.tie_types == [] and not demo.has_networks  # [] = a study without networks, not refused
+
+
+def test_reference_group_is_the_first_level_or_group_reference(tmp_path):
+    study = load_study(_tables(tmp_path))
+    assert study.reference_group == "placebo" and study.model_levels == ["placebo", "caffeine"]
+    study = load_study(_tables(tmp_path, group={"levels": [{"value": "caffeine"}, {"value": "decaf"},
+                                                           {"value": "placebo"}], "reference": "placebo"}))
+    assert study.group_values == ["caffeine", "decaf", "placebo"]  # the tables' order stays the study's
+    assert study.model_levels == ["placebo", "caffeine", "decaf"]
+    with pytest.raises(SinergiError) as exc:
+        load_study(_tables(tmp_path, group={"levels": [{"value": "a"}, {"value": "b"}], "reference": "Placebo"}))
+    assert str(exc.value) == (f"{tmp_path / 'study.yaml'}: group.reference = 'Placebo' is not a group level (a, b); "
+                              "name one of group.levels' values, or leave it out to use the first")

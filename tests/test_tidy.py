@@ -17,6 +17,7 @@ from pipeline.instrument import asset_content, load_instrument
 from pipeline.tidy import _check_collisions, pseudonymizer, sample_flow, tidy_kobo
 from tests.conftest import tree
 from tests.tablestudy import write_tables_study
+from tests.trialstudy import write_trial_study
 
 ROOT = Path(__file__).resolve().parent.parent
 INST = load_instrument(ROOT / "instruments" / "sinergi.yaml")
@@ -171,6 +172,79 @@ def test_bad_tables_give_one_message_and_no_output(in_tmp, sinergi, mutate, mess
     assert code == 2
     assert message in err and err.count("\n") == 1
     assert not (in_tmp / "data" / "processed" / "tables-test").exists()
+
+
+def test_tables_study_without_networks_and_with_labelled_scales(in_tmp, sinergi):
+    path = write_trial_study(in_tmp)  # no ties.csv, no tie_types; scales.csv with labels
+    assert sinergi("pull", "--study", path)[0] == 0
+    code, out, err = sinergi("tidy", "--study", path)
+    assert code == 0, err
+    proc = in_tmp / "data" / "processed" / "trial"
+    assert len(pd.read_parquet(proc / "ties.parquet")) == 0
+    sm = pd.read_parquet(proc / "scale_map.parquet").set_index("item")
+    assert sm.loc["tense", "dimension_label_en"] == "State anxiety" and sm.loc["tense", "label_id"] == "Saya merasa tegang"
+    assert sm.loc["calm", "subscale_label_id"] == "Ketenangan"
+    assert sm.loc["alert", "label_en"] == "I feel alert" and pd.isna(sm.loc["alert", "label_id"])  # English only
+    sample = pd.read_csv(proc / "sample.csv")
+    assert sample.loc[sample["wave"] == "before", "group"].tolist() == ["placebo", "caffeine", "all"]  # study order
+
+
+def test_tables_labels_without_language_and_unknown_columns(in_tmp, sinergi):
+    path = write_trial_study(in_tmp)
+    sm = pd.read_csv(in_tmp / "data" / "scales.csv", dtype=str, keep_default_na=False)
+    sm = sm.drop(columns=["dimension_label_id", "dimension_label_en"]).assign(dimension_label="Mood", lable_en="x")
+    sm.to_csv(in_tmp / "data" / "scales.csv", index=False)
+    assert sinergi("pull", "--study", path)[0] == 0
+    code, out, err = sinergi("tidy", "--study", path)
+    assert code == 0, err
+    assert "column(s) lable_en not read" in err  # a misspelt label column is named, not silently dropped
+    got = pd.read_parquet(in_tmp / "data" / "processed" / "trial" / "scale_map.parquet")
+    assert set(got["dimension_label_id"]) == {"Mood"} and set(got["dimension_label_en"]) == {"Mood"}
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (_edit("scales.csv", lambda d: d.loc.__setitem__((2, "dimension_label_en"), "Anxiety")),
+     "scales.csv: row 4, column dimension_label_en: 'Anxiety' names anxiety differently from an earlier row "
+     "('State anxiety'); give it one name, or write it on one row only"),
+    (_edit("scales.csv", lambda d: d.loc.__setitem__((4, "subscale_label_en"), "Calm")),
+     "row 6, column subscale_label_en: 'Calm' names anxiety/calm differently from an earlier row ('Calmness')"),
+])
+def test_a_dimension_has_one_name(in_tmp, sinergi, mutate, message):
+    path = write_trial_study(in_tmp)
+    mutate(in_tmp / "data")
+    assert sinergi("pull", "--study", path)[0] == 0
+    code, out, err = sinergi("tidy", "--study", path)
+    assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_ties_of_a_study_that_names_no_tie_types_are_refused_naming_them(in_tmp, sinergi):
+    path = write_tables_study(in_tmp)
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    del raw["tie_types"]  # a tables study without the key has no tie types (not the demo's three)
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    ties = pd.read_csv(in_tmp / "data" / "ties.csv")
+    ties.loc[ties.index[-1], "tie_type"] = "advice"
+    ties.to_csv(in_tmp / "data" / "ties.csv", index=False)
+    assert sinergi("pull", "--study", path)[0] == 0
+    code, out, err = sinergi("tidy", "--study", path)
+    assert code == 2 and err.count("\n") == 1
+    assert "ties.csv: row 2, column tie_type: 'info': the study names no tie types; to analyse these ties add " \
+           f"`tie_types: [info, advice]` to {path}" in err
+
+
+def test_ties_csv_is_needed_when_the_study_names_tie_types(in_tmp, sinergi):
+    path = write_tables_study(in_tmp)
+    (in_tmp / "data" / "ties.csv").unlink()
+    code, out, err = sinergi("pull", "--study", path)
+    assert code == 2
+    assert "ties.csv missing, but the study names tie_types (info); add the file, or leave tie_types out" in err
+
+
+def test_sample_flow_lists_groups_in_the_studys_order():
+    r = pd.DataFrame({"respondent_id": list("abcd"), "wave": "pre", "group": ["placebo", "caffeine", "decaf", "x"],
+                      "site": "s"})
+    s = sample_flow(r, ["pre"], levels=["placebo", "caffeine", "decaf"])
+    assert s["group"].tolist() == ["placebo", "caffeine", "decaf", "x", "all"]
 
 
 # -- pseudonym width -------------------------------------------------------------------------------

@@ -58,7 +58,7 @@ def coverage(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: list[str]
         Canonical tables (all waves: a non-respondent's group comes from a wave they answered).
     tie_types : list of str
         The study's tie types; ``"any"`` (every nomination of the wave, one tie per ordered pair)
-        is added.
+        is added. Empty (a study without networks): no rows.
     waves : list of str
     min_coverage : float
         Coverage below this sets ``warning``.
@@ -96,6 +96,8 @@ def coverage(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: list[str]
     """
     from ..parallel import map_sites
 
+    if not len(tie_types):
+        return pd.DataFrame([], columns=COVERAGE_COLUMNS)
     levels = pd.Index([str(x) for x in (group_values or sorted(respondents["group"].dropna().astype(str).unique()))])
     # a person's group: from the wave itself, else from the latest other wave they answered
     group_any = (respondents.sort_values("wave", key=lambda s: s.map({w: i for i, w in enumerate(waves)}))

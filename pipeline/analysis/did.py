@@ -427,7 +427,8 @@ def balance(scores: pd.DataFrame, respondents: pd.DataFrame, arms: dict[str, str
     -------
     DataFrame
         One row per variable (every score dimension and subscale; ``share_<level>`` of the second
-        group level; the covariates in :data:`BALANCE_COVARIATES` the data has; ``degree_any``):
+        of ``group_values`` — the first level after the reference, with the study's
+        :attr:`~pipeline.config.Study.model_levels`; the covariates in :data:`BALANCE_COVARIATES` the data has; ``degree_any``):
         ``variable``, ``mean_program``, ``mean_comparison``, ``difference``, ``sd_pooled``,
         ``smd`` (difference / pooled SD; |smd| > 0.25 is commonly read as imbalance), ``n_program``,
         ``n_comparison``, ``p_ri`` (randomization inference over villages on the difference of

@@ -117,6 +117,16 @@ _IGRAPH_RNG_LOCK = threading.Lock()
 # graphs
 # --------------------------------------------------------------------------------------------
 
+def analysed_tie_types(tie_types: Sequence[str], ties: pd.DataFrame) -> list[str]:
+    """The tie types a study's networks are built for: ``tie_types``, or none when the ties table
+    has no rows at all (a study without networks: no graphs, no network rows, no empty files).
+
+    >>> analysed_tie_types(["info"], pd.DataFrame(columns=["tie_type"]))
+    []
+    """
+    return [str(t) for t in tie_types] if len(ties) else []
+
+
 def _check_tie_types(tie_types: Sequence[str]) -> list[str]:
     tie_types = [str(t) for t in tie_types]
     if ANY in tie_types:
@@ -161,6 +171,8 @@ def build_graphs(respondents: pd.DataFrame, ties: pd.DataFrame,
     (3, 1, 1)
     """
     tie_types = _check_tie_types(tie_types)
+    if not tie_types:  # a study without networks
+        return {}
     resp = respondents[["respondent_id", "wave", "group", "site"]].astype(str)
     tt = ties[["site", "wave", "tie_type", "ego", "alter"]].astype(str)
     tt = tt[tt["tie_type"].isin(tie_types) & (tt["ego"] != tt["alter"])]
@@ -1181,7 +1193,8 @@ def run(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
         and ties of tie types not in ``tie_types`` are ignored; ties naming a non-respondent of
         that site × wave are dropped and counted.
     tie_types : sequence of str
-        Tie types to analyse; ``"any"`` (their union) is added.
+        Tie types to analyse; ``"any"`` (their union) is added. None (a study without networks):
+        every table has its columns and no rows.
     waves : sequence of str
         Waves in order; the first is the baseline.
     seed : int
@@ -1271,7 +1284,8 @@ def run(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
     waves = [str(w) for w in waves]
     if not waves:
         raise SinergiError("network: no waves given")
-    _check_tie_types(tie_types)
+    if not _check_tie_types(tie_types):  # a study without networks: the tables with no rows
+        respondents = respondents.iloc[:0]
     resp = respondents[respondents["wave"].astype(str).isin(waves)]
     resp_site = resp["site"].astype(str)
     tie_parts = dict(tuple(ties.groupby(ties["site"].astype(str), sort=False)))

@@ -235,6 +235,17 @@ def _kinds(scores: pd.DataFrame) -> dict[str, str]:
     return dict(zip(k["dimension"].astype(str), k["kind"].fillna(SCALE).astype(str)))
 
 
+def _in_order(present, levels: list[str] | None) -> list[str]:
+    """The groups in ``present`` in the order of ``levels`` (the study's), others after them sorted.
+
+    >>> _in_order(["caffeine", "placebo", "x"], ["placebo", "caffeine"])
+    ['placebo', 'caffeine', 'x']
+    """
+    present = {str(g) for g in present}
+    known = [str(g) for g in (levels or []) if str(g) in present]
+    return known + sorted(present - set(known))
+
+
 def _person_groups(scores: pd.DataFrame, waves: list[str]) -> pd.Series:
     """Group of each respondent: the group on their earliest wave row."""
     order = {w: i for i, w in enumerate(waves)}
@@ -248,7 +259,7 @@ def _person_groups(scores: pd.DataFrame, waves: list[str]) -> pd.Series:
 # ---------------------------------------------------------------------------------------------
 
 def paired(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05,
-           scale_max: dict[str, float] | None = None) -> pd.DataFrame:
+           scale_max: dict[str, float] | None = None, levels: list[str] | None = None) -> pd.DataFrame:
     """Paired before/after statistics per dimension and group, every later wave vs the first.
 
     Parameters
@@ -264,11 +275,13 @@ def paired(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05,
     scale_max : dict, optional
         Scale maximum per dimension, for the normalized gain; dimensions not in it get
         ``n_gain`` NaN (e.g. network indicators).
+    levels : list of str, optional
+        The study's group levels in its order (the rows' order); groups not in it follow, sorted.
 
     Returns
     -------
     pandas.DataFrame
-        One row per dimension × group (``"all"`` first, then each level) × later wave:
+        One row per dimension × group (``"all"`` first, then each level in ``levels`` order) × later wave:
 
         - ``dimension``, ``kind`` (``scale`` | ``network``), ``group``, ``wave_pre``
           (baseline), ``wave_post``
@@ -318,7 +331,7 @@ def paired(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05,
     sc["respondent_id"] = sc["respondent_id"].astype(str)
     sc["wave"] = sc["wave"].astype(str)
     groups = _person_groups(sc, waves)
-    levels = sorted(groups.unique())
+    levels = _in_order(groups.unique(), levels)
     rows = []
     for wave_post in waves[1:]:
         for dim in pd.unique(sc["dimension"]):
@@ -598,7 +611,8 @@ def _fit_one(df: pd.DataFrame, waves: list[str], levels: list[str], multi_site: 
     return rows
 
 
-def mixed(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str]) -> pd.DataFrame:
+def mixed(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str],
+          levels: list[str] | None = None) -> pd.DataFrame:
     """Linear mixed model ``score ~ wave * group + (1 | respondent)`` per dimension.
 
     Parameters
@@ -611,8 +625,12 @@ def mixed(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str]) -> 
         The respondents table; more than one distinct ``site`` adds a site random intercept with
         respondents nested in sites (lme4 ``(1 | site) + (1 | site:respondent)``).
     waves : list of str
-        Ordered wave ids; the first is the reference level of ``wave``; the reference level of
-        ``group`` is the first in sorted order.
+        Ordered wave ids; the first is the reference level of ``wave``.
+    levels : list of str, optional
+        The group levels, the reference level of ``group`` first (the study's
+        :attr:`~pipeline.config.Study.model_levels`); a level absent from a dimension's data is
+        skipped (the next one is the reference); groups not in it follow, sorted. Without it the
+        reference is the first in sorted order.
 
     Returns
     -------
@@ -651,19 +669,20 @@ def mixed(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str]) -> 
     parts = dict(tuple(sc.groupby("dimension", sort=False, observed=True)))  # one pass, not one per dimension
     with threadpool_limits(1):  # p × p algebra: BLAS threads only spin (10x slower on a busy machine)
         for dim in pd.unique(scores["dimension"]):
-            rows = _mixed_dimension(dim, parts.get(dim, sc.iloc[:0]), waves, multi_site)
+            rows = _mixed_dimension(dim, parts.get(dim, sc.iloc[:0]), waves, multi_site, levels)
             out.extend({**r, "kind": kinds[str(dim)]} for r in rows)
     return pd.DataFrame(out, columns=MIXED_COLUMNS)
 
 
-def _mixed_dimension(dim, df: pd.DataFrame, waves: list[str], multi_site: bool) -> list[dict]:
+def _mixed_dimension(dim, df: pd.DataFrame, waves: list[str], multi_site: bool,
+                     levels: list[str] | None = None) -> list[dict]:
     """The rows of :func:`mixed` for one dimension."""
     df = df.reset_index(drop=True)
     present = [w for w in waves if (df["wave"] == w).any()]
     if len(present) < 2 or df["respondent_id"].nunique() < 3:
         return [{"dimension": dim, "term": np.nan,
                  "method": METHOD_SKIPPED}]
-    levels = sorted(df["group"].unique())
+    levels = _in_order(df["group"].unique(), levels)
     return [{"dimension": dim, **r}
             for r in _fit_one(df, present, levels, multi_site and df["site"].nunique() > 1)]
 
@@ -911,7 +930,8 @@ def network_scores(network_nodes: pd.DataFrame, respondents: pd.DataFrame) -> pd
 
 def run(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str], alpha: float = 0.05,
         network_nodes: pd.DataFrame | None = None,
-        scale_map: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+        scale_map: pd.DataFrame | None = None, levels: list[str] | None = None,
+        reference: str | None = None) -> dict[str, pd.DataFrame]:
     """All before/after analyses.
 
     Parameters
@@ -932,6 +952,10 @@ def run(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str], alpha
     scale_map : pandas.DataFrame, optional
         For the scale maximum of each dimension/subscale (normalized gain): the largest item
         ``max`` of its items.
+    levels : list of str, optional
+        The study's group levels in order: the order of the paired rows (default sorted).
+    reference : str, optional
+        The mixed models' reference group (default ``levels[0]``).
 
     Returns
     -------
@@ -942,6 +966,8 @@ def run(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str], alpha
         ``network``) beside ``dimension``.
     """
     allscores = scores.assign(kind=SCALE)
+    model_levels = None if levels is None else [*([reference] if reference else []),
+                                                 *(g for g in levels if g != reference)]
     if network_nodes is not None and len(network_nodes):
         allscores = pd.concat([allscores, network_scores(network_nodes, respondents)],
                               ignore_index=True)
@@ -951,10 +977,10 @@ def run(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str], alpha
             scale_max[str(dim)] = float(part["max"].max())
             for sub, p2 in part.groupby("subscale", sort=False):
                 scale_max[f"{dim}_{sub}"] = float(p2["max"].max())
-    pp = paired(allscores, waves, alpha=alpha, scale_max=scale_max)
+    pp = paired(allscores, waves, alpha=alpha, scale_max=scale_max, levels=levels)
     return {
         "prepost": pp,
-        "mixed_models": standardized_change(mixed(allscores, respondents, waves), pp),
+        "mixed_models": standardized_change(mixed(allscores, respondents, waves, levels=model_levels), pp),
         "dose_response": dose_response(allscores, respondents, waves),
         "collective": collective(respondents, waves),
         "descriptives": descriptives(allscores, waves),

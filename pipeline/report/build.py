@@ -237,14 +237,15 @@ def check_texts(study: Any, rep: Context, sections: list[Section]) -> None:
 
 
 def _network_exports(rep: Context, outdir: Path, date: str | None = None) -> bool:
-    """GraphML/GEXF/RSiena files via pipeline.analysis.network; False (and nothing written) without inputs."""
-    from ..analysis.network import build_graphs
+    """GraphML/GEXF/RSiena files via pipeline.analysis.network; False (and nothing written) without
+    inputs or without networks (no tie types, or no ties at all: no empty graph files)."""
+    from ..analysis.network import analysed_tie_types, build_graphs
     from .network_export import write_exports
 
     resp, ties, nodes = rep.inp("respondents.parquet"), rep.inp("ties.parquet"), rep.inp("network_nodes.csv")
-    if resp is None or ties is None or nodes is None:
+    if resp is None or ties is None or nodes is None or not len(nodes):
         return False
-    graphs = build_graphs(resp, ties, list(rep.study.tie_types))
+    graphs = build_graphs(resp, ties, analysed_tie_types(rep.study.tie_types, ties))
     write_exports(graphs, nodes, outdir, waves=rep.study.wave_ids, date=date, ties=ties,
                   readme=_readme(rep, resp, ties))
     return True

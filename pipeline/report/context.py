@@ -249,6 +249,11 @@ class Context:
         whole = self.inp("network_whole.csv")
         return whole is not None and not pd.to_numeric(whole["n_ties"], errors="coerce").fillna(0).any()
 
+    def no_network_text(self) -> str:
+        """The one line a network part of the report shows for a study without networks: it has no
+        network questions (no tie types), or it asked them and recorded no ties."""
+        return self.t("net_no_ties" if self.study.tie_types else "net_no_network")
+
     def message_id(self, key: str) -> str:
         """``key``, or its ``<key>_gen`` wording (no demo words) for a study that is not an
         instrument study, when the catalogue has one."""
@@ -322,9 +327,55 @@ class Context:
         return [d for d in known if d in dims] + sorted(d for d in dims if d not in known)
 
     def groups_order(self, values: list[str]) -> list[str]:
+        """``values`` in the study's order: ``all``, then the levels as ``group.levels`` lists them
+        (never alphabetical), then anything else sorted."""
         vals = [str(v) for v in values]
         return [g for g in ["all", *self.levels] if g in vals] + sorted(v for v in set(vals)
                                                                           if v not in ["all", *self.levels])
+
+    @property
+    def model_levels(self) -> list[str]:
+        """The groups present as the models code them: the reference group first (``group.reference``,
+        else the first of ``group.levels``; the next present level when it has no respondents),
+        then the others in the study's order."""
+        present = self.present_levels
+        return [g for g in self.study.model_levels if g in present] or present
+
+    @property
+    def reference(self) -> str:
+        """The group the models compare the others with (:attr:`model_levels`' first)."""
+        levels = self.model_levels or self.levels
+        return levels[0]
+
+    def study_order(self, df: pd.DataFrame, *cols: str) -> pd.DataFrame:
+        """``df`` sorted (stably) by ``cols`` in the study's order, never alphabetically: waves
+        (``wave``, ``wave_pre``, ``wave_post``) as listed, tie types as ``tie_types`` then ``any``,
+        groups (``group``, ``from_group``, ``to_group``) ``all`` then ``group.levels``, dimensions
+        as the scale map (:meth:`order_dims`); other columns by value. Values the study does not
+        list come after those it does.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The same rows and columns, reordered (the index kept).
+        """
+        orders = {"tie_type": [*self.study.tie_types, "any"], "group": ["all", *self.levels]}
+        for c in ("wave", "wave_pre", "wave_post"):
+            orders[c] = self.waves
+        for c in ("from_group", "to_group"):
+            orders[c] = orders["group"]
+        if "dimension" in cols:
+            orders["dimension"] = self.order_dims([str(d) for d in pd.unique(df["dimension"])])
+        keys = {}
+        for c in cols:
+            if c in orders:
+                rank = {v: i for i, v in enumerate(orders[c])}
+                keys[f"_order_{c}"] = df[c].astype(str).map(rank).fillna(len(rank)).to_numpy()
+            keys[f"_value_{c}"] = df[c].astype(str).to_numpy()
+        if not keys:
+            return df
+        positions = pd.DataFrame(keys).sort_values(list(keys), kind="stable").index
+        return df.iloc[positions]
 
     def table(self, key: str, title: str, df: pd.DataFrame, cols: list[tuple], note: str = "") -> Block:
         """``cols``: (source column, header, format) with format one of

@@ -122,14 +122,35 @@ def _whole(values: pd.Series) -> pd.Series | None:
     return x.round().astype("Int64")
 
 
+#: significant digits of every non-integer number in tables/ (CSV and XLSX): far more than any
+#: table prints, and few enough that the last bits of a double — which differ between machines and
+#: library builds (SIMD exp/log, BLAS, summation order) — do not show
+SIGNIFICANT_DIGITS = 10
+
+
+def significant(v: Any, digits: int = SIGNIFICANT_DIGITS) -> Any:
+    """A float rounded to ``digits`` significant digits (others unchanged).
+
+    >>> significant(115.74006567009523), significant(115.74006567009562), significant(3)
+    (115.7400657, 115.7400657, 3)
+    """
+    if isinstance(v, (float, np.floating)) and np.isfinite(v):
+        return float(f"{float(v):.{digits}g}")
+    return v
+
+
 def csv_frame(t: Any) -> pd.DataFrame:
-    """The table as written to CSV: counts as integers (``73``, not ``73.0``), other numbers unrounded."""
+    """The table as written to CSV: counts as integers (``73``, not ``73.0``), other numbers to
+    :data:`SIGNIFICANT_DIGITS` significant digits."""
     out = t.raw.copy()
     for col, fmt in zip(t.raw.columns, _formats(t)):
-        if fmt == "int":
-            whole = _whole(out[col])
-            if whole is not None:
-                out[col] = whole
+        whole = _whole(out[col]) if fmt == "int" else None
+        if whole is not None:
+            out[col] = whole
+        elif pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].map(significant)
+        elif out[col].dtype == object:
+            out[col] = [significant(v) for v in out[col]]
     return out
 
 
@@ -142,7 +163,8 @@ def write_tables(tables: list[Any], outdir: Path, lang: str, when: datetime = EP
     * CSV: UTF-8 *with* a byte-order mark (``utf-8-sig``), so that Excel on Windows, which reads a
       CSV without one in the ANSI code page, shows α, ω, Δ and − correctly; ``,`` between values and
       ``.`` decimals whatever the report language (machine-readable; pandas, R and LibreOffice read
-      the BOM). Counts are written as integers; other numbers unrounded.
+      the BOM). Counts are written as integers; other numbers with :data:`SIGNIFICANT_DIGITS`
+      significant digits (the XLSX cells too; its number formats show the report's decimals).
     * XLSX: one sheet per table; counts ``#,##0``, shares and percentages ``0.0%``, estimates with
       the report's decimals, a confidence interval as two numeric columns (lower, upper); each sheet
       prints landscape on A4, fitted to one page wide, the header row repeated on every page.
@@ -232,7 +254,7 @@ def _cell(v: Any) -> Any:
     if v is None:
         return None
     if isinstance(v, (float, np.floating)):
-        return None if not np.isfinite(v) else float(v)
+        return None if not np.isfinite(v) else significant(float(v))
     if isinstance(v, (np.integer,)):
         return int(v)
     if isinstance(v, (np.bool_, bool)):
@@ -251,6 +273,23 @@ def _safe_name(name: str, limit: int = 32) -> str:
     if not re.match(r"[A-Za-z]", name):
         name = "v_" + name
     return name[:limit]
+
+
+def fit_label(text: str, suffix: str = "", limit: int = 80) -> str:
+    """``text + suffix`` in at most ``limit`` characters (Stata's variable-label length): a longer
+    ``text`` is cut at a word boundary and ends in "…", so the ``suffix`` (``(reversed)``, a
+    wave) is always kept.
+
+    >>> fit_label("I feel calm and relaxed today", " (reversed)", 30)
+    'I feel calm and… (reversed)'
+    """
+    text = " ".join(str(text).split())
+    if len(text) + len(suffix) <= limit:
+        return text + suffix
+    room = max(1, limit - len(suffix) - 1)
+    cut = text[:room + 1]
+    cut = cut.rsplit(" ", 1)[0] if " " in cut.strip() else cut[:room]
+    return cut[:room].rstrip(" ,;:.") + "…" + suffix
 
 
 def instrument_codes(inst: Any, lang: str, labels: Labels | None = None
@@ -385,7 +424,9 @@ def with_items(df: pd.DataFrame, labels: dict[str, str], responses: pd.DataFrame
 
     ``<item>`` is scored as the scales are (a reverse-coded item turned, ``min + max − x``) and,
     for reverse-coded items, ``<item>_raw`` is the answer as given — so RELIABILITY in SPSS/PSPP
-    runs on exactly the items the scores are means of. ``labels`` gains their variable labels.
+    runs on exactly the items the scores are means of. ``labels`` gains their variable labels: the
+    item's statement (:meth:`Labels.statement`, "(reversed)" / "(answer as given)" added for a
+    reverse-coded item), else ``<item>: <dimension>``.
 
     Returns
     -------
@@ -408,11 +449,16 @@ def with_items(df: pd.DataFrame, labels: dict[str, str], responses: pd.DataFrame
         name = _safe_name(item)
         cols[name] = (float(sm.loc[item, "min"]) + float(sm.loc[item, "max"]) - x) if rev else x
         dim = names.dim(str(sm.loc[item, "dimension"]))
-        labels[name] = s(lang, "lab_item_reversed" if rev else "lab_item", item=item, dim=dim)[:80]
+        text = names.statement(item)
+        if text:  # the statement as asked (a reverse-coded item says it was turned)
+            labels[name] = fit_label(text, s(lang, "lab_statement_reversed") if rev else "")
+        else:
+            labels[name] = s(lang, "lab_item_reversed" if rev else "lab_item", item=item, dim=dim)[:80]
         if rev:
             raw = _safe_name(f"{item}_raw")
             cols[raw] = x
-            labels[raw] = s(lang, "lab_item_raw", item=item)[:80]
+            labels[raw] = (fit_label(text, s(lang, "lab_statement_raw")) if text
+                           else s(lang, "lab_item_raw", item=item)[:80])
     items = pd.DataFrame(cols, index=wide.index).reset_index()
     out = df.merge(items, on=["respondent_id", "wave"], how="left")
     return out, list(cols)
@@ -473,7 +519,7 @@ def by_wave(df: pd.DataFrame, labels: dict[str, str], values: dict[str, dict], s
         part = df[df["wave"] == float(i)].set_index("respondent_id")[keep]
         part.columns = [f"{c}_{_safe_name(w, 12)}"[:32] for c in keep]
         for c, new in zip(keep, part.columns):
-            wlab[new] = f"{labels.get(c, c)} [{study.wave_label(w, lang)}]"[:80]
+            wlab[new] = fit_label(labels.get(c, c), f" [{study.wave_label(w, lang)}]")
             source[new] = c
         out = out.join(part, how="left")
     out = out.reset_index().sort_values("respondent_id").reset_index(drop=True)

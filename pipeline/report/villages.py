@@ -157,17 +157,7 @@ def _village_blocks(ctx: Context) -> list[Block]:
             ("diff", ctx.t("c_village_change"), "n2"), (("ci_low", "ci_high"), ctx.t("ci95"), "ci2"),
             ("pooled", ctx.t("c_pooled_change"), "n2"), ("p_dev", ctx.t("c_p_dev"), "p"),
             ("p_dev_holm", ctx.t("c_p_holm"), "p")], note=ctx.t("village_change_note")))
-    order_t = {t: i for i, t in enumerate([*ctx.study.tie_types, "any"])}
-    order_w = {w: i for i, w in enumerate(ctx.waves)}
-
-    def sort(df, *cols):
-        df = df.copy()
-        keys = []
-        for c in cols:
-            m = order_t if c == "tie_type" else order_w if c in ("wave", "wave_post") else None
-            df[f"_{c}"] = df[c].map(m).fillna(99) if m else df[c]
-            keys.append(f"_{c}")
-        return df.sort_values(keys, kind="stable")
+    sort = ctx.study_order
 
     w = ctx.inp("network_whole.csv")
     if w is not None and len(w):
@@ -183,7 +173,7 @@ def _village_blocks(ctx: Context) -> list[Block]:
     g = ctx.inp("network_groups.csv")
     if g is not None and len(g):
         g = g[g["tie_type"] == "any"] if (g["tie_type"] == "any").any() else g
-        blocks.append(ctx.table("village_groups", ctx.t("t_groups"), sort(g, "tie_type", "wave"), [
+        blocks.append(ctx.table("village_groups", ctx.t("t_groups"), sort(g, "tie_type", "wave", "group"), [
             (lambda d: d["tie_type"].map(tl), ctx.t("tie_type"), "text"),
             (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
             (lambda d: d["group"].map(ctx.gl), ctx.t("group"), "text"), ("n", "n", "int"),

@@ -748,3 +748,17 @@ def test_degree_centralization_small_cases():
     # R: igraph::centr_degree(make_graph(c(1,2, 2,1, 1,3, 3,4, 4,1, 2,4), n=5), "in", loops=FALSE) → 0.25
     g = ig.Graph(n=5, edges=[(0, 1), (1, 0), (0, 2), (2, 3), (3, 0), (1, 3)], directed=True)
     assert nw.degree_centralization(np.array(g.indegree())) == pytest.approx(0.25, abs=1e-12)
+
+
+def test_a_study_without_networks_gets_tables_without_rows():
+    from pipeline.analysis.network import analysed_tie_types, build_graphs, run
+
+    r = pd.DataFrame({"respondent_id": list("abcd"), "wave": "w1", "group": ["x", "x", "y", "y"], "site": "s"})
+    empty = pd.DataFrame(columns=["site", "wave", "tie_type", "ego", "alter", "weight"])
+    assert analysed_tie_types(["friend"], empty) == []  # no ties recorded at all: no networks
+    assert analysed_tie_types(["friend"], empty.iloc[:0].reindex([0]).fillna("x")) == ["friend"]
+    assert build_graphs(r, empty, []) == {}
+    out = run(r, empty, [], ["w1"], permutations=99)
+    assert set(out) == {"network_whole", "network_groups", "mixing", "network_nodes", "brokerage", "network_change"}
+    assert all(len(df) == 0 for df in out.values())
+    assert "degree" in out["network_nodes"].columns and "ei" in out["network_whole"].columns  # headers kept

@@ -476,8 +476,9 @@ NESTED_WAVES = {"nested12": ["pre", "post"], "nested3w": ["pre", "mid", "post"]}
 
 
 def test_nested_csv_matches_the_generator():
+    # written with 17 digits on another machine: equal to 1e-12, not to the last bit of each double
     got = pd.read_csv(testdata.DATA / "nested.csv")
-    pd.testing.assert_frame_equal(got, testdata.nested_cases(), check_dtype=False, rtol=0, atol=0)
+    pd.testing.assert_frame_equal(got, testdata.nested_cases(), check_dtype=False, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("case", sorted(NESTED_WAVES))
@@ -728,3 +729,40 @@ def test_descriptives_are_everyones_scores_per_wave_and_group(data, run_out):
     allrow = d[(d["dimension"] == "trust") & (d["group"] == "all") & (d["wave"] == "pre")].iloc[0]
     pre = sc[(sc["dimension"] == "trust") & (sc["wave"] == "pre")]["score"].dropna()
     assert allrow["n"] == len(pre) > R_PAIRED[("trust", "all")]["n"]  # everyone, not only the pairs
+
+
+# ---- the reference group: the study's first level (or group.reference), never the alphabetical first ----
+# sc$group <- factor(sc$group, levels = c("pendatang", "lokal"))   # pendatang the reference
+# m <- lmer(score ~ wave * group + (1 | respondent_id), data = sc[sc$dimension == d, ], REML = TRUE)
+# fixef(m); sqrt(diag(as.matrix(vcov(m))))   (lme4 1.1.31, R 4.2.2; tests/r/data/scores.csv)
+R_LMER_REF_PENDATANG = {
+    "trust": dict(est=[3.25892857142861, 0.407885650421389, -0.302366890288877, -0.195045507857691],
+                  se=[0.158449004687369, 0.110831547247143, 0.194485766484148, 0.135730742377978]),
+    "norms": dict(est=[3.14999999999996, 0.339125090437571, -0.0952987800122039, -0.122559200599538],
+                  se=[0.21508947052734, 0.133825884213972, 0.263899412471548, 0.163893129807498]),
+}
+
+
+def test_mixed_reference_group_is_the_first_of_the_levels_given(data):
+    r, sc, _ = data
+    got = prepost.mixed(sc, r, WAVES, levels=["pendatang", "lokal"])
+    for dim, ref in R_LMER_REF_PENDATANG.items():
+        fixed = got[got.dimension == dim].iloc[:4]
+        assert fixed["term"].tolist() == ["intercept", "wave[post]", "group[lokal]", "wave[post]:group[lokal]"]
+        assert fixed["estimate"].to_numpy() == pytest.approx(ref["est"], abs=STAT)
+        assert fixed["se"].to_numpy() == pytest.approx(ref["se"], abs=STAT)
+
+
+def test_run_orders_groups_as_the_study_lists_them_and_models_its_reference(data):
+    r, sc, sm_ = data
+    out = prepost.run(sc, r, WAVES, levels=["pendatang", "lokal"], scale_map=sm_)
+    trust = out["prepost"][out["prepost"].dimension == "trust"]
+    assert trust["group"].tolist() == ["all", "pendatang", "lokal"]  # not alphabetical
+    terms = out["mixed_models"].loc[out["mixed_models"].dimension == "trust", "term"].tolist()
+    assert "group[lokal]" in terms and "group[pendatang]" not in terms  # the first level is the reference
+    # group.reference: the tables keep the study's order, the models compare with the reference
+    out = prepost.run(sc, r, WAVES, levels=["lokal", "pendatang"], reference="pendatang", scale_map=sm_)
+    assert out["prepost"].loc[out["prepost"].dimension == "trust", "group"].tolist() == ["all", "lokal", "pendatang"]
+    fixed = out["mixed_models"][out["mixed_models"].dimension == "trust"].iloc[:4]
+    assert fixed["term"].iloc[2] == "group[lokal]"
+    assert fixed["estimate"].to_numpy() == pytest.approx(R_LMER_REF_PENDATANG["trust"]["est"], abs=STAT)

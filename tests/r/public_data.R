@@ -54,7 +54,8 @@ common <- function(id, title, language, site, waves, group_levels, tie_types, ex
   c(sprintf("id: %s", id), sprintf("title: \"%s\"", title), sprintf("language: %s", language),
     sprintf("site: \"%s\"", site), "instrument: ../../../../instruments/sinergi.yaml",
     "source: {kind: tables, path: data}", "waves:", waves, "group:", "  levels:", group_levels,
-    sprintf("tie_types: [%s]", paste(tie_types, collapse = ", ")),
+    # a study without networks leaves tie_types out (a tables study then has none)
+    if (length(tie_types)) sprintf("tie_types: [%s]", paste(tie_types, collapse = ", ")) else character(),
     "analysis: {seed: 12, permutations: 199}", extra)
 }
 
@@ -159,7 +160,7 @@ write_study("affect-film", common("affect-film", "Mood before and after a film (
                                     "  - {id: after, label: {id: Sesudah film, en: After the film}}"),
                                   c("    - {value: halloween, label: {id: Halloween (horor), en: Halloween (horror)}}",
                                     "    - {value: natgeo, label: {id: Nat Geo (alam), en: Nat Geo (nature)}}"),
-                                  "friend"),
+                                  character()),
             resp, items, no_ties, scales)
 
 # ---- bfi: Big Five items (1..6), one wave, by gender; 120 of the 2,800 (seeded sample) ---------
@@ -180,5 +181,5 @@ write_study("bfi", common("bfi", "Big Five personality items (bfi, SAPA project)
                           "  - {id: w1, label: {id: Survei 2010, en: Survey 2010}}",
                           c("    - {value: male, label: {id: Laki-laki, en: Men}}",
                             "    - {value: female, label: {id: Perempuan, en: Women}}"),
-                          "friend"),
+                          character()),
             resp, items, no_ties, scales)

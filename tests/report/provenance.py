@@ -20,6 +20,9 @@ What counts:
 * ``labels`` are the study's own names (wave, group, dimension and tie-type labels, title, site):
   a number inside a name ("Year 2 (1995)", "Time 4") is the name's, not a statistic, and is
   removed before the numbers are read;
+* a *citation* of the reference list ("(Hake, 1998)", "Krackhardt & Stern (1988)", "(Maryam
+  dkk., 2026)") is a pointer to a work, not a statistic: its year is removed with it;
+* a model formula's random intercept ``(1 | respondent)`` is notation;
 * ``rules`` are the numbers a sentence may print because a stated rule gives them (the 95 of a
   95 % CI, the study's alpha, Cohen's 0.2 / 0.5 / 0.8, a cut-off such as CFI 0.90); each caller
   lists them with a comment saying which rule.
@@ -90,7 +93,25 @@ def handout_document(page: str) -> Document:
     return Document(_cells(body), {"handout": _sentences(body)})
 
 
+def _citations() -> list[str]:
+    """Every in-text form of every reference's authors and year, in both languages."""
+    from pipeline.report import bibliography as bib
+
+    out = []
+    for key in bib.REFERENCES:
+        for lang in ("id", "en"):
+            year = bib.YEARS[key]
+            out += [f"{bib.in_text_names(key, lang)}, {year}",
+                    f"{bib.in_text_names(key, lang, narrative=True)} ({year})"]
+    return out
+
+
+#: a model formula's random intercept, ``(1 | respondent)``: notation, not a statistic
+FORMULA = re.compile(r"\(1 \| [^)]*\)")
+
+
 def _strip(text: str, labels: Iterable[str]) -> str:
+    text = FORMULA.sub(" ", text)
     for label in sorted({str(x) for x in labels if str(x).strip()}, key=len, reverse=True):
         text = text.replace(label, " ")
     return text
@@ -100,7 +121,7 @@ def unexplained(doc: Document, section: str, *, rules: Iterable[str] = (), label
                 width: int = 40) -> list[str]:
     """The numbers of ``section``'s sentences that are neither a table cell of ``doc`` nor in
     ``rules``, each with the text around it (empty when every number is accounted for)."""
-    text = _strip(doc.sentences.get(section, ""), labels)
+    text = _strip(doc.sentences.get(section, ""), [*labels, *_citations()])
     known = doc.cells | set(rules)
     out = []
     for m in NUMBER.finditer(text):

@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -515,7 +516,9 @@ T-TEST PAIRS=trust_pre WITH trust_post (PAIRED).
     assert run.returncode == 0, run.stdout + run.stderr
     out = (tmp_path / "out.csv").read_text()
     lines = out.splitlines()
-    dictionary = {ln.split(",")[0]: ln.split(",") for ln in lines if ln.count(",") >= 8}
+    import csv  # a variable label may hold a comma (an item's statement): read the CSV as CSV
+
+    dictionary = {row[0]: row for row in csv.reader(lines) if len(row) >= 9}
     assert dictionary["age"][3] == "Scale" and dictionary["age"][7] == "F3.0"
     assert dictionary["group"][3] == "Nominal" and dictionary[items[0]][3] == "Ordinal"
     assert dictionary["submitted_at"][7].startswith("DATETIME")
@@ -881,10 +884,30 @@ ADDED: dict[str, str] = {
 }
 
 
+#: how far a number of tests/data/report_before/ may be from the same cell now: the snapshot was
+#: written on another machine with 17 digits, whose last bits depend on the machine and its library
+#: builds (115.74006567009523 there, …562 here); tables/ now carry 10 significant digits
+SNAPSHOT_RTOL, SNAPSHOT_ATOL = 1e-8, 1e-10
+
+
+def assert_same_cells(new: pd.DataFrame, old: pd.DataFrame, where: str) -> None:
+    """The same headers and rows; text cells equal, number cells equal within the snapshot tolerance."""
+    assert list(new.columns) == list(old.columns), where
+    assert len(new) == len(old), where
+    for col in old.columns:
+        a, b = pd.to_numeric(new[col], errors="coerce"), pd.to_numeric(old[col], errors="coerce")
+        both = (a.notna() & b.notna()).to_numpy()
+        text = new[col].to_numpy()[~both] != old[col].to_numpy()[~both]
+        assert not text.any(), f"{where}, column {col}: {list(new[col][~both][text][:3])} != {list(old[col][~both][text][:3])}"
+        close = np.isclose(a[both], b[both], rtol=SNAPSHOT_RTOL, atol=SNAPSHOT_ATOL)
+        assert close.all(), f"{where}, column {col}: {list(a[both][~close][:3])} != {list(b[both][~close][:3])}"
+
+
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_report_tables_are_those_of_the_report_before_the_redesign(built, lang):
-    """Every table the old report printed is printed again, cell for cell, unless listed in CHANGED
-    (colophon, package and raw-data tables name the commit, versions and pull times: not compared)."""
+    """Every table the old report printed is printed again, cell for cell (numbers within
+    :data:`SNAPSHOT_RTOL`), unless listed in CHANGED (colophon, package and raw-data tables name the
+    commit, versions and pull times: not compared)."""
     from pipeline.report import text as rt
 
     root, study, html = built[lang]
@@ -905,7 +928,7 @@ def test_report_tables_are_those_of_the_report_before_the_redesign(built, lang):
             new = new.rename(columns=renamed)[list(old.columns)]
         if name in ADDED:  # a column or a last row added: everything else is as before
             new = new[[c for c in new.columns if c in old.columns]].head(len(old))
-        pd.testing.assert_frame_equal(new, old, obj=f"{lang}/{name}")
+        assert_same_cells(new, old, f"{lang}/{name}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1069,6 +1092,7 @@ def _demo_rules(study, lang) -> list[str]:
             num(study.analysis.alpha, lang, 2),      # α of the rule in "how to read this"
             *(num(x, lang, 1) for x in (0.2, 0.5, 0.8)),  # Cohen's benchmarks for d_z, stated beside them
             num(0.90, lang, 2),                      # the configural CFI cut-off, stated in the caution
+            num(0.010, lang, 3), num(0.015, lang, 3),  # Chen's (2007) ΔCFI and ΔRMSEA cut-offs, stated as the rule
             num(100, lang, 0)]                       # the × 100 of the % change formula
 
 
@@ -1083,9 +1107,6 @@ def test_every_number_of_the_summary_is_a_printed_table_cell(built, lang):
         assert not missing, f"{section}: numbers in no table: {missing}"
 
 
-@pytest.mark.xfail(reason="methods m_scores: 'at least 67% of a dimension's items' prints analysis.min_share as a "
-                          "percentage while the colophon table prints 0.667 (the methods section is being rewritten "
-                          "on another branch)", strict=False)
 @pytest.mark.parametrize("lang", ["id", "en"])
 def test_every_number_of_the_methods_is_a_printed_table_cell(built, lang):
     from tests.report.provenance import report_document, unexplained

@@ -8,7 +8,7 @@ import pandas as pd
 from .. import text as rt
 from ..model import Block
 from ..provenance import wave_checksum
-from ..text import integer
+from ..text import integer, pct
 
 
 def section(ctx) -> list[Block]:
@@ -20,7 +20,7 @@ def section(ctx) -> list[Block]:
           (ctx.t("k_python"), ctx.provenance["python"]),
           (ctx.t("k_source"), str(ctx.study.source.kind)),
           (ctx.t("k_seed"), str(a.seed)), (ctx.t("k_perms"), integer(a.permutations, ctx.lang)),
-          (ctx.t("k_alpha"), ctx.n(a.alpha, 2)), (ctx.t("k_min_share"), ctx.n(a.min_share, 3)),
+          (ctx.t("k_alpha"), ctx.n(a.alpha, 2)), (ctx.t("k_min_share"), f"{ctx.n(a.min_share, 3)} ({pct(a.min_share, ctx.lang, 0)})"),
           (ctx.t("k_min_effect"), ctx.n(ctx.min_effect, 2))]
     if manifest:
         kv.append((ctx.t("k_manifest_written"), rt.when(manifest.get("written_at", "–"), ctx.lang)))

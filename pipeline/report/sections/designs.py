@@ -63,10 +63,10 @@ def _coverage_blocks(ctx) -> list[Block]:
     cov = ctx.inp("network_coverage.csv")
     if cov is None:
         return [head, ctx.missing("network_coverage.csv")]
+    if ctx.no_ties:
+        return [head, Block("note", ctx.no_network_text())]
     if not len(cov):
         return [head, Block("note", ctx.t("cov_none"))]
-    if ctx.no_ties:
-        return [head, Block("note", ctx.t("net_no_ties"))]
     thr = float(cov["min_coverage"].iloc[0])
     blocks = [head, Block("p", ctx.t(ctx.message_id("cov_intro")))]
     any_rows = cov[cov["tie_type"] == "any"]

@@ -90,17 +90,16 @@ def _tests_blocks(ctx) -> list[Block]:
         families = holm_families(pp)
         largest = max(families, key=len) if families else []
         if len(largest) > 1:
-            out.append(ctx.t("m_holm", k=integer(len(largest), ctx.lang),
-                             outcomes=ctx.join([ctx.dl(d) for d in largest])))
+            out.append(ctx.t("m_holm", outcomes=ctx.join([ctx.dl(d) for d in largest])))
         elif largest:
             out.append(ctx.t("m_holm_one"))
     fitted = mm[mm["method"].astype(str) != "skipped_too_few"] if len(mm) else mm
     if len(fitted) and not ctx.one_wave:
         out.append(ctx.t("m_mixed", model=_model_formula(ctx)))
         models = fitted.groupby("dimension")["method"].first().astype(str)
-        ols = int(models.str.startswith("ols").sum())
-        if ols:
-            out.append(ctx.t("m_mixed_ols", k=integer(ols, ctx.lang), n=integer(len(models), ctx.lang)))
+        ols = [d for d, m in models.items() if m.startswith("ols")]
+        if ols:  # named, not counted: the dimensions are the table's rows
+            out.append(ctx.t("m_mixed_ols", dims=ctx.join([ctx.dl(d) for d in ols])))
     if len(inv) and not ctx.no_scales:
         what = set(inv["comparison"].astype(str))
         across = "m_inv_both" if {"groups", "waves"} <= what else ("m_inv_waves" if "waves" in what else "m_inv_groups")

@@ -15,7 +15,7 @@ def section(ctx) -> list[Block]:
     if whole is None:
         raise Unavailable(ctx.missing("network_whole.csv"))
     if ctx.no_ties:  # nothing to draw or count: one line, no tables of zeros
-        return [Block("note", ctx.t("net_no_ties"))]
+        return [Block("note", ctx.no_network_text())]
     seed = int(ctx.study.analysis.seed)
     if ctx.umkm:
         blocks = [Block("p", ctx.t("net_intro"))]
@@ -85,7 +85,7 @@ def _groups_blocks(ctx) -> list[Block]:
     if grp is None or not len(grp):
         return []
     grp = grp[grp["tie_type"] == "any"] if (grp["tie_type"] == "any").any() else grp
-    grp = _ordered(ctx, grp)
+    grp = ctx.study_order(grp, "tie_type", "wave", "group")
     return [Block("h3", ctx.t("t_groups")), ctx.table("network_groups", ctx.t("t_groups"), grp, [
         (lambda d: d["tie_type"].map(ctx.tl), ctx.t("tie_type"), "text"),
         (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
@@ -117,8 +117,7 @@ def _mixing_blocks(ctx) -> list[Block]:
         fig = F.mixing_figure(panels, ctx.levels, group_label=ctx.gl, from_label=ctx.t("c_from"),
                               to_label=ctx.t("c_to"))
         blocks.append(ctx.figure("mixing", ctx.t("fig_mixing"), fig))
-    part["_w"] = part["wave"].map({w: i for i, w in enumerate(ctx.waves)})
-    part = part.sort_values(["_w"], kind="stable")
+    part = ctx.study_order(part, "wave", "from_group", "to_group")
     blocks.append(ctx.table("mixing", ctx.t("t_mixing") + f" ({ctx.tl('any')})", part, [
         (lambda d: d["wave"].map(ctx.wl), ctx.t("wave"), "text"),
         (lambda d: d["from_group"].map(ctx.gl), ctx.t("c_from"), "text"),

@@ -263,7 +263,7 @@ def _gap_sentence(ctx, d: str, g1: str, g2: str, pre: str, w: str, g0: pd.Series
 
 def _network_findings(ctx) -> list[Finding]:
     if ctx.no_ties:
-        return [Finding(ctx.t("net_no_ties"), {"kind": "no-ties", "verdict": "none"})]
+        return [Finding(ctx.no_network_text(), {"kind": "no-ties", "verdict": "none"})]
     out = []
     whole = ctx.inp("network_whole.csv")
     if whole is not None and len(whole):

@@ -151,21 +151,9 @@ def _reliability_blocks(ctx) -> list[Block]:
                 ("flag_text", ctx.t("c_flag"), "text")], note=ctx.t("rel_note"))] + _item_blocks(ctx)
 
 
-def _item_text(ctx) -> dict[str, str]:
-    inst = ctx.instrument()
-    if inst is None:
-        return {}
-    own, oth = ctx.t("item_own_group"), ctx.t("item_other_group")
-    out = {}
-    for q in inst.questions:
-        if "scale" in q.row:
-            lab = q.get("label") or {}
-            text = lab.get(ctx.lang) if isinstance(lab, dict) else str(lab)
-            text = str(text or "")
-            text = (text.replace("${kelompok_sendiri_id}", own).replace("${kelompok_lain_id}", oth)
-                    .replace("${kelompok_sendiri_en}", own).replace("${kelompok_lain_en}", oth))
-            out[q.name] = text
-    return out
+def _item_text(ctx, items) -> dict[str, str]:
+    """Each item's statement (the study's scale map, else its instrument; :meth:`Labels.statement`)."""
+    return ctx.labels.statements(items)
 
 
 def _item_blocks(ctx) -> list[Block]:
@@ -175,8 +163,8 @@ def _item_blocks(ctx) -> list[Block]:
     sm = ctx.inp("scale_map.parquet")
     rev = dict(zip(sm["item"], sm["reverse"])) if sm is not None else {}
     sub = ({r["item"]: f"{r['dimension']}_{r['subscale']}" for _, r in sm.iterrows()} if sm is not None else {})
-    texts = _item_text(ctx)
     items = items[items["dimension"].isin(ctx.top_dims())]
+    texts = _item_text(ctx, pd.unique(items["item"]))
     wide = items.pivot_table(index="item", columns="wave", values=["mean", "pct_agree"], aggfunc="first")
     order = list(pd.unique(items["item"]))
     wide = wide.reindex(order).reset_index()
@@ -204,8 +192,7 @@ def _item_blocks(ctx) -> list[Block]:
 
 
 def _term_label(ctx, term: str) -> str:
-    levels = sorted(ctx.present_levels) or sorted(ctx.levels)
-    g1 = ctx.glow(levels[0]) if levels else ""
+    g1 = ctx.glow(ctx.reference)
     if term == "intercept":
         return ctx.t("term_intercept", g1=g1, w1=ctx.wl(ctx.waves[0]))
     if term.startswith("var_"):
@@ -237,7 +224,7 @@ def _mixed_blocks(ctx, dims: list[str]) -> list[Block]:
     order = ctx.order_dims([str(d) for d in pd.unique(mm["dimension"])])
     mm["_d"] = mm["dimension"].map({d: i for i, d in enumerate(order)})
     mm = mm.sort_values("_d", kind="stable")
-    lv = sorted(ctx.present_levels)
+    lv = ctx.model_levels  # the reference group first
     if ctx.one_group:
         intro = ctx.t("mixed_intro_one_group", group=ctx.groups_text())
     elif ctx.origin_groups:

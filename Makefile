@@ -37,7 +37,8 @@ SOURCES_MK := .make/sources/$(ID).mk
 -include $(wildcard $(SOURCES_MK))
 
 COMMON := pipeline/__init__.py pipeline/cli.py pipeline/config.py pipeline/errors.py pipeline/io.py \
-          pipeline/outputs.py pipeline/schemas.py $(STUDY) $(VENV)
+          pipeline/outputs.py pipeline/parallel.py pipeline/schemas.py pipeline/simulation/seeds.py \
+          pipeline/simulation/sites.py $(STUDY) $(VENV)
 
 TIDY_OUT := $(addprefix $(PROC)/,respondents.parquet responses.parquet ties.parquet scale_map.parquet \
                                   quality.csv sample.csv)
@@ -103,7 +104,9 @@ $(INSTRUMENT_OUT) &: instruments/sinergi.yaml pipeline/instrument.py $(VENV)
 $(RAW)/manifest.json: $(SOURCE_FILES) | $(VENV)
 	$(call RUN,pull) --local-only --if-changed
 
-$(TIDY_OUT) &: $(RAW)/manifest.json $(wildcard $(RAW)/pseudonym.width) pipeline/tidy.py pipeline/instrument.py instruments/sinergi.yaml $(COMMON)
+$(TIDY_OUT) &: $(RAW)/manifest.json $(wildcard $(RAW)/pseudonym.width) pipeline/tidy.py pipeline/screening.py \
+               pipeline/pseudonym.py pipeline/privacy.py pipeline/sources/raw.py pipeline/sources/tables.py \
+               pipeline/instrument.py instruments/sinergi.yaml $(COMMON)
 	$(call RUN,tidy)
 
 $(SCALES_OUT) &: $(PROC)/respondents.parquet $(PROC)/responses.parquet $(PROC)/scale_map.parquet pipeline/analysis/scales.py $(COMMON)
@@ -112,10 +115,11 @@ $(SCALES_OUT) &: $(PROC)/respondents.parquet $(PROC)/responses.parquet $(PROC)/s
 $(NETWORK_OUT) &: $(PROC)/respondents.parquet $(PROC)/ties.parquet pipeline/analysis/network.py $(COMMON)
 	$(call RUN,network)
 
-$(PREPOST_OUT) &: $(PROC)/scores.csv $(PROC)/network_nodes.csv $(PROC)/respondents.parquet pipeline/analysis/prepost.py $(COMMON)
+$(PREPOST_OUT) &: $(PROC)/scores.csv $(PROC)/network_nodes.csv $(PROC)/respondents.parquet pipeline/analysis/prepost.py \
+                 pipeline/analysis/reml.py $(COMMON)
 	$(call RUN,prepost)
 
-$(DISTRICT_OUT) &: $(PROC)/scores.csv $(PROC)/respondents.parquet pipeline/analysis/district.py pipeline/analysis/prepost.py $(COMMON)
+$(DISTRICT_OUT) &: $(PROC)/scores.csv $(PROC)/respondents.parquet pipeline/analysis/district.py pipeline/analysis/reml.py $(COMMON)
 	$(call RUN,district)
 
 $(DID_OUT) &: $(PROC)/scores.csv $(PROC)/network_nodes.csv $(PROC)/network_whole.csv $(PROC)/respondents.parquet \
@@ -129,8 +133,8 @@ $(INVARIANCE_OUT): $(PROC)/respondents.parquet $(PROC)/responses.parquet $(PROC)
 $(COVERAGE_OUT): $(PROC)/respondents.parquet $(PROC)/ties.parquet pipeline/analysis/coverage.py pipeline/analysis/network.py $(COMMON)
 	$(call RUN,coverage)
 
-$(PLAN_OUT): pipeline/analysis/plan.py pipeline/sources/demo.py pipeline/analysis/did.py pipeline/analysis/network.py \
-             $(COMMON)
+$(PLAN_OUT): pipeline/analysis/plan.py $(wildcard pipeline/simulation/*.py) pipeline/analysis/did.py \
+             pipeline/analysis/network.py $(COMMON)
 	@mkdir -p $(@D)
 	$(call RUN,plan)
 

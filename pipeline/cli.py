@@ -5,6 +5,10 @@ A :class:`~pipeline.errors.SinergiError` (or a file that cannot be read) is prin
 (``sinergi: error: …``) with exit status 2 — never a traceback. Inputs read in an unusual but exact
 way (a Windows-1252 file, decimal commas, spaces around values) are reported after a successful run
 as ``sinergi: note: …`` lines.
+
+The one module whose pipeline imports sit inside functions, on purpose: each command imports its own
+stage, so ``sinergi --help`` answers in a tenth of a second and ``sinergi pull`` does not load the
+analysis and report stack (``tests/test_imports.py`` allows it here and nowhere else).
 """
 
 from __future__ import annotations
@@ -55,13 +59,13 @@ def _read_tables(study, *names):
 
 
 def _read_csvs(study, *names, optional=False):
-    import pandas as pd
+    from .outputs import read_table
 
     out = {}
     for name in names:
         path = study.processed_dir / f"{name}.csv"
         if path.exists():
-            out[name] = pd.read_csv(path, dtype={"respondent_id": str, "wave": str, "group": str, "site": str})
+            out[name] = read_table(path)
         elif not optional:
             raise _missing(path)
     return out
@@ -305,7 +309,7 @@ def cmd_monitor(args):
     from . import monitor as M
     from .io import read_json, write_json, write_text
     from .pull import pull, verify_raw
-    from .tidy import pseudonym_width, pseudonymizer, read_key
+    from .pseudonym import pseudonym_width, pseudonymizer, read_key
 
     study = _study(args)
     if study.source.kind == "tables":
@@ -344,7 +348,7 @@ def cmd_monitor(args):
 def _kobo_client(args):
     """A client for the study's KoboToolbox server: ``--server``, else ``$KOBO_SERVER``, else the
     study's ``source.server``, else the Global server (and the token variable likewise)."""
-    from .sources.kobo import KoboClient, get_token
+    from .sources.kobo.client import KoboClient, get_token
 
     study = None
     if Path(args.study).is_file():
@@ -361,7 +365,7 @@ def _kobo_client(args):
 
 def cmd_kobo_list(args):
     """List the KoboToolbox projects your token can see (own, shared, organisation, project views)."""
-    from .sources.kobo import list_projects
+    from .sources.kobo.client import list_projects
 
     _, client = _kobo_client(args)
     with client:
@@ -375,7 +379,8 @@ def cmd_kobo_list(args):
 def cmd_kobo_deploy(args):
     """Create or update a wave's KoboToolbox project from the built XLSForm and roster, deploy it."""
     from .config import ROOT
-    from .sources.kobo import check_roster, deploy
+    from .roster import roster_upload_bytes
+    from .sources.kobo.deploy import deploy
 
     if not args.roster:
         raise SinergiError("kobo deploy: --roster is missing; give the village roster CSV (columns name,label, "
@@ -385,7 +390,7 @@ def cmd_kobo_deploy(args):
     if roster.is_file() and template.is_file() and roster.read_bytes() == template.read_bytes():
         raise SinergiError(f"--roster {args.roster}: that is the template's example people; give the "
                            "village's own roster (columns name,label; README, 'Deploying it on KoboToolbox')")
-    check_roster(roster)  # a bad roster stops here, before the token is looked up or anything is sent
+    roster_upload_bytes(roster)  # a bad roster stops here, before the token is looked up or anything is sent
     study, client = _kobo_client(args)
     title, uid, hint = None, args.asset_uid, "sinergi kobo deploy --roster {roster} --asset-uid {uid}"
     if args.wave:

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, Vali
 
 from .errors import SinergiError
 from .io import STUDY_ID_RE, read_text, read_yaml, sha256_file, study_id
+from .parallel import scheduler_problem
+from .simulation.sites import comparison_name
 
 ROOT = Path(__file__).resolve().parent.parent
 ID_RE = STUDY_ID_RE
@@ -119,8 +121,6 @@ class Analysis(_Model):
     @field_validator("scheduler")
     @classmethod
     def _scheduler(cls, v: str) -> str:
-        from .parallel import scheduler_problem
-
         problem = scheduler_problem(v)
         if problem:
             raise ValueError(problem)
@@ -361,8 +361,6 @@ class Study(_Model):
         arms = dict(self.arms or {})
         n_comp = int(getattr(self.source, "comparison_villages", 0))
         if n_comp and not arms:
-            from .sources.demo import comparison_name
-
             arms = {self.site: "program", **{comparison_name(c): "comparison" for c in range(1, n_comp + 1)}}
         if not arms:
             return {}

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import SinergiError
-from .io import read_yaml
+from .io import EPOCH, read_yaml, stable_ooxml, write_bytes
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "instruments" / "sinergi.yaml"
 
@@ -65,6 +65,18 @@ class Question:
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.row.get(key, default)
+
+
+#: a ``relevant`` that shows a row on one answer of one question: ``${setuju} = 'ya'``
+GATE = re.compile(r"\$\{(\w+)\}\s*=\s*'([^']*)'")
+
+
+@dataclass(frozen=True)
+class Consent:
+    """The consent question and the answer that gives consent (see :meth:`Instrument.consent_question`)."""
+
+    question: Question
+    answer: str
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,43 @@ class Instrument:
     def by_var(self, var: str) -> Question | None:
         """The question whose ``var`` is ``var`` (None if none)."""
         return next((q for q in self.questions if q.get("var") == var), None)
+
+    def respondent_question(self) -> Question:
+        """The question where the respondent picks themself from the roster (``role: respondent``;
+        :func:`load_instrument` checks there is exactly one)."""
+        return self.by_role("respondent")[0]
+
+    def consent_question(self) -> Consent | None:
+        """The consent question: the one whose answer decides whether the respondent is identified.
+
+        It is the outermost ``relevant: ${q} = 'value'`` on the respondent question or on a group
+        around it (``identitas`` is shown when ``${setuju} = 'ya'``): without that answer nobody is
+        identified, so a submission without it is a refusal. None when the respondent question is
+        shown unconditionally (a form without a consent step).
+
+        >>> c = load_instrument().consent_question()
+        >>> c.question.name, c.answer
+        ('setuju', 'ya')
+        """
+        respondent = self.respondent_question()
+        parts = respondent.xpath.split("/")
+        for depth in range(1, len(parts) + 1):
+            row = self.question(parts[depth - 1]).row
+            m = GATE.fullmatch(str(row.get("relevant") or "").strip())
+            if m and any(q.name == m.group(1) and q.base_type == "select_one" for q in self.questions):
+                return Consent(self.question(m.group(1)), m.group(2))
+        return None
+
+    def needed_xpaths(self) -> list[str]:
+        """The questions tidy reads: respondent, group, covariates (``var``), consent, scale items,
+        name generators and their frequency repeats (alter, weight) — what an export must hold."""
+        out = [q.xpath for q in self.questions if q.get("role") in ("respondent", "group") or q.get("var")]
+        consent = self.consent_question()
+        out += [consent.question.xpath] if consent else []
+        out += [self.question(item).xpath for item in scale_map(self)["item"]]
+        for spec in tie_questions(self).values():
+            out += [x for x in (spec["field"], spec["alter"], spec["weight"]) if x]
+        return list(dict.fromkeys(out))
 
     def tie_label(self, tie_type: str, lang: str) -> str | None:
         """The ``short_label`` of the name generator of ``tie_type`` in ``lang``; None if it has none."""
@@ -454,8 +503,6 @@ def xlsform_sheets(inst: Instrument) -> dict[str, list[dict[str, Any]]]:
 
 def write_xlsform(inst: Instrument, path: str | Path) -> None:
     """Save the XLSForm as .xlsx (sheets survey, choices, settings), atomically."""
-    from .io import write_bytes
-
     write_bytes(path, xlsform_bytes(inst))
 
 
@@ -503,7 +550,6 @@ def xlsform_bytes(inst: Instrument) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    from .io import EPOCH, stable_ooxml
 
     wb = Workbook()
     wb.remove(wb.active)

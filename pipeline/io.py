@@ -56,11 +56,20 @@ EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
 
 
 @functools.cache
-def _umask() -> int:
-    """The process's umask, read on first use: reading it means setting it, which importing must not do."""
+def umask() -> int:
+    """The process's umask, read on first use: reading it means setting it, which importing must not do.
+
+    Files and folders written through a temporary path get ``0o666 & ~umask()`` (``0o777`` for a
+    folder), the permissions an ordinary ``open`` or ``mkdir`` would have given them.
+    """
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def now_utc() -> str:
+    """The current time in UTC as the raw manifests record it (``2026-11-23T08:15:00Z``)."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 #: a write that failed because the disk (or the user's quota) is full
@@ -85,7 +94,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.close(fd)
         tmp_path = Path(tmp)
         yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+        os.chmod(tmp_path, 0o666 & ~umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp_path, path)
     except OSError as exc:
         if exc.errno not in _DISK_FULL:
@@ -712,21 +721,27 @@ def _frame(path: Path, raw: "pd.DataFrame", sep: str, expect: str = "") -> CsvFi
         note(f"{path}: ignored {len(header) - len(named)} empty column(s) without a name (a separator at the end "
              "of each line)")
     frame = pd.DataFrame({header[k]: columns[k] for k in named}, index=index)
-    decimal = "."
-    if sep != ",":
-        sample = None
-        for k in named:
-            hits = [j for j, v in enumerate(values[k]) if v and _HAS_COMMA_DECIMAL.fullmatch(v)]
-            if hits:
-                at = np.flatnonzero(np.isin(codes[k], hits))
-                if at.size:
-                    sample = values[k][codes[k][at[0]]]
-                    break
-        if sample is not None:
-            decimal = ","
-            note(f"{path}: {_SEP_NAME[sep]}-separated with decimal commas (e.g. {sample!r}); "
-                 "numbers read with ',' as the decimal mark and '.' between thousands")
-    return CsvFile(frame=frame, path=path, separator=sep, decimal=decimal)
+    return CsvFile(frame=frame, path=path, separator=sep, decimal=_decimal_mark(path, sep, named, values, codes))
+
+
+def _decimal_mark(path: Path, sep: str, named: list[int], values: list[list[str]], codes: list) -> str:
+    """``","`` when a file not separated by commas writes a kept value with a decimal comma (with a note),
+    else ``"."``; ``values[k]`` are column ``k``'s distinct stripped values, ``codes[k]`` its rows' codes
+    into them (-1: empty)."""
+    import numpy as np
+
+    if sep == ",":
+        return "."
+    for k in named:
+        hits = [j for j, v in enumerate(values[k]) if v and _HAS_COMMA_DECIMAL.fullmatch(v)]
+        if hits:
+            at = np.flatnonzero(np.isin(codes[k], hits))
+            if at.size:
+                sample = values[k][codes[k][at[0]]]
+                note(f"{path}: {_SEP_NAME[sep]}-separated with decimal commas (e.g. {sample!r}); "
+                     "numbers read with ',' as the decimal mark and '.' between thousands")
+                return ","
+    return "."
 
 
 # -- the study id, for Make ------------------------------------------------------------------

@@ -2,11 +2,13 @@
 
 A sociocentric survey stands or falls with coverage: every roster member not interviewed is a node
 whose outgoing ties are missing. This module turns each wave's current KoboToolbox submissions
-(the raw record files replayed, :func:`pipeline.sources.kobo.replay`) and its roster into the tables of the
+(the raw folder read by :func:`pipeline.sources.raw.read_wave`) and its roster into the tables of the
 daily check (``make monitor``), in the spirit of IPA's ``ipacheck`` and DIME's ``iefieldkit``:
 
-- :func:`submissions_table` and :func:`checks`: one row per submission, and one flag per problem
-  found, each with a reason (:data:`CHECKS`);
+- :func:`submissions_table`: one row per submission, and one flag per problem found, each with a
+  reason (:data:`CHECKS`): whether it counts is :func:`pipeline.screening.screen`'s decision (the
+  one tidy makes), the quality of the interview the monitor's own checks (too short,
+  straightlining, named nobody, …);
 - :func:`coverage`: roster members interviewed, refused and not yet interviewed per wave × group,
   against the study's target (``monitor.target``);
 - :func:`missing`: who is still to be interviewed, and in a follow-up wave the baseline
@@ -17,13 +19,14 @@ daily check (``make monitor``), in the spirit of IPA's ``ipacheck`` and DIME's `
 
 Everything here is a pure function of submissions, rosters and the study, except
 :func:`read_waves` (reads the raw folder, never writes it). Roster ids become pseudonyms on entry
-(:func:`pipeline.tidy.pseudonymizer`); roster labels (names) travel only in :attr:`Wave.labels`
+(:func:`pipeline.pseudonym.pseudonymizer`); roster labels (names) travel only in :attr:`Wave.labels`
 and reach a page only through :func:`names_rows` (the private names list).
 
 How people are counted (README, "Fieldwork monitor"):
 
-- *interviewed*: roster members with at least one submission in the wave that gave consent, counts
-  under the study's ``validation`` rule and is not a duplicate upload;
+- *interviewed*: roster members with a submission in the wave that counts — the decision of
+  :func:`pipeline.screening.screen`, the one tidy makes: not a duplicate, counted under the study's
+  ``validation`` rule, with consent, naming someone on the roster;
 - *refused*: submissions without consent whose respondent was not interviewed. The form asks for
   consent before the respondent picks their name, so a refusal usually names nobody: such a
   refusal counts once per submission, in the ``all`` row only (a refusal that names a roster member
@@ -37,8 +40,7 @@ How people are counted (README, "Fieldwork monitor"):
 
 from __future__ import annotations
 
-import csv
-import io
+import base64
 import json
 import math
 from dataclasses import dataclass, field
@@ -46,10 +48,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
+import jinja2
 import numpy as np
 import pandas as pd
 
 from .errors import SinergiError
+from .instrument import scale_map, tie_questions
+from .screening import Decision, counts, gave_consent, screen, upload_order
+from .sources.raw import has_wave, read_wave, validation_status
 
 UNKNOWN = "unknown"
 ALL = "all"
@@ -90,42 +96,20 @@ class Wave:
     xpaths: Callable[[dict[str, Any]], dict[str, str]] | None = None
 
 
-def read_roster_labels(wave_dir: Path, filename: str) -> dict[str, str]:
-    """Roster id → label over every kept version of the wave's roster file (later files win)."""
-    stem, ext = Path(filename).stem, Path(filename).suffix
-    out: dict[str, str] = {}
-    for path in sorted((Path(wave_dir) / "media").glob(f"{stem}*{ext}")):
-        for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8-sig"))):
-            name = (row.get("name") or "").strip()
-            if name:
-                out[name] = (row.get("label") or name).strip()
-    return out
-
-
 def read_waves(study: Any, inst: Any, raw_dir: Path) -> list[Wave]:
     """Read every wave that has data from the study's raw folder (read-only).
 
-    Uses :func:`pipeline.tidy.load_wave_submissions` (pages and sweeps replayed, or an export
-    read), :func:`pipeline.tidy.read_roster` and the form of each submission's version. A wave
-    with no data yet is left out.
+    Each wave is read by :func:`pipeline.sources.raw.read_wave` (pages and sweeps replayed, or an
+    export read), with its roster and the form of each submission's version. A wave with no data
+    yet is left out.
     """
-    from .io import read_json
-    from .tidy import _Forms, load_wave_submissions
-
     raw_dir = Path(raw_dir)
-    roster_file = inst.by_role("respondent")[0].list_name or "roster.csv"
     out = []
     for wave in study.wave_ids:
-        wdir = raw_dir / wave
-        if not ((wdir / "data").is_dir() or (wdir / "export").is_dir()):
+        if not has_wave(raw_dir, wave):
             continue
-        subs, roster = load_wave_submissions(raw_dir, wave, inst, [])
-        deployed, xpaths = None, None
-        if (wdir / "asset.json").exists():
-            asset = read_json(wdir / "asset.json")
-            deployed = asset.get("deployed_version_id")
-            xpaths = _Forms(inst, wave, wdir).xpaths
-        out.append(Wave(wave, subs, roster, read_roster_labels(wdir, roster_file), deployed, xpaths))
+        raw = read_wave(raw_dir, wave, inst)
+        out.append(Wave(wave, raw.submissions, raw.roster, raw.labels, raw.deployed_version, raw.forms.xpaths))
     if not out:
         raise SinergiError(f"{raw_dir}: no wave has data yet; run `make monitor` without OFFLINE=1 "
                            "(or `make pull`) first")
@@ -161,11 +145,6 @@ def _day(sub: dict[str, Any]) -> str:
     return ""
 
 
-def _status(sub: dict[str, Any]) -> str:
-    v = sub.get("_validation_status")
-    return str(v.get("uid") or "") if isinstance(v, dict) else ""
-
-
 def _default_xpaths(inst: Any) -> Callable[[dict], dict[str, str]]:
     paths = {q.name: q.xpath for q in inst.questions}
     return lambda sub: paths
@@ -192,9 +171,20 @@ class Settings:
         return cls(m.target, m.min_minutes, m.straightline_min_items, m.nobody_median)
 
 
+#: screening reason (:data:`pipeline.screening.REASONS`) → the check the page lists it under
+SCREENING_CHECKS = {"same_submission_twice": "duplicate", "duplicate_upload": "duplicate",
+                    "not_approved": "not_approved", "not_yet_approved": "not_approved", "no_consent": "no_consent",
+                    "no_respondent": "not_on_roster", "not_on_roster": "not_on_roster",
+                    "respondent_twice": "respondent_twice"}
+
+
 def submissions_table(waves: list[Wave], study: Any, inst: Any, pseudo: Callable[[str], str],
                       settings: Settings | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every current submission of every wave, and the flags of the checks.
+
+    Whether a submission counts is :func:`pipeline.screening.screen`'s decision, the one tidy
+    makes (each reason a flag: :data:`SCREENING_CHECKS`); the monitor adds its own checks of the
+    interviews (:func:`interview_flags`, :func:`named_nobody_flags`).
 
     Parameters
     ----------
@@ -216,121 +206,131 @@ def submissions_table(waves: list[Wave], study: Any, inst: Any, pseudo: Callable
         ``consent`` (bool), ``counts`` (under the validation rule), ``respondent_id``
         (pseudonym, ``""`` when nobody was picked), ``on_roster``, ``group`` (the answer, or
         ``unknown``), ``minutes`` (``end − start``; NaN when either is missing), and ``kept``
-        (a counted interview: consent, counts, on the roster, not a duplicate, the respondent's
-        latest submission in the wave).
+        (a counted interview: the screening's ``counted``).
     flags : pandas.DataFrame
         :data:`FLAG_COLUMNS`: one row per problem; ``check`` is one of :data:`CHECKS`,
         ``detail`` the value behind it (language-neutral), ``reason`` empty (filled by
         :func:`with_reasons`).
     """
-    from .instrument import scale_map, tie_questions
-    from .tidy import YES, counts
-
     s = settings or Settings()
-    resp_q = inst.by_role("respondent")[0]
+    rows: list[dict] = []
+    flags: list[dict] = []
+    for w in waves:
+        wave_rows = _screened_rows(w, study, inst, pseudo, flags)
+        flags.extend(interview_flags(w, wave_rows, study, inst, pseudo, s))
+        rows.extend(wave_rows)
+    flags.extend(named_nobody_flags(rows, study, inst, s))
+    subs = pd.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows],
+                        columns=SUBMISSION_COLUMNS + ["kept"])
+    return subs, _sorted_flags(flags, waves)
+
+
+def _flag(row: dict, check: str, detail: Any = "") -> dict:
+    """A flag of the submission of ``row`` (a row of :func:`_screened_rows`)."""
+    return {"wave": row["wave"], "submission_id": row["submission_id"], "day": row["day"],
+            "enumerator": row["enumerator"], "respondent_id": row["respondent_id"],
+            "check": check, "detail": str(detail), "reason": ""}
+
+
+def _screened_rows(w: Wave, study: Any, inst: Any, pseudo: Callable[[str], str], flags: list[dict]) -> list[dict]:
+    """The rows of one wave's submissions (upload order), with the screening's decision of each as
+    ``kept`` and its reason added to ``flags``; ``_sub``, ``_xp`` and ``_reason`` are for the checks."""
+    xpaths = w.xpaths or _default_xpaths(inst)
+    decisions = {id(d.submission): d for d in screen(w.submissions, w.roster, inst, xpaths,
+                                                       validation=study.validation, wave=w.id)}
+    respondent, consent = inst.respondent_question(), inst.consent_question()
+    on_roster = set(w.roster)
     group_q = inst.by_role("group")[0]
-    consent_q = next((q for q in inst.questions if q.base_type == "select_one" and q.list_name == "ya_tidak"
-                      and q.xpath.startswith("persetujuan/")), None)
+    rows = []
+    for sub in upload_order(w.submissions):
+        xp = xpaths(sub)
+        rid = str(sub.get(xp[respondent.name]) or "")
+        group = str(sub.get(xp[group_q.name]) or "")
+        decision = decisions[id(sub)]
+        row = {"wave": w.id, "submission_id": str(sub.get("_id", "")),
+               "instance_id": str(sub.get("meta/instanceID") or f"_id:{sub.get('_id')}"),
+               "day": _day(sub), "submitted_at": str(sub.get("_submission_time", "")),
+               "enumerator": str(sub.get("_submitted_by") or "?"), "version": str(sub.get("__version__") or ""),
+               "consent": gave_consent(sub, xp, consent),
+               "counts": counts(validation_status(sub), study.validation),
+               "respondent_id": pseudo(rid) if rid else "", "on_roster": rid in on_roster,
+               "group": group if group in study.group_values else UNKNOWN, "minutes": _minutes(sub),
+               "kept": decision.counted, "_sub": sub, "_xp": xp, "_reason": decision.reason}
+        if not decision.counted:
+            flags.append(_flag(row, SCREENING_CHECKS[decision.reason], _screening_detail(decision, pseudo)))
+        rows.append(row)
+    return rows
+
+
+def _screening_detail(decision: Decision, pseudo: Callable[[str], str]) -> str:
+    """The detail of a screening flag: the ``_id`` kept, the validation status, or the person picked."""
+    if decision.kept:
+        return decision.kept
+    if decision.reason in ("not_approved", "not_yet_approved"):
+        return str(decision.value)
+    if decision.reason in ("no_respondent", "not_on_roster"):
+        return pseudo(decision.respondent) if decision.respondent else "-"
+    return ""
+
+
+def interview_flags(w: Wave, rows: list[dict], study: Any, inst: Any, pseudo: Callable[[str], str],
+                    s: Settings) -> list[dict]:
+    """The monitor's own checks of one wave's submissions (duplicates are not checked): an older
+    form version, a time that cannot be read, and — with consent — too short, straightlining in a
+    Likert block, naming oneself or someone not on the roster."""
     smap = scale_map(inst)
     blocks = {d: list(g["item"]) for d, g in smap.groupby("dimension", sort=False)}
     ties = {t: spec for t, spec in tie_questions(inst).items() if t in study.tie_types}
-    rows: list[dict] = []
-    flags: list[dict] = []
-    nominations: list[dict] = []
+    respondent, on_roster = inst.respondent_question(), set(w.roster)
+    flags = []
+    for r in (r for r in rows if r["_reason"] not in ("duplicate_upload", "same_submission_twice")):
+        if w.deployed_version and r["version"] and r["version"] != w.deployed_version:
+            flags.append(_flag(r, "old_version", r["version"]))
+        for key in ("start", "end"):  # a phone clock or an edit that left no time: length and day unknown
+            value = r["_sub"].get(key)
+            if value not in (None, "") and _time(value) is None:
+                flags.append(_flag(r, "bad_time", f"{key}:{str(value)[:40]}"))
+        if not r["consent"]:
+            continue
+        sub, xp = r["_sub"], r["_xp"]
+        if not math.isnan(r["minutes"]) and r["minutes"] < s.min_minutes:
+            flags.append(_flag(r, "too_short", f"{r['minutes']:.1f}"))
+        for dim, items in blocks.items():
+            values = [sub.get(xp.get(i, i)) for i in items]
+            values = [v for v in values if v not in (None, "")]
+            if len(values) >= s.straightline_min_items and len(set(values)) == 1:
+                flags.append(_flag(r, "straightlining", f"{dim}:{values[0]}×{len(values)}"))
+        rid = str(sub.get(xp[respondent.name]) or "").strip()
+        for t, spec in ties.items():
+            for alter in _named(sub, xp, spec):
+                if rid and alter == rid:
+                    flags.append(_flag(r, "self_nomination", t))
+                elif alter not in on_roster:
+                    flags.append(_flag(r, "off_roster", f"{t}:{pseudo(alter)}"))
+    return flags
 
-    def flag(row: dict, check: str, detail: Any = "") -> None:
-        flags.append({"wave": row["wave"], "submission_id": row["submission_id"], "day": row["day"],
-                      "enumerator": row["enumerator"], "respondent_id": row["respondent_id"],
-                      "check": check, "detail": str(detail), "reason": ""})
 
-    for w in waves:
-        roster = set(w.roster)
-        xpaths = w.xpaths or _default_xpaths(inst)
-        ordered = sorted(w.submissions, key=lambda x: (str(x.get("_submission_time", "")), x.get("_id", 0)))
-        wave_rows: list[dict] = []
-        for sub in ordered:
-            xp = xpaths(sub)
-            rid = str(sub.get(xp[resp_q.name]) or "").strip()
-            consent = True if consent_q is None else sub.get(xp[consent_q.name]) == YES
-            group = str(sub.get(xp[group_q.name]) or "")
-            row = {"wave": w.id, "submission_id": str(sub.get("_id", "")),
-                   "instance_id": str(sub.get("meta/instanceID") or f"_id:{sub.get('_id')}"),
-                   "day": _day(sub), "submitted_at": str(sub.get("_submission_time", "")),
-                   "enumerator": str(sub.get("_submitted_by") or "?"), "version": str(sub.get("__version__") or ""),
-                   "consent": consent, "counts": counts(_status(sub), study.validation),
-                   "respondent_id": pseudo(rid) if rid else "", "on_roster": rid in roster,
-                   "group": group if group in study.group_values else UNKNOWN, "minutes": _minutes(sub),
-                   "kept": False, "_sub": sub, "_xp": xp}
-            wave_rows.append(row)
+def _named(sub: dict[str, Any], xp: dict[str, str], spec: dict[str, Any]) -> list[str]:
+    """The people a submission names in one name generator, each once."""
+    return list(dict.fromkeys(str(sub.get(_key(xp, spec["field"])) or "").split()))
 
-        # duplicate uploads: the same meta/instanceID under two _ids; the later is kept
-        last_of_instance = {r["instance_id"]: r for r in wave_rows}
-        dup = {id(r) for r in wave_rows if last_of_instance[r["instance_id"]] is not r}
-        for r in wave_rows:
-            if id(r) in dup:
-                flag(r, "duplicate", last_of_instance[r["instance_id"]]["submission_id"])
-        interviews = []
-        for r in wave_rows:
-            if id(r) in dup:
-                continue
-            if not r["consent"]:
-                flag(r, "no_consent")
-                continue
-            if not r["counts"]:
-                flag(r, "not_approved", _status(r["_sub"]) or "none")
-                continue
-            if not r["respondent_id"] or not r["on_roster"]:
-                flag(r, "not_on_roster", r["respondent_id"] or "-")
-                continue
-            interviews.append(r)
-        latest = {r["respondent_id"]: r for r in interviews}
-        for r in interviews:
-            if latest[r["respondent_id"]] is not r:
-                flag(r, "respondent_twice", latest[r["respondent_id"]]["submission_id"])
-            else:
-                r["kept"] = True
 
-        for r in wave_rows:
-            if id(r) in dup:
-                continue
-            if w.deployed_version and r["version"] and r["version"] != w.deployed_version:
-                flag(r, "old_version", r["version"])
-            for key in ("start", "end"):  # a phone clock or an edit that left no time: length and day unknown
-                value = r["_sub"].get(key)
-                if value not in (None, "") and _time(value) is None:
-                    flag(r, "bad_time", f"{key}:{str(value)[:40]}")
-            if not r["consent"]:
-                continue
-            sub, xp = r["_sub"], r["_xp"]
-            if not math.isnan(r["minutes"]) and r["minutes"] < s.min_minutes:
-                flag(r, "too_short", f"{r['minutes']:.1f}")
-            for dim, items in blocks.items():
-                values = [sub.get(xp.get(i, i)) for i in items]
-                values = [v for v in values if v not in (None, "")]
-                if len(values) >= s.straightline_min_items and len(set(values)) == 1:
-                    flag(r, "straightlining", f"{dim}:{values[0]}×{len(values)}")
-            rid = str(sub.get(xp[resp_q.name]) or "").strip()
-            for t, spec in ties.items():
-                named = list(dict.fromkeys(str(sub.get(_key(xp, spec["field"])) or "").split()))
-                nominations.append({"row": r, "tie_type": t, "n": len(named)})
-                for alter in named:
-                    if rid and alter == rid:
-                        flag(r, "self_nomination", t)
-                    elif alter not in roster:
-                        flag(r, "off_roster", f"{t}:{pseudo(alter)}")
-        rows.extend(wave_rows)
+def named_nobody_flags(rows: list[dict], study: Any, inst: Any, s: Settings) -> list[dict]:
+    """``named_nobody``: a consenting, not duplicate submission that names nobody in a module where
+    the wave's median respondent names at least ``nobody_median`` people."""
+    ties = {t: spec for t, spec in tie_questions(inst).items() if t in study.tie_types}
+    asked = [r for r in rows if r["_reason"] not in ("duplicate_upload", "same_submission_twice") and r["consent"]]
+    nominations = [(r, t, len(_named(r["_sub"], r["_xp"], spec))) for r in asked for t, spec in ties.items()]
+    if not nominations:
+        return []
+    nom = pd.DataFrame([{"wave": r["wave"], "tie_type": t, "n": n} for r, t, n in nominations])
+    med = nom.groupby(["wave", "tie_type"])["n"].median().to_dict()
+    return [_flag(r, "named_nobody", f"{t}:{med[(r['wave'], t)]:g}") for r, t, n in nominations
+            if n == 0 and med[(r["wave"], t)] >= s.nobody_median]
 
-    # named nobody in a module where the wave's median respondent names several
-    if nominations:
-        nom = pd.DataFrame([{"wave": n["row"]["wave"], "tie_type": n["tie_type"], "n": n["n"]} for n in nominations])
-        med = nom.groupby(["wave", "tie_type"])["n"].median().to_dict()
-        for n in nominations:
-            m = med[(n["row"]["wave"], n["tie_type"])]
-            if n["n"] == 0 and m >= s.nobody_median:
-                flag(n["row"], "named_nobody", f"{n['tie_type']}:{m:g}")
 
-    subs = pd.DataFrame([{k: v for k, v in r.items() if not k.startswith("_")} for r in rows],
-                        columns=SUBMISSION_COLUMNS + ["kept"])
+def _sorted_flags(flags: list[dict], waves: list[Wave]) -> pd.DataFrame:
+    """The flags as a table in the page's order: wave, check (:data:`CHECKS`), submission, detail."""
     order = {c: i for i, c in enumerate(CHECKS)}
     f = pd.DataFrame(flags, columns=FLAG_COLUMNS)
     if len(f):
@@ -338,7 +338,7 @@ def submissions_table(waves: list[Wave], study: Any, inst: Any, pseudo: Callable
                       _s=pd.to_numeric(f["submission_id"], errors="coerce"))
              .sort_values(["_w", "_o", "_s", "detail"], kind="stable").drop(columns=["_o", "_w", "_s"])
              .reset_index(drop=True))
-    return subs, f
+    return f
 
 
 # --------------------------------------------------------------------------------------------
@@ -661,8 +661,6 @@ LIST_MAX = 300
 
 
 def _env():
-    import jinja2
-
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                               autoescape=jinja2.select_autoescape(["html", "j2"]),
                               trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
@@ -690,8 +688,6 @@ def page_html(study: Any, lang: str, *, cov: pd.DataFrame, flags: pd.DataFrame, 
     ``labels``: :func:`names_rows` of ``miss``, shown only for the private names list
     (``private=True``) or when the study sets ``privacy.show_names``.
     """
-    import base64
-
     s = settings or Settings()
     T = STRINGS[lang]
     show = private or bool(study.privacy.show_names)

@@ -8,84 +8,22 @@ atomically, and never edited; ``manifest.json`` is written last.
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
-import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from .config import Study, check_distinct_waves, instrument_path
 from .errors import SinergiError
-from .instrument import load_instrument
-from .io import read_json, sha256_file, write_bytes, write_json, write_text
+from .instrument import asset_content, load_instrument
+from .io import make_list, now_utc, read_json, sha256_file, write_bytes, write_json, write_text
+from .pseudonym import ensure_key, key_fingerprint, read_key
+from .schemas import OPTIONAL_TABLES, TABLE_FILES
+from .sources.demo import write_demo
+from .sources.kobo_files import read_export, roster_map
+from .sources.kobo.pull import pull_kobo
+from .sources.raw import wave_manifest
 
 LOCAL_KINDS = ("demo", "tables", "kobo_files")
-
-
-def now_utc() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def ensure_key(raw_dir: Path) -> list[str]:
-    """Make sure the study has its ``pseudonym.key``, readable by its owner only.
-
-    The key is created (256 random bits, mode 0600) on the first pull only. An existing key that
-    others can read is tightened to 0600. A study that was already pulled (it has a
-    ``manifest.json``) must keep the key it was pulled with: a missing key, or one whose
-    fingerprint differs from the manifest's ``key_fingerprint``, would give every respondent of
-    the earlier waves a new pseudonym, so it is refused. A new key comes with ``pseudonym.width``
-    (the hex digits of its pseudonyms, :data:`pipeline.tidy.PSEUDONYM_WIDTH`); an existing key
-    without a width file keeps 7 digits.
-
-    Parameters
-    ----------
-    raw_dir : Path
-        The study's raw folder, ``data/raw/<id>/``.
-
-    Returns
-    -------
-    list of str
-        What was done, one line each (for the command to print); empty when nothing was needed.
-
-    Raises
-    ------
-    SinergiError
-        The key is missing or replaced although the study's raw data was already pulled.
-    """
-    from .tidy import PSEUDONYM_WIDTH, read_key, tighten_key
-
-    path = raw_dir / "pseudonym.key"
-    manifest_path = raw_dir / "manifest.json"
-    notes: list[str] = []
-    if not path.exists():
-        if manifest_path.exists():
-            raise SinergiError(f"{path}: missing, but this study was already pulled ({manifest_path}); a new key "
-                               "would give every earlier respondent a new pseudonym. Restore pseudonym.key from "
-                               "your backup of data/raw/ (or delete data/raw/<id>/ and data/processed/<id>/ to "
-                               "start the study over)")
-        write_text(raw_dir / "pseudonym.width", f"{PSEUDONYM_WIDTH}\n")
-        _create_key(path)
-        notes.append(f"{path}: new pseudonym key (owner-only, 0600); back it up with data/raw/ — without it the "
-                     "next wave's pseudonyms will not match")
-        return notes
-    note = tighten_key(path)
-    if note:
-        notes.append(note)
-    read_key(raw_dir)  # a key that does not match the manifest's fingerprint is refused
-    return notes
-
-
-def _create_key(path: Path) -> None:
-    """Write a new random key to ``path`` atomically, mode 0600 from the start."""
-    fd, tmp = tempfile.mkstemp(prefix=".pseudonym.key.", suffix=".tmp", dir=path.parent)  # mode 0600
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32) + "\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def file_hashes(raw_dir: Path, paths: list[Path]) -> dict[str, str]:
@@ -94,8 +32,6 @@ def file_hashes(raw_dir: Path, paths: list[Path]) -> dict[str, str]:
 
 def pull_tables(study: Study, raw_dir: Path) -> dict[str, Any]:
     """Copy a tables study's CSVs into ``raw/tables/`` (unchanged, byte for byte)."""
-    from .tidy import OPTIONAL_TABLES, TABLE_FILES
-
     src = study.resolve(study.source.path)
     dest = raw_dir / "tables"
     copied = []
@@ -117,6 +53,51 @@ def pull_tables(study: Study, raw_dir: Path) -> dict[str, Any]:
     return {w: entry for w in study.wave_ids}
 
 
+def pull_exports(study: Study, raw_dir: Path) -> dict[str, dict[str, Any]]:
+    """Copy each wave's export (and roster) into ``raw_dir`` for a ``kind: kobo_files`` study.
+
+    Writes ``<wave>/export/<file>`` (the export, unchanged), ``<wave>/asset.json`` (a minimal asset:
+    ``{"uid": null, "name": study title, "content": the instrument's asset content}``) and
+    ``<wave>/media/roster.csv`` when the wave names a roster. Each export is read once with
+    :func:`pipeline.sources.kobo_files.read_export`, so a file that cannot be understood fails here, at pull time.
+
+    Returns
+    -------
+    dict
+        ``{wave_id: manifest entry}`` as :func:`pipeline.sources.kobo.pull.pull_kobo` returns them
+        (``asset_uid`` and ``server`` are ``None``).
+    """
+    raw_dir = Path(raw_dir)
+    inst = load_instrument(instrument_path(study))
+    content = asset_content(inst)
+    out: dict[str, dict[str, Any]] = {}
+    for wave in study.waves:
+        if wave.file is None:
+            raise SinergiError(f"wave {wave.id}: no export file in the study file (waves[].file)")
+        src = study.resolve(wave.file)
+        wdir = raw_dir / wave.id
+        roster = study.resolve(wave.roster) if wave.roster else None
+        try:
+            subs = read_export(src, content, roster_map([roster]) if roster else None,
+                               needed=inst.needed_xpaths())
+        except SinergiError as exc:
+            raise SinergiError(f"wave {wave.id}: {exc}") from None
+        export_dir = wdir / "export"
+        if export_dir.exists():  # one export per wave: a replaced file must not linger
+            for old in export_dir.iterdir():
+                if old.is_file() and old.name != src.name:
+                    old.unlink()
+        write_bytes(export_dir / src.name, src.read_bytes())
+        write_json(wdir / "asset.json", {"uid": None, "name": study.title, "content": content})
+        if roster is not None:
+            write_bytes(wdir / "media" / "roster.csv", roster.read_bytes())
+        elif (wdir / "media" / "roster.csv").exists():
+            shutil.rmtree(wdir / "media")
+        out[wave.id] = wave_manifest(raw_dir, wave.id, asset_uid=None, server=None,
+                                     submissions=subs, pulled_at=now_utc())
+    return out
+
+
 def pull(study: Study, *, full: bool = False, local_only: bool = False, progress: bool = True) -> dict[str, Any]:
     """Pull the study's source into its raw folder and write ``manifest.json``.
 
@@ -136,8 +117,6 @@ def pull(study: Study, *, full: bool = False, local_only: bool = False, progress
         check_distinct_waves(study)
     raw_dir.mkdir(parents=True, exist_ok=True)
     if kind == "demo":
-        from .sources.demo import write_demo
-
         inst = load_instrument(instrument_path(study))
         return write_demo(study, inst, raw_dir)
     for note in ensure_key(raw_dir):
@@ -145,11 +124,7 @@ def pull(study: Study, *, full: bool = False, local_only: bool = False, progress
     if kind in ("tables", "kobo_files"):
         waves = _pull_local(study, raw_dir)
     else:
-        from .sources.kobo import pull_kobo
-
         waves = pull_kobo(study, raw_dir, full=full, progress=progress)
-    from .tidy import key_fingerprint, read_key
-
     manifest = {"study": study.id, "source": kind, "written_at": now_utc(),
                 "key_fingerprint": key_fingerprint(read_key(raw_dir)), "waves": waves}
     write_json(raw_dir / "manifest.json", manifest)
@@ -195,9 +170,7 @@ def _pull_local(study: Study, raw_dir: Path) -> dict[str, Any]:
         if study.source.kind == "tables":
             waves = pull_tables(study, stage)
         else:
-            from .sources.kobo_files import pull_files
-
-            waves = pull_files(study, stage)
+            waves = pull_exports(study, stage)
         for folder in sorted(p for p in stage.iterdir() if p.is_dir()):
             dest, old = raw_dir / folder.name, raw_dir / f".old-{folder.name}"
             if old.exists():
@@ -220,8 +193,6 @@ def local_sources(study: Study) -> dict[str, Path]:
     """The files a local source's raw copy is made of: raw path (relative to ``data/raw/<id>/``) →
     the file it is copied from (``tables``: each CSV there; ``kobo_files``: each wave's export
     and roster). {} for ``demo`` and ``kobo``."""
-    from .tidy import OPTIONAL_TABLES, TABLE_FILES
-
     out: dict[str, Path] = {}
     if study.source.kind == "tables":
         src = study.resolve(study.source.path)
@@ -266,8 +237,6 @@ def write_make_sources(study: Study, folder: Path = MAKE_SOURCES) -> Path:
     and running ``make report`` copies it in again (each file also gets an empty rule: a file removed
     later reruns the pull, which says what is missing, instead of stopping Make). For ``demo`` and
     ``kobo`` the file is removed (their raw data change only with ``make pull``)."""
-    from .io import make_list
-
     path = Path(folder) / f"{study.id}.mk"
     files = [study.file.resolve(), *(p.resolve() for p in local_sources(study).values() if p.is_file())]
     if study.source.kind not in ("tables", "kobo_files"):

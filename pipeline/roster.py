@@ -26,7 +26,7 @@ from typing import Iterable
 import pandas as pd
 
 from .errors import SinergiError
-from .io import read_csv
+from .io import decode, read_bytes, read_csv
 
 #: roster columns every platform reads (``status`` is sinergi's own; KoboToolbox and ODK ignore it)
 COLUMNS = ["name", "label", "status"]
@@ -43,6 +43,8 @@ TEMPLATE_MARK = "Contoh:"
 
 def check_roster(roster: pd.DataFrame, where: str) -> pd.DataFrame:
     """Check a roster table and return it with the columns :data:`COLUMNS` (text).
+
+    The one roster check: the KoboToolbox and ODK Central deploys and the next-wave roster use it.
 
     Parameters
     ----------
@@ -61,40 +63,50 @@ def check_roster(roster: pd.DataFrame, where: str) -> pd.DataFrame:
     Raises
     ------
     SinergiError
-        A missing column, an empty or malformed id, an id twice, an empty label, an unknown
-        status, or the template's example people; naming the file, row and value.
+        A missing column, no rows, an empty or malformed id (a space would split a multiple-choice
+        answer), an id twice (two people merged into one), an empty label, an unknown status, or the
+        template's example people; naming the file, row and value.
 
     Examples
     --------
     >>> check_roster(pd.DataFrame({"name": ["u001"], "label": ["Ibu Sari — warung"]}), "r.csv").to_dict("records")
     [{'name': 'u001', 'label': 'Ibu Sari — warung', 'status': 'listed'}]
     """
-    missing = [c for c in ("name", "label") if c not in roster.columns]
-    if missing:
-        raise SinergiError(f"{where}: roster needs the columns name,label (missing {', '.join(missing)}; "
-                           f"has {', '.join(map(str, roster.columns))})")
+    if not {"name", "label"} <= set(roster.columns):
+        raise SinergiError(f"{where}: a roster needs the columns name,label (header line: "
+                           f"{','.join(map(str, roster.columns))}); name = a short id such as u001, label = what "
+                           "enumerators see (instruments/roster_template.csv)")
     if roster.empty:
-        raise SinergiError(f"{where}: the roster has no people; one row per UMKM owner (name,label)")
+        raise SinergiError(f"{where}: no people: the roster has its header but no rows (one row per person)")
     out = pd.DataFrame({"name": roster["name"], "label": roster["label"],
                         "status": roster["status"] if "status" in roster.columns else "listed"},
                        index=roster.index)
     for row, name, label, status in zip(out.index, out["name"], out["label"], out["status"]):
-        if not isinstance(name, str) or not ID_RE.fullmatch(name):
-            raise SinergiError(f"{where}: row {row}, column name: {name!r} is not a roster id (letters, digits, "
-                               "_ . - only, no spaces: e.g. u001)")
-        if not isinstance(label, str) or not label.strip():
-            raise SinergiError(f"{where}: row {row}, column label: empty; write the person's name and business")
-        if label.strip().startswith(TEMPLATE_MARK):
-            raise SinergiError(f"{where}: row {row}: {label!r} is one of the template's example people; make the "
-                               "village's own roster (README, 'Deploying it on KoboToolbox')")
-        if status not in STATUSES:
-            raise SinergiError(f"{where}: row {row}, column status: {status!r} is not one of {', '.join(STATUSES)}")
-    dup = out["name"].duplicated()
-    if dup.any():
-        row = out.index[dup.to_numpy()][0]
-        raise SinergiError(f"{where}: row {row}, column name: id {out.at[row, 'name']!r} is used twice; every "
-                           "person needs their own id")
+        _check_row(where, row, name, label, status)
+    twice = out["name"].duplicated(keep=False)
+    if twice.any():
+        name = out.loc[twice, "name"].iloc[0]
+        rows = [str(r) for r in out.index[(out["name"] == name).to_numpy()]]
+        raise SinergiError(f"{where}: rows {' and '.join(rows)}: name {name!r} is used twice; each person needs "
+                           "their own id (two people merged into one?), and an id is never reused")
     return out.reset_index(drop=True)
+
+
+def _check_row(where: str, row, name, label, status) -> None:
+    """One roster row: an id of :data:`ID_RE`, a label that is not the template's, a known status."""
+    if not isinstance(name, str) or not name.strip():
+        raise SinergiError(f"{where}: row {row}, column name is empty; every person needs an id (u001)")
+    if not ID_RE.fullmatch(name):
+        raise SinergiError(f"{where}: row {row}, column name: {name!r} is not a roster id: a short id of letters, "
+                           "digits, _ . - and no space (u001): KoboToolbox keeps the people a respondent names "
+                           "space-separated")
+    if not isinstance(label, str) or not label.strip():
+        raise SinergiError(f"{where}: row {row}, column label: empty; write the person's name and business")
+    if label.strip().startswith(TEMPLATE_MARK):
+        raise SinergiError(f"{where}: row {row}: {label!r} is one of the template's example people; make the "
+                           "village's own roster (README, 'Deploying it on KoboToolbox')")
+    if status not in STATUSES:
+        raise SinergiError(f"{where}: row {row}, column status: {status!r} is not one of {', '.join(STATUSES)}")
 
 
 def read_roster_csv(path: str | Path) -> pd.DataFrame:
@@ -107,6 +119,25 @@ def read_roster_csv(path: str | Path) -> pd.DataFrame:
     """
     table = read_csv(path, expect="name,label")
     return check_roster(table.frame, str(path))
+
+
+def roster_upload_bytes(path: str | Path) -> bytes:
+    """A roster CSV checked as :func:`read_roster_csv` does, as the bytes to upload to KoboToolbox.
+
+    A UTF-8, comma-separated file is uploaded as it is; any other (``;``, tab, Windows-1252) as
+    UTF-8 with commas, what KoboToolbox reads (the columns as the file has them).
+
+    Raises
+    ------
+    SinergiError
+        One line naming the file, the row and the column; nothing is sent.
+    """
+    path = Path(path)
+    data = read_bytes(path, missing="roster file not found", folder="is a folder, not the roster CSV")
+    table = read_csv(path, expect="name,label")
+    check_roster(table.frame, str(path))
+    plain = table.separator == "," and decode(data, str(path))[1] is None
+    return data if plain else table.frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def _id_pattern(ids: Iterable[str], where: str) -> tuple[str, int, int]:

@@ -240,6 +240,18 @@ QUALITY = pa.DataFrameSchema(
 SCHEMAS = {"respondents": RESPONDENTS, "responses": RESPONSES, "ties": TIES, "scale_map": SCALE_MAP,
            "quality": QUALITY}
 
+#: the CSV files a ``tables`` study is read from (``source.path``), copied to ``data/raw/<id>/tables/``
+TABLE_FILES = ("respondents", "responses", "ties", "scales")
+#: the columns each tables CSV must have
+TABLE_COLUMNS = {
+    "respondents": ["respondent_id", "wave", "group"],
+    "responses": ["respondent_id", "wave", "item", "value"],
+    "ties": ["wave", "tie_type", "ego", "alter"],
+    "scales": ["item", "dimension", "subscale", "reverse", "min", "max"],
+}
+#: the tables a tables study may leave out (a study without networks needs no ties.csv)
+OPTIONAL_TABLES = ("ties",)
+
 
 def validate(name: str, df: pd.DataFrame, where: str = "") -> pd.DataFrame:
     """Validate ``df`` as canonical table ``name``; return it with coerced dtypes.

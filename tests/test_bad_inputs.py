@@ -25,7 +25,8 @@ from pipeline.errors import SinergiError
 from pipeline.instrument import check_study, load_instrument, scale_map
 from pipeline.io import take_notes
 from pipeline.pull import pull
-from pipeline.tidy import read_roster, tidy_tables
+from pipeline.sources.raw import read_roster
+from pipeline.tidy import tidy_tables
 from tests.tablestudy import write_tables_study
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -764,7 +765,8 @@ def run(case: Case, folder: Path) -> Any:
 def _run_deploy(case: Case, folder: Path) -> Any:
     """`sinergi kobo deploy` against the fake KoboToolbox server: a refused roster sends nothing."""
     from pipeline.instrument import write_xlsform
-    from pipeline.sources.kobo import KoboClient, deploy
+    from pipeline.sources.kobo.client import KoboClient
+    from pipeline.sources.kobo.deploy import deploy
     from tests.kobo_server import FakeKobo
 
     write_xlsform(load_instrument(INSTRUMENT), folder / "form.xlsx")
@@ -840,7 +842,7 @@ def _run_kobo(case: Case, folder: Path) -> Any:
 def _run_monitor(case: Case, folder: Path) -> Any:
     """The fieldwork monitor's flags on the case's copy of the demo's raw folder."""
     from pipeline import monitor as M
-    from pipeline.tidy import pseudonymizer, read_key
+    from pipeline.pseudonym import pseudonymizer, read_key
 
     study, inst, raw = load_study(folder / "study.yaml"), load_instrument(INSTRUMENT), folder / "data/raw/corpus"
     out = M.run(study, inst, M.read_waves(study, inst, raw), pseudonymizer(read_key(raw)), as_of="", run_at="",

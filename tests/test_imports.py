@@ -68,3 +68,150 @@ def test_importing_every_pipeline_module_has_no_side_effects(tmp_path):
     assert out["modules"] > 30
     assert out.pop("modules") and out == {"backend": None, "umask": [], "env": [], "filters": [], "handlers": [],
                                           "threads": [], "files": []}
+
+
+# -- the package's import graph, read from the source (no import needed) ------------------------
+
+#: third-party packages slow to import (or pulling in a GUI toolkit): a function may import them lazily
+HEAVY = {"matplotlib", "igraph", "dask", "distributed", "docx", "pyreadstat", "pyodk", "pyxform", "openpyxl",
+         "seaborn"}
+#: at most this many functions of 80 lines or more in pipeline/ outside report/ (19 before issue 21)
+MAX_LONG_FUNCTIONS = 5
+
+
+def _modules() -> dict[str, Path]:
+    """Dotted module name → file, for every module of the package."""
+    out = {}
+    for path in sorted((ROOT / "pipeline").rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        out[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return out
+
+
+def _imports(name: str, path: Path, modules: dict[str, Path]) -> list[dict]:
+    """Every import statement of one module: the module it names, the names it takes, where it sits."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    top = {id(node) for node in tree.body}
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            for alias in node.names:
+                full = f"{target}.{alias.name}"
+                out.append({"target": full if full in modules else target, "name": alias.name,
+                            "bound": alias.asname or alias.name, "module": full in modules,
+                            "line": node.lineno, "top": id(node) in top})
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                out.append({"target": alias.name, "name": None, "bound": alias.asname or alias.name,
+                            "module": alias.name in modules, "line": node.lineno, "top": id(node) in top})
+    return out
+
+
+def _graph() -> tuple[dict[str, Path], dict[str, list[dict]]]:
+    modules = _modules()
+    return modules, {name: _imports(name, path, modules) for name, path in modules.items()}
+
+
+def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan), each sorted."""
+    index, low, stack, on, found, counter = {}, {}, [], set(), [], [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on.add(v)
+        for w in edges.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                found.append(sorted(comp))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_cycles_are_found():
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycle_in_the_package():
+    """No module imports, directly or through others, a module that imports it (lazy imports included;
+    a package's ``__init__`` counts as the package)."""
+    modules, imports = _graph()
+    edges = {name: {i["target"] for i in found if i["target"] in modules and i["target"] != name}
+             for name, found in imports.items()}
+    assert _cycles(edges) == []
+
+
+def test_no_module_takes_another_modules_private_name():
+    """``from .x import _name`` or ``x._name`` across modules: a private name is its module's alone."""
+    modules, imports = _graph()
+    bad = []
+    for name, found in imports.items():
+        bad += [f"{name}:{i['line']} imports {i['target']}.{i['name']}" for i in found
+                if i["name"] and i["name"].startswith("_") and not i["module"] and i["target"] != name
+                and i["target"].startswith("pipeline")]
+        aliases = {i["bound"]: i["target"] for i in found if i["module"] and i["target"] != name}
+        for node in ast.walk(ast.parse(modules[name].read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases
+                    and node.attr.startswith("_") and not node.attr.startswith("__")):
+                bad.append(f"{name}:{node.lineno} uses {aliases[node.value.id]}.{node.attr}")
+    assert bad == []
+
+
+def test_imports_sit_at_the_top_of_each_module():
+    """Inside a function only: heavy third-party packages (:data:`HEAVY`); ``pipeline.report``, whose
+    package loads matplotlib; in ``pipeline/io.py`` (it runs under ``python3 -S``, without pandas) and
+    in ``pipeline/cli.py`` (each command imports its own stage, so ``sinergi --help`` stays fast).
+    ``pipeline/report/`` itself is not checked here (issue 22 rebuilds it)."""
+    _, imports = _graph()
+    lazy = []
+    for name, found in imports.items():
+        if name.startswith("pipeline.report") or name in ("pipeline.io", "pipeline.cli"):
+            continue
+        lazy += [f"{name}:{i['line']} {i['target']}" for i in found if not i["top"]
+                 and i["target"].split(".")[0] not in HEAVY and not i["target"].startswith("pipeline.report")]
+    assert lazy == []
+
+
+def test_io_runs_without_site_packages():
+    res = subprocess.run([sys.executable, "-S", "-c", "import pipeline.io"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+
+
+def _long_functions() -> list[str]:
+    out = []
+    for name, path in _modules().items():
+        if name.startswith("pipeline.report"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno + 1 >= 80:
+                out.append(f"{name}.{node.name} ({node.end_lineno - node.lineno + 1} lines)")
+    return sorted(out)
+
+
+def test_few_long_functions():
+    long = _long_functions()
+    assert len(long) <= MAX_LONG_FUNCTIONS, long

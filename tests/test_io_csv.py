@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from pipeline import io as pio
 from pipeline import tidy
+from pipeline.sources import tables as table_source
 from pipeline.config import load_study
 from pipeline.errors import SinergiError
 from pipeline.pull import pull
@@ -183,7 +184,7 @@ def test_tables_study_tidies_the_same_through_either_route(in_tmp, monkeypatch, 
     pio.take_notes()
     fast = tidy.tidy_tables(study, study.raw_dir)
     fast_notes = pio.take_notes()
-    monkeypatch.setattr(tidy, "read_csv", functools.partial(pio.read_csv, strict=True))
+    monkeypatch.setattr(table_source, "read_csv", functools.partial(pio.read_csv, strict=True))
     strict = tidy.tidy_tables(study, study.raw_dir)
     assert pio.take_notes() == fast_notes
     assert fast.keys() == strict.keys()

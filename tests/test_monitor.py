@@ -27,7 +27,7 @@ from pipeline import monitor as M
 from pipeline.config import Study, load_study
 from pipeline.errors import SinergiError
 from pipeline.instrument import load_instrument
-from pipeline.tidy import pseudonymizer, read_key
+from pipeline.pseudonym import pseudonymizer, read_key
 from tests.conftest import tree
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -226,10 +226,10 @@ def test_no_planted_name_or_phone_in_any_output(in_tmp, sinergi):
 
 def test_a_pseudonym_collision_names_the_two_ids_and_the_way_out():
     from pipeline.errors import SinergiError
-    from pipeline.tidy import _check_collisions
+    from pipeline.pseudonym import check_collisions
 
     with pytest.raises(SinergiError, match=r"'u001' and 'u002' get the same pseudonym R1234567 .*echo 16 >"):
-        _check_collisions({"u001": "R1234567", "u002": "R1234567"})
+        check_collisions({"u001": "R1234567", "u002": "R1234567"})
 
 
 def test_keep_columns_outside_a_tables_study_is_refused(root, in_tmp, sinergi):

@@ -70,5 +70,5 @@ def test_template_file_is_refused_and_a_real_file_reads(root, tmp_path):
     assert back["label"].tolist()[2] == "Nur — katering, kue"  # a comma inside a label survives
     dup = tmp_path / "dup.csv"
     dup.write_text("name,label\nu001,A\nu001,B\n")
-    with pytest.raises(SinergiError, match=r"dup.csv: row 3, column name: id 'u001' is used twice"):
+    with pytest.raises(SinergiError, match=r"dup.csv: rows 2 and 3: name 'u001' is used twice"):
         read_roster_csv(dup)

@@ -14,7 +14,8 @@ from pipeline import schemas
 from pipeline.config import load_study
 from pipeline.errors import SinergiError
 from pipeline.instrument import asset_content, load_instrument
-from pipeline.tidy import _check_collisions, pseudonymizer, sample_flow, tidy_kobo
+from pipeline.pseudonym import check_collisions, pseudonymizer
+from pipeline.tidy import sample_flow, tidy_kobo
 from tests.conftest import tree
 from tests.tablestudy import write_tables_study
 from tests.trialstudy import write_trial_study
@@ -269,10 +270,10 @@ def test_pseudonym_width_prefix_and_collision_message():
     a, b = _colliding_pair(key)
     assert narrow(a) == narrow(b) and wide(a) != wide(b)
     with pytest.raises(SinergiError) as exc:
-        _check_collisions({a: narrow(a), b: narrow(b)}, Path("data/raw/s"))
+        check_collisions({a: narrow(a), b: narrow(b)}, Path("data/raw/s"))
     msg = str(exc.value)
     assert "R + 7 hex digits = 28 bits" in msg and "echo 16 > data/raw/s/pseudonym.width" in msg
-    _check_collisions({a: wide(a), b: wide(b)})
+    check_collisions({a: wide(a), b: wide(b)})
 
 
 def test_new_study_gets_wide_pseudonyms_old_study_keeps_seven(in_tmp, sinergi):

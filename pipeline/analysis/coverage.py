@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SinergiError
+from ..parallel import map_sites
 from .network import assortativity, ei, ei_index, ei_parts
 
 COVERAGE_COLUMNS = ["site", "wave", "tie_type", "n_respondents", "n_nonrespondents", "n_nonrespondents_group_known",
@@ -94,7 +95,6 @@ def coverage(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: list[str]
     >>> float(r["coverage"]), int(r["ties_to_nonrespondents"]), float(r["ei_low"]), float(r["ei_high"])
     (0.75, 1, -0.3333333333333333, 0.3333333333333333)
     """
-    from ..parallel import map_sites
 
     if not len(tie_types):
         return pd.DataFrame([], columns=COVERAGE_COLUMNS)

@@ -30,10 +30,11 @@ bootstrap samples (4 with 2 villages) and its size with one treated village is k
 from __future__ import annotations
 
 import itertools
-import warnings
+import math
 
 import numpy as np
 import pandas as pd
+from scipy import optimize, stats
 
 from ..errors import SinergiError
 
@@ -77,9 +78,7 @@ def assignments(sites: list[str], program: set[str], draws: int, seed: int) -> n
 
 
 def _comb(n: int, k: int) -> int:
-    from math import comb
-
-    return comb(n, k)
+    return math.comb(n, k)
 
 
 def ri_test(stat: np.ndarray, shift: np.ndarray, alpha: float) -> tuple[float, float, float]:
@@ -125,8 +124,22 @@ def ri_test(stat: np.ndarray, shift: np.ndarray, alpha: float) -> tuple[float, f
     return p, lo, hi
 
 
-def _did_cells(y: np.ndarray, post: np.ndarray, site_idx: np.ndarray, assign: np.ndarray) -> np.ndarray:
-    """OLS ``y ~ post * program`` interaction (= DiD of cell means) for every assignment row."""
+def did_cells(y: np.ndarray, post: np.ndarray, site_idx: np.ndarray, assign: np.ndarray) -> np.ndarray:
+    """OLS ``y ~ post * program`` interaction (= DiD of cell means) for every assignment row.
+
+    Parameters
+    ----------
+    y : float array, one value per observation.
+    post : bool array, the observation is from the later wave.
+    site_idx : int array, the observation's site (a column of ``assign``).
+    assign : 0/1 array (assignments × sites), 1 where the site is a program site.
+
+    Returns
+    -------
+    numpy.ndarray
+        One DiD estimate per assignment row (NaN when an arm has no observation in a wave); used
+        by the randomisation inference here and by power planning (:mod:`pipeline.analysis.plan`).
+    """
     g = assign.shape[1]
     s_pre = np.bincount(site_idx[~post], weights=y[~post], minlength=g)
     n_pre = np.bincount(site_idx[~post], minlength=g).astype(float)
@@ -164,8 +177,6 @@ def reml(y: np.ndarray, X: np.ndarray, block: np.ndarray, inner: np.ndarray | No
         ``beta``, ``se`` (from σ²(X'H⁻¹X)⁻¹ as lme4), ``var_block``, ``var_inner``, ``var_residual``,
         ``boundary`` (a variance estimated as 0).
     """
-    from scipy import optimize
-
     y, X = np.asarray(y, float), np.asarray(X, float)
     n, p = X.shape
     W = np.column_stack([X, y])
@@ -231,8 +242,6 @@ def reml(y: np.ndarray, X: np.ndarray, block: np.ndarray, inner: np.ndarray | No
 
 def _mixed_did(df: pd.DataFrame) -> tuple[float, float, float, str]:
     """Wave × arm interaction of ``y ~ post * program + (1 | site) + (1 | site:respondent)`` (REML)."""
-    from scipy import stats
-
     post, prog = df["post"].to_numpy(float), df["program"].to_numpy(float)
     X = np.column_stack([np.ones(len(df)), post, prog, post * prog])
     fit = reml(df["y"].to_numpy(float), X, df["site"].to_numpy(), df["respondent_id"].to_numpy())
@@ -243,8 +252,6 @@ def _mixed_did(df: pd.DataFrame) -> tuple[float, float, float, str]:
 
 def _mixed_ancova(df: pd.DataFrame) -> tuple[float, float, float, str]:
     """Program coefficient of ``y1 ~ program + y0 + (1 | site)`` (REML)."""
-    from scipy import stats
-
     X = np.column_stack([np.ones(len(df)), df["program"].to_numpy(float), df["y0"].to_numpy(float)])
     fit = reml(df["y1"].to_numpy(float), X, df["site"].to_numpy())
     est, se = fit["beta"][1], fit["se"][1]
@@ -261,8 +268,6 @@ def _row(dimension, kind, tie_type, method, est, se, lo, hi, p, g, g_prog, n, k,
 def _outcome_rows(long: pd.DataFrame, name: str, kind: str, tie_type: str, sites: list[str],
                   assign: np.ndarray, first: str, last: str, alpha: float, mixed: bool) -> list[dict]:
     """The four rows (did_mixed, did_ri, ancova_mixed, ancova_ri) of one respondent-level outcome."""
-    from scipy import stats
-
     d = long[long["wave"].isin([first, last]) & long["y"].notna()].copy()
     if d.empty:
         return []
@@ -273,8 +278,8 @@ def _outcome_rows(long: pd.DataFrame, name: str, kind: str, tie_type: str, sites
     rows = []
     g, gp, k = len(sites), int(assign[0].sum()), len(assign)
     y, post, sidx = d["y"].to_numpy(float), d["post"].to_numpy(bool), d["site"].map(site_pos).to_numpy()
-    stat = _did_cells(y, post, sidx, assign)
-    shift = _did_cells((post & d["program"].to_numpy()).astype(float), post, sidx, assign)
+    stat = did_cells(y, post, sidx, assign)
+    shift = did_cells((post & d["program"].to_numpy()).astype(float), post, sidx, assign)
     def mixed_row(method: str, fit, data: pd.DataFrame) -> dict:
         """The mixed model's row (normal CI from its model SE), or a row saying it failed."""
         try:

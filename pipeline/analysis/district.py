@@ -11,7 +11,7 @@ Methods (stated so the report can repeat them)
 * **Pooled change** (``district.csv``, ``model = "nested"``): the REML fit of
   ``score ~ wave + (1 | site) + (1 | site:respondent)`` on every available score of the two waves
   (attrition included) -- the nested random-intercept model of :mod:`pipeline.analysis.prepost`
-  (its :func:`~pipeline.analysis.prepost._reml_fit`) without the group terms, so that ``wave`` is
+  (its :func:`~pipeline.analysis.reml.reml_fit`) without the group terms, so that ``wave`` is
   the change of the whole district, not of the reference group. Wald CI and p (normal), as lme4's
   ``vcov``. Its CI assumes one common change in every village.
 * **Heterogeneity** (``model = "random_effects"``): a DerSimonian-Laird random-effects
@@ -37,6 +37,8 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from threadpoolctl import threadpool_limits
+
+from .reml import ols_cluster, reml_fit
 
 __all__ = ["site_change", "pooled", "run", "SITE_COLUMNS", "DISTRICT_COLUMNS"]
 
@@ -123,7 +125,6 @@ def _sorted(df: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
 
 def _nested_change(df: pd.DataFrame, wave_pre: str, wave_post: str) -> dict:
     """REML ``score ~ wave + (1 | site) + (1 | site:respondent)``: the wave effect and the variances."""
-    from .prepost import _ols_cluster, _reml_fit
 
     df = df[df["wave"].isin([wave_pre, wave_post])]
     y = df["score"].to_numpy(float)
@@ -132,11 +133,11 @@ def _nested_change(df: pd.DataFrame, wave_pre: str, wave_post: str) -> dict:
     unit = pd.factorize(df["site"] + "\x00" + df["respondent_id"])[0]
     out = {"n_obs": int(len(df))}
     try:
-        res = _reml_fit(y, x, unit, site)
+        res = reml_fit(y, x, unit, site)
     except (np.linalg.LinAlgError, ValueError):  # pragma: no cover - degenerate design
         res = None
     if res is None:
-        est, cov = _ols_cluster(y, x, site)
+        est, cov = ols_cluster(y, x, site)
         out.update(method=METHOD_CLUSTER)
     else:
         est, cov = res["beta"], res["cov"]

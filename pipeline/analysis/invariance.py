@@ -29,6 +29,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
+from threadpoolctl import threadpool_limits
+
+from ..parallel import map_sites
 
 LEVELS = ("configural", "metric", "scalar")
 D_CFI, D_RMSEA = -0.010, 0.015
@@ -203,7 +206,6 @@ def _fit_job(job: tuple) -> dict:
     The matrices are at most p × p (p ≤ a few dozen items); BLAS threads only spin on them,
     several times slower on a busy machine (the same as the network stage's jobs).
     """
-    from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):
         return fit_level(*job)
@@ -347,7 +349,6 @@ def invariance(responses: pd.DataFrame, respondents: pd.DataFrame, scale_map: pd
         pass), ``verdict`` (per dimension and comparison: ``scalar``, ``metric``, ``configural``,
         ``configural_poor`` (CFI < .90), ``not_estimable``), ``converged``, ``note``.
     """
-    from ..parallel import map_sites
 
     sm = scale_map
     if sm.empty:  # a study without scale items (e.g. networks only): nothing to compare

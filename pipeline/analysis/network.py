@@ -76,8 +76,10 @@ import igraph as ig
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from threadpoolctl import threadpool_limits
 
 from ..errors import SinergiError
+from ..parallel import map_sites
 
 ANY = "any"
 """Name of the union-of-all-tie-types graph."""
@@ -1135,8 +1137,6 @@ def _change(site: str, tie_type: str, wpre: str, wpost: str, gpre: ig.Graph, gpo
 
 def _site_job(job: tuple) -> dict[str, list]:
     """One site's graphs and measures (module level, so a process pool or Dask can run it)."""
-    from threadpoolctl import threadpool_limits
-
     site, resp, ties, tie_types, waves, seed, permutations = job
     # one BLAS thread: sites already run in parallel, and the permutation tests' small
     # matrix products only spin extra threads (several times slower on a busy machine)
@@ -1291,8 +1291,6 @@ def run(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
     tie_parts = dict(tuple(ties.groupby(ties["site"].astype(str), sort=False)))
     jobs = [(site, part, tie_parts.get(site, ties.iloc[:0]), list(tie_types), waves, seed,
              permutations) for site, part in resp.groupby(resp_site, sort=True)]
-    from ..parallel import map_sites
-
     results = map_sites(_site_job, jobs, scheduler)
     whole, groups, mixing, nodes, brokerage, change = [], [], [], [], [], []
     for res in results:  # in site order: the same rows in the same order as one serial loop

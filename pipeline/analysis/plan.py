@@ -3,9 +3,9 @@
 ``sinergi plan`` (``make plan``) takes the study's ``plan`` settings — villages per arm,
 respondents per village, migrant share, share of people taking part, attrition, response rate,
 an effect on a scale and on cross-group ties — and simulates each design ``sims`` times with the
-demo simulator's people (:func:`pipeline.sources.demo._people`) and tie model (:func:`pipeline.sources.demo._networks`,
-the program adding ``effect_cross_ties`` to the probability of a new tie between two participants
-of different origin). Scale scores: a person's baseline score is N(0, 1); the change to the
+village simulator's people (:func:`pipeline.simulation.people.draw_people`) and tie model
+(:func:`pipeline.simulation.networks.simulate_ties`, the program adding ``effect_cross_ties`` to the
+probability of a new tie between two participants of different origin). Scale scores: a person's baseline score is N(0, 1); the change to the
 follow-up is N(0, CHANGE_SD²) plus ``effect_scale`` (SD units of the baseline score) for
 participants. Per simulation:
 
@@ -27,8 +27,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..sources import demo
-from .did import _did_cells, assignments
+from ..simulation.constants import CHANGE_SD
+from ..simulation.networks import simulate_ties
+from ..simulation.people import draw_people
+from .did import did_cells, assignments
 from .network import ei
 
 PLAN_COLUMNS = ["test", "respondents_per_village", "villages_program", "villages_comparison", "effect_scale",
@@ -38,16 +40,16 @@ TESTS = ("paired_scale", "did_scale", "paired_ei", "did_ei")
 
 def _village(rng, n_roster, share_migrant, participation, response_rate, attrition, effect_scale, effect_ties,
              program, tie_type):
-    people = demo._people(rng, n_roster, share_migrant)
+    people = draw_people(rng, n_roster, share_migrant)
     part = (rng.random(n_roster) < participation) if program else np.zeros(n_roster, bool)
     roster = [np.ones(n_roster, bool), np.ones(n_roster, bool)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # the simulator's summary of participant pairs, unused here
-        ties, _ = demo._networks(rng, people, part, roster, [tie_type], bonus={tie_type: effect_ties if program else 0.0})
+        ties, _ = simulate_ties(rng, people, part, roster, [tie_type], bonus={tie_type: effect_ties if program else 0.0})
     ans0 = rng.random(n_roster) < response_rate
     ans1 = ans0 & (rng.random(n_roster) >= attrition)
     y0 = rng.standard_normal(n_roster)
-    y1 = y0 + rng.normal(0, demo.CHANGE_SD, n_roster) + effect_scale * part
+    y1 = y0 + rng.normal(0, CHANGE_SD, n_roster) + effect_scale * part
     mig = people["migrant"]
     node_ei = []
     whole = []
@@ -101,7 +103,7 @@ def simulate_power(*, villages_program: int = 1, villages_comparison: int = 1, r
                 post.append(np.full(ans.sum(), wave == 1))
                 sidx.append(np.full(ans.sum(), g))
         y, post, sidx = np.concatenate(y), np.concatenate(post), np.concatenate(sidx)
-        st = np.abs(_did_cells(y, post, sidx, assign))
+        st = np.abs(did_cells(y, post, sidx, assign))
         if np.mean(st >= st[0] - 1e-12) < alpha:
             hits["did_scale"] += 1
         ch = np.array([v["whole"][1] - v["whole"][0] for v in vs])

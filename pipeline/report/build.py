@@ -39,7 +39,7 @@ import pandas as pd
 
 from ..analysis.network import analysed_tie_types, build_graphs
 from ..errors import SinergiError
-from ..io import write_bytes, write_text
+from ..io import umask, write_bytes, write_text
 from . import figures
 from . import text as rt
 from .context import Context, read_context
@@ -96,7 +96,7 @@ def build(study: Any, language: str | None = None) -> Path:
     _remove_leftovers(out)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
-        os.chmod(tmp, 0o777 & ~_umask())
+        os.chmod(tmp, 0o777 & ~umask())
         write_outputs(ctx, sections, tmp)
         _swap(tmp, out)
     finally:
@@ -151,12 +151,6 @@ def _score_exports(ctx: Context, outdir: Path, when) -> None:
     measure, fmt = measures_and_formats(wide, wvalues, [c for c, o in src.items() if o in items],
                                         [c for c, o in src.items() if o in dims])
     write_spss_stata(wide, wlabels, wvalues, outdir, when, stem="scores_wide", measures=measure, formats=fmt)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _swap(new: Path, out: Path) -> None:

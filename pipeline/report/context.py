@@ -22,7 +22,7 @@ from ..errors import SinergiError
 from ..instrument import load_instrument
 from ..io import read_json
 from ..outputs import STAGE_OF
-from ..tidy import processed_fingerprint
+from ..pseudonym import processed_fingerprint
 from .inputs import Inputs
 from .labels import Labels
 from .model import Block

@@ -269,7 +269,7 @@ def _cell(v: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 def safe_name(name: str, limit: int = 32) -> str:
-    """``name`` as an SPSS/Stata variable name: letters, digits and ``_``, a letter first, ``limit`` long."""
+    """``name`` as an SPSS/Stata variable name: letters, digits and ``_``, starting with a letter, at most ``limit``."""
     name = re.sub(r"[^A-Za-z0-9_]", "_", str(name))
     if not re.match(r"[A-Za-z]", name):
         name = "v_" + name

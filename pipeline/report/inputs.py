@@ -11,15 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..outputs import report_inputs
+from ..outputs import read_table, report_inputs
 
-__all__ = ["Inputs", "TEXT_COLUMNS"]
+__all__ = ["Inputs"]
 
-# The load rules below are the CLI's too (cli._read_tables reads scores.csv with its own dtype
-# map); issue 21 moves them to pipeline/outputs.py, and this module then reads through it.
-#: columns read as text, never as numbers (ids, waves, groups, codes: "01" stays "01")
-TEXT_COLUMNS = ("respondent_id", "wave", "group", "site", "wave_pre", "wave_post", "tie_type", "from_group",
-                "to_group", "ego", "alter", "item", "dimension", "submission_id")
 #: columns turned into Python strings (missing: None) in every table, parquet files included
 STRING_COLUMNS = ("respondent_id", "wave", "group", "site", "wave_pre", "wave_post", "tie_type", "ego", "alter")
 
@@ -60,10 +55,7 @@ class Inputs:
             p = folder / name
             if not p.exists():
                 continue
-            if name.endswith(".parquet"):
-                tables[name] = _strings(pd.read_parquet(p))
-            else:
-                tables[name] = _strings(pd.read_csv(p, dtype={c: str for c in TEXT_COLUMNS}, keep_default_na=True))
+            tables[name] = _strings(read_table(p))  # the load rule of every processed table (outputs.py)
         return cls(tables, folder)
 
 

@@ -39,8 +39,10 @@ The village
 newcomers on the later rosters, ~10% attrition. Trust and norms answers come from correlated latent
 traits (one per subscale of the scale map) through item thresholds; ties come from a homophilous
 propensity model (same origin, same sector, same RT); the program (forum, trainings, collaboration
-simulations) raises participants' out-group trust, norms and cross-group ties. Every number that
-steers the simulation is a module constant below and is copied into ``demo_truth.json``.
+simulations) raises participants' out-group trust, norms and cross-group ties. The population, the
+traits and the tie model live in :mod:`pipeline.simulation` (shared with power planning); every
+number that steers them is a constant of :mod:`pipeline.simulation.constants` and is copied into
+``demo_truth.json``. This module adds the village across waves, names, and the KoboToolbox shape.
 
 Every form detail (field paths, choice names, calculations, repeats) is read from the instrument
 through :mod:`pipeline.instrument` and the row annotations ``role``, ``var``, ``scale`` and
@@ -61,10 +63,26 @@ from typing import Any
 
 import numpy as np
 
-from ..analysis.network import ei
 from ..config import Study
 from ..errors import SinergiError
 from ..instrument import Instrument, Question, asset_content, scale_map, tie_questions
+from ..io import write_bytes
+from ..simulation import seeds
+from ..simulation.constants import (
+    SHARE_NEWCOMERS, SHARE_LEFT, SHARE_NONRESPONSE, SHARE_REFUSE, SHARE_PARTICIPANTS,
+    NEWCOMER_SHARE_MIGRANT, RHO_WITHIN, RHO_ACROSS, LOADING, LOADING_REVERSE,
+    THRESHOLDS, CHANGE_SD, P_MISSING, P_MISSING_HIGH,
+    SHARE_SKIPPERS, BASE_MEAN, MEMBER_BONUS, EFFECT, MEAN_OUTDEGREE,
+    TIE_TERMS, KEEP_PROB, NEW_TIE_FACTOR, PROGRAM_BONUS, PROGRAM_BONUS_SAME,
+    FREQ_PROBS, ACTION_PROBS, JOINT_PURCHASE_COST_FACTOR, REVENUE_MEDIAN, INPUT_SHARE,
+    SECTOR_REVENUE, SECTOR_PROBS, MEMBERSHIP_PROBS, FORUM_MEMBER_PROB, CHANNEL_PROBS,
+    BRAND_CHANNEL_BOOST, SHARE_SKIP_MONEY)
+from ..simulation.networks import simulate_ties
+from ..simulation.people import concat_people, draw_people, draw_participation
+from ..simulation.seeds import rounded
+from ..simulation.sites import comparison_name, comparison_seed, comparison_slug
+from ..simulation.traits import item_params, latent_traits, likert_answers, planted_effect, score_answers
+from .xlsform_eval import REF, calculate, choice_label, relevant, repeat_count_key
 
 __all__ = ["simulate", "write_demo", "truth_expected_change", "SERVER", "PAGE_SIZE"]
 
@@ -82,80 +100,6 @@ FIELDWORK_DAYS = 18  # working days (Monday–Saturday)
 N_OLD_VERSION = 6  # the first submissions of the first wave came from the older form version
 MC_DRAWS = 100_000
 
-#: shares of the baseline roster (exact counts, so every seed gives the same design).
-SHARE_NEWCOMERS = 0.045  # new roster entries at each later wave
-SHARE_LEFT = 0.06  # dropped from the roster at each later wave (moved away, business closed)
-SHARE_NONRESPONSE = 0.035  # on the roster but not interviewed at a later wave
-SHARE_REFUSE = 0.02  # consent refused, per wave
-SHARE_PARTICIPANTS = 0.5
-NEWCOMER_SHARE_MIGRANT = 0.7
-
-#: latent trait model: correlations of the subscale traits.
-RHO_WITHIN = 0.5  # two subscales of one dimension
-RHO_ACROSS = 0.3  # a trust and a norms subscale
-LOADING = 0.8
-LOADING_REVERSE = 0.72
-THRESHOLDS = (-1.55, -0.7, 0.2, 1.2)
-ITEM_SHIFT_SD = 0.15
-CHANGE_SD = 0.3  # person-level latent change noise between waves
-P_MISSING = 0.015  # per Likert answer …
-P_MISSING_HIGH = 0.2  # … for the few (5%) respondents who skip often
-SHARE_SKIPPERS = 0.05
-
-#: baseline latent means (SD units) by origin; subscales not listed get 0.
-BASE_MEAN = {
-    "trust_generalized": {"lokal": 0.10, "pendatang": -0.10},
-    "trust_ingroup": {"lokal": 0.45, "pendatang": 0.60},
-    "trust_outgroup": {"lokal": 0.10, "pendatang": -0.45},
-    "trust_institutional": {"lokal": 0.20, "pendatang": -0.30},
-    "norms_reciprocity": {"lokal": 0.50, "pendatang": 0.45},
-    "norms_gotong_royong": {"lokal": 0.35, "pendatang": 0.05},
-    "norms_transparency": {"lokal": -0.10, "pendatang": -0.25},
-    "norms_commitment": {"lokal": 0.10, "pendatang": 0.05},
-    "norms_conflict": {"lokal": 0.00, "pendatang": -0.25},
-}
-#: members of a paguyuban / koperasi / BUMDes start a little higher on these.
-MEMBER_BONUS = {"trust_institutional": 0.2, "norms_gotong_royong": 0.15}
-#: latent change from the first to any later wave, by program participation (SD units).
-EFFECT = {
-    "participant": {"trust_generalized": 0.25, "trust_ingroup": 0.15, "trust_outgroup": 0.60,
-                    "trust_institutional": 0.30, "norms": 0.40},
-    "non_participant": {"trust": 0.03, "norms": 0.03},
-}
-
-#: network propensity model (log-odds terms) and tie dynamics.
-MEAN_OUTDEGREE = {"info": 4.0, "help": 2.0, "collab": 1.5}
-TIE_TERMS = {"same_origin": 1.3, "same_sector": 0.5, "same_rt": 0.8,
-             "sociability_sd": 0.5, "popularity_sd": 0.5, "dyad_sd": 0.7}
-KEEP_PROB = 0.7  # a tie of the previous wave survives
-NEW_TIE_FACTOR = 0.3  # baseline probability × this = chance of a new tie between others
-PROGRAM_BONUS = {"info": 0.05, "help": 0.02, "collab": 0.03}  # added, participant pairs of different origin
-PROGRAM_BONUS_SAME = 0.25  # share of the bonus for participant pairs of the same origin
-FREQ_PROBS = {"info": (0.2, 0.35, 0.3, 0.15), "help": (0.4, 0.35, 0.2, 0.05), "collab": (0.3, 0.35, 0.25, 0.1)}
-
-#: collective action: probability by wave (first / later) and participation.
-ACTION_PROBS = {
-    "joint_purchasing": {"pre": 0.12, "participant": 0.42, "non_participant": 0.13},
-    "collective_brand": {"pre": 0.04, "participant": 0.22, "non_participant": 0.05},
-    "shared_storage": {"pre": 0.06, "participant": 0.20, "non_participant": 0.07},
-    "emergency_fund": {"pre": 0.15, "participant": 0.35, "non_participant": 0.16},
-}
-JOINT_PURCHASE_COST_FACTOR = 0.75  # input costs / revenue of joint purchasers (25% lower)
-REVENUE_MEDIAN = 6_000_000
-INPUT_SHARE = {"kuliner": 0.50, "warung": 0.65, "kerajinan": 0.40, "fesyen": 0.42, "jasa": 0.25,
-               "pertanian": 0.45, "lainnya": 0.40}
-SECTOR_REVENUE = {"warung": 0.2, "jasa": -0.1, "kerajinan": -0.2, "pertanian": -0.1, "lainnya": -0.1}
-SECTOR_PROBS = {
-    "lokal": {"kuliner": 0.30, "warung": 0.25, "kerajinan": 0.08, "fesyen": 0.06, "jasa": 0.12,
-              "pertanian": 0.12, "lainnya": 0.07},
-    "pendatang": {"kuliner": 0.35, "warung": 0.20, "kerajinan": 0.05, "fesyen": 0.12, "jasa": 0.15,
-                  "pertanian": 0.05, "lainnya": 0.08},
-}
-MEMBERSHIP_PROBS = {"paguyuban": 0.25, "koperasi": 0.15, "bumdes": 0.08}
-FORUM_MEMBER_PROB = 0.85  # participants who call themselves forum members at later waves
-CHANNEL_PROBS = {"whatsapp": 0.55, "media_sosial": 0.30, "marketplace": 0.10, "ojek_online": 0.08}
-BRAND_CHANNEL_BOOST = {"whatsapp": 0.2, "media_sosial": 0.3, "marketplace": 0.25, "ojek_online": 0.05}
-SHARE_SKIP_MONEY = 0.03  # respondents who do not state revenue / input costs
 
 # fictional names: Banten/Sunda for locals, from elsewhere in Indonesia for migrants
 FIRST = {
@@ -187,17 +131,8 @@ UID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 # deterministic helpers
 
 
-def _h(*parts: Any) -> bytes:
-    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).digest()
-
-
-def _rng(seed: int, *parts: Any) -> np.random.Generator:
-    """An independent generator per component, so changing one part leaves the others alone."""
-    return np.random.default_rng(int.from_bytes(_h(seed, *parts)[:16], "big"))
-
-
 def _kobo_uid(prefix: str, *parts: Any) -> str:
-    n = int.from_bytes(_h(*parts), "big")
+    n = int.from_bytes(seeds.digest(*parts), "big")
     out = []
     for _ in range(21):
         n, r = divmod(n, len(UID_ALPHABET))
@@ -206,7 +141,7 @@ def _kobo_uid(prefix: str, *parts: Any) -> str:
 
 
 def _uuid(*parts: Any) -> str:
-    return str(uuid.UUID(bytes=_h(*parts)[:16], version=4))
+    return str(uuid.UUID(bytes=seeds.digest(*parts)[:16], version=4))
 
 
 def _dumps(obj: Any) -> bytes:
@@ -219,10 +154,6 @@ def _iso_local(dt: datetime) -> str:
 
 def _iso_utc(dt_local: datetime) -> str:
     return (dt_local - timedelta(hours=7)).strftime("%Y-%m-%dT%H:%M:%S")
-
-
-def _r(x: float, nd: int = 4) -> float:
-    return float(round(float(x), nd))
 
 
 # --------------------------------------------------------------------------------------------
@@ -280,189 +211,11 @@ class _Form:
         return m.group(1) if m else None
 
     def choice_label(self, list_name: str, name: str) -> str | None:
-        for c in self.inst.choices.get(list_name, []):
-            if c["name"] == name:
-                return c["label"][self.inst.default_language]
-        return None
-
-
-# calculations and relevance: the small XPath subset the instrument uses
-
-_REF = r"\$\{(\w+)\}"
-
-
-def _eval_relevant(expr: str | None, values: dict[str, str]) -> bool:
-    if not expr:
-        return True
-    expr = str(expr).strip()
-    for joiner in (" and ", " or "):
-        if joiner in expr:
-            parts = [_eval_relevant(p, values) for p in expr.split(joiner)]
-            return all(parts) if joiner == " and " else any(parts)
-    m = re.fullmatch(_REF + r"\s*(!?=)\s*'([^']*)'", expr)
-    if m:
-        equal = values.get(m.group(1), "") == m.group(3)
-        return equal if m.group(2) == "=" else not equal
-    m = re.fullmatch(r"selected\(\s*" + _REF + r"\s*,\s*'([^']*)'\s*\)", expr)
-    if m:
-        return m.group(2) in values.get(m.group(1), "").split()
-    raise SinergiError(f"demo: cannot evaluate relevant expression {expr!r}; extend pipeline/sources/demo.py")
-
-
-def _eval_calc(expr: str, values: dict[str, str], form: _Form, labels: dict[str, str],
-               position: int | None = None) -> str:
-    """Evaluate a calculation as ODK would, for the forms the instrument uses."""
-    e = str(expr).strip()
-    m = re.fullmatch(r"if\(\s*" + _REF + r"\s*=\s*'([^']*)'\s*,\s*'([^']*)'\s*,\s*'([^']*)'\s*\)", e)
-    if m:
-        return m.group(3) if values.get(m.group(1), "") == m.group(2) else m.group(4)
-    m = re.fullmatch(r"count-selected\(\s*" + _REF + r"\s*\)", e)
-    if m:
-        return str(len(values.get(m.group(1), "").split()))
-    m = re.fullmatch(r"selected-at\(\s*" + _REF + r"\s*,\s*position\(\.\.\)\s*-\s*1\s*\)", e)
-    if m and position is not None:
-        tokens = values.get(m.group(1), "").split()
-        return tokens[position] if position < len(tokens) else ""
-    m = re.fullmatch(r"jr:choice-name\(\s*" + _REF + r"\s*,\s*'" + _REF + r"'\s*\)", e)
-    if m:
-        value = values.get(m.group(1), "")
-        q = form.inst.question(m.group(2))
-        if q.base_type.endswith("_from_file"):
-            return labels.get(value, "")
-        return form.choice_label(q.list_name or "", value) or ""
-    m = re.fullmatch(r"concat\((.*)\)", e)
-    if m:
-        out = []
-        for part in re.findall(r"\$\{\w+\}|'[^']*'", m.group(1)):
-            out.append(values.get(part[2:-1], "") if part.startswith("$") else part[1:-1])
-        return "".join(out)
-    raise SinergiError(f"demo: cannot evaluate calculation {expr!r}; extend pipeline/sources/demo.py")
-
-
-def _count_key(q: Question) -> str | None:
-    """pyxform adds ``<repeat>_count`` when ``repeat_count`` is an expression (not a number or ${ref})."""
-    rc = str(q.get("repeat_count") or "").strip()
-    if not rc or re.fullmatch(r"\d+", rc) or re.fullmatch(_REF, rc):
-        return None
-    return q.xpath + "_count"
+        return choice_label(self.inst, list_name, name)
 
 
 # --------------------------------------------------------------------------------------------
 # the population
-
-
-def _people(rng: np.random.Generator, n: int, share_migrant: float, *, exact: bool = True,
-            newcomer: bool = False) -> dict[str, np.ndarray]:
-    """Person-level covariates (vectorised; used for the village and for the Monte Carlo truth)."""
-    if exact:
-        migrant = np.zeros(n, bool)
-        migrant[rng.permutation(n)[: int(round(share_migrant * n))]] = True
-    else:
-        migrant = rng.random(n) < share_migrant
-    female = rng.random(n) < 0.6
-    age = np.clip(np.round(rng.normal(41, 10, n)), 19, 70).astype(int)
-    if newcomer:
-        years = rng.integers(0, 2, n)
-    else:
-        years = np.where(migrant, np.clip(np.round(rng.lognormal(np.log(7), 0.7, n)), 1, age - 15),
-                         np.maximum(age - rng.choice([0, 0, 0, 2, 5, 10], n), 1))
-    sectors = list(SECTOR_PROBS["lokal"])
-    p_l = np.array([SECTOR_PROBS["lokal"][s] for s in sectors])
-    p_m = np.array([SECTOR_PROBS["pendatang"][s] for s in sectors])
-    sector = np.where(migrant, rng.choice(len(sectors), n, p=p_m / p_m.sum()),
-                      rng.choice(len(sectors), n, p=p_l / p_l.sum()))
-    bage_cap = np.where(migrant, np.maximum(years, 1), age - 16)
-    business_age = np.minimum(np.round(rng.gamma(2.0, 3.5, n)), bage_cap).astype(int)
-    employees = rng.choice([0, 1, 2, 3, 4, 6], n, p=[0.45, 0.25, 0.15, 0.08, 0.05, 0.02])
-    member = {k: rng.random(n) < (p * (0.8 if k == "bumdes" else 1.0)) * np.where(migrant, 0.8, 1.1)
-              for k, p in MEMBERSHIP_PROBS.items()}
-    rt = np.where(migrant, rng.choice(8, n, p=[0.05, 0.05, 0.1, 0.1, 0.15, 0.15, 0.2, 0.2]),
-                  rng.choice(8, n, p=[0.18, 0.18, 0.16, 0.14, 0.12, 0.1, 0.06, 0.06]))
-    return {"migrant": migrant, "female": female, "age": age, "years": years.astype(int),
-            "sector": sector, "business_age": business_age, "employees": employees, "rt": rt,
-            **{f"member_{k}": v for k, v in member.items()},
-            "any_member": np.any(np.vstack(list(member.values())), axis=0),
-            "newcomer": np.full(n, newcomer)}
-
-
-def _concat(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {k: np.concatenate([a[k], b[k]]) for k in a}
-
-
-def _participation(rng: np.random.Generator, people: dict[str, np.ndarray], share: float) -> np.ndarray:
-    """Exactly ``share`` of people take part, preferring members and employers (logit + noise)."""
-    n = len(people["migrant"])
-    score = (1.2 * people["any_member"] + 0.3 * (people["employees"] > 0) - 0.8 * people["newcomer"]
-             + rng.logistic(size=n))
-    out = np.zeros(n, bool)
-    out[np.argsort(-score, kind="stable")[: int(round(share * n))]] = True
-    return out
-
-
-def _latent(rng: np.random.Generator, form: _Form, people: dict[str, np.ndarray],
-            participant: np.ndarray, n_later: int) -> list[np.ndarray]:
-    """Latent traits per wave: ``[eta_wave0, eta_wave1, …]`` each (n, n_subscales)."""
-    subs = form.subscales
-    dims = [s.split("_", 1)[0] for s in subs]
-    k = len(subs)
-    corr = np.array([[1.0 if i == j else (RHO_WITHIN if dims[i] == dims[j] else RHO_ACROSS)
-                      for j in range(k)] for i in range(k)])
-    chol = np.linalg.cholesky(corr)
-    n = len(people["migrant"])
-    z = rng.standard_normal((n, k)) @ chol.T
-    origin = np.where(people["migrant"], "pendatang", "lokal")
-    mean = np.zeros((n, k))
-    for j, s in enumerate(subs):
-        base = BASE_MEAN.get(s, {})
-        mean[:, j] = np.where(origin == "lokal", base.get("lokal", 0.0), base.get("pendatang", 0.0))
-        mean[:, j] += MEMBER_BONUS.get(s, 0.0) * people["any_member"]
-    eta = [mean + z]
-    eff = np.array([[_effect(s, "participant") for s in subs]])
-    eff0 = np.array([[_effect(s, "non_participant") for s in subs]])
-    for _ in range(n_later):
-        change = np.where(participant[:, None], eff, eff0) + rng.normal(0, CHANGE_SD, (n, k))
-        eta.append(eta[0] + change)
-    return eta
-
-
-def _effect(subscale: str, who: str) -> float:
-    table = EFFECT[who]
-    if subscale in table:
-        return table[subscale]
-    return table.get(subscale.split("_", 1)[0], 0.0)
-
-
-def _item_params(form: _Form, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per item: subscale column, loading, threshold shift, reverse flag."""
-    rng = _rng(seed, "items")
-    sm = form.smap
-    col = np.array([form.subscales.index(k) for k in sm["key"]])
-    rev = sm["reverse"].to_numpy(bool)
-    lam = np.where(rev, LOADING_REVERSE, LOADING)
-    shift = rng.normal(0, ITEM_SHIFT_SD, len(sm))
-    return col, lam, shift, rev
-
-
-def _likert(rng: np.random.Generator, eta: np.ndarray, params) -> np.ndarray:
-    """Answers 1..5 (as recorded, i.e. reverse items already inverted) from latent traits."""
-    col, lam, shift, rev = params
-    n = eta.shape[0]
-    x = eta[:, col] * lam + rng.standard_normal((n, len(col))) * np.sqrt(1 - lam ** 2) + shift
-    level = 1 + np.searchsorted(np.array(THRESHOLDS), x, side="right").astype(float)  # construct-aligned 1..5
-    return np.where(rev, 6 - level, level)
-
-
-def _scores(answers: np.ndarray, form: _Form) -> dict[str, np.ndarray]:
-    """Score = mean of items after reverse-coding, per subscale and per dimension (scales.py names)."""
-    sm = form.smap
-    lo, hi = sm["min"].to_numpy(), sm["max"].to_numpy()
-    coded = np.where(sm["reverse"].to_numpy(bool), lo + hi - answers, answers)
-    out = {}
-    for dim in dict.fromkeys(sm["dimension"]):
-        out[dim] = coded[:, (sm["dimension"] == dim).to_numpy()].mean(axis=1)
-    for key in form.subscales:
-        out[key] = coded[:, (sm["key"] == key).to_numpy()].mean(axis=1)
-    return out
 
 
 def truth_expected_change(form: _Form | Instrument, seed: int, share_migrant: float,
@@ -476,87 +229,26 @@ def truth_expected_change(form: _Form | Instrument, seed: int, share_migrant: fl
     """
     if isinstance(form, Instrument):
         form = _Form(form)
-    rng = _rng(seed, "truth")
-    people = _people(rng, draws, share_migrant, exact=False)
-    part = _participation(rng, people, SHARE_PARTICIPANTS)
-    eta = _latent(rng, form, people, part, 1)
-    params = _item_params(form, seed)
-    s0 = _scores(_likert(rng, eta[0], params), form)
-    s1 = _scores(_likert(rng, eta[1], params), form)
+    rng = seeds.rng(seed, "truth")
+    people = draw_people(rng, draws, share_migrant, exact=False)
+    part = draw_participation(rng, people, SHARE_PARTICIPANTS)
+    eta = latent_traits(rng, form, people, part, 1)
+    params = item_params(form, seed)
+    s0 = score_answers(likert_answers(rng, eta[0], params), form)
+    s1 = score_answers(likert_answers(rng, eta[1], params), form)
     groups = {"lokal": ~people["migrant"], "pendatang": people["migrant"], "all": np.ones(draws, bool)}
     who = {"participant": part, "non_participant": ~part, "all": np.ones(draws, bool)}
     change: dict[str, Any] = {}
     baseline: dict[str, Any] = {}
     for key in s0:
         d = s1[key] - s0[key]
-        change[key] = {g: {w: _r(d[gm & wm].mean()) for w, wm in who.items()} for g, gm in groups.items()}
-        baseline[key] = {g: _r(s0[key][gm].mean()) for g, gm in groups.items()}
+        change[key] = {g: {w: rounded(d[gm & wm].mean()) for w, wm in who.items()} for g, gm in groups.items()}
+        baseline[key] = {g: rounded(s0[key][gm].mean()) for g, gm in groups.items()}
     return {"change": change, "baseline": baseline}
 
 
 # --------------------------------------------------------------------------------------------
 # networks
-
-
-def _calibrate(logit: np.ndarray, mask: np.ndarray, target: float) -> float:
-    """Intercept giving ``target`` expected out-degree over the allowed pairs."""
-    lo, hi = -15.0, 5.0
-    n = mask.shape[0]
-    for _ in range(60):
-        mid = (lo + hi) / 2
-        deg = (1 / (1 + np.exp(-(logit + mid))) * mask).sum() / n
-        lo, hi = (mid, hi) if deg < target else (lo, mid)
-    return (lo + hi) / 2
-
-
-def _networks(rng: np.random.Generator, people: dict[str, np.ndarray], participant: np.ndarray,
-              on_roster: list[np.ndarray], tie_types: list[str],
-              bonus: dict[str, float] | None = None) -> tuple[list[dict[str, np.ndarray]], dict]:
-    """Directed tie matrices per wave and tie type over everyone (rows: ego, columns: alter).
-
-    ``bonus``: the program's added probability of a new tie between two participants of different
-    origin per tie type (default :data:`PROGRAM_BONUS`; ``sinergi plan`` varies it)."""
-    bonus = PROGRAM_BONUS if bonus is None else bonus
-    n = len(people["migrant"])
-    same_origin = people["migrant"][:, None] == people["migrant"][None, :]
-    same_sector = people["sector"][:, None] == people["sector"][None, :]
-    same_rt = people["rt"][:, None] == people["rt"][None, :]
-    social = rng.normal(0, TIE_TERMS["sociability_sd"], n)
-    popular = rng.normal(0, TIE_TERMS["popularity_sd"], n)
-    dyad = rng.normal(0, TIE_TERMS["dyad_sd"], (n, n))
-    dyad = (dyad + dyad.T) / np.sqrt(2)  # shared by i→j and j→i: reciprocity
-    base = (TIE_TERMS["same_origin"] * same_origin + TIE_TERMS["same_sector"] * same_sector
-            + TIE_TERMS["same_rt"] * same_rt + social[:, None] + popular[None, :] + dyad)
-    np.fill_diagonal(base, -np.inf)
-    pair0 = on_roster[0][:, None] & on_roster[0][None, :] & ~np.eye(n, dtype=bool)
-    both_part = participant[:, None] & participant[None, :]
-    bonus_share = np.where(same_origin, PROGRAM_BONUS_SAME, 1.0) * both_part
-    waves: list[dict[str, np.ndarray]] = [{} for _ in on_roster]
-    info: dict[str, Any] = {"intercept": {}, "p_new_cross_participant_pairs": {}, "p_new_other_pairs": {}}
-    for t in tie_types:
-        noise = rng.normal(0, 0.5, (n, n)) if t != tie_types[0] else 0.0
-        logit = base + noise
-        icpt = _calibrate(logit, pair0, MEAN_OUTDEGREE.get(t, 2.0))
-        p = 1 / (1 + np.exp(-(logit + icpt)))
-        info["intercept"][t] = _r(icpt)
-        ties = (rng.random((n, n)) < p) & pair0
-        waves[0][t] = ties
-        for k in range(1, len(on_roster)):
-            pairs = on_roster[k][:, None] & on_roster[k][None, :] & ~np.eye(n, dtype=bool)
-            prev = waves[k - 1][t]
-            seen = on_roster[k - 1][:, None] & on_roster[k - 1][None, :]
-            p_new = np.where(seen, NEW_TIE_FACTOR * p, p)  # a newcomer's ties are all new
-            p_new = np.clip(p_new + bonus.get(t, 0.02) * bonus_share * (k == 1), 0, 1)
-            draw = rng.random((n, n))
-            kept = prev & (draw < KEEP_PROB)
-            new = ~prev & (draw < p_new)
-            waves[k][t] = (kept | new) & pairs
-            if k == 1:
-                cross_part = both_part & ~same_origin & seen & pair0 & ~prev
-                other = ~both_part & seen & pair0 & ~prev
-                info["p_new_cross_participant_pairs"][t] = _r(p_new[cross_part].mean())
-                info["p_new_other_pairs"][t] = _r(p_new[other].mean())
-    return waves, info
 
 
 # --------------------------------------------------------------------------------------------
@@ -574,13 +266,13 @@ class _Village:
         W = len(self.waves)
         n0 = int(src.n_respondents)
         seed = self.seed
-        rng = _rng(seed, "people")
-        people = _people(rng, n0, float(src.share_migrant))
+        rng = seeds.rng(seed, "people")
+        people = draw_people(rng, n0, float(src.share_migrant))
         n_new = int(round(SHARE_NEWCOMERS * n0)) if W > 1 else 0
         self.joined = np.zeros(n0, int)
         for k in range(1, W):
-            extra = _people(_rng(seed, "newcomers", k), n_new, NEWCOMER_SHARE_MIGRANT, newcomer=True)
-            people = _concat(people, extra)
+            extra = draw_people(seeds.rng(seed, "newcomers", k), n_new, NEWCOMER_SHARE_MIGRANT, newcomer=True)
+            people = concat_people(people, extra)
             self.joined = np.concatenate([self.joined, np.full(n_new, k)])
         self.people = people
         n = len(people["migrant"])
@@ -590,7 +282,7 @@ class _Village:
         self._names(rng)
 
         # who is on each roster, who is interviewed, who refuses
-        rng = _rng(seed, "flow")
+        rng = seeds.rng(seed, "flow")
         self.left_at = np.full(n, W)  # first wave no longer on the roster
         self.on_roster: list[np.ndarray] = []
         self.interviewed: list[np.ndarray] = []
@@ -615,24 +307,24 @@ class _Village:
         self.consented = [i & ~r for i, r in zip(self.interviewed, self.refused)]
 
         # program participation and latent traits
-        self.participant = _participation(_rng(seed, "program"), people, share_participants)
-        self.eta = _latent(_rng(seed, "latent"), form, people, self.participant, W - 1)
-        self.item_params = _item_params(form, seed)
-        rng = _rng(seed, "answers")
-        self.likert = [_likert(rng, e, self.item_params) for e in self.eta]
+        self.participant = draw_participation(seeds.rng(seed, "program"), people, share_participants)
+        self.eta = latent_traits(seeds.rng(seed, "latent"), form, people, self.participant, W - 1)
+        self.item_params = item_params(form, seed)
+        rng = seeds.rng(seed, "answers")
+        self.likert = [likert_answers(rng, e, self.item_params) for e in self.eta]
         skipper = rng.random(n) < SHARE_SKIPPERS
         p_miss = np.where(skipper, P_MISSING_HIGH, P_MISSING)[:, None]
         self.missing = [rng.random(l.shape) < p_miss for l in self.likert]
         tie_types = [t for t in study.tie_types if t in form.ties] or list(form.ties)
         self.tie_types = tie_types
-        self.ties, self.net_info = _networks(_rng(seed, "network"), people, self.participant,
+        self.ties, self.net_info = simulate_ties(seeds.rng(seed, "network"), people, self.participant,
                                              self.on_roster, tie_types)
         self._covariates()
 
     def frequency(self, k: int, tie_type: str, ego: int, alter: str) -> int:
         """Frequency level (0-based) of one nomination: a deterministic draw per tie."""
         probs = np.array(FREQ_PROBS.get(tie_type, (0.25, 0.25, 0.25, 0.25)))
-        u = int.from_bytes(_h(self.seed, "freq", k, tie_type, self.ids[ego], alter)[:8], "big") / 2 ** 64
+        u = int.from_bytes(seeds.digest(self.seed, "freq", k, tie_type, self.ids[ego], alter)[:8], "big") / 2 ** 64
         return int(np.searchsorted(np.cumsum(probs / probs.sum()), u, side="right"))
 
     def _names(self, rng: np.random.Generator) -> None:
@@ -657,7 +349,7 @@ class _Village:
     def _covariates(self) -> None:
         """Per wave, per person: the answer to every ``var`` question (choice names / numbers)."""
         p, seed, W, n = self.people, self.seed, len(self.waves), self.n
-        rng = _rng(seed, "covariates")
+        rng = seeds.rng(seed, "covariates")
         sectors = list(SECTOR_PROBS["lokal"])
         log_rev = (np.log(REVENUE_MEDIAN) + 0.3 * (p["employees"] - 0.9)
                    + np.array([SECTOR_REVENUE.get(sectors[s], 0.0) for s in p["sector"]])
@@ -775,7 +467,7 @@ def _walk(form: _Form, rows: list[dict], parents: list[str], ok: bool, values: d
     inst = form.inst
     for row in rows:
         q = inst.question(row["name"])
-        here = ok and _eval_relevant(row.get("relevant"), values)
+        here = ok and relevant(row.get("relevant"), values)
         t = q.base_type
         if t == "begin_group":
             _walk(form, row.get("rows", []), parents + [q.name], here, values, target, answer, labels, position)
@@ -786,11 +478,11 @@ def _walk(form: _Form, rows: list[dict], parents: list[str], ok: bool, values: d
             count_expr = str(q.get("repeat_count") or "0")
             if re.fullmatch(r"\d+", count_expr.strip()):
                 count = int(count_expr)
-            elif re.fullmatch(_REF, count_expr.strip()):
+            elif re.fullmatch(REF, count_expr.strip()):
                 count = int(values.get(count_expr.strip()[2:-1], "0") or 0)
             else:
-                count = int(_eval_calc(count_expr, values, form, labels) or 0)
-            ck = _count_key(q)
+                count = int(calculate(count_expr, values, form.inst, labels) or 0)
+            ck = repeat_count_key(q)
             if ck:
                 target[ck] = str(count)
             entries = []
@@ -805,7 +497,7 @@ def _walk(form: _Form, rows: list[dict], parents: list[str], ok: bool, values: d
         if not here or t == "note":
             continue
         if t == "calculate":
-            value = _eval_calc(q.get("calculation"), values, form, labels, position)
+            value = calculate(q.get("calculation"), values, form.inst, labels, position)
         else:
             value = answer(q, values)
         if value is None or value == "":
@@ -822,7 +514,7 @@ class _Wave:
         self.uid = _kobo_uid("a", seed, "asset", wave)
         self.version = _kobo_uid("v", seed, "version", wave)
         self.old_version = _kobo_uid("v", seed, "version-old", wave) if k == 0 else None
-        self.formhub = hashlib.md5(_h(seed, "formhub", wave)).hexdigest()
+        self.formhub = hashlib.md5(seeds.digest(seed, "formhub", wave)).hexdigest()
         self.start = FIRST_FIELDWORK + timedelta(days=WAVE_GAP_DAYS * k)
         days, d = [], self.start
         while len(days) < FIELDWORK_DAYS:
@@ -839,8 +531,8 @@ class _Wave:
 
 def _submissions(village: _Village, wv: _Wave) -> list[dict[str, Any]]:
     """One submission per interview of the wave, in sending order (faults are added later)."""
-    form, k, seed = village.form, wv.k, village.seed
-    rng = _rng(seed, "visits", wv.wave)
+    k, seed = wv.k, village.seed
+    rng = seeds.rng(seed, "visits", wv.wave)
     labels = {village.ids[i]: village.labels[i] for i in np.flatnonzero(village.on_roster[k])}
     people = list(rng.permutation(np.flatnonzero(village.interviewed[k])))
     per_day = int(np.ceil(len(people) / len(wv.days)))
@@ -862,7 +554,7 @@ def _submissions(village: _Village, wv: _Wave) -> list[dict[str, Any]]:
                        "enum": ENUMERATORS[int(village.people["rt"][i]) % len(ENUMERATORS)],
                        "refused": refused})
     visits.sort(key=lambda v: v["sent"])
-    rng_ans = _rng(seed, "generic", wv.wave)
+    rng_ans = seeds.rng(seed, "generic", wv.wave)
     subs = []
     for n_visit, v in enumerate(visits):
         version = wv.old_version if (wv.old_version and n_visit < N_OLD_VERSION) else wv.version
@@ -927,7 +619,7 @@ def _answers(village: _Village, wv: _Wave, v: dict, labels: dict[str, str], rng:
         target = {key: val for key, val in target.items()
                   if key.split("/", 1)[0] not in extra["truncate_groups"]}
     inst_name = form.inst.form.get("instance_name")
-    target["__meta_instance_name__"] = _eval_calc(inst_name, values, form, labels) if inst_name else None
+    target["__meta_instance_name__"] = calculate(inst_name, values, form.inst, labels) if inst_name else None
     return target
 
 
@@ -950,11 +642,31 @@ def _record(village: _Village, wv: _Wave, sub: dict[str, Any], _id: int, instanc
     return rec
 
 
+def _interrupted_first(village: _Village, wv: _Wave, s: dict, labels: dict[str, str]) -> dict:
+    """Turn submission ``s`` into the correction of an interrupted first interview and return that first
+    one (age off by 10, stops after the trust block); ``s`` becomes a return visit two days later."""
+    form, seed = village.form, village.seed
+    v = dict(s["visit"])
+    first = {"visit": v, "version": wv.version}
+    age_q = form.by_var.get("age")
+    override = {age_q.name: str(int(village.cov[wv.k]["age"][v["i"]]) + 10)} if age_q else {}
+    first_groups = [q.name for q in form.inst.questions if q.type == "begin_group" and "/" not in q.xpath]
+    keep_upto = form.inst.question(form.smap["item"].iloc[0]).xpath.split("/", 1)[0]
+    drop_groups = first_groups[first_groups.index(keep_upto) + 1:] if keep_upto in first_groups else []
+    first["answers"] = _answers(village, wv, v, labels, seeds.rng(seed, "generic-first", wv.wave),
+                                {"override": override, "truncate_groups": drop_groups})
+    later = timedelta(days=2, minutes=47)
+    s["visit"] = dict(v, start=v["start"] + later, end=v["end"] + later, sent=v["sent"] + later)
+    s["answers"] = _answers(village, wv, s["visit"], labels, seeds.rng(seed, "generic-second", wv.wave), None)
+    s["corrects"] = first
+    return first
+
+
 def _wave_results(village: _Village, wv: _Wave, next_id: int, faults: list[dict]) -> tuple[list[dict], int]:
     """The wave's API results in _id order, with this wave's injected faults."""
     form, k, seed, W = village.form, wv.k, village.seed, len(village.waves)
     subs = _submissions(village, wv)
-    rng = _rng(seed, "faults", wv.wave)
+    rng = seeds.rng(seed, "faults", wv.wave)
     labels = {village.ids[i]: village.labels[i] for i in np.flatnonzero(village.on_roster[k])}
     consenting = [s for s in subs if not s["visit"]["refused"]]
     tie_types = village.tie_types
@@ -963,29 +675,14 @@ def _wave_results(village: _Village, wv: _Wave, next_id: int, faults: list[dict]
         s = next(s for s in subs[:N_OLD_VERSION] if not s["visit"]["refused"])
         tt = tie_types[1] if len(tie_types) > 1 else tie_types[0]
         rid = village.ids[s["visit"]["i"]]
-        s["answers"] = _answers(village, wv, s["visit"], labels, _rng(seed, "generic-fault", wv.wave),
+        s["answers"] = _answers(village, wv, s["visit"], labels, seeds.rng(seed, "generic-fault", wv.wave),
                                 {"add_alters": {tt: [rid]}})
         s["fault"] = {"kind": "self_nomination", "wave": wv.wave, "respondent": rid, "tie_type": tt,
                       "field": form.ties[tt]["field"], "alter": rid, "__version__": wv.old_version}
     # fault: a respondent submitted twice (an interrupted first interview, then the full one)
     extra_subs = []
     if k == 0:
-        s = consenting[len(consenting) // 3]
-        v = dict(s["visit"])
-        first = {"visit": v, "version": wv.version}
-        age_q = village.form.by_var.get("age")
-        override = {age_q.name: str(int(village.cov[k]["age"][v["i"]]) + 10)} if age_q else {}
-        first_groups = [q.name for q in form.inst.questions if q.type == "begin_group" and "/" not in q.xpath]
-        keep_upto = form.inst.question(form.smap["item"].iloc[0]).xpath.split("/", 1)[0]
-        drop_groups = first_groups[first_groups.index(keep_upto) + 1:] if keep_upto in first_groups else []
-        first["answers"] = _answers(village, wv, v, labels, _rng(seed, "generic-first", wv.wave),
-                                    {"override": override, "truncate_groups": drop_groups})
-        # the correction: a return visit two days later
-        s["visit"] = dict(v, start=v["start"] + timedelta(days=2, minutes=47),
-                          end=v["end"] + timedelta(days=2, minutes=47), sent=v["sent"] + timedelta(days=2, minutes=47))
-        s["answers"] = _answers(village, wv, s["visit"], labels, _rng(seed, "generic-second", wv.wave), None)
-        s["corrects"] = first
-        extra_subs.append(first)
+        extra_subs.append(_interrupted_first(village, wv, consenting[len(consenting) // 3], labels))
     # fault: a nomination of someone no longer on the roster (a stale roster on a device)
     if k > 0:
         gone = [village.ids[j] for j in np.flatnonzero(village.on_roster[k - 1] & ~village.on_roster[k])]
@@ -993,7 +690,7 @@ def _wave_results(village: _Village, wv: _Wave, next_id: int, faults: list[dict]
             s = consenting[len(consenting) // 2]
             tt = tie_types[0]
             alter = gone[int(rng.integers(0, len(gone)))]
-            s["answers"] = _answers(village, wv, s["visit"], labels, _rng(seed, "generic-stale", wv.wave),
+            s["answers"] = _answers(village, wv, s["visit"], labels, seeds.rng(seed, "generic-stale", wv.wave),
                                     {"add_alters": {tt: [alter]}})
             s["fault"] = {"kind": "nomination_not_on_roster", "wave": wv.wave,
                           "respondent": village.ids[s["visit"]["i"]], "tie_type": tt,
@@ -1150,26 +847,11 @@ def _ei(ties: np.ndarray, resp: np.ndarray, origin: np.ndarray) -> dict[str, Any
     exp_ext = float((sub.sum(axis=1) * other_share).sum())
     total = internal + external
     return {"internal": internal, "external": external,
-            "ei": _r(ei(external, internal)) if total else None,
-            "within_share": _r(internal / total) if total else None,
-            "within_share_random": _r(1 - exp_ext / total) if total else None,
-            "mean_outdegree": _r(total / n) if n else None}
+            "ei": rounded((external - internal) / total) if total else None,  # Krackhardt–Stern, as analysis.network.ei
+            "within_share": rounded(internal / total) if total else None,
+            "within_share_random": rounded(1 - exp_ext / total) if total else None,
+            "mean_outdegree": rounded(total / n) if n else None}
 
-
-
-def comparison_seed(seed: int, c: int) -> int:
-    """Seed of the demo's comparison village ``c`` (1, 2, …)."""
-    return int.from_bytes(_h(seed, "comparison-village", c)[:4], "big")
-
-
-def comparison_slug(c: int) -> str:
-    """Folder of comparison village ``c`` under ``data/raw/<study>/sites/``."""
-    return f"pembanding-{c}"
-
-
-def comparison_name(c: int) -> str:
-    """Site name of the demo's comparison village ``c``."""
-    return f"Desa Pembanding {c}"
 
 
 def _village_files(study: Study, form: _Form, village: "_Village", content: dict, files: dict[str, bytes],
@@ -1180,7 +862,7 @@ def _village_files(study: Study, form: _Form, village: "_Village", content: dict
     for k, wave in enumerate(village.waves):
         wv = _Wave(seed, k, wave)
         results, next_id = _wave_results(village, wv, next_id, faults)
-        next_id += 5000 + int(_rng(seed, "gap", k).integers(0, 3000))
+        next_id += 5000 + int(seeds.rng(seed, "gap", k).integers(0, 3000))
         roster = _roster_csv(village, k)
         files[f"{prefix}{wave}/asset.json"] = _dumps(_asset(study, form, wv, content, len(results), roster))
         if wv.old_version:
@@ -1219,7 +901,7 @@ def simulate(study: Study, instrument: Instrument) -> dict[str, bytes]:
     content = asset_content(instrument)
     files: dict[str, bytes] = {}
     faults: list[dict] = []
-    next_id = 48_000_000 + int.from_bytes(_h(seed, "first-id")[:3], "big") % 900_000
+    next_id = 48_000_000 + int.from_bytes(seeds.digest(seed, "first-id")[:3], "big") % 900_000
     wave_meta, next_id = _village_files(study, form, village, content, files, faults, "", next_id)
     comparison = []
     for c in range(1, int(getattr(study.source, "comparison_villages", 0)) + 1):
@@ -1243,29 +925,10 @@ def simulate(study: Study, instrument: Instrument) -> dict[str, bytes]:
     return dict(sorted(files.items()))
 
 
-def _truth(study: Study, form: _Form, village: _Village, wave_meta: dict, faults: list[dict]) -> dict:
-    src = study.source
-    W = len(village.waves)
-    ids = np.array(village.ids)
-    waves = village.waves
-    mc = truth_expected_change(form, village.seed, float(src.share_migrant))
-    pop: dict[str, Any] = {
-        "roster_size": {w: int(village.on_roster[k].sum()) for k, w in enumerate(waves)},
-        "respondents": {w: int(village.consented[k].sum()) for k, w in enumerate(waves)},
-        "share_lokal": {w: _r((village.origin[village.consented[k]] == "lokal").mean()) for k, w in enumerate(waves)},
-        "refused": {w: ids[village.refused[k]].tolist() for k, w in enumerate(waves)},
-        "newcomers": {w: ids[village.joined == k].tolist() for k, w in enumerate(waves) if k > 0},
-        "left_roster": {w: ids[village.left_at == k].tolist() for k, w in enumerate(waves) if k > 0},
-        "not_interviewed": {w: ids[village.on_roster[k] & ~village.interviewed[k]].tolist()
-                            for k, w in enumerate(waves) if k > 0},
-    }
-    if W > 1:
-        base = village.consented[0]
-        lost = base & ~village.consented[W - 1]
-        pop["attrition"] = {"from": waves[0], "to": waves[-1], "ids": ids[lost].tolist(),
-                            "share": _r(lost.sum() / base.sum())}
-    # measured missing share of Likert answers among consenting respondents
-    miss = {w: _r(village.missing[k][village.consented[k]].mean()) for k, w in enumerate(waves)}
+def _truth_network(village: _Village) -> dict[str, Any]:
+    """The truth file's ``network``: the tie model's settings, new-tie probabilities, realised E-I and
+    within-group shares per wave and tie type, and the Jaccard similarity of consecutive waves."""
+    waves, W = village.waves, len(village.waves)
     net: dict[str, Any] = {
         "model": {"mean_outdegree_first_wave": MEAN_OUTDEGREE, "log_odds_terms": TIE_TERMS,
                   "keep_prob": KEEP_PROB, "new_tie_factor": NEW_TIE_FACTOR, "program_bonus": PROGRAM_BONUS,
@@ -1285,9 +948,15 @@ def _truth(study: Study, form: _Form, village: _Village, wave_meta: dict, faults
         net["jaccard"][key] = {}
         for t in village.tie_types:
             a, b = village.ties[k - 1][t] & pair, village.ties[k][t] & pair
-            net["jaccard"][key][t] = _r((a & b).sum() / max((a | b).sum(), 1))
+            net["jaccard"][key][t] = rounded((a & b).sum() / max((a | b).sum(), 1))
     net["note"] = ("realised figures are over ties whose ego and alter both gave consent in the wave "
                    "(injected faults excluded); E-I = (external - internal) / (external + internal)")
+    return net
+
+
+def _truth_economics(village: _Village) -> dict[str, Any]:
+    """The truth file's ``economics``: collective-action settings and the realised cost ratios."""
+    waves = village.waves
     econ: dict[str, Any] = {"action_probs": ACTION_PROBS, "joint_purchase_cost_factor": JOINT_PURCHASE_COST_FACTOR,
                             "revenue_median": REVENUE_MEDIAN, "input_share_by_sector": INPUT_SHARE,
                             "realised_cost_ratio": {}}
@@ -1296,8 +965,36 @@ def _truth(study: Study, form: _Form, village: _Village, wave_meta: dict, faults
         ok = village.consented[k] & ~c["skip_money"]
         ratio = c["input_costs"] / c["revenue"]
         jp = a["joint_purchasing"]
-        econ["realised_cost_ratio"][w] = {"joint_purchasers": _r(ratio[ok & jp].mean()) if (ok & jp).any() else None,
-                                          "others": _r(ratio[ok & ~jp].mean()) if (ok & ~jp).any() else None}
+        econ["realised_cost_ratio"][w] = {"joint_purchasers": rounded(ratio[ok & jp].mean()) if (ok & jp).any() else None,
+                                          "others": rounded(ratio[ok & ~jp].mean()) if (ok & ~jp).any() else None}
+    return econ
+
+
+def _truth(study: Study, form: _Form, village: _Village, wave_meta: dict, faults: list[dict]) -> dict:
+    src = study.source
+    W = len(village.waves)
+    ids = np.array(village.ids)
+    waves = village.waves
+    mc = truth_expected_change(form, village.seed, float(src.share_migrant))
+    pop: dict[str, Any] = {
+        "roster_size": {w: int(village.on_roster[k].sum()) for k, w in enumerate(waves)},
+        "respondents": {w: int(village.consented[k].sum()) for k, w in enumerate(waves)},
+        "share_lokal": {w: rounded((village.origin[village.consented[k]] == "lokal").mean()) for k, w in enumerate(waves)},
+        "refused": {w: ids[village.refused[k]].tolist() for k, w in enumerate(waves)},
+        "newcomers": {w: ids[village.joined == k].tolist() for k, w in enumerate(waves) if k > 0},
+        "left_roster": {w: ids[village.left_at == k].tolist() for k, w in enumerate(waves) if k > 0},
+        "not_interviewed": {w: ids[village.on_roster[k] & ~village.interviewed[k]].tolist()
+                            for k, w in enumerate(waves) if k > 0},
+    }
+    if W > 1:
+        base = village.consented[0]
+        lost = base & ~village.consented[W - 1]
+        pop["attrition"] = {"from": waves[0], "to": waves[-1], "ids": ids[lost].tolist(),
+                            "share": rounded(lost.sum() / base.sum())}
+    # measured missing share of Likert answers among consenting respondents
+    miss = {w: rounded(village.missing[k][village.consented[k]].mean()) for k, w in enumerate(waves)}
+    net = _truth_network(village)
+    econ = _truth_economics(village)
     return {
         "study": study.id,
         "seed": village.seed,
@@ -1320,7 +1017,7 @@ def _truth(study: Study, form: _Form, village: _Village, wave_meta: dict, faults
                    "rho_across_dimensions": RHO_ACROSS, "loading": LOADING, "loading_reverse": LOADING_REVERSE,
                    "thresholds": list(THRESHOLDS), "change_sd": CHANGE_SD,
                    "baseline_mean": BASE_MEAN, "member_bonus": MEMBER_BONUS,
-                   "effect": {who: {s: _effect(s, who) for s in form.subscales} for who in EFFECT}},
+                   "effect": {who: {s: planted_effect(s, who) for s in form.subscales} for who in EFFECT}},
         "expected_change": mc["change"],
         "expected_baseline": mc["baseline"],
         "monte_carlo": {"draws": MC_DRAWS, "what": "later wave minus first wave, same people, no missing answers"},
@@ -1358,8 +1055,6 @@ def write_demo(study: Study, instrument: Instrument, raw_dir: str | Path) -> dic
     already holds exactly these files nothing is written; if it holds anything else a
     :class:`SinergiError` asks to delete the folder.
     """
-    from ..io import write_bytes
-
     raw_dir = Path(raw_dir)
     files = simulate(study, instrument)
     manifest = _manifest(study, files)

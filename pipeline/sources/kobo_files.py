@@ -41,14 +41,18 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+import pandas as pd
+from openpyxl import load_workbook
+
 from ..errors import SinergiError
+from ..io import read_text
+from ..schemas import quality_row
 
 GROUP_SEP = "/"
 NO_ROWS_FIX = "download it again once the wave's submissions are on the server (and with no filter on the data)"
@@ -267,8 +271,6 @@ def _segment(text: str, options: list[tuple[str, str]]) -> list[str] | None:
 
 
 def _read_csv(path: Path) -> list[tuple[str, list[str], list[list[Any]]]]:
-    from ..io import read_text
-
     text = read_text(path)  # the one reader of user files: BOM, UTF-16, Windows-1252 (noted), control characters
     first = text.split("\n", 1)[0]
     candidates = []
@@ -283,8 +285,6 @@ def _read_csv(path: Path) -> list[tuple[str, list[str], list[list[Any]]]]:
 
 
 def _read_xlsx(path: Path) -> list[tuple[str, list[str], list[list[Any]]]]:
-    from openpyxl import load_workbook
-
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds
@@ -524,8 +524,6 @@ class _Reader:
 
 
 def _note(issue: str, field: str, value: str, action: str) -> dict[str, str]:
-    from ..schemas import quality_row
-
     return quality_row(issue, action, field=field, value=value)
 
 
@@ -546,7 +544,7 @@ def read_export(path: str | os.PathLike, content: Mapping[str, Any],
         ``select_*_from_file`` answers are mapped back to names, and number-like ids a typed
         XLSX wrote as numbers (``10`` for ``010``) are restored.
     needed
-        The xpaths the analysis reads (see :func:`pipeline.tidy.needed_xpaths`). Each must have
+        The xpaths the analysis reads (see :meth:`pipeline.instrument.Instrument.needed_xpaths`). Each must have
         a column, or a sheet for the ones inside a repeat group (XLSX; a CSV has no repeats, see
         ``notes``). ``()`` checks nothing.
     notes
@@ -711,8 +709,6 @@ def _depth(form: _Form, sec: str) -> int:
 def roster_map(paths: Iterable[Path]) -> dict[str, str]:
     """``{name: label}`` over roster CSV files (later files win); unreadable files are skipped
     (the roster only helps reading labels and typed ids; tidy checks it)."""
-    import pandas as pd
-
     out: dict[str, str] = {}
     for path in paths:
         try:
@@ -723,55 +719,4 @@ def roster_map(paths: Iterable[Path]) -> dict[str, str]:
         if "name" in df.columns:
             labels = df["label"] if "label" in df.columns else df["name"]
             out.update(zip(df["name"].str.strip(), labels))
-    return out
-
-
-def pull_files(study: Any, raw_dir: str | os.PathLike) -> dict[str, dict[str, Any]]:
-    """Copy each wave's export (and roster) into ``raw_dir`` for a ``kind: kobo_files`` study.
-
-    Writes ``<wave>/export/<file>`` (the export, unchanged), ``<wave>/asset.json`` (a minimal asset:
-    ``{"uid": null, "name": study title, "content": the instrument's asset content}``) and
-    ``<wave>/media/roster.csv`` when the wave names a roster. Each export is read once with
-    :func:`read_export`, so a file that cannot be understood fails here, at pull time.
-
-    Returns
-    -------
-    dict
-        ``{wave_id: manifest entry}`` as :func:`pipeline.sources.kobo.pull_kobo` returns them
-        (``asset_uid`` and ``server`` are ``None``).
-    """
-    from ..config import instrument_path
-    from ..instrument import asset_content, load_instrument
-    from ..io import write_bytes, write_json
-    from .kobo import _now, wave_manifest
-    from ..tidy import needed_xpaths
-
-    raw_dir = Path(raw_dir)
-    inst = load_instrument(instrument_path(study))
-    content = asset_content(inst)
-    out: dict[str, dict[str, Any]] = {}
-    for wave in study.waves:
-        if wave.file is None:
-            raise SinergiError(f"wave {wave.id}: no export file in the study file (waves[].file)")
-        src = study.resolve(wave.file)
-        wdir = raw_dir / wave.id
-        roster = study.resolve(wave.roster) if wave.roster else None
-        try:
-            subs = read_export(src, content, roster_map([roster]) if roster else None,
-                               needed=needed_xpaths(inst))
-        except SinergiError as exc:
-            raise SinergiError(f"wave {wave.id}: {exc}") from None
-        export_dir = wdir / "export"
-        if export_dir.exists():  # one export per wave: a replaced file must not linger
-            for old in export_dir.iterdir():
-                if old.is_file() and old.name != src.name:
-                    old.unlink()
-        write_bytes(export_dir / src.name, src.read_bytes())
-        write_json(wdir / "asset.json", {"uid": None, "name": study.title, "content": content})
-        if roster is not None:
-            write_bytes(wdir / "media" / "roster.csv", roster.read_bytes())
-        elif (wdir / "media" / "roster.csv").exists():
-            shutil.rmtree(wdir / "media")
-        out[wave.id] = wave_manifest(raw_dir, wave.id, asset_uid=None, server=None,
-                                     submissions=subs, pulled_at=_now())
     return out

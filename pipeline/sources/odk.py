@@ -4,7 +4,7 @@ Survey teams trained on ODK collect with ODK Collect into an ODK Central server,
 XLSForm sinergi builds. This module talks to Central's API v1 through **pyodk** (the official
 client: sessions, URL quoting, the OData and form endpoints), adding what a weak connection needs
 (timeouts, bounded retries, one message per failure) and the record store of
-:mod:`pipeline.sources.kobo` (append-only files, staged in ``.pull/``, replayed).
+:mod:`pipeline.sources.raw` (append-only files, staged in ``.pull/``, replayed).
 
 Credentials
 -----------
@@ -73,7 +73,7 @@ from ..errors import SinergiError
 from ..io import EPOCH, read_json, sha256_file, stable_ooxml, write_bytes, write_json, write_text
 from ..roster import read_roster_csv, roster_csv_bytes
 from . import odk_adapter as adapter
-from .kobo import STAGE, record_files
+from .raw import STAGE, record_files
 
 log = logging.getLogger(__name__)
 #: what pyodk's ``response_or_error`` logs a failure to (with a traceback): nowhere, the client

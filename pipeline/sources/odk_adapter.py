@@ -32,7 +32,7 @@ KoboToolbox key             from ODK Central
 
 :func:`replay` turns a wave's record files (OData pages and light sweeps, see
 :mod:`pipeline.sources.odk`) into the wave's current submissions and the events on the way
-(edits, review changes, deletions), with the contract of :func:`pipeline.sources.kobo.replay`.
+(edits, review changes, deletions), with the contract of :func:`pipeline.sources.raw.replay`.
 """
 
 from __future__ import annotations
@@ -286,7 +286,7 @@ def replay(files: list[tuple[int, str, Path]]) -> tuple[dict[str, dict[str, Any]
     Parameters
     ----------
     files
-        ``(number, "page" | "sweep", path)`` as :func:`pipeline.sources.kobo.record_files` lists
+        ``(number, "page" | "sweep", path)`` as :func:`pipeline.sources.raw.record_files` lists
         them (``page-NNNNNN.json``: an OData answer, ``{"value": [rows], …}``;
         ``sweep-NNNNNN.json``: the server's whole set at one moment, ``{"swept_at", "value":
         [{__id, __system, meta}]}``).
@@ -296,7 +296,7 @@ def replay(files: list[tuple[int, str, Path]]) -> tuple[dict[str, dict[str, Any]
     state : dict
         ``__id`` → the latest OData row of every submission still on the server.
     events : list of dict
-        As :func:`pipeline.sources.kobo.replay`: ``kind`` (``edited``: a new instanceID;
+        As :func:`pipeline.sources.raw.replay`: ``kind`` (``edited``: a new instanceID;
         ``status``: a new review state, as KoboToolbox validation uids; ``deleted``: missing from
         a later sweep), ``_id`` (the ``__id``), ``old``, ``new``, ``file``.
     """

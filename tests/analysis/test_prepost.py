@@ -15,7 +15,7 @@ import pytest
 import statsmodels.api as sm
 from statsmodels.stats.multitest import multipletests
 
-from pipeline.analysis import prepost
+from pipeline.analysis import prepost, reml
 
 from pipeline.analysis import scales
 
@@ -469,7 +469,7 @@ def _reml_crit(df, waves):
     x, _ = prepost._design(df, waves, sorted(df["group"].unique()))
     site = pd.factorize(df["site"])[0]
     unit = pd.factorize(df["site"] + ":" + df["respondent_id"])[0]
-    return prepost._reml_fit(df["score"].to_numpy(float), x, unit, site)["dev"]
+    return reml.reml_fit(df["score"].to_numpy(float), x, unit, site)["dev"]
 
 
 NESTED_WAVES = {"nested12": ["pre", "post"], "nested3w": ["pre", "mid", "post"]}
@@ -527,7 +527,7 @@ def test_reml_gradient_is_the_derivative_of_the_criterion():
     d = testdata.nested_cases()
     d = d[d["case"] == "nested3w"].reset_index(drop=True)
     x, _ = prepost._design(d, NESTED_WAVES["nested3w"], ["a", "b", "c"])
-    model = prepost._Nested(d["score"].to_numpy(float), x, pd.factorize(d["site"] + ":" + d["respondent_id"])[0],
+    model = reml.NestedModel(d["score"].to_numpy(float), x, pd.factorize(d["site"] + ":" + d["respondent_id"])[0],
                             pd.factorize(d["site"])[0])
     h = 1e-6
     for theta in ([0.5, 0.3], [3.0, 2.0], [0.01, 4.0]):
@@ -545,8 +545,8 @@ def test_reml_single_level_equals_nested_without_site_variance():
     x, _ = prepost._design(d, ["pre", "post"], ["lokal", "pendatang"])
     y = d["score"].to_numpy(float)
     unit = pd.factorize(d["site"] + ":" + d["respondent_id"])[0]
-    one = prepost._Nested(y, x, unit, None)
-    two = prepost._Nested(y, x, unit, pd.factorize(d["site"])[0])
+    one = reml.NestedModel(y, x, unit, None)
+    two = reml.NestedModel(y, x, unit, pd.factorize(d["site"])[0])
     for t in (0.0, 0.7, 5.0):
         assert one.evaluate(np.array([t]))["dev"] == pytest.approx(
             two.evaluate(np.array([t, 0.0]))["dev"], abs=1e-9)

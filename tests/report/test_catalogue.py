@@ -10,6 +10,7 @@ import pytest
 
 from pipeline.errors import SinergiError
 from pipeline.report import text as rt
+from pipeline.tidy import SCREENING_ACTIONS
 
 PIPELINE = Path(__file__).resolve().parents[2] / "pipeline"
 
@@ -87,6 +88,11 @@ def _module_strings(tree: ast.Module) -> dict[str, str]:
     return out
 
 
+#: tidy's rows for the submissions the screening leaves out: issue = the screening's reason, action from
+#: ``tidy.SCREENING_ACTIONS`` (reasons tidy stops on instead have no action there and no row)
+SCREENING_ARGS = {"d.reason": set(SCREENING_ACTIONS), "SCREENING_ACTIONS[d.reason]": set(SCREENING_ACTIONS.values())}
+
+
 def _quality_codes() -> tuple[set[str], set[str], list[str]]:
     """(issues, actions, problems): every issue and action code a call of ``quality_row`` (or of
     kobo_files' ``_note(issue, field, value, action)``, tidy's ``_tie_quality``) in pipeline/ can write, read from the code
@@ -111,6 +117,8 @@ def _quality_codes() -> tuple[set[str], set[str], list[str]]:
                             bucket.add(arg.value)
                         elif isinstance(arg, ast.Name) and arg.id in consts:
                             bucket.add(consts[arg.id])
+                        elif ast.unparse(arg) in SCREENING_ARGS:
+                            bucket.update(SCREENING_ARGS[ast.unparse(arg)])
                         elif not (isinstance(arg, ast.Name) and arg.id in params):
                             problems.append(f"{path.relative_to(PIPELINE)}:{node.lineno}: {ast.unparse(arg)}")
         for child in ast.iter_child_nodes(node):

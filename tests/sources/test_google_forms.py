@@ -33,9 +33,7 @@ def inst():
 
 @pytest.fixture(scope="module")
 def needed(inst):
-    from pipeline.tidy import needed_xpaths
-
-    return needed_xpaths(inst)
+    return inst.needed_xpaths()
 
 
 def contracts(lang: str) -> list[dict]:

@@ -9,11 +9,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.sources import kobo
+from pipeline.sources import raw as raw_store
+from pipeline.sources.kobo import pull as kobo_pull
 from pipeline.config import Study
 from pipeline.errors import SinergiError
 from pipeline.instrument import asset_content, load_instrument, write_xlsform
-from pipeline.sources.kobo import KoboClient, deploy, get_token, list_projects, pull_kobo
+from pipeline.sources.kobo.client import KoboClient, get_token, list_projects
+from pipeline.sources.kobo.deploy import deploy
+from pipeline.sources.kobo.pull import pull_kobo
 
 from tests.kobo_server import FakeKobo, edit_submission, make_submissions
 
@@ -70,8 +73,8 @@ def add(fake: FakeKobo, uid: str, n: int, full_form: bool = False, **kw):
 
 def disk_rows(raw: Path, wave: str = "pre", staged: bool = False) -> list[dict]:
     """The wave's current submissions as the raw record says (record files replayed)."""
-    folders = [raw / wave / "data"] + ([raw / kobo.STAGE / wave / "data"] if staged else [])
-    state, _ = kobo.replay(kobo.record_files(*folders))
+    folders = [raw / wave / "data"] + ([raw / raw_store.STAGE / wave / "data"] if staged else [])
+    state, _ = raw_store.replay(raw_store.record_files(*folders))
     return [state[i] for i in sorted(state)]
 
 
@@ -272,7 +275,7 @@ def test_pull_killed_after_page_two_then_resumed(tmp_path, waits):
         assert out["pre"]["count"] == 350 and out["pre"]["id_max"] == 350
         assert [p.name for p in sorted((tmp_path / "pre" / "data").glob("page-*.json"))] == [
             f"page-00000{i}.json" for i in range(1, 5)]
-        assert not (tmp_path / kobo.STAGE).exists()
+        assert not (tmp_path / raw_store.STAGE).exists()
 
 
 def test_failed_second_wave_leaves_raw_exactly_as_it_was(fake, tmp_path):
@@ -287,7 +290,7 @@ def test_failed_second_wave_leaves_raw_exactly_as_it_was(fake, tmp_path):
     fake.fault("/api/v2/assets/aPOST/", "404", times=-1)
     with make_client(fake) as client, pytest.raises(SinergiError, match="wave post"):
         pull_kobo(study, tmp_path, client=client, progress=False)
-    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and kobo.STAGE not in p.parts}
+    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file() and raw_store.STAGE not in p.parts}
     assert after == before  # not a byte of raw changed: new pages, roster and asset wait in .pull/
     fake.faults.clear()
     with make_client(fake) as client:
@@ -299,7 +302,7 @@ def test_failed_second_wave_leaves_raw_exactly_as_it_was(fake, tmp_path):
 def test_hard_kill_mid_pull_leaves_pages_intact(fake, tmp_path, monkeypatch):
     asset = add(fake, "aPRE", 250)
     study = study_for(fake)
-    real = kobo.write_json
+    real = kobo_pull.write_json
     calls = {"n": 0}
 
     def dying_write(path, obj, **kw):
@@ -309,12 +312,12 @@ def test_hard_kill_mid_pull_leaves_pages_intact(fake, tmp_path, monkeypatch):
                 raise KeyboardInterrupt  # killed while writing page 2
         return real(path, obj, **kw)
 
-    monkeypatch.setattr(kobo, "write_json", dying_write)
+    monkeypatch.setattr(kobo_pull, "write_json", dying_write)
     with make_client(fake) as client, pytest.raises(KeyboardInterrupt):
         pull_kobo(study, tmp_path, client=client, progress=False)
     assert len(disk_rows(tmp_path, staged=True)) == 100 and disk_rows(tmp_path) == []
-    assert not list((tmp_path / kobo.STAGE / "pre" / "data").glob(".*"))  # no half-written page
-    monkeypatch.setattr(kobo, "write_json", real)
+    assert not list((tmp_path / raw_store.STAGE / "pre" / "data").glob(".*"))  # no half-written page
+    monkeypatch.setattr(kobo_pull, "write_json", real)
     with make_client(fake) as client:
         pull_kobo(study, tmp_path, client=client, progress=False)
     assert_exact(tmp_path, asset)
@@ -323,26 +326,26 @@ def test_hard_kill_mid_pull_leaves_pages_intact(fake, tmp_path, monkeypatch):
 def test_kill_during_the_commit_is_finished_by_the_next_pull(fake, tmp_path, monkeypatch):
     asset = add(fake, "aPRE", 250)
     study = study_for(fake)
-    real = kobo.os.replace
+    real = kobo_pull.os.replace
     calls = {"n": 0}
 
     def dying_replace(src, dst):
-        moving = kobo.STAGE in Path(src).parts and kobo.STAGE not in Path(dst).parts
+        moving = raw_store.STAGE in Path(src).parts and raw_store.STAGE not in Path(dst).parts
         calls["n"] += moving
         if moving and calls["n"] == 2:
             raise KeyboardInterrupt  # killed after moving one file into place
         return real(src, dst)
 
-    monkeypatch.setattr(kobo.os, "replace", dying_replace)
+    monkeypatch.setattr(kobo_pull.os, "replace", dying_replace)
     with make_client(fake) as client, pytest.raises(KeyboardInterrupt):
         pull_kobo(study, tmp_path, client=client, progress=False)
-    monkeypatch.setattr(kobo.os, "replace", real)
-    assert (tmp_path / kobo.STAGE / "COMMIT").exists()
+    monkeypatch.setattr(kobo_pull.os, "replace", real)
+    assert (tmp_path / raw_store.STAGE / "COMMIT").exists()
     fake.requests.clear()
     with make_client(fake) as client:
         pull_kobo(study, tmp_path, client=client, progress=False)
     assert_exact(tmp_path, asset)
-    assert not (tmp_path / kobo.STAGE).exists()
+    assert not (tmp_path / raw_store.STAGE).exists()
     assert len([p for p in (tmp_path / "pre" / "data").glob("page-*.json")]) == 3  # nothing fetched twice
 
 
@@ -367,7 +370,7 @@ def test_killed_full_pull_keeps_previous_pages(fake, tmp_path, monkeypatch):
     assert {p.name: p.read_bytes() for p in (tmp_path / "pre" / "data").glob("page-*.json")} == before
     with make_client(fake) as client:
         pull_kobo(study, tmp_path, client=client, progress=False)  # resumes, nothing new
-    assert not (tmp_path / kobo.STAGE).exists()
+    assert not (tmp_path / raw_store.STAGE).exists()
     assert_exact(tmp_path, asset)
 
 
@@ -427,7 +430,7 @@ def test_edit_is_seen_by_an_incremental_pull(fake, tmp_path):
     # raw is append-only: the first pages are untouched, the edit is a new page
     assert {p.name: p.read_bytes() for p in (tmp_path / "pre" / "data").iterdir() if p.name in first} == first
     assert [r["_id"] for r in json.loads((tmp_path / "pre" / "data" / "page-000003.json").read_text())["results"]] == [42]
-    _, events = kobo.replay(kobo.record_files(tmp_path / "pre" / "data"))
+    _, events = raw_store.replay(raw_store.record_files(tmp_path / "pre" / "data"))
     assert events == [{"kind": "edited", "_id": 42, "old": old_uuid, "new": edited["meta/instanceID"],
                        "file": "page-000003.json"}]
     with make_client(fake) as client:  # FULL=1 still refetches everything, appended

@@ -13,11 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.sources import kobo
 from pipeline.config import Study
 from pipeline.errors import SinergiError
 from pipeline.instrument import load_instrument
-from pipeline.sources.kobo import KoboClient, pull_kobo
+from pipeline.sources.kobo.client import KoboClient
+from pipeline.sources.kobo.pull import pull_kobo
 from pipeline.tidy import tidy_kobo
 
 from tests.kobo_server import FakeKobo, edit_submission

@@ -23,7 +23,8 @@ from openpyxl import Workbook
 from pipeline.config import Study
 from pipeline.errors import SinergiError
 from pipeline.instrument import asset_content, load_instrument
-from pipeline.sources.kobo_files import pull_files, read_export
+from pipeline.pull import pull_exports
+from pipeline.sources.kobo_files import read_export
 
 from tests.kobo_server import make_submissions
 
@@ -286,8 +287,6 @@ def test_a_column_of_no_question_is_ignored_with_a_note(tmp_path, subs):
 
 
 def test_an_export_of_another_form_stops_naming_the_missing_questions(tmp_path, subs):
-    from pipeline.tidy import needed_xpaths
-
     other = copy.deepcopy(CONTENT)
     for row in other["survey"]:
         if row.get("name") == "tr_gen1":
@@ -295,7 +294,7 @@ def test_an_export_of_another_form_stops_naming_the_missing_questions(tmp_path, 
     path = tmp_path / "lain.xlsx"
     write_xlsx(path, export_tables(subs, other))
     with pytest.raises(SinergiError) as e:
-        read_export(path, CONTENT, needed=needed_xpaths(INST))
+        read_export(path, CONTENT, needed=INST.needed_xpaths())
     msg = str(e.value)
     assert "\n" not in msg and msg.startswith(f"{path}: the export lacks question(s) the analysis needs: "
                                               "kepercayaan/tr_gen1;")
@@ -347,10 +346,10 @@ def _write_fixtures() -> None:  # pragma: no cover - run by hand when the writer
 
 
 # --------------------------------------------------------------------------------------------
-# pull_files
+# pull_exports
 
 
-def test_pull_files_copies_export_and_writes_asset(tmp_path, subs):
+def test_pull_exports_copies_export_and_writes_asset(tmp_path, subs):
     export = tmp_path / "in" / "pre.xlsx"
     export.parent.mkdir()
     write_xlsx(export, export_tables(subs, CONTENT, lang=0))
@@ -359,7 +358,7 @@ def test_pull_files_copies_export_and_writes_asset(tmp_path, subs):
     study = Study(id="t", title="Judul studi", source={"kind": "kobo_files"},
                   waves=[{"id": "pre", "file": "in/pre.xlsx", "roster": "in/warga.csv"}], base=tmp_path)
     raw = tmp_path / "raw"
-    out = pull_files(study, raw)
+    out = pull_exports(study, raw)
     assert (raw / "pre" / "export" / "pre.xlsx").read_bytes() == export.read_bytes()
     assert (raw / "pre" / "media" / "roster.csv").read_bytes() == roster.read_bytes()
     asset = json.loads((raw / "pre" / "asset.json").read_text())
@@ -369,7 +368,7 @@ def test_pull_files_copies_export_and_writes_asset(tmp_path, subs):
     assert set(m["files"]) == {"pre/export/pre.xlsx", "pre/media/roster.csv", "pre/asset.json"}
 
 
-def test_pull_files_fails_early_on_a_foreign_export(tmp_path, subs):
+def test_pull_exports_fails_early_on_a_foreign_export(tmp_path, subs):
     other = copy.deepcopy(CONTENT)
     for row in other["survey"]:
         if row.get("name") == "umur":
@@ -379,7 +378,7 @@ def test_pull_files_fails_early_on_a_foreign_export(tmp_path, subs):
     study = Study(id="t", title="T", source={"kind": "kobo_files"},
                   waves=[{"id": "pre", "file": "pre.csv"}], base=tmp_path)
     with pytest.raises(SinergiError, match=r"wave pre: .*pre\.csv: the export lacks .* profil/umur; .*'profil/usia'"):
-        pull_files(study, tmp_path / "raw")
+        pull_exports(study, tmp_path / "raw")
 
 
 # --------------------------------------------------------------------------------------------
@@ -391,7 +390,7 @@ READABLE = [lay for lay in LAYOUTS if not lay["edit"] and lay["fields"] != "no-l
 
 
 def _raw_wave(root: Path, wave: str, export: Path | None = None) -> Path:
-    """A raw folder for one wave: the API pull (``export=None``) or what ``pull_files`` writes."""
+    """A raw folder for one wave: the API pull (``export=None``) or what ``pull_exports`` writes."""
     raw = root / ("raw-export" if export else "raw-json")
     wdir = raw / wave
     (wdir / "media").mkdir(parents=True)
@@ -456,7 +455,7 @@ def _pull_fixture(tmp_path, name):
     wave = name.split("-", 1)[0]
     (tmp_path / name).write_bytes((FIXTURES / name).read_bytes())
     (tmp_path / f"{wave}-roster.csv").write_bytes((FIXTURES / f"{wave}-roster.csv").read_bytes())
-    return pull_files(_study(tmp_path, wave, name), tmp_path / "raw")
+    return pull_exports(_study(tmp_path, wave, name), tmp_path / "raw")
 
 
 @pytest.mark.parametrize("name,missing", [

@@ -13,7 +13,7 @@ from pipeline.errors import SinergiError
 from pipeline.instrument import load_instrument, write_xlsform
 from pipeline.sources import odk
 from pipeline.sources import odk_adapter as adapter
-from pipeline.sources.kobo import record_files, replay as kobo_replay
+from pipeline.sources.raw import record_files, replay as kobo_replay
 from tests.odk_server import FakeCentral, submission_xml
 
 ROOT = Path(__file__).resolve().parents[2]

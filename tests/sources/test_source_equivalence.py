@@ -26,8 +26,7 @@ from pipeline.instrument import load_instrument, tie_questions, write_xlsform
 from pipeline.sources import odk_adapter as adapter
 from pipeline.sources.google_form_script import google_form_contract
 from pipeline.sources.google_forms import parse_responses, read_responses, read_sheet
-from pipeline.sources.kobo import record_files, replay
-from pipeline.tidy import needed_xpaths
+from pipeline.sources.raw import record_files, replay
 from tests.source_writers import google_csv, google_table, google_xlsx, odk_rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +59,7 @@ def view(sub: dict, inst) -> dict:
     and the validation status."""
     ties = tie_questions(inst)
     inner = {x for spec in ties.values() for x in (spec["alter"], spec["weight"])}
-    out = {x: sub.get(x) for x in needed_xpaths(inst) if x not in inner}
+    out = {x: sub.get(x) for x in inst.needed_xpaths() if x not in inner}
     for spec in ties.values():
         out[spec["repeat"]] = [(r.get(spec["alter"]), r.get(spec["weight"])) for r in sub.get(spec["repeat"], [])]
     out["_submission_time"] = sub["_submission_time"]
@@ -79,14 +78,14 @@ def test_google_forms_csv_english_and_indonesian_and_sheet_xlsx_read_as_the_kobo
         header, rows = google_table(subs, inst, lang, people, contract, TZ)
         path = tmp_path / f"{lang}.csv"
         path.write_bytes(google_csv(header, rows, lang))
-        got, _, _ = read_responses(path, [contract], timezone=TZ, needed=needed_xpaths(inst))
+        got, _, _ = read_responses(path, [contract], timezone=TZ, needed=inst.needed_xpaths())
         assert [view(s, inst) for s in got] == want, lang
         assert [s["_id"] for s in got] == list(range(2, len(subs) + 2))
         numeric = {t for t, e in contract["columns"].items() if e["kind"] == "integer"}
     # the linked Sheet as XLSX (English account): a date-time cell, numbers as numbers
     path = tmp_path / "sheet.xlsx"
     path.write_bytes(google_xlsx(header, rows, numeric))
-    got, _, _ = parse_responses(read_sheet(path), [contract], timezone=TZ, needed=needed_xpaths(inst))
+    got, _, _ = parse_responses(read_sheet(path), [contract], timezone=TZ, needed=inst.needed_xpaths())
     assert [view(s, inst) for s in got] == want
 
 

@@ -284,11 +284,12 @@ def _sociogram_blocks(ctx, seed: int) -> list[Block]:
         pos, site_labels = {}, []
         for k, site in enumerate(sites):
             members = [v for v in nodes if site_of.get(v, "") == site]
-            inner = F.union_layout(members, [e for e in union if site_of.get(e[0], "") == site], seed)
+            inner = F.group_layout(members, [e for e in union if site_of.get(e[0], "") == site], group,
+                                   ctx.levels, seed)
             pos.update({v: (x + F.SITE_WIDTH * k, y) for v, (x, y) in inner.items()})
             site_labels.append((site, F.SITE_WIDTH * k))
     else:
-        pos, site_labels = F.union_layout(nodes, union, seed), []
+        pos, site_labels = F.group_layout(nodes, union, group, ctx.levels, seed), []
     panels = [{"title": ctx.wl(w), "edges": edges.get(w, []), "present": present.get(w, set())}
               for w in ctx.waves if w in present]
     fig = F.sociogram_figure(panels, pos, group, ctx.levels, group_label=ctx.gl, bridge_label=ctx.t("soc_bridge"),

@@ -118,7 +118,7 @@ def write_outputs(rep: Context, sections: list[Section], out: Path) -> None:
         df, labels, values = wide_scores(resp, scores, rep.inp("network_nodes.csv"), study, rep.lang,
                                          inst=rep.instrument(), labels=rep.labels)
         df, items = with_items(df, labels, rep.inp("responses.parquet"), rep.inp("scale_map.parquet"),
-                               study, rep.lang, rep.labels)
+                               study, rep.lang, rep.labels, values)
         if "submitted_at" in df:
             df["submitted_at"] = pd.to_datetime(df["submitted_at"].replace("", None), errors="coerce")
         dims = [] if scores is None else [c for c in dict.fromkeys(
@@ -245,9 +245,12 @@ def _network_exports(rep: Context, outdir: Path, date: str | None = None) -> boo
     resp, ties, nodes = rep.inp("respondents.parquet"), rep.inp("ties.parquet"), rep.inp("network_nodes.csv")
     if resp is None or ties is None or nodes is None or not len(nodes):
         return False
+    from .figures import group_palette, site_positions
+
     graphs = build_graphs(resp, ties, analysed_tie_types(rep.study.tie_types, ties))
+    positions = site_positions(graphs, list(rep.waves), list(rep.levels), int(rep.study.analysis.seed))
     write_exports(graphs, nodes, outdir, waves=rep.study.wave_ids, date=date, ties=ties,
-                  readme=_readme(rep, resp, ties))
+                  readme=_readme(rep, resp, ties), positions=positions, colors=group_palette(list(rep.levels)))
     return True
 
 

@@ -7,13 +7,11 @@ the repository.
 
 from __future__ import annotations
 
-import contextlib
 import html as htmlmod
 import json
 import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,65 +20,17 @@ import pandas as pd
 import pytest
 
 from tests.conftest import tree
+from tests.report.conftest import _build, _copy_study
 
 ROOT = Path(__file__).resolve().parents[2]
-SINERGI = Path(sys.executable).parent / "sinergi"
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
 # ---------------------------------------------------------------------------------------------
-# fixtures: processed data once per session, a report per language
+# fixtures: processed data once per session, a report per language (tests/report/conftest.py:
+# `processed`, `built`, shared with the tests of the files as their readers open them)
 # ---------------------------------------------------------------------------------------------
-
-
-def _run(root: Path, *args: str) -> None:
-    res = subprocess.run([str(SINERGI), *args, "--study", "study.yaml"], cwd=root, capture_output=True, text=True,
-                         timeout=600)
-    assert res.returncode == 0, f"sinergi {' '.join(args)} failed:\n{res.stderr[-3000:]}"
-
-
-@pytest.fixture(scope="session")
-def processed(tmp_path_factory) -> Path:
-    """A folder with study.yaml and data/ (raw + processed) for the demo study, made by the real stages."""
-    root = tmp_path_factory.mktemp("report-base")
-    text = (ROOT / "study.yaml").read_text(encoding="utf-8")
-    text = re.sub(r"(?m)^instrument:.*$", f"instrument: {ROOT / 'instruments' / 'sinergi.yaml'}", text)
-    (root / "study.yaml").write_text(text, encoding="utf-8")
-    _run(root, "pull", "--local-only", "--if-missing", "--quiet")
-    for stage in ("tidy", "scales", "network", "prepost", "invariance", "coverage"):
-        _run(root, stage)
-    return root
-
-
-def _copy_study(base: Path, dest: Path, lang: str) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(base / "data", dest / "data", dirs_exist_ok=True)
-    text = (base / "study.yaml").read_text(encoding="utf-8")
-    text = re.sub(r"(?m)^language:.*$", f"language: {lang}", text)
-    (dest / "study.yaml").write_text(text, encoding="utf-8")
-    return dest
-
-
-def _build(root: Path, lang: str | None = None):
-    from pipeline.config import load_study
-    from pipeline.report import build
-
-    with contextlib.chdir(root):
-        study = load_study("study.yaml")
-        path = build(study, lang)
-    return study, root / path
-
-
-@pytest.fixture(scope="session")
-def built(processed, tmp_path_factory) -> dict:
-    """{lang: (root, study, report.html path)} for both languages."""
-    out = {}
-    for lang in ("id", "en"):
-        root = _copy_study(processed, tmp_path_factory.mktemp(f"report-{lang}"), lang)
-        study, html = _build(root)
-        out[lang] = (root, study, html)
-    return out
 
 
 def _sections(html: str) -> dict[str, str]:
@@ -275,7 +225,7 @@ def test_figures_and_tables_files(built):
     for k in keys:
         assert (rep / "tables" / f"{k}.csv").exists(), k
     wb = load_workbook(rep / "tables" / "tables.xlsx", read_only=True)
-    sheets = [s for s in wb.sheetnames if s != "index"]
+    sheets = wb.sheetnames[1:]  # the first sheet lists the tables
     assert len(sheets) == len(keys) and all(len(s) <= 31 for s in sheets)
     pp = pd.read_csv(rep / "tables" / "paired_test.csv")
     assert len(pp) and "Sig. (2-tailed)" in pp.columns
@@ -755,22 +705,27 @@ def test_xlsx_number_formats_and_print_setup(built):
         heads = [c.value for c in ws[2]]
         return heads.index(header) + 1
 
-    ws = wb["sample"]
+    sheet = {row[3]: row[2] for row in wb.worksheets[0].iter_rows(min_row=2, values_only=True)}  # CSV → sheet
+
+    def of(key):
+        return wb[sheet[f"{key}.csv"]]
+
+    ws = of("sample")
     n = ws.cell(row=3, column=col(ws, "n"))
     assert n.number_format == "#,##0" and isinstance(n.value, int) or float(n.value).is_integer()
-    ws = wb["missing"]
+    ws = of("missing")
     share = ws.cell(row=3, column=col(ws, "% kosong"))
     assert share.number_format == "0.0%" and 0 <= share.value <= 1
-    ws = wb["reliability"]
+    ws = of("reliability")
     lo, hi = ws.cell(row=3, column=col(ws, "IK 95% α bawah")), ws.cell(row=3, column=col(ws, "IK 95% α atas"))
     alpha = ws.cell(row=3, column=col(ws, "α Cronbach"))
     assert isinstance(lo.value, float) and lo.value < alpha.value < hi.value
     assert lo.number_format == alpha.number_format == "#,##0.00"
-    ws = wb["effect_sizes"]
+    ws = of("effect_sizes")
     pct = ws.cell(row=3, column=col(ws, "% perubahan"))
     raw = pd.read_csv(rep / "tables" / "effect_sizes.csv")["% perubahan"].iloc[0]
     assert pct.number_format == "0.0%" and pct.value == pytest.approx(raw / 100)
-    ws = wb["paired_test"]
+    ws = of("paired_test")
     assert ws.cell(row=3, column=col(ws, "df")).number_format == "#,##0"
     for name in wb.sheetnames[1:]:
         ws = wb[name]

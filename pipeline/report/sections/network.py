@@ -295,7 +295,8 @@ def _sociogram_blocks(ctx, seed: int) -> list[Block]:
     fig = F.sociogram_figure(panels, pos, group, ctx.levels, group_label=ctx.gl, bridge_label=ctx.t("soc_bridge"),
                              absent_label=ctx.t("soc_absent"), show_labels=bool(ctx.study.privacy.show_names),
                              site_labels=site_labels)
-    caption = (ctx.t("fig_sociogram_one", tie=ctx.tl("any"), wave=ctx.wl(ctx.data_waves[0]),
+    groups = "" if ctx.one_group else "_groups"  # the groups drawn apart (figures.group_layout)
+    caption = (ctx.t(f"fig_sociogram_one{groups}", tie=ctx.tl("any"), wave=ctx.wl(ctx.data_waves[0]),
                       seed=seed)
-               if ctx.one_wave else ctx.t("fig_sociogram", tie=ctx.tl("any"), seed=seed))
+               if ctx.one_wave else ctx.t(f"fig_sociogram{groups}", tie=ctx.tl("any"), seed=seed))
     return [ctx.figure("sociogram_any", caption, fig)] + subset_note

@@ -33,6 +33,11 @@ def section(ctx) -> list[Block]:
                                     wave_labels=(ctx.wl(one["wave_pre"].iloc[0]), ctx.wl(last)),
                                     scale=ctx.scale)
             blocks.append(ctx.figure("dumbbell", ctx.t("fig_dumbbell"), fig))
+            from ..forest import change_forest_figure
+
+            fig = change_forest_figure(one, dims, ctx.levels, dim_label=ctx.dl, group_label=ctx.gl, alpha=ctx.alpha,
+                                       **{k: ctx.t(f"fig_forest_{k}") for k in ("change_label", "sig_label", "ns_label")})
+            blocks.append(ctx.figure("change_forest", ctx.t("fig_change_forest"), fig))
     if scores is not None and len(scores):
         have = set(scores["dimension"])
         if ctx.umkm:  # the instrument's headline scales

@@ -134,9 +134,8 @@ def write_outputs(rep: Context, sections: list[Section], out: Path) -> None:
                          measures=measure, formats=fmt)
     if network_files(rep):  # a district of more than 6 villages: only with report.network_files
         _network_exports(rep, out / "exports" / "network", when.strftime("%Y-%m-%d"))
-    write_docx(out / "report.docx", title=study.title, subtitle=f"{rep.t('site')}: {study.site} · "
-               f"{rep.t('waves')}: {', '.join(rep.wl(w) for w in rep.waves)}", sections=sections, lang=rep.lang,
-               when=when)
+    write_docx(out / "report.docx", title=study.title, sections=sections, lang=rep.lang, when=when,
+               cover=_cover(rep, when), paginate=bool(study.report.pdf))
     write_villages(rep, out)
     handouts = write_handouts(rep, out)
     write_text(out / "report.html", render_html(rep, sections))
@@ -145,6 +144,19 @@ def write_outputs(rep: Context, sections: list[Section], out: Path) -> None:
 
         for page in [out / "report.html", *handouts]:
             print_pdf(page, page.with_suffix(".pdf"), when)
+
+
+def _cover(rep: Context, when: Any) -> Any:
+    """The Word report's cover: the kind of report, then program, team, institution, village,
+    waves and year (``report.year``, else the year of the raw data), each only when known."""
+    from .docx import Cover
+
+    study = rep.study
+    lines = [(rep.t("docx_program"), study.program_name(rep.lang)), (rep.t("docx_team"), study.report.team),
+             (rep.t("docx_institution"), study.institution_name(rep.lang)), (rep.t("site"), study.site),
+             (rep.t("waves"), ", ".join(rep.wl(w) for w in rep.waves)),
+             (rep.t("docx_year"), str(study.report.year or when.year))]
+    return Cover(kicker=rep.t(rep.message_id("report")), lines=[(k, v) for k, v in lines if v])
 
 
 def _umask() -> int:
@@ -198,7 +210,9 @@ def check_texts(study: Any, rep: Context, sections: list[Section]) -> None:
     The study file's texts (title, site, wave and group labels) are named by their key; any
     other text of the report (a value from the data, shown in a table) by its table or section.
     """
-    keys: list[tuple[str, Any]] = [("title", study.title), ("site", study.site)]
+    keys: list[tuple[str, Any]] = [("title", study.title), ("site", study.site), ("report.team", study.report.team)]
+    for lang in ("id", "en"):
+        keys += [("report.program", study.program_name(lang)), ("report.institution", study.institution_name(lang))]
     for i, w in enumerate(study.waves):
         for lang in ("id", "en"):
             keys.append((f"waves[{i}].label", study.wave_label(w.id, lang)))

@@ -519,7 +519,7 @@ def _footers(path: Path) -> list[str]:
 
 
 def test_docx_tables_are_complete_readable_and_repeat_their_header(built):
-    """No table is cut (long ones are complete in the appendix), no text under 8 pt, header rows
+    """No table is cut (long ones complete where they are discussed), no text under 8 pt, header rows
     repeat across pages, and a table wider than a portrait page is on a landscape page."""
     from docx import Document
 

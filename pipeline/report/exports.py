@@ -420,12 +420,30 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
     Variable labels: a covariate's ``short_label`` in the instrument, the catalogue's ``var_<name>``
     for the columns the pipeline makes; scores ``Skor: <dimension>`` with the dimension's label.
 
-    Returns the frame, its variable labels and its value labels (for integer-coded columns).
+    Returns
+    -------
+    tuple
+        The frame, its variable labels and its value labels (for integer-coded columns).
     """
     labels_of = labels or Labels(inst, lang)
     choice_labels, choice_codes = instrument_codes(inst, lang, labels_of)
-    waves = list(study.wave_ids)
-    levels = list(study.group_values)
+    df = _respondent_rows(respondents, scores)
+    df, labels = _with_scores(df, scores, lang, labels_of)
+    df = _with_network(df, nodes)
+    df, values = _coded(df, study, lang, choice_codes)
+    df = _plain_types(df)
+    rename = {c: _safe_name(c) for c in df.columns}
+    df = df.rename(columns=rename)
+    for orig, new in rename.items():
+        if new not in labels:
+            labels[new] = _variable_label(orig, study, lang, inst, labels_of, choice_labels)
+    values = {rename.get(k, k): v for k, v in values.items()}
+    df = df.sort_values(["respondent_id", "wave"]).reset_index(drop=True)
+    return df, labels, values
+
+
+def _respondent_rows(respondents: pd.DataFrame | None, scores: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per respondent × wave: the respondents' table, else the ids of ``scores``."""
     if respondents is not None and len(respondents):
         df = respondents.copy()
     elif scores is not None and len(scores):
@@ -435,37 +453,55 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
                            "are empty); run `make tidy` and `make scales`")
     df["respondent_id"] = df["respondent_id"].astype(str)
     df["wave"] = df["wave"].astype(str)
+    return df
+
+
+def _with_scores(df: pd.DataFrame, scores: pd.DataFrame | None, lang: str, labels_of: Labels
+                 ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``df`` with a column per dimension's score, and those columns' variable labels."""
     labels: dict[str, str] = {}
+    if scores is None or not len(scores):
+        return df, labels
+    sc = scores.assign(respondent_id=scores["respondent_id"].astype(str), wave=scores["wave"].astype(str))
+    wide = sc.pivot_table(index=["respondent_id", "wave"], columns="dimension", values="score",
+                          aggfunc="first", dropna=False)
+    order = list(pd.unique(sc["dimension"]))
+    wide = wide.reindex(columns=order).reset_index()
+    df = df.merge(wide, on=["respondent_id", "wave"], how="left")
+    for d in order:
+        labels[_safe_name(d)] = s(lang, "lab_score", dim=labels_of.dim(d))[:80]
+    return df, labels
+
+
+def _with_network(df: pd.DataFrame, nodes: pd.DataFrame | None) -> pd.DataFrame:
+    """``df`` with each respondent's degree, bridging and E-I (any tie) as ``net_*`` columns."""
+    if nodes is None or not len(nodes) or "tie_type" not in nodes:
+        return df
+    nd = nodes[nodes["tie_type"].astype(str) == "any"]
+    cols = [c for c in ("degree", "bridging", "ei") if c in nd.columns]
+    if not cols:
+        return df
+    nd = nd.assign(respondent_id=nd["respondent_id"].astype(str), wave=nd["wave"].astype(str))
+    nd = nd.drop_duplicates(["respondent_id", "wave"])[["respondent_id", "wave", *cols]]
+    nd = nd.rename(columns={c: f"net_{c}" for c in cols})
+    return df.merge(nd, on=["respondent_id", "wave"], how="left")
+
+
+def _coded(df: pd.DataFrame, study: Any, lang: str, choice_codes: dict[str, dict]
+           ) -> tuple[pd.DataFrame, dict[str, dict]]:
+    """Wave, group, select-one covariates and yes/no columns coded 1, 2, … (or 0/1), with their
+    value labels."""
     values: dict[str, dict] = {}
-    if scores is not None and len(scores):
-        sc = scores.assign(respondent_id=scores["respondent_id"].astype(str), wave=scores["wave"].astype(str))
-        wide = sc.pivot_table(index=["respondent_id", "wave"], columns="dimension", values="score",
-                              aggfunc="first", dropna=False)
-        order = list(pd.unique(sc["dimension"]))
-        wide = wide.reindex(columns=order).reset_index()
-        df = df.merge(wide, on=["respondent_id", "wave"], how="left")
-        for d in order:
-            labels[_safe_name(d)] = s(lang, "lab_score", dim=labels_of.dim(d))[:80]
-    if nodes is not None and len(nodes) and "tie_type" in nodes:
-        nd = nodes[nodes["tie_type"].astype(str) == "any"]
-        cols = [c for c in ("degree", "bridging", "ei") if c in nd.columns]
-        if cols:
-            nd = nd.assign(respondent_id=nd["respondent_id"].astype(str), wave=nd["wave"].astype(str))
-            nd = nd.drop_duplicates(["respondent_id", "wave"])[["respondent_id", "wave", *cols]]
-            nd = nd.rename(columns={c: f"net_{c}" for c in cols})
-            df = df.merge(nd, on=["respondent_id", "wave"], how="left")
-    # codes
+    waves, levels = list(study.wave_ids), list(study.group_values)
     df["wave"] = df["wave"].map({w: i + 1 for i, w in enumerate(waves)}).astype("float64")
     values["wave"] = {float(i + 1): study.wave_label(w, lang) for i, w in enumerate(waves)}
-    extra = [g for g in pd.unique(df["group"].astype(str)) if g not in levels]
-    allg = levels + extra
+    allg = levels + [g for g in pd.unique(df["group"].astype(str)) if g not in levels]
     df["group"] = df["group"].astype(str).map({g: i + 1 for i, g in enumerate(allg)}).astype("float64")
     values["group"] = {float(i + 1): study.group_label(g, lang) for i, g in enumerate(allg)}
     for var, choices in choice_codes.items():
         if var in df and var not in ("group", "wave") and not pd.api.types.is_numeric_dtype(df[var]):
             codes = {name: float(i) for i, name in enumerate(choices, start=1)}
-            unknown = set(df[var].dropna().astype(str)) - set(codes)
-            if not unknown:
+            if not set(df[var].dropna().astype(str)) - set(codes):
                 df[var] = df[var].map(codes).astype("float64")
                 values[var] = {codes[n]: lab for n, lab in choices.items()}
     yn = {0.0: s(lang, "no"), 1.0: s(lang, "yes")}
@@ -474,40 +510,37 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
             if pd.api.types.is_numeric_dtype(df[c]):
                 df[c] = df[c].astype("float64")
                 values[c] = yn
-    # clean types and names
+    return df, values
+
+
+def _plain_types(df: pd.DataFrame) -> pd.DataFrame:
+    """Numbers (and booleans) as float64, everything else as text ("" for missing)."""
     for c in df.columns:
-        if pd.api.types.is_bool_dtype(df[c]):
-            df[c] = df[c].astype("float64")
-        elif pd.api.types.is_numeric_dtype(df[c]):
+        if pd.api.types.is_bool_dtype(df[c]) or pd.api.types.is_numeric_dtype(df[c]):
             df[c] = df[c].astype("float64")
         else:
             df[c] = df[c].astype(object).where(df[c].notna(), "").astype(str)
-    rename = {c: _safe_name(c) for c in df.columns}
-    df = df.rename(columns=rename)
-    for orig, new in rename.items():
-        if new in labels:
-            continue
-        if orig in choice_labels:
-            labels[new] = choice_labels[orig]
-        elif orig == "group":
-            q = inst.by_var(study.group.variable) if inst is not None else None
-            var = labels_of.var(study.group.variable) if q is not None else None
-            labels[new] = s(lang, "lab_group", variable=var.lower()) if var else s(lang, "lab_group_plain")
-        elif orig == study.group.variable and labels_of.var(orig):
-            labels[new] = s(lang, "lab_group_answer", label=labels_of.var(orig))[:80]
-        elif labels_of.var(orig):
-            labels[new] = labels_of.var(orig)[:80]
-        else:
-            for p in MULTI_PREFIXES:
-                if orig.startswith(p):
-                    base = labels_of.var(p.rstrip("_")) or p.rstrip("_")
-                    labels[new] = s(lang, "lab_choice", question=base, choice=orig[len(p):])[:80]
-                    break
-            else:
-                labels[new] = orig
-    values = {rename.get(k, k): v for k, v in values.items()}
-    df = df.sort_values(["respondent_id", "wave"]).reset_index(drop=True)
-    return df, labels, values
+    return df
+
+
+def _variable_label(orig: str, study: Any, lang: str, inst: Any, labels_of: Labels,
+                    choice_labels: dict[str, str]) -> str:
+    """The variable label of the column ``orig`` (see :func:`wide_scores`)."""
+    if orig in choice_labels:
+        return choice_labels[orig]
+    if orig == "group":
+        q = inst.by_var(study.group.variable) if inst is not None else None
+        var = labels_of.var(study.group.variable) if q is not None else None
+        return s(lang, "lab_group", variable=var.lower()) if var else s(lang, "lab_group_plain")
+    if orig == study.group.variable and labels_of.var(orig):
+        return s(lang, "lab_group_answer", label=labels_of.var(orig))[:80]
+    if labels_of.var(orig):
+        return labels_of.var(orig)[:80]
+    for p in MULTI_PREFIXES:
+        if orig.startswith(p):
+            base = labels_of.var(p.rstrip("_")) or p.rstrip("_")
+            return s(lang, "lab_choice", question=base, choice=orig[len(p):])[:80]
+    return orig
 
 
 def item_choices(inst: Any, item: str, lang: str) -> dict[float, str]:

@@ -61,7 +61,7 @@ def section_starts(pages: list[str], titles: list[str]) -> dict[int, str]:
     """page index → the section whose heading opens the page (a long heading wraps over two or
     three lines; a contents line, with its dot leader, is not a heading).
 
-    >>> section_starts(["6. Desain evaluasi: data\nhilang\nTeks", "Teks\n1. Satu", "1. Satu ..... 2"],
+    >>> section_starts(["6. Desain evaluasi: data\\nhilang\\nTeks", "Teks\\n1. Satu", "1. Satu ..... 2"],
     ...                ["1. Satu", "6. Desain evaluasi: data hilang"])
     {0: '6. Desain evaluasi: data hilang'}
     """

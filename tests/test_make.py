@@ -7,14 +7,13 @@ stage and what depends on it, nothing else; `make clean` never touches data/raw.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from tests.conftest import tree
+from tests.makecopy import copy_repo, make
 from tests.tablestudy import write_tables_study
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,29 +21,9 @@ STAGES = ("tidy", "scales", "network", "prepost", "report")
 pytestmark = pytest.mark.slow
 
 
-def _files() -> list[str]:
-    out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True,
-                         text=True, check=True).stdout.split("\n")
-    return [f for f in out if f and (ROOT / f).is_file()]
-
-
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory):
-    dest = tmp_path_factory.mktemp("repo")
-    for f in _files():
-        (dest / f).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / f, dest / f)  # keeps mtimes: .venv/.installed stays newer than pyproject.toml
-    (dest / ".venv").symlink_to(ROOT / ".venv")
-    return dest
-
-
-def make(repo: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(repo), MPLBACKEND="Agg")
-    env.pop("STUDY", None)
-    # the copy shares this checkout's .venv (a symlink): -o keeps make from reinstalling into it
-    # (which would point the editable install at the copy) when pyproject.toml is newer than it
-    return subprocess.run(["make", "-o", ".venv/.installed", *args], cwd=repo, env=env, capture_output=True,
-                          text=True, timeout=1800)
+    return copy_repo(tmp_path_factory.mktemp("repo"))
 
 
 def _stages_run(output: str) -> set[str]:

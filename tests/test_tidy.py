@@ -243,7 +243,7 @@ def test_ties_csv_is_needed_when_the_study_names_tie_types(in_tmp, sinergi):
 def test_sample_flow_lists_groups_in_the_studys_order():
     r = pd.DataFrame({"respondent_id": list("abcd"), "wave": "pre", "group": ["placebo", "caffeine", "decaf", "x"],
                       "site": "s"})
-    s = sample_flow(r, ["pre"], ["placebo", "caffeine", "decaf"])
+    s = sample_flow(r, ["pre"], levels=["placebo", "caffeine", "decaf"])
     assert s["group"].tolist() == ["placebo", "caffeine", "decaf", "x", "all"]
 
 

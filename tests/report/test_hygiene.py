@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.hygiene import _html_parts, check_folder, english_variable_names
+from tests.hygiene import MAKE, STUDY_KEYS, _html_parts, check_folder, english_variable_names
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLIC = ROOT / "tests" / "data" / "public"
@@ -142,3 +142,20 @@ def test_methods_describe_only_what_ran(written, lang):
     assert "igraph" not in bfi and "igraph" not in affect  # no ties
     assert "Wilcoxon" not in bfi and "Cronbach" in bfi  # one wave, scales
     assert "Chen, 2007" in affect and t["lim_invariance_untested"] not in affect
+
+
+#: catalogue texts a report reader never sees: the monitor page (the team's own) and the note of a
+#: report built before one of its stages ran (it names the command that makes the missing file)
+TEAM_ONLY = re.compile(r"^(monitor_.*|missing_file)$")
+
+
+@BOTH
+def test_no_catalogue_text_tells_the_reader_to_edit_the_study_or_run_make(lang):
+    """Texts printed only in rare cases (KoboToolbox validation, personal columns held back) are in no
+    fixture's report: every catalogue entry is checked for make commands and study keys."""
+    import yaml
+
+    catalogue = yaml.safe_load((ROOT / "pipeline" / "report" / "locales" / f"{lang}.yaml").read_text(encoding="utf-8"))
+    bad = {key: text for key, text in catalogue.items() if isinstance(text, str) and not TEAM_ONLY.match(key)
+           and (MAKE.search(text) or STUDY_KEYS.search(text))}
+    assert not bad

@@ -61,7 +61,8 @@ def css_string(text: str) -> str:
 def page_css(page: str, footer: str) -> str:
     """The printed page's footer (Chromium's print, ``report.pdf``): ``footer`` at the left and the
     page number at the right, ``page`` holding ``{page}`` and ``{pages}`` ("Halaman {page} dari
-    {pages}"), on every page, portrait or landscape.
+    {pages}"), on every page, portrait or landscape (the page's own footer then hidden on paper).
+    A page rendered without it (a village's page) prints its footer once, as before.
 
     >>> page_css("Page {page} of {pages}", "Made by sinergi.").splitlines()[1]
     '  @bottom-right { content: "Page " counter(page) " of " counter(pages); }'
@@ -71,7 +72,8 @@ def page_css(page: str, footer: str) -> str:
     return ("@page {\n"
             f"  @bottom-right {{ content: {number}; }}\n"
             f"  @bottom-left {{ content: {css_string(footer)}; }}\n"
-            "}")
+            "}\n"
+            "footer { display: none; }  /* on paper the footer is on every page, beside the number */")
 
 
 def script_json(data: Any) -> str:

@@ -33,7 +33,7 @@ from .labels import Labels
 from .text import num, s
 
 __all__ = ["write_tables", "csv_frame", "sheet_names", "wide_scores", "with_items", "by_wave", "measures_and_formats",
-           "write_spss_stata", "data_time"]
+           "write_spss_stata", "data_time", "safe_name"]
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -341,7 +341,8 @@ def _cell(v: Any) -> Any:
 # SPSS / Stata
 # ---------------------------------------------------------------------------------------------
 
-def _safe_name(name: str, limit: int = 32) -> str:
+def safe_name(name: str, limit: int = 32) -> str:
+    """``name`` as an SPSS/Stata variable name: letters, digits and ``_``, a letter first, ``limit`` long."""
     name = re.sub(r"[^A-Za-z0-9_]", "_", str(name))
     if not re.match(r"[A-Za-z]", name):
         name = "v_" + name
@@ -432,7 +433,7 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
     df = _with_network(df, nodes)
     df, values = _coded(df, study, lang, choice_codes)
     df = _plain_types(df)
-    rename = {c: _safe_name(c) for c in df.columns}
+    rename = {c: safe_name(c) for c in df.columns}
     df = df.rename(columns=rename)
     for orig, new in rename.items():
         if new not in labels:
@@ -469,7 +470,7 @@ def _with_scores(df: pd.DataFrame, scores: pd.DataFrame | None, lang: str, label
     wide = wide.reindex(columns=order).reset_index()
     df = df.merge(wide, on=["respondent_id", "wave"], how="left")
     for d in order:
-        labels[_safe_name(d)] = s(lang, "lab_score", dim=labels_of.dim(d))[:80]
+        labels[safe_name(d)] = s(lang, "lab_score", dim=labels_of.dim(d))[:80]
     return df, labels
 
 
@@ -594,7 +595,7 @@ def with_items(df: pd.DataFrame, labels: dict[str, str], responses: pd.DataFrame
     for item in (i for i in sm.index if i in wide.columns):
         x = wide[item].astype("float64")
         rev = bool(sm.loc[item, "reverse"])
-        name = _safe_name(item)
+        name = safe_name(item)
         cols[name] = (float(sm.loc[item, "min"]) + float(sm.loc[item, "max"]) - x) if rev else x
         dim = names.dim(str(sm.loc[item, "dimension"]))
         text = names.statement(item)
@@ -608,7 +609,7 @@ def with_items(df: pd.DataFrame, labels: dict[str, str], responses: pd.DataFrame
         else:
             labels[name] = s(lang, "lab_item_reversed" if rev else "lab_item", item=item, dim=dim)[:80]
         if rev:
-            raw = _safe_name(f"{item}_raw")
+            raw = safe_name(f"{item}_raw")
             cols[raw] = x
             if answers:
                 values[raw] = dict(sorted(answers.items()))
@@ -672,7 +673,7 @@ def by_wave(df: pd.DataFrame, labels: dict[str, str], values: dict[str, dict], s
     source: dict[str, str] = {}
     for i, w in enumerate(waves, start=1):
         part = df[df["wave"] == float(i)].set_index("respondent_id")[keep]
-        part.columns = [f"{c}_{_safe_name(w, 12)}"[:32] for c in keep]
+        part.columns = [f"{c}_{safe_name(w, 12)}"[:32] for c in keep]
         for c, new in zip(keep, part.columns):
             wlab[new] = fit_label(labels.get(c, c), f" [{study.wave_label(w, lang)}]", SAV_LABEL_MAX)
             source[new] = c

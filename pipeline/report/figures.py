@@ -10,6 +10,7 @@ after panels are directly comparable).
 from __future__ import annotations
 
 import io
+import random
 import textwrap
 import warnings
 from typing import Callable
@@ -236,8 +237,6 @@ def union_layout(nodes: list[str], edges: list[tuple[str, str]], seed: int) -> d
     start = rng.uniform(-1, 1, size=(len(nodes), 2)).tolist()
     if len(nodes) == 0:
         return {}
-    import random
-
     ig.set_random_number_generator(random.Random(seed))  # FR layout draws from igraph's RNG
     try:
         coords = np.array(g.layout_fruchterman_reingold(seed=start, niter=1000).coords, dtype=float)

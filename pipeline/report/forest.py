@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
 from .figures import PALETTE, decimal_axes, group_palette, plt
 
@@ -86,9 +87,6 @@ def forest_figure(sites: pd.DataFrame, pooled: pd.DataFrame, dims: list[str], *,
         decimal_axes(ax, "x")
         ax.grid(axis="x", color="#eeeeee", lw=0.5)
         ax.set_axisbelow(True)
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
     handles = [Line2D([], [], color="#222222", lw=1.0, label=pooled_label),
                Patch(color="#444444", alpha=0.15, label="95% CI"),
                Line2D([], [], color="#222222", lw=0.8, ls=(0, (3, 2)), label=pi_label),

@@ -39,13 +39,14 @@ def render_html(rep: Context, sections: list[Section]) -> str:
     css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     script = (TEMPLATES / "report.js").read_text(encoding="utf-8")
     study = rep.study
-    waves = ", ".join(rep.wl(w) for w in rep.waves)
+    words = rep.words
+    waves = ", ".join(words.wave(w) for w in rep.shape.waves)
     drawn = any(b.kind == "figure" and b.figure.key == "sociogram_any" for sec in sections for b in sec.blocks)
     view = network_view(rep) if drawn else None
     return env.get_template("report.html.j2").render(
         lang=rep.lang, title=study.title, study=study, sections=sections, css=css, waves=waves,
-        kicker=rep.t(rep.message_id("report")), script=script, table_view=table_view,
-        page_css=page_css(rep.t("print_page", page="{page}", pages="{pages}"), rep.t("footer")),
+        kicker=words.study_text("report"), script=script, table_view=table_view,
+        page_css=page_css(words.text("print_page", page="{page}", pages="{pages}"), words.text("footer")),
         netview=script_json(view) if view else "", T=rt.STRINGS[rep.lang], source_kind=str(study.source.kind))
 
 
@@ -140,43 +141,45 @@ def network_view(rep: Context) -> dict[str, Any] | None:
     from ..analysis.network import analysed_tie_types, build_graphs
     from .figures import SITE_WIDTH, group_palette, site_positions
 
-    resp, ties = rep.inp("respondents.parquet"), rep.inp("ties.parquet")
+    resp, ties = rep.inputs("respondents.parquet"), rep.inputs("ties.parquet")
     if resp is None or ties is None or not len(ties):
         return None
     types = analysed_tie_types(rep.study.tie_types, ties)
     graphs = build_graphs(resp, ties, types)
     sites = sorted({k[0] for k in graphs})[:NETVIEW_MAX_SITES]
-    pos = site_positions(graphs, list(rep.waves), list(rep.levels), int(rep.study.analysis.seed), sites)
+    shape, words = rep.shape, rep.words
+    pos = site_positions(graphs, list(shape.waves), list(shape.levels), int(rep.study.analysis.seed), sites)
     seen = {str(v) for key, g in graphs.items() if key[0] in sites for v in g.vs["group"]}
-    levels = list(rep.levels) + sorted(seen - set(rep.levels))
+    levels = list(shape.levels) + sorted(seen - set(shape.levels))
     palette = group_palette(levels)
     group: dict[str, str] = {}
     nodes, index = [], {}
     for k, site in enumerate(sorted(pos)):
         for key in sorted((key for key in graphs if key[0] == site and key[2] == "any"),
-                          key=lambda key: list(rep.waves).index(key[1]) if key[1] in rep.waves else 99):
+                          key=lambda key: shape.waves.index(key[1]) if key[1] in shape.waves else 99):
             for v, g in zip(graphs[key].vs["name"], graphs[key].vs["group"]):
                 group.setdefault(v, str(g))
         for v, (x, y) in sorted(pos[site].items()):
             index[v] = len(nodes)
             nodes.append({"id": v, "group": levels.index(group[v]), "site": site,
                           "x": round(x + SITE_WIDTH * k, 5), "y": round(y, 5)})
-    waves = [w for w in rep.waves if any(key[1] == w for key in graphs)]
+    waves = [w for w in shape.waves if any(key[1] == w for key in graphs)]
     tie_types = [*types, "any"]
     edges, present, degree = _view_edges(rep, graphs, sites, index, waves, tie_types)
-    return {"nodes": nodes, "groups": [{"label": rep.gl(g), "color": palette[g]} for g in levels],
-            "waves": [{"id": w, "label": rep.wl(w)} for w in waves],
-            "ties": [{"id": t, "label": rep.tl(t)} for t in tie_types],
+    return {"nodes": nodes, "groups": [{"label": words.group(g), "color": palette[g]} for g in levels],
+            "waves": [{"id": w, "label": words.wave(w)} for w in waves],
+            "ties": [{"id": t, "label": words.tie(t)} for t in tie_types],
             "edges": edges, "present": present, "degree": degree, "sites": len(sites) > 1,
-            "text": {**{k: rep.t(f"nv_{k}") for k in ("wave", "tie", "cross", "zoom_in", "zoom_out", "reset",
-                                                       "degree", "absent", "label")}, "bridge": rep.t("soc_bridge")}}
+            "text": {**{k: words.text(f"nv_{k}") for k in ("wave", "tie", "cross", "zoom_in", "zoom_out", "reset",
+                                                            "degree", "absent", "label")},
+                     "bridge": words.text("soc_bridge")}}
 
 
 def _view_edges(rep: Context, graphs: dict, sites: list[str], index: dict[str, int], waves: list[str],
                 tie_types: list[str]) -> tuple[dict, dict, dict]:
     """(ties as flat index pairs, who answered, degrees) keyed by wave (× tie type) for
     :func:`network_view`."""
-    nodes_table = rep.inp("network_nodes.csv")
+    nodes_table = rep.inputs("network_nodes.csv")
     deg: dict[tuple[str, str, str], float] = {}
     if nodes_table is not None and len(nodes_table) and "degree" in nodes_table:
         part = nodes_table[nodes_table["site"].astype(str).isin(sites)]

@@ -24,6 +24,8 @@ Check ``network_change.rsiena_ok`` (Jaccard > 0.3) before fitting a SAOM.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
 from pathlib import Path
@@ -292,9 +294,6 @@ def _write_rsiena(graphs: dict[tuple[str, str, str], ig.Graph], outdir: Path,
 def _write_matrix(path: Path, mat: np.ndarray, names: list[str]) -> None:
     """``mat`` (1, 0 or NaN) as the CSV ``pandas.DataFrame(mat, columns=names).astype("Int64").to_csv(index=False)``
     writes (NaN as an empty cell), without building the frame: 250 × 250 cells in milliseconds."""
-    import csv
-    import io
-
     head = io.StringIO()
     csv.writer(head, lineterminator="\n").writerow(names)
     cells = np.where(np.isnan(mat), "", np.where(mat == 1, "1", "0"))

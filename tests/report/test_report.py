@@ -641,7 +641,9 @@ def test_wide_tables_fit_the_printable_width(built, tmp_path):
       var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out);
       document.body.appendChild(pre);
     });</script>"""
-    screen = html.replace("@media print {", "@media all {", 1).replace("</body>", probe_js + "</body>")
+    # the print rules for every medium, the screen-only ones (the laptop's full width for wide tables) for none
+    screen = (html.replace("@media print {", "@media all {", 1).replace("@media screen", "@media not all")
+              .replace("</body>", probe_js + "</body>"))
     probe = tmp_path / "print-probe.html"
     probe.write_text(screen, encoding="utf-8")
     res = subprocess.run(_chrome_args(exe, tmp_path / "profile", 1400) + ["--virtual-time-budget=10000", "--dump-dom",

@@ -43,7 +43,7 @@ from ..io import umask, write_bytes, write_text
 from . import figures
 from . import text as rt
 from .context import Context, read_context
-from .docx import write_docx
+from .docx import Cover, write_docx
 from .exports import (by_wave, data_time, measures_and_formats, safe_name, wide_scores, with_items,
                       write_spss_stata, write_tables)
 from .handout import write_handouts
@@ -117,15 +117,25 @@ def write_outputs(ctx: Context, sections: list[Section], out: Path) -> None:
     _score_exports(ctx, out / "exports", when)
     if network_files(ctx):  # a district of more than 6 villages: only with report.network_files
         _network_exports(ctx, out / "exports" / "network", when.strftime("%Y-%m-%d"))
-    waves = ", ".join(words.wave(w) for w in ctx.shape.waves)
-    write_docx(out / "report.docx", title=study.title, subtitle=f"{words.text('site')}: {study.site} · "
-               f"{words.text('waves')}: {waves}", sections=sections, lang=ctx.lang, when=when)
+    write_docx(out / "report.docx", title=study.title, sections=sections, lang=ctx.lang, when=when,
+               cover=_cover(ctx, when), paginate=bool(study.report.pdf))
     write_villages(ctx, out)
     handouts = write_handouts(ctx, out)
     write_text(out / "report.html", render_html(ctx, sections))
     if study.report.pdf:  # printed copies (headless Chromium; skipped with a note without it)
         for page in [out / "report.html", *handouts]:
             print_pdf(page, page.with_suffix(".pdf"), when)
+
+
+def _cover(ctx: Context, when: Any) -> Cover:
+    """The Word report's cover: the kind of report, then program, team, institution, village,
+    waves and year (``report.year``, else the year of the raw data), each only when known."""
+    study, words = ctx.study, ctx.words
+    lines = [(words.text("docx_program"), study.program_name(ctx.lang)), (words.text("docx_team"), study.report.team),
+             (words.text("docx_institution"), study.institution_name(ctx.lang)), (words.text("site"), study.site),
+             (words.text("waves"), ", ".join(words.wave(w) for w in ctx.shape.waves)),
+             (words.text("docx_year"), str(study.report.year or when.year))]
+    return Cover(kicker=words.study_text("report"), lines=[(k, v) for k, v in lines if v])
 
 
 def _score_exports(ctx: Context, outdir: Path, when) -> None:
@@ -138,7 +148,7 @@ def _score_exports(ctx: Context, outdir: Path, when) -> None:
     df, labels, values = wide_scores(resp, scores, ctx.inputs("network_nodes.csv"), study, ctx.lang,
                                      inst=ctx.instrument, labels=ctx.labels)
     df, items = with_items(df, labels, ctx.inputs("responses.parquet"), ctx.inputs("scale_map.parquet"),
-                           study, ctx.lang, ctx.labels)
+                           study, ctx.lang, ctx.labels, values)
     if "submitted_at" in df:
         df["submitted_at"] = pd.to_datetime(df["submitted_at"].replace("", None), errors="coerce")
     dims = [] if scores is None else [c for c in dict.fromkeys(
@@ -230,7 +240,9 @@ def check_texts(study: Any, ctx: Context, sections: list[Section]) -> None:
 
 def _study_texts(study: Any) -> list[tuple[str, Any]]:
     """(study key, text) of every text of the study file the report shows, in both languages."""
-    keys: list[tuple[str, Any]] = [("title", study.title), ("site", study.site)]
+    keys: list[tuple[str, Any]] = [("title", study.title), ("site", study.site), ("report.team", study.report.team)]
+    for lang in ("id", "en"):
+        keys += [("report.program", study.program_name(lang)), ("report.institution", study.institution_name(lang))]
     for i, w in enumerate(study.waves):
         for lang in ("id", "en"):
             keys.append((f"waves[{i}].label", study.wave_label(w.id, lang)))
@@ -259,8 +271,10 @@ def _network_exports(ctx: Context, outdir: Path, date: str | None = None) -> boo
     if resp is None or ties is None or nodes is None or not len(nodes):
         return False
     graphs = build_graphs(resp, ties, analysed_tie_types(ctx.study.tie_types, ties))
+    shape = ctx.shape
+    positions = figures.site_positions(graphs, list(shape.waves), list(shape.levels), int(ctx.study.analysis.seed))
     write_exports(graphs, nodes, outdir, waves=ctx.study.wave_ids, date=date, ties=ties,
-                  readme=_readme(ctx, resp, ties))
+                  readme=_readme(ctx, resp, ties), positions=positions, colors=figures.group_palette(list(shape.levels)))
     return True
 
 

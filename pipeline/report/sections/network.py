@@ -290,29 +290,32 @@ def _sociogram_blocks(ctx: Context) -> list[Block]:
         present = {w: {v for v in ps if site_of.get(v, "") in keep} for w, ps in present.items()}
         subset_note = [Block("note", words.text("sociogram_subset", n=words.integer(n_all), k=len(sites),
                                                 names=", ".join(sites)))]
-    pos, site_labels = _layout(ctx, sites, nodes, union, site_of)
+    pos, site_labels = _layout(ctx, sites, nodes, union, site_of, group)
     panels = [{"title": words.wave(w), "edges": edges.get(w, []), "present": present.get(w, set())}
               for w in shape.waves if w in present]
     fig = figures.sociogram_figure(panels, pos, group, shape.levels, group_label=words.group,
                                    bridge_label=words.text("soc_bridge"), absent_label=words.text("soc_absent"),
                                    show_labels=bool(ctx.study.privacy.show_names), site_labels=site_labels)
     seed = int(ctx.study.analysis.seed)
-    caption = (words.text("fig_sociogram_one", tie=words.tie("any"), wave=words.wave(shape.data_waves[0]), seed=seed)
-               if shape.one_wave else words.text("fig_sociogram", tie=words.tie("any"), seed=seed))
+    groups = "" if shape.one_group else "_groups"  # the groups drawn apart (figures.group_layout)
+    caption = (words.text(f"fig_sociogram_one{groups}", tie=words.tie("any"), wave=words.wave(shape.data_waves[0]),
+                          seed=seed)
+               if shape.one_wave else words.text(f"fig_sociogram{groups}", tie=words.tie("any"), seed=seed))
     return [ctx.numbering.figure("sociogram_any", caption, fig)] + subset_note
 
 
 def _layout(ctx: Context, sites: list[str], nodes: list[str], union: list[tuple[str, str]],
-            site_of: dict[str, str]) -> tuple[dict, list[tuple[str, float]]]:
-    """Node positions (seeded); several villages one beside the other, each laid out on its own,
-    with their names and offsets."""
-    seed = int(ctx.study.analysis.seed)
+            site_of: dict[str, str], group: dict[str, str]) -> tuple[dict, list[tuple[str, float]]]:
+    """Node positions (seeded) that show the groups (:func:`~pipeline.report.figures.group_layout`);
+    several villages one beside the other, each laid out on its own, with their names and offsets."""
+    seed, levels = int(ctx.study.analysis.seed), ctx.shape.levels
     if len(sites) <= 1:
-        return figures.union_layout(nodes, union, seed), []
+        return figures.group_layout(nodes, union, group, levels, seed), []
     pos, site_labels = {}, []
     for k, site in enumerate(sites):
         members = [v for v in nodes if site_of.get(v, "") == site]
-        inner = figures.union_layout(members, [e for e in union if site_of.get(e[0], "") == site], seed)
+        inner = figures.group_layout(members, [e for e in union if site_of.get(e[0], "") == site], group, levels,
+                                     seed)
         pos.update({v: (x + figures.SITE_WIDTH * k, y) for v, (x, y) in inner.items()})
         site_labels.append((site, figures.SITE_WIDTH * k))
     return pos, site_labels

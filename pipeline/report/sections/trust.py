@@ -13,6 +13,7 @@ from .. import figures
 from .. import text as rt
 from ..columns import Column, Fmt
 from ..context import Context
+from ..forest import change_forest_figure
 from ..model import Block, Unavailable, isna
 from ..numbering import blank_repeats
 
@@ -71,7 +72,7 @@ def section(ctx: Context) -> list[Block]:
     ``reliability.csv``, ``items.csv``, ``scale_map.parquet``, ``mixed_models.csv`` and
     ``dose_response.csv``. Prints the tables ``descriptives``, ``paired_statistics``,
     ``paired_test``, ``effect_sizes``, ``reliability``, ``items_agree``, ``mixed_models`` and
-    ``dose_response`` and the figures ``dumbbell`` and ``distributions``. A study without scale
+    ``dose_response`` and the figures ``dumbbell``, ``change_forest`` and ``distributions``. A study without scale
     items gets one line.
     """
     pp, scores = ctx.inputs("prepost.csv"), ctx.inputs("scores.csv")
@@ -98,7 +99,8 @@ def section(ctx: Context) -> list[Block]:
 
 
 def _dumbbell_blocks(ctx: Context, pp: pd.DataFrame, dims: list[str]) -> list[Block]:
-    """Each scale's mean before and after per group (the last comparison)."""
+    """Each scale's mean before and after per group, and its change with its CI (a forest plot),
+    for the last comparison."""
     last = pp["wave_post"].iloc[-1] if len(pp) else None
     one = pp[pp["wave_post"] == last]
     if not len(one) or ctx.shape.one_wave:
@@ -107,7 +109,11 @@ def _dumbbell_blocks(ctx: Context, pp: pd.DataFrame, dims: list[str]) -> list[Bl
     fig = figures.dumbbell_figure(one, dims, ctx.shape.levels, dim_label=words.dimension, group_label=words.group,
                                   wave_labels=(words.wave(one["wave_pre"].iloc[0]), words.wave(last)),
                                   scale=ctx.shape.scale)
-    return [ctx.numbering.figure("dumbbell", words.text("fig_dumbbell"), fig)]
+    forest = change_forest_figure(one, dims, ctx.shape.levels, dim_label=words.dimension, group_label=words.group,
+                                  alpha=ctx.shape.alpha, **{k: words.text(f"fig_forest_{k}")
+                                                            for k in ("change_label", "sig_label", "ns_label")})
+    return [ctx.numbering.figure("dumbbell", words.text("fig_dumbbell"), fig),
+            ctx.numbering.figure("change_forest", words.text("fig_change_forest"), forest)]
 
 
 def _distribution_blocks(ctx: Context, scores: pd.DataFrame | None) -> list[Block]:

@@ -1,33 +1,53 @@
-"""District-scale benchmark: a generated `tables` study of N villages, raw → report, per stage.
+"""District-scale benchmark: a generated `tables` study of N villages, raw → report, every stage.
 
-    .venv/bin/python benchmarks/bench_district.py [--villages 1 10 50 200] [--people 250]
-                                                  [--permutations 5000] [--no-r] [--keep DIR]
+    .venv/bin/python benchmarks/bench_district.py [--villages 1 200 1000] [--generasi] [--people 250]
+                                                  [--waves 2] [--arms] [--scheduler auto local]
+                                                  [--permutations 5000] [--stages tidy coverage …]
+                                                  [--code DIR] [--no-r] [--keep DIR] [--json FILE]
 
 For each N it writes a seeded study (``generate``: N villages × ``people`` UMKM owners, 60 %
-lokal / 40 % pendatang, two waves with 8 % attrition and 4 % newcomers, the instrument's 28
-Likert items, three name generators with ≈ 3.3 nominations each per respondent and wave, 75 %
-within the own group, all inside the own village), then runs ``sinergi pull``, ``tidy``,
-``scales``, ``network``, ``prepost``, ``district`` and ``report`` as separate processes, each timed (wall
-clock) with its peak memory: the largest sum of RSS over the process and all its children
-(process-pool workers included), sampled every 50 ms from /proc. Then ``make report`` with
-nothing changed (the no-op).
+lokal / 40 % pendatang, ``waves`` waves (default two) with 8 % attrition and 4 % newcomers, the
+instrument's 28 Likert items, three name generators with ≈ 3.3 nominations each per respondent
+and wave, 75 % within the own group, all inside the own village; with ``--arms`` every second
+village is a comparison village). ``--generasi`` adds the Generasi size: 2,313 villages × 3 waves
+× 100 people per village (Generasi surveyed households, not UMKM rosters; 100 is the size
+``../shared/research/scale.md`` guesses).
 
-Where ``Rscript`` is on the PATH (with psych and lme4) the R peer runs on the same processed
-data: for every dimension ``psych::alpha`` per wave, ``t.test(paired=TRUE)`` per dimension and
-group, and ``lme4::lmer(score ~ wave * group + (1 | site) + (1 | site:respondent_id))`` (one
-village: ``(1 | respondent_id)``) -- what an academic would run for our scales + prepost stages.
-It reads the same tables (CSV written from our parquet files; the writing is not timed) and its
-time includes R's start-up and reading them, as ours includes Python's.
+Then it runs ``sinergi pull`` and every stage ``make report`` runs -- the prerequisites of
+``$(REP)/report.html`` in the Makefile, read from it (:func:`report_stages`), so a new stage
+cannot be left out silently -- each as its own process, as Make runs it, once per scheduler
+(``--scheduler``: ``auto`` is the default local process pool, ``serial`` one process,
+``local`` a Dask ``LocalCluster`` started by the stage; ``$SINERGI_SCHEDULER`` is set). Per stage:
 
-Figures go to stdout as a Markdown table (and ``--json`` to a file); benchmarks/README.md has the
-recorded ones. Seeded: the same arguments give the same study byte for byte.
+* **wall** clock seconds;
+* **CPU** seconds, user + system, of the stage process and *every* descendant (pool workers,
+  Dask workers, the forkserver): the bench is a child subreaper (``prctl``), so orphans are
+  reparented to it and reaped with ``wait4``; exact, whatever the load;
+* **peak RSS**: the largest single process (``ru_maxrss`` from ``wait4``, the kernel's high-water
+  mark) and the largest sum over the process tree (sampled every 50 ms from /proc);
+* the **load** average before and after (the machine may be shared: wall clocks then say little).
+
+Then ``make report`` with nothing changed (the no-op). Where ``Rscript`` is on the PATH (with
+psych and lme4) the R peer runs on the same processed data: for every dimension
+``psych::alpha`` per wave, ``t.test(paired=TRUE)`` per dimension and group, and
+``lme4::lmer(score ~ wave * group + (1 | site) + (1 | site:respondent_id))`` (one village:
+``(1 | respondent_id)``) -- what an academic would run for our scales + prepost stages.
+
+``--code DIR`` runs another checkout's ``pipeline`` package (e.g. ``git archive main``
+unpacked) with this ``.venv``, for before/after figures on the same study. With ``--keep`` the
+generated studies stay in ``DIR/district-<N>x<people>x<waves>w[-arms]/`` and are reused by the
+next run with the same arguments (generation is seeded: the same arguments give the same study
+byte for byte). Figures go to stdout as Markdown tables (and ``--json`` to a file);
+benchmarks/README.md has the recorded ones.
 """
 
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -41,23 +61,59 @@ import pandas as pd
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-SINERGI = ROOT / ".venv" / "bin" / "sinergi"
-STAGES = ["pull", "tidy", "scales", "network", "prepost", "district", "report"]
+PYTHON = ROOT / ".venv" / "bin" / "python"
 TIE_TYPES = ["info", "help", "collab"]
+WAVES = ["pre", "mid", "post"]
+WAVE_LABELS = {"pre": "Before", "mid": "Midline", "post": "After"}
+GENERASI = {"villages": 2313, "people": 100, "waves": 3}
+"""The Generasi evaluation's size (2,313 villages in each of 3 waves), 100 people per village."""
+
+STAGE_OUT = {"TIDY": "tidy", "SCALES": "scales", "NETWORK": "network", "PREPOST": "prepost",
+             "DISTRICT": "district", "DID": "did", "INVARIANCE": "invariance", "COVERAGE": "coverage"}
+"""The Makefile's ``*_OUT`` lists and the ``sinergi`` command that makes each."""
+
+
+def report_stages(makefile: Path = ROOT / "Makefile") -> list[str]:
+    """The stages ``make report`` runs, in the Makefile's order, ``report`` last.
+
+    Read from the prerequisites of the ``$(REP)/report.html`` rule (``$(X_OUT)`` each;
+    ``$(wildcard …)`` ones -- ``plan``, made only on request -- are not run by ``make report``).
+
+    Raises
+    ------
+    RuntimeError
+        When the rule is not found or names an output list this script does not know.
+    """
+    text = makefile.read_text().replace("\\\n", " ")
+    rule = re.search(r"^\$\(REP\)/report\.html:(.*)$", text, re.M)
+    if rule is None:
+        raise RuntimeError(f"{makefile}: no $(REP)/report.html rule")
+    prereq = re.sub(r"\$\(wildcard [^)]*\)\)", "", rule.group(1))
+    lists = re.findall(r"\$\(([A-Z]+)_OUT\)", prereq)
+    unknown = [x for x in lists if x not in STAGE_OUT]
+    if unknown:
+        raise RuntimeError(f"{makefile}: make report needs $({unknown[0]}_OUT); teach bench_district.py its stage")
+    return [STAGE_OUT[x] for x in lists] + ["report"]
 
 
 # ---------------------------------------------------------------------------------------------
 # the generated study
 # ---------------------------------------------------------------------------------------------
 
-def generate(folder: Path, villages: int, *, people: int = 250, seed: int = 20261201,
-             permutations: int = 5000) -> Path:
+def generate(folder: Path, villages: int, *, people: int = 250, waves: int = 2, arms: bool = False,
+             seed: int = 20261201, permutations: int = 5000) -> Path:
     """Write a `tables` study of ``villages`` villages into ``folder``; return its study file.
 
     Each village has its own level (sd 0.3) and program effect (0.25 ± 0.1, +0.15 for
-    pendatang), each person a latent trait per dimension (sd 0.6); item = round(3 + latent +
-    noise(0.7)) clipped to 1..5, reverse items mirrored, 3 % unanswered.
+    pendatang, reached at the last wave), each person a latent trait per dimension (sd 0.6);
+    item = round(3 + latent + noise(0.7)) clipped to 1..5, reverse items mirrored, 3 %
+    unanswered. ``waves`` is 2 (pre, post) or 3 (pre, mid, post); two waves give the same study
+    byte for byte as before the option existed. With ``arms`` every second village (odd
+    numbers) is a comparison village (study key ``arms``; its data are generated alike).
     """
+    if waves not in (2, 3):
+        raise ValueError("waves: 2 or 3")
+    wave_ids = ["pre", "post"] if waves == 2 else WAVES
     sys.path.insert(0, str(ROOT))
     from pipeline.instrument import load_instrument, scale_map
 
@@ -78,7 +134,7 @@ def generate(folder: Path, villages: int, *, people: int = 250, seed: int = 2026
         effect = rng.normal(0.25, 0.1)
         latent = {d: rng.normal(0, 0.6, n) for d in ("trust", "norms")}
         newcomer = rng.random(n) < 0.04
-        for w, wave in enumerate(["pre", "post"]):
+        for w, wave in enumerate(wave_ids):
             present = ~newcomer if w == 0 else (rng.random(n) > 0.08)
             idx = np.flatnonzero(present)
             m = idx.size
@@ -91,7 +147,7 @@ def generate(folder: Path, villages: int, *, people: int = 250, seed: int = 2026
                 "trainings_n": rng.integers(0, 4, m) * w, "revenue": revenue,
                 "input_costs": np.round(revenue * rng.uniform(0.3, 0.7, m) * (1 - 0.15 * joint), -3),
                 "joint_purchasing": joint}))
-            gain = w * (effect + 0.15 * pendatang[idx])
+            gain = w / (waves - 1) * (effect + 0.15 * pendatang[idx])
             lat = np.column_stack([latent[d][idx] for d in dims]) + level + gain[:, None]
             val = np.clip(np.round(3 + lat + rng.normal(0, 0.7, lat.shape)), 1, 5)
             val[:, reverse] = 6 - val[:, reverse]
@@ -124,19 +180,37 @@ def generate(folder: Path, villages: int, *, people: int = 250, seed: int = 2026
     study = {"id": f"district-{villages}", "title": f"District benchmark, {villages} villages",
              "language": "en", "site": "desa", "instrument": str(ROOT / "instruments" / "sinergi.yaml"),
              "source": {"kind": "tables", "path": "data"},
-             "waves": [{"id": "pre", "label": "Before"}, {"id": "post", "label": "After"}],
+             "waves": [{"id": w, "label": WAVE_LABELS[w]} for w in wave_ids],
              "tie_types": TIE_TYPES, "analysis": {"seed": 1, "permutations": permutations}}
+    if arms:
+        study["arms"] = {f"desa{v:04d}": "comparison" if v % 2 else "program" for v in range(villages)}
     path = folder / "study.yaml"
     path.write_text(yaml.safe_dump(study, sort_keys=False))
     return path
 
 
 # ---------------------------------------------------------------------------------------------
-# timing with peak memory of the whole process tree
+# timing: wall, CPU and peak memory of the whole process tree
 # ---------------------------------------------------------------------------------------------
 
-def _tree_rss(pid: int) -> int:
-    """Sum of VmRSS (bytes) over ``pid`` and its descendants."""
+PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """Make this process the reaper of its orphaned descendants (Linux ``prctl``).
+
+    A stage's process-pool workers are children of a forkserver that outlives the stage process
+    by a moment; reparented to us and reaped with ``wait4``, their CPU time is counted.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return False
+
+
+def _tree(pid: int) -> tuple[int, int, set[int]]:
+    """(sum of VmRSS, largest VmRSS, pids) over ``pid`` and its descendants; bytes."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for d in os.listdir("/proc"):
@@ -151,36 +225,78 @@ def _tree_rss(pid: int) -> int:
             continue
         children.setdefault(ppid, []).append(int(d))
         rss[int(d)] = kb * 1024
-    total, todo = 0, [pid]
+    total, largest, seen, todo = 0, 0, set(), [pid]
     while todo:
         p = todo.pop()
+        seen.add(p)
         total += rss.get(p, 0)
+        largest = max(largest, rss.get(p, 0))
         todo.extend(children.get(p, []))
-    return total
+    return total, largest, seen
 
 
-def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int]:
-    """Run ``cmd``; return (wall seconds, peak tree RSS in bytes). Raises on failure."""
+def _reap_orphans(deadline: float = 60.0) -> tuple[float, int]:
+    """Wait for descendants reparented to this (subreaper) process; their (CPU s, max RSS bytes)."""
+    cpu, maxrss, t0 = 0.0, 0, time.monotonic()
+    while True:
+        try:
+            pid, _, ru = os.wait4(-1, os.WNOHANG)
+        except ChildProcessError:
+            return cpu, maxrss
+        if pid == 0:  # an orphan still running (a forkserver shutting down)
+            if time.monotonic() - t0 > deadline:
+                print("  warning: a stage left a process running; its CPU time is not counted", file=sys.stderr)
+                return cpu, maxrss
+            time.sleep(0.02)
+            continue
+        cpu += ru.ru_utime + ru.ru_stime
+        maxrss = max(maxrss, ru.ru_maxrss * 1024)
+
+
+def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
+    """Run ``cmd`` (its output to files in ``cwd``); measure it (module docstring).
+
+    Returns
+    -------
+    dict
+        ``wall`` s, ``cpu`` s (user + system of the process and every descendant),
+        ``rss_process`` (the largest single process) and ``rss_tree`` (the largest sum over
+        the tree) in bytes, ``load_before``, ``load_after`` (1-minute load average).
+
+    Raises
+    ------
+    RuntimeError
+        When the command fails (with the end of its error output).
+    """
+    load0 = os.getloadavg()[0]
+    log = Path(cwd) / f".bench-{os.getpid()}.log"
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    peak = [0]
+    with open(log, "w") as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    peak = {"tree": 0, "one": 0}
     done = threading.Event()
 
     def sample():
         while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss(proc.pid))
+            total, largest, _ = _tree(proc.pid)
+            peak["tree"], peak["one"] = max(peak["tree"], total), max(peak["one"], largest)
             done.wait(0.05)
 
     th = threading.Thread(target=sample, daemon=True)
     th.start()
-    out, err = proc.communicate()
+    _, status, ru = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t0
     done.set()
     th.join()
+    cpu, maxrss = _reap_orphans()
+    text = log.read_text(errors="replace")
+    log.unlink()
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-2000:]}")
-    return wall, peak[0]
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{text[-2000:]}")
+    return {"wall": wall, "cpu": cpu + ru.ru_utime + ru.ru_stime,
+            "rss_process": max(peak["one"], maxrss, ru.ru_maxrss * 1024), "rss_tree": peak["tree"],
+            "load_before": load0, "load_after": os.getloadavg()[0]}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,7 +323,7 @@ for (w in unique(ans$wave)) {
   for (d in names(dims)) invisible(psych::alpha(wide[, dims[[d]]], warnings = FALSE, check.keys = FALSE))
 }
 multi <- length(unique(sc$site)) > 1
-sc$wave <- factor(sc$wave, levels = c("pre", "post")); sc$group <- factor(sc$group)
+sc$wave <- factor(sc$wave, levels = intersect(c("pre", "mid", "post"), unique(sc$wave))); sc$group <- factor(sc$group)
 for (d in unique(sc$dimension)) {
   s <- sc[sc$dimension == d, ]
   pre <- s[s$wave == "pre", ]; post <- s[s$wave == "post", ]
@@ -242,92 +358,134 @@ def r_peer(proc_dir: Path, work: Path) -> tuple[float, float, int] | None:
     wall = time.perf_counter() - t0
     if res.returncode != 0:
         raise RuntimeError(f"R peer failed:\n{res.stderr[-2000:]}")
-    wall2, peak = timed(["Rscript", str(script), str(tables)], work)
-    return min(wall, wall2), float(res.stdout.strip().splitlines()[-1]), peak
+    again = timed(["Rscript", str(script), str(tables)], work)
+    return min(wall, again["wall"]), float(res.stdout.strip().splitlines()[-1]), again["rss_tree"]
 
 
 # ---------------------------------------------------------------------------------------------
 
-def bench(villages: int, people: int, permutations: int, with_r: bool, keep: Path | None,
-          env: dict) -> dict:
-    work = Path(tempfile.mkdtemp(prefix=f"district-{villages}-", dir=keep))
+def study_folder(keep: Path | None, villages: int, people: int, waves: int, arms: bool) -> Path:
+    """Where the study of these arguments lives: under ``keep`` by name (reused), else a temp folder."""
+    name = f"district-{villages}x{people}x{waves}w" + ("-arms" if arms else "")
+    if keep is None:
+        return Path(tempfile.mkdtemp(prefix=name + "-"))
+    return keep / name
+
+
+def prepare(work: Path, villages: int, people: int, waves: int, arms: bool, permutations: int) -> tuple[Path, float]:
+    """The generated study in ``work`` (written unless already there); (study file, seconds to write)."""
+    study = work / "study.yaml"
+    if study.exists() and (work / "data" / "ties.csv").exists():
+        doc = yaml.safe_load(study.read_text())
+        doc["analysis"]["permutations"] = permutations
+        study.write_text(yaml.safe_dump(doc, sort_keys=False))
+        return study, 0.0
     t0 = time.perf_counter()
-    study = generate(work, villages, people=people, permutations=permutations)
-    gen = time.perf_counter() - t0
-    row: dict = {"villages": villages, "generate_s": gen}
-    for stage in STAGES:
-        args = [str(SINERGI), stage, "--study", str(study)]
-        if stage == "pull":
-            args.append("--quiet")
-        wall, peak = timed(args, work, env)
-        row[f"{stage}_s"], row[f"{stage}_mb"] = wall, peak / 2**20
-        row[f"{stage}_load"] = os.getloadavg()[0]  # the machine is shared: say how busy it was
-        print(f"  {villages:>4} villages  {stage:<8} {wall:8.1f} s  {peak / 2**20:7.0f} MB  "
-              f"load {row[f'{stage}_load']:.1f}", file=sys.stderr)
-    proc = work / "data" / "processed" / f"district-{villages}"
-    resp = pd.read_parquet(proc / "respondents.parquet")
-    ties = pd.read_parquet(proc / "ties.parquet")
-    row.update(respondent_waves=len(resp), nominations=len(ties))
-    row["total_s"] = sum(row[f"{s}_s"] for s in STAGES[1:])
-    row["peak_mb"] = max(row[f"{s}_mb"] for s in STAGES[1:])
-    row["ours_scales_prepost_s"] = row["scales_s"] + row["prepost_s"]
-    rep = work / "reports" / f"district-{villages}"
+    study = generate(work, villages, people=people, waves=waves, arms=arms, permutations=permutations)
+    return study, time.perf_counter() - t0
+
+
+def run_stages(study: Path, work: Path, stages: list[str], env: dict, code: Path | None) -> dict:
+    """``sinergi pull`` and each stage as its own process (:func:`timed`); per stage its figures."""
+    cmd = [str(PYTHON), "-m", "pipeline.cli"]
+    if code is not None:
+        env = {**env, "PYTHONPATH": str(code)}
+    out = {}
+    for stage in ["pull"] + stages:
+        args = cmd + [stage, "--study", str(study)] + (["--quiet"] if stage == "pull" else [])
+        m = timed(args, work, env)
+        out[stage] = m
+        print(f"  {stage:<10} wall {m['wall']:7.1f} s  CPU {m['cpu']:7.1f} s  "
+              f"peak {m['rss_process'] / 2**20:6.0f} MB (tree {m['rss_tree'] / 2**20:6.0f} MB)  "
+              f"load {m['load_before']:.1f}-{m['load_after']:.1f}", file=sys.stderr, flush=True)
+    return out
+
+
+def outputs(work: Path, study_id: str) -> dict:
+    """Sizes of what the run made: rows, the report's files, the largest figure."""
+    proc = work / "data" / "processed" / study_id
+    row = {"respondent_waves": len(pd.read_parquet(proc / "respondents.parquet", columns=["wave"])),
+           "nominations": len(pd.read_parquet(proc / "ties.parquet", columns=["wave"]))}
+    rep = work / "reports" / study_id
+    if not rep.is_dir():
+        return row
     row["report_mb_on_disk"] = sum(p.stat().st_size for p in rep.rglob("*") if p.is_file()) / 2**20
-    html = rep / "report.html"
-    row["report_html_mb"] = html.stat().st_size / 2**20 if html.exists() else float("nan")
-    docx = rep / "report.docx"
-    row["report_docx_mb"] = docx.stat().st_size / 2**20 if docx.exists() else float("nan")
+    for name in ("report.html", "report.docx"):
+        f = rep / name
+        row[name.replace(".", "_") + "_mb"] = f.stat().st_size / 2**20 if f.exists() else float("nan")
     sizes = []  # the largest figure of the report, by pixels (PNG header)
     for png in (rep / "figures").glob("*.png"):
         head = png.read_bytes()[16:24]
         sizes.append((int.from_bytes(head[:4], "big"), int.from_bytes(head[4:], "big")))
     w, h = max(sizes, key=lambda x: x[0] * x[1]) if sizes else (0, 0)
     row["largest_figure_px"] = f"{w} × {h}"
-    # the no-op: make report with nothing changed. The Makefile reads data/ and the code
-    # relative to the current folder, so the study folder gets links to this checkout's
-    # Makefile, code and .venv (and make -C would build the study inside the checkout)
+    return row
+
+
+def noop_make(work: Path, study: Path, env: dict) -> float:
+    """Seconds of ``make report`` with nothing changed (NaN when make would still do something).
+
+    The Makefile reads data/ and the code relative to the current folder, so the study folder
+    gets links to this checkout's Makefile, code and .venv; ``make -n`` first checks that make
+    would do nothing (never let it rebuild, or reinstall .venv, here).
+    """
     for name in ("Makefile", "pipeline", "instruments", ".venv", "pyproject.toml", "constraints.txt"):
         if not (work / name).exists():
             (work / name).symlink_to(ROOT / name)
     mk = ["make", "-s", f"STUDY={study.name}", "report"]
-    # first ask make what it would do: never let it rebuild (or reinstall .venv) here
     plan = subprocess.run(mk[:2] + ["-n"] + mk[2:], cwd=work, env=env, check=True,
                           capture_output=True, text=True).stdout.strip()
     if plan:
-        row["noop_make_s"] = float("nan")
-        row["noop_make_would_run"] = plan.splitlines()[0]
-    else:
-        t0 = time.perf_counter()
-        subprocess.run(mk, cwd=work, env=env, check=True, capture_output=True)
-        row["noop_make_s"] = time.perf_counter() - t0
-    if with_r:
-        peer = r_peer(proc, work)
+        print(f"  no-op make report would run: {plan.splitlines()[0]}", file=sys.stderr)
+        return float("nan")
+    t0 = time.perf_counter()
+    subprocess.run(mk, cwd=work, env=env, check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def bench(villages: int, args: argparse.Namespace, scheduler: str, env: dict) -> dict:
+    """One study size under one scheduler: every stage, sizes, the no-op and the R peer."""
+    work = study_folder(args.keep, villages, args.people, args.waves, args.arms)
+    study, gen = prepare(work, villages, args.people, args.waves, args.arms, args.permutations)
+    print(f"{villages} villages × {args.people} people × {args.waves} waves, scheduler {scheduler} "
+          f"({work})", file=sys.stderr, flush=True)
+    env = {**env, "SINERGI_SCHEDULER": scheduler}
+    row: dict = {"villages": villages, "people": args.people, "waves": args.waves, "arms": args.arms,
+                 "scheduler": scheduler, "generate_s": gen, "stages": run_stages(study, work, args.stages, env,
+                                                                                   args.code)}
+    row.update(outputs(work, yaml.safe_load(study.read_text())["id"]))
+    st = [row["stages"][s] for s in args.stages]
+    row["total_wall"] = sum(m["wall"] for m in st)
+    row["total_cpu"] = sum(m["cpu"] for m in st)
+    row["peak_process_mb"] = max(m["rss_process"] for m in st) / 2**20
+    row["peak_tree_mb"] = max(m["rss_tree"] for m in st) / 2**20
+    if args.stages == report_stages() and args.code is None:
+        row["noop_make_s"] = noop_make(work, study, env)
+    if not args.no_r and scheduler == args.scheduler[0]:
+        peer = r_peer(work / "data" / "processed" / yaml.safe_load(study.read_text())["id"], work)
         if peer is not None:
             row["r_peer_s"], row["r_peer_analysis_s"], row["r_peer_mb"] = peer[0], peer[1], peer[2] / 2**20
-    if keep is None:
+    if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)
     else:
         row["folder"] = str(work)
     return row
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--villages", type=int, nargs="+", default=[1, 10, 50, 200])
-    ap.add_argument("--people", type=int, default=250)
-    ap.add_argument("--permutations", type=int, default=5000)
-    ap.add_argument("--no-r", action="store_true", help="skip the R peer")
-    ap.add_argument("--keep", type=Path, help="keep each generated study under this folder")
-    ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
-    args = ap.parse_args(argv)
-    if args.keep:
-        args.keep.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    rows = [bench(v, args.people, args.permutations, not args.no_r, args.keep, env)
-            for v in args.villages]
-    cols = ["villages", "respondent_waves", "nominations"] + [f"{s}_s" for s in STAGES[1:]] + \
-        ["total_s", "peak_mb", "ours_scales_prepost_s", "r_peer_s", "r_peer_analysis_s",
-         "report_html_mb", "report_docx_mb", "largest_figure_px", "report_mb_on_disk", "noop_make_s"]
+def print_tables(rows: list[dict], stages: list[str]) -> None:
+    """Markdown: one line per size × scheduler × stage, then one per size × scheduler."""
+    print("| villages | scheduler | stage | wall (s) | CPU (s) | peak process (MB) | peak tree (MB) | load |")
+    print("|---:|---|---|---:|---:|---:|---:|---|")
+    for r in rows:
+        for s in ["pull"] + stages:
+            m = r["stages"][s]
+            print(f"| {r['villages']:,} | {r['scheduler']} | {s} | {m['wall']:.1f} | {m['cpu']:.1f} | "
+                  f"{m['rss_process'] / 2**20:,.0f} | {m['rss_tree'] / 2**20:,.0f} | "
+                  f"{m['load_before']:.1f}–{m['load_after']:.1f} |")
+    cols = ["villages", "people", "waves", "scheduler", "respondent_waves", "nominations", "total_wall", "total_cpu",
+            "peak_process_mb", "peak_tree_mb", "r_peer_s", "r_peer_analysis_s", "report_html_mb", "report_docx_mb",
+            "largest_figure_px", "report_mb_on_disk", "noop_make_s"]
+    print()
     print("| " + " | ".join(cols) + " |")
     print("|" + "---:|" * len(cols))
     for r in rows:
@@ -337,8 +495,44 @@ def main(argv=None) -> int:
             cells.append(v if isinstance(v, str) else f"{v:,}" if isinstance(v, int) else
                          f"{v:.3g}" if c == "noop_make_s" else f"{v:,.1f}")
         print("| " + " | ".join(cells) + " |")
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--villages", type=int, nargs="+", default=[1, 200, 1000])
+    ap.add_argument("--generasi", action="store_true",
+                    help=f"also the Generasi size: {GENERASI['villages']:,} villages × {GENERASI['waves']} waves × "
+                         f"{GENERASI['people']} people")
+    ap.add_argument("--people", type=int, default=250)
+    ap.add_argument("--waves", type=int, default=2, choices=(2, 3))
+    ap.add_argument("--arms", action="store_true", help="every second village a comparison village (did runs)")
+    ap.add_argument("--scheduler", nargs="+", default=["auto"],
+                    help="$SINERGI_SCHEDULER values to run every stage with (auto, serial, processes, local, tcp://…)")
+    ap.add_argument("--permutations", type=int, default=5000)
+    ap.add_argument("--stages", nargs="+", help="only these stages (default: every stage make report runs)")
+    ap.add_argument("--code", type=Path, help="run the pipeline package of this checkout (PYTHONPATH) instead")
+    ap.add_argument("--no-r", action="store_true", help="skip the R peer")
+    ap.add_argument("--keep", type=Path, help="keep (and reuse) each generated study under this folder")
+    ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    args = ap.parse_args(argv)
+    known = report_stages()
+    args.stages = [s for s in known if s in args.stages] if args.stages else known
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    if not become_subreaper():
+        print("warning: not a subreaper: CPU of orphaned pool workers is not counted", file=sys.stderr)
+    env = dict(os.environ)
+    sizes = [(v, args.people, args.waves) for v in args.villages]
+    if args.generasi:
+        sizes.append((GENERASI["villages"], GENERASI["people"], GENERASI["waves"]))
+    rows = []
+    for villages, people, waves in sizes:
+        sub = argparse.Namespace(**{**vars(args), "people": people, "waves": waves})
+        for scheduler in args.scheduler:
+            rows.append(bench(villages, sub, scheduler, env))
+            if args.json:  # after every run: a long run stopped half-way keeps what it measured
+                args.json.write_text(json.dumps(rows, indent=1))
+    print_tables(rows, args.stages)
     return 0
 
 

@@ -260,11 +260,12 @@ def cmd_did(args):
 def cmd_invariance(args):
     """Measurement invariance: configural, metric and scalar multi-group CFA per dimension (invariance.csv)."""
     from .analysis.invariance import invariance
+    from .parallel import scheduler_from
 
     study = _study(args)
     t = _read_tables(study, "respondents", "responses", "scale_map")
     df = invariance(t["responses"], t["respondents"], t["scale_map"], study.wave_ids,
-                    group_values=study.group_values)
+                    group_values=study.group_values, scheduler=scheduler_from(study.analysis.scheduler))
     _write_stage(study, "invariance", {"invariance": df})
 
 
@@ -272,11 +273,13 @@ def cmd_coverage(args):
     """Missing network data: roster coverage, ties to and from non-respondents, E-I/assortativity sensitivity."""
     from .analysis.coverage import coverage
     from .analysis.network import analysed_tie_types
+    from .parallel import scheduler_from
 
     study = _study(args)
     t = _read_tables(study, "respondents", "ties")
     df = coverage(t["respondents"], t["ties"], analysed_tie_types(study.tie_types, t["ties"]), study.wave_ids,
-                  min_coverage=study.designs.min_coverage, group_values=study.group_values)
+                  min_coverage=study.designs.min_coverage, group_values=study.group_values,
+                  scheduler=scheduler_from(study.analysis.scheduler))
     _write_stage(study, "coverage", {"network_coverage": df})
 
 
@@ -627,7 +630,7 @@ def _more_commands(sub) -> None:
                 sp.add_argument("--left", default=None, help="ids of people who left, comma-separated (u017,u088)")
 
 
-_FAST_EXIT = (cmd_scales, cmd_network, cmd_prepost)
+_FAST_EXIT = (cmd_scales, cmd_network, cmd_prepost, cmd_district, cmd_did, cmd_invariance, cmd_coverage)
 """Stages that end with :func:`_fast_exit`: pure analysis, outputs written, nothing left open."""
 
 

@@ -263,7 +263,10 @@ class ReportInfo(_Model):
     """Who made the report: printed on the village handout (``handout.html``) and the report.
 
     ``program``: the community program's name (text, or ``{id: …, en: …}``); ``team``: the team
-    that ran it (e.g. "Tim PKM Universitas …"). Both optional; the handout leaves out what is not given.
+    that ran it (e.g. "Tim PKM Universitas …"); ``institution``: the team's institution (e.g.
+    "LPPM Universitas …", text or ``{id: …, en: …}``); ``year``: the year the report is for (e.g.
+    the funding year; default: the year the raw data was written). All optional; the Word
+    report's cover and the handout leave out what is not given.
     ``pdf``: also print ``report.pdf`` and the handouts' PDFs with headless Chromium (default
     false, true in the demo study; ≈ 6 s; skipped, with a note, when Chromium is not installed).
     ``network_files``: write exports/network/ (GraphML, GEXF, RSiena); default: for a study of up
@@ -272,13 +275,15 @@ class ReportInfo(_Model):
 
     program: Label | str | None = None
     team: str | None = None
+    institution: Label | str | None = None
+    year: Annotated[int, Field(ge=1900, le=2999)] | None = None
     #: also print report.pdf and the handouts' PDFs with headless Chromium when it is installed
     pdf: StrictBool = False
     #: GraphML, GEXF and RSiena files in exports/network/: default (None) for up to 6 villages;
     #: a district of more villages gets them only with true (1,600 graphs, 1.3 GB at 200 villages)
     network_files: StrictBool | None = None
 
-    @field_validator("program", "team")
+    @field_validator("program", "team", "institution")
     @classmethod
     def _not_blank(cls, v: Any) -> Any:
         if isinstance(v, str) and not v.strip():
@@ -441,6 +446,11 @@ class Study(_Model):
     def program_name(self, language: str | None = None) -> str | None:
         """The program's name (``report.program``) in ``language``; None when not given."""
         p = self.report.program
+        return None if p is None else _text(p, language or self.language, "")
+
+    def institution_name(self, language: str | None = None) -> str | None:
+        """The team's institution (``report.institution``) in ``language``; None when not given."""
+        p = self.report.institution
         return None if p is None else _text(p, language or self.language, "")
 
     @property

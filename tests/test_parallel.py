@@ -124,3 +124,58 @@ def test_unreachable_scheduler_names_the_address(monkeypatch):
     monkeypatch.setattr(parallel, "CONNECT_TIMEOUT", "1s")
     with pytest.raises(SinergiError, match=r"cannot reach the Dask scheduler at tcp://127\.0\.0\.1:9"):
         parallel.map_sites(_square, [1, 2], "tcp://127.0.0.1:9")
+
+
+# ---------------------------------------------------------------------------------------------
+# every stage that maps over villages: the same files from serial, the pool and Dask (8 villages)
+# ---------------------------------------------------------------------------------------------
+
+MAPPED = {"network": ["network_whole.csv", "network_groups.csv", "mixing.csv", "network_nodes.csv",
+                      "brokerage.csv", "network_change.csv"],
+          "coverage": ["network_coverage.csv"], "invariance": ["invariance.csv"]}
+"""The stages whose per-village (or per-fit) work runs through parallel.map_sites, and their files."""
+
+
+@pytest.fixture(scope="module")
+def eight(tmp_path_factory):
+    """A tidied `tables` study of eight villages, 20 people each: enough for the CFA fits."""
+    import os
+
+    from pipeline.cli import main
+
+    folder = tmp_path_factory.mktemp("eight")
+    old = os.getcwd()
+    os.chdir(folder)
+    try:
+        path = write_tables_study(folder, n=160, sites=8, study_id="eight-villages")
+        for stage in ("pull", "tidy"):
+            assert main([stage, "--study", str(path), *(["--quiet"] if stage == "pull" else [])]) == 0
+    finally:
+        os.chdir(old)
+    return {"folder": folder, "study": path, "proc": folder / "data" / "processed" / "eight-villages"}
+
+
+def _stage_files(eight, monkeypatch, scheduler: str) -> dict[str, bytes]:
+    from pipeline.cli import main
+
+    monkeypatch.chdir(eight["folder"])
+    monkeypatch.setenv(parallel.SCHEDULER_ENV, scheduler)
+    out = {}
+    for stage, files in MAPPED.items():
+        assert main([stage, "--study", str(eight["study"])]) == 0, (stage, scheduler)
+        out.update({f: (eight["proc"] / f).read_bytes() for f in files})
+    return out
+
+
+def test_mapped_stages_give_the_serial_files_on_dask(eight, monkeypatch):
+    """The process pool runs the same map_sites path (tested above with the network stage)."""
+    from distributed import LocalCluster
+
+    serial = _stage_files(eight, monkeypatch, "serial")
+    cov = pd.read_csv(eight["proc"] / "network_coverage.csv")
+    assert cov["site"].nunique() == 8 and len(cov) == 8 * 2 * 2  # sites × waves × (info, any)
+    inv = pd.read_csv(eight["proc"] / "invariance.csv")
+    assert inv["chisq"].notna().sum() >= 6  # fits ran (not only "not estimable" rows)
+    # worker processes, as `scheduler: local` starts them: the jobs travel pickled
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        assert _stage_files(eight, monkeypatch, cluster.scheduler_address) == serial

@@ -29,6 +29,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
+from threadpoolctl import threadpool_limits
+
+from ..parallel import map_sites
 
 LEVELS = ("configural", "metric", "scalar")
 D_CFI, D_RMSEA = -0.010, 0.015
@@ -174,6 +177,40 @@ def _fit(pattern, S, m, n, level):
     return float(best.fun), int(df), bool(best.success or best.fun < 1e9), model, best.x
 
 
+def moments(data: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray], list[int]]:
+    """ML covariance matrices, means and sizes of the groups' complete answers (what a fit uses)."""
+    return ([np.cov(x, rowvar=False, bias=True) for x in data], [x.mean(axis=0) for x in data],
+            [len(x) for x in data])
+
+
+def fit_level(pattern: np.ndarray, S: list[np.ndarray], m: list[np.ndarray], n: list[int], level: str) -> dict:
+    """One level's multi-group CFA fit from the groups' moments (:func:`fit_levels`' rows)."""
+    N, G, p = sum(n), len(S), pattern.shape[0]
+    base = sum(n[g] * (np.log(np.diag(S[g])).sum() - np.linalg.slogdet(S[g])[1]) for g in range(G))
+    base_df = G * p * (p - 1) // 2
+    chisq, df, ok, model, x = _fit(pattern, S, m, n, level)
+    heywood = any((x[sl["theta"]] < 0).any() for sl in model.slices)
+    num = max(chisq - df, 0.0)
+    den = max(base - base_df, chisq - df, 0.0)
+    cfi = 1.0 - num / den if den > 0 else 1.0
+    rmsea = np.sqrt(G) * np.sqrt(max(chisq / (N * df) - 1.0 / N, 0.0)) if df > 0 else np.nan
+    return {"level": level, "chisq": chisq, "df": df,
+            "p_val": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
+            "cfi": cfi, "rmsea": rmsea, "converged": ok, "heywood": bool(heywood), "n": N,
+            "baseline_chisq": base, "baseline_df": base_df}
+
+
+def _fit_job(job: tuple) -> dict:
+    """:func:`fit_level` with one BLAS thread (module level: a process pool or Dask runs it).
+
+    The matrices are at most p × p (p ≤ a few dozen items); BLAS threads only spin on them,
+    several times slower on a busy machine (the same as the network stage's jobs).
+    """
+
+    with threadpool_limits(1):
+        return fit_level(*job)
+
+
 def fit_levels(data: list[np.ndarray], pattern: np.ndarray) -> list[dict]:
     """Configural, metric and scalar fit of one multi-group CFA.
 
@@ -190,25 +227,8 @@ def fit_levels(data: list[np.ndarray], pattern: np.ndarray) -> list[dict]:
         Per level: ``level``, ``chisq``, ``df``, ``p_val``, ``cfi``, ``rmsea``, ``converged``,
         ``n``, ``baseline_chisq``, ``baseline_df``.
     """
-    S = [np.cov(x, rowvar=False, bias=True) for x in data]
-    m = [x.mean(axis=0) for x in data]
-    n = [len(x) for x in data]
-    N, G, p = sum(n), len(data), pattern.shape[0]
-    base = sum(n[g] * (np.log(np.diag(S[g])).sum() - np.linalg.slogdet(S[g])[1]) for g in range(G))
-    base_df = G * p * (p - 1) // 2
-    out = []
-    for level in LEVELS:
-        chisq, df, ok, model, x = _fit(pattern, S, m, n, level)
-        heywood = any((x[sl["theta"]] < 0).any() for sl in model.slices)
-        num = max(chisq - df, 0.0)
-        den = max(base - base_df, chisq - df, 0.0)
-        cfi = 1.0 - num / den if den > 0 else 1.0
-        rmsea = np.sqrt(G) * np.sqrt(max(chisq / (N * df) - 1.0 / N, 0.0)) if df > 0 else np.nan
-        out.append({"level": level, "chisq": chisq, "df": df,
-                    "p_val": float(stats.chi2.sf(chisq, df)) if df > 0 else np.nan,
-                    "cfi": cfi, "rmsea": rmsea, "converged": ok, "heywood": bool(heywood), "n": N,
-                    "baseline_chisq": base, "baseline_df": base_df})
-    return out
+    S, m, n = moments(data)
+    return [_fit_job((pattern, S, m, n, level)) for level in LEVELS]
 
 
 def _verdict(rows: list[dict]) -> None:
@@ -235,19 +255,65 @@ def _verdict(rows: list[dict]) -> None:
 
 
 def wide_items(responses: pd.DataFrame, respondents: pd.DataFrame, scale_map: pd.DataFrame) -> pd.DataFrame:
-    """Respondent × wave rows, one column per item (reverse-coded: min + max − answer), and ``group``."""
+    """Respondent × wave rows, one column per scale item (reverse-coded: min + max − answer), and ``group``.
+
+    Rows: the respondent × wave rows of ``respondents`` whose id and wave occur in ``responses``,
+    sorted by ``respondent_id`` then ``wave``; an item not answered is NaN. Columns: the scale
+    map's items in its order, then ``group``. Built from integer codes of the ids, waves and
+    items: linear in the number of answers (a pivot table sorts them all).
+    """
     sm = scale_map
-    rev = dict(zip(sm["item"], sm["reverse"].astype(bool)))
-    lo, hi = dict(zip(sm["item"], sm["min"])), dict(zip(sm["item"], sm["max"]))
-    r = responses.copy()
-    r["v"] = np.where(r["item"].map(rev).astype(bool), r["item"].map(lo) + r["item"].map(hi) - r["value"], r["value"])
-    wide = r.pivot_table(index=["respondent_id", "wave"], columns="item", values="v", aggfunc="first", dropna=False)
-    grp = respondents.set_index(["respondent_id", "wave"])["group"]
-    return wide.join(grp, how="inner")
+    items = pd.Index(sm["item"].astype(str))
+    rev = sm["reverse"].astype(bool).to_numpy()
+    lo, hi = sm["min"].to_numpy(float), sm["max"].to_numpy(float)
+    n = len(respondents)
+    # every id and wave of both tables coded at once; rows: the respondents' in sorted order
+    rid, ids = pd.factorize(pd.concat([respondents["respondent_id"].astype(str),
+                                       responses["respondent_id"].astype(str)], ignore_index=True), sort=True)
+    wid, wave_ids = pd.factorize(pd.concat([respondents["wave"].astype(str), responses["wave"].astype(str)],
+                                           ignore_index=True), sort=True)
+    id_answered, wave_answered = np.zeros(len(ids), dtype=bool), np.zeros(len(wave_ids), dtype=bool)
+    id_answered[rid[n:]] = True
+    wave_answered[wid[n:]] = True
+    keep = np.flatnonzero(id_answered[rid[:n]] & wave_answered[wid[:n]])
+    order = keep[np.lexsort((wid[:n][keep], rid[:n][keep]))]
+    at = np.full(len(ids) * max(len(wave_ids), 1), -1, dtype=np.int64)
+    at[rid[order] * len(wave_ids) + wid[order]] = np.arange(len(order))
+    col = items.get_indexer(responses["item"].astype(str))
+    pos = np.where(col >= 0, at[rid[n:] * len(wave_ids) + wid[n:]], -1)
+    ok = pos >= 0  # a scale item, answered by a respondent × wave of the respondents table
+    pos, col = pos[ok], col[ok]
+    value = responses["value"].to_numpy(float)[ok]
+    x = np.full((len(order), len(items)), np.nan)
+    x[pos, col] = np.where(rev[col], lo[col] + hi[col] - value, value)
+    index = pd.MultiIndex.from_arrays([np.asarray(ids)[rid[order]], np.asarray(wave_ids)[wid[order]]],
+                                      names=["respondent_id", "wave"])
+    wide = pd.DataFrame(x, index=index, columns=items)
+    wide["group"] = respondents["group"].to_numpy()[order]
+    return wide
+
+
+def _comparisons(wide: pd.DataFrame, waves: list[str], levels: list) -> list[tuple[str, list]]:
+    """``(comparison, [(name, row mask), …])``: the groups at the first wave; the first and last wave."""
+    wave = wide.index.get_level_values("wave").to_numpy()
+    group = wide["group"].to_numpy()
+    out = [("groups", [(lvl, (wave == waves[0]) & (group == lvl)) for lvl in levels[:2]])]
+    if len(waves) > 1:
+        out.append(("waves", [(w, wave == w) for w in (waves[0], waves[-1])]))
+    return out
+
+
+def _pattern(sm: pd.DataFrame, dim) -> tuple[list, np.ndarray]:
+    """The dimension's items and their p × k loading pattern (one factor per subscale)."""
+    items = list(sm.loc[sm["dimension"] == dim, "item"])
+    subs = list(dict.fromkeys(sm.loc[sm["dimension"] == dim, "subscale"]))
+    pattern = np.array([[sm.loc[sm["item"] == it, "subscale"].iloc[0] == s for s in subs] for it in items])
+    return items, pattern
 
 
 def invariance(responses: pd.DataFrame, respondents: pd.DataFrame, scale_map: pd.DataFrame, waves: list[str],
-               *, group_values: list[str] | None = None, min_per_item: int = 2) -> pd.DataFrame:
+               *, group_values: list[str] | None = None, min_per_item: int = 2,
+               scheduler: str = "auto") -> pd.DataFrame:
     """Configural → metric → scalar invariance per dimension, between groups and between waves.
 
     Comparisons: the groups (``group`` of the respondents table) at the first wave and, when there
@@ -266,6 +332,11 @@ def invariance(responses: pd.DataFrame, respondents: pd.DataFrame, scale_map: pd
     min_per_item : int
         A group needs more than ``min_per_item`` × items complete answers, else the dimension is
         reported as not estimable.
+    scheduler : str
+        Where the fits run (:func:`pipeline.parallel.map_sites`: ``"auto"``, ``"serial"``,
+        ``"processes"``, ``"local"`` or a Dask scheduler address). Each dimension × comparison ×
+        level is one fit of the groups' moments (covariances, means, sizes), computed here from
+        the whole study; the fits are independent and give the same numbers wherever they run.
 
     Returns
     -------
@@ -278,39 +349,59 @@ def invariance(responses: pd.DataFrame, respondents: pd.DataFrame, scale_map: pd
         pass), ``verdict`` (per dimension and comparison: ``scalar``, ``metric``, ``configural``,
         ``configural_poor`` (CFI < .90), ``not_estimable``), ``converged``, ``note``.
     """
+
     sm = scale_map
     if sm.empty:  # a study without scale items (e.g. networks only): nothing to compare
         return pd.DataFrame(columns=INVARIANCE_COLUMNS)
     wide = wide_items(responses, respondents, sm)
-    comparisons = []
-    levels = group_values or sorted(respondents["group"].dropna().unique())
-    first = waves[0]
-    comparisons.append(("groups", [(lvl, (wide.index.get_level_values("wave") == first) & (wide["group"] == lvl))
-                                   for lvl in levels[:2]]))
-    if len(waves) > 1:
-        comparisons.append(("waves", [(w, wide.index.get_level_values("wave") == w) for w in (waves[0], waves[-1])]))
-    rows: list[dict] = []
+    values = wide.drop(columns="group")
+    matrix = values.to_numpy(float)
+    comparisons = _comparisons(wide, waves, group_values or sorted(respondents["group"].dropna().unique()))
+    cases, jobs = [], []
     for dim in dict.fromkeys(sm["dimension"]):
-        items = list(sm.loc[sm["dimension"] == dim, "item"])
-        subs = list(dict.fromkeys(sm.loc[sm["dimension"] == dim, "subscale"]))
-        pattern = np.array([[sm.loc[sm["item"] == it, "subscale"].iloc[0] == s for s in subs] for it in items])
+        items, pattern = _pattern(sm, dim)
+        cols = values.columns.get_indexer(items)
         for comp, parts in comparisons:
-            data = [wide.loc[np.asarray(mask), items].dropna().to_numpy(float) for _, mask in parts]
-            names = "|".join(str(n) for n, _ in parts)
-            base = {"dimension": dim, "comparison": comp, "groups": names, "n_items": len(items)}
-            small = [len(x) for x in data if len(x) <= min_per_item * len(items)]
-            flat = any(np.any(x.std(axis=0) == 0) for x in data if len(x))
-            if small or flat or pattern.sum(0).min() < 2:
-                why = "too_few_answers" if small else "constant_item" if flat else "short_subscale"
-                for level in LEVELS:
-                    rows.append({**base, "level": level, "n": sum(len(x) for x in data), "verdict": "not_estimable",
-                                 "holds": False, "note": why, "n_min": min(len(x) for x in data),
-                                 "n_needed": min_per_item * len(items) + 1})
-                continue
-            fits = fit_levels(data, pattern)
-            _verdict(fits)
-            for f_ in fits:
-                note = ";".join(t for t, c in (("not_converged", not f_["converged"]), ("heywood", f_["heywood"])) if c)
-                rows.append({**base, **{k: v for k, v in f_.items() if not k.startswith("baseline") and k != "heywood"},
-                             "note": note})
+            data = []
+            for _, mask in parts:
+                x = matrix[mask][:, cols]
+                data.append(x[~np.isnan(x).any(axis=1)])
+            base = {"dimension": dim, "comparison": comp, "groups": "|".join(str(n) for n, _ in parts),
+                    "n_items": len(items)}
+            why = _not_estimable(data, pattern, min_per_item)
+            cases.append((base, data, why))
+            if not why:
+                S, m, n = moments(data)
+                jobs += [(pattern, S, m, n, level) for level in LEVELS]
+    fits = iter(map_sites(_fit_job, jobs, scheduler))
+    rows: list[dict] = []
+    for base, data, why in cases:
+        rows += _case_rows(base, data, why, [next(fits) for _ in LEVELS] if not why else [], min_per_item)
     return pd.DataFrame(rows, columns=INVARIANCE_COLUMNS)
+
+
+def _not_estimable(data: list[np.ndarray], pattern: np.ndarray, min_per_item: int) -> str:
+    """Why a comparison cannot be fitted (a ``note`` code), or ``""``."""
+    p = pattern.shape[0]
+    if any(len(x) <= min_per_item * p for x in data):
+        return "too_few_answers"
+    if any(np.any(x.std(axis=0) == 0) for x in data if len(x)):
+        return "constant_item"
+    if pattern.sum(0).min() < 2:
+        return "short_subscale"
+    return ""
+
+
+def _case_rows(base: dict, data: list[np.ndarray], why: str, fits: list[dict], min_per_item: int) -> list[dict]:
+    """The three rows (configural, metric, scalar) of one dimension × comparison."""
+    if why:
+        return [{**base, "level": level, "n": sum(len(x) for x in data), "verdict": "not_estimable",
+                 "holds": False, "note": why, "n_min": min(len(x) for x in data),
+                 "n_needed": min_per_item * base["n_items"] + 1} for level in LEVELS]
+    _verdict(fits)
+    rows = []
+    for f_ in fits:
+        note = ";".join(t for t, c in (("not_converged", not f_["converged"]), ("heywood", f_["heywood"])) if c)
+        rows.append({**base, **{k: v for k, v in f_.items() if not k.startswith("baseline") and k != "heywood"},
+                     "note": note})
+    return rows

@@ -71,40 +71,50 @@ def _coded(respondents: pd.DataFrame, responses: pd.DataFrame,
            scale_map: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Wide frames (index respondent_id, wave; columns items): reverse-coded and raw values.
 
-    Rows are every respondent × wave of ``respondents``; an item with no answer row is NaN.
+    Rows are every respondent × wave of ``respondents``, in its order; an item with no answer
+    row is NaN. Each answer is placed by integer codes of its respondent, wave and item (linear
+    in the number of answers; a pivot table sorted them all).
     """
     sm = scale_map.set_index(scale_map["item"].astype(str))
     items = sm.index.tolist()
-    resp = responses[responses["item"].astype(str).isin(items)].copy()
-    resp["item"] = resp["item"].astype(str)
-    resp["value"] = pd.to_numeric(resp["value"], errors="coerce").astype(float)
-    lo = resp["item"].map(sm["min"].astype(float)).astype(float)
-    hi = resp["item"].map(sm["max"].astype(float)).astype(float)
-    bad = resp["value"].notna() & ((resp["value"] < lo) | (resp["value"] > hi))
+    resp = responses[responses["item"].astype(str).isin(items)]
+    value = pd.to_numeric(resp["value"], errors="coerce").astype(float).to_numpy()
+    col = pd.Index(items).get_indexer(resp["item"].astype(str))
+    lo, hi = sm["min"].astype(float).to_numpy()[col], sm["max"].astype(float).to_numpy()[col]
+    bad = ~np.isnan(value) & ((value < lo) | (value > hi))
     if bad.any():
         first = resp[bad].head(5)
         raise SinergiError(
             "table responses: value outside the item's min..max in the scale map; first rows: "
-            + ", ".join(f"{r.respondent_id}/{r.wave}/{r.item}={r.value}" for r in first.itertuples()))
+            + ", ".join(f"{r.respondent_id}/{r.wave}/{r.item}={v}" for r, v in zip(first.itertuples(), value[bad][:5])))
     key = respondents[["respondent_id", "wave"]].astype(str)
-    index = pd.MultiIndex.from_frame(key)
-    unknown = ~pd.MultiIndex.from_frame(resp[["respondent_id", "wave"]].astype(str)).isin(index)
+    pos = _rows_of(key, resp[["respondent_id", "wave"]].astype(str))
+    unknown = pos < 0
     if unknown.any():
         first = resp[unknown].head(5)
         raise SinergiError(
             "table responses: answers from respondent × wave not in the respondents table; first: "
             + ", ".join(f"{r.respondent_id}/{r.wave}" for r in first.itertuples()))
-    raw = (resp.assign(respondent_id=resp["respondent_id"].astype(str), wave=resp["wave"].astype(str))
-           .pivot_table(index=["respondent_id", "wave"], columns="item", values="value",
-                        aggfunc="first", dropna=False)
-           .reindex(index=index, columns=items))
-    raw.columns.name = None
-    rev = sm["reverse"].astype(bool)
+    raw = np.full((len(key), len(items)), np.nan)
+    raw[pos, col] = value
     coded = raw.copy()
-    for it in items:
-        if rev[it]:
-            coded[it] = float(sm.at[it, "min"]) + float(sm.at[it, "max"]) - raw[it]
-    return coded.astype(float), raw.astype(float)
+    for j, it in enumerate(items):
+        if bool(sm["reverse"].astype(bool)[it]):
+            coded[:, j] = float(sm.at[it, "min"]) + float(sm.at[it, "max"]) - raw[:, j]
+    index = pd.MultiIndex.from_frame(key)
+    return (pd.DataFrame(coded, index=index, columns=items), pd.DataFrame(raw, index=index, columns=items))
+
+
+def _rows_of(key: pd.DataFrame, look: pd.DataFrame) -> np.ndarray:
+    """Row position in ``key`` (respondent_id, wave) of each row of ``look``; −1 where absent
+    (a repeated key: its last row)."""
+    n = len(key)
+    rid, _ = pd.factorize(pd.concat([key["respondent_id"], look["respondent_id"]], ignore_index=True))
+    wid, waves = pd.factorize(pd.concat([key["wave"], look["wave"]], ignore_index=True))
+    width = max(len(waves), 1)
+    at = np.full((int(rid.max()) + 1 if len(rid) else 0) * width, -1, dtype=np.int64)
+    at[rid[:n] * width + wid[:n]] = np.arange(n)
+    return at[rid[n:] * width + wid[n:]]
 
 
 def score(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: pd.DataFrame,
@@ -153,7 +163,12 @@ def score(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: pd.Data
     """
     if not 0 < min_share <= 1:
         raise SinergiError(f"min_share must be in (0, 1], got {min_share}")
-    coded, _ = _coded(respondents, responses, scale_map)
+    return _score(_coded(respondents, responses, scale_map)[0], respondents, scale_map, min_share)
+
+
+def _score(coded: pd.DataFrame, respondents: pd.DataFrame, scale_map: pd.DataFrame,
+           min_share: float) -> pd.DataFrame:
+    """:func:`score` from the reverse-coded wide frame of :func:`_coded`."""
     base = respondents[["respondent_id", "wave", "group", "site"]].astype(str).reset_index(drop=True)
     out = []
     for name, items in _scale_defs(scale_map):
@@ -295,7 +310,12 @@ def reliability(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: p
         - ``pct_agree`` : share of answers >= ``max - 1`` on the *raw* (not reverse-coded)
           answer, i.e. the top-two box ("agree" + "strongly agree", >= 4 on a 1-5 scale)
     """
-    coded, raw = _coded(respondents, responses, scale_map)
+    return _reliability(*_coded(respondents, responses, scale_map), scale_map, waves)
+
+
+def _reliability(coded: pd.DataFrame, raw: pd.DataFrame, scale_map: pd.DataFrame,
+                 waves: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`reliability` from the wide frames of :func:`_coded`."""
     top2 = scale_map.set_index(scale_map["item"].astype(str))["max"].astype(float) - 1
     rel_rows, item_rows = [], []
     for wave in [str(w) for w in waves]:
@@ -352,6 +372,9 @@ def run(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: pd.DataFr
     if not len(scale_map):  # a study without scale items (a network-only survey): nothing to score
         return {"scores": pd.DataFrame(columns=SCORE_COLUMNS), "reliability": pd.DataFrame(columns=RELIABILITY_COLUMNS),
                 "items": pd.DataFrame(columns=ITEM_COLUMNS)}
-    scores = score(respondents, responses, scale_map, min_share=min_share)
-    rel, items = reliability(respondents, responses, scale_map, waves)
+    if not 0 < min_share <= 1:
+        raise SinergiError(f"min_share must be in (0, 1], got {min_share}")
+    coded, raw = _coded(respondents, responses, scale_map)  # once for both
+    scores = _score(coded, respondents, scale_map, min_share)
+    rel, items = _reliability(coded, raw, scale_map, waves)
     return {"scores": scores, "reliability": rel, "items": items}

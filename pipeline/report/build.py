@@ -37,12 +37,20 @@ from typing import Any
 
 import pandas as pd
 
+from ..analysis.network import analysed_tie_types, build_graphs
 from ..errors import SinergiError
 from ..io import umask, write_bytes, write_text
+from . import figures
 from . import text as rt
 from .context import Context, read_context
+from .docx import Cover, write_docx
+from .exports import (by_wave, data_time, measures_and_formats, safe_name, wide_scores, with_items,
+                      write_spss_stata, write_tables)
+from .handout import write_handouts
 from .html import render_html
 from .model import Section
+from .network_export import readme_text, write_exports
+from .pdf import print_pdf
 from .sections import assemble_sections
 from .villages import move_out, network_files, write_villages
 
@@ -51,12 +59,10 @@ __all__ = ["build", "assemble", "write_outputs"]
 
 def assemble(study: Any, language: str | None = None) -> tuple[Context, list[Section]]:
     """Read the processed files (the edge) and build the report model; no file is written."""
-    from . import figures as F
-
     lang = language or study.language
     if lang not in rt.LANGUAGES:
         raise SinergiError(f"report language {lang!r}: allowed {', '.join(rt.LANGUAGES)}")
-    F.setup(lang)
+    figures.setup(lang)
     ctx = read_context(study, lang)
     sections = assemble_sections(ctx)
     move_out(ctx, sections)  # a district: the per-village tables go to villages/
@@ -83,15 +89,15 @@ def build(study: Any, language: str | None = None) -> Path:
         A text of the study file, or a value shown in the report, holds a control character
         (often pasted from Word) that XLSX, DOCX and HTML cannot carry; nothing is written.
     """
-    rep, sections = assemble(study, language)
-    check_texts(study, rep, sections)
+    ctx, sections = assemble(study, language)
+    check_texts(study, ctx, sections)
     out = Path(study.report_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(out)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
         os.chmod(tmp, 0o777 & ~umask())
-        write_outputs(rep, sections, tmp)
+        write_outputs(ctx, sections, tmp)
         _swap(tmp, out)
     finally:
         if tmp.exists():
@@ -99,52 +105,62 @@ def build(study: Any, language: str | None = None) -> Path:
     return out / "report.html"
 
 
-def write_outputs(rep: Context, sections: list[Section], out: Path) -> None:
+def write_outputs(ctx: Context, sections: list[Section], out: Path) -> None:
     """Write report.html, report.docx, figures/, tables/ and exports/ into the folder ``out``."""
-    from .handout import write_handouts
-    from .docx import write_docx
-    from .exports import (by_wave, data_time, measures_and_formats, safe_name, wide_scores, with_items,
-                          write_spss_stata, write_tables)
-
-    study = rep.study
-    when = data_time(rep.manifest())  # documents dated by the raw data, not the clock
-    for f in rep.figures:
+    study, words = ctx.study, ctx.words
+    when = data_time(ctx.manifest)  # documents dated by the raw data, not the clock
+    for f in ctx.numbering.figures:
         write_bytes(out / "figures" / f"{f.number:02d}_{f.key}.png", f.png)
         write_text(out / "figures" / f"{f.number:02d}_{f.key}.svg", f.svg)
-    if rep.tables:
-        write_tables(rep.tables, out / "tables", rep.lang, when)
-    resp, scores = rep.inp("respondents.parquet"), rep.inp("scores.csv")
-    if resp is not None or scores is not None:
-        df, labels, values = wide_scores(resp, scores, rep.inp("network_nodes.csv"), study, rep.lang,
-                                         inst=rep.instrument(), labels=rep.labels)
-        df, items = with_items(df, labels, rep.inp("responses.parquet"), rep.inp("scale_map.parquet"),
-                               study, rep.lang, rep.labels)
-        if "submitted_at" in df:
-            df["submitted_at"] = pd.to_datetime(df["submitted_at"].replace("", None), errors="coerce")
-        dims = [] if scores is None else [c for c in dict.fromkeys(
-            safe_name(d) for d in pd.unique(scores["dimension"])) if c in df.columns]
-        measure, fmt = measures_and_formats(df, values, items, dims)
-        write_spss_stata(df, labels, values, out / "exports", when, measures=measure, formats=fmt)
-        keep = dims + items + [c for c in df.columns if c.startswith("net_")]
-        wide, wlabels, wvalues = by_wave(df, labels, values, study, rep.lang, keep)
-        src = wide.attrs["source"]
-        measure, fmt = measures_and_formats(wide, wvalues, [c for c, o in src.items() if o in items],
-                                            [c for c, o in src.items() if o in dims])
-        write_spss_stata(wide, wlabels, wvalues, out / "exports", when, stem="scores_wide",
-                         measures=measure, formats=fmt)
-    if network_files(rep):  # a district of more than 6 villages: only with report.network_files
-        _network_exports(rep, out / "exports" / "network", when.strftime("%Y-%m-%d"))
-    write_docx(out / "report.docx", title=study.title, subtitle=f"{rep.t('site')}: {study.site} · "
-               f"{rep.t('waves')}: {', '.join(rep.wl(w) for w in rep.waves)}", sections=sections, lang=rep.lang,
-               when=when)
-    write_villages(rep, out)
-    handouts = write_handouts(rep, out)
-    write_text(out / "report.html", render_html(rep, sections))
+    if ctx.numbering.tables:
+        write_tables(ctx.numbering.tables, out / "tables", ctx.lang, when)
+    _score_exports(ctx, out / "exports", when)
+    if network_files(ctx):  # a district of more than 6 villages: only with report.network_files
+        _network_exports(ctx, out / "exports" / "network", when.strftime("%Y-%m-%d"))
+    write_docx(out / "report.docx", title=study.title, sections=sections, lang=ctx.lang, when=when,
+               cover=_cover(ctx, when), paginate=bool(study.report.pdf))
+    write_villages(ctx, out)
+    handouts = write_handouts(ctx, out)
+    write_text(out / "report.html", render_html(ctx, sections))
     if study.report.pdf:  # printed copies (headless Chromium; skipped with a note without it)
-        from .pdf import print_pdf
-
         for page in [out / "report.html", *handouts]:
             print_pdf(page, page.with_suffix(".pdf"), when)
+
+
+def _cover(ctx: Context, when: Any) -> Cover:
+    """The Word report's cover: the kind of report, then program, team, institution, village,
+    waves and year (``report.year``, else the year of the raw data), each only when known."""
+    study, words = ctx.study, ctx.words
+    lines = [(words.text("docx_program"), study.program_name(ctx.lang)), (words.text("docx_team"), study.report.team),
+             (words.text("docx_institution"), study.institution_name(ctx.lang)), (words.text("site"), study.site),
+             (words.text("waves"), ", ".join(words.wave(w) for w in ctx.shape.waves)),
+             (words.text("docx_year"), str(study.report.year or when.year))]
+    return Cover(kicker=words.study_text("report"), lines=[(k, v) for k, v in lines if v])
+
+
+def _score_exports(ctx: Context, outdir: Path, when) -> None:
+    """The SPSS and Stata files: ``scores`` (one row per respondent × wave) and ``scores_wide``
+    (one row per respondent); nothing without respondents and scores."""
+    study = ctx.study
+    resp, scores = ctx.inputs("respondents.parquet"), ctx.inputs("scores.csv")
+    if resp is None and scores is None:
+        return
+    df, labels, values = wide_scores(resp, scores, ctx.inputs("network_nodes.csv"), study, ctx.lang,
+                                     inst=ctx.instrument, labels=ctx.labels)
+    df, items = with_items(df, labels, ctx.inputs("responses.parquet"), ctx.inputs("scale_map.parquet"),
+                           study, ctx.lang, ctx.labels, values)
+    if "submitted_at" in df:
+        df["submitted_at"] = pd.to_datetime(df["submitted_at"].replace("", None), errors="coerce")
+    dims = [] if scores is None else [c for c in dict.fromkeys(
+        safe_name(d) for d in pd.unique(scores["dimension"])) if c in df.columns]
+    measure, fmt = measures_and_formats(df, values, items, dims)
+    write_spss_stata(df, labels, values, outdir, when, measures=measure, formats=fmt)
+    keep = dims + items + [c for c in df.columns if c.startswith("net_")]
+    wide, wlabels, wvalues = by_wave(df, labels, values, study, ctx.lang, keep)
+    src = wide.attrs["source"]
+    measure, fmt = measures_and_formats(wide, wvalues, [c for c, o in src.items() if o in items],
+                                        [c for c, o in src.items() if o in dims])
+    write_spss_stata(wide, wlabels, wvalues, outdir, when, stem="scores_wide", measures=measure, formats=fmt)
 
 
 def _swap(new: Path, out: Path) -> None:
@@ -186,43 +202,35 @@ def _control(text: Any) -> str | None:
     return f"U+{ord(m.group()):04X} at position {m.start() + 1}" if m else None
 
 
-def check_texts(study: Any, rep: Context, sections: list[Section]) -> None:
+def check_texts(study: Any, ctx: Context, sections: list[Section]) -> None:
     """Refuse, before anything is written, a text with a control character (pasted from Word?).
 
     The study file's texts (title, site, wave and group labels) are named by their key; any
     other text of the report (a value from the data, shown in a table) by its table or section.
+
+    Raises
+    ------
+    SinergiError
+        Naming the first such text: its study key, its column of ``respondents.parquet``, or
+        its table or section.
     """
-    keys: list[tuple[str, Any]] = [("title", study.title), ("site", study.site)]
-    for i, w in enumerate(study.waves):
-        for lang in ("id", "en"):
-            keys.append((f"waves[{i}].label", study.wave_label(w.id, lang)))
-    for i, lvl in enumerate(study.group.levels):
-        for lang in ("id", "en"):
-            keys.append((f"group.levels[{i}].label", study.group_label(lvl.value, lang)))
-    for key, text in keys:
+    for key, text in _study_texts(study):
         where = _control(text)
         if where:
             raise SinergiError(f"study file: {key} = {text!r} has a control character ({where}), often pasted "
                                "from Word; retype that text in the study file. Nothing was written")
-    resp = rep.inp("respondents.parquet")  # its texts go into the SPSS, Stata and network files
+    resp = ctx.inputs("respondents.parquet")  # its texts go into the SPSS, Stata and network files
     for col in resp.columns if resp is not None else []:
         if resp[col].dtype == object or pd.api.types.is_string_dtype(resp[col]):
             for value in resp[col].dropna().unique():
                 where = _control(value)
                 if where:
-                    raise SinergiError(f"{rep.inp.path('respondents.parquet')}: column {col} value {value!r} has a "
-                                       f"control character ({where}); fix it in the source data, then run `make "
+                    raise SinergiError(f"{ctx.inputs.path('respondents.parquet')}: column {col} value {value!r} has "
+                                       f"a control character ({where}); fix it in the source data, then run `make "
                                        "pull` and `make report` again. Nothing was written")
     for sec in sections:
         for block in sec.blocks:
-            texts = [block.text] + [getattr(i, "text", i) for i in block.items]
-            if block.figure is not None:
-                texts.append(block.figure.caption)
-            if block.table is not None:
-                tab = block.table
-                texts += [tab.title, tab.note, *map(str, tab.display.columns)]
-                texts += [v for col in tab.display.columns for v in tab.display[col]]
-            for text in texts:
+            for text in _block_texts(block):
                 where = _control(text)
                 if where:
                     what = f"table '{block.table.key}'" if block.table is not None else f"section '{sec.key}'"
@@ -230,29 +238,54 @@ def check_texts(study: Any, rep: Context, sections: list[Section]) -> None:
                                        "fix it in the data (or the study file) and rerun. Nothing was written")
 
 
-def _network_exports(rep: Context, outdir: Path, date: str | None = None) -> bool:
+def _study_texts(study: Any) -> list[tuple[str, Any]]:
+    """(study key, text) of every text of the study file the report shows, in both languages."""
+    keys: list[tuple[str, Any]] = [("title", study.title), ("site", study.site), ("report.team", study.report.team)]
+    for lang in ("id", "en"):
+        keys += [("report.program", study.program_name(lang)), ("report.institution", study.institution_name(lang))]
+    for i, w in enumerate(study.waves):
+        for lang in ("id", "en"):
+            keys.append((f"waves[{i}].label", study.wave_label(w.id, lang)))
+    for i, lvl in enumerate(study.group.levels):
+        for lang in ("id", "en"):
+            keys.append((f"group.levels[{i}].label", study.group_label(lvl.value, lang)))
+    return keys
+
+
+def _block_texts(block: Any) -> list[Any]:
+    """Every text of a block: its text, items, caption, and a table's title, note, headers and cells."""
+    texts = [block.text] + [getattr(i, "text", i) for i in block.items]
+    if block.figure is not None:
+        texts.append(block.figure.caption)
+    if block.table is not None:
+        tab = block.table
+        texts += [tab.title, tab.note, *map(str, tab.display.columns)]
+        texts += [v for col in tab.display.columns for v in tab.display[col]]
+    return texts
+
+
+def _network_exports(ctx: Context, outdir: Path, date: str | None = None) -> bool:
     """GraphML/GEXF/RSiena files via pipeline.analysis.network; False (and nothing written) without
     inputs or without networks (no tie types, or no ties at all: no empty graph files)."""
-    from ..analysis.network import analysed_tie_types, build_graphs
-    from .network_export import write_exports
-
-    resp, ties, nodes = rep.inp("respondents.parquet"), rep.inp("ties.parquet"), rep.inp("network_nodes.csv")
+    resp, ties, nodes = ctx.inputs("respondents.parquet"), ctx.inputs("ties.parquet"), ctx.inputs("network_nodes.csv")
     if resp is None or ties is None or nodes is None or not len(nodes):
         return False
-    graphs = build_graphs(resp, ties, analysed_tie_types(rep.study.tie_types, ties))
-    write_exports(graphs, nodes, outdir, waves=rep.study.wave_ids, date=date, ties=ties,
-                  readme=_readme(rep, resp, ties))
+    graphs = build_graphs(resp, ties, analysed_tie_types(ctx.study.tie_types, ties))
+    shape = ctx.shape
+    positions = figures.site_positions(graphs, list(shape.waves), list(shape.levels), int(ctx.study.analysis.seed))
+    write_exports(graphs, nodes, outdir, waves=ctx.study.wave_ids, date=date, ties=ties,
+                  readme=_readme(ctx, resp, ties), positions=positions, colors=figures.group_palette(list(shape.levels)))
     return True
 
 
-def _readme(rep: Context, resp: pd.DataFrame, ties: pd.DataFrame) -> str:
+def _readme(ctx: Context, resp: pd.DataFrame, ties: pd.DataFrame) -> str:
     """``exports/network/README.md`` in the report language, naming this study's sites, waves, tie
     types and groups."""
-    from .network_export import readme_text
-
-    sites = sorted(resp["site"].dropna().astype(str).unique()) if "site" in resp else [str(rep.study.site)]
+    words, shape = ctx.words, ctx.shape
+    sites = sorted(resp["site"].dropna().astype(str).unique()) if "site" in resp else [str(ctx.study.site)]
     weights = "weight" in ties and pd.to_numeric(ties["weight"], errors="coerce").notna().any()
-    return readme_text(rep.lang, title=rep.study.title, sites=sites,
-                       waves=[(w, rep.wl(w)) for w in rep.data_waves],
-                       tie_types=[(t, rep.tl(t)) for t in [*rep.study.tie_types, "any"]],
-                       groups=[(g, rep.gl(g)) for g in rep.present_levels], weights=bool(weights), villages=rep.umkm)
+    return readme_text(ctx.lang, title=ctx.study.title, sites=sites,
+                       waves=[(w, words.wave(w)) for w in shape.data_waves],
+                       tie_types=[(t, words.tie(t)) for t in shape.tie_types],
+                       groups=[(g, words.group(g)) for g in shape.present_levels], weights=bool(weights),
+                       villages=shape.umkm)

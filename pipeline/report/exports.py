@@ -30,10 +30,10 @@ import pandas as pd
 from ..errors import SinergiError
 from ..io import EPOCH, atomic_path, stable_ooxml, write_bytes
 from .labels import Labels
-from .text import s
+from .text import num, s
 
 __all__ = ["write_tables", "csv_frame", "sheet_names", "wide_scores", "with_items", "by_wave", "measures_and_formats",
-           "write_spss_stata", "data_time"]
+           "write_spss_stata", "data_time", "safe_name"]
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -96,10 +96,30 @@ def sheet_names(keys: Iterable[str]) -> list[str]:
     return out
 
 
+def table_sheet_names(tables: list[Any], lang: str) -> list[str]:
+    """The sheet of each table, named as the report names it: "Tabel 7" ("Table 7" in English),
+    so the sheet a reader looks for is the number the report prints; tables without distinct
+    numbers keep their keys."""
+    numbers = [int(getattr(t, "number", 0) or 0) for t in tables]
+    if all(n > 0 for n in numbers) and len(set(numbers)) == len(numbers):
+        return sheet_names(f"{s(lang, 'table')} {n}" for n in numbers)
+    return sheet_names(t.key for t in tables)
+
+
 #: XLSX number format per column format of :class:`pipeline.report.Table` (``pct`` values are
-#: percentages, stored divided by 100 so that Excel sees a share)
+#: percentages, stored divided by 100 so that Excel sees a share); ``p`` is :func:`p_format`
 NUMBER_FORMATS = {"int": "#,##0", "n1": "#,##0.0", "n2": "#,##0.00", "n3": "#,##0.000", "n4": "#,##0.0000",
                   "n5": "#,##0.00000", "n6": "#,##0.000000", "p": "0.000", "share": "0.0%", "pct": "0.0%"}
+
+
+def p_format(lang: str) -> str:
+    """The number format of a p value: three decimals, and below 0.001 the report's "< 0,001"
+    ("< 0.001" in English) instead of a misleading 0,000 — the cell keeps the exact p.
+
+    >>> p_format("id")
+    '[<0.001]"< 0,001";0.000'
+    """
+    return f'[<0.001]"< {num(0.001, lang, 3)}";0.000'
 
 
 def _formats(t: Any) -> list[str]:
@@ -157,7 +177,7 @@ def csv_frame(t: Any) -> pd.DataFrame:
 def write_tables(tables: list[Any], outdir: Path, lang: str, when: datetime = EPOCH) -> list[Path]:
     """CSV per table plus ``tables.xlsx`` (dated ``when``).
 
-    ``tables`` items have ``key``, ``title``, ``raw`` and ``formats`` (see
+    ``tables`` items have ``key``, ``number``, ``title``, ``raw`` and ``formats`` (see
     :class:`pipeline.report.Table`).
 
     * CSV: UTF-8 *with* a byte-order mark (``utf-8-sig``), so that Excel on Windows, which reads a
@@ -165,9 +185,13 @@ def write_tables(tables: list[Any], outdir: Path, lang: str, when: datetime = EP
       ``.`` decimals whatever the report language (machine-readable; pandas, R and LibreOffice read
       the BOM). Counts are written as integers; other numbers with :data:`SIGNIFICANT_DIGITS`
       significant digits (the XLSX cells too; its number formats show the report's decimals).
-    * XLSX: one sheet per table; counts ``#,##0``, shares and percentages ``0.0%``, estimates with
-      the report's decimals, a confidence interval as two numeric columns (lower, upper); each sheet
-      prints landscape on A4, fitted to one page wide, the header row repeated on every page.
+    * XLSX: a first sheet listing the tables (number, title, sheet, CSV), then one sheet per table
+      named as the report numbers it ("Tabel 7", :func:`table_sheet_names`); counts ``#,##0``,
+      shares and percentages ``0.0%``, estimates with the report's decimals, p values with
+      :func:`p_format` ("< 0,001"), a confidence interval as two numeric columns (lower, upper);
+      headers wrap between words in columns wide enough for their longest word, in a row tall
+      enough for every line; each sheet prints landscape on A4, fitted to one page wide, the
+      header row repeated on every page.
 
     Returns
     -------
@@ -175,8 +199,6 @@ def write_tables(tables: list[Any], outdir: Path, lang: str, when: datetime = EP
         The files written.
     """
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
 
     outdir = Path(outdir)
     written = []
@@ -186,56 +208,107 @@ def write_tables(tables: list[Any], outdir: Path, lang: str, when: datetime = EP
             csv_frame(t).to_csv(tmp, index=False, encoding="utf-8-sig")
         written.append(path)
     wb = Workbook()
-    index = wb.active
-    index.title = "index"
-    index.append([s(lang, "table"), "sheet", "CSV"])
-    for cell in index[1]:
-        cell.font = Font(bold=True)
-    _print_setup(index, landscape=False, title_rows="1:1")
-    names = sheet_names(t.key for t in tables)
+    names = table_sheet_names(tables, lang)
+    _index_sheet(wb.active, tables, names, lang)
     for t, name in zip(tables, names):
-        index.append([t.title, name, f"{t.key}.csv"])
-        ws = wb.create_sheet(name)
-        ws.append([t.title])
-        ws["A1"].font = Font(bold=True)
-        ws.append([str(c) for c in t.raw.columns])
-        for cell in ws[2]:
-            cell.font = Font(bold=True)
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        fmts = _formats(t)
-        for row in t.raw.itertuples(index=False):
-            ws.append([_cell(v) / 100 if f == "pct" and isinstance(_cell(v), float) else _cell(v)
-                       for v, f in zip(row, fmts)])
-        for j, (col, fmt) in enumerate(zip(t.raw.columns, fmts), start=1):
-            values = t.raw.iloc[:, j - 1]
-            number = NUMBER_FORMATS.get(fmt)
-            if number and pd.api.types.is_numeric_dtype(values):
-                for r in range(3, ws.max_row + 1):
-                    ws.cell(row=r, column=j).number_format = number
-                width = max([10] + [len(w) for w in str(col).split()])
-            else:
-                width = max([len(w) for w in str(col).split()] + [len(str(v)) for v in values.head(200)])
-            ws.column_dimensions[get_column_letter(j)].width = min(max(8, width * 0.9 + 2), 50)
-            if width > 50:  # long text wraps; the row is made tall enough (LibreOffice does not fit it)
-                for r in range(3, ws.max_row + 1):
-                    cell = ws.cell(row=r, column=j)
-                    cell.alignment = Alignment(wrap_text=True, vertical="top")
-                    lines = math.ceil(len(str(cell.value or "")) / 52)
-                    if lines > 1:
-                        ws.row_dimensions[r].height = max(ws.row_dimensions[r].height or 0, 13.5 * lines)
-        lines = [math.ceil(len(str(col)) / max(1.0, (ws.column_dimensions[get_column_letter(j)].width - 1) * 1.05))
-                 for j, col in enumerate(t.raw.columns, start=1)]
-        ws.row_dimensions[2].height = 13.5 * max(lines + [1])  # wrapped headers: room for every line
-        ws.freeze_panes = "B3"
-        _print_setup(ws, landscape=True, title_rows="2:2")
-    index.column_dimensions["A"].width = 80
-    index.column_dimensions["B"].width = 32
-    index.column_dimensions["C"].width = 32
+        _table_sheet(wb.create_sheet(name), t, lang)
     buf = io.BytesIO()
     wb.save(buf)
     write_bytes(outdir / "tables.xlsx", stable_ooxml(buf.getvalue(), when))
     written.append(outdir / "tables.xlsx")
     return written
+
+
+#: a header's characters are bold: wider than the ``0`` that Excel's column width counts
+_BOLD = 1.3
+#: points per line of 11-point text in a row (Excel and LibreOffice), and a row's padding
+_LINE_PT, _ROW_PAD_PT = 15.0, 3.0
+
+
+def wrapped_lines(text: str, width: float, factor: float = 1.0) -> int:
+    """How many lines ``text`` takes when wrapped between words in a column ``width`` characters
+    wide (``factor``: how much wider than a digit a character is).
+
+    >>> wrapped_lines("% perubahan", 10), wrapped_lines("IK 95% d_z bawah", 8)
+    (2, 3)
+    """
+    room = max(1.0, width - 1.0)
+    lines, used = 1, 0.0
+    for word in str(text).split():
+        w = len(word) * factor
+        if used and used + 1 + w > room:
+            lines, used = lines + 1, w
+        else:
+            used += (1 if used else 0) + w
+    return lines
+
+
+def _index_sheet(ws: Any, tables: list[Any], names: list[str], lang: str) -> None:
+    """The first sheet: every table's number, title, sheet and CSV file."""
+    from openpyxl.styles import Alignment, Font
+
+    ws.title = s(lang, "xlsx_index")
+    ws.append([s(lang, "table"), s(lang, "xlsx_title"), s(lang, "xlsx_sheet"), "CSV"])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for t, name in zip(tables, names):
+        ws.append([int(getattr(t, "number", 0) or 0) or None, t.title, name, f"{t.key}.csv"])
+    for col, width in zip("ABCD", (8, 80, 12, 32)):
+        ws.column_dimensions[col].width = width
+    for row in ws.iter_rows(min_row=2):
+        row[1].alignment = Alignment(wrap_text=True, vertical="top")
+    _print_setup(ws, landscape=False, title_rows="1:1")
+
+
+def _table_sheet(ws: Any, t: Any, lang: str) -> None:
+    """One table: its title, the header row, the rows with number formats, sized columns."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    ws.append([t.title])
+    ws["A1"].font = Font(bold=True)
+    ws.append([str(c) for c in t.raw.columns])
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    fmts = _formats(t)
+    for row in t.raw.itertuples(index=False):
+        ws.append([_cell(v) / 100 if f == "pct" and isinstance(_cell(v), float) else _cell(v)
+                   for v, f in zip(row, fmts)])
+    lines = [1]
+    for j, (col, fmt) in enumerate(zip(t.raw.columns, fmts), start=1):
+        width = _column(ws, j, t.raw.iloc[:, j - 1], fmt, lang)
+        ws.column_dimensions[get_column_letter(j)].width = width
+        lines.append(wrapped_lines(str(col), width, _BOLD))
+    ws.row_dimensions[2].height = _LINE_PT * max(lines) + _ROW_PAD_PT  # wrapped headers: room for every line
+    ws.freeze_panes = "B3"
+    _print_setup(ws, landscape=True, title_rows="2:2")
+
+
+def _column(ws: Any, j: int, values: pd.Series, fmt: str, lang: str) -> float:
+    """Format column ``j`` (rows 3…) and return its width: a number column as wide as its longest
+    formatted value or its header's longest word (bold), a text column as its longest value up to
+    50 characters (longer text wraps, its rows made tall enough)."""
+    from openpyxl.styles import Alignment
+
+    header = str(ws.cell(row=2, column=j).value or "")
+    word = max((len(w) for w in header.split()), default=1) * _BOLD
+    number = p_format(lang) if fmt == "p" else NUMBER_FORMATS.get(fmt)
+    if number and pd.api.types.is_numeric_dtype(values):
+        for r in range(3, ws.max_row + 1):
+            ws.cell(row=r, column=j).number_format = number
+        longest = max((len(f"{v:,.3f}") for v in pd.to_numeric(values, errors="coerce").dropna().head(500)), default=4)
+        return float(min(max(8.0, word + 2.5, longest + 2), 50))
+    longest = max([len(str(v)) for v in values.head(200)] + [0])
+    width = float(min(max(8.0, word + 2.5, longest * 1.1 + 2), 50))
+    if longest > 48:  # long text wraps; the row is made tall enough (LibreOffice does not fit it)
+        for r in range(3, ws.max_row + 1):
+            cell = ws.cell(row=r, column=j)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            n = wrapped_lines(str(cell.value or ""), width)
+            if n > 1:
+                ws.row_dimensions[r].height = max(ws.row_dimensions[r].height or 0, _LINE_PT * n + _ROW_PAD_PT)
+    return width
 
 
 def _print_setup(ws: Any, *, landscape: bool, title_rows: str) -> None:
@@ -274,6 +347,26 @@ def safe_name(name: str, limit: int = 32) -> str:
     if not re.match(r"[A-Za-z]", name):
         name = "v_" + name
     return name[:limit]
+
+
+#: the longest variable label: SPSS keeps 256 characters (an item's whole statement), Stata 80
+SAV_LABEL_MAX, DTA_LABEL_MAX = 256, 80
+_SUFFIX = re.compile(r"((?:\s\([^()]*\)|\s\[[^\[\]]*\])+)$")
+
+
+def stata_label(label: str) -> str:
+    """A variable label cut to Stata's 80 characters, keeping its trailing "(dibalik)" and
+    "[wave]" (:func:`fit_label`).
+
+    >>> stata_label("Di desa ini orang harus selalu waspada, karena orang lain bisa saja memanfaatkan "
+    ...             "kita. (dibalik) [Sebelum program]")
+    'Di desa ini orang harus selalu waspada, karena… (dibalik) [Sebelum program]'
+    """
+    if len(label) <= DTA_LABEL_MAX:
+        return label
+    m = _SUFFIX.search(label)
+    suffix = m.group(1) if m and len(m.group(1)) < DTA_LABEL_MAX // 2 else ""
+    return fit_label(label[:len(label) - len(suffix)], suffix, DTA_LABEL_MAX)
 
 
 def fit_label(text: str, suffix: str = "", limit: int = 80) -> str:
@@ -328,12 +421,30 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
     Variable labels: a covariate's ``short_label`` in the instrument, the catalogue's ``var_<name>``
     for the columns the pipeline makes; scores ``Skor: <dimension>`` with the dimension's label.
 
-    Returns the frame, its variable labels and its value labels (for integer-coded columns).
+    Returns
+    -------
+    tuple
+        The frame, its variable labels and its value labels (for integer-coded columns).
     """
     labels_of = labels or Labels(inst, lang)
     choice_labels, choice_codes = instrument_codes(inst, lang, labels_of)
-    waves = list(study.wave_ids)
-    levels = list(study.group_values)
+    df = _respondent_rows(respondents, scores)
+    df, labels = _with_scores(df, scores, lang, labels_of)
+    df = _with_network(df, nodes)
+    df, values = _coded(df, study, lang, choice_codes)
+    df = _plain_types(df)
+    rename = {c: safe_name(c) for c in df.columns}
+    df = df.rename(columns=rename)
+    for orig, new in rename.items():
+        if new not in labels:
+            labels[new] = _variable_label(orig, study, lang, inst, labels_of, choice_labels)
+    values = {rename.get(k, k): v for k, v in values.items()}
+    df = df.sort_values(["respondent_id", "wave"]).reset_index(drop=True)
+    return df, labels, values
+
+
+def _respondent_rows(respondents: pd.DataFrame | None, scores: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per respondent × wave: the respondents' table, else the ids of ``scores``."""
     if respondents is not None and len(respondents):
         df = respondents.copy()
     elif scores is not None and len(scores):
@@ -343,37 +454,55 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
                            "are empty); run `make tidy` and `make scales`")
     df["respondent_id"] = df["respondent_id"].astype(str)
     df["wave"] = df["wave"].astype(str)
+    return df
+
+
+def _with_scores(df: pd.DataFrame, scores: pd.DataFrame | None, lang: str, labels_of: Labels
+                 ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """``df`` with a column per dimension's score, and those columns' variable labels."""
     labels: dict[str, str] = {}
+    if scores is None or not len(scores):
+        return df, labels
+    sc = scores.assign(respondent_id=scores["respondent_id"].astype(str), wave=scores["wave"].astype(str))
+    wide = sc.pivot_table(index=["respondent_id", "wave"], columns="dimension", values="score",
+                          aggfunc="first", dropna=False)
+    order = list(pd.unique(sc["dimension"]))
+    wide = wide.reindex(columns=order).reset_index()
+    df = df.merge(wide, on=["respondent_id", "wave"], how="left")
+    for d in order:
+        labels[safe_name(d)] = s(lang, "lab_score", dim=labels_of.dim(d))[:80]
+    return df, labels
+
+
+def _with_network(df: pd.DataFrame, nodes: pd.DataFrame | None) -> pd.DataFrame:
+    """``df`` with each respondent's degree, bridging and E-I (any tie) as ``net_*`` columns."""
+    if nodes is None or not len(nodes) or "tie_type" not in nodes:
+        return df
+    nd = nodes[nodes["tie_type"].astype(str) == "any"]
+    cols = [c for c in ("degree", "bridging", "ei") if c in nd.columns]
+    if not cols:
+        return df
+    nd = nd.assign(respondent_id=nd["respondent_id"].astype(str), wave=nd["wave"].astype(str))
+    nd = nd.drop_duplicates(["respondent_id", "wave"])[["respondent_id", "wave", *cols]]
+    nd = nd.rename(columns={c: f"net_{c}" for c in cols})
+    return df.merge(nd, on=["respondent_id", "wave"], how="left")
+
+
+def _coded(df: pd.DataFrame, study: Any, lang: str, choice_codes: dict[str, dict]
+           ) -> tuple[pd.DataFrame, dict[str, dict]]:
+    """Wave, group, select-one covariates and yes/no columns coded 1, 2, … (or 0/1), with their
+    value labels."""
     values: dict[str, dict] = {}
-    if scores is not None and len(scores):
-        sc = scores.assign(respondent_id=scores["respondent_id"].astype(str), wave=scores["wave"].astype(str))
-        wide = sc.pivot_table(index=["respondent_id", "wave"], columns="dimension", values="score",
-                              aggfunc="first", dropna=False)
-        order = list(pd.unique(sc["dimension"]))
-        wide = wide.reindex(columns=order).reset_index()
-        df = df.merge(wide, on=["respondent_id", "wave"], how="left")
-        for d in order:
-            labels[safe_name(d)] = s(lang, "lab_score", dim=labels_of.dim(d))[:80]
-    if nodes is not None and len(nodes) and "tie_type" in nodes:
-        nd = nodes[nodes["tie_type"].astype(str) == "any"]
-        cols = [c for c in ("degree", "bridging", "ei") if c in nd.columns]
-        if cols:
-            nd = nd.assign(respondent_id=nd["respondent_id"].astype(str), wave=nd["wave"].astype(str))
-            nd = nd.drop_duplicates(["respondent_id", "wave"])[["respondent_id", "wave", *cols]]
-            nd = nd.rename(columns={c: f"net_{c}" for c in cols})
-            df = df.merge(nd, on=["respondent_id", "wave"], how="left")
-    # codes
+    waves, levels = list(study.wave_ids), list(study.group_values)
     df["wave"] = df["wave"].map({w: i + 1 for i, w in enumerate(waves)}).astype("float64")
     values["wave"] = {float(i + 1): study.wave_label(w, lang) for i, w in enumerate(waves)}
-    extra = [g for g in pd.unique(df["group"].astype(str)) if g not in levels]
-    allg = levels + extra
+    allg = levels + [g for g in pd.unique(df["group"].astype(str)) if g not in levels]
     df["group"] = df["group"].astype(str).map({g: i + 1 for i, g in enumerate(allg)}).astype("float64")
     values["group"] = {float(i + 1): study.group_label(g, lang) for i, g in enumerate(allg)}
     for var, choices in choice_codes.items():
         if var in df and var not in ("group", "wave") and not pd.api.types.is_numeric_dtype(df[var]):
             codes = {name: float(i) for i, name in enumerate(choices, start=1)}
-            unknown = set(df[var].dropna().astype(str)) - set(codes)
-            if not unknown:
+            if not set(df[var].dropna().astype(str)) - set(codes):
                 df[var] = df[var].map(codes).astype("float64")
                 values[var] = {codes[n]: lab for n, lab in choices.items()}
     yn = {0.0: s(lang, "no"), 1.0: s(lang, "yes")}
@@ -382,52 +511,71 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
             if pd.api.types.is_numeric_dtype(df[c]):
                 df[c] = df[c].astype("float64")
                 values[c] = yn
-    # clean types and names
+    return df, values
+
+
+def _plain_types(df: pd.DataFrame) -> pd.DataFrame:
+    """Numbers (and booleans) as float64, everything else as text ("" for missing)."""
     for c in df.columns:
-        if pd.api.types.is_bool_dtype(df[c]):
-            df[c] = df[c].astype("float64")
-        elif pd.api.types.is_numeric_dtype(df[c]):
+        if pd.api.types.is_bool_dtype(df[c]) or pd.api.types.is_numeric_dtype(df[c]):
             df[c] = df[c].astype("float64")
         else:
             df[c] = df[c].astype(object).where(df[c].notna(), "").astype(str)
-    rename = {c: safe_name(c) for c in df.columns}
-    df = df.rename(columns=rename)
-    for orig, new in rename.items():
-        if new in labels:
-            continue
-        if orig in choice_labels:
-            labels[new] = choice_labels[orig]
-        elif orig == "group":
-            q = inst.by_var(study.group.variable) if inst is not None else None
-            var = labels_of.var(study.group.variable) if q is not None else None
-            labels[new] = s(lang, "lab_group", variable=var.lower()) if var else s(lang, "lab_group_plain")
-        elif orig == study.group.variable and labels_of.var(orig):
-            labels[new] = s(lang, "lab_group_answer", label=labels_of.var(orig))[:80]
-        elif labels_of.var(orig):
-            labels[new] = labels_of.var(orig)[:80]
-        else:
-            for p in MULTI_PREFIXES:
-                if orig.startswith(p):
-                    base = labels_of.var(p.rstrip("_")) or p.rstrip("_")
-                    labels[new] = s(lang, "lab_choice", question=base, choice=orig[len(p):])[:80]
-                    break
-            else:
-                labels[new] = orig
-    values = {rename.get(k, k): v for k, v in values.items()}
-    df = df.sort_values(["respondent_id", "wave"]).reset_index(drop=True)
-    return df, labels, values
+    return df
+
+
+def _variable_label(orig: str, study: Any, lang: str, inst: Any, labels_of: Labels,
+                    choice_labels: dict[str, str]) -> str:
+    """The variable label of the column ``orig`` (see :func:`wide_scores`)."""
+    if orig in choice_labels:
+        return choice_labels[orig]
+    if orig == "group":
+        q = inst.by_var(study.group.variable) if inst is not None else None
+        var = labels_of.var(study.group.variable) if q is not None else None
+        return s(lang, "lab_group", variable=var.lower()) if var else s(lang, "lab_group_plain")
+    if orig == study.group.variable and labels_of.var(orig):
+        return s(lang, "lab_group_answer", label=labels_of.var(orig))[:80]
+    if labels_of.var(orig):
+        return labels_of.var(orig)[:80]
+    for p in MULTI_PREFIXES:
+        if orig.startswith(p):
+            base = labels_of.var(p.rstrip("_")) or p.rstrip("_")
+            return s(lang, "lab_choice", question=base, choice=orig[len(p):])[:80]
+    return orig
+
+
+def item_choices(inst: Any, item: str, lang: str) -> dict[float, str]:
+    """The answer labels of a scale item from the instrument: ``{1.0: "Sangat tidak setuju", …,
+    5.0: "Sangat setuju"}`` in ``lang`` (the other language where a label lacks it); {} without an
+    instrument, for an item it does not ask, or a choice list whose names are not numbers."""
+    q = next((q for q in getattr(inst, "questions", []) if q.name == item), None) if inst is not None else None
+    if q is None or not q.list_name or q.list_name not in inst.choices:
+        return {}
+    out: dict[float, str] = {}
+    for c in inst.choices[q.list_name]:
+        try:
+            code = float(c["name"])
+        except (TypeError, ValueError):
+            return {}
+        lab = c.get("label") or {}
+        text = (lab.get(lang) or next((v for v in lab.values() if v), None)) if isinstance(lab, dict) else lab
+        out[code] = " ".join(str(text or c["name"]).split())[:120]
+    return out
 
 
 def with_items(df: pd.DataFrame, labels: dict[str, str], responses: pd.DataFrame | None,
-               scale_map: pd.DataFrame | None, study: Any, lang: str, names: Labels | None = None
-               ) -> tuple[pd.DataFrame, list[str]]:
+               scale_map: pd.DataFrame | None, study: Any, lang: str, names: Labels | None = None,
+               values: dict[str, dict] | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Add each scale item's answer to the long frame of :func:`wide_scores`.
 
     ``<item>`` is scored as the scales are (a reverse-coded item turned, ``min + max − x``) and,
     for reverse-coded items, ``<item>_raw`` is the answer as given — so RELIABILITY in SPSS/PSPP
     runs on exactly the items the scores are means of. ``labels`` gains their variable labels: the
     item's statement (:meth:`Labels.statement`, "(reversed)" / "(answer as given)" added for a
-    reverse-coded item), else ``<item>: <dimension>``.
+    reverse-coded item), else ``<item>: <dimension>``. ``values`` (when given) gains their value
+    labels, the instrument's answer labels (:func:`item_choices`: 1 = Sangat tidak setuju … 5 =
+    Sangat setuju); a reverse-coded item's scored column labels each code with the answer it was
+    turned from (5 = Sangat tidak setuju), ``<item>_raw`` as answered.
 
     Returns
     -------
@@ -451,14 +599,21 @@ def with_items(df: pd.DataFrame, labels: dict[str, str], responses: pd.DataFrame
         cols[name] = (float(sm.loc[item, "min"]) + float(sm.loc[item, "max"]) - x) if rev else x
         dim = names.dim(str(sm.loc[item, "dimension"]))
         text = names.statement(item)
+        answers = item_choices(names.inst, str(item), lang) if values is not None else {}
+        if answers:  # the scored column: each code named by the answer it comes from
+            lo, hi = float(sm.loc[item, "min"]), float(sm.loc[item, "max"])
+            values[name] = {(lo + hi - c) if rev else c: lab for c, lab in sorted(answers.items())}
+            values[name] = dict(sorted(values[name].items()))
         if text:  # the statement as asked (a reverse-coded item says it was turned)
-            labels[name] = fit_label(text, s(lang, "lab_statement_reversed") if rev else "")
+            labels[name] = fit_label(text, s(lang, "lab_statement_reversed") if rev else "", SAV_LABEL_MAX)
         else:
             labels[name] = s(lang, "lab_item_reversed" if rev else "lab_item", item=item, dim=dim)[:80]
         if rev:
             raw = safe_name(f"{item}_raw")
             cols[raw] = x
-            labels[raw] = (fit_label(text, s(lang, "lab_statement_raw")) if text
+            if answers:
+                values[raw] = dict(sorted(answers.items()))
+            labels[raw] = (fit_label(text, s(lang, "lab_statement_raw"), SAV_LABEL_MAX) if text
                            else s(lang, "lab_item_raw", item=item)[:80])
     items = pd.DataFrame(cols, index=wide.index).reset_index()
     out = df.merge(items, on=["respondent_id", "wave"], how="left")
@@ -474,11 +629,11 @@ def measures_and_formats(df: pd.DataFrame, values: dict[str, dict], items: Itera
     fmt: dict[str, str] = {}
     for c in df.columns:
         col = df[c]
-        if c in values:
+        if c in items:  # a Likert item (with its answer labels or not) is ordinal
+            measure[c], fmt[c] = "ordinal", "F2.0"
+        elif c in values:
             measure[c] = "nominal"
             fmt[c] = "F2.0" if len(values[c]) < 100 else "F8.0"
-        elif c in items:
-            measure[c], fmt[c] = "ordinal", "F2.0"
         elif pd.api.types.is_datetime64_any_dtype(col):
             measure[c], fmt[c] = "scale", "DATETIME20"
         elif pd.api.types.is_numeric_dtype(col):
@@ -520,25 +675,35 @@ def by_wave(df: pd.DataFrame, labels: dict[str, str], values: dict[str, dict], s
         part = df[df["wave"] == float(i)].set_index("respondent_id")[keep]
         part.columns = [f"{c}_{safe_name(w, 12)}"[:32] for c in keep]
         for c, new in zip(keep, part.columns):
-            wlab[new] = fit_label(labels.get(c, c), f" [{study.wave_label(w, lang)}]")
+            wlab[new] = fit_label(labels.get(c, c), f" [{study.wave_label(w, lang)}]", SAV_LABEL_MAX)
             source[new] = c
         out = out.join(part, how="left")
     out = out.reset_index().sort_values("respondent_id").reset_index(drop=True)
     labs = {c: labels.get(c, c) for c in ("respondent_id", "group", "site")} | wlab
     vals = {k: v for k, v in values.items() if k in out.columns}
+    vals |= {new: values[old] for new, old in source.items() if old in values}  # an item's answer labels
     out.attrs["source"] = source  # wide column -> the long column it comes from
     return out, labs, vals
+
+
+#: the Stata version whose .dta format is written: 14 gives format 118, which Stata 14 and every
+#: later Stata opens (Unicode, 80-character variable labels, 32,000-character value labels); 15
+#: would give format 119, which Stata 14 — still common on campus licences — refuses. 118 holds
+#: up to 32,767 variables, far more than the exports have.
+STATA_VERSION = 14
 
 
 def write_spss_stata(df: pd.DataFrame, labels: dict[str, str], values: dict[str, dict], outdir: Path,
                      when: datetime = EPOCH, *, stem: str = "scores", measures: dict[str, str] | None = None,
                      formats: dict[str, str] | None = None) -> list[Path]:
     """``<stem>.sav`` and ``<stem>.dta`` with variable and value labels (pyreadstat), dated ``when``;
-    the .sav also with SPSS measurement levels and print formats."""
+    the .sav also with SPSS measurement levels and print formats and labels of up to 256
+    characters (an item's whole statement); the .dta in format 118 (:data:`STATA_VERSION`: Stata
+    14 and later) with labels cut to Stata's 80 (:func:`stata_label`)."""
     import pyreadstat
 
     outdir = Path(outdir)
-    col_labels = [labels.get(c, c)[:80] for c in df.columns]
+    col_labels = [labels.get(c, c)[:SAV_LABEL_MAX] for c in df.columns]
     out = []
     sav = outdir / f"{stem}.sav"
     with atomic_path(sav) as tmp:
@@ -552,7 +717,9 @@ def write_spss_stata(df: pd.DataFrame, labels: dict[str, str], values: dict[str,
     dvalues = {k: {int(code): lab for code, lab in v.items()} for k, v in values.items()}
     with atomic_path(dta) as tmp:
         tmp_dta = tmp.with_suffix(".dta")
-        pyreadstat.write_dta(df, str(tmp_dta), column_labels=col_labels, variable_value_labels=dvalues, version=15)
+        pyreadstat.write_dta(df, str(tmp_dta), column_labels=[stata_label(x) for x in col_labels],
+                             variable_value_labels=dvalues,
+                             version=STATA_VERSION)
         _stamp_dta(tmp_dta, when)
         tmp_dta.replace(tmp)
     out.append(dta)

@@ -10,6 +10,7 @@ after panels are directly comparable).
 from __future__ import annotations
 
 import io
+import random
 import textwrap
 import warnings
 from typing import Callable
@@ -24,7 +25,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 
 __all__ = ["setup", "render", "group_palette", "dumbbell_figure", "distribution_figure",
-           "sociogram_figure", "mixing_figure", "union_layout", "cross_share_figure", "group_ties_figure",
+           "sociogram_figure", "mixing_figure", "union_layout", "group_layout", "site_positions", "cross_share_figure", "group_ties_figure",
            "decimal_axes", "mean_bars_figure"]
 
 #: Okabe–Ito colour-blind-safe colours, one per group level in study order.
@@ -236,8 +237,6 @@ def union_layout(nodes: list[str], edges: list[tuple[str, str]], seed: int) -> d
     start = rng.uniform(-1, 1, size=(len(nodes), 2)).tolist()
     if len(nodes) == 0:
         return {}
-    import random
-
     ig.set_random_number_generator(random.Random(seed))  # FR layout draws from igraph's RNG
     try:
         coords = np.array(g.layout_fruchterman_reingold(seed=start, niter=1000).coords, dtype=float)
@@ -257,57 +256,185 @@ def union_layout(nodes: list[str], edges: list[tuple[str, str]], seed: int) -> d
     return {v: (float(coords[index[v], 0]), float(coords[index[v], 1])) for v in nodes}
 
 
+def group_layout(nodes: list[str], edges: list[tuple[str, str]], group: dict[str, str], levels: list[str],
+                 seed: int) -> dict[str, tuple[float, float]]:
+    """Positions that show the groups: each group laid out on its own and the groups set apart.
+
+    Each group's members get :func:`union_layout` positions from the ties *within* the group only
+    (members with no tie inside their group on the group's outer ring), scaled into a disc whose
+    area is proportional to the group's size; the discs sit side by side in study order (two
+    groups: left and right; more: around a circle). Ties between the groups then run between the
+    discs, where a reader sees them, instead of inside one ball of every node. One group (or
+    none known) is :func:`union_layout` itself.
+
+    Parameters
+    ----------
+    nodes : list of str
+        The respondents to place (pseudonyms).
+    edges : list of (str, str)
+        The ties of every wave and tie type (ego, alter); direction and repeats do not matter.
+    group : dict
+        Respondent → group level; a node without one is placed as a group of its own.
+    levels : list of str
+        The study's group levels in order (the order of the discs).
+    seed : int
+        Seeds every group's layout (:func:`union_layout`): the same input gives the same positions.
+
+    Returns
+    -------
+    dict
+        Respondent → (x, y), within about [-1.3, 1.3] × [-1.3, 1.3].
+
+    Examples
+    --------
+    >>> pos = group_layout(["a", "b", "c", "d"], [("a", "b"), ("c", "d"), ("b", "c")],
+    ...                    {"a": "x", "b": "x", "c": "y", "d": "y"}, ["x", "y"], seed=1)
+    >>> max(pos["a"][0], pos["b"][0]) < min(pos["c"][0], pos["d"][0])
+    True
+    """
+    nodes = sorted(set(nodes))
+    of = {v: str(group.get(v, "")) for v in nodes}
+    order = [g for g in levels if g in set(of.values())]
+    order += sorted(set(of.values()) - set(order))
+    if len(order) <= 1:
+        return union_layout(nodes, edges, seed)
+    k = len(order)
+    size = {g: sum(1 for v in nodes if of[v] == g) for g in order}
+    if k == 2:
+        centres, r_max = [(-0.72, 0.0), (0.72, 0.0)], 0.5
+    else:  # around a circle, the first group on the left
+        angles = [np.pi - 2 * np.pi * i / k for i in range(k)]
+        centres = [(0.8 * np.cos(a), 0.8 * np.sin(a)) for a in angles]
+        r_max = min(0.5, 0.8 * np.sin(np.pi / k) * 0.8)
+    big = max(size.values())
+    pos: dict[str, tuple[float, float]] = {}
+    for g, (cx, cy) in zip(order, centres):
+        members = [v for v in nodes if of[v] == g]
+        inner = union_layout(members, [(a, b) for a, b in edges if of.get(a) == g and of.get(b) == g], seed)
+        r = r_max * np.sqrt(size[g] / big) / 1.18  # union_layout spans a disc of radius 1.18
+        pos.update({v: (float(cx + r * x), float(cy + r * y)) for v, (x, y) in inner.items()})
+    return pos
+
+
+def site_positions(graphs: dict, waves: list[str], levels: list[str], seed: int,
+                   sites: list[str] | None = None) -> dict[str, dict[str, tuple[float, float]]]:
+    """Each site's :func:`group_layout` from its ``any`` graphs: the sociogram's positions.
+
+    The nodes are everyone in a wave's ``any`` graph of the site, the ties those of every wave,
+    each respondent in the group of the first wave (in ``waves`` order) they answered — what the
+    network section draws, so that the interactive view and the Gephi files show the report's
+    picture.
+
+    Parameters
+    ----------
+    graphs : dict
+        ``(site, wave, tie_type) -> igraph.Graph`` (:func:`pipeline.analysis.network.build_graphs`).
+    waves : list of str
+        The study's waves in order.
+    levels : list of str
+        The group levels in study order.
+    seed : int
+        The layout seed (``analysis.seed``).
+    sites : list of str, optional
+        Only these sites (default: every site of ``graphs``).
+
+    Returns
+    -------
+    dict
+        site → {respondent → (x, y)}.
+    """
+    rank = {w: i for i, w in enumerate(waves)}
+    keys = sorted((k for k in graphs if k[2] == "any" and (sites is None or k[0] in sites)),
+                  key=lambda k: (k[0], rank.get(k[1], len(rank))))
+    members: dict[str, set[str]] = {}
+    edges: dict[str, set[tuple[str, str]]] = {}
+    group: dict[str, str] = {}
+    for key in keys:
+        site, g = key[0], graphs[key]
+        names = g.vs["name"]
+        members.setdefault(site, set()).update(names)
+        edges.setdefault(site, set()).update((names[a], names[b]) for a, b in g.get_edgelist())
+        for v, grp in zip(names, g.vs["group"]):
+            group.setdefault(v, str(grp))
+    return {site: group_layout(sorted(members[site]), sorted(edges[site]), group, levels, seed)
+            for site in sorted(members)}
+
+
+def _bounds(pos: dict[str, tuple[float, float]], labelled: bool) -> tuple[float, float, float, float]:
+    """(x0, x1, y0, y1) of the positions with a margin for the dots (and the site names below)."""
+    if not pos:
+        return -1.3, 1.3, -1.3, 1.3
+    xy = np.array(list(pos.values()), dtype=float)
+    (x0, y0), (x1, y1) = xy.min(axis=0) - 0.12, xy.max(axis=0) + 0.12
+    return float(x0), float(x1), float(y0) - (0.18 if labelled else 0.0), float(y1)
+
+
+def _sociogram_panel(ax, panel: dict, pos: dict, nodes: list[str], xy: np.ndarray, group: dict[str, str],
+                     pal: dict[str, str], show_labels: bool) -> None:
+    """One wave: within-group ties grey, cross-group ties in :data:`BRIDGE`, nodes by group (faded
+    when the person did not answer in that wave)."""
+    within, between = [], []
+    for a, b in panel["edges"]:
+        if a in pos and b in pos:
+            (between if group.get(a) != group.get(b) else within).append([pos[a], pos[b]])
+    ax.add_collection(LineCollection(within, colors="#9a9a9a", linewidths=0.5, alpha=0.5, zorder=1))
+    ax.add_collection(LineCollection(between, colors=BRIDGE, linewidths=0.7, alpha=0.45, zorder=2))
+    present = panel["present"]
+    colors = np.array([pal.get(group.get(v, ""), "#777777") for v in nodes], dtype=object)
+    here = np.array([v in present for v in nodes], dtype=bool)
+    if (~here).any():
+        ax.scatter(xy[~here, 0], xy[~here, 1], s=30, c=list(colors[~here]), alpha=0.25,
+                   edgecolors="#777777", linewidths=0.6, zorder=3)
+    if here.any():
+        ax.scatter(xy[here, 0], xy[here, 1], s=36, c=list(colors[here]), edgecolors="white", linewidths=0.6,
+                   zorder=4)
+    if show_labels:
+        for v, (x, y) in zip(nodes, xy):
+            ax.annotate(v, (x, y), fontsize=5, xytext=(3, 3), textcoords="offset points", color="#333333")
+
+
 def sociogram_figure(panels: list[dict], pos: dict[str, tuple[float, float]], group: dict[str, str],
                      levels: list[str], *, group_label: Callable[[str], str], bridge_label: str,
                      absent_label: str, show_labels: bool = False,
                      site_labels: list[tuple[str, float]] | None = None):
-    """Side-by-side sociograms with shared positions.
+    """Sociograms of the waves with shared positions (:func:`group_layout`, or :func:`union_layout`).
 
     ``panels``: ``[{"title": str, "edges": [(ego, alter), …], "present": set of respondent ids}]``.
-    Within-group ties grey, cross-group ties thicker in :data:`BRIDGE`; nodes coloured by group,
-    faded when the person did not answer in that wave. With several sites, ``site_labels`` lists
-    ``(site name, x offset)``: site ``k``'s positions are shifted right by ``k *``
-    :data:`SITE_WIDTH` and its name is written under it.
+    Within-group ties grey, cross-group ties in :data:`BRIDGE`; nodes coloured by group, faded
+    when the person did not answer in that wave. The axes fit the positions; a layout much wider
+    than tall (groups side by side) puts the waves one above the other, else side by side. With
+    several sites, ``site_labels`` lists ``(site name, x offset)`` (site ``k``'s positions shifted
+    right by ``k *`` :data:`SITE_WIDTH`) and each name is written under its site.
     """
     pal = group_palette(levels)
+    x0, x1, y0, y1 = _bounds(pos, bool(site_labels))
+    aspect = (x1 - x0) / max(y1 - y0, 1e-9)
     n = len(panels)
-    k_sites = max(1, len(site_labels or []))
-    fig, axes = plt.subplots(1, n, figsize=(4.6 * n * (1 + 0.55 * (k_sites - 1)), 4.9), squeeze=False)
+    stacked = aspect >= 1.6 and n > 1
+    if stacked:
+        width = min(9.0, max(6.4, 3.4 * aspect))
+        fig, axes = plt.subplots(n, 1, figsize=(width, n * (width / aspect + 0.4) + 0.35), squeeze=False)
+        axes = axes[:, 0]
+    else:
+        height = 4.9
+        fig, axes = plt.subplots(1, n, figsize=(max(4.6, (height - 0.5) * aspect) * n, height), squeeze=False)
+        axes = axes[0]
     nodes = sorted(pos)
     xy = np.array([pos[v] for v in nodes]) if nodes else np.zeros((0, 2))
-    for ax, panel in zip(axes[0], panels):
-        within, between = [], []
-        for a, b in panel["edges"]:
-            if a not in pos or b not in pos:
-                continue
-            seg = [pos[a], pos[b]]
-            (between if group.get(a) != group.get(b) else within).append(seg)
-        ax.add_collection(LineCollection(within, colors="#9a9a9a", linewidths=0.5, alpha=0.55, zorder=1))
-        ax.add_collection(LineCollection(between, colors=BRIDGE, linewidths=0.9, alpha=0.7, zorder=2))
-        present = panel["present"]
-        colors = np.array([pal.get(group.get(v, ""), "#777777") for v in nodes], dtype=object)
-        here = np.array([v in present for v in nodes], dtype=bool)
-        if (~here).any():
-            ax.scatter(xy[~here, 0], xy[~here, 1], s=30, c=list(colors[~here]), alpha=0.25,
-                       edgecolors="#777777", linewidths=0.6, zorder=3)
-        if here.any():
-            ax.scatter(xy[here, 0], xy[here, 1], s=36, c=list(colors[here]), edgecolors="white",
-                       linewidths=0.6, zorder=4)
-        if show_labels:
-            for v, (x, y) in zip(nodes, xy):
-                ax.annotate(v, (x, y), fontsize=5, xytext=(3, 3), textcoords="offset points", color="#333333")
-        for name, x0 in site_labels or []:
-            ax.text(x0, -1.34, name, ha="center", va="top", fontsize=9, color="#333333")
+    for ax, panel in zip(axes, panels):
+        _sociogram_panel(ax, panel, pos, nodes, xy, group, pal, show_labels)
+        for name, x in site_labels or []:
+            ax.text(x, y0 + 0.02, name, ha="center", va="bottom", fontsize=9, color="#333333")
         ax.set_title(panel["title"])
-        ax.set_xlim(-1.3, 1.3 + SITE_WIDTH * (k_sites - 1))
-        ax.set_ylim(-1.45 if site_labels else -1.3, 1.3)
+        ax.set_xlim(x0, x1)
+        ax.set_ylim(y0, y1)
         ax.set_aspect("equal")
         ax.axis("off")
     handles = [Line2D([], [], marker="o", color=pal[g], ls="", ms=7, label=group_label(g)) for g in levels]
     handles += [Line2D([], [], color=BRIDGE, lw=1.6, label=bridge_label),
                 Line2D([], [], marker="o", color="#777777", alpha=0.3, ls="", ms=7, label=absent_label)]
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), frameon=False, bbox_to_anchor=(0.5, 0.0))
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.tight_layout(rect=(0, 0.35 / fig.get_size_inches()[1], 1, 1))
     return fig
 
 

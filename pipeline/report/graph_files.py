@@ -7,6 +7,12 @@ documents (the GraphML networkx writes with ``named_key_ids=True``; GEXF 1.2draf
 from 0, the edge weight as the ``weight`` attribute) as text, ≈ 20× faster; ``nx.read_graphml``,
 ``nx.read_gexf``, igraph and Gephi read them back to the same graph
 (``tests/report/test_graph_files.py`` checks it against networkx's own files).
+
+Drawing data follows networkx's convention, a ``viz`` dict in a node's or edge's data
+(``{"position": {"x", "y", "z"}, "color": {"r", "g", "b", "a"}}``): GEXF writes it as
+``<viz:position>`` and ``<viz:color>`` (Gephi opens the graph drawn), GraphML as the plain
+attributes Gephi's GraphML importer maps to its own (``x``, ``y``, ``r``, ``g``, ``b``) and
+``color`` (``#rrggbb``, what igraph's and networkx's plotting take).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ _GRAPHML_HEAD = ("<?xml version='1.0' encoding='utf-8'?>\n"
                  'http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">')
 _GEXF_HEAD = ("<?xml version='1.0' encoding='utf-8'?>\n"
               '<gexf xmlns="http://www.gexf.net/1.2draft" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+              'xmlns:viz="http://www.gexf.net/1.2draft/viz" '
               'xsi:schemaLocation="http://www.gexf.net/1.2draft http://www.gexf.net/1.2draft/gexf.xsd" version="1.2">\n')
 
 
@@ -110,10 +117,32 @@ class GraphView:
         return self._edges
 
 
+def _flat_viz(data: dict) -> dict:
+    """``data`` with its ``viz`` dict (networkx's drawing data) as the plain GraphML attributes
+    Gephi reads: ``x``, ``y`` (position), ``r``, ``g``, ``b`` (colour), and ``color`` as
+    ``#rrggbb``.
+
+    >>> _flat_viz({"group": "a", "viz": {"position": {"x": 1.5, "y": -2.0, "z": 0.0},
+    ...                                  "color": {"r": 0, "g": 114, "b": 178, "a": 1.0}}})
+    {'group': 'a', 'x': 1.5, 'y': -2.0, 'r': 0, 'g': 114, 'b': 178, 'color': '#0072b2'}
+    """
+    if "viz" not in data:
+        return data
+    out = {k: v for k, v in data.items() if k != "viz"}
+    viz = data["viz"]
+    if "position" in viz:
+        out.update(x=float(viz["position"]["x"]), y=float(viz["position"]["y"]))
+    if "color" in viz:
+        c = viz["color"]
+        out.update(r=int(c["r"]), g=int(c["g"]), b=int(c["b"]), color=f"#{int(c['r']):02x}{int(c['g']):02x}{int(c['b']):02x}")
+    return out
+
+
 def write_graphml(g, path: str | Path) -> None:
-    """``g`` (a networkx directed graph) as GraphML, ids = node names, keys named by attribute."""
-    nodes = list(g.nodes(data=True))
-    edges = list(g.edges(data=True))
+    """``g`` (a networkx directed graph) as GraphML, ids = node names, keys named by attribute;
+    a ``viz`` dict as the attributes of :func:`_flat_viz`."""
+    nodes = [(n, _flat_viz(d)) for n, d in g.nodes(data=True)]
+    edges = [(a, b, _flat_viz(d)) for a, b, d in g.edges(data=True)]
     ekeys, nkeys, gkeys = _keys(d for _, _, d in edges), _keys(d for _, d in nodes), _keys([g.graph])
     out = [_GRAPHML_HEAD]
     for what, keys in (("edge", ekeys), ("node", nkeys), ("graph", gkeys)):
@@ -157,8 +186,8 @@ def write_gexf(g, path: str | Path, date: str) -> None:
     node attributes numbered first, then edge attributes; the edge ``weight`` as an XML attribute."""
     nodes = list(g.nodes(data=True))
     edges = list(g.edges(data=True))
-    ndata = [{k: v for k, v in d.items() if k not in ("label", "id")} for _, d in nodes]
-    edata = [{k: v for k, v in d.items() if k not in ("label", "weight", "type", "id", "start", "end")}
+    ndata = [{k: v for k, v in d.items() if k not in ("label", "id", "viz")} for _, d in nodes]
+    edata = [{k: v for k, v in d.items() if k not in ("label", "weight", "type", "id", "start", "end", "viz")}
              for _, _, d in edges]
     nkeys = _keys(ndata)
     ekeys = _keys(edata)
@@ -184,25 +213,45 @@ def write_gexf(g, path: str | Path, date: str) -> None:
     for (n, d), data in zip(nodes, ndata):
         label = quoteattr(str(d["label"])) if "label" in d else quoteattr(str(n))
         out.append(f"      <node id={ids[n]} label={label}")
-        _close(out, "node", data, opening)
+        _close(out, "node", data, opening, d.get("viz"))
     out.append("    </nodes>\n    <edges>\n")
     for i, ((a, b, d), data) in enumerate(zip(edges, edata)):
         extra = "".join(f" {k}={_attr(d[k])}" for k in ("label", "weight") if k in d)
         out.append(f"      <edge source={ids[a]} target={ids[b]} id=\"{i}\"{extra}")
-        _close(out, "edge", data, opening)
+        _close(out, "edge", data, opening, d.get("viz"))
     out.append("    </edges>\n  </graph>\n</gexf>\n")
     with atomic_path(path) as tmp:
         Path(tmp).write_text("".join(out), encoding="utf-8")
 
 
-def _close(out: list[str], tag: str, data: dict, opening: dict) -> None:
+def _viz(viz: dict | None, indent: str) -> list[str]:
+    """``<viz:color>`` and ``<viz:position>`` elements of a ``viz`` dict, in networkx's order."""
+    out = []
+    if viz and "color" in viz:
+        c = viz["color"]
+        out.append(f'{indent}<viz:color r="{int(c["r"])}" g="{int(c["g"])}" b="{int(c["b"])}" '
+                   f'a="{float(c.get("a", 1.0))}" />\n')
+    if viz and "position" in viz:
+        p = viz["position"]
+        out.append(f'{indent}<viz:position x="{float(p["x"])!r}" y="{float(p["y"])!r}" '
+                   f'z="{float(p.get("z", 0.0))!r}" />\n')
+    return out
+
+
+def _close(out: list[str], tag: str, data: dict, opening: dict, viz: dict | None = None) -> None:
     """End an opened ``<node`` / ``<edge`` element: its ``<attvalues>`` when it has ``data``
-    (``opening``: attribute → (the ``<attvalue`` head, the value formatter)), else ``/>``."""
-    if not data:
+    (``opening``: attribute → (the ``<attvalue`` head, the value formatter)) and its drawing
+    (``viz``), else ``/>``."""
+    drawn = _viz(viz, "        ")
+    if not data and not drawn:
         out.append(" />\n")
         return
-    out.append(">\n        <attvalues>\n")
-    for k, v in data.items():
-        head, f = opening[k]
-        out.append(f"{head}{f(v)} />\n")
-    out.append(f"        </attvalues>\n      </{tag}>\n")
+    out.append(">\n")
+    if data:
+        out.append("        <attvalues>\n")
+        for k, v in data.items():
+            head, f = opening[k]
+            out.append(f"{head}{f(v)} />\n")
+        out.append("        </attvalues>\n")
+    out.extend(drawn)
+    out.append(f"      </{tag}>\n")

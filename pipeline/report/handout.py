@@ -36,11 +36,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+import jinja2
 import numpy as np
 import pandas as pd
 
+from ..io import write_text
 from . import figures as F
-from .text import capfirst, num, verdict
+from .context import Context
+from .labels import Labels
+from .shape import StudyShape
+from .text import LANGUAGES, STRINGS, capfirst, num, verdict
 
 __all__ = ["HandoutFinding", "findings", "render", "TEXT", "write_handouts"]
 
@@ -49,9 +54,12 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 MAX_SCALE_CARDS = 4
 
 
-def _texts() -> dict[str, dict[str, str]]:
-    from .text import LANGUAGES, STRINGS
+#: the processed tables the handout reads
+INPUTS = ("prepost.csv", "network_whole.csv", "mixing.csv", "network_groups.csv", "network_change.csv",
+          "sample.csv")
 
+
+def _texts() -> dict[str, dict[str, str]]:
     return {lang: {k[len("handout_"):]: v for k, v in STRINGS[lang].items() if k.startswith("handout_")}
             for lang in LANGUAGES}
 
@@ -93,23 +101,13 @@ class _Page:
     generic: bool
 
 
-def _words(study: Any, lang: str) -> dict[str, str]:
-    """The handout's words for ``study``: the instrument's (UMKM owners of a village, business
+def _words(shape: StudyShape, lang: str) -> dict[str, str]:
+    """The handout's words for the study: the instrument's (UMKM owners of a village, business
     ties) for a study collected with it; for any other (a tables study) the ``*_gen`` texts."""
     T = dict(TEXT[lang])
-    if study.source.kind == "tables":
+    if not shape.umkm:
         T.update({k[:-4]: v for k, v in TEXT[lang].items() if k.endswith("_gen")})
     return T
-
-
-def _present(tables: dict[str, pd.DataFrame | None], study: Any) -> list[str]:
-    """The study's group levels that have respondents (``sample.csv``), in the study's order."""
-    sample = tables.get("sample.csv")
-    if sample is None or not len(sample):
-        return list(study.group_values)
-    n = pd.to_numeric(sample["n"], errors="coerce")
-    have = set(sample.loc[(sample["group"].astype(str) != "all") & (n > 0), "group"].astype(str))
-    return [g for g in study.group_values if g in have]
 
 
 def _direction(row: pd.Series, alpha: float, min_effect: float) -> str:
@@ -209,24 +207,19 @@ def _ties_card(page: _Page, whole: pd.DataFrame, ch: pd.DataFrame, mix: pd.DataF
     return HandoutFinding("ties", d, capfirst(T[f"ties_{d}"].format(**page.words)), body, F.render(fig)[0], rows)
 
 
-def findings(tables: dict[str, pd.DataFrame | None], study: Any, lang: str, *, waves: list[str],
-             scale: tuple[float, float], dims: list[tuple[str, str, tuple[float, float]]] | None = None
-             ) -> list[HandoutFinding]:
-    """The handout's cards from the processed tables (``prepost.csv``, ``network_whole.csv``,
-    ``mixing.csv``, ``network_groups.csv``, ``network_change.csv``, ``sample.csv``; a missing one
-    is ``None``).
+def findings(tables: dict[str, pd.DataFrame | None], shape: StudyShape, lang: str,
+             dims: list[tuple[str, str, tuple[float, float]]] | None = None) -> list[HandoutFinding]:
+    """The handout's cards from the processed tables (:data:`INPUTS`; a missing one is ``None``).
 
     Parameters
     ----------
     tables : dict
         Processed tables by file name.
-    study : pipeline.config.Study
+    shape : StudyShape
+        The study and what its data hold: the waves with answers (fewer than two gives no
+        findings; the first and the last are compared), the groups present, the demo's Likert
+        range (its trust and norms cards).
     lang : "id" | "en"
-    waves : list of str
-        The waves that have answers, in order; fewer than two gives no findings. The first and
-        the last are compared.
-    scale : (float, float)
-        The demo's Likert range (its trust and norms cards).
     dims : list of (dimension, label, (low, high)), optional
         A ``tables`` study's dimensions with their labels and answer ranges (one card each, at
         most :data:`MAX_SCALE_CARDS`).
@@ -236,14 +229,14 @@ def findings(tables: dict[str, pd.DataFrame | None], study: Any, lang: str, *, w
     list of HandoutFinding
         In the order of the module docstring.
     """
-    if len(waves) < 2:
+    if len(shape.data_waves) < 2:
         return []
-    page = _page(tables, study, lang, waves)
+    page = _page(shape, lang)
     F.setup(lang)
     pp = tables.get("prepost.csv")
     mix, whole = tables.get("mixing.csv"), tables.get("network_whole.csv")
     ch, grp = tables.get("network_change.csv"), tables.get("network_groups.csv")
-    ties = (mix is not None and len(_present(tables, study)) > 1
+    ties = (mix is not None and len(shape.present_levels) > 1
             and pd.to_numeric(mix["ties"], errors="coerce").fillna(0).any())
     out: list[HandoutFinding] = []
     if ties and whole is not None and len(whole):
@@ -251,16 +244,18 @@ def findings(tables: dict[str, pd.DataFrame | None], study: Any, lang: str, *, w
     if page.generic:
         out += _scale_cards(page, pp, (dims or [])[:MAX_SCALE_CARDS])
     else:
-        out += _scale_cards(page, pp, [("trust_outgroup", "", scale), ("norms", "", scale)])
+        out += _scale_cards(page, pp, [("trust_outgroup", "", shape.scale), ("norms", "", shape.scale)])
     if ties and all(x is not None and len(x) for x in (whole, ch, grp)):
-        out.append(_ties_card(page, whole, ch, mix, grp, study))
+        out.append(_ties_card(page, whole, ch, mix, grp, shape.study))
     return [f for f in out if f is not None]
 
 
-def _page(tables: dict, study: Any, lang: str, waves: list[str]) -> _Page:
-    T = _words(study, lang)
-    generic = study.source.kind == "tables"
-    present = _present(tables, study) if generic else list(study.group_values)
+def _page(shape: StudyShape, lang: str) -> _Page:
+    """The words every card uses (the groups, the two surveys) and the rule's numbers."""
+    study, waves = shape.study, shape.data_waves
+    T = _words(shape, lang)
+    generic = not shape.umkm
+    present = shape.present_levels if generic else list(study.group_values)
     labels = [study.group_label(g, lang) if generic else study.group_label(g, lang).lower() for g in present]
     pair = (", ".join(labels[:-1]) + f" {T['and']} " + labels[-1]) if len(labels) > 1 else "".join(labels)
     if len(labels) > 2:  # "ties link A, B, C and D" would not say that a tie links two of them
@@ -268,19 +263,19 @@ def _page(tables: dict, study: Any, lang: str, waves: list[str]) -> _Page:
     pre, post = waves[0], waves[-1]
     words = {"pair": pair, "pair_dash": "\u2013".join(labels) if len(labels) == 2 else pair,
              "w0": study.wave_label(pre, lang), "w1": study.wave_label(post, lang)}
-    return _Page(T, lang, pre, post, words, float(study.analysis.alpha),
-                 float(getattr(study.analysis, "min_effect", 0.1)), generic)
+    return _Page(T, lang, pre, post, words, shape.alpha, shape.min_effect, generic)
 
 
-def _who(tables: dict, study: Any, lang: str, T: dict, waves: list[str]) -> tuple[str, list[list[str]]]:
+def _who(tables: dict, shape: StudyShape, lang: str, T: dict) -> tuple[str, list[list[str]]]:
     """The line on who answered (the sample table: a questionnaire with at least one answer) and
     its rows of the number table."""
+    study, waves = shape.study, shape.data_waves
     sample = tables.get("sample.csv")
     if sample is None or not len(sample) or not waves:
         return "", []
     alls = sample[sample["group"].astype(str) == "all"]
     alls = alls.set_index(alls["wave"].astype(str))
-    low = (lambda x: x) if study.source.kind == "tables" else str.lower  # a study's own labels as written
+    low = str.lower if shape.umkm else (lambda x: x)  # a study's own labels as written
     first = num(alls.loc[waves[0], "n"], lang, 0) if waves[0] in alls.index else None
     if len(waves) < 2:
         if first is None:
@@ -297,17 +292,16 @@ def _who(tables: dict, study: Any, lang: str, T: dict, waves: list[str]) -> tupl
                  [T["what_both"], T["who_both"], both, both, "–", "–"]]
 
 
-def render(tables: dict[str, pd.DataFrame | None], study: Any, lang: str, *, waves: list[str],
-           scale: tuple[float, float], dims: list[tuple[str, str, tuple[float, float]]] | None = None) -> str:
+def render(tables: dict[str, pd.DataFrame | None], shape: StudyShape, lang: str,
+           dims: list[tuple[str, str, tuple[float, float]]] | None = None) -> str:
     """The handout as one self-contained HTML page (one A4 sheet when printed): the cards and the
-    table of every number they quote."""
-    import jinja2
-
-    T = _words(study, lang)
-    items = findings(tables, study, lang, waves=waves, scale=scale, dims=dims)
-    if len(waves) >= 2 and study.source.kind == "tables":  # two waves: "no follow-up yet" would be false
+    table of every number they quote (:func:`findings` tells the parameters)."""
+    study, waves = shape.study, shape.data_waves
+    T = _words(shape, lang)
+    items = findings(tables, shape, lang, dims)
+    if len(waves) >= 2 and not shape.umkm:  # two waves: "no follow-up yet" would be false
         T["none"] = T["none_later"]
-    who, rows = _who(tables, study, lang, T, waves)
+    who, rows = _who(tables, shape, lang, T)
     rows += [r for it in items for r in it.rows]
     k = len(study.wave_ids)
 
@@ -328,22 +322,22 @@ def render(tables: dict[str, pd.DataFrame | None], study: Any, lang: str, *, wav
         css=(TEMPLATES / "handout.css").read_text(encoding="utf-8"))
 
 
-def _dims(rep: Any, labels: Callable[[str], str]) -> list[tuple[str, str, tuple[float, float]]]:
+def _dims(shape: StudyShape, labels: Callable[[str], str]) -> list[tuple[str, str, tuple[float, float]]]:
     """A tables study's dimensions: (dimension, label, answer range), in the scale map's order."""
-    if rep.study.source.kind != "tables" or rep.no_scales:
+    if shape.umkm or shape.no_scales:
         return []
-    return [(d, labels(d), rep.dim_range(d)) for d in rep.top_dims()]
+    return [(d, labels(d), shape.dim_range(d)) for d in shape.top_dims()]
 
 
-def write_handouts(rep: Any, out: Path) -> list[Path]:
+def write_handouts(ctx: Context, out: Path) -> list[Path]:
     """Write ``handout.html`` (the report language) and ``handout-<other>.html`` (the other
-    language) into the report folder ``out``, from the report's inputs ``rep.inp``.
+    language) into the report folder ``out``, from the report's inputs.
 
     Parameters
     ----------
-    rep : pipeline.report.context.Context
-        Gives ``inp`` (the processed tables), ``study``, ``lang``, ``data_waves``, ``scale`` and
-        the study's dimensions and their ranges.
+    ctx : pipeline.report.context.Context
+        Gives the processed tables (:data:`INPUTS`), the study's shape, its instrument and the
+        report language.
     out : Path
         The report folder being built.
 
@@ -352,19 +346,12 @@ def write_handouts(rep: Any, out: Path) -> list[Path]:
     list of Path
         The handouts written, the report language's first.
     """
-    from ..io import write_text
-    from .labels import Labels
-    from .text import LANGUAGES
-
-    names = ("prepost.csv", "network_whole.csv", "mixing.csv", "network_groups.csv", "network_change.csv",
-             "sample.csv")
-    tables = {nm: rep.inp(nm) for nm in names}
+    tables = {name: ctx.inputs(name) for name in INPUTS}
     written = []
-    for lang in [rep.lang, *[x for x in LANGUAGES if x != rep.lang]]:
-        path = out / ("handout.html" if lang == rep.lang else f"handout-{lang}.html")
-        labels = Labels(rep.instrument(), lang, rep.inp("scale_map.parquet"))
-        write_text(path, render(tables, rep.study, lang, waves=list(rep.data_waves), scale=rep.scale,
-                                dims=_dims(rep, labels.dim)))
+    for lang in [ctx.lang, *[x for x in LANGUAGES if x != ctx.lang]]:
+        path = out / ("handout.html" if lang == ctx.lang else f"handout-{lang}.html")
+        labels = Labels(ctx.instrument, lang, ctx.inputs("scale_map.parquet"))
+        write_text(path, render(tables, ctx.shape, lang, _dims(ctx.shape, labels.dim)))
         written.append(path)
-    F.setup(rep.lang)
+    F.setup(ctx.lang)
     return written

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..instrument import scale_map as instrument_scale_map
 from .text import STRINGS, s
 
 __all__ = ["Labels"]
@@ -48,8 +49,6 @@ class Labels:
         dims: set[str] = set()
         frames = [scale_map] if scale_map is not None and len(scale_map) else []
         if inst is not None:
-            from ..instrument import scale_map as instrument_scale_map
-
             frames.append(instrument_scale_map(inst))
         for sm in frames:
             for d, sub in zip(sm["dimension"].astype(str), sm["subscale"].astype(str)):

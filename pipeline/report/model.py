@@ -9,6 +9,7 @@ writes files.
 from __future__ import annotations
 
 import base64
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,8 +45,6 @@ class Figure:
 
     @property
     def size(self) -> tuple[int, int]:
-        import struct
-
         w, h = struct.unpack(">II", self.png[16:24])
         return int(w), int(h)
 

@@ -24,18 +24,19 @@ Check ``network_change.rsiena_ok`` (Jaccard > 0.3) before fitting a SAOM.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import igraph as ig
-import networkx as nx
 import numpy as np
 import pandas as pd
 
 from ..io import atomic_path, write_csv, write_text
-from ..analysis.network import NODE_COLUMNS, to_networkx
+from ..analysis.network import NODE_COLUMNS
 from .graph_files import GraphView, write_gexf, write_graphml
 from .text import s
 
@@ -129,34 +130,45 @@ def _edges(ties: pd.DataFrame | None, site: str, wave: str, tie_type: str) -> di
     return out
 
 
-def _graph_file_view(gm: ig.Graph, ties: pd.DataFrame | None, edges: dict | None = None) -> nx.DiGraph:
-    """The networkx graph written to GraphML and GEXF: pseudonyms as node ids, edge tie types
-    and weights, no igraph bookkeeping attributes (``edges``: :func:`_edge_attrs` of ``ties``)."""
-    nxg = to_networkx(gm)
-    for _, data in nxg.nodes(data=True):
-        data.pop("_nx_name", None)
-    if edges is None:
-        attrs = _edges(ties, gm["site"], gm["wave"], gm["tie_type"])
-    else:
-        e = edges.get((str(gm["site"]), str(gm["wave"]), str(gm["tie_type"])))
-        attrs = {} if e is None else {
-            (a, b): ({"tie_type": lab} if w != w else {"tie_type": lab, "weight": float(w)})
-            for a, b, lab, w in zip(e["ego"], e["alter"], e["label"], e["weight"])}
-    for a, b, data in nxg.edges(data=True):
-        data.pop("_igraph_index", None)
-        data.update(attrs.get((a, b), {"tie_type": gm["tie_type"]}))
-    return nxg
+#: GEXF/GraphML coordinates: the layout's unit (a group's disc spans about one) in Gephi's pixels
+POSITION_SCALE = 400.0
+#: colours of the ties in Gephi, as in the report's sociogram: within a group grey, between groups
+WITHIN_COLOR, BETWEEN_COLOR = "#9a9a9a", "#B3245C"
 
 
-def _file_view(gm: ig.Graph, edges: dict) -> GraphView:
-    """What :func:`_graph_file_view` gives, read straight from igraph (no networkx graph): node
-    data = the vertex attributes but ``name`` and ``_igraph_index``; edges in networkx's order (by
-    source vertex), with their tie types and weights from ``edges`` (:func:`_edge_attrs`)."""
+def _rgb(color: str) -> dict[str, Any]:
+    """``"#0072B2"`` → ``{"r": 0, "g": 114, "b": 178, "a": 1.0}`` (a GEXF ``viz:color``)."""
+    h = color.lstrip("#")
+    return {"r": int(h[0:2], 16), "g": int(h[2:4], 16), "b": int(h[4:6], 16), "a": 1.0}
+
+
+def _file_view(gm: ig.Graph, edges: dict, pos: dict[str, tuple[float, float]] | None = None,
+               colors: dict[str, str] | None = None) -> GraphView:
+    """The graph as GraphML and GEXF hold it, read straight from igraph (no networkx graph).
+
+    Node ids are the pseudonyms; node data are the vertex attributes but ``name`` (no igraph
+    bookkeeping such as ``_igraph_index``) and, with ``pos`` (respondent → (x, y), the report's
+    layout) and ``colors`` (group → ``#rrggbb``), a ``viz`` dict: the position scaled by
+    :data:`POSITION_SCALE` and the group's colour. Edges in networkx's order (by source vertex),
+    with their tie types and weights from ``edges`` (:func:`_edge_attrs`), ``between_groups``
+    and, with ``colors``, the sociogram's colour (:data:`WITHIN_COLOR`, :data:`BETWEEN_COLOR`).
+    """
     names = gm.vs["name"]
     attrs = [a for a in gm.vs.attributes() if a != "name"]
     cols = [gm.vs[a] for a in attrs]
-    nodes = [(n, {**dict(zip(attrs, vals)), "_igraph_index": i})
-             for i, (n, *vals) in enumerate(zip(names, *cols))]
+    groups = [str(v) for v in gm.vs["group"]] if "group" in attrs else [""] * len(names)
+    nodes = []
+    for i, n in enumerate(names):
+        data = {a: col[i] for a, col in zip(attrs, cols)}
+        viz: dict[str, Any] = {}
+        if colors and groups[i] in colors:
+            viz["color"] = _rgb(colors[groups[i]])
+        if pos and n in pos:
+            x, y = pos[n]
+            viz["position"] = {"x": round(x * POSITION_SCALE, 3), "y": round(y * POSITION_SCALE, 3), "z": 0.0}
+        if viz:
+            data["viz"] = viz
+        nodes.append((n, data))
     e = edges.get((str(gm["site"]), str(gm["wave"]), str(gm["tie_type"])))
     attrs_of = {} if e is None else {
         (a, b): ({"tie_type": lab} if w != w else {"tie_type": lab, "weight": float(w)})
@@ -168,6 +180,9 @@ def _file_view(gm: ig.Graph, edges: dict) -> GraphView:
     for k, (a, b) in sorted(enumerate(gm.get_edgelist()), key=lambda x: x[1][0]):
         data = {att: col[k] for att, col in zip(eattrs, ecols)}
         data.update(attrs_of.get((names[a], names[b]), plain))
+        data["between_groups"] = groups[a] != groups[b]
+        if colors:
+            data["viz"] = {"color": _rgb(BETWEEN_COLOR if data["between_groups"] else WITHIN_COLOR)}
         out.append((names[a], names[b], data))
     graph = {key: gm[key] for key in gm.attributes()}
     return GraphView(graph, nodes, out)
@@ -176,7 +191,8 @@ def _file_view(gm: ig.Graph, edges: dict) -> GraphView:
 def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.DataFrame,
                   outdir: str | Path, waves: Sequence[str] | None = None,
                   date: str | None = None, ties: pd.DataFrame | None = None,
-                  readme: str | None = None) -> list[Path]:
+                  readme: str | None = None, positions: dict[str, dict[str, tuple[float, float]]] | None = None,
+                  colors: dict[str, str] | None = None) -> list[Path]:
     """Write GraphML, GEXF and RSiena files for the graphs of :func:`pipeline.analysis.network.build_graphs`.
 
     Parameters
@@ -197,6 +213,13 @@ def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.D
         The canonical ties table: gives the edges their ``tie_type`` and ``weight``.
     readme : str, optional
         The text of ``README.md`` (:func:`readme_text`); default a short generic one.
+    positions : dict, optional
+        site → {respondent → (x, y)}: the report's layout
+        (:func:`pipeline.report.figures.site_positions`), written as GEXF ``viz:position`` and
+        GraphML ``x``/``y``, so that Gephi opens each graph as the report draws it.
+    colors : dict, optional
+        group → ``#rrggbb`` (the report's group colours): GEXF ``viz:color``, GraphML
+        ``r``/``g``/``b`` and ``color``; ties between groups coloured as in the sociogram.
 
     Returns
     -------
@@ -210,7 +233,7 @@ def write_exports(graphs: dict[tuple[str, str, str], ig.Graph], node_table: pd.D
     folder = {i: folder_names(k[i] for k in graphs) for i in range(3)}
     for (site, wave, tie_type), g in graphs.items():
         base = outdir / "graphs" / folder[0][site] / folder[1][wave] / folder[2][tie_type]
-        nxg = _file_view(_with_measures(g, node_table, parts), edges)
+        nxg = _file_view(_with_measures(g, node_table, parts), edges, (positions or {}).get(site), colors)
         path = base.with_suffix(".graphml")
         write_graphml(nxg, path)
         written.append(path)
@@ -271,9 +294,6 @@ def _write_rsiena(graphs: dict[tuple[str, str, str], ig.Graph], outdir: Path,
 def _write_matrix(path: Path, mat: np.ndarray, names: list[str]) -> None:
     """``mat`` (1, 0 or NaN) as the CSV ``pandas.DataFrame(mat, columns=names).astype("Int64").to_csv(index=False)``
     writes (NaN as an empty cell), without building the frame: 250 × 250 cells in milliseconds."""
-    import csv
-    import io
-
     head = io.StringIO()
     csv.writer(head, lineterminator="\n").writerow(names)
     cells = np.where(np.isnan(mat), "", np.where(mat == 1, "1", "0"))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ..io import EPOCH, note, write_bytes
 
-__all__ = ["chromium", "print_pdf", "stamp"]
+__all__ = ["chromium", "print_pdf", "stamp", "without_file_links"]
 
 _DATE = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}[^)]*\)")
 
@@ -52,8 +52,26 @@ def stamp(pdf: bytes, when: datetime) -> bytes:
     return _DATE.sub(one, pdf)
 
 
+#: an ``href`` to a file beside the page (a figure's SVG): not an anchor in the page (``#…``), not a URL
+_FILE_HREF = re.compile(r'\shref="(?!#)(?![a-zA-Z][a-zA-Z0-9+.-]*:)[^"]*"')
+
+
+def without_file_links(page: str) -> str:
+    """``page`` with its links to files beside it made plain text (the words stay).
+
+    Chromium writes such a link into the PDF as an absolute ``file://`` address of the folder the page
+    was printed from: a temporary folder that differs at every build and names the machine's paths.
+
+    >>> without_file_links('<a class="zoom" href="figures/01_a.svg">x</a> <a href="#t1">T</a> <a href="https://doi.org/1">d</a>')
+    '<a class="zoom">x</a> <a href="#t1">T</a> <a href="https://doi.org/1">d</a>'
+    """
+    return _FILE_HREF.sub("", page)
+
+
 def print_pdf(html: Path, pdf: Path, when: datetime = EPOCH, *, timeout: float = 180) -> bool:
     """Print ``html`` to ``pdf`` (written atomically) with headless Chromium, dated ``when``.
+
+    The page printed is a copy of ``html`` without its links to files (:func:`without_file_links`).
 
     Returns
     -------
@@ -67,10 +85,12 @@ def print_pdf(html: Path, pdf: Path, when: datetime = EPOCH, *, timeout: float =
         return False
     with tempfile.TemporaryDirectory(prefix="sinergi-chromium-") as profile:
         out = Path(profile) / "out.pdf"
+        page = Path(profile) / "page.html"  # the page is self-contained: figures are data URIs
+        page.write_text(without_file_links(Path(html).read_text(encoding="utf-8")), encoding="utf-8")
         cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
                "--disable-extensions", f"--user-data-dir={profile}", f"--print-to-pdf={out}",
-               Path(html).resolve().as_uri()]
+               page.resolve().as_uri()]
         try:
             run = subprocess.run(cmd, capture_output=True, timeout=timeout)
         except (OSError, subprocess.SubprocessError) as exc:

@@ -22,6 +22,7 @@ A ``sig`` change smaller than the study's smallest meaningful change (``analysis
 from __future__ import annotations
 
 import math
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -119,8 +120,6 @@ def when(text: Any, lang: str) -> str:
     >>> when("2026-11-23T10:05:09+00:00", "id"), when("2026-11-23T10:05:09Z", "en")
     ('23 November 2026, 10.05 UTC', '23 November 2026, 10:05 UTC')
     """
-    from datetime import datetime, timezone
-
     try:
         t = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:

@@ -92,3 +92,32 @@ def test_low_coverage_warns():
     out = coverage(resp, ties, ["info"], ["a", "b"], min_coverage=0.8)
     b = out[out["wave"] == "b"]
     assert b["warning"].all() and (b["coverage"] < 0.8).all()
+
+
+def test_villages_are_independent_and_keep_the_respondents_order():
+    """Each village's rows depend on its own rows only (the per-village jobs of map_sites), a
+    duplicate nomination counts once in ``any``, a non-respondent's group comes from another
+    wave, and the rows follow the order site × wave first occur in."""
+    resp, ties = [], []
+    for v, seed in (("v2", 3), ("v1", 4), ("v3", 5)):
+        ids, group, adj, src, dst = _village(seed=seed, n=30)
+        ids = [f"{v}-{i}" for i in ids]
+        answered = np.random.default_rng(seed).random(len(ids)) > 0.25
+        r, t = _tables(ids, group, src, dst, answered)
+        resp.append(r.assign(site=v))
+        ties.append(t.assign(site=v))
+    resp = pd.concat(resp, ignore_index=True).sort_values("wave", kind="stable")  # wave a of every village first
+    ties = pd.concat(ties + [ties[0].head(5).assign(tie_type="help")], ignore_index=True)
+    whole = coverage(resp, ties, ["info", "help"], ["a", "b"])
+    assert list(dict.fromkeys(zip(whole["site"], whole["wave"]))) == list(
+        dict.fromkeys(zip(resp["site"], resp["wave"])))
+    for site in ("v1", "v2", "v3"):
+        alone = coverage(resp[resp["site"] == site], ties[ties["site"] == site], ["info", "help"], ["a", "b"])
+        pd.testing.assert_frame_equal(whole[whole["site"] == site].reset_index(drop=True), alone)
+    # "any": the five repeated nominations (as help) count once
+    b = whole[(whole["site"] == "v2") & (whole["wave"] == "b")].set_index("tie_type")
+    assert b.loc["any", "ties_observed"] + b.loc["any", "ties_to_nonrespondents"] == \
+        b.loc["info", "ties_observed"] + b.loc["info", "ties_to_nonrespondents"]
+    assert b.loc["help", "ties_observed"] + b.loc["help", "ties_to_nonrespondents"] == 5
+    for scheduler in ("serial", "processes"):
+        pd.testing.assert_frame_equal(coverage(resp, ties, ["info", "help"], ["a", "b"], scheduler=scheduler), whole)

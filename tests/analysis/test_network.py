@@ -629,11 +629,11 @@ def test_graph_files_use_pseudonyms_as_ids_with_weights_and_tie_types(tmp_path):
     pre = nx.read_graphml(tmp_path / "graphs/desa/pre/info.graphml")
     post = nx.read_graphml(tmp_path / "graphs/desa/post/info.graphml")
     assert set(pre.nodes) == {"R1", "R2", "R3"} and set(post.nodes) == {"R2", "R3", "R4"}
-    assert pre.edges["R1", "R2"] == {"tie_type": "info", "weight": 3.0}
-    assert pre.edges["R2", "R3"] == {"tie_type": "info"}  # frequency unknown: no weight, not 0
+    assert pre.edges["R1", "R2"] == {"tie_type": "info", "weight": 3.0, "between_groups": True}
+    assert pre.edges["R2", "R3"] == {"tie_type": "info", "between_groups": True}  # frequency unknown: no weight, not 0
     assert post.graph["wave"] == "post" and post.graph["site"] == "desa"
     any_pre = nx.read_graphml(tmp_path / "graphs/desa/pre/any.graphml")
-    assert any_pre.edges["R1", "R2"] == {"tie_type": "help info", "weight": 4.0}
+    assert any_pre.edges["R1", "R2"] == {"tie_type": "help info", "weight": 4.0, "between_groups": True}
     gexf = nx.read_gexf(tmp_path / "graphs/desa/post/help.gexf")
     assert gexf.edges["R4", "R2"]["weight"] == 1.0 and set(gexf.nodes) == {"R2", "R3", "R4"}
     readme = (tmp_path / "README.md").read_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import igraph as ig
 import networkx as nx
 import pytest
 
@@ -54,3 +55,28 @@ def test_files_read_back_as_networkx_own(tmp_path, fmt):
         _same(nx.read_gexf(ours), nx.read_gexf(theirs))
         assert 'lastmodifieddate="2026-12-01"' in ours.read_text(encoding="utf-8")
     assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_drawing_as_networkx_writes_it_and_as_gephi_reads_graphml(tmp_path):
+    """A ``viz`` dict (networkx's drawing data) is the GEXF networkx writes (viz:position and
+    viz:color read back equal) and, in GraphML, the x, y, r, g, b and colour attributes Gephi
+    maps to its own."""
+    g = _graph()
+    for v in g.nodes:
+        g.nodes[v].pop("_igraph_index")
+    g.nodes["R1"]["viz"] = {"position": {"x": -120.5, "y": 33.25, "z": 0.0}, "color": {"r": 0, "g": 114, "b": 178, "a": 1.0}}
+    g.nodes["R2"]["viz"] = {"position": {"x": 80.0, "y": -1.5, "z": 0.0}, "color": {"r": 230, "g": 159, "b": 0, "a": 1.0}}
+    ours, theirs = tmp_path / "ours.gexf", tmp_path / "nx.gexf"
+    gf.write_gexf(g, ours, "2026-12-01")
+    nx.write_gexf(g.copy(), theirs)
+    a, b = nx.read_gexf(ours), nx.read_gexf(theirs)
+    assert a.nodes["R1"]["viz"] == b.nodes["R1"]["viz"] and a.nodes["R2"]["viz"] == b.nodes["R2"]["viz"]
+    assert "viz" not in a.nodes["R3"]
+    _same(a, b)
+    gf.write_graphml(g, tmp_path / "g.graphml")
+    back = nx.read_graphml(tmp_path / "g.graphml")
+    assert back.nodes["R1"]["x"] == -120.5 and back.nodes["R1"]["y"] == 33.25
+    assert (back.nodes["R2"]["r"], back.nodes["R2"]["g"], back.nodes["R2"]["b"]) == (230, 159, 0)
+    assert back.nodes["R2"]["color"] == "#e69f00" and "viz" not in back.nodes["R2"]
+    gi = ig.Graph.Read_GraphML(str(tmp_path / "g.graphml"))
+    assert gi.vs["x"][:2] == [-120.5, 80.0]

@@ -71,7 +71,7 @@ class Built:
         self.html = _sections(page)
         self.text = {k: _text(re.sub(r"<h2>.*?</h2>", "", v, count=1, flags=re.S)) for k, v in self.html.items()}
         self.all = _text(page)
-        self.tables = {t.key: t for t in ctx.tables}
+        self.tables = {t.key: t for t in ctx.numbering.tables}
 
     def handout(self, lang: str) -> str:
         """The handout in ``lang`` (both are written once, from this report's context)."""
@@ -136,7 +136,7 @@ def test_group_and_tie_labels_are_the_studys(reports, lang):
     offices = {"id": "Boston, Hartford dan Providence", "en": "Boston, Hartford and Providence"}[lang]
     assert offices in " ".join(t for _, t in lazega.findings())
     net = lazega.text["network"]
-    assert all(lazega.ctx.tl(t) in net and t in lazega.ctx.tl(t) for t in ("advice", "friendship", "cowork"))
+    assert all(lazega.ctx.words.tie(t) in net and t in lazega.ctx.words.tie(t) for t in ("advice", "friendship", "cowork"))
     liaison = {"id": "tiga kelompok atau lebih", "en": "three groups or more"}[lang]
     assert liaison in net and {"id": "Dengan hanya dua kelompok", "en": "With only two groups"}[lang] not in net
 
@@ -154,11 +154,11 @@ def test_scale_range_is_the_datas(reports, lang):
     assert rng in affect.text["trust"] and "1–5" not in affect.all
     scale = [t for a, t in affect.findings() if a.get("kind") == "scale"]
     assert scale and all(f" {rng} " in t for t in scale), scale
-    assert [c for c in affect.tables["items_agree"].display.columns if c.startswith(affect.ctx.t("c_pct_top2"))]
+    assert [c for c in affect.tables["items_agree"].display.columns if c.startswith(affect.ctx.words.text("c_pct_top2"))]
     # two dimensions with their own ranges: each maximum is named, not one for both
     s50 = reports[("s50-three", lang)]
     trust = s50.text["trust"]
-    assert f"{s50.ctx.dl('alcohol')} 1–5" in trust and f"{s50.ctx.dl('smoking')} 1–3" in trust
+    assert f"{s50.ctx.words.dimension('alcohol')} 1–5" in trust and f"{s50.ctx.words.dimension('smoking')} 1–3" in trust
     assert re.search(r"(maximum score|skor maksimum) = 5\b", trust) is None
     assert "1–6" in reports[("bfi", lang)].text["trust"]
 
@@ -173,7 +173,7 @@ def test_every_dimension_is_in_the_summary(reports, name, lang):
     for d in dims:
         hits = [t for a, t in summary if a.get("dimension") == d and a.get("kind") in ("scale", "baseline")]
         assert hits, f"{name}: dimension {d} is not in the summary"
-        assert b.ctx.dl(d) in hits[0]
+        assert b.ctx.words.dimension(d) in hits[0]
 
 
 @BOTH
@@ -233,7 +233,7 @@ def test_gap_sentences_claim_no_narrowing_without_evidence(reports, lang):
             assert {"id": "Belum ada perbedaan yang jelas", "en": "no clear difference"}[lang] in t
             assert {"id": "menyempit", "en": "narrow"}[lang] not in t
         else:  # the films started level (baseline CI includes 0): no gap to narrow or widen
-            assert b.ctx.t("gap_diff_sig") in t, t
+            assert b.ctx.words.text("gap_diff_sig") in t, t
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,22 +248,22 @@ def test_three_waves_each_later_wave_against_the_first(reports, lang):
     pairs = [t for t in b.text["summary"].split(". ") if "50" in t and ("(Year 2" in t or "(Tahun ke-2" in t)]
     assert pairs
     table = b.tables["network_prepost"].display
-    w1, w2, w3 = (b.ctx.wl(w) for w in ("t1", "t2", "t3"))
-    assert set(table[b.ctx.t("wave")]) == {f"{w1} → {w2}", f"{w1} → {w3}"}
+    w1, w2, w3 = (b.ctx.words.wave(w) for w in ("t1", "t2", "t3"))
+    assert set(table[b.ctx.words.text("wave")]) == {f"{w1} → {w2}", f"{w1} → {w3}"}
     assert not [c for c in table.columns if w3 in c]  # no header names the last wave over the first block
     nodes = pd.read_csv(b.root / "data" / "processed" / "s50-three" / "prepost.csv", dtype={"wave_post": str})
     deg = nodes[(nodes["dimension"] == "network_degree") & (nodes["group"] == "all")].set_index("wave_post")
-    rows = table[(table[b.ctx.t("dimension")] == b.ctx.dl("network_degree")) & (table[b.ctx.t("group")] == b.ctx.t("all"))]
-    got = dict(zip(rows[b.ctx.t("wave")], rows[b.ctx.t("c_mean_post")]))
-    assert got[f"{w1} → {w2}"] == b.ctx.n(deg.loc["t2", "mean_post"])
-    assert got[f"{w1} → {w3}"] == b.ctx.n(deg.loc["t3", "mean_post"])
+    rows = table[(table[b.ctx.words.text("dimension")] == b.ctx.words.dimension("network_degree")) & (table[b.ctx.words.text("group")] == b.ctx.words.text("all"))]
+    got = dict(zip(rows[b.ctx.words.text("wave")], rows[b.ctx.words.text("c_mean_post")]))
+    assert got[f"{w1} → {w2}"] == b.ctx.words.number(deg.loc["t2", "mean_post"])
+    assert got[f"{w1} → {w3}"] == b.ctx.words.number(deg.loc["t3", "mean_post"])
 
 
 @BOTH
 @pytest.mark.parametrize("name", ["coleman", "natgeo-only"])
 def test_one_group_has_no_group_comparison(reports, name, lang):
     b = reports[(name, lang)]
-    assert b.ctx.one_group
+    assert b.ctx.shape.one_group
     kinds = [a.get("kind") for a, _ in b.findings()]
     assert "gap" not in kinds
     for a, t in b.findings():
@@ -273,7 +273,7 @@ def test_one_group_has_no_group_comparison(reports, name, lang):
         title = b.tables["mixed_models"].title
         assert "×" not in title and "(1 |" in title
         assert not b.tables["mixed_models"].display.iloc[:, 1].str.contains("×|Interaksi|Interaction").any()
-        assert b.ctx.t("group_all_phrase") in b.text["summary"]
+        assert b.ctx.words.text("group_all_phrase") in b.text["summary"]
     else:
         for key in ("network_groups", "mixing", "brokerage"):
             assert key not in b.tables, key
@@ -283,7 +283,7 @@ def test_one_group_has_no_group_comparison(reports, name, lang):
 @pytest.mark.parametrize("name", ["affect-film", "bfi"])
 def test_no_ties_is_one_line(reports, name, lang):
     b = reports[(name, lang)]
-    line = b.ctx.t("net_no_network")  # the study names no tie types: it asked no network questions
+    line = b.ctx.words.text("net_no_network")  # the study names no tie types: it asked no network questions
     assert b.text["network"].strip() == line
     assert not any(k.startswith(("network", "mixing", "brokerage", "coverage")) for k in b.tables), list(b.tables)
     assert [a.get("kind") for a, _ in b.findings() if a.get("kind") in ("ei", "change", "no-ties")] == ["no-ties"]
@@ -294,10 +294,10 @@ def test_no_ties_is_one_line(reports, name, lang):
 @pytest.mark.parametrize("name", ["bfi", "lazega"])
 def test_one_wave_says_so_and_talks_of_no_change(reports, name, lang):
     b = reports[(name, lang)]
-    assert b.ctx.one_wave
+    assert b.ctx.shape.one_wave
     methods = b.text["methods"]
-    assert b.ctx.t("lim_one_wave_gen") in methods
-    assert b.ctx.t("lim_change_gen") not in methods and b.ctx.t("lim_attrition_gen") not in methods
+    assert b.ctx.words.text("lim_one_wave_gen") in methods
+    assert b.ctx.words.text("lim_change_gen") not in methods and b.ctx.words.text("lim_attrition_gen") not in methods
     assert not [a for a, _ in b.findings() if a.get("kind") in ("scale", "change", "gap")]
 
 
@@ -305,10 +305,10 @@ def test_one_wave_says_so_and_talks_of_no_change(reports, name, lang):
 def test_sections_without_data_are_one_line(reports, lang):
     for name in ("lazega", "bfi"):
         b = reports[(name, lang)]
-        assert b.text["collective"].strip() == b.ctx.t("coll_none")
+        assert b.text["collective"].strip() == b.ctx.words.text("coll_none")
         assert "collective" not in b.tables
     b = reports[("coleman", lang)]
-    assert b.text["trust"].strip() == b.ctx.t("no_scales_gen")
+    assert b.text["trust"].strip() == b.ctx.words.text("no_scales_gen")
 
 
 @pytest.mark.parametrize("name", STUDIES)
@@ -332,12 +332,12 @@ def test_invariance_names_the_waves_it_leaves_out(reports, lang):
     """Three waves: the invariance test compares the first with the last, and says the middle one
     is not tested (rather than letting the reader assume every wave was compared)."""
     rep = reports[("s50-three", lang)]
-    inv = rep.ctx.inp("invariance.csv")
+    inv = rep.ctx.inputs("invariance.csv")
     assert inv is not None and (inv["comparison"] == "waves").any()
-    first, middle, last = (rep.ctx.wl(w) for w in rep.ctx.data_waves)
-    expected = rep.ctx.t("inv_scope_waves", a=first, b=last, left=middle)
+    first, middle, last = (rep.ctx.words.wave(w) for w in rep.ctx.shape.data_waves)
+    expected = rep.ctx.words.text("inv_scope_waves", a=first, b=last, left=middle)
     assert expected in rep.text["designs"]
-    assert rep.ctx.t("inv_scope_waves", a=first, b=last, left=middle) not in reports[("s50-two", lang)].text["designs"]
+    assert rep.ctx.words.text("inv_scope_waves", a=first, b=last, left=middle) not in reports[("s50-two", lang)].text["designs"]
 
 
 @BOTH
@@ -345,7 +345,7 @@ def test_distribution_figure_shows_the_studys_own_dimensions(reports, lang):
     """The score distributions are drawn for a study's own dimensions, not only for ones named
     trust or norms (the film study's are energetic and tense arousal)."""
     rep = reports[("affect-film", lang)]
-    assert any(f.key == "distributions" for f in rep.ctx.figures)
+    assert any(f.key == "distributions" for f in rep.ctx.numbering.figures)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -355,13 +355,13 @@ def test_distribution_figure_shows_the_studys_own_dimensions(reports, lang):
 def _labels(b: Built) -> list[str]:
     """The study's own names: a number inside one (Year 2 (1995), Time 4) is not a statistic."""
     ctx, st = b.ctx, b.study
-    return ([st.title, st.site] + [ctx.wl(w) for w in ctx.waves] + [ctx.gl(g) for g in ctx.levels]
-            + [ctx.dl(d) for d in ctx.scale_dims()] + [ctx.tl(t) for t in [*st.tie_types, "any"]])
+    return ([st.title, st.site] + [ctx.words.wave(w) for w in ctx.shape.waves] + [ctx.words.group(g) for g in ctx.shape.levels]
+            + [ctx.words.dimension(d) for d in ctx.shape.scale_dims()] + [ctx.words.tie(t) for t in [*st.tie_types, "any"]])
 
 
 def _rules(b: Built) -> list[str]:
     """The numbers a sentence may print because a rule stated beside it gives them."""
-    n = b.ctx.n
+    n = b.ctx.words.number
     return ["95%",                              # the confidence level of every CI ("95% CI", "IK 95%")
             "0",                                # the null value a CI "includes" or "excludes"
             n(b.study.analysis.alpha, 2),       # α of the rule in "how to read this"
@@ -413,7 +413,7 @@ def test_every_number_of_the_handout_is_in_its_own_table(reports, name, lang):
              [b.study.group_label(g, lang) for g in b.study.group_values] + _labels(b)
     missing = unexplained(doc, "handout", labels=labels)
     assert not missing, f"{name} ({lang}) handout: numbers in no cell of its table: {missing}"
-    if b.ctx.one_wave:
+    if b.ctx.shape.one_wave:
         return
     cards = re.findall(r'<section class="card[^"]*" data-finding="([^"]+)" data-verdict="([^"]+)">', page)
     rows = re.findall(r"<tr>(.*?)</tr>", page.split('<table class="numbers">')[1], flags=re.S)
@@ -438,14 +438,14 @@ def test_one_definition_of_answered_in_both_waves(reports):
         sample = pd.read_csv(root / "sample.csv").set_index(["wave", "group"])
         assert sample.loc[("first", "all"), "blank"] == 4 and sample.loc[("second", "all"), "blank"] == 7
         assert sample.loc[("second", "all"), "retained"] == sample.loc[("second", "all"), "in_first"] == 189
-        n = b.ctx.n(189, 0)
+        n = b.ctx.words.number(189, 0)
         summary, data = b.text["summary"], b.text["data"]
         assert re.search(rf"\b{n} (responden|respondents) (mengisi kedua|answered in both)", summary), summary
         assert re.search(rf"\b{n} (responden bertahan|respondents stayed)", data)
         counts = b.tables["quality"].display
-        assert sorted(counts[b.ctx.t("c_count")].tolist()) == ["4", "7"]
-        assert b.ctx.t("issue_blank_questionnaire") in set(counts[b.ctx.t("c_issue")])
-        assert set(b.tables["sample"].display[b.ctx.t("c_blank")]) >= {"4", "7"}
+        assert sorted(counts[b.ctx.words.text("c_count")].tolist()) == ["4", "7"]
+        assert b.ctx.words.text("issue_blank_questionnaire") in set(counts[b.ctx.words.text("c_issue")])
+        assert set(b.tables["sample"].display[b.ctx.words.text("c_blank")]) >= {"4", "7"}
         handout = re.sub(r"<[^>]+>", " ", b.handout(lang))
         assert re.search(rf"\b{n} (responden mengisi kedua|respondents answered both)", handout), handout[:2000]
         pp = pd.read_csv(root / "prepost.csv")
@@ -469,7 +469,7 @@ def test_a_subscale_significant_where_its_dimension_is_not_is_in_the_summary(rep
         assert len(found) == 1, (name, [a for a, _ in b.findings()])
         a, t = found[0]
         assert a["why"] == "subscale" and a["verdict"] == "sig"
-        assert b.ctx.dl("anxiety_absent") in t and b.ctx.t("summary_subscale_why", dim=b.ctx.dl("anxiety")) in t
+        assert b.ctx.words.dimension("anxiety_absent") in t and b.ctx.words.text("summary_subscale_why", dim=b.ctx.words.dimension("anxiety")) in t
         # the subscale that did not change clearly is not added
         assert not [x for x, _ in b.findings() if x.get("dimension") == "anxiety_present"]
 
@@ -478,7 +478,7 @@ def test_a_subscale_significant_where_its_dimension_is_not_is_in_the_summary(rep
 def test_randomized_arms_ask_whether_the_groups_changed_differently(reports, lang):
     b = reports[("caffeine", lang)]
     summary_html = b.html["summary"]
-    assert b.ctx.t("summary_gap_head_gen") in summary_html and b.ctx.t("summary_gap_head") not in summary_html
+    assert b.ctx.words.text("summary_gap_head_gen") in summary_html and b.ctx.words.text("summary_gap_head") not in summary_html
     text = b.text["summary"]
     for demo in ({"id": ["menyempit", "melebar", "kesenjangan"], "en": ["narrow", "widen", "gap"]}[lang]):
         assert demo not in text, demo
@@ -496,9 +496,9 @@ def test_a_poor_configural_fit_is_carried_to_the_summary(reports, lang):
              and a.get("dimension") == "anxiety"]
     gap = [t for a, t in b.findings() if a.get("kind") == "gap"]
     assert len(scale) == 1 and len(gap) == 1
-    assert f"CFI {'konfigural ' if lang == 'id' else ''}= {b.ctx.n(conf['waves'], 3)}" in scale[0].replace(
+    assert f"CFI {'konfigural ' if lang == 'id' else ''}= {b.ctx.words.number(conf['waves'], 3)}" in scale[0].replace(
         "configural CFI", "CFI"), scale[0]
-    assert b.ctx.n(conf["groups"], 3) in gap[0] and b.ctx.n(0.90, 2) in gap[0]
+    assert b.ctx.words.number(conf["groups"], 3) in gap[0] and b.ctx.words.number(0.90, 2) in gap[0]
 
 
 @BOTH
@@ -513,7 +513,7 @@ def test_three_waves_four_groups_no_scales(reports, lang):
     assert whole["ties_between"].to_dict() == {"t2": 25, "t3": 19, "t4": 18}
     assert whole["n_ties"].to_dict() == {"t2": 55, "t3": 57, "t4": 56}
     assert whole["ei"].to_numpy() == pytest.approx([-0.0909091, -0.3333333, -0.3571429], abs=1e-6)
-    assert b.ctx.t("no_scales_gen") in b.text["summary"]
+    assert b.ctx.words.text("no_scales_gen") in b.text["summary"]
     assert len([a for a, _ in b.findings() if a.get("kind") == "change"]) == 3
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", b.handout(lang)))
     assert {"id": "dua kali", "en": "twice"}[lang] not in text

@@ -90,7 +90,7 @@ def test_a_negligible_difference_in_change_at_1000_villages(demo_ctx):
     assert f.attrs["verdict"] == "sig" and f.attrs["size"] == "negligible"
     assert "0.003 points larger" in f.text and "95% CI 0.001 to 0.006" in f.text and "d_z = 0.01" in f.text
     assert "negligible" in f.text and "narrowed" not in f.text
-    blocks = trust._mixed_blocks(ctx, ["trust"])
+    blocks = trust._mixed_blocks(ctx)
     table = next(b.table for b in blocks if b.kind == "table")
     cells = {x for v in table.display.to_numpy().ravel() for x in numbers(str(v))}
     rules = {"95%", "0.10"}  # the CI's level; the smallest meaningful change (the colophon table prints it)

@@ -75,11 +75,11 @@ BOTH = pytest.mark.parametrize("lang", ["id", "en"])
 def test_the_scales_own_names_and_statements(trial, lang):
     ctx, text = trial[lang]
     name = {"id": "Kecemasan sesaat", "en": "State anxiety"}[lang]
-    assert ctx.dl("anxiety") == name and ctx.dl("anxiety_calm") == {"id": "Ketenangan", "en": "Calmness"}[lang]
-    assert ctx.dl("alertness") == "Alertness"  # given in English only: used as given, not "Skala alertness"
-    assert name in text and ctx.t("dim_generic", name="anxiety") not in text
-    items = ctx.tables[[t.key for t in ctx.tables].index("items_agree")].display
-    statements = dict(zip(items[ctx.t("item")], items[ctx.t("c_item_text")]))
+    assert ctx.words.dimension("anxiety") == name and ctx.words.dimension("anxiety_calm") == {"id": "Ketenangan", "en": "Calmness"}[lang]
+    assert ctx.words.dimension("alertness") == "Alertness"  # given in English only: used as given, not "Skala alertness"
+    assert name in text and ctx.words.text("dim_generic", name="anxiety") not in text
+    items = ctx.numbering.tables[[t.key for t in ctx.numbering.tables].index("items_agree")].display
+    statements = dict(zip(items[ctx.words.text("item")], items[ctx.words.text("c_item_text")]))
     assert statements["tense"] == {"id": "Saya merasa tegang", "en": "I feel tense"}[lang]
     assert statements["sleepy"] == "I feel sleepy"  # English only
     assert all(statements.values())  # no empty cell in the statement column
@@ -101,37 +101,37 @@ def test_spss_and_stata_variable_labels_are_the_statements(trial):
 @BOTH
 def test_reference_group_is_the_first_level_and_stated(trial, lang):
     ctx, text = trial[lang]
-    placebo, caffeine = ctx.gl("placebo"), ctx.gl("caffeine")
-    assert ctx.reference == "placebo"  # listed first, although "caffeine" sorts first
-    assert ctx.t("mixed_intro_gen", g1=placebo, others=caffeine) in text
-    terms = ctx.tables[[t.key for t in ctx.tables].index("mixed_models")].display[ctx.t("c_term")]
-    assert ctx.t("term_group", g=caffeine, g1=placebo) in set(terms)
-    assert ctx.t("term_intercept", g1=placebo, w1=ctx.wl("before")) in set(terms)
+    placebo, caffeine = ctx.words.group("placebo"), ctx.words.group("caffeine")
+    assert ctx.shape.reference == "placebo"  # listed first, although "caffeine" sorts first
+    assert ctx.words.text("mixed_intro_gen", g1=placebo, others=caffeine) in text
+    terms = ctx.numbering.tables[[t.key for t in ctx.numbering.tables].index("mixed_models")].display[ctx.words.text("c_term")]
+    assert ctx.words.text("term_group", g=caffeine, g1=placebo) in set(terms)
+    assert ctx.words.text("term_intercept", g1=placebo, w1=ctx.words.wave("before")) in set(terms)
     mm = pd.read_csv(trial["root"] / trial["study"].processed_dir / "mixed_models.csv")
     assert "group[caffeine]" in set(mm["term"]) and "group[placebo]" not in set(mm["term"])
 
 
 def _group_order(ctx, table) -> list[str]:
-    col = ctx.t("group")
+    col = ctx.words.text("group")
     if col not in table.display.columns:
         return []
-    return [g for g in dict.fromkeys(table.display[col]) if g and g != ctx.t("all")]
+    return [g for g in dict.fromkeys(table.display[col]) if g and g != ctx.words.text("all")]
 
 
 @BOTH
 def test_every_table_lists_the_groups_in_the_studys_order(trial, lang):
     ctx, _ = trial[lang]
-    seen = {t.key: _group_order(ctx, t) for t in ctx.tables}
+    seen = {t.key: _group_order(ctx, t) for t in ctx.numbering.tables}
     with_groups = {k: v for k, v in seen.items() if v}
     assert {"sample", "paired_statistics", "paired_test", "effect_sizes"} <= set(with_groups), sorted(with_groups)
     for key, order in with_groups.items():
-        assert order == [ctx.gl("placebo"), ctx.gl("caffeine")], (key, order)
+        assert order == [ctx.words.group("placebo"), ctx.words.group("caffeine")], (key, order)
 
 
 def test_group_reference_keeps_the_tables_order_and_changes_the_models(three_arms):
     root, study, ctx = three_arms
-    assert ctx.model_levels == ["placebo", "caffeine", "decaf"]
-    for t in ctx.tables:
+    assert ctx.shape.model_levels == ["placebo", "caffeine", "decaf"]
+    for t in ctx.numbering.tables:
         order = _group_order(ctx, t)
         assert order in ([], ["Caffeine", "Decaf", "Placebo"]), (t.key, order)
     mm = pd.read_csv(root / study.processed_dir / "mixed_models.csv")
@@ -141,10 +141,10 @@ def test_group_reference_keeps_the_tables_order_and_changes_the_models(three_arm
 @BOTH
 def test_a_study_without_network_questions_says_so_in_one_line(trial, lang):
     ctx, text = trial[lang]
-    line = ctx.t("net_no_network")
-    assert ctx.no_network_text() == line and ctx.t("net_no_ties") not in text
+    line = ctx.words.text("net_no_network")
+    assert ctx.no_network_text() == line and ctx.words.text("net_no_ties") not in text
     assert text.count(line) >= 3  # summary, network section, missing network data, methods
-    assert not [t.key for t in ctx.tables if t.key.startswith(("network", "mixing", "brokerage", "coverage"))]
+    assert not [t.key for t in ctx.numbering.tables if t.key.startswith(("network", "mixing", "brokerage", "coverage"))]
 
 
 def test_no_network_rows_columns_or_graph_files(trial):
@@ -163,7 +163,7 @@ def test_study_order_sorts_by_the_studys_levels_waves_and_tie_types(trial):
     ctx, _ = trial["en"]
     df = pd.DataFrame({"wave": ["after", "before", "after", "before", "before"],
                        "group": ["caffeine", "all", "placebo", "caffeine", "placebo"], "v": range(5)})
-    got = ctx.study_order(df, "wave", "group")
+    got = ctx.shape.study_order(df, "wave", "group")
     assert list(zip(got["wave"], got["group"])) == [("before", "all"), ("before", "placebo"), ("before", "caffeine"),
                                                    ("after", "placebo"), ("after", "caffeine")]
     assert got.index.tolist() == [1, 4, 3, 2, 0]  # rows kept whole
@@ -174,4 +174,4 @@ def test_no_ties_recorded_is_not_no_network_questions(trial):
     asked = ctx.study.model_copy(update={"tie_types": ["friend"]})
     empty = pd.DataFrame(columns=["site", "wave", "tie_type", "ego", "alter", "weight"])
     other = Context(asked, "en", Inputs({"ties.parquet": empty}))
-    assert other.no_ties and other.no_network_text() == ctx.t("net_no_ties")
+    assert other.shape.no_ties and other.no_network_text() == ctx.words.text("net_no_ties")

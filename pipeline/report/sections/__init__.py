@@ -11,6 +11,7 @@ other section (it lists what they cite), and printed before the colophon.
 
 from __future__ import annotations
 
+from ..context import Context
 from ..model import Section, Unavailable
 from . import collective, colophon, data, designs, district, methods, network, references, summary, trust
 
@@ -22,11 +23,11 @@ ORDER = [("summary", summary), ("district", district), ("data", data), ("trust",
          ("colophon", colophon)]
 
 
-def assemble_sections(ctx) -> list[Section]:
+def assemble_sections(ctx: Context) -> list[Section]:
     """Every section of the report, numbered, with its blocks (or its one 'not available' note)."""
     built: dict[str, Section] = {}
     for key, module in [(k, m) for k, m in ORDER if m is not references]:
-        sec = Section(key=key, number=0, title=ctx.t(ctx.message_id(f"sec_{key}")))
+        sec = Section(key=key, number=0, title=ctx.words.study_text(f"sec_{key}"))
         try:
             blocks = module.section(ctx)
         except Unavailable as exc:
@@ -37,7 +38,8 @@ def assemble_sections(ctx) -> list[Section]:
         built[key] = sec
     refs = references.section(ctx, built.values())
     if refs is not None:
-        built["references"] = Section(key="references", number=0, title=ctx.t("sec_references"), blocks=refs)
+        built["references"] = Section(key="references", number=0, title=ctx.words.text("sec_references"),
+                                      blocks=refs)
     out = [built[key] for key, _ in ORDER if key in built]
     for number, sec in enumerate(out, start=1):
         sec.number = number

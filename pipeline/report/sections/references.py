@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from .. import bibliography as bib
+from ..context import Context
 from ..model import Block, Entry, Section
 
 
@@ -25,9 +26,12 @@ def printed_texts(sections: Iterable[Section]) -> list[str]:
     return [t for t in out if t]
 
 
-def section(ctx, sections: Iterable[Section] = ()) -> list[Block] | None:
+def section(ctx: Context, sections: Iterable[Section] = ()) -> list[Block] | None:
     """The entries cited in ``sections`` (the report's other sections, built before this one);
-    None — no section — when nothing is cited."""
+    None — no section — when nothing is cited.
+
+    Reads no file: the texts of ``sections``. Prints no table: the list of references.
+    """
     keys = bib.cited_keys("\n".join(printed_texts(sections)), ctx.lang)
     if not keys:
         return None

@@ -18,8 +18,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..analysis.network import analysed_tie_types, build_graphs
 from . import text as rt
 from .context import Context
+from .figures import SITE_WIDTH, group_palette, site_positions
 from .model import Section, Table
 
 __all__ = ["render_html", "TEMPLATES", "table_view", "network_view", "script_json", "page_css"]
@@ -138,9 +140,6 @@ def network_view(rep: Context) -> dict[str, Any] | None:
         ``degree`` keyed ``"<wave>|<tie type>"`` (``present`` by wave), ``text`` (the controls'
         words); None without respondents or ties.
     """
-    from ..analysis.network import analysed_tie_types, build_graphs
-    from .figures import SITE_WIDTH, group_palette, site_positions
-
     resp, ties = rep.inputs("respondents.parquet"), rep.inputs("ties.parquet")
     if resp is None or ties is None or not len(ties):
         return None

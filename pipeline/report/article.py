@@ -43,7 +43,8 @@ SLICES = {"reliability": ["wave", "dimension", "c_n", "c_k", "c_alpha", "c_alpha
           "paired_test": ["dimension", "group", "wave", "c_mean_diff", "c_ci_low", "c_ci_high", "c_t", "c_df"],
           "effect_sizes": ["dimension", "group", "c_n_pairs", "c_dz", "c_dz_ci", "c_p_holm", "c_n_gain"],
           "network_change": ["tie_type", "wave", "c_n_common", "c_kept", "c_new_within", "c_new_between",
-                             "c_dropped_within", "c_dropped_between", "c_delta_ei", "c_delta_ei_p"]}
+                             "c_dropped_within", "c_dropped_between", "c_jaccard", "c_delta_ei", "c_delta_ei_p",
+                             "c_rsiena"]}
 #: tables whose report note counts rows the article leaves out (the paired test's people without a pair)
 NOTELESS = {"paired_test"}
 #: the report's figures the article may print, in preference order

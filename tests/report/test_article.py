@@ -111,8 +111,8 @@ def _rules(study, lang: str) -> list[str]:
     from pipeline.report import text as rt
 
     alpha, mine = float(study.analysis.alpha), float(getattr(study.analysis, "min_effect", 0.2) or 0.2)
-    rules = ["95%", "95", rt.num(alpha, lang), rt.num(mine, lang), rt.num(0.90, lang), rt.num(0.70, lang)]
-    # CFI 0.90 (Chen, 2007) and alpha/omega 0.70 are the cut-offs the notes state
+    rules = ["95%", "95", rt.num(alpha, lang), rt.num(mine, lang), rt.num(0.90, lang), rt.num(0.70, lang), rt.num(0.3, lang, 1)]
+    # CFI 0.90 (Chen, 2007), alpha/omega 0.70 and RSiena's Jaccard 0.3 are the cut-offs the notes state
     rules += [rt.num(x, lang) for x in (0.2, 0.5, 0.8)] + [rt.num(x, lang, 1) for x in (0.2, 0.5, 0.8)]
     return rules + [str(i) for i in range(0, 8)]
 

@@ -7,6 +7,8 @@
 ``report.html``            one self-contained page (CSS inline, figures as base64 PNG, no
                            scripts, fonts or links to fetch), Bahasa Indonesia or English
 ``report.docx``            the same sections, tables and figures as a Word document
+``artikel.docx``           the journal article draft (``article.docx`` in English): the report's
+                           tables, figures and findings in a PKM journal's structure
 ``figures/*.png, *.svg``   every figure (PNG 150 dpi and SVG), deterministic across reruns
 ``tables/*.csv``           every table of the report; ``tables/tables.xlsx`` one sheet each
 ``exports/scores.sav/dta`` one row per respondent × wave, scores + covariates, with variable
@@ -42,6 +44,8 @@ from ..errors import SinergiError
 from ..io import umask, write_bytes, write_text
 from . import figures
 from . import text as rt
+from .article import article_name, assemble_article
+from .article_docx import write_article
 from .context import Context, read_context
 from .docx import Cover, write_docx
 from .exports import (by_wave, data_time, measures_and_formats, safe_name, wide_scores, with_items,
@@ -119,6 +123,7 @@ def write_outputs(ctx: Context, sections: list[Section], out: Path) -> None:
         _network_exports(ctx, out / "exports" / "network", when.strftime("%Y-%m-%d"))
     write_docx(out / "report.docx", title=study.title, sections=sections, lang=ctx.lang, when=when,
                cover=_cover(ctx, when), paginate=bool(study.report.pdf))
+    write_article(out / article_name(ctx.lang), assemble_article(ctx, sections), when=when)
     write_villages(ctx, out)
     handouts = write_handouts(ctx, out)
     write_text(out / "report.html", render_html(ctx, sections))

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..io import EPOCH, stable_ooxml, write_bytes
 from .article import Article
-from .docx import LANG_TAGS, column_widths
+from .docx import LANG_TAGS, column_widths, write_references
 from .text import s
 
 __all__ = ["write_article", "MARGIN_CM", "FONT", "FONT_PT", "TABLE_PT"]
@@ -131,8 +131,6 @@ def _todo(doc, text: str) -> None:
 
 
 def _blocks(doc, blocks: list[Any], lang: str) -> None:
-    from docx.shared import Cm
-
     for b in blocks:
         if b.kind == "h3":
             doc.add_heading(b.text, level=2)
@@ -150,14 +148,7 @@ def _blocks(doc, blocks: list[Any], lang: str) -> None:
         elif b.kind == "figure":
             _figure(doc, b.figure, lang)
         elif b.kind == "refs":
-            for entry in b.items:
-                p = doc.add_paragraph()
-                p.paragraph_format.left_indent = Cm(1.27)
-                p.paragraph_format.first_line_indent = Cm(-1.27)
-                for text, italic in entry.runs:
-                    p.add_run(text).italic = bool(italic)
-                if entry.url:
-                    p.add_run(f" {entry.url}")
+            write_references(doc, b.items)
 
 
 def _document(lang: str, title: str):

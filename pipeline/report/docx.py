@@ -42,7 +42,8 @@ import pandas as pd
 from ..io import EPOCH, note, stable_ooxml, write_bytes
 from .text import s
 
-__all__ = ["write_docx", "column_widths", "Cover", "Entry", "entries", "orientations", "libreoffice_pages"]
+__all__ = ["write_docx", "column_widths", "Cover", "Entry", "entries", "orientations", "libreoffice_pages",
+           "write_references"]
 
 #: page geometry (A4, cm) and table typography of the Word report
 A4 = (21.0, 29.7)
@@ -498,7 +499,7 @@ def _put_figure(doc, f: Any, lang: str, landscape: bool, ident: int) -> None:
              ident=ident)
 
 
-def _references(doc, items: list[Any]) -> None:
+def write_references(doc, items: list[Any]) -> None:
     """The reference list: one paragraph per entry with a hanging indent (APA 7), italics as
     runs, the DOI link as text."""
     from docx.shared import Cm
@@ -534,7 +535,7 @@ def _section(doc, sec: Any, lang: str, ids: list[int]) -> None:
             for item in b.items:
                 doc.add_paragraph(getattr(item, "text", item), style="List Bullet")
         elif b.kind == "refs":
-            _references(doc, b.items)
+            write_references(doc, b.items)
         elif b.kind == "table":
             _put_table(doc, b.table, lang, landscape, ids[0])
         elif b.kind == "figure":

@@ -68,6 +68,12 @@ def simulate_ties(rng: np.random.Generator, people: dict[str, np.ndarray], parti
             if k == 1:
                 cross_part = both_part & ~same_origin & seen & pair0 & ~prev
                 other = ~both_part & seen & pair0 & ~prev
-                info["p_new_cross_participant_pairs"][t] = rounded(p_new[cross_part].mean())
-                info["p_new_other_pairs"][t] = rounded(p_new[other].mean())
+                info["p_new_cross_participant_pairs"][t] = _mean_or_none(p_new[cross_part])
+                info["p_new_other_pairs"][t] = _mean_or_none(p_new[other])
     return waves, info
+
+
+def _mean_or_none(values: np.ndarray) -> float | None:
+    """The rounded mean of ``values``; None (``null`` in the truth file) when there are none, e.g. the
+    cross-origin participant pairs of a comparison village, which has no participants."""
+    return rounded(values.mean()) if values.size else None

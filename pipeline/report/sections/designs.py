@@ -169,7 +169,7 @@ def _invariance_blocks(ctx: Context) -> list[Block]:
     findings = [_invariance_finding(ctx, dim, comp, part)
                 for (dim, comp), part in inv.groupby(["dimension", "comparison"], sort=False)]
     blocks.append(Block("list", items=findings))
-    if inv["note"].fillna("").str.split(";").map(lambda codes: "heywood" in codes).any():
+    if inv["note"].astype("string").fillna("").str.split(";").map(lambda codes: "heywood" in codes).any():
         blocks.append(Block("note", words.text("inv_heywood")))
     inv = inv.assign(_cd=[rt.cut_digits(x, POOR_CFI) for x in inv["cfi"]],  # the CFI as the summary prints it
                      compared=[" / ".join(_compared(ctx, x, c)) for x, c in zip(inv["groups"], inv["comparison"])],

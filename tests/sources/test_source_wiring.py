@@ -280,3 +280,48 @@ def test_the_monitor_reads_google_and_odk_waves_as_the_kobo_pull(work, inst, kob
     want = set(kobo["flags"]["check"]) - {"duplicate", "old_version"}
     assert set(google["flags"]["check"]) == want == set(odk_out["flags"]["check"])
     assert set(odk_out["enumerators"]["enumerator"]) == set(kobo["enumerators"]["enumerator"])
+    # each page in its platform's words: no KoboToolbox `_id` in a Central or Google study
+    assert '<span class="id">_id ' in kobo["html"] and '<span class="id">instanceID uuid:' in odk_out["html"]
+    assert '<span class="id">baris sheet ' in google["html"] and "_id" not in odk_out["html"] + google["html"]
+    assert "KoboToolbox" not in odk_out["html"] + google["html"]
+
+
+SERVER_CODES = ("not_approved", "edited_on_server", "deleted_on_server", "validation_changed")
+
+
+def test_an_odk_study_s_quality_labels_and_monitor_use_central_s_words(work, inst, monkeypatch):
+    """Submissions rejected, put on Has issues, edited and deleted in Central after a first pull: the
+    quality table's labels and the monitor name ODK Central and its review states, never KoboToolbox;
+    the same codes in a KoboToolbox study keep KoboToolbox's words (both catalogues)."""
+    from pipeline.report.words import Words
+
+    fake, forms = demo_central(work / "central-words", inst)
+    try:
+        monkeypatch.setenv("ODK_CENTRAL_USERNAME", USER)
+        monkeypatch.setenv("ODK_CENTRAL_PASSWORD", PASSWORD)
+        s = study("via-odk-words", {"kind": "odk", "server": fake.url, "project_id": 1},
+                  [{"id": w, "form_id": forms[w]} for w in WAVES], work)
+        with_key(s)
+        pull(s, progress=False)
+        ids = [x.instance_id for x in fake.subs[(1, forms["pre"])]]
+        fake.review(1, forms["pre"], ids[0], "rejected")
+        fake.review(1, forms["pre"], ids[1], "hasIssues")
+        fake.edit(1, forms["pre"], ids[2], lambda root: None)
+        fake.delete(1, forms["pre"], ids[3])
+        pull(s, progress=False)
+    finally:
+        fake.stop()
+    quality = tidy(s, inst)["quality"]
+    assert set(SERVER_CODES) <= set(quality["issue"])
+    kobo = study("via-kobo", {"kind": "kobo"}, [{"id": w} for w in WAVES], work)
+    for lang in ("id", "en"):
+        odk_labels = [Words(s, lang, None).code_label("issue", c) for c in sorted(set(quality["issue"]))]
+        assert not any("KoboToolbox" in t for t in odk_labels), odk_labels
+        assert all("ODK Central" in Words(s, lang, None).code_label("issue", c) for c in SERVER_CODES)
+        assert all("KoboToolbox" in Words(kobo, lang, None).code_label("issue", c) for c in SERVER_CODES)
+    assert Words(s, "en", None).code_label("issue", "not_approved") == "marked Rejected in ODK Central"
+    assert Words(kobo, "en", None).code_label("issue", "not_approved") == "marked Not Approved in KoboToolbox"
+    page = monitor(s, inst)
+    refused = page["flags"][page["flags"]["check"] == "not_approved"]
+    assert list(refused["reason"]) == ["Tidak dihitung menurut status tinjauan ODK Central (Rejected)"]
+    assert "KoboToolbox" not in page["html"] and "status tinjauan ODK Central (Rejected)" in page["html"]

@@ -51,7 +51,7 @@ DID_OUT := $(addprefix $(PROC)/,did.csv balance.csv)
 INVARIANCE_OUT := $(PROC)/invariance.csv
 COVERAGE_OUT := $(PROC)/network_coverage.csv
 PLAN_OUT := $(PROC)/plan.csv
-INSTRUMENT_OUT := $(addprefix instruments/build/,sinergi.xlsx codebook.md scales.csv)
+INSTRUMENT_OUT := $(addprefix instruments/build/,sinergi.xlsx codebook.md scales.csv google_form.gs)
 
 .PHONY: help report pull monitor tidy scales network prepost district did invariance coverage plan instruments test venv clean clean-all lock
 
@@ -81,7 +81,7 @@ did: $(DID_OUT) ## comparison villages: difference-in-differences, ANCOVA, basel
 invariance: $(INVARIANCE_OUT) ## measurement invariance (configural, metric, scalar) per dimension
 coverage: $(COVERAGE_OUT) ## missing network data: roster coverage and E-I/assortativity sensitivity
 plan: $(PLAN_OUT) ## power for the next program by simulation (study key plan)
-instruments: $(INSTRUMENT_OUT) ## build the XLSForm, codebook and scale map from instruments/sinergi.yaml
+instruments: $(INSTRUMENT_OUT) ## build the XLSForm, codebook, scale map and a preview Google Form script from instruments/sinergi.yaml
 
 test: $(VENV) ## run the test suite
 	.venv/bin/python -m pytest -q
@@ -95,7 +95,8 @@ $(VENV): pyproject.toml constraints.txt
 	.venv/bin/python -m pip install --disable-pip-version-check --progress-bar on -c constraints.txt -e '.[dev]'
 	@touch $@
 
-$(INSTRUMENT_OUT) &: instruments/sinergi.yaml pipeline/instrument.py $(VENV)
+$(INSTRUMENT_OUT) &: instruments/sinergi.yaml instruments/roster_template.csv pipeline/instrument.py \
+                     pipeline/sources/google_form_script.py $(VENV)
 	$(SINERGI) instruments
 
 # Raw data appears once (demo, tables and export files are local; a KoboToolbox study needs `make pull`),

@@ -110,7 +110,28 @@ def cmd_instruments(args):
     write_bytes(out / "sinergi.xlsx", form)
     write_text(out / "codebook.md", codebook_markdown(inst))
     write_csv(out / "scales.csv", scale_map(inst))
-    print(f"built {out}/sinergi.xlsx, codebook.md, scales.csv")
+    write_text(out / "google_form.gs", _preview_google_form(inst, Path(args.source).parent / "roster_template.csv"))
+    print(f"built {out}/sinergi.xlsx, codebook.md, scales.csv, google_form.gs (a preview Google Form with the "
+          "template roster; a wave's form: `sinergi google script --wave W --roster roster.csv`)")
+
+
+def _preview_google_form(inst, template: Path) -> str:
+    """The preview Google Apps Script of ``make instruments``: the instrument in its default language, the
+    template roster's example people in the name lists, said so in the title, description and header."""
+    from .io import read_csv
+    from .report.text import LANGUAGES, s
+    from .sources.google_form_script import google_form_script
+
+    lang = inst.default_language
+    if lang not in LANGUAGES:
+        raise SinergiError(f"{inst.source}: default_language {lang!r} has no message catalogue "
+                           f"(pipeline/report/locales/{lang}.yaml) for the preview Google Form's words")
+    roster = read_csv(template, expect="name,label").frame
+    if not {"name", "label"} <= set(roster.columns):
+        raise SinergiError(f"{template}: the roster template needs the columns name,label")
+    return google_form_script(inst, lang, roster[["name", "label"]],
+                              title=s(lang, "gform_preview_title", title=inst.form["title"][lang]),
+                              description=s(lang, "gform_preview_description"), preview=True)
 
 
 def _pulled_file(raw_dir: Path) -> str | None:

@@ -562,6 +562,27 @@ def _strings() -> dict[str, dict[str, str]]:
 STRINGS: dict[str, dict[str, str]] = _strings()
 
 
+def words(lang: str, platform: str | None = None) -> dict[str, str]:
+    """The monitor's words in ``lang``, in the words of the study's source kind ``platform`` where the
+    catalogue has its own (``monitor_<platform>_<key>`` before ``monitor_<key>``: ODK Central's review
+    state and instanceID, a Google sheet's rows, not KoboToolbox's validation status and ``_id``).
+
+    >>> words("en", "odk")["check_not_approved"]
+    'Not counted under the ODK Central review state ({d})'
+    """
+    base = STRINGS[lang]
+    head = f"{platform}_" if platform else None
+    if head is None:
+        return base
+    return {**base, **{k[len(head):]: v for k, v in base.items() if k.startswith(head)}}
+
+
+#: a submission's status as :func:`pipeline.screening.screen` records it → ODK Central's name of the review
+#: state it was read from (:data:`pipeline.sources.odk_adapter.REVIEW_STATUS`; ``none``: not reviewed)
+ODK_REVIEW_STATES = {"validation_status_not_approved": "Rejected", "validation_status_on_hold": "Has issues",
+                     "none": "Received"}
+
+
 def fmt(x: Any, lang: str, digits: int = 0, pct: bool = False) -> str:
     """A number in the page's language (``id``: decimal comma); NaN → an en dash."""
     from .report.text import num
@@ -571,14 +592,19 @@ def fmt(x: Any, lang: str, digits: int = 0, pct: bool = False) -> str:
     return num(float(x) * 100, lang, digits) + " %" if pct else num(x, lang, digits)
 
 
-def reason(check: str, detail: str, lang: str, settings: Settings | None = None) -> str:
-    """The flag's reason in ``lang``, from its ``check`` and ``detail``.
+def reason(check: str, detail: str, lang: str, settings: Settings | None = None, platform: str | None = None) -> str:
+    """The flag's reason in ``lang``, from its ``check`` and ``detail``, in the words of the study's
+    source kind ``platform`` (:func:`words`).
 
     >>> reason("too_short", "4.2", "en")
     'Interview too short: 4.2 minutes (minimum 10 minutes)'
+    >>> reason("not_approved", "validation_status_on_hold", "en", platform="odk")
+    'Not counted under the ODK Central review state (Has issues)'
     """
     s = settings or Settings()
-    text = STRINGS[lang][f"check_{check}"]
+    text = words(lang, platform)[f"check_{check}"]
+    if check == "not_approved" and platform == "odk":
+        detail = ODK_REVIEW_STATES.get(detail, detail)
     if check == "too_short":
         return text.format(d=fmt(float(detail), lang, 1), min=fmt(s.min_minutes, lang, 0))
     if check == "straightlining":
@@ -597,9 +623,11 @@ def reason(check: str, detail: str, lang: str, settings: Settings | None = None)
     return text.format(d=detail)
 
 
-def with_reasons(flags: pd.DataFrame, lang: str, settings: Settings | None = None) -> pd.DataFrame:
-    """``flags`` with ``reason`` written in ``lang``."""
-    return flags.assign(reason=[reason(c, d, lang, settings) for c, d in zip(flags["check"], flags["detail"])])
+def with_reasons(flags: pd.DataFrame, lang: str, settings: Settings | None = None,
+                 platform: str | None = None) -> pd.DataFrame:
+    """``flags`` with ``reason`` written in ``lang`` (in the words of the source kind ``platform``)."""
+    return flags.assign(reason=[reason(c, d, lang, settings, platform)
+                                for c, d in zip(flags["check"], flags["detail"])])
 
 
 # --------------------------------------------------------------------------------------------
@@ -689,7 +717,7 @@ def page_html(study: Any, lang: str, *, cov: pd.DataFrame, flags: pd.DataFrame, 
     (``private=True``) or when the study sets ``privacy.show_names``.
     """
     s = settings or Settings()
-    T = STRINGS[lang]
+    T = words(lang, _platform(study))
     show = private or bool(study.privacy.show_names)
     people = labels if (show and labels is not None) else miss
     if private:  # each enumerator finds their own people together
@@ -746,6 +774,11 @@ def page_html(study: Any, lang: str, *, cov: pd.DataFrame, flags: pd.DataFrame, 
         css=(TEMPLATES / "monitor.css").read_text(encoding="utf-8"))
 
 
+def _platform(study: Any) -> str | None:
+    """The study's source kind (``kobo``, ``odk``, ``google_forms``, …), None for a study without one."""
+    return getattr(getattr(study, "source", None), "kind", None)
+
+
 #: where the names list goes: outside reports/ and data/processed/, git-ignored (.gitignore)
 PRIVATE_DIR = Path("data") / "private"
 
@@ -769,7 +802,7 @@ def run(study: Any, inst: Any, waves: list[Wave], pseudo: Callable[[str], str], 
     s = Settings.of(study)
     lang = study.language
     subs, flags = submissions_table(waves, study, inst, pseudo, s)
-    flags = with_reasons(flags, lang, s)
+    flags = with_reasons(flags, lang, s, _platform(study))
     cov = coverage(waves, subs, study, pseudo, s.target)
     miss = missing(waves, subs, pseudo)
     enum = enumerators(subs, flags)

@@ -32,10 +32,12 @@ report a broken rule with the line of their input file (:func:`value_rule`, :fun
 The quality table (``quality.csv``, written by tidy) holds **codes**, not prose: ``issue`` is a key
 of :data:`QUALITY_ISSUES` and ``action`` a key of :data:`QUALITY_ACTIONS`; the report prints them
 in its language with the catalogue's messages ``issue_<code>`` and ``action_<code>``
-(``pipeline/report/locales/{id,en}.yaml``). ``field`` and ``value`` are the field and value as found
-(a column, an xpath, a pseudonym, a validation status); ``detail`` holds an action's parameters as
-``key=value`` pairs joined by ``"; "`` (``kept=48338098``: the ``_id`` kept), empty when it has none.
-Every row is made by :func:`quality_row`, which refuses a code not listed here.
+(``pipeline/report/locales/{id,en}.yaml``; ``issue_<source kind>_<code>`` first where a platform has
+its own words, e.g. ``issue_odk_not_approved``: Rejected in ODK Central). ``field`` and ``value``
+are the field and value as found (a column, an xpath, a pseudonym, a validation status); ``detail``
+holds an action's parameters as ``key=value`` pairs joined by ``"; "`` (``kept=48338098``: the
+``_id`` kept), empty when it has none. Every row is made by :func:`quality_row`, which refuses a
+code not listed here.
 """
 
 from __future__ import annotations
@@ -166,12 +168,12 @@ QUALITY_ISSUES = {
     "same_submission_twice": "the same submission (_id) twice in the data",
     "respondent_twice": "a respondent submitted twice in the wave",
     "no_consent": "consent refused (not in the survey)",
-    "not_approved": "marked Not Approved in KoboToolbox",
-    "not_yet_approved": "not Approved in KoboToolbox, and the study counts Approved only",
-    "edited_on_server": "edited in KoboToolbox after it was pulled",
-    "deleted_on_server": "deleted in KoboToolbox after it was pulled",
-    "validation_changed": "validation status changed in KoboToolbox after it was pulled",
-    "form_version_missing": "the submission's form version is not available from KoboToolbox",
+    "not_approved": "marked Not Approved in KoboToolbox (Rejected in ODK Central)",
+    "not_yet_approved": "not Approved on the server, and the study counts Approved only",
+    "edited_on_server": "edited on the server (KoboToolbox, ODK Central) after it was pulled",
+    "deleted_on_server": "deleted on the server after it was pulled",
+    "validation_changed": "validation status (ODK Central: review state) changed after it was pulled",
+    "form_version_missing": "the submission's form version is not available from the server",
     "self_nomination": "the respondent named themself",
     "off_roster_nomination": "named someone not on the roster",
     "duplicate_nomination": "the same nomination twice",

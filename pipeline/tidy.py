@@ -47,6 +47,7 @@ from . import schemas
 from .config import Study
 from .errors import SinergiError
 from .io import read_json
+from .order import canonical_tables
 from .instrument import Instrument, Question, check_study, scale_map, tie_questions
 from .privacy import check_keep_columns
 from .pseudonym import check_collisions, pseudonym_width, pseudonymizer, read_key, stamp_key
@@ -560,11 +561,17 @@ def sample_flow(respondents: pd.DataFrame, waves: list[str], blank: pd.DataFrame
 
 
 def run(study: Study, inst: Instrument | None, raw_dir: Path) -> dict[str, pd.DataFrame]:
-    """Tidy the study's raw folder with the route its source kind needs."""
+    """Tidy the study's raw folder with the route its source kind needs.
+
+    The canonical tables come out in their one order (:func:`pipeline.order.canonical_tables`:
+    respondents by site, wave, respondent; responses by wave, respondent, item; ties by site, wave,
+    tie type, ego, alter; waves in the study's order), whatever order the source delivered the
+    submissions in: one village's answers give the same files from every platform.
+    """
     check_keep_columns(study)
     if study.source.kind == "tables":
-        return stamp_key(study, tidy_tables(study, raw_dir), raw_dir)
+        return stamp_key(study, canonical_tables(tidy_tables(study, raw_dir), study.wave_ids), raw_dir)
     if inst is None:
         raise SinergiError("an instrument is needed to read KoboToolbox data")
     check_study(inst, study)
-    return stamp_key(study, tidy_kobo(study, inst, raw_dir), raw_dir)
+    return stamp_key(study, canonical_tables(tidy_kobo(study, inst, raw_dir), study.wave_ids), raw_dir)

@@ -192,5 +192,6 @@ def test_make_instruments_command(sinergi, tmp_path):
     code, out, err = sinergi("instruments", "--out", tmp_path)
     assert code == 0, err
     assert (tmp_path / "sinergi.xlsx").exists() and (tmp_path / "codebook.md").exists()
+    assert "PREVIEW FORM" in (tmp_path / "google_form.gs").read_text(encoding="utf-8")  # the template roster's
     smap = pd.read_csv(tmp_path / "scales.csv")
     assert list(smap.columns) == ["item", "dimension", "subscale", "reverse", "min", "max"]

@@ -30,6 +30,7 @@ import pandas as pd
 
 from ..errors import SinergiError
 from ..parallel import map_sites
+from ..order import in_canonical_order
 from .network import assortativity, ei, ei_index, ei_parts
 
 COVERAGE_COLUMNS = ["site", "wave", "tie_type", "n_respondents", "n_nonrespondents", "n_nonrespondents_group_known",
@@ -98,6 +99,9 @@ def coverage(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: list[str]
 
     if not len(tie_types):
         return pd.DataFrame([], columns=COVERAGE_COLUMNS)
+    # one order of the rows, whatever the files' (the villages' and waves' rows come out in it)
+    respondents = in_canonical_order("respondents", respondents, waves)
+    ties = in_canonical_order("ties", ties, waves)
     levels = pd.Index([str(x) for x in (group_values or sorted(respondents["group"].dropna().astype(str).unique()))])
     # a person's group: from the wave itself, else from the latest other wave they answered
     group_any = (respondents.sort_values("wave", key=lambda s: s.map({w: i for i, w in enumerate(waves)}))

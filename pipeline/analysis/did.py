@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from ..errors import SinergiError
+from ..order import in_canonical_order
 
 DID_COLUMNS = ["dimension", "kind", "tie_type", "method", "estimate", "se", "ci_low", "ci_high", "p_val",
                "n_clusters", "n_program_clusters", "n_obs", "n_assignments", "p_min", "note"]
@@ -484,6 +485,7 @@ def run(scores, respondents, arms, waves, *, network_nodes=None, network_whole=N
     wave)."""
     if not arms or len(waves) < 2:
         return {"did": pd.DataFrame(columns=DID_COLUMNS), "balance": pd.DataFrame(columns=BALANCE_COLUMNS)}
+    respondents = in_canonical_order("respondents", respondents, waves)  # one order, whatever the file's
     return {"did": did(scores, arms, waves, network_nodes=network_nodes, network_whole=network_whole, mixing=mixing,
                        alpha=alpha, draws=draws, seed=seed),
             "balance": balance(scores, respondents, arms, waves, group_values=group_values,

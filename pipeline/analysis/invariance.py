@@ -32,6 +32,7 @@ from scipy import optimize, stats
 from threadpoolctl import threadpool_limits
 
 from ..parallel import map_sites
+from ..order import in_canonical_order
 
 LEVELS = ("configural", "metric", "scalar")
 D_CFI, D_RMSEA = -0.010, 0.015
@@ -353,6 +354,7 @@ def invariance(responses: pd.DataFrame, respondents: pd.DataFrame, scale_map: pd
     sm = scale_map
     if sm.empty:  # a study without scale items (e.g. networks only): nothing to compare
         return pd.DataFrame(columns=INVARIANCE_COLUMNS)
+    respondents = in_canonical_order("respondents", respondents, waves)  # one order, whatever the file's
     wide = wide_items(responses, respondents, sm)
     values = wide.drop(columns="group")
     matrix = values.to_numpy(float)

@@ -80,6 +80,7 @@ from threadpoolctl import threadpool_limits
 
 from ..errors import SinergiError
 from ..parallel import map_sites
+from ..order import in_canonical_order
 
 ANY = "any"
 """Name of the union-of-all-tie-types graph."""
@@ -1286,6 +1287,8 @@ def run(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
         raise SinergiError("network: no waves given")
     if not _check_tie_types(tie_types):  # a study without networks: the tables with no rows
         respondents = respondents.iloc[:0]
+    # one order of the rows, whatever the files' (build_graphs orders vertices and edges itself)
+    respondents, ties = in_canonical_order("respondents", respondents, waves), in_canonical_order("ties", ties, waves)
     resp = respondents[respondents["wave"].astype(str).isin(waves)]
     resp_site = resp["site"].astype(str)
     tie_parts = dict(tuple(ties.groupby(ties["site"].astype(str), sort=False)))

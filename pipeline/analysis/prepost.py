@@ -54,6 +54,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 from threadpoolctl import threadpool_limits
 
+from ..order import in_canonical_order
 from .reml import ols_cluster, reml_fit
 
 __all__ = ["holm", "paired", "mixed", "dose_response", "collective", "run", "network_scores",
@@ -803,6 +804,7 @@ def run(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str], alpha
         descriptives(...)}``; all but ``collective`` have a ``kind`` column (``scale`` |
         ``network``) beside ``dimension``.
     """
+    respondents = in_canonical_order("respondents", respondents, waves)  # one order, whatever the file's
     allscores = scores.assign(kind=SCALE)
     model_levels = None if levels is None else [*([reference] if reference else []),
                                                  *(g for g in levels if g != reference)]

@@ -37,6 +37,7 @@ import pandas as pd
 from scipy import special  # not scipy.stats: its import alone is ≈ 0.3 s of every run
 
 from ..errors import SinergiError
+from ..order import in_canonical_order
 
 __all__ = ["score", "reliability", "run", "omega_total", "cronbach_alpha"]
 
@@ -118,7 +119,7 @@ def _rows_of(key: pd.DataFrame, look: pd.DataFrame) -> np.ndarray:
 
 
 def score(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: pd.DataFrame,
-          min_share: float = 2 / 3) -> pd.DataFrame:
+          min_share: float = 2 / 3, waves: list[str] | None = None) -> pd.DataFrame:
     """Score every respondent × wave on each dimension and subscale.
 
     Parameters
@@ -129,11 +130,15 @@ def score(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: pd.Data
     min_share : float
         Share of a scale's items that must be answered for a score (default 2/3): a respondent
         with fewer than ``ceil(min_share * n_items)`` answered items gets ``score`` NaN.
+    waves : list of str, optional
+        The study's waves in order (the rows' order; default by name).
 
     Returns
     -------
     pandas.DataFrame
-        One row per respondent × wave × dimension (every respondent × wave of ``respondents``):
+        One row per respondent × wave × dimension (every respondent × wave of ``respondents``), per
+        dimension in the respondents' canonical order (:func:`pipeline.order.in_canonical_order`:
+        site, wave, respondent), whatever the order of the input rows:
 
         - ``respondent_id``, ``wave``, ``group``, ``site`` : from ``respondents``
         - ``dimension`` : the overall dimension (e.g. ``"trust"``: all its items) or a subscale
@@ -163,6 +168,7 @@ def score(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: pd.Data
     """
     if not 0 < min_share <= 1:
         raise SinergiError(f"min_share must be in (0, 1], got {min_share}")
+    respondents = in_canonical_order("respondents", respondents, waves)
     return _score(_coded(respondents, responses, scale_map)[0], respondents, scale_map, min_share)
 
 
@@ -310,6 +316,7 @@ def reliability(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: p
         - ``pct_agree`` : share of answers >= ``max - 1`` on the *raw* (not reverse-coded)
           answer, i.e. the top-two box ("agree" + "strongly agree", >= 4 on a 1-5 scale)
     """
+    respondents = in_canonical_order("respondents", respondents, waves)
     return _reliability(*_coded(respondents, responses, scale_map), scale_map, waves)
 
 
@@ -374,6 +381,7 @@ def run(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: pd.DataFr
                 "items": pd.DataFrame(columns=ITEM_COLUMNS)}
     if not 0 < min_share <= 1:
         raise SinergiError(f"min_share must be in (0, 1], got {min_share}")
+    respondents = in_canonical_order("respondents", respondents, waves)  # rows: one order, whatever the file's
     coded, raw = _coded(respondents, responses, scale_map)  # once for both
     scores = _score(coded, respondents, scale_map, min_share)
     rel, items = _reliability(coded, raw, scale_map, waves)

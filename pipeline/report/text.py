@@ -200,16 +200,29 @@ def s(lang: str, key: str, **kw: Any) -> str:
     return text.format(**kw) if kw else text
 
 
-def code_label(prefix: str, code: Any, lang: str, **kw: Any) -> str:
+def code_label(prefix: str, code: Any, lang: str, *, platform: str | None = None, **kw: Any) -> str:
     """The catalogue's message ``<prefix>_<code>`` for a code a stage wrote (``issue``,
-    ``action``, ``method``, ``coll_note``); a code without a message as it is."""
+    ``action``, ``method``, ``coll_note``); a code without a message as it is.
+
+    With ``platform`` (the study's source kind), the platform's own wording
+    ``<prefix>_<platform>_<code>`` comes first when the catalogue has it: a submission
+    ``not_approved`` is "marked Rejected in ODK Central" in an ``odk`` study, "marked Not Approved
+    in KoboToolbox" otherwise.
+
+    >>> code_label("issue", "not_approved", "en", platform="odk")
+    'marked Rejected in ODK Central'
+    """
+    own = f"{prefix}_{platform}_{code}"
+    if platform and own in STRINGS[lang]:
+        return s(lang, own, **kw)
     key = f"{prefix}_{code}"
     return s(lang, key, **kw) if key in STRINGS[lang] else str(code)
 
 
-def issue_label(issue: Any, lang: str) -> str:
-    """A quality ``issue`` code (:data:`pipeline.schemas.QUALITY_ISSUES`) in ``lang``."""
-    return code_label("issue", issue, lang)
+def issue_label(issue: Any, lang: str, platform: str | None = None) -> str:
+    """A quality ``issue`` code (:data:`pipeline.schemas.QUALITY_ISSUES`) in ``lang``, in the words
+    of the study's ``platform`` (source kind) where they differ."""
+    return code_label("issue", issue, lang, platform=platform)
 
 
 def action_label(action: Any, lang: str) -> str:

@@ -58,8 +58,11 @@ class Words:
         return self.text(self.study_message(key), **kw)
 
     def code_label(self, prefix: str, code: Any, **kw: Any) -> str:
-        """The message ``<prefix>_<code>`` for a code a stage wrote; a code without one as it is."""
-        return code_label(prefix, code, self.lang, **kw)
+        """The message ``<prefix>_<code>`` for a code a stage wrote, in the words of the study's
+        source where the catalogue has them (``<prefix>_<source kind>_<code>``:
+        :func:`~pipeline.report.text.code_label`); a code without one as it is."""
+        source = getattr(self.study, "source", None)
+        return code_label(prefix, code, self.lang, platform=getattr(source, "kind", None), **kw)
 
     def yes_no(self, value: Any) -> str:
         """True (``true``, ``1``) → yes, anything else → no; missing → blank."""

@@ -1,12 +1,14 @@
 """The Google Form of a wave, as a Google Apps Script, and the contract its responses are read with.
 
-Most PKM teams collect with Google Forms shared over WhatsApp. ``make instruments`` writes
-``instruments/build/google_form.gs``: pasted into https://script.google.com and run once, it
-creates the study's form from the instrument (:func:`google_form_script`). Beside it
+Most PKM teams collect with Google Forms shared over WhatsApp. ``sinergi google script --wave W
+--roster roster.csv`` writes a wave's ``google_form.gs``: pasted into https://script.google.com and
+run once, it creates the study's form from the instrument (:func:`google_form_script`). Beside it
 ``google_form.json`` (:func:`google_form_contract`) says what every question title and choice
 label the form shows means (its xpath and choice name): Google's responses file has the titles as
 column headers and the labels as answers, and :mod:`pipeline.sources.google_forms` reads them
-with this contract, never by guessing.
+with this contract, never by guessing. ``make instruments`` writes ``instruments/build/google_form.gs``,
+a *preview* in the instrument's default language whose name lists are the template roster's example
+people (said in the script's header and the form's description): a form to try, not to collect with.
 
 How the instrument becomes a Google Form (one language, the study's):
 
@@ -367,16 +369,33 @@ def google_form_contract(inst: Instrument, language: str, roster: pd.DataFrame, 
     return _contract(inst, b, title or inst.form["title"][language])
 
 
-def google_form_script(inst: Instrument, language: str, roster: pd.DataFrame, *, title: str | None = None) -> str:
-    """The text of ``google_form.gs``: ``SPEC`` and ``createForm()`` (see the module docstring)."""
+#: the header's paragraph of a preview script (``make instruments``: the template roster)
+PREVIEW_HEAD = (
+    " * PREVIEW FORM, to try the questions: its name lists are the example people of\n"
+    " * instruments/roster_template.csv, not a village's roster. Do not collect data with it. Make the form of a\n"
+    " * survey wave with the village roster: `sinergi google script --wave W --roster roster.csv` (which, like\n"
+    " * `sinergi odk deploy` and `sinergi kobo deploy`, refuses the template roster); README, Google Forms.\n")
+
+
+def google_form_script(inst: Instrument, language: str, roster: pd.DataFrame, *, title: str | None = None,
+                       description: str | None = None, preview: bool = False) -> str:
+    """The text of ``google_form.gs``: ``SPEC`` and ``createForm()`` (see the module docstring).
+
+    ``description`` is the form's description (shown under its title; none by default);
+    ``preview`` marks the script's header as a preview made with the template roster
+    (:data:`PREVIEW_HEAD`), the one ``make instruments`` writes.
+    """
     b = _build(inst, language, roster)
     title = title or inst.form["title"][language]
     contract = _contract(inst, b, title)
     spec = {"title": title, "confirmation": TEXTS[_lang(language)]["confirmation"],
             "version": contract["version"], "items": b.items}
+    if description:
+        spec["description"] = description
     data = json.dumps(spec, ensure_ascii=False, indent=1).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     head = (f"/**\n * {title} — Google Form made by sinergi from {inst.form['form_id']} version "
             f"{inst.form['version']} ({language}), contract {contract['version']}.\n"
+            + (PREVIEW_HEAD if preview else "") +
             " * 1. Open https://script.google.com → New project; delete what is there and paste this whole file.\n"
             " * 2. Choose the function createForm in the toolbar and press Run; allow the access it asks for.\n"
             " * 3. The execution log prints the link to share (WhatsApp) and the link to edit.\n"
@@ -409,6 +428,7 @@ function createForm() {
     form = FormApp.create(SPEC.title);
     props.setProperty(PROP_ID, form.getId());
   }
+  if (SPEC.description) form.setDescription(SPEC.description);
   form.setConfirmationMessage(SPEC.confirmation);
   form.setCollectEmail(false);
   form.setLimitOneResponsePerUser(false);

@@ -109,6 +109,7 @@ class Form {
   getPublishedUrl() { return `https://docs.google.com/forms/d/e/${this.id}/viewform`; }
   getEditUrl() { return `https://docs.google.com/forms/d/${this.id}/edit`; }
   setTitle(t) { this.title = t; return this; }
+  setDescription(d) { if (typeof d !== 'string') fail('setDescription: not a string'); this.description = d; return this; }
   set_(key, value, type) { if (typeof value !== type) fail(`${key}: not a ${type}`); this.settings[key] = value; return this; }
   setConfirmationMessage(m) { return this.set_('confirmationMessage', m, 'string'); }
   setCollectEmail(b) { return this.set_('collectEmail', b, 'boolean'); }
@@ -130,13 +131,17 @@ class Form {
     if (i < 0) fail('deleteItem: not an item of this form');
     this.items.splice(i, 1);
   }
-  toJSON() { return { id: this.id, title: this.title, settings: this.settings, items: this.items.map((i) => i.toJSON()) }; }
+  toJSON() {
+    return { id: this.id, title: this.title, description: this.description || '', settings: this.settings,
+             items: this.items.map((i) => i.toJSON()) };
+  }
 }
 
 function revive(data, state) {
   // a form saved by an earlier run: enough to reopen it, list and delete its items
   const form = new Form(data.id, data.title, state);
   form.settings = data.settings;
+  if (data.description) form.description = data.description;
   form.items = data.items.map((d) => Object.assign(Object.create(Item.prototype), d, { form }));
   form.counter = data.items.length + 1000;
   return form;

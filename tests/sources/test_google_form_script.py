@@ -14,8 +14,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline.cli import main
 from pipeline.errors import SinergiError
 from pipeline.instrument import load_instrument
+from pipeline.roster import read_roster_csv
 from pipeline.sources.google_form_script import (google_form_contract, google_form_script, roster_labels)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -201,3 +203,48 @@ def test_unknown_language_and_a_question_google_cannot_hide_are_refused(inst, tm
     (tmp_path / "i.yaml").write_text(changed, encoding="utf-8")
     with pytest.raises(SinergiError, match="'umur' is shown only when"):
         google_form_script(load_instrument(tmp_path / "i.yaml"), "id", ROSTER)
+
+
+@needs_node
+def test_make_instruments_writes_a_preview_form_with_the_template_roster_saying_so(inst, tmp_path):
+    """``sinergi instruments`` (what ``make instruments`` runs) writes instruments/build/google_form.gs: the
+    instrument in its default language, the template's example people in the name lists; the header, the
+    form's title and its description say it is a preview and how the real form is made (whose command
+    refuses the template roster, as the ODK and KoboToolbox deploys do)."""
+    out = tmp_path / "build"
+    assert main(["instruments", "--source", str(ROOT / "instruments" / "sinergi.yaml"), "--out", str(out)]) == 0
+    script = (out / "google_form.gs").read_text(encoding="utf-8")
+    header = script[:script.index("*/")]
+    assert "PREVIEW FORM" in header and "instruments/roster_template.csv" in header
+    assert "sinergi google script --wave W --roster roster.csv" in header
+    result = run(script, tmp_path)
+    assert result["error"] is None, result["error"]
+    (form,) = result["forms"].values()
+    assert inst.default_language == "id"
+    assert form["title"] == "Survei Modal Sosial UMKM Desa — PRATINJAU (daftar contoh)"
+    assert form["description"].startswith("FORMULIR PRATINJAU:")
+    assert "instruments/roster_template.csv" in form["description"]
+    assert "sinergi google script --wave W --roster roster.csv" in form["description"]
+    template = pd.read_csv(ROOT / "instruments" / "roster_template.csv", dtype=str)
+    people = [f"{label} ({name})" for name, label in zip(template["name"], template["label"])]
+    assert people[0] == "Contoh: Siti Aminah — warung sembako (u001)"
+    pick = next(i for i in form["items"] if i["type"] == "LIST")
+    assert [c["value"] for c in pick["choices"]] == people
+    boxes = [i for i in form["items"] if i["type"] == "CHECKBOX" and i["choices"][0]["value"] == people[0]]
+    assert len(boxes) == 3 and all(items_of_grid(form, b) == people for b in boxes)
+    # the same questions as a wave's form made from that roster (only the title and the description differ)
+    (tmp_path / "wave").mkdir()
+    (wave,) = run(google_form_script(inst, "id", template), tmp_path / "wave")["forms"].values()
+    assert [(i["type"], i["title"]) for i in wave["items"]] == [(i["type"], i["title"]) for i in form["items"]]
+    assert wave["description"] == "" and wave["title"] == "Survei Modal Sosial UMKM Desa"
+    # a wave's form is never made from the template
+    with pytest.raises(SinergiError, match="template's example people"):
+        read_roster_csv(ROOT / "instruments" / "roster_template.csv")
+
+
+def items_of_grid(form: dict, box: dict) -> list[str]:
+    """The rows of the frequency grid that follows a name generator's checkbox list."""
+    items = form["items"]
+    grid = items[items.index(box) + 1]
+    assert grid["type"] == "GRID"
+    return grid["rows"]

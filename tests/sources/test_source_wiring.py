@@ -9,8 +9,9 @@ pseudonym key, and the canonical tables are compared.
 
 How the comparison handles what a platform cannot carry:
 
-- rows are compared in the order of their keys (site, wave, respondent, item or tie): the order of
-  first uploads differs where a phone sent one form twice (below);
+- rows are compared in the order tidy writes them (pipeline/order.py: by site, wave, respondent,
+  item or tie), although each platform delivers the submissions in its own order (uploads, sheet
+  rows, Central's paging): ``responses`` and ``ties`` are written to byte-identical Parquet files;
 - ``submission_id`` differs by source (KoboToolbox's number, ODK's first instanceID, Google's
   spreadsheet row): it is compared as "one per respondent × wave", not by value;
 - Google records no start/end/enumerator and no review status: none of these is in the canonical
@@ -35,7 +36,7 @@ from pyxform.xls2xform import convert
 
 from pipeline.config import Study
 from pipeline.instrument import load_instrument, tie_questions, write_xlsform
-from pipeline.io import write_json
+from pipeline.io import write_json, write_parquet
 from pipeline.pull import pull
 from pipeline.sources import odk
 from pipeline.sources.google_form_script import google_form_contract
@@ -199,8 +200,10 @@ def monkeypatch_module():
     mp.undo()
 
 
-def same(got: dict[str, pd.DataFrame], want: dict[str, pd.DataFrame], label: str) -> None:
-    """The canonical tables equal, ``submission_id`` compared as one per respondent × wave."""
+def same(got: dict[str, pd.DataFrame], want: dict[str, pd.DataFrame], label: str, folder: Path) -> None:
+    """The canonical tables equal, rows in the same order (each in its keys' order, whatever order the platform
+    delivered them in), ``submission_id`` compared as one per respondent × wave; ``responses`` and ``ties``
+    written as Parquet (:func:`pipeline.io.write_parquet`, as tidy writes them) are the same bytes."""
     for name in TABLES:
         a, b = got[name].copy(), want[name].copy()
         if name == "respondents":
@@ -208,11 +211,16 @@ def same(got: dict[str, pd.DataFrame], want: dict[str, pd.DataFrame], label: str
                 assert not df.duplicated(["respondent_id", "wave"]).any()
                 assert df["submission_id"].notna().all()
             a, b = a.drop(columns="submission_id"), b.drop(columns="submission_id")
-        if name != "sample":  # rows in their keys' order (a send that reached Central once is later in upload order)
-            keys = KEYS[name]
-            a, b = a.sort_values(keys, kind="stable"), b.sort_values(keys, kind="stable")
-        pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False,
-                                      obj=f"{label}: {name}")
+        if name in KEYS:  # in its keys' order, the waves in the study's (pandas' sort, not pipeline/order.py)
+            pos = a.assign(_w=a["wave"].map({w: i for i, w in enumerate(WAVES)}))
+            keys = ["_w" if k == "wave" else k for k in KEYS[name]]
+            assert pos.index.equals(pos.sort_values(keys, kind="stable").index), f"{label}: {name} not in key order"
+        pd.testing.assert_frame_equal(a, b, check_dtype=False, obj=f"{label}: {name}")
+    for name in ("responses", "ties"):
+        write_parquet(folder / f"got-{name}.parquet", got[name])
+        write_parquet(folder / f"want-{name}.parquet", want[name])
+        assert (folder / f"got-{name}.parquet").read_bytes() == (folder / f"want-{name}.parquet").read_bytes(), \
+            f"{label}: {name}.parquet"
 
 
 def quality(frames: dict[str, pd.DataFrame], *leave: str) -> pd.DataFrame:
@@ -230,7 +238,7 @@ def issues(frames: dict[str, pd.DataFrame], issue: str) -> int:
 @pytest.mark.parametrize("lang, fmt", [("en", "csv"), ("id", "csv"), ("en", "xlsx")])
 def test_google_forms_gives_the_kobo_pull_s_canonical_tables(work, inst, kobo_tables, lang, fmt):
     s, got = google_tables(work, inst, lang, fmt)
-    same(got, kobo_tables, f"google {lang} {fmt}")
+    same(got, kobo_tables, f"google {lang} {fmt}", work)
     # a phone that sent a form twice is two responses at two times in Google: the same person twice
     # (the later kept, as KoboToolbox keeps the later upload)
     pd.testing.assert_frame_equal(quality(got, "respondent_twice"),
@@ -243,7 +251,7 @@ def test_google_forms_gives_the_kobo_pull_s_canonical_tables(work, inst, kobo_ta
 
 def test_odk_central_pull_gives_the_kobo_pull_s_canonical_tables(odk_tables, kobo_tables):
     s, got = odk_tables
-    same(got, kobo_tables, "odk")
+    same(got, kobo_tables, "odk", s.base)
     pd.testing.assert_frame_equal(quality(got), quality(kobo_tables, "duplicate_upload"))
     assert issues(got, "duplicate_upload") == 0 < issues(kobo_tables, "duplicate_upload")
     assert (s.raw_dir / "pre" / "odata").is_dir() and (s.raw_dir / "pre" / "media" / "roster.csv").is_file()
@@ -272,3 +280,48 @@ def test_the_monitor_reads_google_and_odk_waves_as_the_kobo_pull(work, inst, kob
     want = set(kobo["flags"]["check"]) - {"duplicate", "old_version"}
     assert set(google["flags"]["check"]) == want == set(odk_out["flags"]["check"])
     assert set(odk_out["enumerators"]["enumerator"]) == set(kobo["enumerators"]["enumerator"])
+    # each page in its platform's words: no KoboToolbox `_id` in a Central or Google study
+    assert '<span class="id">_id ' in kobo["html"] and '<span class="id">instanceID uuid:' in odk_out["html"]
+    assert '<span class="id">baris sheet ' in google["html"] and "_id" not in odk_out["html"] + google["html"]
+    assert "KoboToolbox" not in odk_out["html"] + google["html"]
+
+
+SERVER_CODES = ("not_approved", "edited_on_server", "deleted_on_server", "validation_changed")
+
+
+def test_an_odk_study_s_quality_labels_and_monitor_use_central_s_words(work, inst, monkeypatch):
+    """Submissions rejected, put on Has issues, edited and deleted in Central after a first pull: the
+    quality table's labels and the monitor name ODK Central and its review states, never KoboToolbox;
+    the same codes in a KoboToolbox study keep KoboToolbox's words (both catalogues)."""
+    from pipeline.report.words import Words
+
+    fake, forms = demo_central(work / "central-words", inst)
+    try:
+        monkeypatch.setenv("ODK_CENTRAL_USERNAME", USER)
+        monkeypatch.setenv("ODK_CENTRAL_PASSWORD", PASSWORD)
+        s = study("via-odk-words", {"kind": "odk", "server": fake.url, "project_id": 1},
+                  [{"id": w, "form_id": forms[w]} for w in WAVES], work)
+        with_key(s)
+        pull(s, progress=False)
+        ids = [x.instance_id for x in fake.subs[(1, forms["pre"])]]
+        fake.review(1, forms["pre"], ids[0], "rejected")
+        fake.review(1, forms["pre"], ids[1], "hasIssues")
+        fake.edit(1, forms["pre"], ids[2], lambda root: None)
+        fake.delete(1, forms["pre"], ids[3])
+        pull(s, progress=False)
+    finally:
+        fake.stop()
+    quality = tidy(s, inst)["quality"]
+    assert set(SERVER_CODES) <= set(quality["issue"])
+    kobo = study("via-kobo", {"kind": "kobo"}, [{"id": w} for w in WAVES], work)
+    for lang in ("id", "en"):
+        odk_labels = [Words(s, lang, None).code_label("issue", c) for c in sorted(set(quality["issue"]))]
+        assert not any("KoboToolbox" in t for t in odk_labels), odk_labels
+        assert all("ODK Central" in Words(s, lang, None).code_label("issue", c) for c in SERVER_CODES)
+        assert all("KoboToolbox" in Words(kobo, lang, None).code_label("issue", c) for c in SERVER_CODES)
+    assert Words(s, "en", None).code_label("issue", "not_approved") == "marked Rejected in ODK Central"
+    assert Words(kobo, "en", None).code_label("issue", "not_approved") == "marked Not Approved in KoboToolbox"
+    page = monitor(s, inst)
+    refused = page["flags"][page["flags"]["check"] == "not_approved"]
+    assert list(refused["reason"]) == ["Tidak dihitung menurut status tinjauan ODK Central (Rejected)"]
+    assert "KoboToolbox" not in page["html"] and "status tinjauan ODK Central (Rejected)" in page["html"]

@@ -1,0 +1,94 @@
+"""The one row order of the canonical tables.
+
+A measurement must not depend on the order rows arrive in: a KoboToolbox pull lists submissions by
+upload, a Google sheet by its rows, ODK Central by its own paging, a hand-made table in whatever order
+its author typed. Tidy writes every canonical table in one order (:func:`canonical_tables`), and each
+analysis stage puts the canonical tables it reads in that order before computing
+(:func:`in_canonical_order`), so one village's answers give the same files and the same numbers, to
+the last bit, whatever their platform or row order (``tests/test_row_order.py``).
+
+Kept apart from :mod:`pipeline.schemas` (pandera) so that the analysis stages and their worker
+processes import nothing more than pandas for it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["SORT_KEYS", "in_canonical_order", "canonical_tables"]
+
+#: the order tidy writes each canonical table in (:func:`in_canonical_order`): its key columns, then the
+#: value columns (so rows equal in their keys still have one order)
+SORT_KEYS = {
+    "respondents": ("site", "wave", "respondent_id"),
+    "responses": ("wave", "respondent_id", "item", "value"),
+    "ties": ("site", "wave", "tie_type", "ego", "alter", "weight"),
+}
+
+
+def in_canonical_order(name: str, df: pd.DataFrame, waves: list[str] | None = None) -> pd.DataFrame:
+    """Canonical table ``name`` in its one order: by the columns of :data:`SORT_KEYS` present in it.
+
+    A measurement must not depend on the order rows arrive in (a KoboToolbox pull lists submissions by
+    upload, a Google sheet by its rows, ODK Central by its own paging): tidy writes every canonical table
+    in this order, and each analysis stage puts what it reads in it before computing, so a hand-made
+    table in another order gives the same results, to the last bit.
+
+    Parameters
+    ----------
+    name : {"respondents", "responses", "ties"}
+    df : pandas.DataFrame
+        The table (any columns; those of :data:`SORT_KEYS` it lacks, e.g. a tables study's ``site``,
+        are skipped).
+    waves : list of str, optional
+        The study's waves in order: ``wave`` sorts in this order (waves not listed after them, by
+        name); without it by name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df``'s rows (all its columns, dtypes and ``attrs``) sorted by ``site``, ``wave``, then the
+        ids and ``item``/``tie_type`` as text, then ``value``/``weight`` as numbers (missing last); a
+        stable sort on a fresh ``RangeIndex``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"respondent_id": ["b", "a", "a"], "wave": ["post", "post", "pre"], "group": "x"})
+    >>> in_canonical_order("respondents", t, ["pre", "post"])[["respondent_id", "wave"]].values.tolist()
+    [['a', 'pre'], ['a', 'post'], ['b', 'post']]
+    """
+    cols = [c for c in SORT_KEYS[name] if c in df.columns]
+    if not cols or len(df) < 2:
+        return df.reset_index(drop=True)
+    rank = {str(w): i for i, w in enumerate(waves or [])}
+    # np.lexsort sorts by its last key first: the columns reversed
+    order = np.lexsort([_codes(df[c], rank if c == "wave" else None) for c in reversed(cols)])
+    out = df.iloc[order].reset_index(drop=True)
+    out.attrs = dict(df.attrs)
+    return out
+
+
+def _codes(col: pd.Series, rank: dict[str, int] | None) -> np.ndarray:
+    """Integer sort codes of one column: numbers as numbers (missing last), anything else by its text
+    (missing first), ``wave`` in ``rank``'s order first (then by name)."""
+    if col.name in ("value", "weight"):
+        x = pd.to_numeric(col, errors="coerce").to_numpy(float)
+        return np.where(np.isnan(x), np.inf, x)
+    codes, found = pd.factorize(col)  # missing: −1, before everything
+    merged, names = pd.factorize(pd.Index(found).astype(str))  # 1 and "1": one text, one place
+    codes = np.where(codes < 0, -1, merged[np.maximum(codes, 0)] if len(merged) else codes)
+    names = pd.Index(names)
+    if rank is None:
+        place = np.argsort(np.argsort(names.to_numpy(), kind="stable"), kind="stable")
+    else:
+        order = sorted(range(len(names)), key=lambda i: (rank.get(names[i], len(rank)), names[i]))
+        place = np.empty(len(names), dtype=np.int64)
+        place[order] = np.arange(len(names))
+    return np.where(codes < 0, -1, place[np.maximum(codes, 0)] if len(place) else codes)
+
+
+def canonical_tables(frames: dict[str, pd.DataFrame], waves: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """``frames`` with each canonical table of :data:`SORT_KEYS` in its order (:func:`in_canonical_order`);
+    the other frames (quality, scale map, sample) as they are."""
+    return {k: in_canonical_order(k, v, waves) if k in SORT_KEYS and v is not None else v for k, v in frames.items()}

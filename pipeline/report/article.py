@@ -21,6 +21,7 @@ The Word file is written by :mod:`pipeline.report.article_docx`.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -31,7 +32,7 @@ from .sections import summary
 from .sections.references import printed_texts
 
 __all__ = ["Article", "Abstract", "assemble_article", "TABLE_KEYS", "FIGURE_KEYS", "TITLE_WORDS",
-           "ABSTRACT_WORDS", "article_name"]
+           "ABSTRACT_WORDS", "article_name", "figure_keys", "ARTICLE_LANGUAGES"]
 
 #: the report's tables the article may print, in preference order (the first MAX_TABLES found)
 TABLE_KEYS = ["sample", "paired_statistics", "paired_test", "effect_sizes", "network_change", "reliability",
@@ -50,6 +51,8 @@ NOTELESS = {"paired_test"}
 #: the report's figures the article may print, in preference order
 FIGURE_KEYS = ["change_forest", "cross_share", "dumbbell", "group_ties", "distributions"]
 MAX_TABLES, MAX_FIGURES = 5, 3
+#: every build writes the article in each of these languages (artikel.docx, article.docx)
+ARTICLE_LANGUAGES = ("id", "en")
 TITLE_WORDS = 15
 ABSTRACT_WORDS = (150, 250)
 
@@ -87,6 +90,13 @@ class Article:
 def article_name(lang: str) -> str:
     """The article's file name in ``lang``: ``artikel.docx`` (Indonesian), ``article.docx``."""
     return "artikel.docx" if lang == "id" else "article.docx"
+
+
+def figure_keys(sections: list[Section]) -> list[str]:
+    """The keys of the report figures the article prints: the first :data:`MAX_FIGURES` of
+    :data:`FIGURE_KEYS` that ``sections`` drew (the second language draws only these)."""
+    drawn = {b.figure.key for sec in sections for b in sec.blocks if b.figure is not None and b.figure.png}
+    return [k for k in FIGURE_KEYS if k in drawn][:MAX_FIGURES]
 
 
 def words_in(text: str) -> int:
@@ -194,13 +204,19 @@ def design(ctx: Context) -> str:
     return words.text("art_design_prepost" if shape.umkm else "art_design_prepost_gen", waves=waves)
 
 
+#: each context's summary findings, made once (the abstract, results and conclusion all quote them)
+_FOUND: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _findings(ctx: Context) -> list[Finding]:
     """The report summary's findings, in its order (scales, gaps, networks)."""
-    try:
-        blocks = summary.section(ctx)
-    except Exception:  # noqa: BLE001 - summary.Unavailable: no findings to quote
-        return []
-    return [f for b in blocks if b.kind == "list" for f in b.items if isinstance(f, Finding)]
+    if ctx not in _FOUND:
+        try:
+            blocks = summary.section(ctx)
+        except Exception:  # noqa: BLE001 - summary.Unavailable: no findings to quote
+            blocks = []
+        _FOUND[ctx] = [f for b in blocks if b.kind == "list" for f in b.items if isinstance(f, Finding)]
+    return list(_FOUND[ctx])
 
 
 def main_findings(ctx: Context) -> list[Finding]:
@@ -246,8 +262,7 @@ def _pick(ctx: Context, sections: list[Section]) -> dict[str, Block]:
     keys = [k for k in TABLE_KEYS if k in tables][:MAX_TABLES]
     made = {k: sliced(ctx, tables[k]) for k in keys}
     out = {k: Block("table", table=t) for k, t in made.items() if len(t.display)}
-    out |= {f"fig:{k}": Block("figure", figure=replace(figs[k]))
-            for k in [k for k in FIGURE_KEYS if k in figs][:MAX_FIGURES]}
+    out |= {f"fig:{k}": Block("figure", figure=replace(figs[k])) for k in figure_keys(sections)}
     return out
 
 

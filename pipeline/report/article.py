@@ -48,6 +48,9 @@ SLICES = {"reliability": ["wave", "dimension", "c_n", "c_k", "c_alpha", "c_alpha
                              "c_rsiena"]}
 #: tables whose report note counts rows the article leaves out (the paired test's people without a pair)
 NOTELESS = {"paired_test"}
+#: the article's own note of a table whose report note is elsewhere (the report's formulas list):
+#: each measure defined, with its reference, under the table that shows it
+NOTES = {"paired_test": "art_note_paired", "effect_sizes": "art_note_effects"}
 #: the report's figures the article may print, in preference order
 FIGURE_KEYS = ["change_forest", "cross_share", "dumbbell", "group_ties", "distributions"]
 MAX_TABLES, MAX_FIGURES = 5, 3
@@ -281,8 +284,9 @@ def sliced(ctx: Context, table: Table) -> Table:
         tops = {ctx.words.dimension(x) for x in ctx.shape.top_dims()}
         shown = d[dim].where(d[dim].astype(str) != "").ffill()  # a repeat shown blank is still its dimension
         rows = shown.isin(tops).to_numpy()
+    note = ctx.words.text(NOTES[table.key]) if table.key in NOTES else "" if table.key in NOTELESS else table.note
     return replace(table, display=d.iloc[rows, cols].reset_index(drop=True),
-                   align=[table.align[j] for j in cols], note="" if table.key in NOTELESS else table.note)
+                   align=[table.align[j] for j in cols], note=note)
 
 
 def _renumber(blocks: list[Block]) -> None:
@@ -322,7 +326,7 @@ def _method(ctx: Context, picked: dict[str, Block]) -> list[Block]:
     sites = ", ".join(shape.sites) if shape.n_sites > 1 else str(study.site)
     waves = ", ".join(words.wave(w) for w in shape.waves)
     blocks = [Block("p", words.text("art_method_where", site=sites, waves=waves) + " " + participants(ctx)),
-              _todo(ctx, "art_todo_stages"), Block("p", design(ctx))]
+              *stages(ctx), Block("p", design(ctx))]
     if not shape.no_scales:
         blocks.append(Block("p", words.text("art_method_instrument", range=ctx.ranges_text())))
     if not shape.no_ties:
@@ -332,6 +336,16 @@ def _method(ctx: Context, picked: dict[str, Block]) -> list[Block]:
         if key in picked:
             blocks.append(picked[key])
     return blocks
+
+
+def stages(ctx: Context) -> list[Block]:
+    """The program's stages from the study's ``report.stages`` (name, date, description, in the
+    article's language) as a list under one sentence; without them, the marked place for the team."""
+    listed = ctx.study.stages_in(ctx.lang)
+    if not listed:
+        return [_todo(ctx, "art_todo_stages")]
+    items = [name + (f" ({date})" if date else "") + (f": {text}" if text else "") for name, date, text in listed]
+    return [Block("p", ctx.words.text("art_stages_intro")), Block("list", items=items)]
 
 
 def _results(ctx: Context, sections: list[Section], picked: dict[str, Block]) -> list[Block]:

@@ -282,6 +282,9 @@ def _study_texts(study: Any) -> list[tuple[str, Any]]:
     keys: list[tuple[str, Any]] = [("title", study.title), ("site", study.site), ("report.team", study.report.team)]
     for lang in ("id", "en"):
         keys += [("report.program", study.program_name(lang)), ("report.institution", study.institution_name(lang))]
+    for lang in ("id", "en"):
+        for i, stage in enumerate(study.stages_in(lang)):
+            keys += [(f"report.stages[{i}].{k}", v) for k, v in zip(("name", "date", "description"), stage)]
     for i, w in enumerate(study.waves):
         for lang in ("id", "en"):
             keys.append((f"waves[{i}].label", study.wave_label(w.id, lang)))

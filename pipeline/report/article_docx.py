@@ -205,6 +205,9 @@ def _document(lang: str, title: str):
     for name, size in (("Heading 1", 13), ("Heading 2", 12), ("Title", 15)):
         st = doc.styles[name]
         st.font.name, st.font.size, st.font.bold = FONT, Pt(size), True
+        fonts = st.element.rPr.find(f"{_W}rFonts")
+        for attr in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):  # the theme's sans font wins else
+            fonts.attrib.pop(f"{_W}{attr}", None)
         st.font.color.rgb = RGBColor(0, 0, 0)
         st.paragraph_format.space_before, st.paragraph_format.space_after = Pt(12), Pt(6)
     doc.styles["Heading 2"].font.italic = True

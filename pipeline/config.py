@@ -259,6 +259,32 @@ class Privacy(_Model):
         return v
 
 
+class Stage(_Model):
+    """One stage (activity) of the program, for the article's *Metode Pelaksanaan*: ``name``
+    (text or ``{id: …, en: …}``), optional ``date`` (as it should be printed, e.g. "Juli 2026",
+    or a date) and ``description`` (text or ``{id: …, en: …}``)."""
+
+    name: Label | str
+    date: str | None = None
+    description: Label | str | None = None
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date_text(cls, v: Any) -> Any:
+        if hasattr(v, "isoformat") and not isinstance(v, str):  # YAML reads 2026-07-01 as a date
+            return v.isoformat()
+        if v is not None and not isinstance(v, str):
+            raise ValueError(f"must be a text such as \"Juli 2026\" or a date such as 2026-07-01, not {v!r}")
+        return v
+
+    @field_validator("name", "date", "description")
+    @classmethod
+    def _not_blank(cls, v: Any) -> Any:
+        if isinstance(v, str) and not v.strip():
+            raise ValueError("is empty; write the text, or leave the key out")
+        return v
+
+
 class ReportInfo(_Model):
     """Who made the report: printed on the village handout (``handout.html``) and the report.
 
@@ -271,6 +297,8 @@ class ReportInfo(_Model):
     false, true in the demo study; ≈ 6 s; skipped, with a note, when Chromium is not installed).
     ``network_files``: write exports/network/ (GraphML, GEXF, RSiena); default: for a study of up
     to 6 villages, not for a larger district (true writes them for every village).
+    ``stages``: the program's stages (:class:`Stage`, in order), listed in the article draft's
+    *Metode Pelaksanaan* (without them the article marks the place for the team).
     """
 
     program: Label | str | None = None
@@ -282,6 +310,16 @@ class ReportInfo(_Model):
     #: GraphML, GEXF and RSiena files in exports/network/: default (None) for up to 6 villages;
     #: a district of more villages gets them only with true (1,600 graphs, 1.3 GB at 200 villages)
     network_files: StrictBool | None = None
+    #: the program's stages, in order (the article's Metode Pelaksanaan)
+    stages: list[Stage] | None = None
+
+    @field_validator("stages")
+    @classmethod
+    def _some_stages(cls, v: Any) -> Any:
+        if v is not None and not v:
+            raise ValueError("is an empty list; list the program's stages (name, date, description) or leave "
+                             "the key out")
+        return v
 
     @field_validator("program", "team", "institution")
     @classmethod
@@ -447,6 +485,13 @@ class Study(_Model):
         """The program's name (``report.program``) in ``language``; None when not given."""
         p = self.report.program
         return None if p is None else _text(p, language or self.language, "")
+
+    def stages_in(self, language: str | None = None) -> list[tuple[str, str | None, str | None]]:
+        """``(name, date, description)`` of each ``report.stages`` entry in ``language``; [] when
+        the study lists none."""
+        lang = language or self.language
+        return [(_text(st.name, lang, ""), st.date, None if st.description is None else _text(st.description, lang, ""))
+                for st in self.report.stages or []]
 
     def institution_name(self, language: str | None = None) -> str | None:
         """The team's institution (``report.institution``) in ``language``; None when not given."""

@@ -21,6 +21,7 @@ The Word file is written by :mod:`pipeline.report.article_docx`.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -31,7 +32,7 @@ from .sections import summary
 from .sections.references import printed_texts
 
 __all__ = ["Article", "Abstract", "assemble_article", "TABLE_KEYS", "FIGURE_KEYS", "TITLE_WORDS",
-           "ABSTRACT_WORDS", "article_name"]
+           "ABSTRACT_WORDS", "article_name", "figure_keys", "ARTICLE_LANGUAGES"]
 
 #: the report's tables the article may print, in preference order (the first MAX_TABLES found)
 TABLE_KEYS = ["sample", "paired_statistics", "paired_test", "effect_sizes", "network_change", "reliability",
@@ -47,9 +48,14 @@ SLICES = {"reliability": ["wave", "dimension", "c_n", "c_k", "c_alpha", "c_alpha
                              "c_rsiena"]}
 #: tables whose report note counts rows the article leaves out (the paired test's people without a pair)
 NOTELESS = {"paired_test"}
+#: the article's own note of a table whose report note is elsewhere (the report's formulas list):
+#: each measure defined, with its reference, under the table that shows it
+NOTES = {"paired_test": "art_note_paired", "effect_sizes": "art_note_effects"}
 #: the report's figures the article may print, in preference order
 FIGURE_KEYS = ["change_forest", "cross_share", "dumbbell", "group_ties", "distributions"]
 MAX_TABLES, MAX_FIGURES = 5, 3
+#: every build writes the article in each of these languages (artikel.docx, article.docx)
+ARTICLE_LANGUAGES = ("id", "en")
 TITLE_WORDS = 15
 ABSTRACT_WORDS = (150, 250)
 
@@ -87,6 +93,13 @@ class Article:
 def article_name(lang: str) -> str:
     """The article's file name in ``lang``: ``artikel.docx`` (Indonesian), ``article.docx``."""
     return "artikel.docx" if lang == "id" else "article.docx"
+
+
+def figure_keys(sections: list[Section]) -> list[str]:
+    """The keys of the report figures the article prints: the first :data:`MAX_FIGURES` of
+    :data:`FIGURE_KEYS` that ``sections`` drew (the second language draws only these)."""
+    drawn = {b.figure.key for sec in sections for b in sec.blocks if b.figure is not None and b.figure.png}
+    return [k for k in FIGURE_KEYS if k in drawn][:MAX_FIGURES]
 
 
 def words_in(text: str) -> int:
@@ -194,13 +207,19 @@ def design(ctx: Context) -> str:
     return words.text("art_design_prepost" if shape.umkm else "art_design_prepost_gen", waves=waves)
 
 
+#: each context's summary findings, made once (the abstract, results and conclusion all quote them)
+_FOUND: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _findings(ctx: Context) -> list[Finding]:
     """The report summary's findings, in its order (scales, gaps, networks)."""
-    try:
-        blocks = summary.section(ctx)
-    except Exception:  # noqa: BLE001 - summary.Unavailable: no findings to quote
-        return []
-    return [f for b in blocks if b.kind == "list" for f in b.items if isinstance(f, Finding)]
+    if ctx not in _FOUND:
+        try:
+            blocks = summary.section(ctx)
+        except Exception:  # noqa: BLE001 - summary.Unavailable: no findings to quote
+            blocks = []
+        _FOUND[ctx] = [f for b in blocks if b.kind == "list" for f in b.items if isinstance(f, Finding)]
+    return list(_FOUND[ctx])
 
 
 def main_findings(ctx: Context) -> list[Finding]:
@@ -246,8 +265,7 @@ def _pick(ctx: Context, sections: list[Section]) -> dict[str, Block]:
     keys = [k for k in TABLE_KEYS if k in tables][:MAX_TABLES]
     made = {k: sliced(ctx, tables[k]) for k in keys}
     out = {k: Block("table", table=t) for k, t in made.items() if len(t.display)}
-    out |= {f"fig:{k}": Block("figure", figure=replace(figs[k]))
-            for k in [k for k in FIGURE_KEYS if k in figs][:MAX_FIGURES]}
+    out |= {f"fig:{k}": Block("figure", figure=replace(figs[k])) for k in figure_keys(sections)}
     return out
 
 
@@ -266,8 +284,9 @@ def sliced(ctx: Context, table: Table) -> Table:
         tops = {ctx.words.dimension(x) for x in ctx.shape.top_dims()}
         shown = d[dim].where(d[dim].astype(str) != "").ffill()  # a repeat shown blank is still its dimension
         rows = shown.isin(tops).to_numpy()
+    note = ctx.words.text(NOTES[table.key]) if table.key in NOTES else "" if table.key in NOTELESS else table.note
     return replace(table, display=d.iloc[rows, cols].reset_index(drop=True),
-                   align=[table.align[j] for j in cols], note="" if table.key in NOTELESS else table.note)
+                   align=[table.align[j] for j in cols], note=note)
 
 
 def _renumber(blocks: list[Block]) -> None:
@@ -307,7 +326,7 @@ def _method(ctx: Context, picked: dict[str, Block]) -> list[Block]:
     sites = ", ".join(shape.sites) if shape.n_sites > 1 else str(study.site)
     waves = ", ".join(words.wave(w) for w in shape.waves)
     blocks = [Block("p", words.text("art_method_where", site=sites, waves=waves) + " " + participants(ctx)),
-              _todo(ctx, "art_todo_stages"), Block("p", design(ctx))]
+              *stages(ctx), Block("p", design(ctx))]
     if not shape.no_scales:
         blocks.append(Block("p", words.text("art_method_instrument", range=ctx.ranges_text())))
     if not shape.no_ties:
@@ -317,6 +336,16 @@ def _method(ctx: Context, picked: dict[str, Block]) -> list[Block]:
         if key in picked:
             blocks.append(picked[key])
     return blocks
+
+
+def stages(ctx: Context) -> list[Block]:
+    """The program's stages from the study's ``report.stages`` (name, date, description, in the
+    article's language) as a list under one sentence; without them, the marked place for the team."""
+    listed = ctx.study.stages_in(ctx.lang)
+    if not listed:
+        return [_todo(ctx, "art_todo_stages")]
+    items = [name + (f" ({date})" if date else "") + (f": {text}" if text else "") for name, date, text in listed]
+    return [Block("p", ctx.words.text("art_stages_intro")), Block("list", items=items)]
 
 
 def _results(ctx: Context, sections: list[Section], picked: dict[str, Block]) -> list[Block]:

@@ -4,20 +4,23 @@ The usual layout of Indonesian community-service journals: A4, 2,5 cm margins, T
 12 pt, 1,15 line spacing, justified; the title, then the identity block, the abstracts (Indonesian,
 then English) with their keywords, then the unnumbered sections. Tables are APA 7: the number in
 bold, the title in italics above, three horizontal lines (above and below the header, below the
-last row), no vertical lines, numbers right-aligned, the note under the table ("Catatan." /
-"Note."). A figure has its number and title above it, as APA 7 asks. The places the team writes
+last row), no vertical lines, the numbers of a column aligned on their decimal separator
+(:mod:`pipeline.report.decimal_align`; a CI column right-aligned), the note under the table
+("Catatan." / "Note."). ``d_z`` is printed as an italic *d* with a subscript *z*. A figure has its number and title above it, as APA 7 asks. The places the team writes
 (``todo`` blocks) are highlighted in yellow and bracketed, so none is handed in unnoticed.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..io import EPOCH, stable_ooxml, write_bytes
 from .article import Article
+from .decimal_align import right_indents
 from .docx import LANG_TAGS, column_widths, write_references
 from .text import s
 
@@ -26,6 +29,33 @@ __all__ = ["write_article", "MARGIN_CM", "FONT", "FONT_PT", "TABLE_PT"]
 MARGIN_CM = 2.5
 FONT, FONT_PT, TABLE_PT = "Times New Roman", 12.0, 10.0
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+#: statistics written with an underscore in the catalogues, printed with a subscript
+_SUBSCRIPT = re.compile(r"\b([dr])_(z|avg|rb)\b")
+
+
+def add_text(paragraph, text: str, *, size: float | None = None, italic: bool | None = None,
+             bold: bool | None = None) -> None:
+    """Append ``text`` to ``paragraph`` as runs, ``d_z`` as an italic *d* with a subscript *z*."""
+    from docx.shared import Pt
+
+    def run(part: str, **extra):
+        r = paragraph.add_run(part)
+        r.italic, r.bold = extra.get("italic", italic), bold
+        if size:
+            r.font.size = Pt(size)
+        if extra.get("sub"):
+            r.font.subscript = True
+        return r
+
+    pos = 0
+    for m in _SUBSCRIPT.finditer(text):
+        if m.start() > pos:
+            run(text[pos:m.start()])
+        run(m.group(1), italic=True)
+        run(m.group(2), italic=True, sub=True)
+        pos = m.end()
+    if pos < len(text) or not text:
+        run(text[pos:])
 
 
 def _border(cell, side: str) -> None:
@@ -51,7 +81,7 @@ def _caption(doc, label: str, number: int, title: str) -> None:
     p.paragraph_format.keep_with_next = True
     p.paragraph_format.space_after = 0
     t = doc.add_paragraph()
-    t.add_run(title).italic = True
+    add_text(t, title, italic=True)
     t.paragraph_format.keep_with_next = True
 
 
@@ -70,6 +100,8 @@ def _table(doc, t: Any, lang: str) -> None:
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
     rows = [list(map(str, display.columns))] + [list(map(str, r)) for r in display.itertuples(index=False)]
+    indents = [right_indents([r[j] for r in rows[1:]], lang, TABLE_PT) if t.align[j] == "r" else None
+               for j in range(display.shape[1])]
     for _ in rows[1:]:
         table.add_row()
     for i, values in enumerate(rows):
@@ -81,10 +113,11 @@ def _table(doc, t: Any, lang: str) -> None:
             cell = row.cells[j]
             cell.width = Cm(widths[j] * scale)
             par = cell.paragraphs[0]
-            run = par.add_run(value)
-            run.font.size = Pt(TABLE_PT)
+            add_text(par, value, size=TABLE_PT)
             par.paragraph_format.first_line_indent = Cm(0)
             par.alignment = WD_ALIGN_PARAGRAPH.RIGHT if t.align[j] == "r" else WD_ALIGN_PARAGRAPH.LEFT
+            if i > 0 and indents[j] is not None and indents[j][i - 1]:
+                par.paragraph_format.right_indent = Pt(round(indents[j][i - 1], 2))
             if i == 0:
                 _border(cell, "top")
                 _border(cell, "bottom")
@@ -95,8 +128,7 @@ def _table(doc, t: Any, lang: str) -> None:
     if t.note:
         p = doc.add_paragraph()
         p.add_run(s(lang, "art_note") + " ").italic = True
-        run = p.add_run(t.note)
-        run.font.size = Pt(TABLE_PT)
+        add_text(p, t.note, size=TABLE_PT)
         p.paragraph_format.first_line_indent = Cm(0)
 
 
@@ -137,12 +169,10 @@ def _blocks(doc, blocks: list[Any], lang: str) -> None:
         elif b.kind == "todo":
             _todo(doc, b.text)
         elif b.kind in ("p", "note", "unavailable"):
-            p = doc.add_paragraph(b.text)
-            if b.kind != "p" and p.runs:
-                p.runs[0].italic = True
+            add_text(doc.add_paragraph(), b.text, italic=True if b.kind != "p" else None)
         elif b.kind == "list":
             for item in b.items:
-                doc.add_paragraph(getattr(item, "text", item), style="List Bullet")
+                add_text(doc.add_paragraph(style="List Bullet"), getattr(item, "text", item))
         elif b.kind == "table":
             _table(doc, b.table, lang)
         elif b.kind == "figure":
@@ -175,6 +205,9 @@ def _document(lang: str, title: str):
     for name, size in (("Heading 1", 13), ("Heading 2", 12), ("Title", 15)):
         st = doc.styles[name]
         st.font.name, st.font.size, st.font.bold = FONT, Pt(size), True
+        fonts = st.element.rPr.find(f"{_W}rFonts")
+        for attr in ("asciiTheme", "hAnsiTheme", "eastAsiaTheme", "cstheme"):  # the theme's sans font wins else
+            fonts.attrib.pop(f"{_W}{attr}", None)
         st.font.color.rgb = RGBColor(0, 0, 0)
         st.paragraph_format.space_before, st.paragraph_format.space_after = Pt(12), Pt(6)
     doc.styles["Heading 2"].font.italic = True
@@ -224,9 +257,7 @@ def _front(doc, art: Article) -> None:
         h.alignment = WD_ALIGN_PARAGRAPH.CENTER
         h.add_run(ab.heading).bold = True
         h.paragraph_format.space_before = Pt(12)
-        body = doc.add_paragraph()
-        run = body.add_run(ab.text)
-        run.italic = ab.lang != art.lang
+        add_text(doc.add_paragraph(), ab.text, italic=True if ab.lang != art.lang else None)
         kw = doc.add_paragraph()
         kw.add_run(f"{ab.keywords_label}: ").bold = True
         kw.add_run("; ".join(ab.keywords))

@@ -71,6 +71,8 @@ REFERENCES: dict[str, Ref] = {
     "coleman1958": Ref(("Coleman, J. S.",), 1958,
                        "Relational analysis: The study of social organizations with survey methods",
                        "Human Organization", "17", "4", "28–36", doi="10.17730/humo.17.4.q5604m676260q8n7"),
+    "coleman1988": Ref(("Coleman, J. S.",), 1988, "Social capital in the creation of human capital",
+                       "American Journal of Sociology", "94", "Supplement", "S95–S120", doi="10.1086/228943"),
     "cronbach1951": Ref(("Cronbach, L. J.",), 1951, "Coefficient alpha and the internal structure of tests",
                         "Psychometrika", "16", "3", "297–334", doi="10.1007/BF02310555"),
     "csardi2006": Ref(("Csárdi, G.", "Nepusz, T."), 2006, "The igraph software package for complex network research",
@@ -104,6 +106,9 @@ REFERENCES: dict[str, Ref] = {
                              "Predicting with networks: Nonparametric multiple regression analysis of dyadic data",
                              "Social Networks", "10", "4", "359–381", doi="10.1016/0378-8733(88)90004-4"),
     # the journal's suggested citation spells the third author "Ronaldo, S."; the byline reads Steven Ronaldi
+    "lakens2013": Ref(("Lakens, D.",), 2013, "Calculating and reporting effect sizes to facilitate cumulative science: "
+                      "A practical primer for t-tests and ANOVAs", "Frontiers in Psychology", "4", "", "Article 863",
+                      doi="10.3389/fpsyg.2013.00863"),
     "maryam2026": Ref(("Maryam, R.", "Azzahro, A.", "Ronaldi, S.", "Ginting, O. B.", "Lapina, T. R.", "Khasanah, U.",
                        "Nasution, S. V. G.", "Safriyanto, R.", "Kurniawan, R.", "Rifai, M.", "Tresno"), 2026,
                       "Strategi pengorganisasian masyarakat berbasis sinergi kolektif dalam pengembangan UMKM untuk "
@@ -116,11 +121,15 @@ REFERENCES: dict[str, Ref] = {
                        "Permutation p-values should never be zero: Calculating exact p-values when permutations are "
                        "randomly drawn", "Statistical Applications in Genetics and Molecular Biology", "9", "1",
                        "Article 39", doi="10.2202/1544-6115.1585"),
+    "putnam2000": Ref(("Putnam, R. D.",), 2000, "Bowling alone: The collapse and revival of American community",
+                      publisher="Simon & Schuster"),
     "rosseel2012": Ref(("Rosseel, Y.",), 2012, "lavaan: An R package for structural equation modeling",
                        "Journal of Statistical Software", "48", "2", "1–36", doi="10.18637/jss.v048.i02"),
     "snijders2010": Ref(("Snijders, T. A. B.", "van de Bunt, G. G.", "Steglich, C. E. G."), 2010,
                         "Introduction to stochastic actor-based models for network dynamics", "Social Networks", "32",
                         "1", "44–60", doi="10.1016/j.socnet.2009.02.004"),
+    "student1908": Ref(("Student",), 1908, "The probable error of a mean", "Biometrika", "6", "1", "1–25",
+                       doi="10.1093/biomet/6.1.1"),
     "traag2019": Ref(("Traag, V. A.", "Waltman, L.", "van Eck, N. J."), 2019,
                      "From Louvain to Leiden: Guaranteeing well-connected communities", "Scientific Reports", "9", "",
                      "5233", doi="10.1038/s41598-019-41695-z"),

@@ -7,8 +7,9 @@
 ``report.html``            one self-contained page (CSS inline, figures as base64 PNG, no
                            scripts, fonts or links to fetch), Bahasa Indonesia or English
 ``report.docx``            the same sections, tables and figures as a Word document
-``artikel.docx``           the journal article draft (``article.docx`` in English): the report's
-                           tables, figures and findings in a PKM journal's structure
+``artikel.docx``           the journal article draft in Indonesian, and ``article.docx`` in
+``article.docx``           English, whatever the report's language: the report's tables, figures
+                           and findings in a PKM journal's structure
 ``figures/*.png, *.svg``   every figure (PNG 150 dpi and SVG), deterministic across reruns
 ``tables/*.csv``           every table of the report; ``tables/tables.xlsx`` one sheet each
 ``exports/scores.sav/dta`` one row per respondent × wave, scores + covariates, with variable
@@ -44,7 +45,7 @@ from ..errors import SinergiError
 from ..io import umask, write_bytes, write_text
 from . import figures
 from . import text as rt
-from .article import article_name, assemble_article
+from .article import ARTICLE_LANGUAGES, article_name, assemble_article, figure_keys
 from .article_docx import write_article
 from .context import Context, read_context
 from .docx import Cover, write_docx
@@ -53,12 +54,13 @@ from .exports import (by_wave, data_time, measures_and_formats, safe_name, wide_
 from .handout import write_handouts
 from .html import render_html
 from .model import Section
+from .numbering import Numbering
 from .network_export import readme_text, write_exports
 from .pdf import print_pdf
 from .sections import assemble_sections
 from .villages import move_out, network_files, write_villages
 
-__all__ = ["build", "assemble", "write_outputs"]
+__all__ = ["build", "assemble", "write_outputs", "articles"]
 
 
 def assemble(study: Any, language: str | None = None) -> tuple[Context, list[Section]]:
@@ -123,13 +125,45 @@ def write_outputs(ctx: Context, sections: list[Section], out: Path) -> None:
         _network_exports(ctx, out / "exports" / "network", when.strftime("%Y-%m-%d"))
     write_docx(out / "report.docx", title=study.title, sections=sections, lang=ctx.lang, when=when,
                cover=_cover(ctx, when), paginate=bool(study.report.pdf))
-    write_article(out / article_name(ctx.lang), assemble_article(ctx, sections), when=when)
+    for art in articles(ctx, sections):
+        write_article(out / article_name(art.lang), art, when=when)
     write_villages(ctx, out)
     handouts = write_handouts(ctx, out)
     write_text(out / "report.html", render_html(ctx, sections))
     if study.report.pdf:  # printed copies (headless Chromium; skipped with a note without it)
         for page in [out / "report.html", *handouts]:
             print_pdf(page, page.with_suffix(".pdf"), when)
+
+
+def articles(ctx: Context, sections: list[Section]) -> list:
+    """The article draft in every language of :data:`ARTICLE_LANGUAGES`: the report's language
+    from its own sections; each other language from the same processed tables assembled again in
+    that language, drawing only the figures the article prints (with that language's words and
+    decimal separator), then the figures set back to the report's language."""
+    others = {}
+    for lang in (x for x in ARTICLE_LANGUAGES if x != ctx.lang):
+        others[lang] = _article_context(ctx, lang, figure_keys(sections))
+    out = []
+    for lang in ARTICLE_LANGUAGES:
+        here, secs = (ctx, sections) if lang == ctx.lang else others[lang]
+        other = ctx if lang != ctx.lang else next((c for c, _ in others.values()), None)
+        out.append(assemble_article(here, secs, other=other))
+    return out
+
+
+def _article_context(ctx: Context, lang: str, figures_wanted: list[str]) -> tuple[Context, list[Section]]:
+    """``ctx``'s study in ``lang`` (the same inputs, nothing read again) and its sections, with only
+    ``figures_wanted`` drawn (PNG only)."""
+    other = Context(ctx.study, lang, ctx.inputs, manifest=ctx.manifest, key_fingerprint=ctx.key_fingerprint,
+                    instrument=ctx.instrument, provenance=ctx.provenance)
+    other.numbering = Numbering(other.words, only=figures_wanted, svg=False)
+    figures.setup(lang)
+    try:
+        sections = assemble_sections(other)
+        move_out(other, sections)
+    finally:
+        figures.setup(ctx.lang)
+    return other, sections
 
 
 def _cover(ctx: Context, when: Any) -> Cover:
@@ -248,6 +282,9 @@ def _study_texts(study: Any) -> list[tuple[str, Any]]:
     keys: list[tuple[str, Any]] = [("title", study.title), ("site", study.site), ("report.team", study.report.team)]
     for lang in ("id", "en"):
         keys += [("report.program", study.program_name(lang)), ("report.institution", study.institution_name(lang))]
+    for lang in ("id", "en"):
+        for i, stage in enumerate(study.stages_in(lang)):
+            keys += [(f"report.stages[{i}].{k}", v) for k, v in zip(("name", "date", "description"), stage)]
     for i, w in enumerate(study.waves):
         for lang in ("id", "en"):
             keys.append((f"waves[{i}].label", study.wave_label(w.id, lang)))

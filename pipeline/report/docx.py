@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from ..io import EPOCH, note, stable_ooxml, write_bytes
+from .decimal_align import right_indents
 from .text import s
 
 __all__ = ["write_docx", "column_widths", "Cover", "Entry", "entries", "orientations", "libreoffice_pages",
@@ -423,9 +424,12 @@ def orientations(blocks: list[Any]) -> list[bool]:
     return land
 
 
-def _table(doc, display: pd.DataFrame, cols: list[int], widths: list[float], align: list[str]) -> Any:
+def _table(doc, display: pd.DataFrame, cols: list[int], widths: list[float], align: list[str],
+           lang: str | None = None) -> Any:
     """The rows of ``display`` (columns ``cols``) as a Word table: fixed column widths, the header
-    row repeated on every page, rows never split across pages, :data:`MIN_FONT_PT` text."""
+    row repeated on every page, rows never split across pages, :data:`MIN_FONT_PT` text; with
+    ``lang``, a right-aligned number column aligned on its decimal separator
+    (:func:`~pipeline.report.decimal_align.right_indents`)."""
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
@@ -442,7 +446,9 @@ def _table(doc, display: pd.DataFrame, cols: list[int], widths: list[float], ali
         cells = table.add_row().cells
         for k, j in enumerate(cols):
             cells[k].text = str(row[j])
-    for row in table.rows:
+    indents = {j: right_indents([str(v) for v in display.iloc[:, j]], lang, MIN_FONT_PT) if lang else None
+               for j in cols if align[j] == "r"}
+    for i, row in enumerate(table.rows):
         row._tr.get_or_add_trPr().append(_el("w:cantSplit", **{"w:val": "true"}))
         for k, cell in enumerate(row.cells):
             cell.width = Cm(widths[cols[k]])
@@ -452,6 +458,9 @@ def _table(doc, display: pd.DataFrame, cols: list[int], widths: list[float], ali
             for par in cell.paragraphs:
                 if align[cols[k]] == "r":
                     par.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                    shift = indents.get(cols[k])
+                    if i and shift and shift[i - 1]:
+                        par.paragraph_format.right_indent = Pt(round(shift[i - 1], 2))
                 for r in par.runs:
                     r.font.size = Pt(MIN_FONT_PT)
     return table
@@ -476,7 +485,7 @@ def _put_table(doc, t: Any, lang: str, landscape: bool, ident: int) -> None:
                 lang, "docx_continued", first=cols[lead] + 1, last=cols[-1] + 1, total=len(widths)) + ")",
                 style="Caption")
             p.paragraph_format.keep_with_next = True
-        table = _table(doc, t.display, cols, widths, t.align)
+        table = _table(doc, t.display, cols, widths, t.align, lang)
         if t.note:  # the note stays on the page of the table's last row
             for cell in table.rows[-1].cells:
                 for par in cell.paragraphs:

@@ -24,7 +24,7 @@ import pandas as pd
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 
-__all__ = ["setup", "render", "group_palette", "dumbbell_figure", "distribution_figure",
+__all__ = ["setup", "render", "close", "group_palette", "dumbbell_figure", "distribution_figure",
            "sociogram_figure", "mixing_figure", "union_layout", "group_layout", "site_positions", "cross_share_figure", "group_ties_figure",
            "decimal_axes", "mean_bars_figure"]
 
@@ -57,13 +57,19 @@ def setup(lang: str = "en") -> None:
     })
 
 
-def render(fig) -> tuple[bytes, str]:
-    """PNG bytes (150 dpi) and SVG text of ``fig``; closes it."""
-    png, svg = io.BytesIO(), io.StringIO()
+def render(fig, svg: bool = True) -> tuple[bytes, str]:
+    """PNG bytes (150 dpi) and SVG text of ``fig`` (``""`` when ``svg`` is false); closes it."""
+    png, text = io.BytesIO(), io.StringIO()
     fig.savefig(png, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
-    fig.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    if svg:
+        fig.savefig(text, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     plt.close(fig)
-    return png.getvalue(), svg.getvalue()
+    return png.getvalue(), text.getvalue()
+
+
+def close(fig) -> None:
+    """Close ``fig`` without rendering it."""
+    plt.close(fig)
 
 
 def group_palette(levels: list[str]) -> dict[str, str]:

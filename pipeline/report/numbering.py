@@ -8,7 +8,7 @@ values for the CSV and XLSX files.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Collection
 
 import pandas as pd
 
@@ -30,10 +30,18 @@ class Numbering:
     ----------
     words : Words
         The report language's words (headers, numbers, labels).
+    only : collection of str, optional
+        Draw only the figures with these keys (the others are numbered but left empty, and a
+        figure given as a function is never drawn): the second language's article draws just the
+        figures it prints. Default: every figure.
+    svg : bool
+        Also render each figure as SVG (default; the article needs PNG only).
     """
 
-    def __init__(self, words: Words):
+    def __init__(self, words: Words, only: Collection[str] | None = None, svg: bool = True):
         self.words = words
+        self.only = None if only is None else frozenset(only)
+        self.svg = svg
         self.tables: list[Table] = []
         self.figures: list[Figure] = []
 
@@ -78,9 +86,19 @@ class Numbering:
         self.tables.append(table)
         return Block("table", table=table)
 
+    def wants(self, key: str) -> bool:
+        """Whether the figure ``key`` is drawn (see ``only``)."""
+        return self.only is None or key in self.only
+
     def figure(self, key: str, caption: str, fig: Any) -> Block:
-        """The next numbered figure: the matplotlib figure ``fig`` rendered (PNG and SVG)."""
-        png, svg = figures.render(fig)
+        """The next numbered figure: the matplotlib figure ``fig`` (or a function of no arguments
+        that draws it, called only when the figure is wanted) rendered as PNG and SVG; a figure
+        not wanted is left empty (no PNG)."""
+        png, svg = b"", ""
+        if self.wants(key):
+            png, svg = figures.render(fig() if callable(fig) else fig, svg=self.svg)
+        elif not callable(fig):
+            figures.close(fig)
         made = Figure(key=key, caption=caption, png=png, svg=svg, number=len(self.figures) + 1)
         self.figures.append(made)
         return Block("figure", figure=made)

@@ -151,8 +151,9 @@ def _mixing_blocks(ctx: Context) -> list[Block]:
             m = pw.pivot_table(index="from_group", columns="to_group", values="ties", aggfunc="sum")
             panels.append({"title": words.wave(w), "matrix": m})
     if panels:
-        fig = figures.mixing_figure(panels, ctx.shape.levels, group_label=words.group,
-                                    from_label=words.text("c_from"), to_label=words.text("c_to"))
+        fig = lambda: figures.mixing_figure(  # noqa: E731 - drawn only when wanted (Numbering.figure)
+            panels, ctx.shape.levels, group_label=words.group, from_label=words.text("c_from"),
+            to_label=words.text("c_to"))
         blocks.append(ctx.numbering.figure("mixing", words.text("fig_mixing"), fig))
     part = ctx.shape.study_order(part, "wave", "from_group", "to_group")
     title = words.text("t_mixing") + f" ({words.tie('any')})"
@@ -229,16 +230,17 @@ def _glance_blocks(ctx: Context) -> list[Block]:
     blocks = []
     whole = ctx.inputs("network_whole.csv")
     if whole is not None and len(whole):
-        fig = figures.cross_share_figure(figures.cross_shares(whole), waves, ttypes, wave_label=words.wave,
-                                         tie_label=words.tie, title=words.text("fig_cross_title"))
+        fig = lambda: figures.cross_share_figure(  # noqa: E731 - drawn only when wanted
+            figures.cross_shares(whole), waves, ttypes, wave_label=words.wave, tie_label=words.tie,
+            title=words.text("fig_cross_title"))
         caption = (words.text("fig_cross_share") if shape.origin_groups else
                    words.text("fig_cross_share_gen", groups=ctx.groups_text()))
         blocks.append(ctx.numbering.figure("cross_share", caption, fig))
     if grp is not None and len(grp):
-        fig = figures.group_ties_figure(mix, grp, waves, ttypes, shape.levels, wave_label=words.wave,
-                                        tie_label=words.tie, group_label=words.group,
-                                        within_label=words.text("fig_within_word"))
-        blocks.append(ctx.numbering.figure("group_ties", words.text("fig_group_ties"), fig))
+        draw = lambda: figures.group_ties_figure(  # noqa: E731 - drawn only when wanted
+            mix, grp, waves, ttypes, shape.levels, wave_label=words.wave, tie_label=words.tie,
+            group_label=words.group, within_label=words.text("fig_within_word"))
+        blocks.append(ctx.numbering.figure("group_ties", words.text("fig_group_ties"), draw))
     return blocks
 
 
@@ -290,12 +292,15 @@ def _sociogram_blocks(ctx: Context) -> list[Block]:
         present = {w: {v for v in ps if site_of.get(v, "") in keep} for w, ps in present.items()}
         subset_note = [Block("note", words.text("sociogram_subset", n=words.integer(n_all), k=len(sites),
                                                 names=", ".join(sites)))]
-    pos, site_labels = _layout(ctx, sites, nodes, union, site_of, group)
     panels = [{"title": words.wave(w), "edges": edges.get(w, []), "present": present.get(w, set())}
               for w in shape.waves if w in present]
-    fig = figures.sociogram_figure(panels, pos, group, shape.levels, group_label=words.group,
-                                   bridge_label=words.text("soc_bridge"), absent_label=words.text("soc_absent"),
-                                   show_labels=bool(ctx.study.privacy.show_names), site_labels=site_labels)
+
+    def fig():  # the layout and the drawing only when the figure is wanted (Numbering.figure)
+        pos, site_labels = _layout(ctx, sites, nodes, union, site_of, group)
+        return figures.sociogram_figure(panels, pos, group, shape.levels, group_label=words.group,
+                                        bridge_label=words.text("soc_bridge"), absent_label=words.text("soc_absent"),
+                                        show_labels=bool(ctx.study.privacy.show_names), site_labels=site_labels)
+
     seed = int(ctx.study.analysis.seed)
     groups = "" if shape.one_group else "_groups"  # the groups drawn apart (figures.group_layout)
     caption = (words.text(f"fig_sociogram_one{groups}", tie=words.tie("any"), wave=words.wave(shape.data_waves[0]),

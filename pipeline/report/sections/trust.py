@@ -106,12 +106,12 @@ def _dumbbell_blocks(ctx: Context, pp: pd.DataFrame, dims: list[str]) -> list[Bl
     if not len(one) or ctx.shape.one_wave:
         return []
     words = ctx.words
-    fig = figures.dumbbell_figure(one, dims, ctx.shape.levels, dim_label=words.dimension, group_label=words.group,
-                                  wave_labels=(words.wave(one["wave_pre"].iloc[0]), words.wave(last)),
-                                  scale=ctx.shape.scale)
-    forest = change_forest_figure(one, dims, ctx.shape.levels, dim_label=words.dimension, group_label=words.group,
-                                  alpha=ctx.shape.alpha, **{k: words.text(f"fig_forest_{k}")
-                                                            for k in ("change_label", "sig_label", "ns_label")})
+    fig = lambda: figures.dumbbell_figure(  # noqa: E731 - drawn only when wanted (Numbering.figure)
+        one, dims, ctx.shape.levels, dim_label=words.dimension, group_label=words.group,
+        wave_labels=(words.wave(one["wave_pre"].iloc[0]), words.wave(last)), scale=ctx.shape.scale)
+    forest = lambda: change_forest_figure(  # noqa: E731
+        one, dims, ctx.shape.levels, dim_label=words.dimension, group_label=words.group, alpha=ctx.shape.alpha,
+        **{k: words.text(f"fig_forest_{k}") for k in ("change_label", "sig_label", "ns_label")})
     return [ctx.numbering.figure("dumbbell", words.text("fig_dumbbell"), fig),
             ctx.numbering.figure("change_forest", words.text("fig_change_forest"), forest)]
 
@@ -131,9 +131,9 @@ def _distribution_blocks(ctx: Context, scores: pd.DataFrame | None) -> list[Bloc
         top = [str(d) for d in overall if str(d) in have][:4]
     if not top:
         return []
-    fig = figures.distribution_figure(scores, top, shape.waves, shape.levels, dim_label=words.dimension,
-                                      group_label=words.group, wave_label=words.wave, scale=shape.scale,
-                                      seed=int(ctx.study.analysis.seed))
+    fig = lambda: figures.distribution_figure(  # noqa: E731 - drawn only when wanted (Numbering.figure)
+        scores, top, shape.waves, shape.levels, dim_label=words.dimension, group_label=words.group,
+        wave_label=words.wave, scale=shape.scale, seed=int(ctx.study.analysis.seed))
     return [ctx.numbering.figure("distributions", words.text("fig_dist"), fig)]
 
 

@@ -11,26 +11,27 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from pipeline.cli import main
 from pipeline.config import load_study
 from pipeline.report import spread
 from pipeline.report.context import Context, Inputs
 from pipeline.report.sections import summary
 from tests.report.provenance import report_document, unexplained
+from tests.tablestudy import write_tables_study
 
+ROOT = Path(__file__).resolve().parents[2]
 STAGES = ("pull", "tidy", "scales", "network", "prepost", "district", "report")
 PEOPLE = 10  # per village
 
 
 def _run(folder, villages: int):
     """raw → report for a study of ``villages`` villages; (processed folder, report folder)."""
-    from pipeline.cli import main
-    from tests.tablestudy import write_tables_study
-
     old = os.getcwd()
     os.chdir(folder)
     try:
@@ -129,7 +130,7 @@ def test_every_village_is_reachable(districts, villages):
 
 def _ctx(villages: int) -> Context:
     """A context of ``villages`` villages with their whole networks in two waves (no study run)."""
-    study = load_study(str(spread.__file__).rsplit("/pipeline/", 1)[0] + "/study.yaml")
+    study = load_study(str(ROOT / "study.yaml"))
     sites = [f"desa{i:02d}" for i in range(villages)]
     resp = pd.DataFrame({"respondent_id": [f"r{i}" for i in range(villages)], "wave": "pre", "group": "lokal",
                          "site": sites})

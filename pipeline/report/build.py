@@ -43,7 +43,7 @@ import pandas as pd
 from ..analysis.network import analysed_tie_types, build_graphs
 from ..errors import SinergiError
 from ..io import umask, write_bytes, write_text
-from . import figures
+from . import figures, spread
 from . import text as rt
 from .article import ARTICLE_LANGUAGES, article_name, assemble_article, figure_keys
 from .article_docx import write_article
@@ -193,13 +193,15 @@ def _score_exports(ctx: Context, outdir: Path, when) -> None:
     dims = [] if scores is None else [c for c in dict.fromkeys(
         safe_name(d) for d in pd.unique(scores["dimension"])) if c in df.columns]
     measure, fmt = measures_and_formats(df, values, items, dims)
-    write_spss_stata(df, labels, values, outdir, when, measures=measure, formats=fmt)
+    small = spread.listed(ctx)  # a district of many villages: the .sav files compressed, as SPSS saves them
+    write_spss_stata(df, labels, values, outdir, when, measures=measure, formats=fmt, compress=not small)
     keep = dims + items + [c for c in df.columns if c.startswith("net_")]
     wide, wlabels, wvalues = by_wave(df, labels, values, study, ctx.lang, keep)
     src = wide.attrs["source"]
     measure, fmt = measures_and_formats(wide, wvalues, [c for c, o in src.items() if o in items],
                                         [c for c, o in src.items() if o in dims])
-    write_spss_stata(wide, wlabels, wvalues, outdir, when, stem="scores_wide", measures=measure, formats=fmt)
+    write_spss_stata(wide, wlabels, wvalues, outdir, when, stem="scores_wide", measures=measure, formats=fmt,
+                     compress=not small)
 
 
 def _swap(new: Path, out: Path) -> None:

@@ -55,23 +55,25 @@ def data_time(manifest: dict | None) -> datetime:
 
 
 def _stamp_sav(path: Path, when: datetime) -> None:
-    """Set the creation date and time in an SPSS .sav header (offsets 92 and 101)."""
-    data = bytearray(path.read_bytes())
-    if data[:4] not in (b"$FL2", b"$FL3"):
-        raise SinergiError(f"{path}: not an SPSS system file (pyreadstat wrote something else)")
-    data[92:101] = f"{_day_month(when)} {when.year % 100:02d}".encode()
-    data[101:109] = when.strftime("%H:%M:%S").encode()
-    path.write_bytes(bytes(data))
+    """Set the creation date and time in an SPSS .sav header (offsets 92 and 101), in place (the
+    file is not read whole: 230 MB at 1,000 villages)."""
+    with open(path, "r+b") as f:
+        if f.read(4) not in (b"$FL2", b"$FL3"):
+            raise SinergiError(f"{path}: not an SPSS system file (pyreadstat wrote something else)")
+        f.seek(92)
+        f.write(f"{_day_month(when)} {when.year % 100:02d}".encode() + when.strftime("%H:%M:%S").encode())
 
 
 def _stamp_dta(path: Path, when: datetime) -> None:
-    """Set the ``<timestamp>`` of a Stata 117+ .dta header ("dd Mon yyyy hh:mm")."""
-    data = bytearray(path.read_bytes())
-    at = data.find(b"<timestamp>", 0, 400)
-    if at < 0 or data[at + 11] != 17:
-        raise SinergiError(f"{path}: no Stata 117+ timestamp in the header (pyreadstat wrote another format)")
-    data[at + 12:at + 29] = f"{_day_month(when)} {when.year:04d} {when:%H:%M}".encode()
-    path.write_bytes(bytes(data))
+    """Set the ``<timestamp>`` of a Stata 117+ .dta header ("dd Mon yyyy hh:mm"), in place."""
+    with open(path, "r+b") as f:
+        head = f.read(400)
+        at = head.find(b"<timestamp>")
+        if at < 0 or at + 12 > len(head) or head[at + 11] != 17:
+            raise SinergiError(f"{path}: no Stata 117+ timestamp in the header (pyreadstat wrote another format)")
+        f.seek(at + 12)
+        f.write(f"{_day_month(when)} {when.year:04d} {when:%H:%M}".encode())
+
 
 YES_NO = ["joint_purchasing", "collective_brand", "shared_storage", "emergency_fund"]
 MULTI_PREFIXES = ["membership_", "digital_channels_", "trainings_"]
@@ -695,11 +697,14 @@ STATA_VERSION = 14
 
 def write_spss_stata(df: pd.DataFrame, labels: dict[str, str], values: dict[str, dict], outdir: Path,
                      when: datetime = EPOCH, *, stem: str = "scores", measures: dict[str, str] | None = None,
-                     formats: dict[str, str] | None = None) -> list[Path]:
+                     formats: dict[str, str] | None = None, compress: bool = False) -> list[Path]:
     """``<stem>.sav`` and ``<stem>.dta`` with variable and value labels (pyreadstat), dated ``when``;
     the .sav also with SPSS measurement levels and print formats and labels of up to 256
     characters (an item's whole statement); the .dta in format 118 (:data:`STATA_VERSION`: Stata
-    14 and later) with labels cut to Stata's 80 (:func:`stata_label`)."""
+    14 and later) with labels cut to Stata's 80 (:func:`stata_label`). With ``compress`` the .sav
+    is bytecode-compressed (what SPSS itself writes by default; every SPSS, PSPP, R haven and
+    pyreadstat read it): ≈ 2.7× smaller for these tables at the same cost. Stata's format has no
+    compression."""
     import pyreadstat
 
     outdir = Path(outdir)
@@ -709,7 +714,8 @@ def write_spss_stata(df: pd.DataFrame, labels: dict[str, str], values: dict[str,
     with atomic_path(sav) as tmp:
         tmp_sav = tmp.with_suffix(".sav")
         pyreadstat.write_sav(df, str(tmp_sav), column_labels=col_labels, variable_value_labels=values,
-                             variable_measure=measures or None, variable_format=formats or None)
+                             variable_measure=measures or None, variable_format=formats or None,
+                             row_compress=compress)
         _stamp_sav(tmp_sav, when)
         tmp_sav.replace(tmp)
     out.append(sav)

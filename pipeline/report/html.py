@@ -144,6 +144,9 @@ def network_view(rep: Context) -> dict[str, Any] | None:
     if resp is None or ties is None or not len(ties):
         return None
     types = analysed_tie_types(rep.study.tie_types, ties)
+    if "site" in resp and "site" in ties:  # graphs of the villages shown only (not of all 200: 20 s)
+        shown = sorted(set(resp["site"].astype(str)))[:NETVIEW_MAX_SITES]
+        resp, ties = resp[resp["site"].astype(str).isin(shown)], ties[ties["site"].astype(str).isin(shown)]
     graphs = build_graphs(resp, ties, types)
     sites = sorted({k[0] for k in graphs})[:NETVIEW_MAX_SITES]
     shape, words = rep.shape, rep.words

@@ -127,7 +127,8 @@ def write_villages(ctx: Context, out: Path) -> list[Path]:
     frames = {name: ctx.inputs(name) for name in _SOURCES}
     frames = {k: v for k, v in frames.items() if v is not None and len(v) and "site" in v}
     by_site = {k: dict(tuple(v.groupby(v["site"].astype(str), sort=False))) for k, v in frames.items()}
-    resp = ctx.inputs("respondents.parquet")
+    resp = ctx.inputs("respondents.parquet")  # respondents per village, counted once (not a scan per village)
+    people = resp.drop_duplicates(["site", "respondent_id"])["site"].astype(str).value_counts()
     page = _page_renderer(ctx)
     written, used, rows = [], {}, []
     for site in ctx.shape.sites:
@@ -141,7 +142,7 @@ def write_villages(ctx: Context, out: Path) -> list[Path]:
         path = folder / f"{name}.html"
         write_text(path, page(site, _village_blocks(vctx)))
         written.append(path)
-        rows.append((site, name, int(resp[resp["site"].astype(str) == site]["respondent_id"].nunique())))
+        rows.append((site, name, int(people.get(site, 0))))
     write_text(folder / "index.html", _index(ctx, rows))
     for name, df in frames.items():  # the complete per-village tables
         write_bytes(folder / name, df.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import forest
+from .. import forest, spread
 from ..columns import Column, Fmt
 from ..context import Context
 from ..model import Block, Finding, Unavailable, isna
@@ -69,8 +69,10 @@ def section(ctx: Context) -> list[Block] | None:
 
     Reads ``district.csv`` and ``district_sites.csv`` (both required), ``respondents.parquet``
     (how many villages), ``scale_map.parquet`` and ``network_change.csv``. Prints the tables
-    ``district_pooled``, ``district_deviations`` and ``district_villages`` and the figure
-    ``district_forest``. None (no section) for a study of one village.
+    ``district_pooled``, ``district_deviations`` and ``district_villages`` (above
+    :data:`~pipeline.report.spread.LIST_MAX` villages ``district_villages_spread`` instead: each
+    dimension's change as a distribution over the villages) and the figure ``district_forest``.
+    None (no section) for a study of one village.
     """
     if ctx.shape.n_sites < 2:
         return None  # one village: no district section
@@ -156,7 +158,8 @@ def _differ_finding(ctx: Context, dist: _District, d: str) -> Finding:
                                      lo=words.number(r["ci_low"], 2), hi=words.number(r["ci_high"], 2))
                           for _, r in differ.head(MAX_NAMED).iterrows())
         if len(differ) > MAX_NAMED:
-            names += words.text("district_more", more=words.integer(len(differ) - MAX_NAMED))
+            more = "district_more" if spread.listed(ctx) else "district_more_pages"  # the table of villages?
+            names += words.text(more, more=words.integer(len(differ) - MAX_NAMED))
         text += " " + words.text("district_differ", m=words.integer(len(differ)), k=words.integer(with_ci),
                                  names=names)
     else:
@@ -187,9 +190,13 @@ def _deviation_blocks(ctx: Context, dist: _District) -> list[Block]:
 
 
 def _villages_blocks(ctx: Context, dist: _District) -> list[Block]:
-    """Every village: its pairs, its change per dimension (at most four) and its E-I change."""
+    """Every village: its pairs, its change per dimension (at most four) and its E-I change; above
+    :data:`~pipeline.report.spread.LIST_MAX` villages the distribution of each dimension's change
+    over the villages instead (every village on its page in villages/)."""
     words = ctx.words
     dims = dist.top or dist.dims[:1]
+    if not spread.listed(ctx):
+        return _spread_blocks(ctx, dist, dims)
     wide = _village_table(ctx, dist.sites, dims, dist.pre, dist.post)
     cols = [Column("site", "site"), Column("n_pairs", "c_n_pairs", Fmt.INT)]
     for d in dims[:forest.MAX_PANELS]:
@@ -200,6 +207,21 @@ def _villages_blocks(ctx: Context, dist: _District) -> list[Block]:
     title = words.text("t_district_villages")
     return [Block("h3", title), ctx.numbering.table("district_villages", title, wide, cols,
                                                     note=words.text("district_villages_note"))]
+
+
+def _spread_blocks(ctx: Context, dist: _District, dims: list[str]) -> list[Block]:
+    """The distribution over the villages of each dimension's change (first wave → last)."""
+    words = ctx.words
+    rows = []
+    for d in dims:
+        s = spread.spread(dist.sites[dist.sites["dimension"] == d].set_index("site")["diff"])
+        if s is not None:
+            rows.append({**s, "label": words.text("spread_change", dim=words.dimension(d), pre=words.wave(dist.pre),
+                                                  post=words.wave(dist.post))})
+    if not rows:
+        return []
+    title = words.text("t_district_spread", k=words.integer(dist.k))
+    return [Block("h3", title), spread.spread_table(ctx, "district_villages_spread", title, rows)]
 
 
 def _village_table(ctx: Context, sites: pd.DataFrame, dims: list[str], pre: str, post: str) -> pd.DataFrame:

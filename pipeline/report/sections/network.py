@@ -10,7 +10,7 @@ import pandas as pd
 
 from ...analysis.network import ROLES, build_graphs
 from ...analysis.prepost import NETWORK_DIMENSIONS
-from .. import figures
+from .. import figures, spread
 from ..columns import Column, Fmt
 from ..context import Context
 from ..model import Block, Unavailable
@@ -76,7 +76,8 @@ def section(ctx: Context) -> list[Block]:
     ``network_change.csv``, ``brokerage.csv``, ``prepost.csv``, ``respondents.parquet`` and
     ``ties.parquet``. Prints the tables ``network_whole``, ``network_ei``, ``network_groups``,
     ``mixing``, ``network_change``, ``brokerage`` and ``network_prepost`` (each only where the
-    study has what it shows) and the figures ``sociogram_any``, ``cross_share``, ``group_ties``
+    study has what it shows; above :data:`~pipeline.report.spread.LIST_MAX` villages also
+    ``network_villages``, the villages' E-I and its change as distributions over the villages) and the figures ``sociogram_any``, ``cross_share``, ``group_ties``
     and ``mixing``. A study without ties gets one line.
     """
     whole = ctx.inputs("network_whole.csv")
@@ -95,7 +96,7 @@ def section(ctx: Context) -> list[Block]:
     blocks += _sociogram_blocks(ctx)
     if not shape.one_group:
         blocks += _glance_blocks(ctx)
-    blocks += _whole_blocks(ctx, whole)
+    blocks += _whole_blocks(ctx, whole) + _spread_blocks(ctx)
     if not shape.one_group:
         blocks += _groups_blocks(ctx) + _mixing_blocks(ctx)
     blocks += _change_blocks(ctx) + _brokerage_blocks(ctx)
@@ -124,6 +125,18 @@ def _whole_blocks(ctx: Context, whole: pd.DataFrame) -> list[Block]:
     note = words.text("def_ei_whole", perms=words.integer(a.permutations), seed=a.seed) + " " + words.text("def_assort")
     title = words.text("t_whole_groups")
     return blocks + [Block("h3", title), numbering.table("network_ei", title, whole, keys + EI_COLUMNS, note=note)]
+
+
+def _spread_blocks(ctx: Context) -> list[Block]:
+    """Above :data:`~pipeline.report.spread.LIST_MAX` villages: the villages' E-I per wave and its
+    change, as a distribution over the villages (the summary's network findings quote it)."""
+    if spread.listed(ctx):
+        return []
+    rows = spread.network_rows(ctx)
+    if not rows:
+        return []
+    title = ctx.words.text("t_network_spread", k=ctx.words.integer(ctx.shape.n_sites))
+    return [Block("h3", title), spread.spread_table(ctx, "network_villages", title, rows)]
 
 
 def _groups_blocks(ctx: Context) -> list[Block]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .. import spread
 from .. import text as rt
 from ..context import Context
 from ..model import Block, Finding, Unavailable, isna
@@ -28,7 +29,9 @@ def section(ctx: Context) -> list[Block]:
 
     Reads ``sample.csv``, ``prepost.csv``, ``descriptives.csv``, ``mixed_models.csv``,
     ``invariance.csv``, ``network_whole.csv`` and ``network_change.csv``. Prints no table: its
-    numbers are cells of the other sections' tables.
+    numbers are cells of the other sections' tables. Above :data:`~pipeline.report.spread.LIST_MAX`
+    villages the network findings are the villages' distributions (the network section's
+    ``network_villages`` table), not one finding per village and wave.
     """
     words, shape = ctx.words, ctx.shape
     blocks: list[Block] = []
@@ -288,6 +291,8 @@ def _network_findings(ctx: Context) -> list[Finding]:
     shape = ctx.shape
     if shape.no_ties:
         return [Finding(ctx.no_network_text(), {"kind": "no-ties", "verdict": "none"})]
+    if not spread.listed(ctx):  # many villages: their distribution (the network section's table), not a list
+        return spread.network_findings(ctx, spread.network_rows(ctx))
     out = []
     whole = ctx.inputs("network_whole.csv")
     if whole is not None and len(whole):

@@ -239,7 +239,7 @@ def map_partitions(func, paths: dict[str, str | os.PathLike], scheduler: str = "
     """
     from .parallel import map_sites
 
-    paths = {name: str(path) for name, path in paths.items()}
+    paths = {name: str(Path(path).resolve()) for name, path in paths.items()}  # workers have their own cwd
     names = sites(next(iter(paths.values())))
     jobs = [(func, paths, batch, options) for batch in batches(names)]
     return map_sites(_batch_job, jobs, scheduler)

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -47,8 +48,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import schemas
 from .errors import SinergiError
 from .io import atomic_path
+from .parallel import map_sites
 
 __all__ = ["META_KEY", "PARTITIONED", "write_partitioned", "site_of_responses", "is_partitioned", "sites",
            "read_site", "read_sites"]
@@ -108,8 +111,9 @@ def write_partitioned(path: str | os.PathLike, df: pd.DataFrame, site: pd.Series
     if len(site) != len(df):
         raise ValueError(f"{len(site)} sites for {len(df)} rows")
     codes, names = pd.factorize(site)  # sites in the order they first appear
-    order = np.argsort(codes, kind="stable")
-    table = pa.Table.from_pandas(df.iloc[order], preserve_index=False)
+    grouped = bool(np.all(codes[1:] >= codes[:-1]))  # tidy's tables usually are: no reordered copy
+    order = np.arange(len(codes)) if grouped else np.argsort(codes, kind="stable")
+    table = pa.Table.from_pandas(df if grouped else df.iloc[order], preserve_index=False)
     meta = dict(table.schema.metadata or {})
     meta[META_KEY] = json.dumps({"by": "site", "sites": [str(s) for s in names]}, ensure_ascii=False).encode()
     table = table.replace_schema_metadata(meta)
@@ -203,11 +207,14 @@ def batches(names: Sequence[str], size: int | None = None) -> list[list[str]]:
 
 def _batch_job(job: tuple) -> object:
     """Read (and validate) the named tables' rows of one batch of villages, then ``func`` on them."""
-    from . import schemas
-
     func, paths, batch, options = job
     frames = {}
     for name, path in paths.items():
+        if not os.path.exists(path):  # the worker is another machine without the study's folder
+            raise SinergiError(f"{path}: not found on the worker {socket.gethostname()}; the stages that read "
+                               "their villages themselves (scales, invariance) need data/processed/ on a disk "
+                               "every worker sees at the same path (a shared folder), or run them with "
+                               "SINERGI_SCHEDULER=auto on this machine")
         df = read_sites(path, batch)
         where = f"{path}, village{'s' if len(batch) > 1 else ''} {batch[0]}{'…' + batch[-1] if len(batch) > 1 else ''}"
         frames[name] = schemas.validate(name, df, where) if name in schemas.SCHEMAS else df
@@ -237,8 +244,6 @@ def map_partitions(func, paths: dict[str, str | os.PathLike], scheduler: str = "
         ``func``'s result per batch, in site order (concatenating them gives the study in the
         tables' row order).
     """
-    from .parallel import map_sites
-
     paths = {name: str(Path(path).resolve()) for name, path in paths.items()}  # workers have their own cwd
     names = sites(next(iter(paths.values())))
     jobs = [(func, paths, batch, options) for batch in batches(names)]

@@ -104,7 +104,8 @@ def column_diffs(a: pd.DataFrame, b: pd.DataFrame) -> dict[str, tuple[bool, floa
     """Per column that differs: (a text cell differs?, largest absolute, largest relative difference)."""
     out = {}
     for c in a.columns:
-        neq = (a[c].astype(str) != b[c].astype(str)).to_numpy()
+        # a missing cell in both is equal (pandas' str of NaN stays NaN, which equals nothing)
+        neq = ((a[c].astype(str) != b[c].astype(str)) & ~(a[c].isna() & b[c].isna())).to_numpy()
         if not neq.any():
             continue
         x = pd.to_numeric(a[c], errors="coerce").to_numpy(float)[neq]

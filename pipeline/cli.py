@@ -59,6 +59,21 @@ def _read_tables(study, *names):
     return out
 
 
+def _paths(study, *names) -> dict:
+    return {name: study.processed_dir / f"{name}.parquet" for name in names}
+
+
+def _partitioned(study, *names) -> bool:
+    """Whether tidy wrote these canonical tables one row group per village (``pipeline/partitions.py``)."""
+    from .partitions import is_partitioned
+
+    paths = _paths(study, *names)
+    for path in paths.values():
+        if not path.exists():
+            raise _missing(path)
+    return all(is_partitioned(p) for p in paths.values())
+
+
 def _read_csvs(study, *names, optional=False):
     from .outputs import read_table
 
@@ -86,13 +101,18 @@ def _write_stage(study, stage: str, frames: dict) -> None:
     without its extension. A stage returning other tables than the registry names is a bug."""
     from .io import write_csv, write_parquet
     from .outputs import OUTPUTS
+    from .partitions import PARTITIONED, site_of_responses, write_partitioned
 
     files = {name.rsplit(".", 1)[0]: name for name in OUTPUTS[stage]}
     if set(frames) != set(files):
         raise RuntimeError(f"stage {stage} returned {sorted(frames)}; pipeline/outputs.py names {sorted(files)}")
     for key, name in files.items():
         path = study.processed_dir / name
-        (write_parquet if name.endswith(".parquet") else write_csv)(path, frames[key])
+        if stage == "tidy" and key in PARTITIONED:  # one row group per village (pipeline/partitions.py)
+            sites = frames[key]["site"] if key != "responses" else site_of_responses(frames[key], frames["respondents"])
+            write_partitioned(path, frames[key], sites)
+        else:
+            (write_parquet if name.endswith(".parquet") else write_csv)(path, frames[key])
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -208,9 +228,19 @@ def cmd_scales(args):
     from .analysis.scales import run
 
     study = _study(args)
-    t = _read_tables(study, "respondents", "responses", "scale_map")
-    frames = run(t["respondents"], t["responses"], t["scale_map"], study.wave_ids,
-                 min_share=study.analysis.min_share)
+    if _partitioned(study, "respondents", "responses"):  # item values read village by village
+        from .analysis.scales import coded_arrays, run_parts
+        from .parallel import scheduler_from
+        from .partitions import map_partitions
+
+        t = _read_tables(study, "respondents", "scale_map")
+        parts = map_partitions(coded_arrays, _paths(study, "respondents", "responses"),
+                               scheduler_from(study.analysis.scheduler), scale_map=t["scale_map"])
+        frames = run_parts(t["respondents"], parts, t["scale_map"], study.wave_ids, min_share=study.analysis.min_share)
+    else:  # tables tidied by an older sinergi: the whole study at once
+        t = _read_tables(study, "respondents", "responses", "scale_map")
+        frames = run(t["respondents"], t["responses"], t["scale_map"], study.wave_ids,
+                     min_share=study.analysis.min_share)
     _write_stage(study, "scales", frames)
 
 
@@ -284,9 +314,20 @@ def cmd_invariance(args):
     from .parallel import scheduler_from
 
     study = _study(args)
-    t = _read_tables(study, "respondents", "responses", "scale_map")
-    df = invariance(t["responses"], t["respondents"], t["scale_map"], study.wave_ids,
-                    group_values=study.group_values, scheduler=scheduler_from(study.analysis.scheduler))
+    scheduler = scheduler_from(study.analysis.scheduler)
+    if _partitioned(study, "respondents", "responses"):  # the wide item table built village by village
+        from .analysis.invariance import from_wide, stack_wide, wide_items
+        from .partitions import map_partitions
+
+        t = _read_tables(study, "respondents", "scale_map")
+        parts = map_partitions(wide_items, _paths(study, "respondents", "responses"), scheduler,
+                               scale_map=t["scale_map"]) if len(t["scale_map"]) else []
+        df = from_wide(stack_wide(parts), t["respondents"], t["scale_map"], study.wave_ids,
+                       group_values=study.group_values, scheduler=scheduler)
+    else:  # tables tidied by an older sinergi: the whole study at once
+        t = _read_tables(study, "respondents", "responses", "scale_map")
+        df = invariance(t["responses"], t["respondents"], t["scale_map"], study.wave_ids,
+                        group_values=study.group_values, scheduler=scheduler)
     _write_stage(study, "invariance", {"invariance": df})
 
 

@@ -3,7 +3,9 @@
 Sites (villages) are independent units of the network stage: each site's graphs, permutation
 tests and change measures depend only on that site's rows and on seeds derived from the graph
 key, so any split of the sites over workers gives the same tables as one serial loop, and
-:func:`map_sites` returns results in the order of its input.
+:func:`map_sites` returns results in the order of its input. The network and coverage stages send
+each village's rows in the job; scales and invariance send only paths and village names, and each
+job reads its villages' row groups itself (:func:`pipeline.partitions.map_partitions`).
 
 Where the work runs (``scheduler``, from ``$SINERGI_SCHEDULER``, else the study's
 ``analysis.scheduler``):

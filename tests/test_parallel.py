@@ -132,8 +132,10 @@ def test_unreachable_scheduler_names_the_address(monkeypatch):
 
 MAPPED = {"network": ["network_whole.csv", "network_groups.csv", "mixing.csv", "network_nodes.csv",
                       "brokerage.csv", "network_change.csv"],
-          "coverage": ["network_coverage.csv"], "invariance": ["invariance.csv"]}
-"""The stages whose per-village (or per-fit) work runs through parallel.map_sites, and their files."""
+          "coverage": ["network_coverage.csv"], "invariance": ["invariance.csv"],
+          "scales": ["scores.csv", "reliability.csv", "items.csv"]}
+"""The stages whose per-village (or per-fit) work runs through parallel.map_sites (scales and invariance:
+jobs reading their villages' row groups, pipeline.partitions.map_partitions), and their files."""
 
 
 @pytest.fixture(scope="module")
@@ -174,6 +176,7 @@ def test_mapped_stages_give_the_serial_files_on_dask(eight, monkeypatch):
     serial = _stage_files(eight, monkeypatch, "serial")
     cov = pd.read_csv(eight["proc"] / "network_coverage.csv")
     assert cov["site"].nunique() == 8 and len(cov) == 8 * 2 * 2  # sites × waves × (info, any)
+    assert len(pd.read_csv(eight["proc"] / "scores.csv")) > 8 * 20  # scored village by village, from the row groups
     inv = pd.read_csv(eight["proc"] / "invariance.csv")
     assert inv["chisq"].notna().sum() >= 6  # fits ran (not only "not estimable" rows)
     # worker processes, as `scheduler: local` starts them: the jobs travel pickled

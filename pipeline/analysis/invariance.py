@@ -351,11 +351,48 @@ def invariance(responses: pd.DataFrame, respondents: pd.DataFrame, scale_map: pd
         ``configural_poor`` (CFI < .90), ``not_estimable``), ``converged``, ``note``.
     """
 
-    sm = scale_map
-    if sm.empty:  # a study without scale items (e.g. networks only): nothing to compare
+    if scale_map.empty:  # a study without scale items (e.g. networks only): nothing to compare
         return pd.DataFrame(columns=INVARIANCE_COLUMNS)
     respondents = in_canonical_order("respondents", respondents, waves)  # one order, whatever the file's
-    wide = wide_items(responses, respondents, sm)
+    return from_wide(wide_items(responses, respondents, scale_map), respondents, scale_map, waves,
+                     group_values=group_values, min_per_item=min_per_item, scheduler=scheduler)
+
+
+def stack_wide(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """:func:`wide_items` of the whole study from its pieces per village (or batch of villages).
+
+    The pieces are stacked and sorted by ``respondent_id`` then ``wave``, as :func:`wide_items`
+    sorts the whole study, so every complete case lies in the same row in the same order and
+    :func:`from_wide` gives identical fits. (A respondent × wave without a single answer in its
+    own village, but answered elsewhere, is left out here and kept as an all-NaN row by the whole
+    study's table; no fit uses such a row.)
+
+    Returns
+    -------
+    DataFrame
+        As :func:`wide_items`: items in the scale map's order, then ``group``.
+    """
+    if not parts:
+        return pd.DataFrame(columns=["group"], index=pd.MultiIndex.from_arrays([[], []], names=["respondent_id", "wave"]))
+    wide = pd.concat(parts)
+    ids = wide.index.get_level_values("respondent_id").astype(str)
+    waves = wide.index.get_level_values("wave").astype(str)
+    return wide.iloc[np.lexsort((pd.factorize(waves, sort=True)[0], pd.factorize(ids, sort=True)[0]))]
+
+
+def from_wide(wide: pd.DataFrame, respondents: pd.DataFrame, scale_map: pd.DataFrame, waves: list[str], *,
+              group_values: list[str] | None = None, min_per_item: int = 2, scheduler: str = "auto") -> pd.DataFrame:
+    """:func:`invariance` from the wide item table (:func:`wide_items`, or :func:`stack_wide` of its
+    per-village pieces); ``respondents`` only gives the group levels when ``group_values`` is None.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`invariance`.
+    """
+    sm = scale_map
+    if sm.empty:
+        return pd.DataFrame(columns=INVARIANCE_COLUMNS)
     values = wide.drop(columns="group")
     matrix = values.to_numpy(float)
     comparisons = _comparisons(wide, waves, group_values or sorted(respondents["group"].dropna().unique()))

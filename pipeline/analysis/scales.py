@@ -39,7 +39,7 @@ from scipy import special  # not scipy.stats: its import alone is ≈ 0.3 s of e
 from ..errors import SinergiError
 from ..order import in_canonical_order
 
-__all__ = ["score", "reliability", "run", "omega_total", "cronbach_alpha"]
+__all__ = ["score", "reliability", "run", "run_parts", "coded_arrays", "omega_total", "cronbach_alpha"]
 
 SCORE_COLUMNS = ["respondent_id", "wave", "group", "site", "dimension", "score", "n_items",
                  "n_answered"]
@@ -383,6 +383,54 @@ def run(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: pd.DataFr
         raise SinergiError(f"min_share must be in (0, 1], got {min_share}")
     respondents = in_canonical_order("respondents", respondents, waves)  # rows: one order, whatever the file's
     coded, raw = _coded(respondents, responses, scale_map)  # once for both
+    return _from_coded(coded, raw, respondents, scale_map, waves, min_share)
+
+
+def _from_coded(coded: pd.DataFrame, raw: pd.DataFrame, respondents: pd.DataFrame, scale_map: pd.DataFrame,
+                waves: list[str], min_share: float) -> dict[str, pd.DataFrame]:
     scores = _score(coded, respondents, scale_map, min_share)
     rel, items = _reliability(coded, raw, scale_map, waves)
     return {"scores": scores, "reliability": rel, "items": items}
+
+
+def coded_arrays(respondents: pd.DataFrame, responses: pd.DataFrame,
+                 scale_map: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The reverse-coded and the raw item values of ``respondents``' rows (a village or a batch).
+
+    Returns
+    -------
+    coded, raw : numpy.ndarray
+        One row per row of ``respondents`` (in its order), one column per item of ``scale_map``
+        (in its order); NaN where not answered. Stacked over villages in the respondents table's
+        order, they are exactly what :func:`run` builds from the whole study.
+    """
+    coded, raw = _coded(respondents, responses, scale_map)
+    return coded.to_numpy(), raw.to_numpy()
+
+
+def run_parts(respondents: pd.DataFrame, parts: list[tuple[np.ndarray, np.ndarray]], scale_map: pd.DataFrame,
+              waves: list[str], min_share: float = 2 / 3) -> dict[str, pd.DataFrame]:
+    """:func:`run` from the per-village pieces of :func:`coded_arrays`, without the responses table.
+
+    ``parts`` are the pieces of consecutive villages whose rows, stacked, are ``respondents``'
+    rows in order (a partitioned respondents table read village by village). Scores are per row;
+    reliability and item statistics are computed from the stacked item values, the same numbers
+    in the same order as :func:`run` on the whole study: the result is identical.
+
+    Returns
+    -------
+    dict
+        As :func:`run`: ``scores``, ``reliability``, ``items``.
+    """
+    if not len(scale_map):
+        return run(respondents, pd.DataFrame(columns=["respondent_id", "wave", "item", "value"]), scale_map,
+                   waves, min_share)
+    if not 0 < min_share <= 1:
+        raise SinergiError(f"min_share must be in (0, 1], got {min_share}")
+    items = scale_map["item"].astype(str).tolist()
+    stack = [np.vstack([p[i] for p in parts]) if parts else np.empty((0, len(items))) for i in (0, 1)]
+    if len(stack[0]) != len(respondents):
+        raise RuntimeError(f"{len(stack[0])} rows of item values for {len(respondents)} respondent rows")
+    index = pd.MultiIndex.from_frame(respondents[["respondent_id", "wave"]].astype(str))
+    coded, raw = (pd.DataFrame(x, index=index, columns=items) for x in stack)
+    return _from_coded(coded, raw, respondents, scale_map, waves, min_share)

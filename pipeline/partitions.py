@@ -1,0 +1,250 @@
+"""The canonical tables partitioned by village: one Parquet row group per site.
+
+tidy writes ``respondents.parquet``, ``responses.parquet`` and ``ties.parquet`` under their usual
+names (the Makefile, :data:`pipeline.outputs.OUTPUTS`, the report and users' notebooks read them
+as before: ``pd.read_parquet`` / :func:`pipeline.outputs.read_table` give the whole table), but
+each file is written **grouped by site, one row group per site**, and names its sites in the file's
+key-value metadata (:data:`META_KEY`: ``{"by": "site", "sites": [...]}``, row group *i* = site
+*i*). A stage's per-village job then reads its own village with :func:`read_site` — one row group,
+without decoding the rest of the file — from a path every worker can reach (a local path on one
+machine; on a cluster the same ``processed/`` folder on a shared file system; an fsspec URL to an
+object store would be the next step, through ``pyarrow.fs``, not done yet).
+
+Row order: the rows grouped by site (a stable sort), sites in the order they first appear in
+the table tidy made, rows within a site in tidy's order. tidy reads village by village (the demo's
+own village, then its comparison villages), so its tables come already grouped and are written
+unchanged; a ``tables`` study whose CSV interleaves villages is grouped. A table tidy sorts by site
+and then its key columns (respondents: ``respondent_id``, ``wave``; responses: ``respondent_id``,
+``wave``, ``item``; ties: ``wave``, ``tie_type``, ``ego``, ``alter``) is written in exactly that
+order. Reading every site with :func:`read_site` and concatenating in :func:`sites` order gives
+the whole table as ``pd.read_parquet`` reads it.
+
+``responses`` has no ``site`` column: each answer's site is its respondent × wave's site in the
+respondents table (:func:`site_of_responses`); the file stays as it was, its row groups follow
+the villages.
+
+>>> import pandas as pd, tempfile, pathlib
+>>> df = pd.DataFrame({"site": ["b", "a", "b"], "x": [1, 2, 3]})
+>>> p = pathlib.Path(tempfile.mkdtemp()) / "t.parquet"
+>>> write_partitioned(p, df, df["site"])
+>>> sites(p)
+['b', 'a']
+>>> read_site(p, "b")["x"].tolist()
+[1, 3]
+>>> pd.read_parquet(p)["x"].tolist()
+[1, 3, 2]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import schemas
+from .errors import SinergiError
+from .io import atomic_path
+from .parallel import map_sites
+
+__all__ = ["META_KEY", "PARTITIONED", "write_partitioned", "site_of_responses", "is_partitioned", "sites",
+           "read_site", "read_sites"]
+
+META_KEY = b"sinergi.partitions"
+"""The Parquet key-value metadata key naming the row groups' sites."""
+
+PARTITIONED = ("respondents", "responses", "ties")
+"""The canonical tables tidy writes partitioned by site."""
+
+
+def site_of_responses(responses: pd.DataFrame, respondents: pd.DataFrame) -> pd.Series:
+    """Each answer's site: that of its respondent × wave in ``respondents``.
+
+    Returns
+    -------
+    pandas.Series
+        ``site`` (str) aligned with ``responses``' rows.
+
+    Raises
+    ------
+    SinergiError
+        An answer from a respondent × wave not in the respondents table (naming up to five).
+    """
+    key = respondents[["respondent_id", "wave"]].astype(str)
+    look = responses[["respondent_id", "wave"]].astype(str)
+    n = len(key)
+    rid, _ = pd.factorize(pd.concat([key["respondent_id"], look["respondent_id"]], ignore_index=True))
+    wid, waves = pd.factorize(pd.concat([key["wave"], look["wave"]], ignore_index=True))
+    width = max(len(waves), 1)
+    at = np.full((int(rid.max()) + 1 if len(rid) else 0) * width, -1, dtype=np.int64)
+    at[rid[:n] * width + wid[:n]] = np.arange(n)
+    pos = at[rid[n:] * width + wid[n:]]
+    if (pos < 0).any():
+        first = look[pos < 0].head(5)
+        raise SinergiError("table responses: answers from respondent × wave not in the respondents table; first: "
+                           + ", ".join(f"{r.respondent_id}/{r.wave}" for r in first.itertuples()))
+    site = respondents["site"].astype(str).to_numpy()[pos]
+    return pd.Series(site, index=responses.index, name="site")
+
+
+def write_partitioned(path: str | os.PathLike, df: pd.DataFrame, site: pd.Series | Sequence[str]) -> None:
+    """Write ``df`` as Parquet (no index), atomically, sorted by ``site`` with one row group per site.
+
+    Parameters
+    ----------
+    path : the file to write (replaced as a whole).
+    df : the table; its columns and dtypes are written as ``df.to_parquet`` writes them.
+    site : one site per row of ``df`` (its ``site`` column, or :func:`site_of_responses`).
+
+    Notes
+    -----
+    Sites in the order they first appear; the sort is stable, so rows keep their order within a
+    site. A table with no rows is written with no sites (an empty file of the table's columns).
+    """
+    site = np.asarray(pd.Series(site).astype(str), dtype=object)
+    if len(site) != len(df):
+        raise ValueError(f"{len(site)} sites for {len(df)} rows")
+    codes, names = pd.factorize(site)  # sites in the order they first appear
+    grouped = bool(np.all(codes[1:] >= codes[:-1]))  # tidy's tables usually are: no reordered copy
+    order = np.arange(len(codes)) if grouped else np.argsort(codes, kind="stable")
+    table = pa.Table.from_pandas(df if grouped else df.iloc[order], preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    meta[META_KEY] = json.dumps({"by": "site", "sites": [str(s) for s in names]}, ensure_ascii=False).encode()
+    table = table.replace_schema_metadata(meta)
+    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1)) if len(names) else [0, 0]
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, table.schema) as writer:
+        if not len(names):
+            writer.write_table(table)
+        for i in range(len(names)):
+            writer.write_table(table.slice(bounds[i], bounds[i + 1] - bounds[i]), row_group_size=max(1, len(df)))
+
+
+def _meta(path: str | os.PathLike) -> tuple[pq.ParquetFile, list[str] | None]:
+    path = Path(path)
+    if not path.exists():
+        raise SinergiError(f"{path}: missing; run `make tidy` first")
+    try:
+        f = pq.ParquetFile(path)
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise SinergiError(f"{path}: not a readable Parquet file ({exc})") from None
+    raw = (f.schema_arrow.metadata or {}).get(META_KEY)
+    if raw is None:
+        return f, None
+    names = json.loads(raw)["sites"]
+    if len(names) != f.num_row_groups and not (not names and f.num_row_groups <= 1):
+        raise SinergiError(f"{path}: names {len(names)} sites for {f.num_row_groups} row groups; run `make tidy` again")
+    return f, names
+
+
+def is_partitioned(path: str | os.PathLike) -> bool:
+    """True when ``path`` was written by :func:`write_partitioned` (one row group per site)."""
+    return _meta(path)[1] is not None
+
+
+def sites(path: str | os.PathLike) -> list[str]:
+    """The sites of a partitioned table, in row-group order (the order of its rows).
+
+    Raises
+    ------
+    SinergiError
+        The file is missing, not Parquet, or not partitioned (written before partitions: ``make tidy``).
+    """
+    f, names = _meta(path)
+    if names is None:
+        raise SinergiError(f"{path}: not partitioned by site (written by an older sinergi); run `make tidy` again")
+    return list(names)
+
+
+def read_site(path: str | os.PathLike, site: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """One site's rows of a partitioned table (its row group only), as ``pd.read_parquet`` reads them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table's columns (or ``columns``) for the rows of ``site``, in the file's order; no rows
+        when the table has none for a site of the study (e.g. a village without ties).
+    """
+    return read_sites(path, [site], columns)
+
+
+def read_sites(path: str | os.PathLike, wanted: Iterable[str], columns: list[str] | None = None) -> pd.DataFrame:
+    """The rows of several sites (a batch), in the order of ``wanted``; see :func:`read_site`."""
+    f, names = _meta(path)
+    if names is None:
+        raise SinergiError(f"{path}: not partitioned by site (written by an older sinergi); run `make tidy` again")
+    index = {s: i for i, s in enumerate(names)}
+    groups = [index[s] for s in wanted if s in index]
+    if not groups:
+        return f.schema_arrow.empty_table().select(columns or f.schema_arrow.names).to_pandas()
+    return f.read_row_groups(groups, columns=columns, use_pandas_metadata=True).to_pandas()
+
+
+# ---------------------------------------------------------------------------------------------
+# per-village work: jobs that read their own villages
+
+MAX_BATCH = 25
+"""Most villages one job reads (one open of each file, one validation per table, per job)."""
+
+
+def batches(names: Sequence[str], size: int | None = None) -> list[list[str]]:
+    """``names`` split into consecutive batches: ``size`` each, by default about 16 jobs in all,
+    1 to :data:`MAX_BATCH` villages each (a job per village for a few villages, so they spread over
+    the workers; fewer, larger jobs for a district, so each file's footer is parsed fewer times).
+
+    >>> batches(list("abcde"), 2)
+    [['a', 'b'], ['c', 'd'], ['e']]
+    """
+    names = list(names)
+    size = size or max(1, min(MAX_BATCH, -(-len(names) // 16)))
+    return [names[i:i + size] for i in range(0, len(names), size)]
+
+
+def _batch_job(job: tuple) -> object:
+    """Read (and validate) the named tables' rows of one batch of villages, then ``func`` on them."""
+    func, paths, batch, options = job
+    frames = {}
+    for name, path in paths.items():
+        if not os.path.exists(path):  # the worker is another machine without the study's folder
+            raise SinergiError(f"{path}: not found on the worker {socket.gethostname()}; the stages that read "
+                               "their villages themselves (scales, invariance) need data/processed/ on a disk "
+                               "every worker sees at the same path (a shared folder), or run them with "
+                               "SINERGI_SCHEDULER=auto on this machine")
+        df = read_sites(path, batch)
+        where = f"{path}, village{'s' if len(batch) > 1 else ''} {batch[0]}{'…' + batch[-1] if len(batch) > 1 else ''}"
+        frames[name] = schemas.validate(name, df, where) if name in schemas.SCHEMAS else df
+    return func(**frames, **options)
+
+
+def map_partitions(func, paths: dict[str, str | os.PathLike], scheduler: str = "auto", **options) -> list:
+    """``func(**{name: that table's rows of a batch of villages}, **options)`` for every batch.
+
+    The villages are those of the first table in ``paths`` (:func:`sites`), in batches
+    (:func:`batches`); each job receives the file paths, its villages and ``options`` and reads its
+    own rows (:func:`read_sites`; canonical tables validated as the stages validate them), so no
+    table travels from this process to the workers. The jobs run where ``scheduler`` says
+    (:func:`pipeline.parallel.map_sites`): serially, on the local process pool, or on a Dask
+    cluster whose workers see the same paths (a shared folder).
+
+    Parameters
+    ----------
+    func : a module-level function taking the tables by name (e.g. ``respondents=``,
+        ``responses=``) and ``options``; pure (no I/O), its result picklable.
+    paths : table name → partitioned Parquet file (:func:`write_partitioned`).
+    scheduler : ``auto``, ``serial``, ``processes``, ``local`` or a Dask scheduler address.
+
+    Returns
+    -------
+    list
+        ``func``'s result per batch, in site order (concatenating them gives the study in the
+        tables' row order).
+    """
+    paths = {name: str(Path(path).resolve()) for name, path in paths.items()}  # workers have their own cwd
+    names = sites(next(iter(paths.values())))
+    jobs = [(func, paths, batch, options) for batch in batches(names)]
+    return map_sites(_batch_job, jobs, scheduler)

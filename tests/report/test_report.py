@@ -846,10 +846,15 @@ ADDED: dict[str, str] = {
 #: written on another machine with 17 digits, whose last bits depend on the machine and its library
 #: builds (115.74006567009523 there, …562 here); tables/ now carry 10 significant digits
 SNAPSHOT_RTOL, SNAPSHOT_ATOL = 1e-8, 1e-10
+#: tables with a wider tolerance, and why: the mixed models' REML fits stop where the optimiser's
+#: convergence test (reml.reml_fit: projected gradient ≤ 1e-5 × deviance) is met, so the order the
+#: rows reach it moves their 8th digit (estimates ≤ 3e-8, p-values ≤ 2.2e-7 relative) — tidy's one
+#: canonical row order (issue 25) gave the optimiser other rows first than the snapshot's run did
+WIDER_RTOL: dict[str, float] = {"mixed_models.csv": 1e-6}
 
 
-def assert_same_cells(new: pd.DataFrame, old: pd.DataFrame, where: str) -> None:
-    """The same headers and rows; text cells equal, number cells equal within the snapshot tolerance."""
+def assert_same_cells(new: pd.DataFrame, old: pd.DataFrame, where: str, rtol: float = SNAPSHOT_RTOL) -> None:
+    """The same headers and rows; text cells equal, number cells equal within ``rtol`` (the snapshot tolerance)."""
     assert list(new.columns) == list(old.columns), where
     assert len(new) == len(old), where
     for col in old.columns:
@@ -857,7 +862,7 @@ def assert_same_cells(new: pd.DataFrame, old: pd.DataFrame, where: str) -> None:
         both = (a.notna() & b.notna()).to_numpy()
         text = new[col].to_numpy()[~both] != old[col].to_numpy()[~both]
         assert not text.any(), f"{where}, column {col}: {list(new[col][~both][text][:3])} != {list(old[col][~both][text][:3])}"
-        close = np.isclose(a[both], b[both], rtol=SNAPSHOT_RTOL, atol=SNAPSHOT_ATOL)
+        close = np.isclose(a[both], b[both], rtol=rtol, atol=SNAPSHOT_ATOL)
         assert close.all(), f"{where}, column {col}: {list(a[both][~close][:3])} != {list(b[both][~close][:3])}"
 
 
@@ -886,7 +891,7 @@ def test_report_tables_are_those_of_the_report_before_the_redesign(built, lang):
             new = new.rename(columns=renamed)[list(old.columns)]
         if name in ADDED:  # a column or a last row added: everything else is as before
             new = new[[c for c in new.columns if c in old.columns]].head(len(old))
-        assert_same_cells(new, old, f"{lang}/{name}")
+        assert_same_cells(new, old, f"{lang}/{name}", WIDER_RTOL.get(name, SNAPSHOT_RTOL))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -100,7 +100,7 @@ def _missing_blocks(ctx: Context) -> list[Block]:
     words = ctx.words
     g = m.groupby(["wave", "dimension"], sort=False)["value"]
     tab = pd.DataFrame({"expected": g.size(), "missing": g.apply(lambda x: int(x.isna().sum()))}).reset_index()
-    tab = ctx.shape.study_order(tab, "wave")
+    tab = ctx.shape.study_order(tab, "wave", "dimension")  # not the order the answers' rows come in
     total = {"wave": "", "dimension": "", "expected": len(m), "missing": int(m["value"].isna().sum())}
     tab = pd.concat([tab, pd.DataFrame([total])], ignore_index=True)  # the sentence's numbers: a row
     tab["share"] = tab["missing"] / tab["expected"]

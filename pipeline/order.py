@@ -7,6 +7,10 @@ analysis stage puts the canonical tables it reads in that order before computing
 (:func:`in_canonical_order`), so one village's answers give the same files and the same numbers, to
 the last bit, whatever their platform or row order (``tests/test_row_order.py``).
 
+The files are then written one Parquet row group per village (:mod:`pipeline.partitions`, a stable
+grouping by site): ``responses``, which has no ``site`` column, comes out grouped by its respondents'
+village and in this order within each village; the other two tables are already in site order.
+
 Kept apart from :mod:`pipeline.schemas` (pandera) so that the analysis stages and their worker
 processes import nothing more than pandas for it.
 """

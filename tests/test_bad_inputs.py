@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from pipeline.config import check_distinct_waves, load_study
@@ -980,6 +981,7 @@ def _run_diskfull(case: Case, folder: Path) -> Any:
     pull(study, local_only=True, progress=False)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(pd.DataFrame, "to_parquet", full)
+        mp.setattr(pq.ParquetWriter, "write_table", full)  # the partitioned tables (pipeline/partitions.py)
         return _run_cli(Case("", "cli", lambda f: None, "error", (), argv=("tidy", "--study", "{folder}/study.yaml")),
                         folder)
 
@@ -1186,6 +1188,7 @@ def test_cli_disk_full_is_one_line(in_tmp, base_tables, sinergi, monkeypatch):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
+    monkeypatch.setattr(pq.ParquetWriter, "write_table", full)  # the partitioned tables (pipeline/partitions.py)
     code, _, err = sinergi("tidy", "--study", in_tmp / "study.yaml")
     assert code == 2 and err.startswith("sinergi: error: ") and err.count("\n") == 1, err
     assert "data/processed/corpus/respondents.parquet" in err and "no space left" in err

@@ -43,6 +43,7 @@ def test_kobo_pull_then_report_gives_the_demo_tables(in_tmp, sinergi, monkeypatc
 
     from pipeline.config import load_study
     from pipeline.instrument import load_instrument
+    from pipeline.order import canonical_tables
     from pipeline.tidy import tidy_kobo
     from tests.kobo_server import FakeKobo
 
@@ -76,8 +77,10 @@ def test_kobo_pull_then_report_gives_the_demo_tables(in_tmp, sinergi, monkeypatc
     for stage in STAGES[1:]:
         code, out, err = sinergi(stage, "--study", "study.yaml")
         assert code == 0, f"{stage}: {err}"
-    demo = tidy_kobo(load_study(root / "study.yaml"), load_instrument(root / "instruments" / "sinergi.yaml"),
-                     demo_raw)
+    study = load_study(root / "study.yaml")
+    # what tidy writes: the tables in their one row order (pipeline/order.py)
+    demo = canonical_tables(tidy_kobo(study, load_instrument(root / "instruments" / "sinergi.yaml"), demo_raw),
+                            study.wave_ids)
     proc = in_tmp / "data" / "processed" / "kobo-e2e"
     for name in ("respondents", "responses", "ties"):
         got = pd.read_parquet(proc / f"{name}.parquet")

@@ -99,7 +99,7 @@ def write_partitioned(path: str | os.PathLike, df: pd.DataFrame, site: pd.Series
     Parameters
     ----------
     path : the file to write (replaced as a whole).
-    df : the table; its columns and dtypes are written as ``df.to_parquet`` writes them.
+    df : the table; its columns, dtypes and ``attrs`` are written as ``df.to_parquet`` writes them.
     site : one site per row of ``df`` (its ``site`` column, or :func:`site_of_responses`).
 
     Notes
@@ -116,6 +116,8 @@ def write_partitioned(path: str | os.PathLike, df: pd.DataFrame, site: pd.Series
     table = pa.Table.from_pandas(df if grouped else df.iloc[order], preserve_index=False)
     meta = dict(table.schema.metadata or {})
     meta[META_KEY] = json.dumps({"by": "site", "sites": [str(s) for s in names]}, ensure_ascii=False).encode()
+    if df.attrs:  # as ``df.to_parquet`` keeps them (``pd.read_parquet`` restores them): the pseudonym key's stamp
+        meta[b"PANDAS_ATTRS"] = json.dumps(df.attrs).encode()
     table = table.replace_schema_metadata(meta)
     bounds = np.searchsorted(codes[order], np.arange(len(names) + 1)) if len(names) else [0, 0]
     with atomic_path(path) as tmp, pq.ParquetWriter(tmp, table.schema) as writer:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["SORT_KEYS", "in_canonical_order", "canonical_tables"]
+__all__ = ["SORT_KEYS", "in_canonical_order", "canonical_tables", "rows_of"]
 
 #: the order tidy writes each canonical table in (:func:`in_canonical_order`): its key columns, then the
 #: value columns (so rows equal in their keys still have one order)
@@ -96,3 +96,15 @@ def canonical_tables(frames: dict[str, pd.DataFrame], waves: list[str] | None = 
     """``frames`` with each canonical table of :data:`SORT_KEYS` in its order (:func:`in_canonical_order`);
     the other frames (quality, scale map, sample) as they are."""
     return {k: in_canonical_order(k, v, waves) if k in SORT_KEYS and v is not None else v for k, v in frames.items()}
+
+
+def rows_of(key: pd.DataFrame, look: pd.DataFrame) -> np.ndarray:
+    """Row position in ``key`` (``respondent_id``, ``wave``) of each row of ``look``; −1 where absent
+    (a repeated key: its last row)."""
+    n = len(key)
+    rid, _ = pd.factorize(pd.concat([key["respondent_id"], look["respondent_id"]], ignore_index=True))
+    wid, waves = pd.factorize(pd.concat([key["wave"], look["wave"]], ignore_index=True))
+    width = max(len(waves), 1)
+    at = np.full((int(rid.max()) + 1 if len(rid) else 0) * width, -1, dtype=np.int64)
+    at[rid[:n] * width + wid[:n]] = np.arange(n)
+    return at[rid[n:] * width + wid[n:]]

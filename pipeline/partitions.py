@@ -51,6 +51,7 @@ import pyarrow.parquet as pq
 from . import schemas
 from .errors import SinergiError
 from .io import atomic_path
+from .order import rows_of
 from .parallel import map_sites
 
 __all__ = ["META_KEY", "PARTITIONED", "write_partitioned", "site_of_responses", "is_partitioned", "sites",
@@ -78,13 +79,7 @@ def site_of_responses(responses: pd.DataFrame, respondents: pd.DataFrame) -> pd.
     """
     key = respondents[["respondent_id", "wave"]].astype(str)
     look = responses[["respondent_id", "wave"]].astype(str)
-    n = len(key)
-    rid, _ = pd.factorize(pd.concat([key["respondent_id"], look["respondent_id"]], ignore_index=True))
-    wid, waves = pd.factorize(pd.concat([key["wave"], look["wave"]], ignore_index=True))
-    width = max(len(waves), 1)
-    at = np.full((int(rid.max()) + 1 if len(rid) else 0) * width, -1, dtype=np.int64)
-    at[rid[:n] * width + wid[:n]] = np.arange(n)
-    pos = at[rid[n:] * width + wid[n:]]
+    pos = rows_of(key, look)
     if (pos < 0).any():
         first = look[pos < 0].head(5)
         raise SinergiError("table responses: answers from respondent × wave not in the respondents table; first: "

@@ -37,7 +37,7 @@ import pandas as pd
 from scipy import special  # not scipy.stats: its import alone is ≈ 0.3 s of every run
 
 from ..errors import SinergiError
-from ..order import in_canonical_order
+from ..order import in_canonical_order, rows_of
 
 __all__ = ["score", "reliability", "run", "run_parts", "coded_arrays", "omega_total", "cronbach_alpha"]
 
@@ -89,7 +89,7 @@ def _coded(respondents: pd.DataFrame, responses: pd.DataFrame,
             "table responses: value outside the item's min..max in the scale map; first rows: "
             + ", ".join(f"{r.respondent_id}/{r.wave}/{r.item}={v}" for r, v in zip(first.itertuples(), value[bad][:5])))
     key = respondents[["respondent_id", "wave"]].astype(str)
-    pos = _rows_of(key, resp[["respondent_id", "wave"]].astype(str))
+    pos = rows_of(key, resp[["respondent_id", "wave"]].astype(str))
     unknown = pos < 0
     if unknown.any():
         first = resp[unknown].head(5)
@@ -105,17 +105,6 @@ def _coded(respondents: pd.DataFrame, responses: pd.DataFrame,
     index = pd.MultiIndex.from_frame(key)
     return (pd.DataFrame(coded, index=index, columns=items), pd.DataFrame(raw, index=index, columns=items))
 
-
-def _rows_of(key: pd.DataFrame, look: pd.DataFrame) -> np.ndarray:
-    """Row position in ``key`` (respondent_id, wave) of each row of ``look``; −1 where absent
-    (a repeated key: its last row)."""
-    n = len(key)
-    rid, _ = pd.factorize(pd.concat([key["respondent_id"], look["respondent_id"]], ignore_index=True))
-    wid, waves = pd.factorize(pd.concat([key["wave"], look["wave"]], ignore_index=True))
-    width = max(len(waves), 1)
-    at = np.full((int(rid.max()) + 1 if len(rid) else 0) * width, -1, dtype=np.int64)
-    at[rid[:n] * width + wid[:n]] = np.arange(n)
-    return at[rid[n:] * width + wid[n:]]
 
 
 def score(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: pd.DataFrame,

@@ -111,7 +111,7 @@ CHANGE_COLUMNS = [
 
 _CHUNK_CELLS = 4_000_000  # permutation work arrays are chunked to about this many cells
 _QAP_CHUNK_CELLS = 250_000  # QAP gathers keys for blocks of about this many cells
-_DENSE_LOOKUP_MAX = 4000  # QAP looks ties up in a dense n × n boolean matrix up to this n
+_DENSE_LOOKUP_MAX = 1500  # QAP looks ties up in a dense n × n int64 matrix (18 MB) up to this n
 _BITSET_MAX = 20000  # brokerage looks ties up in a bit-packed n × n matrix up to this n
 _IGRAPH_RNG_LOCK = threading.Lock()
 
@@ -470,52 +470,80 @@ def _chunks(total: int, per_item: int, cells: int = _CHUNK_CELLS) -> Iterable[in
 
 def ei_permutation_test(src: np.ndarray, dst: np.ndarray, labels: np.ndarray,
                         permutations: int, rng: np.random.Generator) -> float:
-    """Two-sided label-permutation p-value of the whole-network E-I index.
+    """Two-sided label-permutation p-value of the whole-network E-I index of one graph.
 
-    The graph is held fixed and the group labels are shuffled across all vertices (isolates
+    :func:`ei_permutation_tests` with one graph (the same draws, the same p-value).
+    """
+    return ei_permutation_tests([(src, dst)], labels, permutations, rng)[0]
+
+
+def ei_permutation_tests(graphs: Sequence[tuple[np.ndarray, np.ndarray]], labels: np.ndarray,
+                         permutations: int, rng: np.random.Generator) -> list[float]:
+    """Two-sided label-permutation p-values of the whole-network E-I index of graphs on the same
+    vertices and labels (the tie types of one site × wave), on one shared block of permutations.
+
+    Each graph is held fixed and the group labels are shuffled across all vertices (isolates
     included; UCINET's E-I test). Under that null the mean of E-I is exactly
     :func:`ei_expected`, so the test is two-sided around it:
     ``p = (1 + #{|EI* − EI_exp| ≥ |EI − EI_exp|}) / (1 + permutations)``.
 
-    Vectorised, no Python loop per permutation: label arrangements for a block of permutations
-    are drawn at once (:func:`_label_arrangements`), and the within-group tie count of every
+    How permutations are drawn: one block of ``permutations`` uniform label arrangements
+    (:func:`_label_arrangements`, drawn from ``rng`` in chunks) is evaluated on every graph of
+    ``graphs``, so each graph's test is a valid Monte Carlo permutation test with the same null
+    as one run alone; the graphs' p-values share their random arrangements (they are dependent,
+    as tests on the same people are anyway). The first graph gets the draws it would get alone.
+
+    Vectorised, no Python loop per permutation: the within-group tie count of every
     arrangement is a sparse quadratic form ``I = Σ_g x_gᵀ A x_g`` (one sparse × dense product
     per group except the largest, whose term follows from
     ``x_Mᵀ A x_M = m − yᵀ(d_out + d_in) + yᵀ A y`` with ``y = 1 − x_M``).
 
-    Returns NaN without ties or with fewer than two groups.
+    Returns
+    -------
+    list of float
+        One p-value per graph; NaN for a graph without ties, or with fewer than two groups.
     """
-    m = len(src)
     n = len(labels)
     k = int(labels.max(initial=-1)) + 1
-    if m == 0 or k < 2 or permutations <= 0:
-        return float("nan")
+    out = [float("nan")] * len(graphs)
+    if k < 2 or permutations <= 0:
+        return out
     sizes = np.bincount(labels, minlength=k)
     if np.count_nonzero(sizes) < 2:
-        return float("nan")
+        return out
     expected = ei_expected(sizes)
-    observed = (m - 2.0 * np.count_nonzero(labels[src] == labels[dst])) / m
-    threshold = abs(observed - expected) - 1e-12
-    a = sparse.csr_matrix((np.ones(m, dtype=np.float32), (src, dst)), shape=(n, n))
-    deg = (np.bincount(src, minlength=n) + np.bincount(dst, minlength=n)).astype(np.float32)
     big = int(np.argmax(sizes))
     others = [g for g in range(k) if g != big and sizes[g] > 0]
-    hits = 0
+    tests = []  # (index, m, threshold, adjacency, degrees, hits)
+    for i, (src, dst) in enumerate(graphs):
+        m = len(src)
+        if m == 0:
+            continue
+        observed = (m - 2.0 * np.count_nonzero(labels[src] == labels[dst])) / m
+        a = sparse.csr_matrix((np.ones(m, dtype=np.float32), (src, dst)), shape=(n, n))
+        deg = (np.bincount(src, minlength=n) + np.bincount(dst, minlength=n)).astype(np.float32)
+        tests.append([i, m, abs(observed - expected) - 1e-12, a, deg, 0])
+    if not tests:
+        return out
     for count in _chunks(permutations, n, cells=4 * _CHUNK_CELLS):
         arrangement = _label_arrangements(rng, sizes, count)  # (n, count)
-        internal = np.zeros(count)
-        y = z_sum = None
-        for g in others:
-            x = (arrangement == g).astype(np.float32)
-            z = a @ x
-            # float32 is exact here: every count is an integer below 2**24
-            internal += np.einsum("nc,nc->c", x, z)
-            y = x if y is None else y + x
-            z_sum = z if z_sum is None else z_sum + z
-        internal += m - deg @ y + np.einsum("nc,nc->c", y, z_sum)
-        ei_null = (m - 2.0 * np.rint(internal)) / m
-        hits += int(np.count_nonzero(np.abs(ei_null - expected) >= threshold))
-    return (hits + 1) / (permutations + 1)
+        xs = [(arrangement == g).astype(np.float32) for g in others]
+        y = xs[0] if len(xs) == 1 else np.sum(xs, axis=0)
+        for test in tests:
+            _, m, threshold, a, deg, _ = test
+            internal = np.zeros(count)
+            z_sum = None
+            for x in xs:
+                z = a @ x
+                # float32 is exact here: every count is an integer below 2**24
+                internal += np.einsum("nc,nc->c", x, z)
+                z_sum = z if z_sum is None else z_sum + z
+            internal += m - deg @ y + np.einsum("nc,nc->c", y, z_sum)
+            ei_null = (m - 2.0 * np.rint(internal)) / m
+            test[5] += int(np.count_nonzero(np.abs(ei_null - expected) >= threshold))
+    for i, _, _, _, _, hits in tests:
+        out[i] = (hits + 1) / (permutations + 1)
+    return out
 
 
 def assortativity(mix: np.ndarray) -> float:
@@ -784,8 +812,10 @@ def _leiden(g_und: ig.Graph, seed_rng: np.random.Generator) -> ig.VertexClusteri
             ig.set_random_number_generator(random)
 
 
-def _whole(g: ig.Graph, arr: _Arrays, mix: np.ndarray, permutations: int,
-           rng: np.random.Generator) -> dict:
+def _whole(g: ig.Graph, arr: _Arrays, mix: np.ndarray, ei_p: float,
+           leiden_rng: np.random.Generator) -> dict:
+    """The graph's ``network_whole`` row; ``ei_p`` from :func:`ei_permutation_tests` (run for
+    the tie types of its site × wave together), Leiden seeded from ``leiden_rng``."""
     n, m = arr.n, len(arr.src)
     k_present = int(np.count_nonzero(arr.sizes))
     notes: list[str] = []
@@ -822,7 +852,7 @@ def _whole(g: ig.Graph, arr: _Arrays, mix: np.ndarray, permutations: int,
     if m and k_present >= 2:
         row["ei"] = ei_index(mix)
         row["ei_rescaled"] = ei_rescaled(mix, arr.sizes)
-        row["ei_p"] = ei_permutation_test(arr.src, arr.dst, arr.labels, permutations, rng)
+        row["ei_p"] = ei_p
         row["assortativity"] = assortativity(mix)
         if np.isnan(row["assortativity"]):
             notes.append("assortativity undefined: all ties sent and received inside one group")
@@ -837,7 +867,7 @@ def _whole(g: ig.Graph, arr: _Arrays, mix: np.ndarray, permutations: int,
     if m:
         active = np.unique(np.concatenate([lo, hi]))
         sub = und.induced_subgraph(active.tolist())
-        part = _leiden(sub, rng)
+        part = _leiden(sub, leiden_rng)
         row["leiden_n"] = len(part)
         grp = arr.labels[active]
         if len(np.unique(grp)) >= 2:
@@ -969,36 +999,61 @@ def delta_ei_test(e_pre: np.ndarray, i_pre: np.ndarray, e_post: np.ndarray, i_po
                   permutations: int, rng: np.random.Generator) -> tuple[float, float]:
     """Change in E-I between waves and its paired wave-swap permutation p-value.
 
+    :func:`delta_ei_tests` with one set of counts (the same draws, the same result).
+    """
+    return delta_ei_tests([(e_pre, i_pre, e_post, i_post)], permutations, rng)[0]
+
+
+def delta_ei_tests(counts: Sequence[tuple], permutations: int, rng: np.random.Generator
+                   ) -> list[tuple[float, float]]:
+    """Changes in E-I between waves and their paired wave-swap permutation p-values, for several
+    tie types of the same common actors, on one shared block of swaps.
+
     Each common actor's outgoing nominations (``e_*`` between-group, ``i_*`` within-group, to
     other common actors) are one paired unit. Under H0 "no change" the two waves of an actor
     are exchangeable, so each permutation swaps pre and post for a random half of the actors
     (a sign-flip test on actors) and recomputes ``ΔEI = EI_post − EI_pre`` from the summed
     counts; the null is symmetric around 0. Two-sided:
     ``p = (1 + #{|ΔEI*| ≥ |ΔEI|}) / (1 + permutations)``. Vectorised over a
-    ``(permutations, n)`` 0/1 swap matrix.
+    ``(permutations, n)`` 0/1 swap matrix, drawn from ``rng`` in chunks and used by every entry
+    of ``counts`` (each a valid permutation test alone; the first gets the draws it would get
+    alone).
+
+    Parameters
+    ----------
+    counts : sequence of (e_pre, i_pre, e_post, i_post)
+        Per-actor counts, every array of the same length (the common actors).
 
     Returns
     -------
-    (delta_ei, p) : tuple of float
-        NaN when either wave has no tie among the common actors.
+    list of (delta_ei, p)
+        One per entry; NaN when either wave has no tie among the common actors.
     """
-    e_pre, i_pre, e_post, i_post = (np.asarray(x, dtype=float) for x in (e_pre, i_pre, e_post,
-                                                                          i_post))
-
-    obs = ei(e_post.sum(), i_post.sum()) - ei(e_pre.sum(), i_pre.sum())
-    if np.isnan(obs) or permutations <= 0:
-        return float(obs), float("nan")
-    hits = 0
-    for count in _chunks(permutations, len(e_pre)):
-        swap = rng.integers(0, 2, size=(count, len(e_pre))).astype(float)
-        # (1 − s)·pre + s·post = Σpre + s·(post − pre): two products instead of eight, and
-        # the same numbers (integer counts: every sum is exact in float64)
-        de, di = swap @ (e_post - e_pre), swap @ (i_post - i_pre)
-        ep, ip = e_pre.sum() + de, i_pre.sum() + di
-        eq, iq = e_post.sum() - de, i_post.sum() - di
-        null = ei(eq, iq) - ei(ep, ip)
-        hits += int(np.count_nonzero(np.abs(null) >= abs(obs) - 1e-12))
-    return float(obs), (hits + 1) / (permutations + 1)
+    items = [tuple(np.asarray(x, dtype=float) for x in c) for c in counts]
+    out: list[tuple[float, float]] = []
+    tests = []  # (index, obs, Σ pre / post, differences, hits)
+    for j, (e_pre, i_pre, e_post, i_post) in enumerate(items):
+        obs = ei(e_post.sum(), i_post.sum()) - ei(e_pre.sum(), i_pre.sum())
+        out.append((float(obs), float("nan")))
+        if not np.isnan(obs) and permutations > 0:
+            tests.append([j, obs, (e_pre.sum(), i_pre.sum(), e_post.sum(), i_post.sum()),
+                          np.stack([e_post - e_pre, i_post - i_pre], axis=1), 0])
+    if not tests:
+        return out
+    n = len(items[0][0])
+    for count in _chunks(permutations, n):
+        swap = rng.integers(0, 2, size=(count, n)).astype(float)
+        for test in tests:
+            _, obs, (ep0, ip0, eq0, iq0), diff, _ = test
+            # (1 − s)·pre + s·post = Σpre + s·(post − pre): the same numbers as eight products
+            # (integer counts: every sum is exact in float64)
+            d = swap @ diff
+            de, di = d[:, 0], d[:, 1]
+            null = ei(eq0 - de, iq0 - di) - ei(ep0 + de, ip0 + di)
+            test[4] += int(np.count_nonzero(np.abs(null) >= abs(obs) - 1e-12))
+    for j, obs, _, _, hits in tests:
+        out[j] = (float(obs), (hits + 1) / (permutations + 1))
+    return out
 
 
 def qap_correlation(n: int, pre_src: np.ndarray, pre_dst: np.ndarray, post_src: np.ndarray,
@@ -1006,58 +1061,107 @@ def qap_correlation(n: int, pre_src: np.ndarray, pre_dst: np.ndarray, post_src: 
                     ) -> tuple[float, float]:
     """QAP correlation of two binary directed adjacency matrices on the same ``n`` actors.
 
+    :func:`qap_correlations` with one pair of matrices (the same draws, the same result).
+    """
+    return qap_correlations(n, [(pre_src, pre_dst, post_src, post_dst)], permutations, rng)[0]
+
+
+def qap_correlations(n: int, pairs: Sequence[tuple], permutations: int, rng: np.random.Generator
+                     ) -> list[tuple[float, float]]:
+    """QAP correlations of pairs of binary directed adjacency matrices on the same ``n`` actors
+    (the tie types of one site's wave pair), on one shared block of permutations.
+
     Pearson correlation over the ``n (n − 1)`` off-diagonal cells; the null permutes rows and
     columns of the post matrix together (Krackhardt 1988; UCINET QAP correlation,
     ``sna::qaptest(..., gcor)``). Densities are permutation-invariant, so only the overlap
-    ``Σ A_ij B_π(i)π(j)`` is recomputed — vectorised over a ``(permutations, n)`` matrix of
-    permutations gathered at the edge endpoints. Two-sided
-    ``p = (1 + #{|r*| ≥ |r|}) / (1 + permutations)``.
+    ``Σ A_ij B_π(i)π(j)`` is recomputed. Two-sided ``p = (1 + #{|r*| ≥ |r|}) / (1 + permutations)``.
+
+    How permutations are drawn: one block of ``permutations`` uniform permutations of the ``n``
+    actors (``rng.permuted`` row by row, in chunks) is used by every pair, so each pair's test is
+    a valid Monte Carlo permutation test with the same null as alone (the pairs' p-values share
+    their draws); the first pair gets the draws it would get alone. Vectorised: the pre edges of
+    all pairs are gathered once (their union), and each post matrix is a bit field of one
+    integer per cell, so one gather and one sum per permutation give every pair's overlap.
+
+    Parameters
+    ----------
+    pairs : sequence of (pre_src, pre_dst, post_src, post_dst)
+        Distinct directed edges (no loops) of the two matrices of each pair.
 
     Returns
     -------
-    (r, p) : tuple of float
-        NaN when either matrix is empty or complete.
+    list of (r, p)
+        One per pair; NaN when either matrix is empty or complete.
     """
     cells = n * (n - 1)
-    ma, mb = len(pre_src), len(post_src)
-    if cells == 0 or ma in (0, cells) or mb in (0, cells):
-        return float("nan"), float("nan")
-    pa, pb = ma / cells, mb / cells
-    denom = np.sqrt(pa * (1 - pa) * pb * (1 - pb))
-    post_keys = np.sort(post_src.astype(np.int64) * n + post_dst)
-    dense = None
-    if n <= _DENSE_LOOKUP_MAX:  # flat n × n lookup, indexed by int32 keys π(a) n + π(b)
-        dense = np.zeros(n * n, dtype=bool)
-        dense[post_keys] = True
-
-    def corr(overlap):
-        return (overlap / cells - pa * pb) / denom
-
-    observed = float(corr(np.count_nonzero(np.isin(pre_src.astype(np.int64) * n + pre_dst,
-                                                   post_keys))))
-    if permutations <= 0:
-        return observed, float("nan")
-    hits = 0
+    out: list[tuple[float, float]] = []
+    tests = []  # (index, observed, pa·pb, denominator, pre keys, post keys)
+    for j, (pre_src, pre_dst, post_src, post_dst) in enumerate(pairs):
+        ma, mb = len(pre_src), len(post_src)
+        if cells == 0 or ma in (0, cells) or mb in (0, cells):
+            out.append((float("nan"), float("nan")))
+            continue
+        pa, pb = ma / cells, mb / cells
+        denom = np.sqrt(pa * (1 - pa) * pb * (1 - pb))
+        pre_keys = np.asarray(pre_src, dtype=np.int64) * n + np.asarray(pre_dst, dtype=np.int64)
+        post_keys = np.sort(np.asarray(post_src, dtype=np.int64) * n + post_dst)
+        observed = float((np.count_nonzero(np.isin(pre_keys, post_keys)) / cells - pa * pb) / denom)
+        out.append((observed, float("nan")))
+        tests.append((j, observed, pa * pb, denom, pre_keys, post_keys))
+    if permutations <= 0 or not tests:
+        return out
+    # bit fields: each test's overlap is < 2**width, so fields never carry into each other
+    width = max(int(len(t[4])).bit_length() for t in tests)
+    per_word = max(1, 63 // width)
+    hits = np.zeros(len(tests), dtype=np.int64)
+    groups = [list(range(i, min(i + per_word, len(tests)))) for i in range(0, len(tests), per_word)]
+    packed = []  # per group of tests: union pre keys, their field masks, post lookup
+    for group in groups:
+        union = np.unique(np.concatenate([tests[t][4] for t in group]))
+        pre_field = np.zeros(len(union), dtype=np.int64)
+        post_union = np.unique(np.concatenate([tests[t][5] for t in group]))
+        post_field = np.zeros(len(post_union), dtype=np.int64)
+        for f, t in enumerate(group):
+            pre_field[np.searchsorted(union, tests[t][4])] |= 1 << (f * width)
+            post_field[np.searchsorted(post_union, tests[t][5])] |= 1 << (f * width)
+        if n <= _DENSE_LOOKUP_MAX:  # flat n × n lookup of the post fields, indexed by π(a) n + π(b)
+            lookup = np.zeros(n * n, dtype=np.int64)
+            lookup[post_union] = post_field
+            post_union = None
+        else:
+            lookup = post_field
+        packed.append((np.asarray(union // n, dtype=np.intp), np.asarray(union % n, dtype=np.intp),
+                       pre_field, post_union, lookup))
     base = np.arange(n)
-    pre_src, pre_dst = np.asarray(pre_src, dtype=np.intp), np.asarray(pre_dst, dtype=np.intp)
+    mask = (1 << width) - 1
     # small blocks of permutations: the gathered keys stay in cache (≈ 2× faster than one
     # block of 5,000); rng.permuted shuffles row by row, so the block size does not change
     # which permutations are drawn
-    for count in _chunks(permutations, max(n, ma), cells=_QAP_CHUNK_CELLS):
+    widest = max(len(u[0]) for u in packed)
+    for count in _chunks(permutations, max(n, widest), cells=_QAP_CHUNK_CELLS):
         perm = _permuted_labels(rng, base, count)
-        if dense is not None:
-            perm = perm.astype(np.int32)
-            keys = (perm * n)[:, pre_src]
-            keys += perm[:, pre_dst]
-            overlap = np.count_nonzero(dense.take(keys), axis=1)
-        else:
-            perm = perm.astype(np.int64)
-            keys = perm[:, pre_src] * n + perm[:, pre_dst]
-            pos = np.searchsorted(post_keys, keys)
-            pos[pos == len(post_keys)] = 0
-            overlap = np.count_nonzero(post_keys[pos] == keys, axis=1)
-        hits += int(np.count_nonzero(np.abs(corr(overlap)) >= abs(observed) - 1e-12))
-    return observed, (hits + 1) / (permutations + 1)
+        dtype = np.int32 if n * n < 2**31 else np.int64
+        perm = perm.astype(dtype)
+        perm_n = perm * n
+        for group, (usrc, udst, pre_field, post_union, lookup) in zip(groups, packed):
+            keys = perm_n[:, usrc]
+            keys += perm[:, udst]
+            if post_union is None:
+                field = lookup.take(keys)
+            else:
+                pos = np.searchsorted(post_union, keys)
+                pos[pos == len(post_union)] = 0
+                field = np.where(post_union[pos] == keys, lookup[pos], 0)
+            field &= pre_field
+            total = field.sum(axis=1)
+            for f, t in enumerate(group):
+                _, observed, papb, denom, _, _ = tests[t]
+                overlap = (total >> (f * width)) & mask
+                r = (overlap / cells - papb) / denom
+                hits[t] += int(np.count_nonzero(np.abs(r) >= abs(observed) - 1e-12))
+    for t, (j, observed, *_rest) in enumerate(tests):
+        out[j] = (observed, (int(hits[t]) + 1) / (permutations + 1))
+    return out
 
 
 def _wave_pairs(waves: Sequence[str]) -> list[tuple[str, str]]:
@@ -1067,8 +1171,14 @@ def _wave_pairs(waves: Sequence[str]) -> list[tuple[str, str]]:
     return list(dict.fromkeys(pairs))
 
 
-def _change(site: str, tie_type: str, wpre: str, wpost: str, gpre: ig.Graph, gpost: ig.Graph,
-            permutations: int, rng: np.random.Generator) -> dict:
+def _change(site: str, tie_type: str, wpre: str, wpost: str, gpre: ig.Graph, gpost: ig.Graph
+            ) -> tuple[dict, tuple | None, tuple]:
+    """The ``network_change`` row of one tie type and wave pair without its permutation tests,
+    and their inputs: ``(row, delta, qap)`` with ``delta`` the per-actor counts for
+    :func:`delta_ei_tests` (None when the common respondents are all in one group: ΔE-I is
+    undefined) and ``qap`` ``(n_common, pre_src, pre_dst, post_src, post_dst)`` for
+    :func:`qap_correlations`; :func:`_run_site` runs the tests of a wave pair's tie types
+    together and fills ``delta_ei``, ``delta_ei_p``, ``qap_r``, ``qap_p``."""
     pre_names, post_names = gpre.vs["name"], gpost.vs["name"]
     common = sorted(set(pre_names) & set(post_names))
     nc = len(common)
@@ -1112,24 +1222,23 @@ def _change(site: str, tie_type: str, wpre: str, wpost: str, gpre: ig.Graph, gpo
     e_post, i_post = counts(post)
     row["ei_pre"] = ei(e_pre.sum(), i_pre.sum())
     row["ei_post"] = ei(e_post.sum(), i_post.sum())
+    delta = None
+    row["delta_ei"], row["delta_ei_p"] = np.nan, np.nan
     if len(set(lab)) < 2:
         notes.append("common respondents all in one group: E-I change undefined")
-        row["delta_ei"], row["delta_ei_p"] = np.nan, np.nan
         row["ei_pre"] = row["ei_post"] = np.nan
     else:
-        row["delta_ei"], row["delta_ei_p"] = delta_ei_test(e_pre, i_pre, e_post, i_post,
-                                                           permutations, rng)
+        delta = (e_pre, i_pre, e_post, i_post)
     if not len(pre) or not len(post):
         notes.append("no ties among common respondents in "
                      + " and ".join(w for w, s in ((wpre, pre), (wpost, post)) if not len(s)))
-    row["qap_r"], row["qap_p"] = qap_correlation(nc, pre // max(nc, 1), pre % max(nc, 1),
-                                                 post // max(nc, 1), post % max(nc, 1),
-                                                 permutations, rng)
+    qap = (nc, pre // max(nc, 1), pre % max(nc, 1), post // max(nc, 1), post % max(nc, 1))
+    row["qap_r"], row["qap_p"] = np.nan, np.nan
     row["rsiena_ok"] = bool(row["jaccard"] > 0.3) if not np.isnan(row["jaccard"]) else False
     if nc < 2:
         notes.append("fewer than two respondents in both waves")
     row["note"] = "; ".join(notes)
-    return row
+    return row, delta, qap
 
 
 # --------------------------------------------------------------------------------------------
@@ -1155,15 +1264,24 @@ def _run_site(resp: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
     keys = sorted(graphs, key=lambda k: (k[0], order[k[1]], types.index(k[2])))
     out: dict[str, list] = {k: [] for k in ("whole", "groups", "mixing", "nodes", "brokerage",
                                             "change")}
-    # with one tie type, "any" is the same graph: seed it the same, so it gets the same p-values
+    # with one tie type, "any" is the same graph: seed its Leiden run the same (its permutation
+    # tests share the draws of its site × wave anyway, so it gets the same p-values)
     same = {ANY: str(tie_types[0])} if len(tie_types) == 1 else {}
+    # the E-I tests of a site × wave's tie types run together, on one block of permutations
+    ei_p: dict = {}
+    for site, wave in dict.fromkeys((k[0], k[1]) for k in keys):
+        these = [k for k in keys if k[:2] == (site, wave)]
+        arrs = [_arrays(graphs[k]) for k in these]
+        ps = ei_permutation_tests([(x.src, x.dst) for x in arrs], arrs[0].labels, permutations,
+                                  _key_rng(seed, "ei", site, wave))
+        ei_p.update(zip(these, ps))
     node_parts: list[dict] = []
     for key in keys:
         g = graphs[key]
         arr = _arrays(g)
         mix = mixing_matrix(arr.src, arr.dst, arr.labels, len(arr.groups))
-        rng = _key_rng(seed, key[0], key[1], same.get(key[2], key[2]))
-        out["whole"].append(_whole(g, arr, mix, permutations, rng))
+        leiden_rng = _key_rng(seed, key[0], key[1], same.get(key[2], key[2]))
+        out["whole"].append(_whole(g, arr, mix, ei_p[key], leiden_rng))
         out["groups"].extend(_groups(g, arr, mix))
         out["mixing"].extend(_mixing(g, arr, mix))
         node_cols = _nodes(g, arr)
@@ -1172,13 +1290,26 @@ def _run_site(resp: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
     if node_parts:
         out["nodes"].append(_node_frame(node_parts))
     for site in sorted({k[0] for k in keys}):
+        tests: dict[tuple[str, str], list] = {}  # wave pair -> [(row, delta, qap)] over tie types
         for tie_type in types:
             for wpre, wpost in _wave_pairs(waves):
                 a, b = graphs.get((site, wpre, tie_type)), graphs.get((site, wpost, tie_type))
                 if a is None or b is None:
                     continue
-                out["change"].append(_change(site, tie_type, wpre, wpost, a, b, permutations,
-                                             _key_rng(seed, site, wpre, wpost, same.get(tie_type, tie_type))))
+                row, delta, qap = _change(site, tie_type, wpre, wpost, a, b)
+                out["change"].append(row)
+                tests.setdefault((wpre, wpost), []).append((row, delta, qap))
+        # the ΔE-I and QAP tests of a wave pair's tie types run together, on shared draws
+        for (wpre, wpost), items in tests.items():
+            rng = _key_rng(seed, "change", site, wpre, wpost)
+            with_delta = [(row, delta) for row, delta, _ in items if delta is not None]
+            for (row, _), (d, p) in zip(with_delta, delta_ei_tests([d for _, d in with_delta],
+                                                                   permutations, rng)):
+                row["delta_ei"], row["delta_ei_p"] = d, p
+            nc = items[0][2][0]
+            for (row, _, _), (r, p) in zip(items, qap_correlations(nc, [q[1:] for _, _, q in items],
+                                                                   permutations, rng)):
+                row["qap_r"], row["qap_p"] = r, p
     return out
 
 

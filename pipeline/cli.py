@@ -74,6 +74,13 @@ def _partitioned(study, *names) -> bool:
     return all(is_partitioned(p) for p in paths.values())
 
 
+def _rows(path) -> int:
+    """A Parquet table's number of rows, from its footer (without reading the table)."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
 def _read_csvs(study, *names, optional=False):
     from .outputs import read_table
 
@@ -250,10 +257,18 @@ def cmd_network(args):
     from .parallel import scheduler_from
 
     study = _study(args)
-    t = _read_tables(study, "respondents", "ties")
-    frames = run(t["respondents"], t["ties"], analysed_tie_types(study.tie_types, t["ties"]), study.wave_ids,
-                 seed=study.analysis.seed, permutations=study.analysis.permutations,
-                 scheduler=scheduler_from(study.analysis.scheduler))
+    options = {"seed": study.analysis.seed, "permutations": study.analysis.permutations,
+               "scheduler": scheduler_from(study.analysis.scheduler)}
+    if _partitioned(study, "respondents", "ties"):  # jobs read their own villages' rows
+        from .analysis.network import run_partitioned
+
+        paths = _paths(study, "respondents", "ties")
+        frames = run_partitioned(paths, analysed_tie_types(study.tie_types, _rows(paths["ties"])), study.wave_ids,
+                                 **options)
+    else:  # tables tidied by an older sinergi: the whole study at once
+        t = _read_tables(study, "respondents", "ties")
+        frames = run(t["respondents"], t["ties"], analysed_tie_types(study.tie_types, t["ties"]), study.wave_ids,
+                     **options)
     _write_stage(study, "network", frames)
 
 
@@ -338,10 +353,19 @@ def cmd_coverage(args):
     from .parallel import scheduler_from
 
     study = _study(args)
-    t = _read_tables(study, "respondents", "ties")
-    df = coverage(t["respondents"], t["ties"], analysed_tie_types(study.tie_types, t["ties"]), study.wave_ids,
-                  min_coverage=study.designs.min_coverage, group_values=study.group_values,
-                  scheduler=scheduler_from(study.analysis.scheduler))
+    options = {"min_coverage": study.designs.min_coverage, "group_values": study.group_values,
+               "scheduler": scheduler_from(study.analysis.scheduler)}
+    if _partitioned(study, "respondents", "ties"):  # jobs read their own villages' ties
+        from .analysis.coverage import coverage_partitioned
+
+        paths = _paths(study, "respondents", "ties")
+        t = _read_tables(study, "respondents")
+        df = coverage_partitioned(t["respondents"], paths, analysed_tie_types(study.tie_types, _rows(paths["ties"])),
+                                  study.wave_ids, **options)
+    else:  # tables tidied by an older sinergi: the whole study at once
+        t = _read_tables(study, "respondents", "ties")
+        df = coverage(t["respondents"], t["ties"], analysed_tie_types(study.tie_types, t["ties"]), study.wave_ids,
+                      **options)
     _write_stage(study, "coverage", {"network_coverage": df})
 
 

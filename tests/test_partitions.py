@@ -149,21 +149,24 @@ def test_a_bad_answer_in_one_village_is_one_line(villages, tmp_path):
 
 
 def test_stages_write_the_same_files_from_partitioned_and_older_tables(villages, monkeypatch):
-    """`sinergi scales` / `invariance` on the row groups (village by village) and on tables written
-    whole, as an older tidy wrote them (the whole-study route): the same bytes."""
+    """`sinergi scales` / `invariance` / `network` / `coverage` on the row groups (village by
+    village) and on tables written whole, as an older tidy wrote them (the whole-study route):
+    the same bytes."""
     from pipeline.cli import main
 
     monkeypatch.chdir(villages["folder"])
     monkeypatch.setenv("SINERGI_SCHEDULER", "serial")
     proc = villages["proc"]
-    files = ["scores.csv", "reliability.csv", "items.csv", "invariance.csv"]
+    files = ["scores.csv", "reliability.csv", "items.csv", "invariance.csv", "network_whole.csv",
+             "network_groups.csv", "mixing.csv", "network_nodes.csv", "brokerage.csv", "network_change.csv",
+             "network_coverage.csv"]
 
     def run() -> dict[str, bytes]:
-        for stage in ("scales", "invariance"):
+        for stage in ("scales", "invariance", "network", "coverage"):
             assert main([stage, "--study", str(villages["study"])]) == 0
         return {f: (proc / f).read_bytes() for f in files}
 
-    kept = {n: (proc / f"{n}.parquet").read_bytes() for n in ("respondents", "responses")}
+    kept = {n: (proc / f"{n}.parquet").read_bytes() for n in ("respondents", "responses", "ties")}
     by_village = run()
     try:
         for n in kept:
@@ -174,9 +177,52 @@ def test_stages_write_the_same_files_from_partitioned_and_older_tables(villages,
         for n, data in kept.items():
             (proc / f"{n}.parquet").write_bytes(data)
     assert pd.read_csv(proc / "invariance.csv")["chisq"].notna().any()
+    assert pd.read_csv(proc / "network_change.csv")["qap_p"].notna().any()
+    assert pd.read_csv(proc / "network_coverage.csv")["site"].nunique() == 6
 
 
 def test_a_worker_without_the_files_says_so(tmp_path):
     job = (scales.coded_arrays, {"responses": str(tmp_path / "elsewhere" / "responses.parquet")}, ["desa0"], {})
     with pytest.raises(SinergiError, match=r"responses\.parquet: not found on the worker .*shared folder"):
         partitions._batch_job(job)
+
+
+def test_network_and_coverage_jobs_reading_their_villages_equal_the_whole_tables(tmp_path):
+    """network.run_partitioned / coverage.coverage_partitioned (jobs read their villages' row groups)
+    equal run / coverage on the whole tables, also when a person answers in two villages and a
+    village's ties name a respondent of another village (coverage takes their group from there)."""
+    from pipeline.analysis import coverage, network
+
+    rng = np.random.default_rng(7)
+    rows, ties = [], []
+    for v, site in enumerate(["Desa B", "Desa A", "Desa C"]):
+        for w in ("pre", "post"):
+            for i in range(12):
+                rows.append({"respondent_id": f"p{v}{i:02d}", "wave": w, "site": site,
+                             "group": "lokal" if i % 3 else "pendatang"})
+    rows.append({"respondent_id": "p000", "wave": "post", "site": "Desa A", "group": "lokal"})  # moved B → A
+    resp = pd.DataFrame(rows)
+    resp = resp[~((resp["respondent_id"] == "p000") & (resp["wave"] == "post") & (resp["site"] == "Desa B"))]
+    for site, w in resp[["site", "wave"]].drop_duplicates().itertuples(index=False):
+        ids = resp.loc[(resp["site"] == site) & (resp["wave"] == w), "respondent_id"].to_numpy()
+        for _ in range(40):
+            ego, alter = rng.choice(ids, 2, replace=False)
+            ties.append({"site": site, "wave": w, "tie_type": rng.choice(["info", "help"]), "ego": ego, "alter": alter})
+        ties.append({"site": site, "wave": w, "tie_type": "info", "ego": ids[0], "alter": "p101"})  # in Desa A
+        ties.append({"site": site, "wave": w, "tie_type": "help", "ego": ids[1], "alter": "nobody"})
+    ties = pd.DataFrame(ties).drop_duplicates(["site", "wave", "tie_type", "ego", "alter"]).assign(weight=np.nan)
+    paths = {"respondents": tmp_path / "respondents.parquet", "ties": tmp_path / "ties.parquet"}
+    partitions.write_partitioned(paths["respondents"], resp, resp["site"])
+    partitions.write_partitioned(paths["ties"], ties, ties["site"])
+    resp, ties = pd.read_parquet(paths["respondents"]), pd.read_parquet(paths["ties"])
+    waves, types = ["pre", "post"], ["info", "help"]
+    whole = network.run(resp, ties, types, waves, seed=3, permutations=199, scheduler="serial")
+    parts = network.run_partitioned(paths, types, waves, seed=3, permutations=199, scheduler="serial")
+    for name in whole:
+        pd.testing.assert_frame_equal(parts[name], whole[name], check_exact=True, obj=name)
+    assert whole["network_whole"]["site"].tolist()[0] == "Desa A"  # sorted sites, whatever the files' order
+    cov = coverage.coverage(resp, ties, types, waves, scheduler="serial")
+    got = coverage.coverage_partitioned(resp, paths, types, waves, scheduler="serial")
+    pd.testing.assert_frame_equal(got, cov, check_exact=True)
+    known = cov.loc[cov["tie_type"] == "info", "n_nonrespondents_group_known"]
+    assert (known >= 1).any()  # p101's group came from Desa A's respondents

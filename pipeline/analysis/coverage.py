@@ -102,16 +102,74 @@ def coverage(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: list[str]
     # one order of the rows, whatever the files' (the villages' and waves' rows come out in it)
     respondents = in_canonical_order("respondents", respondents, waves)
     ties = in_canonical_order("ties", ties, waves)
-    levels = pd.Index([str(x) for x in (group_values or sorted(respondents["group"].dropna().astype(str).unique()))])
-    # a person's group: from the wave itself, else from the latest other wave they answered
-    group_any = (respondents.sort_values("wave", key=lambda s: s.map({w: i for i, w in enumerate(waves)}))
-                 .groupby("respondent_id")["group"].last().astype(str))
+    levels, group_any, keys = _study(respondents, waves, group_values)
     resp = respondents[respondents["wave"].isin(waves)]
-    keys = list(resp[["site", "wave"]].drop_duplicates().itertuples(index=False, name=None))
     jobs = _site_jobs(resp, ties, group_any, levels, [str(w) for w in waves], list(tie_types), min_coverage)
     found = {}
     for part in map_sites(_site_job, jobs, scheduler):
         found.update(part)
+    return _table(keys, found)
+
+
+def coverage_partitioned(respondents: pd.DataFrame, paths: dict, tie_types: list[str], waves: list[str], *,
+                         min_coverage: float = 0.8, group_values: list[str] | None = None,
+                         scheduler: str = "auto") -> pd.DataFrame:
+    """:func:`coverage` on tables partitioned by village: jobs read their own villages' rows.
+
+    ``respondents`` is the whole respondents table (for the study-wide group levels, each
+    person's group from any wave, and the order of the rows); ``paths`` names the partitioned
+    ``respondents`` and ``ties`` files. Each job of :func:`pipeline.partitions.map_partitions`
+    reads a batch of villages and runs :func:`coverage_batch`, so this process never holds the
+    ties table. The same table as :func:`coverage` on the whole tables: a non-respondent's group
+    still comes from any wave and village they answered in.
+    """
+    from ..partitions import map_partitions
+
+    if not len(tie_types):
+        return pd.DataFrame([], columns=COVERAGE_COLUMNS)
+    respondents = in_canonical_order("respondents", respondents, waves)
+    levels, group_any, keys = _study(respondents, waves, group_values)
+    found = {}
+    for part in map_partitions(coverage_batch, {"respondents": paths["respondents"], "ties": paths["ties"]},
+                               scheduler, group_any=group_any, levels=list(levels), waves=[str(w) for w in waves],
+                               tie_types=list(tie_types), min_coverage=min_coverage):
+        found.update(part)
+    return _table(keys, found)
+
+
+def coverage_batch(respondents: pd.DataFrame, ties: pd.DataFrame, *, group_any: pd.Series, levels: list[str],
+                   waves: list[str], tie_types: list[str], min_coverage: float) -> dict[tuple, list[dict]]:
+    """:func:`site_coverage` of every site of a batch of villages (their respondents and ties),
+    with the study's ``levels`` and ``group_any`` (:func:`_study`).
+
+    Returns
+    -------
+    dict
+        ``(site, wave)`` → that site × wave's rows (:func:`site_coverage`).
+    """
+    respondents = in_canonical_order("respondents", respondents, waves)
+    ties = in_canonical_order("ties", ties, waves)
+    resp = respondents[respondents["wave"].isin(waves)]
+    found = {}
+    for job in _site_jobs(resp, ties, group_any, pd.Index(levels), waves, tie_types, min_coverage):
+        found.update(_site_job(job))
+    return found
+
+
+def _study(respondents: pd.DataFrame, waves: list[str], group_values: list[str] | None
+           ) -> tuple[pd.Index, pd.Series, list[tuple]]:
+    """What the sites share, from the whole respondents table (canonical order): the group
+    levels, each person's group from any wave (the wave itself, else the latest other wave they
+    answered; a Series by ``respondent_id``), and the site × wave keys in the order of the rows."""
+    levels = pd.Index([str(x) for x in (group_values or sorted(respondents["group"].dropna().astype(str).unique()))])
+    group_any = (respondents.sort_values("wave", key=lambda s: s.map({w: i for i, w in enumerate(waves)}))
+                 .groupby("respondent_id")["group"].last().astype(str))
+    resp = respondents[respondents["wave"].isin(waves)]
+    keys = list(resp[["site", "wave"]].drop_duplicates().itertuples(index=False, name=None))
+    return levels, group_any, keys
+
+
+def _table(keys: list[tuple], found: dict) -> pd.DataFrame:
     rows = [row for key in keys for row in found[key]]
     return pd.DataFrame(rows, columns=COVERAGE_COLUMNS)
 

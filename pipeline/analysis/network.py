@@ -120,14 +120,18 @@ _IGRAPH_RNG_LOCK = threading.Lock()
 # graphs
 # --------------------------------------------------------------------------------------------
 
-def analysed_tie_types(tie_types: Sequence[str], ties: pd.DataFrame) -> list[str]:
+def analysed_tie_types(tie_types: Sequence[str], ties: pd.DataFrame | int) -> list[str]:
     """The tie types a study's networks are built for: ``tie_types``, or none when the ties table
     has no rows at all (a study without networks: no graphs, no network rows, no empty files).
+    ``ties`` is the ties table or its number of rows (a partitioned file's footer says it).
 
     >>> analysed_tie_types(["info"], pd.DataFrame(columns=["tie_type"]))
     []
+    >>> analysed_tie_types(["info"], 3)
+    ['info']
     """
-    return [str(t) for t in tie_types] if len(ties) else []
+    rows = ties if isinstance(ties, (int, np.integer)) else len(ties)
+    return [str(t) for t in tie_types] if rows else []
 
 
 def _check_tie_types(tie_types: Sequence[str]) -> list[str]:
@@ -1413,19 +1417,64 @@ def run(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
     >>> int(whole["n_ties"]), round(float(whole["ei"]), 3), round(float(whole["ei_expected"]), 3)
     (3, -0.333, 0.333)
     """
+    respondents, ties, waves = _prepare(respondents, ties, tie_types, waves)
+    resp_site = respondents["site"].astype(str)
+    tie_parts = dict(tuple(ties.groupby(ties["site"].astype(str), sort=False)))
+    jobs = [(site, part, tie_parts.get(site, ties.iloc[:0]), list(tie_types), waves, seed,
+             permutations) for site, part in respondents.groupby(resp_site, sort=True)]
+    return _tables(map_sites(_site_job, jobs, scheduler))
+
+
+def run_partitioned(paths: dict, tie_types: Sequence[str], waves: Sequence[str], seed: int = 20261123,
+                    permutations: int = 5000, scheduler: str = "auto") -> dict[str, pd.DataFrame]:
+    """:func:`run` on tables partitioned by village: jobs read their own villages' rows.
+
+    ``paths`` names the partitioned ``respondents`` and ``ties`` files
+    (:func:`pipeline.partitions.write_partitioned`); each job of
+    :func:`pipeline.partitions.map_partitions` reads a batch of villages and runs
+    :func:`sites_batch` on it, so this process never holds the ties table. Every site's results
+    depend only on its own rows, so the tables equal :func:`run`'s on the whole tables (sites
+    in sorted order, as :func:`run` writes them).
+    """
+    from ..partitions import map_partitions
+
+    if not _check_tie_types(tie_types):  # a study without networks: the tables with no rows
+        return _tables([])
+    parts = map_partitions(sites_batch, {"respondents": paths["respondents"], "ties": paths["ties"]}, scheduler,
+                           tie_types=list(tie_types), waves=[str(w) for w in waves], seed=seed,
+                           permutations=permutations)
+    done = sorted(((site, res) for part in parts for site, res in part), key=lambda x: x[0])
+    return _tables([res for _, res in done])
+
+
+def sites_batch(respondents: pd.DataFrame, ties: pd.DataFrame, *, tie_types: Sequence[str],
+                waves: Sequence[str], seed: int, permutations: int) -> list[tuple[str, dict]]:
+    """Every measure of the sites in ``respondents`` (a batch of villages with their ties), per
+    site: ``[(site, rows)]`` with ``rows`` as :func:`run` gathers them from its jobs."""
+    respondents, ties, waves = _prepare(respondents, ties, tie_types, waves)
+    tie_parts = dict(tuple(ties.groupby(ties["site"].astype(str), sort=False)))
+    with threadpool_limits(1):  # as _site_job: one BLAS thread
+        return [(site, _run_site(part, tie_parts.get(site, ties.iloc[:0]), tie_types, waves, seed, permutations))
+                for site, part in respondents.groupby(respondents["site"].astype(str), sort=True)]
+
+
+def _prepare(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str], waves: Sequence[str]
+             ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The rows :func:`run` analyses, in the canonical order: respondents of ``waves`` (none
+    without tie types), all ties."""
     waves = [str(w) for w in waves]
     if not waves:
         raise SinergiError("network: no waves given")
     if not _check_tie_types(tie_types):  # a study without networks: the tables with no rows
         respondents = respondents.iloc[:0]
     # one order of the rows, whatever the files' (build_graphs orders vertices and edges itself)
-    respondents, ties = in_canonical_order("respondents", respondents, waves), in_canonical_order("ties", ties, waves)
-    resp = respondents[respondents["wave"].astype(str).isin(waves)]
-    resp_site = resp["site"].astype(str)
-    tie_parts = dict(tuple(ties.groupby(ties["site"].astype(str), sort=False)))
-    jobs = [(site, part, tie_parts.get(site, ties.iloc[:0]), list(tie_types), waves, seed,
-             permutations) for site, part in resp.groupby(resp_site, sort=True)]
-    results = map_sites(_site_job, jobs, scheduler)
+    respondents = in_canonical_order("respondents", respondents, waves)
+    ties = in_canonical_order("ties", ties, waves)
+    return respondents[respondents["wave"].astype(str).isin(waves)], ties, waves
+
+
+def _tables(results: list[dict]) -> dict[str, pd.DataFrame]:
+    """The stage's tables from the per-site results of :func:`_run_site`, in site order."""
     whole, groups, mixing, nodes, brokerage, change = [], [], [], [], [], []
     for res in results:  # in site order: the same rows in the same order as one serial loop
         whole += res["whole"]

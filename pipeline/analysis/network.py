@@ -29,21 +29,28 @@ components                             weak components of the directed graph
 Ties naming somebody who is not a respondent of that site × wave are dropped and counted in
 ``dropped_nonrespondent``; self-nominations and duplicate nominations are dropped.
 
-Permutation tests are vectorised with numpy (no Python loop per permutation) and seeded per graph
-from ``seed`` and the graph key, so one graph's result does not depend on which other graphs are
-in the study. Every p-value is ``(1 + #{null statistic at least as extreme}) / (1 + permutations)``
-(never 0; Phipson & Smyth 2010), two-sided.
+Permutation tests are vectorised with numpy (no Python loop per permutation). Every p-value is
+``(1 + #{null statistic at least as extreme}) / (1 + permutations)`` (never 0; Phipson & Smyth
+2010), two-sided.
+
+How permutations are drawn: the tie types of one site × wave (and ``"any"``) have the same
+vertices and group labels, so their E-I tests share one block of ``permutations`` label
+arrangements (:func:`ei_permutation_tests`, seeded from ``seed``, ``"ei"``, site and wave); the
+ΔE-I and QAP tests of a site's wave pair share one block of actor swaps and one of actor
+permutations (:func:`delta_ei_tests`, :func:`qap_correlations`, seeded from ``seed``,
+``"change"``, site and the two waves). Each test is a valid Monte Carlo permutation test with
+the same null as when run alone (the tie types' p-values are dependent, as tests on the same
+people are anyway); Leiden is seeded from the graph key alone. So which other sites are in the
+run, and on which worker a site runs, never changes a number. (Before issue 24 every graph drew
+its own permutations: the same nulls, other random streams, ≈ 2× the CPU.)
 
 Cost at village scale (250 respondents, three tie types + ``"any"``, two waves, 5,000
-permutations): ≈ 0.27 s of CPU per site, most of it drawing the permutations (E-I: sequential
-label arrangements; QAP: ``rng.permuted`` row by row), Leiden and betweenness. Each graph keeps its
-own random stream (seeded from its key), so which other graphs or sites are in the run, and on
-which worker a site runs, never changes a p-value. The permutation tests of the tie types of one
-site × wave are *not* batched on shared permutations: that would save ≈ 0.06 s per site but
-change every p-value but the first tie type's (a different, equally valid random stream) and
-with them the report's tables; the per-site work is instead done on numpy keys (``ego · n +
-alter``) with no Python set or pandas frame per graph, and QAP gathers its keys in cache-sized
-blocks (the block size does not change which permutations are drawn).
+permutations): ≈ 0.27 s of CPU per site (0.55 s with a block per graph), of it ≈ 0.08 s QAP
+(one ``rng.permuted`` block of the common actors per wave pair; the pre ties of all tie types
+gathered once, the post matrices packed as bit fields of one integer per cell), ≈ 0.05 s E-I
+(sequential label arrangements, a sparse quadratic form per tie type), ≈ 0.03 s Leiden and
+≈ 0.04 s betweenness, constraint and brokerage; the per-site work is done on numpy keys
+(``ego · n + alter``) with no Python set or pandas frame per graph.
 
 References
 ----------

@@ -461,6 +461,90 @@ def test_qap_sparse_branch_equals_dense_branch(monkeypatch):
     assert dense == keyed and dense[1] < 0.05
 
 
+
+# ------------------------------------------- tests sharing one block of draws (a site's tie types)
+
+def _digraph(rng, n, density):
+    adj = rng.random((n, n)) < density
+    np.fill_diagonal(adj, False)
+    return np.nonzero(adj)
+
+
+def test_shared_draws_give_each_graph_its_exact_p_value():
+    # three graphs on the same 9 labelled vertices tested on one block of arrangements: each
+    # p-value agrees with its exact permutation p (all C(9,3) labelings), and the first graph
+    # gets the draws it would get alone
+    rng = np.random.default_rng(12)
+    n = 9
+    labels = np.array([0, 0, 0, 1, 1, 1, 1, 1, 1])
+    graphs = [_digraph(rng, n, d) for d in (0.3, 0.45, 0.2)]
+    exp = nw.ei_expected(np.bincount(labels))
+    perms = 20000
+    ps = nw.ei_permutation_tests(graphs, labels, perms, np.random.default_rng(1))
+    assert ps[0] == nw.ei_permutation_test(*graphs[0], labels, perms, np.random.default_rng(1))
+    for (src, dst), p in zip(graphs, ps):
+        obs = _ei(src, dst, labels)
+        null = []
+        for trio in itertools.combinations(range(n), 3):
+            lab = np.ones(n, dtype=int)
+            lab[list(trio)] = 0
+            null.append(_ei(src, dst, lab))
+        exact = np.mean(np.abs(np.array(null) - exp) >= abs(obs - exp) - 1e-12)
+        assert abs(p - exact) < 4 * math.sqrt(exact * (1 - exact) / perms) + 1 / perms
+    # a graph without ties is NaN, the others as before
+    ps2 = nw.ei_permutation_tests([graphs[0], (np.zeros(0, int), np.zeros(0, int))], labels, perms,
+                                  np.random.default_rng(1))
+    assert ps2[0] == ps[0] and math.isnan(ps2[1])
+
+
+def test_shared_draws_do_not_depend_on_the_graphs_order():
+    # the same draws in any order of the graphs: a graph's p-value is the same whether it comes
+    # first or last (QAP: its field of the packed lookup; E-I and ΔE-I: its column of the block)
+    rng = np.random.default_rng(13)
+    n = 25
+    labels = rng.integers(0, 3, n)
+    graphs = [_digraph(rng, n, d) for d in (0.1, 0.2, 0.05, 0.3)]
+    fwd = nw.ei_permutation_tests(graphs, labels, 999, np.random.default_rng(2))
+    back = nw.ei_permutation_tests(graphs[::-1], labels, 999, np.random.default_rng(2))
+    assert fwd == back[::-1]
+    counts = [tuple(rng.integers(0, 4, n) for _ in range(4)) for _ in range(3)]
+    fwd = nw.delta_ei_tests(counts, 999, np.random.default_rng(3))
+    assert fwd == nw.delta_ei_tests(counts[::-1], 999, np.random.default_rng(3))[::-1]
+    assert fwd[0] == nw.delta_ei_test(*counts[0], 999, np.random.default_rng(3))
+    # QAP: 9 pairs (more than one 64-bit word of fields), the dense and the keyed lookup
+    pairs = [(*_digraph(rng, n, 0.1), *_digraph(rng, n, d)) for d in np.linspace(0.05, 0.4, 9)]
+    fwd = nw.qap_correlations(n, pairs, 499, np.random.default_rng(4))
+    assert fwd == nw.qap_correlations(n, pairs[::-1], 499, np.random.default_rng(4))[::-1]
+    alone = [nw.qap_correlation(n, *pair, 499, np.random.default_rng(4)) for pair in pairs]
+    assert fwd[0] == alone[0]
+    assert [r for r, _ in fwd] == pytest.approx([r for r, _ in alone], rel=1e-12)
+    import unittest.mock as mock
+    with mock.patch.object(nw, "_DENSE_LOOKUP_MAX", 0):
+        assert nw.qap_correlations(n, pairs, 499, np.random.default_rng(4)) == fwd
+
+
+def test_shared_draws_p_values_are_uniform_under_the_null():
+    # labels independent of the ties (E-I) and two independent waves (QAP): over 300 sites the
+    # p-values of every tie type, each on the shared draws, are valid — P(p ≤ α) ≤ α up to Monte
+    # Carlo error (3 SE) — and not far from uniform (the statistics are discrete on these small
+    # graphs, so ties with the observed value make p conservative, never anti-conservative)
+    rng = np.random.default_rng(14)
+    n = 30
+    ei_ps, qap_ps = [[], [], []], [[], [], []]
+    for _ in range(300):
+        labels = rng.permutation(np.repeat([0, 1], [18, 12]))
+        graphs = [_digraph(rng, n, d) for d in (0.08, 0.12, 0.2)]
+        for k, p in enumerate(nw.ei_permutation_tests(graphs, labels, 199, rng)):
+            ei_ps[k].append(p)
+        pairs = [(*g, *_digraph(rng, n, 0.1)) for g in graphs]
+        for k, (_, p) in enumerate(nw.qap_correlations(n, pairs, 199, rng)):
+            qap_ps[k].append(p)
+    for ps in ei_ps + qap_ps:
+        ps = np.array(ps)
+        for alpha in (0.05, 0.1, 0.25, 0.5):
+            assert np.mean(ps <= alpha) <= alpha + 3 * math.sqrt(alpha * (1 - alpha) / len(ps))
+        assert np.mean(ps <= 0.5) > 0.3 and np.mean(ps <= 0.1) > 0.03
+
 # ---------------------------------------------------------------- change between waves
 
 def test_network_change_hand_computed():

@@ -40,7 +40,9 @@ arrangements (:func:`ei_permutation_tests`, seeded from ``seed``, ``"ei"``, site
 permutations (:func:`delta_ei_tests`, :func:`qap_correlations`, seeded from ``seed``,
 ``"change"``, site and the two waves). Each test is a valid Monte Carlo permutation test with
 the same null as when run alone (the tie types' p-values are dependent, as tests on the same
-people are anyway); Leiden is seeded from the graph key alone. So which other sites are in the
+people are anyway); Leiden is seeded from the graph key as before (its stream advanced past the
+draws the graph's own E-I test made when each graph drew its own), so its communities did not
+change. So which other sites are in the
 run, and on which worker a site runs, never changes a number. (Before issue 24 every graph drew
 its own permutations: the same nulls, other random streams, ≈ 2× the CPU.)
 
@@ -1292,6 +1294,10 @@ def _run_site(resp: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str],
         arr = _arrays(g)
         mix = mixing_matrix(arr.src, arr.dst, arr.labels, len(arr.groups))
         leiden_rng = _key_rng(seed, key[0], key[1], same.get(key[2], key[2]))
+        if len(arr.src) and np.count_nonzero(arr.sizes) >= 2 and permutations > 0:
+            # Leiden's seed as before the shared E-I draws: the graph's stream after the n
+            # doubles per permutation (one 64-bit step each) its own E-I test used to draw
+            leiden_rng.bit_generator.advance(arr.n * permutations)
         out["whole"].append(_whole(g, arr, mix, ei_p[key], leiden_rng))
         out["groups"].extend(_groups(g, arr, mix))
         out["mixing"].extend(_mixing(g, arr, mix))

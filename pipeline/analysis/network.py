@@ -284,8 +284,9 @@ def _union_edges(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarr
     if len(src) == 0:
         return src, dst
     lo, hi = np.minimum(src, dst), np.maximum(src, dst)
-    pairs = np.unique(np.stack([lo, hi], axis=1), axis=0)
-    return pairs[:, 0], pairs[:, 1]
+    n = int(hi.max()) + 1
+    keys = np.unique(lo.astype(np.int64) * n + hi)  # sorted by (lo, hi), as the rows of the pairs
+    return keys // n, keys % n
 
 
 def _key_rng(seed: int, *key: str) -> np.random.Generator:
@@ -842,8 +843,7 @@ def _whole(g: ig.Graph, arr: _Arrays, mix: np.ndarray, ei_p: float,
     row["centralization_in"] = degree_centralization(np.bincount(arr.dst, minlength=n))
     row["centralization_out"] = degree_centralization(np.bincount(arr.src, minlength=n))
     lo, hi = _union_edges(arr.src, arr.dst)
-    und = ig.Graph(n=n, edges=np.stack([lo, hi], axis=1).tolist() if len(lo) else [],
-                   directed=False)
+    und = ig.Graph(n=n, edges=np.column_stack([lo, hi]) if len(lo) else [], directed=False)
     row["transitivity"] = und.transitivity_undirected(mode="nan") if len(lo) else np.nan
     comps = g.connected_components(mode="weak")
     row["n_components"] = len(comps)

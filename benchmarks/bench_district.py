@@ -387,7 +387,9 @@ def prepare(work: Path, villages: int, people: int, waves: int, arms: bool, perm
 
 def run_stages(study: Path, work: Path, stages: list[str], env: dict, code: Path | None) -> dict:
     """``sinergi pull`` and each stage as its own process (:func:`timed`); per stage its figures."""
-    cmd = [str(PYTHON), "-m", "pipeline.cli"]
+    # -P: the study folder is the cwd and has a `pipeline` link (for make) to the checkout that
+    # generated it; without -P it would shadow both --code and this .venv's checkout
+    cmd = [str(PYTHON), "-P", "-m", "pipeline.cli"]
     if code is not None:
         env = {**env, "PYTHONPATH": str(code)}
     out = {}

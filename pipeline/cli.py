@@ -270,9 +270,8 @@ def cmd_network(args):
     if _partitioned(study, "respondents", "ties"):  # jobs read their own villages' rows
         from .analysis.network import run_partitioned
 
-        paths = _paths(study, "respondents", "ties")
-        frames = run_partitioned(paths, analysed_tie_types(study.tie_types, _rows(paths["ties"])), study.wave_ids,
-                                 **options)
+        types = analysed_tie_types(study.tie_types, _rows(_paths(study, "ties")["ties"]))
+        frames = run_partitioned(_worker_paths(study, "respondents", "ties"), types, study.wave_ids, **options)
     else:  # tables tidied by an older sinergi: the whole study at once
         t = _read_tables(study, "respondents", "ties")
         frames = run(t["respondents"], t["ties"], analysed_tie_types(study.tie_types, t["ties"]), study.wave_ids,
@@ -366,9 +365,9 @@ def cmd_coverage(args):
     if _partitioned(study, "respondents", "ties"):  # jobs read their own villages' ties
         from .analysis.coverage import coverage_partitioned
 
-        paths = _paths(study, "respondents", "ties")
+        types = analysed_tie_types(study.tie_types, _rows(_paths(study, "ties")["ties"]))
         t = _read_tables(study, "respondents")
-        df = coverage_partitioned(t["respondents"], paths, analysed_tie_types(study.tie_types, _rows(paths["ties"])),
+        df = coverage_partitioned(t["respondents"], _worker_paths(study, "respondents", "ties"), types,
                                   study.wave_ids, **options)
     else:  # tables tidied by an older sinergi: the whole study at once
         t = _read_tables(study, "respondents", "ties")

@@ -12,7 +12,8 @@ from pipeline.errors import SinergiError
 from tests.tablestudy import write_tables_study
 
 STUDY_ID = "shared-test"
-FILES = ["scores.csv", "reliability.csv", "items.csv", "invariance.csv"]
+FILES = ["scores.csv", "reliability.csv", "items.csv", "invariance.csv", "network_whole.csv", "network_change.csv",
+         "network_nodes.csv", "network_coverage.csv"]
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +42,7 @@ def _stages(tidied, monkeypatch, scheduler: str, store: str | None) -> dict[str,
         monkeypatch.delenv(shared.SHARED_ENV, raising=False)
     else:
         monkeypatch.setenv(shared.SHARED_ENV, store)
-    for stage in ("scales", "invariance"):
+    for stage in ("scales", "invariance", "network", "coverage"):
         assert main([stage, "--study", str(tidied["study"])]) == 0
     return {f: (tidied["proc"] / f).read_bytes() for f in FILES}
 
@@ -52,7 +53,7 @@ def test_jobs_read_the_store_and_write_the_same_files(tidied, monkeypatch, tmp_p
     local = _stages(tidied, monkeypatch, "serial", None)
     url = (tmp_path / "bucket").as_uri()
     assert _stages(tidied, monkeypatch, "processes", url + "/sinergi") == local
-    for name in ("respondents", "responses"):
+    for name in ("respondents", "responses", "ties"):
         copy = tmp_path / "bucket" / "sinergi" / STUDY_ID / f"{name}.parquet"
         assert copy.read_bytes() == (tidied["proc"] / f"{name}.parquet").read_bytes()
         assert (copy.parent / f"{name}.parquet.sha256").read_text() == shared._sha256(copy)

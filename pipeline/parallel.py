@@ -3,9 +3,10 @@
 Sites (villages) are independent units of the network stage: each site's graphs, permutation
 tests and change measures depend only on that site's rows and on seeds derived from the graph
 key, so any split of the sites over workers gives the same tables as one serial loop, and
-:func:`map_sites` returns results in the order of its input. The network and coverage stages send
-each village's rows in the job; scales and invariance send only paths and village names, and each
-job reads its villages' row groups itself (:func:`pipeline.partitions.map_partitions`).
+:func:`map_sites` returns results in the order of its input. On tables tidy wrote by village, the
+network, coverage, scales and invariance stages send only paths and village names, and each job
+reads its villages' row groups itself (:func:`pipeline.partitions.map_partitions`); on tables an
+older sinergi wrote, network and coverage send each village's rows in the job.
 
 Where the work runs (``scheduler``, from ``$SINERGI_SCHEDULER``, else the study's
 ``analysis.scheduler``):

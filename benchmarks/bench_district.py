@@ -387,7 +387,9 @@ def prepare(work: Path, villages: int, people: int, waves: int, arms: bool, perm
 
 def run_stages(study: Path, work: Path, stages: list[str], env: dict, code: Path | None) -> dict:
     """``sinergi pull`` and each stage as its own process (:func:`timed`); per stage its figures."""
-    cmd = [str(PYTHON), "-m", "pipeline.cli"]
+    # -P: not the study folder's own ``pipeline`` (the no-op make links this checkout's code there, and a
+    # kept folder made by another checkout would shadow --code and this checkout alike)
+    cmd = [str(PYTHON), "-P", "-m", "pipeline.cli"]
     if code is not None:
         env = {**env, "PYTHONPATH": str(code)}
     out = {}

@@ -180,3 +180,49 @@ def test_a_worker_without_the_files_says_so(tmp_path):
     job = (scales.coded_arrays, {"responses": str(tmp_path / "elsewhere" / "responses.parquet")}, ["desa0"], {})
     with pytest.raises(SinergiError, match=r"responses\.parquet: not found on the worker .*shared folder"):
         partitions._batch_job(job)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_writing_rows_in_an_order_is_writing_the_reordered_table(tmp_path, seed):
+    """write_partitioned_rows(df, site, order) writes the file write_partitioned(df.iloc[order]) writes:
+    same frame, row groups, sites and metadata (attrs kept), one village at a time; a text column
+    empty in a whole village keeps the type the whole column has."""
+    rng = np.random.default_rng(seed)
+    df = _frame(rng, 90)
+    df.loc[5, "x"] = np.nan
+    df.loc[6, "k"] = pd.NA
+    df["note"] = pd.Series([None if s == "Desa A" else f"n{i}" for i, s in enumerate(df["site"])], dtype=object)
+    df.attrs["key_fingerprint"] = "abc"
+    order = rng.permutation(len(df))
+    a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    partitions.write_partitioned(a, df.iloc[order], df["site"].iloc[order])
+    partitions.write_partitioned_rows(b, df, df["site"], order)
+    pd.testing.assert_frame_equal(pd.read_parquet(b), pd.read_parquet(a), check_exact=True)
+    assert pd.read_parquet(b).attrs == {"key_fingerprint": "abc"}
+    fa, fb = pq.ParquetFile(a), pq.ParquetFile(b)
+    assert fb.schema_arrow.equals(fa.schema_arrow, check_metadata=True)
+    assert partitions.sites(b) == partitions.sites(a) == list(pd.unique(df["site"].iloc[order]))
+    assert [fb.metadata.row_group(i).num_rows for i in range(fb.num_row_groups)] == \
+        [fa.metadata.row_group(i).num_rows for i in range(fa.num_row_groups)]
+    empty = df.iloc[:0]
+    partitions.write_partitioned_rows(tmp_path / "e.parquet", empty, empty["site"], np.arange(0))
+    assert partitions.sites(tmp_path / "e.parquet") == [] and pd.read_parquet(tmp_path / "e.parquet").shape == (0, 5)
+    with pytest.raises(ValueError, match="positions"):
+        partitions.write_partitioned_rows(tmp_path / "x.parquet", df, df["site"], order[:-1])
+
+
+def test_tidy_files_are_the_canonical_tables_of_tidy_run(villages):
+    """``sinergi tidy`` orders the rows while writing each village (tidy.run_unordered +
+    partitions.write_partitioned_rows): its files are tidy.run's canonical tables, grouped by village."""
+    from pipeline.config import load_study
+    from pipeline.tidy import run
+
+    study = load_study(villages["study"])
+    frames = run(study, None, villages["folder"] / "data" / "raw" / "six")
+    for name in partitions.PARTITIONED:
+        path = villages["proc"] / f"{name}.parquet"
+        df = frames[name]
+        site = df["site"] if name != "responses" else partitions.site_of_responses(df, frames["respondents"])
+        names = partitions.sites(path)
+        want = pd.concat([df[(site == s).to_numpy()] for s in names], ignore_index=True)
+        pd.testing.assert_frame_equal(pd.read_parquet(path), want, check_exact=True, obj=name)

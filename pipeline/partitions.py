@@ -122,14 +122,18 @@ def write_partitioned(path: str | os.PathLike, df: pd.DataFrame, site: pd.Series
             writer.write_table(table.slice(bounds[i], bounds[i + 1] - bounds[i]), row_group_size=max(1, len(df)))
 
 
+TAKE_ROWS = 1 << 20
+"""Most rows :func:`write_partitioned_rows` takes from the table at once (at least one site's)."""
+
+
 def write_partitioned_rows(path: str | os.PathLike, df: pd.DataFrame, site: pd.Series | Sequence[str],
                            order: np.ndarray) -> None:
     """Write ``df.iloc[order]`` exactly as :func:`write_partitioned` writes it, one site at a time.
 
-    Each site's rows are taken from ``df``, converted to Arrow and written as its row group before
-    the next site's, so neither the reordered table nor an Arrow copy of the whole table is ever
-    held: what this adds to the memory ``df`` takes is one site's rows and a few integers per row
-    (tidy's responses are ≈ 28 rows per respondent × wave).
+    The sites' rows are taken from ``df`` a batch of sites at a time (up to :data:`TAKE_ROWS` rows,
+    at least one site), each site converted to Arrow and written as its row group, so neither the
+    reordered table nor an Arrow copy of the whole table is ever held: what this adds to the memory
+    ``df`` takes is one batch's rows and a few integers per row.
 
     Parameters
     ----------
@@ -165,10 +169,16 @@ def write_partitioned_rows(path: str | os.PathLike, df: pd.DataFrame, site: pd.S
     with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema) as writer:
         if not len(names):
             writer.write_table(pa.Table.from_pandas(df, schema=schema, preserve_index=False))
-        for i in range(len(names)):
-            part = df.iloc[rows[bounds[i]:bounds[i + 1]]]
-            writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False),
-                               row_group_size=max(1, len(part)))
+        i = 0
+        while i < len(names):  # one take per batch of sites: a take from a many-chunk Arrow column costs its length
+            j = int(np.searchsorted(bounds, bounds[i] + TAKE_ROWS, side="right")) - 1
+            j = min(max(j, i + 1), len(names))
+            taken = df.iloc[rows[bounds[i]:bounds[j]]]
+            for k in range(i, j):
+                part = taken.iloc[bounds[k] - bounds[i]:bounds[k + 1] - bounds[i]]
+                writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False),
+                                   row_group_size=max(1, len(part)))
+            i = j
 
 
 def _meta(path: str | os.PathLike) -> tuple[pq.ParquetFile, list[str] | None]:

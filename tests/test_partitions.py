@@ -182,11 +182,13 @@ def test_a_worker_without_the_files_says_so(tmp_path):
         partitions._batch_job(job)
 
 
-@pytest.mark.parametrize("seed", [4, 5])
-def test_writing_rows_in_an_order_is_writing_the_reordered_table(tmp_path, seed):
+@pytest.mark.parametrize("seed,take", [(4, 7), (5, 1 << 20), (6, 1)])
+def test_writing_rows_in_an_order_is_writing_the_reordered_table(tmp_path, monkeypatch, seed, take):
     """write_partitioned_rows(df, site, order) writes the file write_partitioned(df.iloc[order]) writes:
-    same frame, row groups, sites and metadata (attrs kept), one village at a time; a text column
-    empty in a whole village keeps the type the whole column has."""
+    same frame, row groups, sites and metadata (attrs kept), a batch of villages at a time (a batch
+    smaller than a village, several villages a batch, all at once); a text column empty in a whole
+    village keeps the type the whole column has."""
+    monkeypatch.setattr(partitions, "TAKE_ROWS", take)
     rng = np.random.default_rng(seed)
     df = _frame(rng, 90)
     df.loc[5, "x"] = np.nan

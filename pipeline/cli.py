@@ -116,16 +116,18 @@ def _write_stage(study, stage: str, frames: dict) -> None:
     without its extension. A stage returning other tables than the registry names is a bug."""
     from .io import write_csv, write_parquet
     from .outputs import OUTPUTS
-    from .partitions import PARTITIONED, site_of_responses, write_partitioned
+    from .order import canonical_order
+    from .partitions import PARTITIONED, site_of_responses, write_partitioned_rows
 
     files = {name.rsplit(".", 1)[0]: name for name in OUTPUTS[stage]}
     if set(frames) != set(files):
         raise RuntimeError(f"stage {stage} returned {sorted(frames)}; pipeline/outputs.py names {sorted(files)}")
     for key, name in files.items():
         path = study.processed_dir / name
-        if stage == "tidy" and key in PARTITIONED:  # one row group per village (pipeline/partitions.py)
+        if stage == "tidy" and key in PARTITIONED:  # one row group per village (pipeline/partitions.py),
+            # the rows in the canonical order (pipeline/order.py) whatever order ``frames`` has them in
             sites = frames[key]["site"] if key != "responses" else site_of_responses(frames[key], frames["respondents"])
-            write_partitioned(path, frames[key], sites)
+            write_partitioned_rows(path, frames[key], sites, canonical_order(key, frames[key], study.wave_ids))
         else:
             (write_parquet if name.endswith(".parquet") else write_csv)(path, frames[key])
 
@@ -230,12 +232,13 @@ def cmd_pull(args):
 def cmd_tidy(args):
     """Raw data → canonical tables (respondents, responses, ties, scale_map), quality, sample."""
     from .pull import verify_raw
-    from .tidy import run
+    from .tidy import run_unordered
 
     study = _study(args)
     verify_raw(study)
     inst = None if study.source.kind == "tables" else _instrument(study)
-    _write_stage(study, "tidy", run(study, inst, study.raw_dir))
+    # the canonical order is taken as each village is written (_write_stage): no sorted copy of the study
+    _write_stage(study, "tidy", run_unordered(study, inst, study.raw_dir))
 
 
 def cmd_scales(args):

@@ -563,7 +563,9 @@ def _fast_rows(data: bytes, sep: str, first_line: int) -> "pd.DataFrame | None":
             read_options=pa_csv.ReadOptions(autogenerate_column_names=True),
             parse_options=pa_csv.ParseOptions(delimiter=sep, quote_char=False, escape_char=False,
                                               newlines_in_values=False, ignore_empty_lines=True),
-            convert_options=pa_csv.ConvertOptions(column_types={f"f{k}": pa.string() for k in range(width)},
+            # large_string, as pandas' own text columns (the parquet files come out the same), parsed
+            # as such: no second copy of the text by a cast
+            convert_options=pa_csv.ConvertOptions(column_types={f"f{k}": pa.large_string() for k in range(width)},
                                                   strings_can_be_null=False, quoted_strings_can_be_null=False))
     except pa.ArrowInvalid:
         return None
@@ -573,8 +575,7 @@ def _fast_rows(data: bytes, sep: str, first_line: int) -> "pd.DataFrame | None":
         return None
     text_type = pd.StringDtype("pyarrow", na_value=np.nan)
     index = pd.Index(lines + first_line, dtype="int64")
-    # large_string, as pandas' own text columns: the parquet files come out the same
-    return pd.DataFrame({k: pd.Series(table.column(k).cast(pa.large_string()).to_pandas(
+    return pd.DataFrame({k: pd.Series(table.column(k).to_pandas(
         types_mapper={pa.large_string(): text_type}.get), copy=False).set_axis(index) for k in range(width)})
 
 

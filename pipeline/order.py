@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["SORT_KEYS", "in_canonical_order", "canonical_tables", "rows_of"]
+__all__ = ["SORT_KEYS", "in_canonical_order", "canonical_order", "canonical_tables", "rows_of"]
 
 #: the order tidy writes each canonical table in (:func:`in_canonical_order`): its key columns, then the
 #: value columns (so rows equal in their keys still have one order)
@@ -62,15 +62,36 @@ def in_canonical_order(name: str, df: pd.DataFrame, waves: list[str] | None = No
     >>> in_canonical_order("respondents", t, ["pre", "post"])[["respondent_id", "wave"]].values.tolist()
     [['a', 'pre'], ['a', 'post'], ['b', 'post']]
     """
-    cols = [c for c in SORT_KEYS[name] if c in df.columns]
-    if not cols or len(df) < 2:
+    if not any(c in df.columns for c in SORT_KEYS[name]) or len(df) < 2:
         return df.reset_index(drop=True)
-    rank = {str(w): i for i, w in enumerate(waves or [])}
-    # np.lexsort sorts by its last key first: the columns reversed
-    order = np.lexsort([_codes(df[c], rank if c == "wave" else None) for c in reversed(cols)])
-    out = df.iloc[order].reset_index(drop=True)
+    out = df.iloc[canonical_order(name, df, waves)].reset_index(drop=True)
     out.attrs = dict(df.attrs)
     return out
+
+
+def canonical_order(name: str, df: pd.DataFrame, waves: list[str] | None = None) -> np.ndarray:
+    """The row positions that put ``df`` in canonical table ``name``'s order (:func:`in_canonical_order`
+    is ``df.iloc[canonical_order(...)]``), without copying the table: a writer can take its rows in
+    this order a village at a time.
+
+    Returns
+    -------
+    numpy.ndarray
+        A permutation of ``range(len(df))`` (int64): the stable sort by the columns of
+        :data:`SORT_KEYS` present in ``df`` (the identity when there are none).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"respondent_id": ["b", "a", "a"], "wave": ["post", "post", "pre"]})
+    >>> canonical_order("respondents", t, ["pre", "post"]).tolist()
+    [2, 1, 0]
+    """
+    cols = [c for c in SORT_KEYS[name] if c in df.columns]
+    if not cols or len(df) < 2:
+        return np.arange(len(df), dtype=np.int64)
+    rank = {str(w): i for i, w in enumerate(waves or [])}
+    # np.lexsort sorts by its last key first: the columns reversed
+    return np.lexsort([_codes(df[c], rank if c == "wave" else None) for c in reversed(cols)]).astype(np.int64, copy=False)
 
 
 def _codes(col: pd.Series, rank: dict[str, int] | None) -> np.ndarray:

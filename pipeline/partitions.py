@@ -54,7 +54,7 @@ from .order import rows_of
 from .parallel import map_sites
 from .shared import display_url, is_url, open_parquet
 
-__all__ = ["META_KEY", "PARTITIONED", "write_partitioned", "site_of_responses", "is_partitioned", "sites",
+__all__ = ["META_KEY", "PARTITIONED", "write_partitioned", "write_partitioned_rows", "site_of_responses", "is_partitioned", "sites",
            "read_site", "read_sites"]
 
 META_KEY = b"sinergi.partitions"
@@ -120,6 +120,65 @@ def write_partitioned(path: str | os.PathLike, df: pd.DataFrame, site: pd.Series
             writer.write_table(table)
         for i in range(len(names)):
             writer.write_table(table.slice(bounds[i], bounds[i + 1] - bounds[i]), row_group_size=max(1, len(df)))
+
+
+TAKE_ROWS = 1 << 20
+"""Most rows :func:`write_partitioned_rows` takes from the table at once (at least one site's)."""
+
+
+def write_partitioned_rows(path: str | os.PathLike, df: pd.DataFrame, site: pd.Series | Sequence[str],
+                           order: np.ndarray) -> None:
+    """Write ``df.iloc[order]`` exactly as :func:`write_partitioned` writes it, one site at a time.
+
+    The sites' rows are taken from ``df`` a batch of sites at a time (up to :data:`TAKE_ROWS` rows,
+    at least one site), each site converted to Arrow and written as its row group, so neither the
+    reordered table nor an Arrow copy of the whole table is ever held: what this adds to the memory
+    ``df`` takes is one batch's rows and a few integers per row.
+
+    Parameters
+    ----------
+    path : the file to write (replaced as a whole, atomically).
+    df : the table, in any row order; its columns, dtypes and ``attrs`` are written as
+        ``df.to_parquet`` writes them.
+    site : one site per row of ``df`` (in ``df``'s order).
+    order : the row positions of ``df`` in the order to write (a permutation, e.g.
+        :func:`pipeline.order.canonical_order`).
+
+    Notes
+    -----
+    Sites in the order they first appear in ``df.iloc[order]``, the rows of a site in that order:
+    the file is the one ``write_partitioned(path, df.iloc[order], site[order])`` writes (same
+    frame, same row groups, same metadata).
+    """
+    order = np.asarray(order, dtype=np.int64)
+    if len(site) != len(df) or len(order) != len(df):
+        raise ValueError(f"{len(site)} sites and {len(order)} positions for {len(df)} rows")
+    # codes, not a Python string per row: each site as text (1 and "1" one site, as write_partitioned)
+    found, values = pd.factorize(pd.Series(site), use_na_sentinel=False)
+    merged, texts = pd.factorize(pd.Index(values).astype(str))
+    codes, first = pd.factorize(merged[found][order])  # sites in the order they first appear
+    names = texts[first]
+    rows = order[np.argsort(codes, kind="stable")]  # grouped by site, in ``order`` within each
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(names)))]).astype(np.int64)
+    schema = pa.Schema.from_pandas(df, preserve_index=False)
+    meta = dict(schema.metadata or {})
+    meta[META_KEY] = json.dumps({"by": "site", "sites": [str(s) for s in names]}, ensure_ascii=False).encode()
+    if df.attrs:  # as ``df.to_parquet`` keeps them (``pd.read_parquet`` restores them): the pseudonym key's stamp
+        meta[b"PANDAS_ATTRS"] = json.dumps(df.attrs).encode()
+    schema = schema.with_metadata(meta)
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema) as writer:
+        if not len(names):
+            writer.write_table(pa.Table.from_pandas(df, schema=schema, preserve_index=False))
+        i = 0
+        while i < len(names):  # one take per batch of sites: a take from a many-chunk Arrow column costs its length
+            j = int(np.searchsorted(bounds, bounds[i] + TAKE_ROWS, side="right")) - 1
+            j = min(max(j, i + 1), len(names))
+            taken = df.iloc[rows[bounds[i]:bounds[j]]]
+            for k in range(i, j):
+                part = taken.iloc[bounds[k] - bounds[i]:bounds[k + 1] - bounds[i]]
+                writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False),
+                                   row_group_size=max(1, len(part)))
+            i = j
 
 
 def _meta(path: str | os.PathLike) -> tuple[pq.ParquetFile, list[str] | None]:

@@ -42,6 +42,8 @@ from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import schemas
 from .config import Study
@@ -469,11 +471,34 @@ def blank_questionnaires(frames: dict[str, pd.DataFrame], scale_map: pd.DataFram
     resp = frames["respondents"]
     if scale_map is None or not len(scale_map) or not len(resp):
         return resp.iloc[:0]
-    answered = frames["responses"].dropna(subset=["value"])
-    keys = pd.MultiIndex.from_frame(resp[["respondent_id", "wave"]].astype(str))
-    said = pd.MultiIndex.from_frame(answered[["respondent_id", "wave"]].astype(str))
-    named = pd.MultiIndex.from_frame(frames["ties"][["ego", "wave"]].astype(str))
-    return resp[~keys.isin(said) & ~keys.isin(named)]
+    items, ties = frames["responses"], frames["ties"]
+    answered = items["value"].notna().to_numpy()
+    said = _pairs_in(resp["respondent_id"], resp["wave"], items["respondent_id"], items["wave"], answered)
+    named = _pairs_in(resp["respondent_id"], resp["wave"], ties["ego"], ties["wave"])
+    return resp[~said & ~named]
+
+
+def _pairs_in(ids: pd.Series, waves: pd.Series, other_ids: pd.Series, other_waves: pd.Series,
+              among: np.ndarray | None = None) -> np.ndarray:
+    """Whether each (id, wave) pair of ``ids``/``waves`` occurs among the pairs ``other_ids``/``other_waves``
+    (only the rows where ``among`` is true, when given), comparing their text: what
+    ``pd.MultiIndex.isin`` says, from integer codes (no tuple or copy per row of the large table).
+
+    >>> _pairs_in(pd.Series(["a", "a", "b"]), pd.Series(["pre", "post", "pre"]),
+    ...           pd.Series(["a", "b", "b"]), pd.Series(["post", "pre", "pre"]), np.array([True, False, True])).tolist()
+    [False, True, True]
+    """
+    ids, waves, other_ids, other_waves = (pa.array(s.astype(str)) for s in (ids, waves, other_ids, other_waves))
+    known_ids, known_waves = pc.unique(ids), pc.unique(waves)
+    width = max(len(known_waves), 1)
+
+    def code(values, known) -> np.ndarray:  # position in ``known`` (−1: not there), in Arrow: no Python strings
+        return pc.index_in(values, value_set=known, skip_nulls=False).fill_null(-1).to_numpy().astype(np.int64)
+
+    mine = code(ids, known_ids) * width + code(waves, known_waves)
+    i, w = code(other_ids, known_ids), code(other_waves, known_waves)
+    found = (i >= 0) & (w >= 0) & (True if among is None else among)
+    return np.isin(mine, (i * width + w)[found])
 
 
 def leave_out_blank(frames: dict[str, pd.DataFrame], scale_map: pd.DataFrame) -> tuple[dict, pd.DataFrame]:
@@ -489,10 +514,9 @@ def leave_out_blank(frames: dict[str, pd.DataFrame], scale_map: pd.DataFrame) ->
     if len(blank) == len(frames["respondents"]):
         raise SinergiError("every questionnaire is blank (no scale item answered, nobody named): "
                            "there is nothing to analyse")
-    drop = pd.MultiIndex.from_frame(blank[["respondent_id", "wave"]].astype(str))
     resp, items = frames["respondents"], frames["responses"]
-    keep_r = ~pd.MultiIndex.from_frame(resp[["respondent_id", "wave"]].astype(str)).isin(drop)
-    keep_i = ~pd.MultiIndex.from_frame(items[["respondent_id", "wave"]].astype(str)).isin(drop)
+    keep_r = ~_pairs_in(resp["respondent_id"], resp["wave"], blank["respondent_id"], blank["wave"])
+    keep_i = ~_pairs_in(items["respondent_id"], items["wave"], blank["respondent_id"], blank["wave"])
     sub = blank["submission_id"] if "submission_id" in blank else pd.Series("", index=blank.index)
     rows = [quality_row("blank_questionnaire", "left_out", wave=str(w), respondent_id=str(r),
                         submission_id="" if pd.isna(s) else s)
@@ -568,10 +592,26 @@ def run(study: Study, inst: Instrument | None, raw_dir: Path) -> dict[str, pd.Da
     tie type, ego, alter; waves in the study's order), whatever order the source delivered the
     submissions in: one village's answers give the same files from every platform.
     """
+    return stamp_key(study, canonical_tables(_tidy(study, inst, raw_dir), study.wave_ids), raw_dir)
+
+
+def run_unordered(study: Study, inst: Instrument | None, raw_dir: Path) -> dict[str, pd.DataFrame]:
+    """:func:`run` without the canonical sort: the same frames (rows, columns, dtypes, the key's
+    stamp), the canonical tables' rows in the order the source gave them.
+
+    For a writer that takes their rows in the canonical order a village at a time
+    (:func:`pipeline.order.canonical_order`, :func:`pipeline.partitions.write_partitioned_rows`)
+    instead of holding a sorted copy of each table next to the table (``sinergi tidy``).
+    """
+    return stamp_key(study, _tidy(study, inst, raw_dir), raw_dir)
+
+
+def _tidy(study: Study, inst: Instrument | None, raw_dir: Path) -> dict[str, pd.DataFrame]:
+    """The frames of :func:`run` in the source's order, not stamped: the route of the source kind."""
     check_keep_columns(study)
     if study.source.kind == "tables":
-        return stamp_key(study, canonical_tables(tidy_tables(study, raw_dir), study.wave_ids), raw_dir)
+        return tidy_tables(study, raw_dir)
     if inst is None:
         raise SinergiError("an instrument is needed to read KoboToolbox data")
     check_study(inst, study)
-    return stamp_key(study, canonical_tables(tidy_kobo(study, inst, raw_dir), study.wave_ids), raw_dir)
+    return tidy_kobo(study, inst, raw_dir)

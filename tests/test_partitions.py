@@ -226,3 +226,51 @@ def test_network_and_coverage_jobs_reading_their_villages_equal_the_whole_tables
     pd.testing.assert_frame_equal(got, cov, check_exact=True)
     known = cov.loc[cov["tie_type"] == "info", "n_nonrespondents_group_known"]
     assert (known >= 1).any()  # p101's group came from Desa A's respondents
+
+
+@pytest.mark.parametrize("seed,take", [(4, 7), (5, 1 << 20), (6, 1)])
+def test_writing_rows_in_an_order_is_writing_the_reordered_table(tmp_path, monkeypatch, seed, take):
+    """write_partitioned_rows(df, site, order) writes the file write_partitioned(df.iloc[order]) writes:
+    same frame, row groups, sites and metadata (attrs kept), a batch of villages at a time (a batch
+    smaller than a village, several villages a batch, all at once); a text column empty in a whole
+    village keeps the type the whole column has."""
+    monkeypatch.setattr(partitions, "TAKE_ROWS", take)
+    rng = np.random.default_rng(seed)
+    df = _frame(rng, 90)
+    df.loc[5, "x"] = np.nan
+    df.loc[6, "k"] = pd.NA
+    df["note"] = pd.Series([None if s == "Desa A" else f"n{i}" for i, s in enumerate(df["site"])], dtype=object)
+    df.attrs["key_fingerprint"] = "abc"
+    order = rng.permutation(len(df))
+    a, b = tmp_path / "a.parquet", tmp_path / "b.parquet"
+    partitions.write_partitioned(a, df.iloc[order], df["site"].iloc[order])
+    partitions.write_partitioned_rows(b, df, df["site"], order)
+    pd.testing.assert_frame_equal(pd.read_parquet(b), pd.read_parquet(a), check_exact=True)
+    assert pd.read_parquet(b).attrs == {"key_fingerprint": "abc"}
+    fa, fb = pq.ParquetFile(a), pq.ParquetFile(b)
+    assert fb.schema_arrow.equals(fa.schema_arrow, check_metadata=True)
+    assert partitions.sites(b) == partitions.sites(a) == list(pd.unique(df["site"].iloc[order]))
+    assert [fb.metadata.row_group(i).num_rows for i in range(fb.num_row_groups)] == \
+        [fa.metadata.row_group(i).num_rows for i in range(fa.num_row_groups)]
+    empty = df.iloc[:0]
+    partitions.write_partitioned_rows(tmp_path / "e.parquet", empty, empty["site"], np.arange(0))
+    assert partitions.sites(tmp_path / "e.parquet") == [] and pd.read_parquet(tmp_path / "e.parquet").shape == (0, 5)
+    with pytest.raises(ValueError, match="positions"):
+        partitions.write_partitioned_rows(tmp_path / "x.parquet", df, df["site"], order[:-1])
+
+
+def test_tidy_files_are_the_canonical_tables_of_tidy_run(villages):
+    """``sinergi tidy`` orders the rows while writing each village (tidy.run_unordered +
+    partitions.write_partitioned_rows): its files are tidy.run's canonical tables, grouped by village."""
+    from pipeline.config import load_study
+    from pipeline.tidy import run
+
+    study = load_study(villages["study"])
+    frames = run(study, None, villages["folder"] / "data" / "raw" / "six")
+    for name in partitions.PARTITIONED:
+        path = villages["proc"] / f"{name}.parquet"
+        df = frames[name]
+        site = df["site"] if name != "responses" else partitions.site_of_responses(df, frames["respondents"])
+        names = partitions.sites(path)
+        want = pd.concat([df[(site == s).to_numpy()] for s in names], ignore_index=True)
+        pd.testing.assert_frame_equal(pd.read_parquet(path), want, check_exact=True, obj=name)

@@ -360,3 +360,21 @@ def test_tidy_catches_exactly_the_demo_faults(in_tmp):
     resp = out["respondents"]
     kept = resp[(resp.wave == "pre") & (resp.respondent_id == p("u004"))]
     assert kept["submission_id"].tolist() == [str(kinds["resubmission"]["keep"])]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_pairs_in_is_multiindex_isin(seed):
+    """tidy._pairs_in (Arrow codes, used to find blank questionnaires) says what MultiIndex.isin says."""
+    from pipeline.tidy import _pairs_in
+
+    rng = np.random.default_rng(seed)
+    ids = pd.Series(rng.choice([f"R{i}" for i in range(30)], 200), dtype="str")
+    waves = pd.Series(rng.choice(["pre", "mid", "post"], 200), dtype="str")
+    other_ids = pd.Series(rng.choice([f"R{i}" for i in range(10, 50)], 500), dtype=object)
+    other_waves = pd.Series(rng.choice(["pre", "post", "later"], 500), dtype=object)
+    among = rng.random(500) < 0.3
+    want = pd.MultiIndex.from_arrays([ids, waves]).isin(
+        pd.MultiIndex.from_arrays([other_ids[among], other_waves[among]]))
+    got = _pairs_in(ids, waves, other_ids, other_waves, among)
+    assert got.tolist() == want.tolist() and 0 < got.sum() < len(got)
+    assert _pairs_in(ids, waves, other_ids.iloc[:0], other_waves.iloc[:0]).sum() == 0

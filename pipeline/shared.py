@@ -21,9 +21,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+from fsspec.core import url_to_fs
 
 from .errors import SinergiError
 
@@ -60,8 +66,6 @@ def store_problem(value: str) -> str | None:
     if not is_url(value):
         return None if os.path.isabs(value) else (
             f"{value!r} is a relative path; workers run in other folders: give an absolute path")
-    import fsspec
-
     protocol = value.split("://", 1)[0]
     try:
         fsspec.get_filesystem_class(protocol)
@@ -86,8 +90,6 @@ def store_from(study_value: str | None) -> str | None:
 
 
 def _fs(url: str) -> tuple[Any, str]:
-    from fsspec.core import url_to_fs
-
     try:
         return url_to_fs(url)
     except Exception as exc:  # an unknown host, a missing credential: say where, not how it failed inside
@@ -102,11 +104,6 @@ def open_parquet(path: str | os.PathLike):
     SinergiError
         The file is missing (naming the path and this machine) or is not Parquet.
     """
-    import socket
-
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     where = f" (on {socket.gethostname()})"
     if is_url(path):
         fs, inner = _fs(str(path))

@@ -31,6 +31,7 @@ import pandas as pd
 from ..errors import SinergiError
 from ..parallel import map_sites
 from ..order import in_canonical_order
+from ..partitions import map_partitions
 from .network import assortativity, ei, ei_index, ei_parts
 
 COVERAGE_COLUMNS = ["site", "wave", "tie_type", "n_respondents", "n_nonrespondents", "n_nonrespondents_group_known",
@@ -123,8 +124,6 @@ def coverage_partitioned(respondents: pd.DataFrame, paths: dict, tie_types: list
     ties table. The same table as :func:`coverage` on the whole tables: a non-respondent's group
     still comes from any wave and village they answered in.
     """
-    from ..partitions import map_partitions
-
     if not len(tie_types):
         return pd.DataFrame([], columns=COVERAGE_COLUMNS)
     respondents = in_canonical_order("respondents", respondents, waves)

@@ -90,6 +90,7 @@ from threadpoolctl import threadpool_limits
 from ..errors import SinergiError
 from ..parallel import map_sites
 from ..order import in_canonical_order
+from ..partitions import map_partitions
 
 ANY = "any"
 """Name of the union-of-all-tie-types graph."""
@@ -1449,8 +1450,6 @@ def run_partitioned(paths: dict, tie_types: Sequence[str], waves: Sequence[str],
     depend only on its own rows, so the tables equal :func:`run`'s on the whole tables (sites
     in sorted order, as :func:`run` writes them).
     """
-    from ..partitions import map_partitions
-
     if not _check_tie_types(tie_types):  # a study without networks: the tables with no rows
         return _tables([])
     parts = map_partitions(sites_batch, {"respondents": paths["respondents"], "ties": paths["ties"]}, scheduler,

@@ -70,13 +70,21 @@ def read_coded(path: str | Path, columns: dict[str, str], *, optional: tuple[str
     if missing:
         raise SinergiError(f"{path}: missing column(s) {', '.join(missing)}; rerun the stage that writes it")
     wanted = {c: k for c, k in columns.items() if c in header}
-    try:
-        table = pcsv.read_csv(path, convert_options=pcsv.ConvertOptions(
+    try:  # one thread: the parser's buffers then peak at about the file's size, not a multiple of it
+        table = pcsv.read_csv(path, read_options=pcsv.ReadOptions(use_threads=False, block_size=1 << 22),
+                              convert_options=pcsv.ConvertOptions(
             include_columns=list(wanted), column_types={c: _TYPES[k] for c, k in wanted.items()},
             null_values=NA_VALUES, strings_can_be_null=True, quoted_strings_can_be_null=True))
     except pa.ArrowInvalid as exc:
         raise SinergiError(f"{path}: {exc}") from None
-    return table.unify_dictionaries().combine_chunks()
+    table = table.unify_dictionaries().combine_chunks()
+    _release()
+    return table
+
+
+def _release() -> None:
+    """Give the memory Arrow has freed back to the system (its allocator keeps it for reuse otherwise)."""
+    pa.default_memory_pool().release_unused()
 
 
 def _header(path: Path) -> list[str]:
@@ -123,4 +131,7 @@ def frames_by(table: pa.Table, column: str, columns: list[str] | None = None) ->
     col = table.column(column)
     for value in values_in_order(table, column):
         part = table.filter(pc.equal(col, value))
-        yield value, to_frame(part.select(columns) if columns is not None else part)
+        frame = to_frame(part.select(columns) if columns is not None else part)
+        del part
+        _release()
+        yield value, frame

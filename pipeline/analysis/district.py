@@ -38,7 +38,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from threadpoolctl import threadpool_limits
 
-from .reml import ols_cluster, reml_fit
+from .reml import ols_cluster, reml_fit, site_units
 
 __all__ = ["site_change", "pooled", "run", "SITE_COLUMNS", "DISTRICT_COLUMNS"]
 
@@ -135,7 +135,7 @@ def _nested_change(df: pd.DataFrame, wave_pre: str, wave_post: str) -> dict:
     y = df["score"].to_numpy(float)
     x = np.column_stack([np.ones(len(df)), (df["wave"] == wave_post).to_numpy(float)])
     site = pd.factorize(df["site"])[0]
-    unit = pd.factorize(df["site"] + "\x00" + df["respondent_id"])[0]
+    unit = site_units(df["site"], df["respondent_id"])
     out = {"n_obs": int(len(df))}
     try:
         res = reml_fit(y, x, unit, site)

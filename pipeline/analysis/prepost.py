@@ -55,7 +55,7 @@ from scipy import optimize, special, stats
 from threadpoolctl import threadpool_limits
 
 from ..order import in_canonical_order
-from .reml import ols_cluster, reml_fit
+from .reml import ols_cluster, reml_fit, site_units
 
 __all__ = ["holm", "paired", "mixed", "dose_response", "collective", "run", "network_scores",
            "wilcoxon_signed_rank", "dz_ci", "descriptives", "standardized_change"]
@@ -421,7 +421,7 @@ def _fit_one(df: pd.DataFrame, waves: list[str], levels: list[str], multi_site: 
     rows: list[dict] = []
     if multi_site:
         site = pd.factorize(df["site"])[0]
-        unit = pd.factorize(df["site"] + "\x00" + df["respondent_id"])[0]  # site:respondent
+        unit = site_units(df["site"], df["respondent_id"])  # site:respondent
     else:
         site, unit = None, pd.factorize(df["respondent_id"])[0]
     try:

@@ -585,11 +585,21 @@ def dose_response(scores: pd.DataFrame, respondents: pd.DataFrame,
     """
     rs = respondents.assign(respondent_id=respondents["respondent_id"].astype(str),
                             wave=respondents["wave"].astype(str))
-    return pd.DataFrame(_dose_rows(scores, rs, waves), columns=DOSE_COLUMNS)
+    return pd.DataFrame(_dose_rows(scores, _exposures(rs, waves), waves), columns=DOSE_COLUMNS)
 
 
-def _dose_rows(scores: pd.DataFrame, rs: pd.DataFrame, waves: list[str]) -> list[dict]:
-    """The rows of :func:`dose_response` (``rs``: the respondents, ids and waves as text)."""
+def _exposures(rs: pd.DataFrame, waves: list[str]) -> dict[str, dict[str, pd.Series]]:
+    """Later wave → exposure column → each respondent's exposure on their row of that wave (numeric;
+    ``rs``: the respondents, ids and waves as text). Only the exposure columns ``rs`` has."""
+    out = {}
+    for wave_post in [str(w) for w in waves][1:]:
+        expo = rs[rs["wave"] == wave_post].drop_duplicates("respondent_id").set_index("respondent_id")
+        out[wave_post] = {e: pd.to_numeric(expo[e], errors="coerce") for e in EXPOSURES if e in rs.columns}
+    return out
+
+
+def _dose_rows(scores: pd.DataFrame, exposures: dict, waves: list[str]) -> list[dict]:
+    """The rows of :func:`dose_response` (``exposures``: :func:`_exposures`)."""
     waves = [str(w) for w in waves]
     kinds = _kinds(scores)
     sc = scores.assign(respondent_id=scores["respondent_id"].astype(str),
@@ -597,10 +607,7 @@ def _dose_rows(scores: pd.DataFrame, rs: pd.DataFrame, waves: list[str]) -> list
     rows = []
     for wave_post in waves[1:]:
         ch = _change(sc, waves, wave_post)
-        expo = rs[rs["wave"] == wave_post].drop_duplicates("respondent_id").set_index(
-            "respondent_id")
-        for exposure in [e for e in EXPOSURES if e in rs.columns]:
-            ex = pd.to_numeric(expo[exposure], errors="coerce")
+        for exposure, ex in exposures[wave_post].items():
             for dim in pd.unique(scores["dimension"]):
                 d = ch[ch["dimension"] == dim]
                 x = ex.reindex(d["respondent_id"]).to_numpy(float)
@@ -904,6 +911,7 @@ def run_parts(parts, respondents: pd.DataFrame, waves: list[str], alpha: float =
     multi_site = respondents["site"].nunique() > 1 if "site" in respondents else False
     rs = respondents.assign(respondent_id=respondents["respondent_id"].astype(str),
                             wave=respondents["wave"].astype(str))
+    exposures = _exposures(rs, waves)
     # pass 2: every analysis of one dimension
     pp_rows, mixed_rows, dose_rows, desc_rows = [], [], [], []
     with threadpool_limits(1):  # p × p algebra: BLAS threads only spin (10x slower on a busy machine)
@@ -911,7 +919,7 @@ def run_parts(parts, respondents: pd.DataFrame, waves: list[str], alpha: float =
             kinds = _kinds(part)
             pp_rows += _paired_rows(_paired_input(part), waves, groups, paired_levels, kinds, alpha, scale_max)
             mixed_rows += _mixed_rows(part, waves, multi_site, model_levels)
-            dose_rows += _dose_rows(part, rs, waves)
+            dose_rows += _dose_rows(part, exposures, waves)
             desc_rows += _descriptive_rows(part, waves, desc_levels)
     # the rows of all dimensions in the order of the whole-study functions: later wave (and exposure) first
     wave_pos = {w: i for i, w in enumerate(waves)}

@@ -25,6 +25,7 @@ cells pandas reads as missing (its default ``na_values``) are missing here too.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,7 +77,7 @@ def read_coded(path: str | Path, columns: dict[str, str], *, optional: tuple[str
             include_columns=list(wanted), column_types={c: _TYPES[k] for c, k in wanted.items()},
             null_values=NA_VALUES, strings_can_be_null=True, quoted_strings_can_be_null=True))
     except pa.ArrowInvalid as exc:
-        raise SinergiError(f"{path}: {exc}") from None
+        raise SinergiError(f"{path}: {_readable(str(exc), header)}") from None
     table = table.unify_dictionaries().combine_chunks()
     _release()
     return table
@@ -85,6 +86,19 @@ def read_coded(path: str | Path, columns: dict[str, str], *, optional: tuple[str
 def _release() -> None:
     """Give the memory Arrow has freed back to the system (its allocator keeps it for reuse otherwise)."""
     pa.default_memory_pool().release_unused()
+
+
+def _readable(message: str, header: list[str]) -> str:
+    """Arrow's "In CSV column #4: Row #3: CSV conversion error to double: invalid value 'abc'" in words.
+
+    >>> _readable("In CSV column #1: Row #3: CSV conversion error to double: invalid value 'abc'", ["id", "score"])
+    "line 3, column score: 'abc' is not a number; rerun the stage that writes this file"
+    """
+    m = re.search(r"column #(\d+): Row #(\d+): CSV conversion error to \w+: invalid value (.*)$", message)
+    if not m or int(m.group(1)) >= len(header):
+        return message
+    return (f"line {m.group(2)}, column {header[int(m.group(1))]}: {m.group(3)} is not a number; rerun the "
+            "stage that writes this file")
 
 
 def _header(path: Path) -> list[str]:

@@ -284,39 +284,101 @@ def cmd_network(args):
 
 def cmd_prepost(args):
     """Before/after statistics, mixed models, dose-response and collective-action claims."""
-    from .analysis.prepost import run
+    from .analysis.prepost import NETWORK_DIMENSIONS, SCALE, network_scores, run_parts
+    from .coded import frames_by, keep_rows, to_frame
 
     study = _study(args)
     t = _read_tables(study, "respondents", "scale_map")
-    c = _read_csvs(study, "scores")
-    nodes = _read_csvs(study, "network_nodes", optional=True).get("network_nodes")
-    sub = _program_only(study, {"scores": c["scores"], "respondents": t["respondents"], "network_nodes": nodes})
-    c["scores"], t["respondents"], nodes = sub["scores"], sub["respondents"], sub["network_nodes"]
-    frames = run(c["scores"], t["respondents"], study.wave_ids, alpha=study.analysis.alpha,
-                 network_nodes=nodes, scale_map=t["scale_map"], levels=study.group_values,
-                 reference=study.reference_group)
+    resp = t["respondents"]
+    scores = _coded(study, "scores", SCORE_COLUMNS)
+    nodes = _coded(study, "network_nodes", NODE_COLUMNS, optional=True,
+                   optional_columns=("group", "site", "degree", "bridging", "ei"))
+    keep = _program_sites(study, resp["site"])
+    if keep is not None:
+        resp = resp[resp["site"].isin(keep)]
+        scores = keep_rows(scores, "site", keep)
+        nodes = keep_rows(nodes, "site", keep) if nodes is not None and "site" in nodes.column_names else nodes
+    if nodes is not None and nodes.num_rows:
+        import pyarrow.compute as pc
+
+        nodes = nodes.filter(pc.equal(nodes.column("tie_type"), "any"))
+    else:
+        nodes = None
+
+    def parts(columns):  # one dimension's scores at a time (scale dimensions, then network indicators)
+        text = [c for c in columns if c != "kind"]
+        for _, frame in frames_by(scores, "dimension", text):
+            yield frame.assign(kind=SCALE)[columns]
+        if nodes is None:
+            return
+        base = ["respondent_id", "wave", "group", "site"]
+        for col in NETWORK_DIMENSIONS.values():
+            if col in nodes.column_names:
+                frame = network_scores(to_frame(nodes.select([c for c in base if c in nodes.column_names] +
+                                                             ["tie_type", col])), resp)
+                if len(frame):
+                    yield frame[columns]
+
+    frames = run_parts(parts, resp, study.wave_ids, alpha=study.analysis.alpha, scale_map=t["scale_map"],
+                       levels=study.group_values, reference=study.reference_group)
     _write_stage(study, "prepost", frames)
 
 
-def _program_only(study, frames: dict):
-    """With comparison villages, the one-group before/after statistics are of the program villages."""
-    resp = frames.get("respondents")
-    arms = study.site_arms(resp["site"]) if resp is not None else {}
-    if not arms:
-        return frames
-    keep = {s for s, a in arms.items() if a == "program"}
-    return {k: (v[v["site"].isin(keep)] if v is not None and "site" in v else v) for k, v in frames.items()}
+#: the columns of scores.csv the later stages use (text dictionary-coded, scores float; pipeline/coded.py)
+SCORE_COLUMNS = {"respondent_id": "text", "wave": "text", "group": "text", "site": "text", "dimension": "text",
+                 "score": "number"}
+#: the columns of network_nodes.csv prepost and did use
+NODE_COLUMNS = {"respondent_id": "text", "site": "text", "wave": "text", "tie_type": "text", "group": "text",
+                "degree": "number", "bridging": "number", "ei": "number"}
+
+
+def _coded(study, name: str, columns: dict, optional: bool = False, optional_columns: tuple = ()):
+    """A stage's CSV output as a compact Arrow table (``pipeline/coded.py``); None when ``optional`` and missing."""
+    from .coded import read_coded
+
+    path = study.processed_dir / f"{name}.csv"
+    if not path.exists():
+        if optional:
+            return None
+        raise _missing(path)
+    return read_coded(path, columns, optional=optional_columns)
+
+
+def _program_sites(study, sites) -> set | None:
+    """With comparison villages, the program villages (the one-group statistics are of them); else None."""
+    arms = study.site_arms(sites)
+    return {s for s, a in arms.items() if a == "program"} if arms else None
+
+
+def _sites(study):
+    """The ``site`` column of the respondents table (all the district stage needs of it)."""
+    import pandas as pd
+
+    path = study.processed_dir / "respondents.parquet"
+    if not path.exists():
+        raise _missing(path)
+    try:
+        return pd.read_parquet(path, columns=["site"])["site"]
+    except (KeyError, ValueError) as exc:
+        raise SinergiError(f"{path}: no readable site column ({exc}); run `make tidy` again") from None
 
 
 def cmd_district(args):
     """A district: each dimension's change per village and pooled over villages (district.csv, district_sites.csv)."""
-    from .analysis.district import run
+    from .analysis.district import PART_COLUMNS, run_parts
+    from .coded import frames_by, keep_rows
 
     study = _study(args)
-    t = _read_tables(study, "respondents")
-    c = _read_csvs(study, "scores")
-    sub = _program_only(study, {"scores": c["scores"], "respondents": t["respondents"]})
-    _write_frames(study.processed_dir, run(sub["scores"], study.wave_ids, alpha=study.analysis.alpha))
+    scores = _coded(study, "scores", {c: SCORE_COLUMNS[c] for c in PART_COLUMNS})
+    keep = _program_sites(study, _sites(study))
+    if keep is not None:
+        scores = keep_rows(scores, "site", keep)
+
+    def parts(columns):  # one dimension's scores at a time
+        for _, frame in frames_by(scores, "dimension", columns):
+            yield frame
+
+    _write_frames(study.processed_dir, run_parts(parts, study.wave_ids, alpha=study.analysis.alpha))
 
 
 def cmd_did(args):
@@ -324,6 +386,10 @@ def cmd_did(args):
     from .analysis.did import run
 
     study = _study(args)
+    arms = study.site_arms(_sites(study))
+    if not arms or len(study.wave_ids) < 2:  # no comparison villages: the empty tables, nothing else read
+        _write_stage(study, "did", run(None, None, arms, study.wave_ids))
+        return
     t = _read_tables(study, "respondents")
     c = _read_csvs(study, "scores", "network_nodes", "network_whole")
     arms = study.site_arms(t["respondents"]["site"])

@@ -38,7 +38,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from threadpoolctl import threadpool_limits
 
-from .reml import ols_cluster, reml_fit
+from .reml import ols_cluster, reml_fit, site_units
 
 __all__ = ["site_change", "pooled", "run", "SITE_COLUMNS", "DISTRICT_COLUMNS"]
 
@@ -107,7 +107,7 @@ def site_change(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05) -> 
     for c in SITE_COLUMNS:
         if c not in out:
             out[c] = np.nan
-    return _sorted(out[SITE_COLUMNS], scores)
+    return _sorted(out[SITE_COLUMNS], _dimensions(scores))
 
 
 def _clean(scores: pd.DataFrame) -> pd.DataFrame:
@@ -117,8 +117,13 @@ def _clean(scores: pd.DataFrame) -> pd.DataFrame:
     return sc
 
 
-def _sorted(df: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
-    dims = {d: i for i, d in enumerate(pd.unique(scores["dimension"].astype(str)))}
+def _dimensions(scores: pd.DataFrame) -> list[str]:
+    return list(pd.unique(scores["dimension"].astype(str)))
+
+
+def _sorted(df: pd.DataFrame, dimensions: list[str]) -> pd.DataFrame:
+    """The village rows by later wave (as text), dimension (in ``dimensions``' order) and village."""
+    dims = {d: i for i, d in enumerate(dimensions)}
     return (df.assign(_d=df["dimension"].map(dims)).sort_values(["wave_post", "_d", "site"], kind="stable")
             .drop(columns="_d").reset_index(drop=True))
 
@@ -130,7 +135,7 @@ def _nested_change(df: pd.DataFrame, wave_pre: str, wave_post: str) -> dict:
     y = df["score"].to_numpy(float)
     x = np.column_stack([np.ones(len(df)), (df["wave"] == wave_post).to_numpy(float)])
     site = pd.factorize(df["site"])[0]
-    unit = pd.factorize(df["site"] + "\x00" + df["respondent_id"])[0]
+    unit = site_units(df["site"], df["respondent_id"])
     out = {"n_obs": int(len(df))}
     try:
         res = reml_fit(y, x, unit, site)
@@ -181,6 +186,19 @@ def pooled(scores: pd.DataFrame, sites: pd.DataFrame, waves: list[str],
     chance (``n_expected = alpha * villages with a CI``) and differing after Holm
     (``n_differ_holm``) are on the nested row.
     """
+    rows, sites = _pooled_rows(scores, sites, waves, alpha)
+    return _district_table(rows), sites
+
+
+def _district_table(rows: list[dict]) -> pd.DataFrame:
+    out = pd.DataFrame(rows, columns=DISTRICT_COLUMNS)
+    for c in ("n_sites", "n_pairs", "n_obs", "q_df", "n_excluding", "n_differ_holm"):
+        out[c] = out[c].astype("Int64")
+    return out
+
+
+def _pooled_rows(scores: pd.DataFrame, sites: pd.DataFrame, waves: list[str], alpha: float) -> tuple[list, pd.DataFrame]:
+    """:func:`pooled`'s rows (dicts) and its village frame."""
     waves = [str(w) for w in waves]
     sc = _clean(scores)
     sites = sites.copy()
@@ -219,21 +237,64 @@ def pooled(scores: pd.DataFrame, sites: pd.DataFrame, waves: list[str],
             rows.append(nested)
             if re:
                 rows.append({**base, "model": "random_effects", **re})
-    out = pd.DataFrame(rows, columns=DISTRICT_COLUMNS)
-    for c in ("n_sites", "n_pairs", "n_obs", "q_df", "n_excluding", "n_differ_holm"):
-        out[c] = out[c].astype("Int64")
-    return out, sites[SITE_COLUMNS]
+    return rows, sites[SITE_COLUMNS]
 
 
 def run(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05) -> dict[str, pd.DataFrame]:
     """``{"district": pooled rows, "district_sites": per-village rows}``; empty frames (with their
     columns) for a study with one site or one wave."""
+    if "site" not in scores:
+        return run_parts(lambda columns: iter(()), waves, alpha)
+    by_dim = dict(tuple(scores.groupby("dimension", sort=False, observed=True)))
+
+    def parts(columns):
+        for dim in pd.unique(scores["dimension"]):
+            if dim in by_dim:
+                yield by_dim[dim][columns]
+
+    return run_parts(parts, waves, alpha)
+
+
+#: the columns :func:`run_parts` asks of each dimension's scores
+PART_COLUMNS = ["respondent_id", "wave", "site", "dimension", "score"]
+
+
+def run_parts(parts, waves: list[str], alpha: float = 0.05) -> dict[str, pd.DataFrame]:
+    """:func:`run` from the scores one dimension at a time: the same tables, row for row.
+
+    Every result here is per dimension (the villages' changes, the nested model, the DerSimonian-Laird
+    pooling and Holm over the villages of one dimension × wave pair), so a process holds one
+    dimension's scores at a time; the rows are put in :func:`run`'s order at the end.
+
+    Parameters
+    ----------
+    parts : callable
+        ``parts(columns)`` → an iterable of frames, one per dimension in ``scores.csv``'s order,
+        each with ``columns`` of :data:`PART_COLUMNS`; called twice (first for ``["site"]``).
+    waves, alpha
+        As :func:`run`.
+    """
     empty = {"district": pd.DataFrame(columns=DISTRICT_COLUMNS),
              "district_sites": pd.DataFrame(columns=SITE_COLUMNS)}
-    if "site" not in scores or scores["site"].dropna().astype(str).nunique() < 2 or len(waves) < 2:
+    sites_seen: set = set()
+    for part in parts(["site"]):
+        sites_seen.update(part["site"].dropna().astype(str).unique())
+    if len(sites_seen) < 2 or len(waves) < 2:
         return empty
-    sites = site_change(scores, waves, alpha)
-    if not len(sites):
+    waves = [str(w) for w in waves]
+    dims, site_frames, rows = [], [], []
+    for part in parts(PART_COLUMNS):
+        dims += [d for d in _dimensions(part) if d not in dims]
+        sites = site_change(part, waves, alpha)
+        if not len(sites):
+            continue
+        r, sites = _pooled_rows(part, sites, waves, alpha)
+        rows += r
+        site_frames.append(sites)
+    if not site_frames:
         return empty
-    district, sites = pooled(scores, sites, waves, alpha)
-    return {"district": district, "district_sites": sites}
+    sites = _sorted(pd.concat(site_frames, ignore_index=True), dims)
+    # pooled() meets the (dimension, later wave) pairs in the order of the sorted village rows
+    pos = {d: i for i, d in enumerate(dims)}
+    rows.sort(key=lambda r: (r["wave_post"], pos[r["dimension"]]))
+    return {"district": _district_table(rows), "district_sites": sites}

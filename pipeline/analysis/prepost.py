@@ -55,7 +55,7 @@ from scipy import optimize, special, stats
 from threadpoolctl import threadpool_limits
 
 from ..order import in_canonical_order
-from .reml import ols_cluster, reml_fit
+from .reml import ols_cluster, reml_fit, site_units
 
 __all__ = ["holm", "paired", "mixed", "dose_response", "collective", "run", "network_scores",
            "wilcoxon_signed_rank", "dz_ci", "descriptives", "standardized_change"]
@@ -374,13 +374,22 @@ def paired(scores: pd.DataFrame, waves: list[str], alpha: float = 0.05,
     ('scale', 1.0, 1.0, 0.5774, 1.7321)
     """
     waves = [str(w) for w in waves]
-    kinds = _kinds(scores)
+    sc = _paired_input(scores)
+    groups = _person_groups(sc, waves)
+    levels = _in_order(groups.unique(), levels)
+    return _paired_table(_paired_rows(sc, waves, groups, levels, _kinds(scores), alpha, scale_max or {}))
+
+
+def _paired_input(scores: pd.DataFrame) -> pd.DataFrame:
+    """The columns :func:`paired` uses, ids and waves as text."""
     sc = scores[["respondent_id", "wave", "group", "dimension", "score"]].copy()
     sc["respondent_id"] = sc["respondent_id"].astype(str)
     sc["wave"] = sc["wave"].astype(str)
-    groups = _person_groups(sc, waves)
-    levels = _in_order(groups.unique(), levels)
-    rows = _paired_rows(sc, waves, groups, levels, kinds, alpha, scale_max or {})
+    return sc
+
+
+def _paired_table(rows: list[dict]) -> pd.DataFrame:
+    """:func:`paired`'s frame from its rows (later wave, dimension and group in order): ``p_holm`` added."""
     out = pd.DataFrame(rows, columns=[c for c in PREPOST_COLUMNS])
     out["p_holm"] = _holm_by_family(out)
     out["n_pairs"] = out["n_pairs"].astype(int)
@@ -412,7 +421,7 @@ def _fit_one(df: pd.DataFrame, waves: list[str], levels: list[str], multi_site: 
     rows: list[dict] = []
     if multi_site:
         site = pd.factorize(df["site"])[0]
-        unit = pd.factorize(df["site"] + "\x00" + df["respondent_id"])[0]  # site:respondent
+        unit = site_units(df["site"], df["respondent_id"])  # site:respondent
     else:
         site, unit = None, pd.factorize(df["respondent_id"])[0]
     try:
@@ -497,20 +506,25 @@ def mixed(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str],
     Cost is linear in the number of rows and respondents (one pass of per-respondent sums, then
     O(respondents × p²) per optimiser step); 100,000 rows fit in well under a second.
     """
+    multi_site = respondents["site"].nunique() > 1 if "site" in respondents else False
+    return pd.DataFrame(_mixed_rows(scores, waves, multi_site, levels), columns=MIXED_COLUMNS)
+
+
+def _mixed_rows(scores: pd.DataFrame, waves: list[str], multi_site: bool, levels: list[str] | None) -> list[dict]:
+    """The rows of :func:`mixed` (``multi_site``: the respondents table has more than one site)."""
     waves = [str(w) for w in waves]
     kinds = _kinds(scores)
     sc = scores.dropna(subset=["score"]).copy()
     for c in ("respondent_id", "wave", "group", "site"):
         sc[c] = sc[c].astype(str)
     sc = sc[sc["wave"].isin(waves)]
-    multi_site = respondents["site"].nunique() > 1 if "site" in respondents else False
     out = []
     parts = dict(tuple(sc.groupby("dimension", sort=False, observed=True)))  # one pass, not one per dimension
     with threadpool_limits(1):  # p × p algebra: BLAS threads only spin (10x slower on a busy machine)
         for dim in pd.unique(scores["dimension"]):
             rows = _mixed_dimension(dim, parts.get(dim, sc.iloc[:0]), waves, multi_site, levels)
             out.extend({**r, "kind": kinds[str(dim)]} for r in rows)
-    return pd.DataFrame(out, columns=MIXED_COLUMNS)
+    return out
 
 
 def _mixed_dimension(dim, df: pd.DataFrame, waves: list[str], multi_site: bool,
@@ -569,19 +583,31 @@ def dose_response(scores: pd.DataFrame, respondents: pd.DataFrame,
         - ``wave_pre``, ``wave_post`` : the waves compared
         (statistics NaN when n < 3 or the exposure does not vary)
     """
+    rs = respondents.assign(respondent_id=respondents["respondent_id"].astype(str),
+                            wave=respondents["wave"].astype(str))
+    return pd.DataFrame(_dose_rows(scores, _exposures(rs, waves), waves), columns=DOSE_COLUMNS)
+
+
+def _exposures(rs: pd.DataFrame, waves: list[str]) -> dict[str, dict[str, pd.Series]]:
+    """Later wave → exposure column → each respondent's exposure on their row of that wave (numeric;
+    ``rs``: the respondents, ids and waves as text). Only the exposure columns ``rs`` has."""
+    out = {}
+    for wave_post in [str(w) for w in waves][1:]:
+        expo = rs[rs["wave"] == wave_post].drop_duplicates("respondent_id").set_index("respondent_id")
+        out[wave_post] = {e: pd.to_numeric(expo[e], errors="coerce") for e in EXPOSURES if e in rs.columns}
+    return out
+
+
+def _dose_rows(scores: pd.DataFrame, exposures: dict, waves: list[str]) -> list[dict]:
+    """The rows of :func:`dose_response` (``exposures``: :func:`_exposures`)."""
     waves = [str(w) for w in waves]
     kinds = _kinds(scores)
     sc = scores.assign(respondent_id=scores["respondent_id"].astype(str),
                        wave=scores["wave"].astype(str))
-    rs = respondents.assign(respondent_id=respondents["respondent_id"].astype(str),
-                            wave=respondents["wave"].astype(str))
     rows = []
     for wave_post in waves[1:]:
         ch = _change(sc, waves, wave_post)
-        expo = rs[rs["wave"] == wave_post].drop_duplicates("respondent_id").set_index(
-            "respondent_id")
-        for exposure in [e for e in EXPOSURES if e in rs.columns]:
-            ex = pd.to_numeric(expo[exposure], errors="coerce")
+        for exposure, ex in exposures[wave_post].items():
             for dim in pd.unique(scores["dimension"]):
                 d = ch[ch["dimension"] == dim]
                 x = ex.reindex(d["respondent_id"]).to_numpy(float)
@@ -590,7 +616,7 @@ def dose_response(scores: pd.DataFrame, respondents: pd.DataFrame,
                 rows.append({"dimension": dim, "kind": kinds[str(dim)], "exposure": exposure,
                              **_ols_slope(x[ok], y[ok]),
                              "wave_pre": waves[0], "wave_post": wave_post})
-    return pd.DataFrame(rows, columns=DOSE_COLUMNS)
+    return rows
 
 
 def _welch(y1: np.ndarray, y0: np.ndarray) -> tuple[float, float, float, float]:
@@ -662,7 +688,7 @@ def collective(respondents: pd.DataFrame, waves: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLLECTIVE_COLUMNS)
 
 
-def descriptives(scores: pd.DataFrame, waves: list[str]) -> pd.DataFrame:
+def descriptives(scores: pd.DataFrame, waves: list[str], levels: list[str] | None = None) -> pd.DataFrame:
     """Each dimension's scores per wave and group: everyone with a score in that wave (not only pairs).
 
     Parameters
@@ -671,6 +697,8 @@ def descriptives(scores: pd.DataFrame, waves: list[str]) -> pd.DataFrame:
         ``respondent_id``, ``wave``, ``group``, ``dimension``, ``score``, optionally ``kind``.
     waves : list of str
         Ordered wave ids (the rows' order).
+    levels : list of str, optional
+        The groups after ``"all"`` (default: the groups of ``scores``, sorted).
 
     Returns
     -------
@@ -686,9 +714,19 @@ def descriptives(scores: pd.DataFrame, waves: list[str]) -> pd.DataFrame:
     >>> descriptives(sc, ["pre"])[["group", "n", "mean", "sd"]].values.tolist()
     [['all', 2, 3.0, 1.4142135623730951], ['x', 2, 3.0, 1.4142135623730951], ['y', 0, nan, nan]]
     """
+    return pd.DataFrame(_descriptive_rows(scores, waves, levels), columns=DESCRIPTIVE_COLUMNS)
+
+
+def _group_labels(scores: pd.DataFrame) -> list[str]:
+    """The distinct groups of ``scores`` as text (:func:`descriptives`' default levels, unsorted)."""
+    return list(scores["group"].astype(str).unique())
+
+
+def _descriptive_rows(scores: pd.DataFrame, waves: list[str], levels: list[str] | None) -> list[dict]:
+    """The rows of :func:`descriptives`."""
     kinds = _kinds(scores)
     sc = scores.assign(wave=scores["wave"].astype(str), group=scores["group"].astype(str))
-    levels = sorted(sc["group"].unique())
+    levels = sorted(_group_labels(scores)) if levels is None else levels
     rows = []
     for dim in pd.unique(sc["dimension"]):
         part = sc[sc["dimension"] == dim]
@@ -699,7 +737,7 @@ def descriptives(scores: pd.DataFrame, waves: list[str]) -> pd.DataFrame:
                 rows.append({"dimension": dim, "kind": kinds[str(dim)], "wave": w, "group": g, "n": int(v.size),
                              "mean": float(v.mean()) if v.size else np.nan,
                              "sd": float(v.std(ddof=1)) if v.size > 1 else np.nan})
-    return pd.DataFrame(rows, columns=DESCRIPTIVE_COLUMNS)
+    return rows
 
 
 def standardized_change(mixed_models: pd.DataFrame, prepost: pd.DataFrame) -> pd.DataFrame:
@@ -806,22 +844,92 @@ def run(scores: pd.DataFrame, respondents: pd.DataFrame, waves: list[str], alpha
     """
     respondents = in_canonical_order("respondents", respondents, waves)  # one order, whatever the file's
     allscores = scores.assign(kind=SCALE)
-    model_levels = None if levels is None else [*([reference] if reference else []),
-                                                 *(g for g in levels if g != reference)]
     if network_nodes is not None and len(network_nodes):
         allscores = pd.concat([allscores, network_scores(network_nodes, respondents)],
                               ignore_index=True)
+
+    def parts(columns):
+        by_dim = dict(tuple(allscores.groupby("dimension", sort=False, observed=True)))
+        for dim in pd.unique(allscores["dimension"]):
+            yield by_dim[dim][columns]
+
+    return run_parts(parts, respondents, waves, alpha=alpha, scale_map=scale_map, levels=levels,
+                     reference=reference)
+
+
+#: the columns :func:`run_parts` asks of each dimension's scores
+PART_COLUMNS = ["respondent_id", "wave", "group", "site", "dimension", "kind", "score"]
+
+
+def run_parts(parts, respondents: pd.DataFrame, waves: list[str], alpha: float = 0.05,
+              scale_map: pd.DataFrame | None = None, levels: list[str] | None = None,
+              reference: str | None = None) -> dict[str, pd.DataFrame]:
+    """:func:`run` from the scores one dimension at a time: the same tables, row for row.
+
+    Every analysis here is per dimension except two study-wide choices, made first from a light
+    pass over the dimensions: each respondent's group (the group on their earliest row over every
+    dimension) and the groups of the descriptives; Holm's adjustment is then applied over the
+    dimensions' p-values (summaries) at the end. So a process holds one dimension's scores at a
+    time (the CLI decodes each from :mod:`pipeline.coded`'s compact table).
+
+    Parameters
+    ----------
+    parts : callable
+        ``parts(columns)`` → an iterable of frames, one per dimension in the study's order (scale
+        dimensions and subscales as ``scores.csv`` orders them, then the network indicators), each
+        with ``columns`` of :data:`PART_COLUMNS` (``kind`` ``scale`` | ``network``); called twice.
+    respondents, waves, alpha, scale_map, levels, reference
+        As :func:`run`.
+
+    Returns
+    -------
+    dict
+        As :func:`run`.
+    """
+    waves = [str(w) for w in waves]
+    respondents = in_canonical_order("respondents", respondents, waves)
+    model_levels = None if levels is None else [*([reference] if reference else []),
+                                                 *(g for g in levels if g != reference)]
     scale_max = {}
     if scale_map is not None:
         for dim, part in scale_map.groupby("dimension", sort=False):
             scale_max[str(dim)] = float(part["max"].max())
             for sub, p2 in part.groupby("subscale", sort=False):
                 scale_max[f"{dim}_{sub}"] = float(p2["max"].max())
-    pp = paired(allscores, waves, alpha=alpha, scale_max=scale_max, levels=levels)
+    # pass 1: each respondent-wave's first group over every dimension (as paired() drops duplicates
+    # over all rows: the first row of each respondent-wave is in the first dimension that has it)
+    firsts, labels = [], []
+    for part in parts(["respondent_id", "wave", "group"]):
+        sc = part.assign(respondent_id=part["respondent_id"].astype(str), wave=part["wave"].astype(str))
+        firsts.append(sc.drop_duplicates(["respondent_id", "wave"]))
+        labels += _group_labels(part)
+    first_rows = pd.concat(firsts, ignore_index=True) if firsts else pd.DataFrame(
+        columns=["respondent_id", "wave", "group"])
+    groups = _person_groups(first_rows, waves)
+    paired_levels = _in_order(groups.unique(), levels)
+    desc_levels = sorted(pd.unique(pd.Series(labels, dtype=object)))
+    multi_site = respondents["site"].nunique() > 1 if "site" in respondents else False
+    rs = respondents.assign(respondent_id=respondents["respondent_id"].astype(str),
+                            wave=respondents["wave"].astype(str))
+    exposures = _exposures(rs, waves)
+    # pass 2: every analysis of one dimension
+    pp_rows, mixed_rows, dose_rows, desc_rows = [], [], [], []
+    with threadpool_limits(1):  # p × p algebra: BLAS threads only spin (10x slower on a busy machine)
+        for part in parts(PART_COLUMNS):
+            kinds = _kinds(part)
+            pp_rows += _paired_rows(_paired_input(part), waves, groups, paired_levels, kinds, alpha, scale_max)
+            mixed_rows += _mixed_rows(part, waves, multi_site, model_levels)
+            dose_rows += _dose_rows(part, exposures, waves)
+            desc_rows += _descriptive_rows(part, waves, desc_levels)
+    # the rows of all dimensions in the order of the whole-study functions: later wave (and exposure) first
+    wave_pos = {w: i for i, w in enumerate(waves)}
+    pp_rows.sort(key=lambda r: wave_pos[r["wave_post"]])
+    dose_rows.sort(key=lambda r: (wave_pos[r["wave_post"]], EXPOSURES.index(r["exposure"])))
+    pp = _paired_table(pp_rows)
     return {
         "prepost": pp,
-        "mixed_models": standardized_change(mixed(allscores, respondents, waves, levels=model_levels), pp),
-        "dose_response": dose_response(allscores, respondents, waves),
+        "mixed_models": standardized_change(pd.DataFrame(mixed_rows, columns=MIXED_COLUMNS), pp),
+        "dose_response": pd.DataFrame(dose_rows, columns=DOSE_COLUMNS),
         "collective": collective(respondents, waves),
-        "descriptives": descriptives(allscores, waves),
+        "descriptives": pd.DataFrame(desc_rows, columns=DESCRIPTIVE_COLUMNS),
     }

@@ -38,7 +38,7 @@ SOURCES_MK := .make/sources/$(ID).mk
 
 COMMON := pipeline/__init__.py pipeline/cli.py pipeline/config.py pipeline/errors.py pipeline/io.py \
           pipeline/outputs.py pipeline/parallel.py pipeline/schemas.py pipeline/simulation/seeds.py \
-          pipeline/simulation/sites.py $(STUDY) $(VENV)
+          pipeline/simulation/sites.py pipeline/order.py pipeline/partitions.py pipeline/shared.py $(STUDY) $(VENV)
 
 TIDY_OUT := $(addprefix $(PROC)/,respondents.parquet responses.parquet ties.parquet scale_map.parquet \
                                   quality.csv sample.csv)

@@ -1,7 +1,7 @@
 """District-scale benchmark: a generated `tables` study of N villages, raw → report, every stage.
 
     .venv/bin/python benchmarks/bench_district.py [--villages 1 200 1000] [--generasi] [--people 250]
-                                                  [--waves 2] [--arms] [--scheduler auto local]
+                                                  [--waves 2] [--arms] [--scheduler auto dask-2x1.5GB]
                                                   [--permutations 5000] [--stages tidy coverage …]
                                                   [--code DIR] [--no-r] [--keep DIR] [--json FILE]
 
@@ -17,7 +17,10 @@ Then it runs ``sinergi pull`` and every stage ``make report`` runs -- the prereq
 ``$(REP)/report.html`` in the Makefile, read from it (:func:`report_stages`), so a new stage
 cannot be left out silently -- each as its own process, as Make runs it, once per scheduler
 (``--scheduler``: ``auto`` is the default local process pool, ``serial`` one process,
-``local`` a Dask ``LocalCluster`` started by the stage; ``$SINERGI_SCHEDULER`` is set). Per stage:
+``local`` a Dask ``LocalCluster`` started by the stage; ``dask-2x1.5GB`` a Dask cluster of 2 worker
+processes limited to 1.5 GB each (``dask worker --memory-limit``: the nanny restarts a worker that
+passes 95 % of it), started by the script before the first stage and shared by all, as a cluster
+would be; ``$SINERGI_SCHEDULER`` is set). Per stage:
 
 * **wall** clock seconds;
 * **CPU** seconds, user + system, of the stage process and *every* descendant (pool workers,
@@ -25,7 +28,9 @@ cannot be left out silently -- each as its own process, as Make runs it, once pe
   reparented to it and reaped with ``wait4``; exact, whatever the load;
 * **peak RSS**: the largest single process (``ru_maxrss`` from ``wait4``, the kernel's high-water
   mark) and the largest sum over the process tree (sampled every 50 ms from /proc);
-* the **load** average before and after (the machine may be shared: wall clocks then say little).
+* the **load** average before and after (the machine may be shared: wall clocks then say little);
+* with ``dask-NxMEM``: the CPU seconds the cluster's worker processes spent during the stage (from
+  /proc, added to the stage's CPU) and the largest RSS of one worker (``rss_worker``).
 
 Then ``make report`` with nothing changed (the no-op). Where ``Rscript`` is on the PATH (with
 psych and lme4) the R peer runs on the same processed data: for every dimension
@@ -235,25 +240,60 @@ def _tree(pid: int) -> tuple[int, int, set[int]]:
     return total, largest, seen
 
 
-def _reap_orphans(deadline: float = 60.0) -> tuple[float, int]:
-    """Wait for descendants reparented to this (subreaper) process; their (CPU s, max RSS bytes)."""
+def _children(exclude: set[int]) -> list[int]:
+    """This process's children (from /proc), but ``exclude``."""
+    me, out = os.getpid(), []
+    for d in os.listdir("/proc"):
+        if d.isdigit() and int(d) not in exclude:
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == me:
+                        out.append(int(d))
+            except (OSError, ValueError, IndexError):
+                continue
+    return out
+
+
+def _reap_orphans(deadline: float = 60.0, exclude: frozenset[int] = frozenset()) -> tuple[float, int]:
+    """Wait for descendants reparented to this (subreaper) process; their (CPU s, max RSS bytes).
+
+    ``exclude``: children that live on (a Dask cluster the script started), not waited for."""
     cpu, maxrss, t0 = 0.0, 0, time.monotonic()
     while True:
-        try:
-            pid, _, ru = os.wait4(-1, os.WNOHANG)
-        except ChildProcessError:
+        pids = _children(set(exclude))
+        if not pids:
             return cpu, maxrss
-        if pid == 0:  # an orphan still running (a forkserver shutting down)
+        reaped = False
+        for pid in pids:
+            try:
+                got, _, ru = os.wait4(pid, os.WNOHANG)
+            except ChildProcessError:
+                continue
+            if got:
+                reaped = True
+                cpu += ru.ru_utime + ru.ru_stime
+                maxrss = max(maxrss, ru.ru_maxrss * 1024)
+        if not reaped:  # an orphan still running (a forkserver shutting down)
             if time.monotonic() - t0 > deadline:
                 print("  warning: a stage left a process running; its CPU time is not counted", file=sys.stderr)
                 return cpu, maxrss
             time.sleep(0.02)
+
+
+def _cpu_of(pids: set[int]) -> float:
+    """User + system CPU seconds so far of ``pids`` (from /proc; processes gone are skipped)."""
+    tick, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, ValueError, IndexError):
             continue
-        cpu += ru.ru_utime + ru.ru_stime
-        maxrss = max(maxrss, ru.ru_maxrss * 1024)
+    return total / tick
 
 
-def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
+def timed(cmd: list[str], cwd: Path, env: dict | None = None, workers: int | None = None) -> dict:
     """Run ``cmd`` (its output to files in ``cwd``); measure it (module docstring).
 
     Returns
@@ -261,7 +301,9 @@ def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
     dict
         ``wall`` s, ``cpu`` s (user + system of the process and every descendant),
         ``rss_process`` (the largest single process) and ``rss_tree`` (the largest sum over
-        the tree) in bytes, ``load_before``, ``load_after`` (1-minute load average).
+        the tree) in bytes, ``load_before``, ``load_after`` (1-minute load average); with ``workers``
+        (the pid of a Dask cluster's worker launcher, not a descendant of ``cmd``) also ``rss_worker``,
+        the largest RSS of one process of its tree, and its CPU during the run in ``cpu``.
 
     Raises
     ------
@@ -269,17 +311,23 @@ def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
         When the command fails (with the end of its error output).
     """
     load0 = os.getloadavg()[0]
+    cluster = _tree(workers)[2] if workers else set()
+    cluster_cpu0 = _cpu_of(cluster)
     log = Path(cwd) / f".bench-{os.getpid()}.log"
     t0 = time.perf_counter()
     with open(log, "w") as out:
         proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-    peak = {"tree": 0, "one": 0}
+    peak = {"tree": 0, "one": 0, "worker": 0}
     done = threading.Event()
 
     def sample():
         while not done.is_set():
             total, largest, _ = _tree(proc.pid)
             peak["tree"], peak["one"] = max(peak["tree"], total), max(peak["one"], largest)
+            if workers:
+                _, largest, pids = _tree(workers)
+                peak["worker"] = max(peak["worker"], largest)
+                cluster.update(pids)  # a worker the nanny restarted
             done.wait(0.05)
 
     th = threading.Thread(target=sample, daemon=True)
@@ -289,14 +337,66 @@ def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
     wall = time.perf_counter() - t0
     done.set()
     th.join()
-    cpu, maxrss = _reap_orphans()
+    cpu, maxrss = _reap_orphans(exclude=frozenset(_LIVING))
     text = log.read_text(errors="replace")
     log.unlink()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{text[-2000:]}")
-    return {"wall": wall, "cpu": cpu + ru.ru_utime + ru.ru_stime,
-            "rss_process": max(peak["one"], maxrss, ru.ru_maxrss * 1024), "rss_tree": peak["tree"],
-            "load_before": load0, "load_after": os.getloadavg()[0]}
+    out = {"wall": wall, "cpu": cpu + ru.ru_utime + ru.ru_stime,
+           "rss_process": max(peak["one"], maxrss, ru.ru_maxrss * 1024), "rss_tree": peak["tree"],
+           "load_before": load0, "load_after": os.getloadavg()[0]}
+    if workers:
+        out["cpu"] += _cpu_of(cluster) - cluster_cpu0
+        out["rss_worker"] = peak["worker"]
+    return out
+
+
+_LIVING: set[int] = set()
+"""Children of this script that outlive a stage (a Dask cluster's scheduler and worker launcher)."""
+
+DASK_SPEC = re.compile(r"^dask-(\d+)x(\d+(?:\.\d+)?[KMGT]?i?B)$")
+"""``--scheduler dask-2x1.5GB``: a cluster of 2 worker processes, 1.5 GB each."""
+
+
+class DaskCluster:
+    """A Dask scheduler and ``n`` memory-limited worker processes (``dask scheduler`` / ``dask worker``),
+    started as this script's children, as on a cluster; ``address`` for ``$SINERGI_SCHEDULER``, ``pid`` of
+    the worker launcher (its tree: nannies and workers) for :func:`timed`."""
+
+    def __init__(self, spec: str, env: dict):
+        n, memory = DASK_SPEC.match(spec).groups()
+        self.folder = Path(tempfile.mkdtemp(prefix="bench-dask-"))
+        file = self.folder / "scheduler.json"
+        dask = str(PYTHON.parent / "dask")
+        self.procs = [subprocess.Popen([dask, "scheduler", "--scheduler-file", str(file), "--port", "0",
+                                        "--no-dashboard"], env=env, cwd=self.folder,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+        t0 = time.monotonic()
+        while not file.exists():
+            if time.monotonic() - t0 > 60:
+                raise RuntimeError("dask scheduler did not start in 60 s")
+            time.sleep(0.1)
+        self.address = json.loads(file.read_text())["address"]
+        self.procs.append(subprocess.Popen([dask, "worker", self.address, "--nworkers", n, "--nthreads", "1",
+                                            "--memory-limit", memory, "--no-dashboard"], env=env,
+                                           cwd=self.folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        self.pid = self.procs[1].pid
+        _LIVING.update(p.pid for p in self.procs)
+        sys.path.insert(0, str(ROOT))
+        from distributed import Client
+
+        with Client(self.address, timeout=60) as client:
+            client.wait_for_workers(int(n), timeout=120)
+
+    def close(self) -> None:
+        _LIVING.difference_update(p.pid for p in self.procs)
+        for proc in reversed(self.procs):
+            proc.terminate()
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -385,7 +485,8 @@ def prepare(work: Path, villages: int, people: int, waves: int, arms: bool, perm
     return study, time.perf_counter() - t0
 
 
-def run_stages(study: Path, work: Path, stages: list[str], env: dict, code: Path | None) -> dict:
+def run_stages(study: Path, work: Path, stages: list[str], env: dict, code: Path | None,
+               workers: int | None = None) -> dict:
     """``sinergi pull`` and each stage as its own process (:func:`timed`); per stage its figures."""
     cmd = [str(PYTHON), "-m", "pipeline.cli"]
     if code is not None:
@@ -393,10 +494,11 @@ def run_stages(study: Path, work: Path, stages: list[str], env: dict, code: Path
     out = {}
     for stage in ["pull"] + stages:
         args = cmd + [stage, "--study", str(study)] + (["--quiet"] if stage == "pull" else [])
-        m = timed(args, work, env)
+        m = timed(args, work, env, workers)
         out[stage] = m
         print(f"  {stage:<10} wall {m['wall']:7.1f} s  CPU {m['cpu']:7.1f} s  "
-              f"peak {m['rss_process'] / 2**20:6.0f} MB (tree {m['rss_tree'] / 2**20:6.0f} MB)  "
+              f"peak {m['rss_process'] / 2**20:6.0f} MB (tree {m['rss_tree'] / 2**20:6.0f} MB"
+              + (f", worker {m['rss_worker'] / 2**20:6.0f} MB" if workers else "") + ")  "
               f"load {m['load_before']:.1f}-{m['load_after']:.1f}", file=sys.stderr, flush=True)
     return out
 
@@ -449,17 +551,24 @@ def bench(villages: int, args: argparse.Namespace, scheduler: str, env: dict) ->
     study, gen = prepare(work, villages, args.people, args.waves, args.arms, args.permutations)
     print(f"{villages} villages × {args.people} people × {args.waves} waves, scheduler {scheduler} "
           f"({work})", file=sys.stderr, flush=True)
-    env = {**env, "SINERGI_SCHEDULER": scheduler}
+    cluster = DaskCluster(scheduler, env) if DASK_SPEC.match(scheduler) else None
+    env = {**env, "SINERGI_SCHEDULER": cluster.address if cluster else scheduler}
+    try:
+        stages = run_stages(study, work, args.stages, env, args.code, cluster.pid if cluster else None)
+    finally:
+        if cluster:
+            cluster.close()
     row: dict = {"villages": villages, "people": args.people, "waves": args.waves, "arms": args.arms,
-                 "scheduler": scheduler, "generate_s": gen, "stages": run_stages(study, work, args.stages, env,
-                                                                                   args.code)}
+                 "scheduler": scheduler, "generate_s": gen, "stages": stages}
     row.update(outputs(work, yaml.safe_load(study.read_text())["id"]))
     st = [row["stages"][s] for s in args.stages]
     row["total_wall"] = sum(m["wall"] for m in st)
     row["total_cpu"] = sum(m["cpu"] for m in st)
     row["peak_process_mb"] = max(m["rss_process"] for m in st) / 2**20
     row["peak_tree_mb"] = max(m["rss_tree"] for m in st) / 2**20
-    if args.stages == report_stages() and args.code is None:
+    if cluster:
+        row["peak_worker_mb"] = max(m["rss_worker"] for m in st) / 2**20
+    if args.stages == report_stages() and args.code is None and cluster is None:
         row["noop_make_s"] = noop_make(work, study, env)
     if not args.no_r and scheduler == args.scheduler[0]:
         peer = r_peer(work / "data" / "processed" / yaml.safe_load(study.read_text())["id"], work)
@@ -474,16 +583,18 @@ def bench(villages: int, args: argparse.Namespace, scheduler: str, env: dict) ->
 
 def print_tables(rows: list[dict], stages: list[str]) -> None:
     """Markdown: one line per size × scheduler × stage, then one per size × scheduler."""
-    print("| villages | scheduler | stage | wall (s) | CPU (s) | peak process (MB) | peak tree (MB) | load |")
-    print("|---:|---|---|---:|---:|---:|---:|---|")
+    print("| villages | scheduler | stage | wall (s) | CPU (s) | peak process (MB) | peak tree (MB) | peak worker (MB) "
+          "| load |")
+    print("|---:|---|---|---:|---:|---:|---:|---:|---|")
     for r in rows:
         for s in ["pull"] + stages:
             m = r["stages"][s]
             print(f"| {r['villages']:,} | {r['scheduler']} | {s} | {m['wall']:.1f} | {m['cpu']:.1f} | "
                   f"{m['rss_process'] / 2**20:,.0f} | {m['rss_tree'] / 2**20:,.0f} | "
-                  f"{m['load_before']:.1f}–{m['load_after']:.1f} |")
+                  + (f"{m['rss_worker'] / 2**20:,.0f}" if "rss_worker" in m else "–")
+                  + f" | {m['load_before']:.1f}–{m['load_after']:.1f} |")
     cols = ["villages", "people", "waves", "scheduler", "respondent_waves", "nominations", "total_wall", "total_cpu",
-            "peak_process_mb", "peak_tree_mb", "r_peer_s", "r_peer_analysis_s", "report_html_mb", "report_docx_mb",
+            "peak_process_mb", "peak_tree_mb", "peak_worker_mb", "r_peer_s", "r_peer_analysis_s", "report_html_mb", "report_docx_mb",
             "largest_figure_px", "report_mb_on_disk", "noop_make_s"]
     print()
     print("| " + " | ".join(cols) + " |")
@@ -507,7 +618,9 @@ def main(argv=None) -> int:
     ap.add_argument("--waves", type=int, default=2, choices=(2, 3))
     ap.add_argument("--arms", action="store_true", help="every second village a comparison village (did runs)")
     ap.add_argument("--scheduler", nargs="+", default=["auto"],
-                    help="$SINERGI_SCHEDULER values to run every stage with (auto, serial, processes, local, tcp://…)")
+                    help="$SINERGI_SCHEDULER values to run every stage with (auto, serial, processes, local, "
+                         "tcp://…), or dask-NxMEM (e.g. dask-2x1.5GB): a Dask cluster of N worker processes "
+                         "limited to MEM each, started for the run")
     ap.add_argument("--permutations", type=int, default=5000)
     ap.add_argument("--stages", nargs="+", help="only these stages (default: every stage make report runs)")
     ap.add_argument("--code", type=Path, help="run the pipeline package of this checkout (PYTHONPATH) instead")

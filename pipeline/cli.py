@@ -63,6 +63,14 @@ def _paths(study, *names) -> dict:
     return {name: study.processed_dir / f"{name}.parquet" for name in names}
 
 
+def _worker_paths(study, *names) -> dict:
+    """Where the per-village jobs read these partitioned tables: the local files, or their copies in the
+    study's shared store (``analysis.shared_data`` / ``$SINERGI_SHARED_DATA``, :mod:`pipeline.shared`)."""
+    from .shared import publish, store_from
+
+    return publish(_paths(study, *names), store_from(study.analysis.shared_data), study.id)
+
+
 def _partitioned(study, *names) -> bool:
     """Whether tidy wrote these canonical tables one row group per village (``pipeline/partitions.py``)."""
     from .partitions import is_partitioned
@@ -234,7 +242,7 @@ def cmd_scales(args):
         from .partitions import map_partitions
 
         t = _read_tables(study, "respondents", "scale_map")
-        parts = map_partitions(coded_arrays, _paths(study, "respondents", "responses"),
+        parts = map_partitions(coded_arrays, _worker_paths(study, "respondents", "responses"),
                                scheduler_from(study.analysis.scheduler), scale_map=t["scale_map"])
         frames = run_parts(t["respondents"], parts, t["scale_map"], study.wave_ids, min_share=study.analysis.min_share)
     else:  # tables tidied by an older sinergi: the whole study at once
@@ -320,7 +328,7 @@ def cmd_invariance(args):
         from .partitions import map_partitions
 
         t = _read_tables(study, "respondents", "scale_map")
-        parts = map_partitions(wide_items, _paths(study, "respondents", "responses"), scheduler,
+        parts = map_partitions(wide_items, _worker_paths(study, "respondents", "responses"), scheduler,
                                scale_map=t["scale_map"]) if len(t["scale_map"]) else []
         df = from_wide(stack_wide(parts), t["respondents"], t["scale_map"], study.wave_ids,
                        group_values=study.group_values, scheduler=scheduler)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, Vali
 from .errors import SinergiError
 from .io import STUDY_ID_RE, read_text, read_yaml, sha256_file, study_id
 from .parallel import scheduler_problem
+from .shared import store_problem
 from .simulation.sites import comparison_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -174,11 +175,22 @@ class Analysis(_Model):
     #: where per-site work runs (pipeline/parallel.py): auto, serial, processes, local or a Dask
     #: scheduler address; $SINERGI_SCHEDULER overrides it
     scheduler: str = "auto"
+    #: where the workers of a cluster read the partitioned tables, when they cannot see data/processed/:
+    #: a folder every worker mounts or an fsspec URL (pipeline/shared.py); $SINERGI_SHARED_DATA overrides it
+    shared_data: str | None = None
 
     @field_validator("scheduler")
     @classmethod
     def _scheduler(cls, v: str) -> str:
         problem = scheduler_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
+
+    @field_validator("shared_data")
+    @classmethod
+    def _shared_data(cls, v: str | None) -> str | None:
+        problem = None if v is None else store_problem(v)
         if problem:
             raise ValueError(problem)
         return v
@@ -592,6 +604,8 @@ def _message(path: Path, exc: ValidationError) -> str:
     if kind == "string_pattern_mismatch" and where == "id":
         msg = "use lower-case letters, digits, '-' or '_' (it names folders)"
     shown = "" if isinstance(value, (dict, list)) else f" = {value!r}"
+    if where == "analysis.shared_data":  # its message names the URL without a key or password in it
+        shown = ""
     if where == "(top level)":
         return f"{path}: {msg}"
     return f"{path}: {where}{shown}: {msg}"

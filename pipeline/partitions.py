@@ -7,8 +7,8 @@ each file is written **grouped by site, one row group per site**, and names its 
 key-value metadata (:data:`META_KEY`: ``{"by": "site", "sites": [...]}``, row group *i* = site
 *i*). A stage's per-village job then reads its own village with :func:`read_site` — one row group,
 without decoding the rest of the file — from a path every worker can reach (a local path on one
-machine; on a cluster the same ``processed/`` folder on a shared file system; an fsspec URL to an
-object store would be the next step, through ``pyarrow.fs``, not done yet).
+machine; on a cluster the same ``processed/`` folder on a shared file system, or the copy in a shared
+store named by ``analysis.shared_data``: a folder or an fsspec URL, :mod:`pipeline.shared`).
 
 Row order: the rows grouped by site (a stable sort), sites in the order they first appear in
 the table tidy made, rows within a site in tidy's order. tidy reads village by village (the demo's
@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -53,6 +52,7 @@ from .errors import SinergiError
 from .io import atomic_path
 from .order import rows_of
 from .parallel import map_sites
+from .shared import display_url, is_url, open_parquet
 
 __all__ = ["META_KEY", "PARTITIONED", "write_partitioned", "site_of_responses", "is_partitioned", "sites",
            "read_site", "read_sites"]
@@ -123,19 +123,14 @@ def write_partitioned(path: str | os.PathLike, df: pd.DataFrame, site: pd.Series
 
 
 def _meta(path: str | os.PathLike) -> tuple[pq.ParquetFile, list[str] | None]:
-    path = Path(path)
-    if not path.exists():
-        raise SinergiError(f"{path}: missing; run `make tidy` first")
-    try:
-        f = pq.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise SinergiError(f"{path}: not a readable Parquet file ({exc})") from None
+    f = open_parquet(path)  # a local path or a shared store's URL (pipeline/shared.py)
     raw = (f.schema_arrow.metadata or {}).get(META_KEY)
     if raw is None:
         return f, None
     names = json.loads(raw)["sites"]
     if len(names) != f.num_row_groups and not (not names and f.num_row_groups <= 1):
-        raise SinergiError(f"{path}: names {len(names)} sites for {f.num_row_groups} row groups; run `make tidy` again")
+        raise SinergiError(f"{display_url(str(path))}: names {len(names)} sites for {f.num_row_groups} row groups; "
+                           "run `make tidy` again")
     return f, names
 
 
@@ -207,13 +202,8 @@ def _batch_job(job: tuple) -> object:
     func, paths, batch, options = job
     frames = {}
     for name, path in paths.items():
-        if not os.path.exists(path):  # the worker is another machine without the study's folder
-            raise SinergiError(f"{path}: not found on the worker {socket.gethostname()}; the stages that read "
-                               "their villages themselves (scales, invariance) need data/processed/ on a disk "
-                               "every worker sees at the same path (a shared folder), or run them with "
-                               "SINERGI_SCHEDULER=auto on this machine")
         df = read_sites(path, batch)
-        where = f"{path}, village{'s' if len(batch) > 1 else ''} {batch[0]}{'…' + batch[-1] if len(batch) > 1 else ''}"
+        where = f"{display_url(str(path))}, village{'s' if len(batch) > 1 else ''} {batch[0]}{'…' + batch[-1] if len(batch) > 1 else ''}"
         frames[name] = schemas.validate(name, df, where) if name in schemas.SCHEMAS else df
     return func(**frames, **options)
 
@@ -226,13 +216,14 @@ def map_partitions(func, paths: dict[str, str | os.PathLike], scheduler: str = "
     own rows (:func:`read_sites`; canonical tables validated as the stages validate them), so no
     table travels from this process to the workers. The jobs run where ``scheduler`` says
     (:func:`pipeline.parallel.map_sites`): serially, on the local process pool, or on a Dask
-    cluster whose workers see the same paths (a shared folder).
+    cluster whose workers see the same paths (a shared folder) or read the URLs of a shared store
+    (:func:`pipeline.shared.publish`).
 
     Parameters
     ----------
     func : a module-level function taking the tables by name (e.g. ``respondents=``,
         ``responses=``) and ``options``; pure (no I/O), its result picklable.
-    paths : table name → partitioned Parquet file (:func:`write_partitioned`).
+    paths : table name → partitioned Parquet file (:func:`write_partitioned`): a path, or an fsspec URL.
     scheduler : ``auto``, ``serial``, ``processes``, ``local`` or a Dask scheduler address.
 
     Returns
@@ -241,7 +232,8 @@ def map_partitions(func, paths: dict[str, str | os.PathLike], scheduler: str = "
         ``func``'s result per batch, in site order (concatenating them gives the study in the
         tables' row order).
     """
-    paths = {name: str(Path(path).resolve()) for name, path in paths.items()}  # workers have their own cwd
+    paths = {name: str(path) if is_url(path) else str(Path(path).resolve())  # workers have their own cwd
+             for name, path in paths.items()}
     names = sites(next(iter(paths.values())))
     jobs = [(func, paths, batch, options) for batch in batches(names)]
     return map_sites(_batch_job, jobs, scheduler)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -12,6 +14,7 @@ from pipeline.errors import SinergiError
 from tests.tablestudy import write_tables_study
 
 SITES = 5
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -127,58 +130,84 @@ def test_unreachable_scheduler_names_the_address(monkeypatch):
 
 
 # ---------------------------------------------------------------------------------------------
-# every stage that maps over villages: the same files from serial, the pool and Dask (8 villages)
+# every stage `make report` runs: the same files serially and on a Dask LocalCluster (8 villages)
 # ---------------------------------------------------------------------------------------------
 
-MAPPED = {"network": ["network_whole.csv", "network_groups.csv", "mixing.csv", "network_nodes.csv",
-                      "brokerage.csv", "network_change.csv"],
-          "coverage": ["network_coverage.csv"], "invariance": ["invariance.csv"],
-          "scales": ["scores.csv", "reliability.csv", "items.csv"]}
-"""The stages whose per-village (or per-fit) work runs through parallel.map_sites (scales and invariance:
-jobs reading their villages' row groups, pipeline.partitions.map_partitions), and their files."""
+def _bench():
+    """benchmarks/bench_district.py as a module: its study generator and its reading of the Makefile."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_district", ROOT / "benchmarks" / "bench_district.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+EIGHT_ID = "district-8"
 
 
 @pytest.fixture(scope="module")
 def eight(tmp_path_factory):
-    """A tidied `tables` study of eight villages, 20 people each: enough for the CFA fits."""
+    """A `tables` study of eight villages × 30 people × 2 waves, every second village a comparison village
+    (the benchmark's generator, so every stage has work: three tie types, arms for did, enough people per
+    group for the CFA fits), pulled once."""
     import os
 
     from pipeline.cli import main
 
+    bench = _bench()
     folder = tmp_path_factory.mktemp("eight")
+    path = bench.generate(folder, 8, people=30, arms=True, permutations=99)
     old = os.getcwd()
     os.chdir(folder)
     try:
-        path = write_tables_study(folder, n=160, sites=8, study_id="eight-villages")
-        for stage in ("pull", "tidy"):
-            assert main([stage, "--study", str(path), *(["--quiet"] if stage == "pull" else [])]) == 0
+        assert main(["pull", "--study", str(path), "--quiet"]) == 0
     finally:
         os.chdir(old)
-    return {"folder": folder, "study": path, "proc": folder / "data" / "processed" / "eight-villages"}
+    return {"folder": folder, "study": path, "stages": bench.report_stages(),
+            "proc": folder / "data" / "processed" / EIGHT_ID, "rep": folder / "reports" / EIGHT_ID}
 
 
-def _stage_files(eight, monkeypatch, scheduler: str) -> dict[str, bytes]:
+def _every_stage(eight, monkeypatch, scheduler: str) -> dict[str, bytes]:
+    """Run every stage `make report` runs (read from the Makefile) with ``scheduler``; the files they wrote.
+
+    Processed files byte for byte; of the report, its tables (CSV) and exports, which hold every number
+    it prints (report.html and the documents also carry the build time)."""
+    import shutil
+
     from pipeline.cli import main
 
     monkeypatch.chdir(eight["folder"])
     monkeypatch.setenv(parallel.SCHEDULER_ENV, scheduler)
-    out = {}
-    for stage, files in MAPPED.items():
+    for folder in (eight["proc"], eight["rep"]):
+        shutil.rmtree(folder, ignore_errors=True)
+    for stage in eight["stages"]:
         assert main([stage, "--study", str(eight["study"])]) == 0, (stage, scheduler)
-        out.update({f: (eight["proc"] / f).read_bytes() for f in files})
+    out = {f"processed/{p.name}": p.read_bytes() for p in sorted(eight["proc"].iterdir()) if p.is_file()}
+    for sub in ("tables", "exports"):
+        out.update({f"{sub}/{p.relative_to(eight['rep'] / sub)}": p.read_bytes()
+                    for p in sorted((eight["rep"] / sub).rglob("*")) if p.is_file() and p.suffix != ".xlsx"})
     return out
 
 
-def test_mapped_stages_give_the_serial_files_on_dask(eight, monkeypatch):
-    """The process pool runs the same map_sites path (tested above with the network stage)."""
+def test_every_stage_gives_the_serial_files_on_dask(eight, monkeypatch):
+    """Serial == a Dask LocalCluster of two worker processes, for every file of every stage of `make report`.
+
+    The process pool runs the same map_sites path (tested above with the network stage). A stage that does
+    not consult the scheduler passes trivially; one that does must not let where a village ran change a byte."""
     from distributed import LocalCluster
 
-    serial = _stage_files(eight, monkeypatch, "serial")
+    assert eight["stages"][0] == "tidy" and eight["stages"][-1] == "report" and "did" in eight["stages"]
+    serial = _every_stage(eight, monkeypatch, "serial")
     cov = pd.read_csv(eight["proc"] / "network_coverage.csv")
-    assert cov["site"].nunique() == 8 and len(cov) == 8 * 2 * 2  # sites × waves × (info, any)
-    assert len(pd.read_csv(eight["proc"] / "scores.csv")) > 8 * 20  # scored village by village, from the row groups
-    inv = pd.read_csv(eight["proc"] / "invariance.csv")
-    assert inv["chisq"].notna().sum() >= 6  # fits ran (not only "not estimable" rows)
+    assert cov["site"].nunique() == 8 and len(cov) == 8 * 2 * 4  # sites × waves × (3 tie types + any)
+    assert pd.read_csv(eight["proc"] / "scores.csv")["site"].nunique() == 8
+    assert pd.read_csv(eight["proc"] / "invariance.csv")["chisq"].notna().sum() >= 6  # fits ran
+    assert len(pd.read_csv(eight["proc"] / "did.csv")) > 0  # comparison villages: the DiD ran
+    assert any(k.startswith("tables/") for k in serial) and any(k.startswith("exports/") for k in serial)
     # worker processes, as `scheduler: local` starts them: the jobs travel pickled
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        assert _stage_files(eight, monkeypatch, cluster.scheduler_address) == serial
+        dask = _every_stage(eight, monkeypatch, cluster.scheduler_address)
+    assert sorted(dask) == sorted(serial)
+    differ = [name for name in serial if dask[name] != serial[name]]
+    assert not differ, f"files that differ between serial and Dask: {differ}"

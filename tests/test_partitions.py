@@ -178,5 +178,5 @@ def test_stages_write_the_same_files_from_partitioned_and_older_tables(villages,
 
 def test_a_worker_without_the_files_says_so(tmp_path):
     job = (scales.coded_arrays, {"responses": str(tmp_path / "elsewhere" / "responses.parquet")}, ["desa0"], {})
-    with pytest.raises(SinergiError, match=r"responses\.parquet: not found on the worker .*shared folder"):
+    with pytest.raises(SinergiError, match=r"responses\.parquet: missing \(on .*shared folder"):
         partitions._batch_job(job)

@@ -33,7 +33,7 @@ from .labels import Labels
 from .text import num, s
 
 __all__ = ["write_tables", "csv_frame", "sheet_names", "wide_scores", "with_items", "by_wave", "measures_and_formats",
-           "write_spss_stata", "data_time", "safe_name"]
+           "write_spss_stata", "pyreadstat_frame", "data_time", "safe_name"]
 
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
@@ -688,6 +688,19 @@ def by_wave(df: pd.DataFrame, labels: dict[str, str], values: dict[str, dict], s
     return out, labs, vals
 
 
+def pyreadstat_frame(df: pd.DataFrame) -> Any:
+    """``df`` as a polars frame, missing numbers (NaN, NaT) as nulls, for pyreadstat to write.
+
+    pyreadstat writes a file cell by cell; for a pandas frame it calls ``pd.isna`` on every cell
+    of a column that has a missing value (≈ 20 million calls for the four score files of 200
+    villages: 2/3 of their time), for a polars frame it tests ``is None``. The files are the same
+    byte for byte (tests/report/test_exports_fast.py): the same column types, labels and values.
+    """
+    import polars as pl
+
+    return pl.from_pandas(df, nan_to_null=True)
+
+
 #: the Stata version whose .dta format is written: 14 gives format 118, which Stata 14 and every
 #: later Stata opens (Unicode, 80-character variable labels, 32,000-character value labels); 15
 #: would give format 119, which Stata 14 — still common on campus licences — refuses. 118 holds
@@ -704,11 +717,15 @@ def write_spss_stata(df: pd.DataFrame, labels: dict[str, str], values: dict[str,
     14 and later) with labels cut to Stata's 80 (:func:`stata_label`). With ``compress`` the .sav
     is bytecode-compressed (what SPSS itself writes by default; every SPSS, PSPP, R haven and
     pyreadstat read it): ≈ 2.7× smaller for these tables at the same cost. Stata's format has no
-    compression."""
+    compression.
+
+    The frame is handed to pyreadstat as a polars frame (:func:`pyreadstat_frame`): the same
+    bytes, a third of the time."""
     import pyreadstat
 
     outdir = Path(outdir)
     col_labels = [labels.get(c, c)[:SAV_LABEL_MAX] for c in df.columns]
+    df = pyreadstat_frame(df)
     out = []
     sav = outdir / f"{stem}.sav"
     with atomic_path(sav) as tmp:

@@ -18,6 +18,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from ..analysis.network import analysed_tie_types, build_graphs
 from . import text as rt
 from .context import Context
@@ -145,7 +147,7 @@ def network_view(rep: Context) -> dict[str, Any] | None:
         return None
     types = analysed_tie_types(rep.study.tie_types, ties)
     if "site" in resp and "site" in ties:  # graphs of the villages shown only (not of all 200: 20 s)
-        shown = sorted(set(resp["site"].astype(str)))[:NETVIEW_MAX_SITES]
+        shown = sorted(set(pd.unique(resp["site"].astype(str))))[:NETVIEW_MAX_SITES]
         resp, ties = resp[resp["site"].astype(str).isin(shown)], ties[ties["site"].astype(str).isin(shown)]
     graphs = build_graphs(resp, ties, types)
     sites = sorted({k[0] for k in graphs})[:NETVIEW_MAX_SITES]

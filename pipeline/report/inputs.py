@@ -63,10 +63,19 @@ class Inputs:
         return cls(tables, folder)
 
 
+#: the dtype pandas infers for a list of Python strings (missing: None), as :func:`_strings` makes
+_INFERRED_STR = pd.Series(["a", None]).dtype
+
+
 def _strings(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the :data:`STRING_COLUMNS` it has as Python strings (missing: None), in the dtype
+    pandas infers for them; a column already of that dtype with a value is kept as it is (the
+    same column; converting it cost 4 s at 200 villages: 2.6 million responses)."""
     for c in STRING_COLUMNS:
         if c in df.columns:
             col = df[c]
+            if col.dtype == _INFERRED_STR and col.notna().any():  # already str: the conversion is the identity
+                continue
             out = col.astype(str).astype(object)  # str(v) in one vectorised pass, not a call per value
             df[c] = pd.Series(out.where(col.notna(), None).tolist(), index=df.index)  # dtype as map() infers
     return df

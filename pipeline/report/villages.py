@@ -75,6 +75,9 @@ VILLAGE_TABLES = (
     ("network_change.csv", "village_network_change", "t_change", NETWORK_CHANGE_COLUMNS, ("tie_type", "wave_post")),
     ("brokerage.csv", "village_brokerage", "t_brokerage", BROKERAGE_COLUMNS, ("wave",)),
     ("network_coverage.csv", "village_coverage", "t_coverage", COVERAGE_COLUMNS, ("wave",)))
+#: each village table's sort order: the whole table is put in the study's order once (a stable sort:
+#: each village's rows are then in the order sorting them alone gives), not 200 small sorts
+ORDERS = {name: order for name, _, _, _, order in VILLAGE_TABLES}
 #: the files whose rows a village page shows for the union of the tie types only (when they have it)
 ANY_TIES_ONLY = ("network_groups.csv", "brokerage.csv", "network_coverage.csv")
 
@@ -126,7 +129,7 @@ def write_villages(ctx: Context, out: Path) -> list[Path]:
     folder = out / "villages"
     frames = {name: ctx.inputs(name) for name in _SOURCES}
     frames = {k: v for k, v in frames.items() if v is not None and len(v) and "site" in v}
-    by_site = {k: dict(tuple(v.groupby(v["site"].astype(str), sort=False))) for k, v in frames.items()}
+    by_site = {k: _by_site(_page_rows(ctx, k, v)) for k, v in frames.items()}
     resp = ctx.inputs("respondents.parquet")  # respondents per village, counted once (not a scan per village)
     people = resp.drop_duplicates(["site", "respondent_id"])["site"].astype(str).value_counts()
     page = _page_renderer(ctx)
@@ -147,6 +150,22 @@ def write_villages(ctx: Context, out: Path) -> list[Path]:
     for name, df in frames.items():  # the complete per-village tables
         write_bytes(folder / name, df.to_csv(index=False, lineterminator="\n").encode("utf-8-sig"))
     return written
+
+
+def _page_rows(ctx: Context, name: str, df: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the processed table ``name`` the village pages show, in the order they show
+    them: for :data:`ANY_TIES_ONLY`, each village's rows of the union of the tie types (every row
+    of a village without them); :data:`VILLAGE_TABLES` in the study's order (:data:`ORDERS`)."""
+    if name in ANY_TIES_ONLY and "tie_type" in df:
+        is_any = df["tie_type"] == "any"
+        has_any = is_any.groupby(df["site"].astype(str)).transform("any")
+        df = df[is_any | ~has_any]
+    return ctx.shape.study_order(df, *ORDERS[name]) if name in ORDERS else df
+
+
+def _by_site(df: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The rows of each village (by its name as text), in the order of ``df``."""
+    return dict(tuple(df.groupby(df["site"].astype(str), sort=False)))
 
 
 def _page_renderer(ctx: Context):
@@ -182,15 +201,9 @@ def _index(ctx: Context, rows: list[tuple[str, str, int]]) -> str:
             f"<p>{intro}</p>\n<ul>\n{items}\n</ul>\n</main>\n</body>\n</html>\n")
 
 
-def _any_ties(df: pd.DataFrame) -> pd.DataFrame:
-    """The rows of the union of the tie types (``any``), or every row when there are none."""
-    if "tie_type" in df and (df["tie_type"] == "any").any():
-        return df[df["tie_type"] == "any"]
-    return df
-
-
 def _village_blocks(ctx: Context) -> list[Block]:
-    """The tables of one village (``ctx`` holds only that village's rows), in the study's order."""
+    """The tables of one village (``ctx`` holds only that village's rows, as :func:`_page_rows`
+    chose and ordered them)."""
     words, shape, numbering = ctx.words, ctx.shape, ctx.numbering
     blocks: list[Block] = []
     ds = ctx.inputs("district_sites.csv")
@@ -203,10 +216,8 @@ def _village_blocks(ctx: Context) -> list[Block]:
             Column("mean_post", f"{mean} – {words.wave(shape.waves[-1])}", Fmt.N2, verbatim=True), *CHANGE_TAIL]
         blocks.append(numbering.table("village_change", words.text("t_district_villages"), ds, cols,
                                       note=words.text("village_change_note")))
-    for name, key, title, cols, order in VILLAGE_TABLES:
+    for name, key, title, cols, _ in VILLAGE_TABLES:
         df = ctx.inputs(name)
         if df is not None and len(df):
-            if name in ANY_TIES_ONLY:
-                df = _any_ties(df)
-            blocks.append(numbering.table(key, words.text(title), shape.study_order(df, *order), cols))
+            blocks.append(numbering.table(key, words.text(title), df, cols))
     return blocks

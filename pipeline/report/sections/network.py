@@ -292,7 +292,7 @@ def _sociogram_blocks(ctx: Context) -> list[Block]:
         return [ctx.missing("respondents.parquet", "ties.parquet")]
     nodes = sorted(set().union(*present.values()) if present else set())
     union = sorted({e for es in edges.values() for e in es})
-    site_of = dict(zip(resp["respondent_id"].astype(str), resp["site"].astype(str))) \
+    site_of = dict(zip(resp["respondent_id"].astype(str).tolist(), resp["site"].astype(str).tolist())) \
         if resp is not None and "site" in resp else {}
     sites = sorted({site_of.get(v, "") for v in nodes})
     subset_note = []

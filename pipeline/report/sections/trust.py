@@ -122,7 +122,7 @@ def _distribution_blocks(ctx: Context, scores: pd.DataFrame | None) -> list[Bloc
     if scores is None or not len(scores):
         return []
     words, shape = ctx.words, ctx.shape
-    have = set(scores["dimension"])
+    have = set(pd.unique(scores["dimension"]))  # not a Python loop over the million score rows
     if shape.umkm:
         top = [d for d in HEADLINE if d in have]
     else:

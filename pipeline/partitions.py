@@ -101,25 +101,9 @@ def write_partitioned(path: str | os.PathLike, df: pd.DataFrame, site: pd.Series
     -----
     Sites in the order they first appear; the sort is stable, so rows keep their order within a
     site. A table with no rows is written with no sites (an empty file of the table's columns).
+    :func:`write_partitioned_rows` in the table's own order.
     """
-    site = np.asarray(pd.Series(site).astype(str), dtype=object)
-    if len(site) != len(df):
-        raise ValueError(f"{len(site)} sites for {len(df)} rows")
-    codes, names = pd.factorize(site)  # sites in the order they first appear
-    grouped = bool(np.all(codes[1:] >= codes[:-1]))  # tidy's tables usually are: no reordered copy
-    order = np.arange(len(codes)) if grouped else np.argsort(codes, kind="stable")
-    table = pa.Table.from_pandas(df if grouped else df.iloc[order], preserve_index=False)
-    meta = dict(table.schema.metadata or {})
-    meta[META_KEY] = json.dumps({"by": "site", "sites": [str(s) for s in names]}, ensure_ascii=False).encode()
-    if df.attrs:  # as ``df.to_parquet`` keeps them (``pd.read_parquet`` restores them): the pseudonym key's stamp
-        meta[b"PANDAS_ATTRS"] = json.dumps(df.attrs).encode()
-    table = table.replace_schema_metadata(meta)
-    bounds = np.searchsorted(codes[order], np.arange(len(names) + 1)) if len(names) else [0, 0]
-    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, table.schema) as writer:
-        if not len(names):
-            writer.write_table(table)
-        for i in range(len(names)):
-            writer.write_table(table.slice(bounds[i], bounds[i + 1] - bounds[i]), row_group_size=max(1, len(df)))
+    write_partitioned_rows(path, df, site, np.arange(len(df)))
 
 
 TAKE_ROWS = 1 << 20

@@ -61,3 +61,21 @@ def write_tables_study(folder: Path, *, seed: int = 7, n: int = 40, study_id: st
     path = folder / "study.yaml"
     path.write_text(yaml.safe_dump(study), encoding="utf-8")
     return path
+
+
+def tidied_tables_study(folder: Path, **kwargs) -> Path:
+    """:func:`write_tables_study` into ``folder``, then ``sinergi pull`` and ``tidy`` run there (studies
+    write data/ relative to the working folder); return the study file's path."""
+    import os
+
+    from pipeline.cli import main
+
+    old = os.getcwd()
+    os.chdir(folder)
+    try:
+        path = write_tables_study(folder, **kwargs)
+        for stage in ("pull", "tidy"):
+            assert main([stage, "--study", str(path), *(["--quiet"] if stage == "pull" else [])]) == 0
+    finally:
+        os.chdir(old)
+    return path

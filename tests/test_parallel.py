@@ -11,7 +11,7 @@ from pipeline import parallel
 
 from pipeline.analysis import network
 from pipeline.errors import SinergiError
-from tests.tablestudy import write_tables_study
+from tests.tablestudy import tidied_tables_study, write_tables_study
 
 SITES = 5
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,19 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def district(tmp_path_factory):
     """A tidied `tables` study of five villages (tests/tablestudy.py, sites=5)."""
-    import os
-
-    from pipeline.cli import main
-
     folder = tmp_path_factory.mktemp("district")
-    old = os.getcwd()
-    os.chdir(folder)
-    try:
-        path = write_tables_study(folder, n=60, sites=SITES, study_id="district-test")
-        for stage in ("pull", "tidy"):
-            assert main([stage, "--study", str(path), *(["--quiet"] if stage == "pull" else [])]) == 0
-    finally:
-        os.chdir(old)
+    path = tidied_tables_study(folder, n=60, sites=SITES, study_id="district-test")
     proc = folder / "data" / "processed" / "district-test"
     return {"folder": folder, "study": path,
             "respondents": pd.read_parquet(proc / "respondents.parquet"),

@@ -10,7 +10,7 @@ import pytest
 from pipeline import partitions
 from pipeline.analysis import invariance, scales
 from pipeline.errors import SinergiError
-from tests.tablestudy import write_tables_study
+from tests.tablestudy import tidied_tables_study
 
 
 def _frame(rng, n=60):
@@ -80,19 +80,8 @@ def test_batches():
 @pytest.fixture(scope="module")
 def villages(tmp_path_factory):
     """A tidied tables study of six villages whose CSV interleaves them (person i in desa<i % 6>)."""
-    import os
-
-    from pipeline.cli import main
-
     folder = tmp_path_factory.mktemp("villages")
-    old = os.getcwd()
-    os.chdir(folder)
-    try:
-        path = write_tables_study(folder, n=120, sites=6, study_id="six")
-        for stage in ("pull", "tidy"):
-            assert main([stage, "--study", str(path), *(["--quiet"] if stage == "pull" else [])]) == 0
-    finally:
-        os.chdir(old)
+    path = tidied_tables_study(folder, n=120, sites=6, study_id="six")
     return {"folder": folder, "study": path, "proc": folder / "data" / "processed" / "six"}
 
 

@@ -9,7 +9,7 @@ import yaml
 
 from pipeline import partitions, shared
 from pipeline.errors import SinergiError
-from tests.tablestudy import write_tables_study
+from tests.tablestudy import tidied_tables_study, write_tables_study
 
 STUDY_ID = "shared-test"
 FILES = ["scores.csv", "reliability.csv", "items.csv", "invariance.csv", "network_whole.csv", "network_change.csv",
@@ -19,17 +19,8 @@ FILES = ["scores.csv", "reliability.csv", "items.csv", "invariance.csv", "networ
 @pytest.fixture(scope="module")
 def tidied(tmp_path_factory):
     """A tidied `tables` study of four villages."""
-    from pipeline.cli import main
-
     folder = tmp_path_factory.mktemp("shared")
-    old = os.getcwd()
-    os.chdir(folder)
-    try:
-        path = write_tables_study(folder, n=80, sites=4, study_id=STUDY_ID)
-        for stage in ("pull", "tidy"):
-            assert main([stage, "--study", str(path), *(["--quiet"] if stage == "pull" else [])]) == 0
-    finally:
-        os.chdir(old)
+    path = tidied_tables_study(folder, n=80, sites=4, study_id=STUDY_ID)
     return {"folder": folder, "study": path, "proc": folder / "data" / "processed" / STUDY_ID}
 
 

@@ -343,6 +343,16 @@ def _ei(src, dst, labels):
     return (len(src) - 2.0 * np.sum(labels[src] == labels[dst])) / len(src)
 
 
+def _exact_null(src, dst, n):
+    """E-I under each of the C(n, 3) arrangements of a group of 3 among n (all equally likely)."""
+    null = []
+    for trio in itertools.combinations(range(n), 3):
+        lab = np.ones(n, dtype=int)
+        lab[list(trio)] = 0
+        null.append(_ei(src, dst, lab))
+    return np.array(null)
+
+
 def test_ei_permutation_matches_exact_and_slow_loop():
     # 9 nodes, groups 3 + 6: all C(9,3) = 84 labelings are equally likely under a uniform
     # permutation, so the exact p is computable; the vectorised estimate and a slow
@@ -355,12 +365,7 @@ def test_ei_permutation_matches_exact_and_slow_loop():
     labels = np.array([0, 0, 0, 1, 1, 1, 1, 1, 1])
     exp = nw.ei_expected(np.bincount(labels))
     obs = _ei(src, dst, labels)
-    null = []
-    for trio in itertools.combinations(range(n), 3):
-        lab = np.ones(n, dtype=int)
-        lab[list(trio)] = 0
-        null.append(_ei(src, dst, lab))
-    null = np.array(null)
+    null = _exact_null(src, dst, n)
     exact = np.mean(np.abs(null - exp) >= abs(obs - exp) - 1e-12)
     assert np.mean(null) == pytest.approx(exp)  # E-I expected is the permutation mean
     perms = 20000
@@ -484,12 +489,7 @@ def test_shared_draws_give_each_graph_its_exact_p_value():
     assert ps[0] == nw.ei_permutation_test(*graphs[0], labels, perms, np.random.default_rng(1))
     for (src, dst), p in zip(graphs, ps):
         obs = _ei(src, dst, labels)
-        null = []
-        for trio in itertools.combinations(range(n), 3):
-            lab = np.ones(n, dtype=int)
-            lab[list(trio)] = 0
-            null.append(_ei(src, dst, lab))
-        exact = np.mean(np.abs(np.array(null) - exp) >= abs(obs - exp) - 1e-12)
+        exact = np.mean(np.abs(_exact_null(src, dst, n) - exp) >= abs(obs - exp) - 1e-12)
         assert abs(p - exact) < 4 * math.sqrt(exact * (1 - exact) / perms) + 1 / perms
     # a graph without ties is NaN, the others as before
     ps2 = nw.ei_permutation_tests([graphs[0], (np.zeros(0, int), np.zeros(0, int))], labels, perms,

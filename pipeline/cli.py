@@ -117,14 +117,16 @@ def _write_stage(study, stage: str, frames: dict) -> None:
     from .io import write_csv, write_parquet
     from .outputs import OUTPUTS
     from .order import canonical_order
-    from .partitions import PARTITIONED, site_of_responses, write_partitioned_rows
+    from .partitions import PARTITIONED, SiteFrames, site_of_responses, write_partitioned_rows, write_site_frames
 
     files = {name.rsplit(".", 1)[0]: name for name in OUTPUTS[stage]}
     if set(frames) != set(files):
         raise RuntimeError(f"stage {stage} returned {sorted(frames)}; pipeline/outputs.py names {sorted(files)}")
     for key, name in files.items():
         path = study.processed_dir / name
-        if stage == "tidy" and key in PARTITIONED:  # one row group per village (pipeline/partitions.py),
+        if isinstance(frames[key], SiteFrames):  # given a village at a time, in the canonical order
+            write_site_frames(path, frames[key])
+        elif stage == "tidy" and key in PARTITIONED:  # one row group per village (pipeline/partitions.py),
             # the rows in the canonical order (pipeline/order.py) whatever order ``frames`` has them in
             sites = frames[key]["site"] if key != "responses" else site_of_responses(frames[key], frames["respondents"])
             write_partitioned_rows(path, frames[key], sites, canonical_order(key, frames[key], study.wave_ids))
@@ -232,13 +234,15 @@ def cmd_pull(args):
 def cmd_tidy(args):
     """Raw data → canonical tables (respondents, responses, ties, scale_map), quality, sample."""
     from .pull import verify_raw
-    from .tidy import run_unordered
+    from .tidy import tidied
 
     study = _study(args)
     verify_raw(study)
     inst = None if study.source.kind == "tables" else _instrument(study)
-    # the canonical order is taken as each village is written (_write_stage): no sorted copy of the study
-    _write_stage(study, "tidy", run_unordered(study, inst, study.raw_dir))
+    # the canonical order is taken as each village is written (_write_stage): no sorted copy of the study;
+    # a tables study's responses and ties come a village at a time from spill files (pipeline/sources/table_blocks.py)
+    with tidied(study, inst, study.raw_dir) as frames:
+        _write_stage(study, "tidy", frames)
 
 
 def cmd_scales(args):

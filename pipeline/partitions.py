@@ -39,8 +39,9 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,7 @@ from .order import rows_of
 from .parallel import map_sites
 from .shared import display_url, is_url, open_parquet
 
-__all__ = ["META_KEY", "PARTITIONED", "write_partitioned", "write_partitioned_rows", "site_of_responses", "is_partitioned", "sites",
+__all__ = ["META_KEY", "PARTITIONED", "write_partitioned", "write_partitioned_rows", "SiteFrames", "write_site_frames", "site_of_responses", "is_partitioned", "sites",
            "read_site", "read_sites"]
 
 META_KEY = b"sinergi.partitions"
@@ -144,25 +145,64 @@ def write_partitioned_rows(path: str | os.PathLike, df: pd.DataFrame, site: pd.S
     names = texts[first]
     rows = order[np.argsort(codes, kind="stable")]  # grouped by site, in ``order`` within each
     bounds = np.concatenate([[0], np.cumsum(np.bincount(codes, minlength=len(names)))]).astype(np.int64)
-    schema = pa.Schema.from_pandas(df, preserve_index=False)
-    meta = dict(schema.metadata or {})
-    meta[META_KEY] = json.dumps({"by": "site", "sites": [str(s) for s in names]}, ensure_ascii=False).encode()
-    if df.attrs:  # as ``df.to_parquet`` keeps them (``pd.read_parquet`` restores them): the pseudonym key's stamp
-        meta[b"PANDAS_ATTRS"] = json.dumps(df.attrs).encode()
-    schema = schema.with_metadata(meta)
-    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema) as writer:
-        if not len(names):
-            writer.write_table(pa.Table.from_pandas(df, schema=schema, preserve_index=False))
+
+    def parts():  # one take per batch of sites: a take from a many-chunk Arrow column costs its length
         i = 0
-        while i < len(names):  # one take per batch of sites: a take from a many-chunk Arrow column costs its length
+        while i < len(names):
             j = int(np.searchsorted(bounds, bounds[i] + TAKE_ROWS, side="right")) - 1
             j = min(max(j, i + 1), len(names))
             taken = df.iloc[rows[bounds[i]:bounds[j]]]
             for k in range(i, j):
-                part = taken.iloc[bounds[k] - bounds[i]:bounds[k + 1] - bounds[i]]
-                writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False),
-                                   row_group_size=max(1, len(part)))
+                yield taken.iloc[bounds[k] - bounds[i]:bounds[k + 1] - bounds[i]]
             i = j
+
+    write_site_frames(path, SiteFrames([str(s) for s in names], parts, dict(df.attrs)), template=df)
+
+
+@dataclass
+class SiteFrames:
+    """A canonical table given a site at a time, for :func:`write_site_frames`: ``sites`` in the
+    file's order and ``frames()``, which yields each site's rows (a DataFrame, in that order);
+    ``attrs`` as ``DataFrame.attrs`` (the pseudonym key's stamp, :func:`pipeline.pseudonym.stamp_key`)."""
+
+    sites: list[str]
+    frames: Callable[[], Iterator[pd.DataFrame]]
+    attrs: dict = field(default_factory=dict)
+
+
+def write_site_frames(path: str | os.PathLike, table: SiteFrames, template: pd.DataFrame | None = None) -> None:
+    """Write a table given a site at a time (:class:`SiteFrames`): one row group per site, the sites
+    named in the metadata, the columns, dtypes and ``attrs`` as ``df.to_parquet`` writes them; the
+    file :func:`write_partitioned` writes for the sites' frames concatenated. Only one site's rows
+    are converted to Arrow at a time.
+
+    ``template`` gives the schema (its columns and dtypes; by default the first site's frame). A
+    table with no sites needs it and is written as its rows (an empty file of its columns).
+    """
+    frames = iter(table.frames())
+    first = next(frames, None) if table.sites else None
+    base = template if template is not None else first
+    if base is None:
+        raise ValueError("a table with no sites needs a template")
+    if template is None:  # pyarrow records ``attrs`` in the pandas metadata too
+        base.attrs = dict(table.attrs)
+    schema = pa.Schema.from_pandas(base, preserve_index=False)
+    meta = dict(schema.metadata or {})
+    meta[META_KEY] = json.dumps({"by": "site", "sites": [str(s) for s in table.sites]}, ensure_ascii=False).encode()
+    if table.attrs:  # as ``df.to_parquet`` keeps them (``pd.read_parquet`` restores them): the pseudonym key's stamp
+        meta[b"PANDAS_ATTRS"] = json.dumps(table.attrs).encode()
+    schema = schema.with_metadata(meta)
+    with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema) as writer:
+        if not table.sites:
+            writer.write_table(pa.Table.from_pandas(base, schema=schema, preserve_index=False))
+            return
+        n = 0
+        for part in (first, *frames) if first is not None else frames:
+            writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False),
+                               row_group_size=max(1, len(part)))
+            n += 1
+        if n != len(table.sites):
+            raise ValueError(f"{n} frames for {len(table.sites)} sites")
 
 
 def _meta(path: str | os.PathLike) -> tuple[pq.ParquetFile, list[str] | None]:

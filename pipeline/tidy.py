@@ -35,10 +35,11 @@ people uses.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
@@ -48,7 +49,7 @@ import pyarrow.compute as pc
 from . import schemas
 from .config import Study
 from .errors import SinergiError
-from .io import read_json
+from .io import note, read_json, take_notes
 from .order import canonical_tables
 from .instrument import Instrument, Question, check_study, scale_map, tie_questions
 from .privacy import check_keep_columns
@@ -56,6 +57,7 @@ from .pseudonym import check_collisions, pseudonym_width, pseudonymizer, read_ke
 from .schemas import QUALITY_COLUMNS, quality_row
 from .screening import VALIDATION, Decision, counts, screen
 from .sources.raw import RawWave, read_wave
+from .sources import table_blocks
 from .sources.tables import read_tables
 
 #: the "none of them" choices of a select_multiple covariate (not counted in its ``<var>_n``)
@@ -438,6 +440,60 @@ def _without_blank(out: dict[str, pd.DataFrame], study: Study) -> dict[str, pd.D
 # the tables route
 
 
+@contextlib.contextmanager
+def tidied(study: Study, inst: Instrument | None, raw_dir: Path,
+           block_bytes: int = table_blocks.BLOCK_BYTES) -> Iterator[dict[str, Any]]:
+    """The frames :func:`run_unordered` gives, for writing (``sinergi tidy``); a ``tables`` study's
+    ``responses`` and ``ties`` as :class:`pipeline.partitions.SiteFrames` (a village at a time, in the
+    canonical order) read from spill files under the processed folder, removed on leaving.
+
+    A tables study is read in blocks (:func:`pipeline.sources.table_blocks.read_in_blocks`: the same
+    tables, the same errors); one whose files need the whole-file reader (quotes, ``;`` separators,
+    another encoding, …) is read whole, by :func:`run_unordered`.
+    """
+    if study.source.kind != "tables":
+        yield run_unordered(study, inst, raw_dir)
+        return
+    check_keep_columns(study)
+    folder = table_blocks.spill_dir(study.processed_dir)
+    try:
+        frames = _tables_in_blocks(study, raw_dir, folder, block_bytes)
+        if frames is None:
+            table_blocks.remove(folder)
+            frames = run_unordered(study, inst, raw_dir)
+        yield frames
+    finally:
+        table_blocks.remove(folder)
+
+
+def _tables_in_blocks(study: Study, raw_dir: Path, folder: Path, block_bytes: int) -> dict[str, Any] | None:
+    """:func:`tidy_tables` read in blocks, not yet stamped (None: the files need the whole-file reader)."""
+    before = take_notes()
+    for n in before:
+        note(n)
+    try:
+        read = table_blocks.read_in_blocks(study, raw_dir, folder, block_bytes)
+    except table_blocks.NotSimple:
+        take_notes()  # the attempt's notes: the whole-file reading makes its own
+        for n in before:
+            note(n)
+        return None
+    resp = schemas.validate("respondents", read.respondents)
+    quality = schemas.validate("quality", pd.DataFrame(read.quality, columns=QUALITY_COLUMNS))
+    smap = read.scale_map
+    blank_rows = (~read.said & ~read.named) if len(smap) else np.zeros(len(resp), dtype=bool)
+    blank = resp[blank_rows]
+    if len(blank):
+        if len(blank) == len(resp):
+            raise SinergiError(EVERY_BLANK)
+        quality = schemas.validate("quality", pd.concat([quality, _blank_quality(blank)], ignore_index=True))
+        resp = resp[~blank_rows].reset_index(drop=True)
+    frames = {"respondents": resp, "responses": read.responses(~blank_rows), "ties": read.ties(),
+              "scale_map": smap, "quality": quality,
+              "sample": sample_flow(resp, study.wave_ids, blank, study.group_values)}
+    return stamp_key(study, frames, raw_dir)
+
+
 def tidy_tables(study: Study, raw_dir: Path) -> dict[str, pd.DataFrame]:
     """Canonical tables from a ``tables`` study's CSVs (copied to ``data/raw/<id>/tables/``),
     read by :func:`pipeline.sources.tables.read_tables`. Returns the same frames as :func:`tidy_kobo`."""
@@ -512,19 +568,27 @@ def leave_out_blank(frames: dict[str, pd.DataFrame], scale_map: pd.DataFrame) ->
     if not len(blank):
         return frames, blank
     if len(blank) == len(frames["respondents"]):
-        raise SinergiError("every questionnaire is blank (no scale item answered, nobody named): "
-                           "there is nothing to analyse")
+        raise SinergiError(EVERY_BLANK)
     resp, items = frames["respondents"], frames["responses"]
     keep_r = ~_pairs_in(resp["respondent_id"], resp["wave"], blank["respondent_id"], blank["wave"])
     keep_i = ~_pairs_in(items["respondent_id"], items["wave"], blank["respondent_id"], blank["wave"])
+    quality = pd.concat([frames["quality"], _blank_quality(blank)], ignore_index=True)
+    out = dict(frames, respondents=resp[keep_r].reset_index(drop=True), responses=items[keep_i].reset_index(drop=True),
+               quality=schemas.validate("quality", quality))
+    return out, blank
+
+
+EVERY_BLANK = ("every questionnaire is blank (no scale item answered, nobody named): "
+               "there is nothing to analyse")
+
+
+def _blank_quality(blank: pd.DataFrame) -> pd.DataFrame:
+    """A ``blank_questionnaire`` / ``left_out`` quality row per blank questionnaire, in ``blank``'s order."""
     sub = blank["submission_id"] if "submission_id" in blank else pd.Series("", index=blank.index)
     rows = [quality_row("blank_questionnaire", "left_out", wave=str(w), respondent_id=str(r),
                         submission_id="" if pd.isna(s) else s)
             for w, r, s in zip(blank["wave"], blank["respondent_id"], sub)]
-    quality = pd.concat([frames["quality"], pd.DataFrame(rows, columns=QUALITY_COLUMNS)], ignore_index=True)
-    out = dict(frames, respondents=resp[keep_r].reset_index(drop=True), responses=items[keep_i].reset_index(drop=True),
-               quality=schemas.validate("quality", quality))
-    return out, blank
+    return pd.DataFrame(rows, columns=QUALITY_COLUMNS)
 
 
 def sample_flow(respondents: pd.DataFrame, waves: list[str], blank: pd.DataFrame | None = None,

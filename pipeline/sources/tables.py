@@ -237,12 +237,17 @@ def read_tables(study: Study, raw_dir: Path) -> dict[str, Any]:
     try:
         return _read(study, Path(raw_dir), folder)
     except SinergiError as exc:
-        text = str(exc)
-        if not text.startswith(str(folder)):
-            raise
-        name = text[len(str(folder)):].lstrip("/").split(":", 1)[0]
-        source = study.resolve(study.source.path) / name
-        raise SinergiError(f"{text}; fix it in {source}, then `make pull`") from None
+        raise pointed(study, folder, exc) from None
+
+
+def pointed(study: Study, folder: Path, exc: SinergiError) -> SinergiError:
+    """``exc`` with, when it names a file of ``folder``, the source file to fix and ``make pull``."""
+    text = str(exc)
+    if not text.startswith(str(folder)):
+        return exc
+    name = text[len(str(folder)):].lstrip("/").split(":", 1)[0]
+    source = study.resolve(study.source.path) / name
+    return SinergiError(f"{text}; fix it in {source}, then `make pull`")
 
 
 def _read(study: Study, raw_dir: Path, folder: Path) -> dict[str, Any]:

@@ -37,6 +37,7 @@ the villages.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from dataclasses import dataclass, field
@@ -197,8 +198,8 @@ def write_site_frames(path: str | os.PathLike, table: SiteFrames, template: pd.D
             writer.write_table(pa.Table.from_pandas(base, schema=schema, preserve_index=False))
             return
         n = 0
-        for part in (first, *frames) if first is not None else frames:
-            writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False),
+        for part in itertools.chain([first], frames):  # one site's frame at a time
+            writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False, nthreads=1),
                                row_group_size=max(1, len(part)))
             n += 1
         if n != len(table.sites):

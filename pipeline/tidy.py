@@ -456,28 +456,38 @@ def tidied(study: Study, inst: Instrument | None, raw_dir: Path,
         return
     check_keep_columns(study)
     folder = table_blocks.spill_dir(study.processed_dir)
+    read = None
     try:
-        frames = _tables_in_blocks(study, raw_dir, folder, block_bytes)
-        if frames is None:
-            table_blocks.remove(folder)
-            frames = run_unordered(study, inst, raw_dir)
-        yield frames
+        read = _read_in_blocks(study, raw_dir, folder, block_bytes)
+        if read is None:
+            yield run_unordered(study, inst, raw_dir)
+        else:
+            yield _tables_in_blocks(study, raw_dir, read)
     finally:
+        if read is not None:
+            read.close()
         table_blocks.remove(folder)
 
 
-def _tables_in_blocks(study: Study, raw_dir: Path, folder: Path, block_bytes: int) -> dict[str, Any] | None:
-    """:func:`tidy_tables` read in blocks, not yet stamped (None: the files need the whole-file reader)."""
+def _read_in_blocks(study: Study, raw_dir: Path, folder: Path, block_bytes: int) -> table_blocks.Blocks | None:
+    """:func:`pipeline.sources.table_blocks.read_in_blocks`; None (and its notes forgotten) when the
+    files need the whole-file reader."""
     before = take_notes()
     for n in before:
         note(n)
     try:
-        read = table_blocks.read_in_blocks(study, raw_dir, folder, block_bytes)
+        return table_blocks.read_in_blocks(study, raw_dir, folder, block_bytes)
     except table_blocks.NotSimple:
         take_notes()  # the attempt's notes: the whole-file reading makes its own
         for n in before:
             note(n)
         return None
+
+
+def _tables_in_blocks(study: Study, raw_dir: Path, read: table_blocks.Blocks) -> dict[str, Any]:
+    """:func:`tidy_tables`' frames (stamped) from a study read in blocks: the blank questionnaires
+    left out (:func:`leave_out_blank`'s rule and quality rows), the sample flow; responses and ties
+    as :class:`pipeline.partitions.SiteFrames`."""
     resp = schemas.validate("respondents", read.respondents)
     quality = schemas.validate("quality", pd.DataFrame(read.quality, columns=QUALITY_COLUMNS))
     smap = read.scale_map

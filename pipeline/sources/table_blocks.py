@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -50,9 +50,26 @@ from . import tables as T
 #: bytes of a CSV read at once (the peak of reading grows with it: ≈ 10 × in the block's frames)
 BLOCK_BYTES = 16 << 20
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
-_EDGE_SPACE_ASCII = re.compile(rb"(?m)(?:^|,)[ \t]|[ \t](?:,|$)")
 _EDGE_SPACE = re.compile(r"(?m)(?:^|,)[^\S\n]|[^\S\n](?:,|$)")
-_CONTROL_ASCII = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _ascii_unusual(data: bytes) -> bool:
+    r"""Whether ASCII ``data`` (whole lines) holds a control character (other than tab and the line
+    ends) or a space or tab at the start or end of a value (which the whole-file reader strips, with
+    a note).
+
+    >>> _ascii_unusual(b"a,b c\n"), _ascii_unusual(b"a, b\n"), _ascii_unusual(b"a,b\x07\n")
+    (False, True, True)
+    """
+    x = np.frombuffer(data, dtype=np.uint8)
+    if (((x < 32) & (x != 9) & (x != 10)) | (x == 127)).any():
+        return True
+    at = np.flatnonzero((x == 32) | (x == 9))
+    if not at.size:
+        return False
+    before = np.where(at > 0, x[np.maximum(at - 1, 0)], 10)
+    after = np.where(at + 1 < x.size, x[np.minimum(at + 1, x.size - 1)], 10)
+    return bool(np.isin(before, (44, 10)).any() or np.isin(after, (44, 10)).any())
 
 
 class NotSimple(Exception):
@@ -106,7 +123,7 @@ class BlockCsv:
         if b'"' in data or b"\r" in data:
             raise NotSimple("quotes or \\r")
         if data.isascii():
-            if _CONTROL_ASCII.search(data) or _EDGE_SPACE_ASCII.search(data):
+            if _ascii_unusual(data):
                 raise NotSimple("control character or spaces")
             return
         try:
@@ -251,16 +268,22 @@ class Spill:
                 self._n += 1
 
     def close(self) -> None:
+        """Finish writing (reading opens the file again), or stop reading."""
         if self._writer is not None:
             self._writer.close()
             self._sink.close()
             self._writer = None
+        elif self._reader is not None:
+            self._reader = None
+            self._source.close()
 
     def village(self, v: int) -> dict[str, np.ndarray]:
         """Village ``v``'s rows in line order, as numpy arrays by column."""
-        self.close()
+        if self._writer is not None:
+            self.close()
         if self._reader is None:
-            self._reader = pa.ipc.open_file(pa.OSFile(str(self.path), "rb"))
+            self._source = pa.OSFile(str(self.path), "rb")  # read, not mapped: only the batches read are held
+            self._reader = pa.ipc.open_file(self._source)
         parts = [self._reader.get_batch(i) for i in self.batches[v]]
         if not parts:
             return {n: np.zeros(0, dtype=t.to_pandas_dtype()) for n, t in zip(self.schema.names, self.schema.types)}
@@ -308,21 +331,20 @@ class Blocks:
     tie_types: list[str]
     answers_spill: Spill
     ties_spill: Spill
-    _dups: dict = field(default_factory=dict)
 
     def responses(self, keep: np.ndarray) -> "pipeline.partitions.SiteFrames":  # noqa: F821
         """The responses of the respondents rows where ``keep``, a village at a time, in the canonical
         order (:func:`pipeline.order.canonical_order`; the villages in the order their first row comes)."""
-        from ..order import canonical_order
         from ..partitions import SiteFrames
 
         has = keep & (self.answers > 0)
-        rank = np.empty(len(self.pseudonyms), dtype=np.int64)
-        rank[pc.sort_indices(self.pseudonyms).to_numpy()] = np.arange(len(self.pseudonyms))
-        key = self.wave_of.astype(np.int64) * len(rank) + rank[self.id_of]
+        ranks = self._ranks()
+        key = self.wave_of.astype(np.int64) * len(ranks) + ranks[self.id_of]
         first = np.full(len(self.villages), np.iinfo(np.int64).max)
         np.minimum.at(first, self.village_of[has], key[has])
         order = [int(v) for v in np.argsort(first, kind="stable") if first[v] < np.iinfo(np.int64).max]
+
+        item_rank = _text_rank(self.items)
 
         def frames():
             for v in order:
@@ -334,20 +356,22 @@ class Blocks:
                     "wave": self._text(pa.array(self.waves, pa.large_string()), self.wave_of[rows]),
                     "item": self._text(pa.array(self.items, pa.large_string()), a["item"][kept]),
                     "value": a["value"][kept]})
-                yield df.iloc[canonical_order("responses", df, self.waves)].reset_index(drop=True)
+                # canonical_order("responses", df, waves), from the codes: wave, respondent_id, item, value
+                yield df.iloc[_order(self.wave_of[rows], ranks[self.id_of[rows]], item_rank[a["item"][kept]],
+                                     a["value"][kept])].reset_index(drop=True)
 
         return SiteFrames([self.villages[v] for v in order], frames)
 
     def ties(self) -> "pipeline.partitions.SiteFrames":  # noqa: F821
         """The ties (without self-nominations and duplicates), a village at a time, in the canonical order."""
-        from ..order import canonical_order
         from ..partitions import SiteFrames
 
         order = sorted((v for v in range(len(self.villages)) if self.ties_spill.rows[v]), key=lambda v: self.villages[v])
+        ranks, type_rank = self._ranks(), _text_rank(self.tie_types)
 
         def frames():
             for v in order:
-                t = self._ties_of(v)
+                t = self.ties_spill.village(v)
                 kept = ~self._duplicates(t)
                 rows = t["row"][kept]
                 df = pd.DataFrame({
@@ -357,12 +381,17 @@ class Blocks:
                     "ego": self._text(self.pseudonyms, self.id_of[rows]),
                     "alter": self._text(self.pseudonyms, t["alter"][kept]),
                     "weight": t["weight"][kept]})
-                yield df.iloc[canonical_order("ties", df, self.waves)].reset_index(drop=True)
+                # canonical_order("ties", df, waves), from the codes: (site,) wave, tie_type, ego, alter, weight
+                yield df.iloc[_order(self.wave_of[rows], type_rank[t["tie_type"][kept]], ranks[self.id_of[rows]],
+                                     ranks[t["alter"][kept]], t["weight"][kept])].reset_index(drop=True)
 
         return SiteFrames([self.villages[v] for v in order], frames)
 
-    def _ties_of(self, v: int) -> dict[str, np.ndarray]:
-        return self.ties_spill.village(v)
+    def _ranks(self) -> np.ndarray:
+        """Each id code's place when the pseudonyms are sorted as text (code point order, as Python's)."""
+        rank = np.empty(len(self.pseudonyms), dtype=np.int64)
+        rank[pc.sort_indices(self.pseudonyms).to_numpy()] = np.arange(len(self.pseudonyms))
+        return rank
 
     def _duplicates(self, t: dict[str, np.ndarray]) -> np.ndarray:
         """Nominations already made (same ego and wave, tie type, alter), in line order: keep the first."""
@@ -375,10 +404,24 @@ class Blocks:
             types_mapper={pa.large_string(): TEXT}.get), copy=False)
 
     def close(self) -> None:
-        for s in (self.answers_spill, self.ties_spill):
-            s.close()
-            if s._reader is not None:
-                s._reader = None
+        """Close the spill files (the caller removes their folder)."""
+        self.answers_spill.close()
+        self.ties_spill.close()
+
+
+def _text_rank(names: list[str]) -> np.ndarray:
+    """Each name's place when ``names`` are sorted as text."""
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
+    return rank
+
+
+def _order(*keys: np.ndarray) -> np.ndarray:
+    """The stable sort by ``keys`` (the first first; numbers with NaN last): what
+    :func:`pipeline.order.canonical_order` gives for the columns these codes rank."""
+    last = np.asarray(keys[-1], dtype=float)
+    keys = (*keys[:-1], np.where(np.isnan(last), np.inf, last))
+    return np.lexsort(keys[::-1])
 
 
 def read_in_blocks(study: Study, raw_dir: Path, spill_dir: Path, block_bytes: int = BLOCK_BYTES) -> Blocks:
@@ -435,12 +478,14 @@ def _read(study: Study, raw_dir: Path, folder: Path, spill_dir: Path, block_byte
     answers = Spill(spill_dir / "responses.arrow", ANSWERS, len(villages))
     ties = Spill(spill_dir / "ties.arrow", NOMINATIONS, len(villages))
     state = _State(n_rows, smap, people)
-    for block in answers_csv.blocks():
-        _answers_block(study, block, state, first, answers, village_of, scales.path)
-    for block in ties_csv.blocks():
-        _ties_block(study, block, state, first, ties, village_of)
-    answers.close()
-    ties.close()
+    try:
+        for block in answers_csv.blocks():
+            _answers_block(study, block, state, first, answers, village_of, scales.path)
+        for block in ties_csv.blocks():
+            _ties_block(study, block, state, first, ties, village_of)
+    finally:
+        answers.close()
+        ties.close()
     if first.rank > R_ABSENT:
         first.run(R_ABSENT, T._absent_tie_types, study, pd.Series(state.tie_types_seen, dtype=object))
     if not first.clean:
@@ -488,6 +533,14 @@ def _pseudonyms(raw_dir: Path, ids: pa.Array, chunk: int = 1 << 16) -> pa.Array:
     return pa.concat_arrays(parts) if parts else pa.array([], pa.large_string())
 
 
+def _arrow(values: pd.Series) -> pa.Array:
+    """A text column as Arrow ``large_string`` (no copy for pandas' Arrow-backed text)."""
+    out = pa.array(values.array) if isinstance(values.dtype, pd.StringDtype) else \
+        pa.array(values.astype(object).to_numpy())
+    out = out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
+    return out.cast(pa.large_string())
+
+
 class _People:
     """(respondent_id, wave) → respondents row, from integer codes (no Python object per row)."""
 
@@ -495,21 +548,21 @@ class _People:
         self.ids = pa.array(pd.unique(resp["respondent_id"]).astype(object), pa.large_string())
         self.id_code = self.code(resp["respondent_id"])
         self.waves = pa.array(list(waves), pa.large_string())
-        self.wave_code = pc.index_in(pa.array(resp["wave"].astype(object).to_numpy(), pa.large_string()),
-                                     value_set=self.waves).to_numpy(zero_copy_only=False).astype(np.int64)
+        self.wave_code = pc.index_in(_arrow(resp["wave"]), value_set=self.waves).to_numpy(
+            zero_copy_only=False).astype(np.int64)
         self.width = max(len(waves), 1)
         self.at = np.full(len(self.ids) * self.width, -1, dtype=np.int64)
         self.at[self.id_code * self.width + self.wave_code] = np.arange(len(resp))
 
     def code(self, values: pd.Series) -> np.ndarray:
         """Each value's id code (−1: no respondent has it)."""
-        found = pc.index_in(pa.array(values.astype(object).to_numpy(), pa.large_string()), value_set=self.ids)
+        found = pc.index_in(_arrow(values), value_set=self.ids)
         return found.fill_null(-1).to_numpy().astype(np.int64)
 
     def rows(self, ids: pd.Series, waves: pd.Series) -> np.ndarray:
         """Respondents row of each (id, wave) (−1: none)."""
         i = self.code(ids)
-        w = pc.index_in(pa.array(waves.astype(object).to_numpy(), pa.large_string()), value_set=self.waves)
+        w = pc.index_in(_arrow(waves), value_set=self.waves)
         w = w.fill_null(-1).to_numpy().astype(np.int64)
         found = (i >= 0) & (w >= 0)
         out = np.full(len(i), -1, dtype=np.int64)
@@ -648,7 +701,7 @@ def _ties_block(study: Study, t: CsvFile, state: _State, first: First, spill: Sp
     if selfn.any():
         state.self_rows.append(np.column_stack([f.index.to_numpy(np.int64)[selfn], rows[selfn]]))
     keep = ~selfn
-    alters = pa.array(f["alter"].astype(object).to_numpy()[keep], pa.large_string())
+    alters = _arrow(f["alter"]).filter(pa.array(keep))
     code = pc.index_in(alters, value_set=state.people.ids).fill_null(-1).to_numpy().astype(np.int64)
     if (code < 0).any():  # nominations of someone who is no respondent: the id after the respondents'
         other = alters.filter(pa.array(code < 0))
@@ -713,10 +766,33 @@ def _tie_quality(blocks: Blocks, state: _State) -> list[dict]:
 
 
 def spill_dir(processed_dir: Path) -> Path:
-    """A fresh temporary folder under ``processed_dir`` for the spill files (remove it after)."""
-    Path(processed_dir).mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=".tidy-spill-", dir=processed_dir))
+    """A fresh temporary folder ``processed_dir/.tidy-spill-…`` for the spill files; :func:`remove`
+    removes it, and the folders made for it when they are left empty (a failed tidy makes no
+    processed folder)."""
+    processed_dir = Path(processed_dir)
+    made = processed_dir
+    while not made.parent.exists():
+        made = made.parent
+    made = made if not made.exists() else None
+    processed_dir.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=".tidy-spill-", dir=processed_dir))
+    _MADE[folder] = made
+    return folder
+
+
+_MADE: dict[Path, Path | None] = {}
 
 
 def remove(folder: Path) -> None:
+    """Remove a :func:`spill_dir` folder, and the empty folders made for it."""
     shutil.rmtree(folder, ignore_errors=True)
+    made = _MADE.pop(folder, None)
+    at = folder.parent
+    while made is not None:
+        try:
+            at.rmdir()  # only when empty
+        except OSError:
+            return
+        if at == made:
+            return
+        at = at.parent

@@ -26,6 +26,10 @@ The KoboToolbox route, one wave (of one village) at a time:
    names not on the roster are dropped, each a ``quality`` row). An out-of-range or unparseable
    answer stops the run, naming the wave, submission, field and value.
 
+``sinergi tidy`` takes the frames from :func:`tidied`: a ``tables`` study's large CSVs are read in
+blocks and its responses and ties written a village at a time (:mod:`pipeline.sources.table_blocks`),
+the same files as :func:`run` gives.
+
 For every route: roster ids become pseudonyms (:mod:`pipeline.pseudonym`), stable across waves, so
 names never leave raw; a blank questionnaire (a study with scale items: no item answered and
 nobody named) is left out and listed (:func:`leave_out_blank`): a person is *in a wave* when their

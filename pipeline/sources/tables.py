@@ -13,7 +13,11 @@ tool (ODK, Google Forms, paper typed into Excel); ``make pull`` copies them unch
 - self-nominations are dropped, a nomination twice is kept once, a nomination of someone who is no
   respondent is kept (not a node): each a quality row.
 
-:func:`pipeline.tidy.tidy_tables` validates what it returns and adds the sample flow.
+:func:`pipeline.tidy.tidy_tables` validates what it returns and adds the sample flow. ``sinergi
+tidy`` reads ``responses.csv`` and ``ties.csv`` in blocks instead (:mod:`pipeline.sources.table_blocks`,
+with these functions' checks and messages, in their order: the same tables and the same errors,
+memory flat in the number of villages); files that need this module's whole-file reading (quotes,
+``;`` separators, another encoding) are read here.
 """
 
 from __future__ import annotations

@@ -209,7 +209,7 @@ def take_notes() -> list[str]:
 _INVISIBLE = {"\u200b": "zero-width space", "\u200c": "zero-width non-joiner", "\u2060": "word joiner",
               "\ufeff": "byte order mark", "\u2028": "line separator", "\u2029": "paragraph separator",
               "\u00ad": "soft hyphen"}
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + "".join(_INVISIBLE) + "]")
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + "".join(_INVISIBLE) + "]")
 #: bytes that Windows-1252 leaves undefined: a file holding them is not Windows-1252 text
 _CP1252_HOLES = frozenset(b"\x81\x8d\x8f\x90\x9d")
 SAVE_AS_UTF8 = "save it as UTF-8 (Notepad: File > Save as > Encoding UTF-8; Excel: CSV UTF-8)"
@@ -267,7 +267,7 @@ def decode(data: bytes, name: str = "file") -> tuple[str, str | None]:
             found = (f"{name}: not UTF-8; read as Windows-1252 (Latin-1) — line {text.count(chr(10), 0, i) + 1}: "
                      f"{line[:60]}; if that looks wrong, {SAVE_AS_UTF8}")
     text = text.removeprefix("\ufeff")
-    bad = _CONTROL.search(text)
+    bad = CONTROL.search(text)
     if bad:
         char = bad.group()
         what = _INVISIBLE.get(char, "control character")
@@ -531,7 +531,7 @@ def _strict_rows(text: str, sep: str, path: Path, chunk: int = 1 << 16) -> "pd.D
                          for k in range(len(parts[0]))})
 
 
-def _nonempty_lines(data: bytes, chunk: int = 1 << 23) -> "np.ndarray":
+def nonempty_lines(data: bytes, chunk: int = 1 << 23) -> "np.ndarray":
     """The 0-based numbers of the lines of ``data`` (ended by ``\\n``; the last one may lack it)
     that are not empty, found ``chunk`` bytes at a time."""
     import numpy as np
@@ -570,7 +570,7 @@ def _fast_rows(data: bytes, sep: str, first_line: int) -> "pd.DataFrame | None":
     except pa.ArrowInvalid:
         return None
     empty_lines = data.startswith(b"\n") or b"\n\n" in data
-    lines = _nonempty_lines(data) if empty_lines else np.arange(table.num_rows)
+    lines = nonempty_lines(data) if empty_lines else np.arange(table.num_rows)
     if table.num_columns != width or table.num_rows != lines.size:
         return None
     text_type = pd.StringDtype("pyarrow", na_value=np.nan)

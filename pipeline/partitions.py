@@ -37,7 +37,6 @@ the villages.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 from dataclasses import dataclass, field
@@ -193,15 +192,19 @@ def write_site_frames(path: str | os.PathLike, table: SiteFrames, template: pd.D
     if table.attrs:  # as ``df.to_parquet`` keeps them (``pd.read_parquet`` restores them): the pseudonym key's stamp
         meta[b"PANDAS_ATTRS"] = json.dumps(table.attrs).encode()
     schema = schema.with_metadata(meta)
+    empty = base if not table.sites else None
+    pending = [first] if first is not None else []
+    first = base = None  # the first frame goes with ``pending``: one site's frame is held at a time
     with atomic_path(path) as tmp, pq.ParquetWriter(tmp, schema) as writer:
-        if not table.sites:
-            writer.write_table(pa.Table.from_pandas(base, schema=schema, preserve_index=False))
+        if empty is not None:
+            writer.write_table(pa.Table.from_pandas(empty, schema=schema, preserve_index=False))
             return
         n = 0
-        for part in itertools.chain([first], frames):  # one site's frame at a time
+        while (part := pending.pop() if pending else next(frames, None)) is not None:
             writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False, nthreads=1),
                                row_group_size=max(1, len(part)))
             n += 1
+            del part
         if n != len(table.sites):
             raise ValueError(f"{n} frames for {len(table.sites)} sites")
 

@@ -108,8 +108,8 @@ def test_unquoted_file_takes_the_fast_route(tmp_path, monkeypatch):
 def test_nonempty_lines_across_chunks():
     data = b"a,b,c\n,\n\nx,y\n\n\nlast,one"
     for chunk in (1, 2, 3, 5, 1 << 20):
-        assert pio._nonempty_lines(data, chunk).tolist() == [0, 1, 3, 6]
-        assert pio._nonempty_lines(data + b"\n", chunk).tolist() == [0, 1, 3, 6]
+        assert pio.nonempty_lines(data, chunk).tolist() == [0, 1, 3, 6]
+        assert pio.nonempty_lines(data + b"\n", chunk).tolist() == [0, 1, 3, 6]
 
 
 def test_strict_rows_in_chunks(tmp_path):

@@ -263,3 +263,35 @@ def test_tidy_files_are_the_canonical_tables_of_tidy_run(villages):
         names = partitions.sites(path)
         want = pd.concat([df[(site == s).to_numpy()] for s in names], ignore_index=True)
         pd.testing.assert_frame_equal(pd.read_parquet(path), want, check_exact=True, obj=name)
+
+
+def test_site_frames_are_written_one_at_a_time(tmp_path):
+    """write_site_frames holds one site's frame at a time (the previous one is released before the
+    next is asked for) and writes the file write_partitioned writes for their concatenation."""
+    import gc
+    import weakref
+
+    rng = np.random.default_rng(3)
+    parts = [pd.DataFrame({"site": pd.array([s] * n, dtype="str"), "x": rng.normal(size=n)})
+             for s, n in (("b", 3), ("a", 5), ("c", 1))]
+    alive = []
+
+    def tracked(part: pd.DataFrame) -> pd.DataFrame:
+        frame = part.copy()
+        refs.append(weakref.ref(frame))
+        return frame
+
+    def frames():
+        for part in parts:
+            gc.collect()
+            alive.append(sum(r() is not None for r in refs))
+            yield tracked(part)  # no reference kept here
+
+    refs: list = []
+    table = partitions.SiteFrames(["b", "a", "c"], frames, {"key_fingerprint": "f"})
+    partitions.write_site_frames(tmp_path / "one.parquet", table)
+    assert alive == [0, 0, 0]
+    whole = pd.concat(parts, ignore_index=True)
+    whole.attrs = {"key_fingerprint": "f"}
+    partitions.write_partitioned(tmp_path / "whole.parquet", whole, whole["site"])
+    assert (tmp_path / "one.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()

@@ -41,8 +41,9 @@ import pyarrow.csv as pa_csv
 
 from .. import schemas
 from ..config import Study
+from ..partitions import SiteFrames
 from ..errors import SinergiError
-from ..io import _CONTROL, CsvFile, _nonempty_lines
+from ..io import CONTROL, CsvFile, nonempty_lines
 from ..pseudonym import check_collisions, pseudonym_width, pseudonymizer, read_key
 from ..schemas import TABLE_COLUMNS, quality_row
 from . import tables as T
@@ -130,7 +131,7 @@ class BlockCsv:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise NotSimple("not UTF-8") from None
-        if _CONTROL.search(text) or _EDGE_SPACE.search(text):
+        if CONTROL.search(text) or _EDGE_SPACE.search(text):
             raise NotSimple("control character or spaces")
 
     def frame(self, rows: pd.DataFrame) -> CsvFile:
@@ -177,7 +178,7 @@ class BlockCsv:
         except pa.ArrowInvalid:
             raise NotSimple("a row of another width") from None
         empty_lines = data.startswith(b"\n") or b"\n\n" in data
-        lines = _nonempty_lines(data) if empty_lines else np.arange(table.num_rows)
+        lines = nonempty_lines(data) if empty_lines else np.arange(table.num_rows)
         if table.num_columns != width or table.num_rows != lines.size:
             raise NotSimple("a row of another width")
         cols = [pc.if_else(pc.equal(table.column(k), ""), pa.scalar(None, pa.large_string()), table.column(k))
@@ -231,7 +232,7 @@ class First:
             raise self.error() if callable(self.error) else self.error
 
 
-# ranks: the order of the checks in pipeline.sources.tables._read
+# ranks: the order of the checks in pipeline.sources.tables.read_tables
 (R_GROUP_COL, R_NEED_RESP, R_NEED_ANS, R_FILLED_ANS, R_NEED_TIES, R_FILLED_TIES, R_NEED_SCALES, R_EMPTY,
  R_WAVE_RESP, R_WAVE_ANS, R_WAVE_TIES, R_RESPONDENTS, R_SCALES, R_VALUE, R_ITEM, R_RANGE, R_DUP, R_ORPHAN,
  R_WEIGHT, R_WEIGHT_RANGE, R_ABSENT, R_TIE_TYPE, R_STRAY, R_COLLISION) = range(24)
@@ -332,10 +333,9 @@ class Blocks:
     answers_spill: Spill
     ties_spill: Spill
 
-    def responses(self, keep: np.ndarray) -> "pipeline.partitions.SiteFrames":  # noqa: F821
+    def responses(self, keep: np.ndarray) -> SiteFrames:
         """The responses of the respondents rows where ``keep``, a village at a time, in the canonical
         order (:func:`pipeline.order.canonical_order`; the villages in the order their first row comes)."""
-        from ..partitions import SiteFrames
 
         has = keep & (self.answers > 0)
         ranks = self._ranks()
@@ -362,9 +362,8 @@ class Blocks:
 
         return SiteFrames([self.villages[v] for v in order], frames)
 
-    def ties(self) -> "pipeline.partitions.SiteFrames":  # noqa: F821
+    def ties(self) -> SiteFrames:
         """The ties (without self-nominations and duplicates), a village at a time, in the canonical order."""
-        from ..partitions import SiteFrames
 
         order = sorted((v for v in range(len(self.villages)) if self.ties_spill.rows[v]), key=lambda v: self.villages[v])
         ranks, type_rank = self._ranks(), _text_rank(self.tie_types)
@@ -450,25 +449,25 @@ def _read(study: Study, raw_dir: Path, folder: Path, spill_dir: Path, block_byte
     if not study.tie_types or not (folder / "ties.csv").is_file():
         raise NotSimple("a study without ties")  # small: the whole-file reading
     try:
-        respondents = T._read_csv(folder / "respondents.csv")
+        respondents = T.read_table_csv(folder / "respondents.csv")
         answers_csv = BlockCsv(folder / "responses.csv", block_bytes)
-        scales = T._read_csv(folder / "scales.csv")
+        scales = T.read_table_csv(folder / "scales.csv")
         ties_csv = BlockCsv(folder / "ties.csv", block_bytes)
     except SinergiError:
         raise NotSimple("a file the whole-file reading refuses") from None
     first = First()
     quality: list[dict] = []
-    ok, group_col = first.run(R_GROUP_COL, T._group_column, study, respondents)
+    ok, group_col = first.run(R_GROUP_COL, T.group_column, study, respondents)
     if ok:
-        first.run(R_NEED_RESP, T._need, respondents, ["respondent_id", "wave", group_col],
+        first.run(R_NEED_RESP, T.need_columns, respondents, ["respondent_id", "wave", group_col],
                   filled=["respondent_id", "wave", group_col])
-    first.run(R_NEED_ANS, T._need, answers_csv.empty(), TABLE_COLUMNS["responses"])
-    first.run(R_NEED_TIES, T._need, ties_csv.empty(), TABLE_COLUMNS["ties"])
-    first.run(R_NEED_SCALES, T._need, scales, TABLE_COLUMNS["scales"], filled=TABLE_COLUMNS["scales"])
+    first.run(R_NEED_ANS, T.need_columns, answers_csv.empty(), TABLE_COLUMNS["responses"])
+    first.run(R_NEED_TIES, T.need_columns, ties_csv.empty(), TABLE_COLUMNS["ties"])
+    first.run(R_NEED_SCALES, T.need_columns, scales, TABLE_COLUMNS["scales"], filled=TABLE_COLUMNS["scales"])
     first.run(R_EMPTY, _not_empty, respondents)
     first.run(R_WAVE_RESP, _waves, study, respondents)
-    _, resp = first.run(R_RESPONDENTS, T._respondents, study, respondents, group_col, quality)
-    _, smap = first.run(R_SCALES, T._scale_map, scales)
+    _, resp = first.run(R_RESPONDENTS, T.respondents_table, study, respondents, group_col, quality)
+    _, smap = first.run(R_SCALES, T.scale_map_table, scales)
     del respondents
     people = _People(resp, study.wave_ids) if resp is not None else None
     n_rows = len(resp) if resp is not None else 0
@@ -487,7 +486,7 @@ def _read(study: Study, raw_dir: Path, folder: Path, spill_dir: Path, block_byte
         answers.close()
         ties.close()
     if first.rank > R_ABSENT:
-        first.run(R_ABSENT, T._absent_tie_types, study, pd.Series(state.tie_types_seen, dtype=object))
+        first.run(R_ABSENT, T.absent_tie_types, study, pd.Series(state.tie_types_seen, dtype=object))
     if not first.clean:
         first.raise_first()
     if not answers.rows.sum() or not ties.rows.sum():
@@ -518,7 +517,7 @@ def _not_empty(t: CsvFile) -> None:
 def _waves(study: Study, t: CsvFile) -> None:
     bad = ~t.frame["wave"].isin(study.wave_ids)
     if bad.any():
-        raise T._fail(t, bad, "wave", f"{T._value(t, bad, 'wave')!r} is not a wave of the study "
+        raise T.fail(t, bad, "wave", f"{T.value_at(t, bad, 'wave')!r} is not a wave of the study "
                                       f"({', '.join(study.wave_ids)})")
 
 
@@ -592,12 +591,12 @@ class _State:
 
 def _answers_block(study: Study, t: CsvFile, state: _State, first: First, spill: Spill,
                    village_of: np.ndarray, scales_path: Path) -> None:
-    """Check one block of responses.csv (:func:`pipeline.sources.tables._responses`' rules) and spill it."""
-    if not first.run(R_FILLED_ANS, T._need, t, [], filled=["respondent_id", "wave", "item"])[0]:
+    """Check one block of responses.csv (:func:`pipeline.sources.tables.read_tables`' rules for responses) and spill it."""
+    if not first.run(R_FILLED_ANS, T.need_columns, t, [], filled=["respondent_id", "wave", "item"])[0]:
         return
     if not first.run(R_WAVE_ANS, _waves, study, t)[0]:
         return
-    ok, values = first.run(R_VALUE, T._numbers, t, "value", allow_na=True)
+    ok, values = first.run(R_VALUE, T.numbers_of, t, "value", allow_na=True)
     if not ok:
         return
     items = t.frame["item"]
@@ -624,7 +623,7 @@ def _answers_block(study: Study, t: CsvFile, state: _State, first: First, spill:
 def _known_items(t: CsvFile, code: np.ndarray, scales_path: Path) -> None:
     unknown = code < 0
     if unknown.any():
-        raise T._fail(t, unknown, "item", f"{T._value(t, unknown, 'item')!r} is not in {scales_path.name}")
+        raise T.fail(t, unknown, "item", f"{T.value_at(t, unknown, 'item')!r} is not in {scales_path.name}")
 
 
 def _in_range(t: CsvFile, values: pd.Series, lo: pd.Series, hi: pd.Series) -> None:
@@ -633,7 +632,7 @@ def _in_range(t: CsvFile, values: pd.Series, lo: pd.Series, hi: pd.Series) -> No
         i = t.frame.index[bad.to_numpy()][0]
         v, a, b = values[i], lo[i], hi[i]
         why = "is not a whole number (the answers are" if a <= v <= b else "is outside"
-        raise T._fail(t, bad, None, f"item {t.frame.at[i, 'item']} value {v:g} {why} {a:g}..{b:g}"
+        raise T.fail(t, bad, None, f"item {t.frame.at[i, 'item']} value {v:g} {why} {a:g}..{b:g}"
                                     + (")" if a <= v <= b else ""))
 
 
@@ -651,7 +650,7 @@ def _answered_once(t: CsvFile, state: _State, rows: np.ndarray, code: np.ndarray
             dup[i] = k in state.orphans
             state.orphans.add(k)
     if dup.any():
-        raise T._fail(t, dup, None, "the same respondent_id, wave and item twice")
+        raise T.fail(t, dup, None, "the same respondent_id, wave and item twice")
     state.seen[key[known]] = True
 
 
@@ -659,22 +658,22 @@ def _of_respondents(t: CsvFile, rows: np.ndarray) -> None:
     orphan = rows < 0
     if orphan.any():
         i = t.frame.index[np.flatnonzero(orphan)[0]]
-        raise T._fail(t, orphan, None, f"respondent_id {t.frame.at[i, 'respondent_id']!r} has no row in "
+        raise T.fail(t, orphan, None, f"respondent_id {t.frame.at[i, 'respondent_id']!r} has no row in "
                                        f"respondents.csv for wave {t.frame.at[i, 'wave']!r}")
 
 
 def _ties_block(study: Study, t: CsvFile, state: _State, first: First, spill: Spill, village_of: np.ndarray) -> None:
-    """Check one block of ties.csv (:func:`pipeline.sources.tables._ties`' rules) and spill it."""
+    """Check one block of ties.csv (:func:`pipeline.sources.tables.read_tables`' rules for ties) and spill it."""
     for tt in pd.unique(t.frame["tie_type"].dropna()):
         if tt not in state.tie_types_seen:
             state.tie_types_seen.append(tt)
-    if not first.run(R_FILLED_TIES, T._need, t, [], filled=TABLE_COLUMNS["ties"])[0]:
+    if not first.run(R_FILLED_TIES, T.need_columns, t, [], filled=TABLE_COLUMNS["ties"])[0]:
         return
     if not first.run(R_WAVE_TIES, _waves, study, t)[0]:
         return
     f = t.frame
     if "weight" in f:
-        ok, weights = first.run(R_WEIGHT, T._numbers, t, "weight", allow_na=True)
+        ok, weights = first.run(R_WEIGHT, T.numbers_of, t, "weight", allow_na=True)
         if not ok or not first.run(R_WEIGHT_RANGE, _weights_in_range, t, weights)[0]:
             return
         weights = weights.to_numpy(float)
@@ -682,14 +681,14 @@ def _ties_block(study: Study, t: CsvFile, state: _State, first: First, spill: Sp
         weights = np.full(len(f), np.nan)
     bad = ~f["tie_type"].isin(study.tie_types)
     if bad.any() and first.rank > R_TIE_TYPE:
-        value = T._value(t, bad, "tie_type")
+        value = T.value_at(t, bad, "tie_type")
         if not study.tie_types:
             seen = state.tie_types_seen  # every block's, at the end: the whole file's tie types
-            first.record(R_TIE_TYPE, lambda: T._fail(t, bad, "tie_type", f"{value!r}: the study names no tie types; "
+            first.record(R_TIE_TYPE, lambda: T.fail(t, bad, "tie_type", f"{value!r}: the study names no tie types; "
                                                      f"to analyse these ties add `tie_types: [{', '.join(seen)}]` "
                                                      f"to {study.file}"))
         else:
-            first.record(R_TIE_TYPE, T._fail(t, bad, "tie_type", f"{value!r} is not in the study's tie_types "
+            first.record(R_TIE_TYPE, T.fail(t, bad, "tie_type", f"{value!r} is not in the study's tie_types "
                                                                   f"({', '.join(study.tie_types)})"))
         return
     rows = state.people.rows(f["ego"], f["wave"]) if state.people is not None else np.full(len(f), -1)
@@ -719,7 +718,7 @@ def _ties_block(study: Study, t: CsvFile, state: _State, first: First, spill: Sp
 def _weights_in_range(t: CsvFile, weights: pd.Series) -> None:
     bad = ~schemas.value_rule(weights, schemas.WEIGHT_MIN, schemas.WEIGHT_MAX)
     if bad.any():
-        raise T._fail(t, bad, "weight", f"{T._value(t, bad, 'weight')!r} is not a frequency "
+        raise T.fail(t, bad, "weight", f"{T.value_at(t, bad, 'weight')!r} is not a frequency "
                                         f"{schemas.WEIGHT_MIN:g}..{schemas.WEIGHT_MAX:g} (1 rarely, 2 monthly, "
                                         "3 weekly, 4 almost daily); leave it empty when unknown")
 
@@ -728,7 +727,7 @@ def _egos_of_wave(t: CsvFile, rows: np.ndarray) -> None:
     stray = rows < 0
     if stray.any():
         i = t.frame.index[np.flatnonzero(stray)[0]]
-        raise T._fail(t, stray, "ego", f"{t.frame.at[i, 'ego']!r} has no row in respondents.csv for wave "
+        raise T.fail(t, stray, "ego", f"{t.frame.at[i, 'ego']!r} has no row in respondents.csv for wave "
                                        f"{t.frame.at[i, 'wave']!r}; a tie is named by a respondent of that wave")
 
 

@@ -47,7 +47,7 @@ REVERSE_WORDS = {"true": True, "false": False, "1": True, "0": False, "yes": Tru
 _ID_COLUMNS = ("respondent_id", "wave", "group", "site")
 
 
-def _read_csv(path: Path) -> CsvFile:
+def read_table_csv(path: Path) -> CsvFile:
     """A tables CSV, read by :func:`pipeline.io.read_csv` (index = line number, header = line 1)."""
     if not path.exists():
         needed = [f + ".csv" for f in TABLE_FILES if f not in OPTIONAL_TABLES]
@@ -59,22 +59,22 @@ def _read_ties(study: Study, folder: Path) -> CsvFile:
     """``ties.csv``; a study without networks (no ``tie_types``) may leave it out (no rows, then)."""
     path = folder / "ties.csv"
     if path.exists() or study.tie_types:
-        return _read_csv(path)
+        return read_table_csv(path)
     return CsvFile(pd.DataFrame(columns=TABLE_COLUMNS["ties"], dtype=str), path, ",", ".")
 
 
-def _fail(t: CsvFile, mask: Any, column: str | None, why: str) -> SinergiError:
+def fail(t: CsvFile, mask: Any, column: str | None, why: str) -> SinergiError:
     """The error for the first row of ``t`` where ``mask`` is true: file, row (its line), column."""
     line = int(t.frame.index[np.asarray(mask, dtype=bool)][0])
     where = f"row {line}" + (f", column {column}" if column else "")
     return SinergiError(f"{t.path}: {where}: {why}")
 
 
-def _value(t: CsvFile, mask: Any, column: str) -> Any:
+def value_at(t: CsvFile, mask: Any, column: str) -> Any:
     return t.frame.loc[t.frame.index[np.asarray(mask, dtype=bool)][0], column]
 
 
-def _need(t: CsvFile, cols: Iterable[str], filled: Iterable[str] = ()) -> None:
+def need_columns(t: CsvFile, cols: Iterable[str], filled: Iterable[str] = ()) -> None:
     """Refuse a CSV without the columns ``cols``, or with an empty cell in a column of ``filled``."""
     missing = [c for c in cols if c not in t.frame.columns]
     if missing:
@@ -82,24 +82,24 @@ def _need(t: CsvFile, cols: Iterable[str], filled: Iterable[str] = ()) -> None:
     for col in filled:
         empty = t.frame[col].isna()
         if empty.any():
-            raise _fail(t, empty, col, "empty; every row needs a value here")
+            raise fail(t, empty, col, "empty; every row needs a value here")
 
 
-def _numbers(t: CsvFile, col: str, *, allow_na: bool) -> pd.Series:
+def numbers_of(t: CsvFile, col: str, *, allow_na: bool) -> pd.Series:
     """Column ``col`` as finite floats; a cell that is not a number (or empty, unless ``allow_na``)
     stops the run naming its row."""
     values, bad = t.numbers(col)
     if not allow_na:
         bad = bad | values.isna()
     if bad.any():
-        value = _value(t, bad, col)
+        value = value_at(t, bad, col)
         if pd.isna(value):
-            raise _fail(t, bad, col, "empty; write a number")
-        raise _fail(t, bad, col, f"{value!r} is not a number{t.number_hint(value)}")
+            raise fail(t, bad, col, "empty; write a number")
+        raise fail(t, bad, col, f"{value!r} is not a number{t.number_hint(value)}")
     return values
 
 
-def _group_column(study: Study, t: CsvFile) -> str:
+def group_column(study: Study, t: CsvFile) -> str:
     """The respondents.csv column that holds the group: ``group``, or ``group.variable`` when the
     study sets it."""
     var = study.group.variable
@@ -144,7 +144,7 @@ def _one_name(scales: CsvFile, smap: pd.DataFrame, col: str, source: str, keys: 
     if bad.any():
         i = smap.index[bad][0]
         what = "/".join(str(smap.at[i, k]) for k in keys)
-        raise _fail(scales, bad, source, f"{smap.at[i, col]!r} names {what} differently from an earlier row "
+        raise fail(scales, bad, source, f"{smap.at[i, col]!r} names {what} differently from an earlier row "
                                     f"({first[i]!r}); give it one name, or write it on one row only")
 
 
@@ -157,25 +157,25 @@ def _table_covariates(t: CsvFile, resp: pd.DataFrame, skip: Iterable[str]) -> No
             words = resp[col].str.lower().map(schemas.BINARY_WORDS)
             bad = filled & words.isna()
             if bad.any():
-                raise _fail(t, bad, col, f"{_value(t, bad, col)!r} is not 1 or 0 (ya/tidak, yes/no and true/false "
+                raise fail(t, bad, col, f"{value_at(t, bad, col)!r} is not 1 or 0 (ya/tidak, yes/no and true/false "
                                          "are read as 1/0 too)")
             other = sorted(set(resp.loc[filled, col].str.lower()) - {"1", "0"})
             if other:
                 note(f"{t.path}: column {col}: read {'/'.join(other)} as 1/0")
             resp[col] = words.astype(float)
         elif kind is not None:
-            values = _numbers(t, col, allow_na=True)
+            values = numbers_of(t, col, allow_na=True)
             ok, wanted = schemas.RULES[kind]
             bad = values.notna() & ~ok(values)
             if bad.any():
-                raise _fail(t, bad, col, f"{_value(t, bad, col)!r} is not {wanted}")
+                raise fail(t, bad, col, f"{value_at(t, bad, col)!r} is not {wanted}")
             resp[col] = values
         else:
             values, bad = t.numbers(col)
             if filled.any() and not (bad & filled).any():
                 resp[col] = values
             elif (filled & ~bad).any():
-                first = _value(t, filled & bad, col)
+                first = value_at(t, filled & bad, col)
                 note(f"{t.path}: column {col} kept as text: {int((filled & ~bad).sum())} value(s) are numbers, "
                      f"{int((filled & bad).sum())} are not (first: row {int(resp.index[filled & bad][0])}, {first!r})")
 
@@ -205,7 +205,7 @@ def _tie_quality(quality: list[dict], rows: pd.DataFrame, pseudo, value: str, is
                    for w, e, v in zip(rows["wave"], ego, shown))
 
 
-def _absent_tie_types(study: Study, tie_types: pd.Series) -> None:
+def absent_tie_types(study: Study, tie_types: pd.Series) -> None:
     """Refuse a study tie type that no row of ties.csv has (a typo such as ``colab``): it would be
     analysed as an empty network. A ties.csv without rows is a study without ties, not a typo."""
     have = sorted(tie_types.unique())
@@ -259,8 +259,8 @@ def _read(study: Study, raw_dir: Path, folder: Path) -> dict[str, Any]:
     pseudo = pseudonymizer(read_key(raw_dir), pseudonym_width(raw_dir))
     files, group_col = _open(study, folder)
     quality: list[dict] = []
-    resp = _respondents(study, files["respondents"], group_col, quality)
-    smap = _scale_map(files["scales"])
+    resp = respondents_table(study, files["respondents"], group_col, quality)
+    smap = scale_map_table(files["scales"])
     items = _responses(files["responses"], smap, resp, files["scales"].path)
     ties = _ties(study, files["ties"], resp, pseudo, quality)
     resp, items, ties = _pseudonymised(resp, items, ties, pseudo, raw_dir)
@@ -276,34 +276,34 @@ def _read(study: Study, raw_dir: Path, folder: Path) -> dict[str, Any]:
 def _open(study: Study, folder: Path) -> tuple[dict[str, CsvFile], str]:
     """The four CSVs read (keyed by table name), with the columns each needs, rows, and waves of the
     study; and the respondents.csv column that holds the group."""
-    files = {name: _read_csv(folder / f"{name}.csv") for name in ("respondents", "responses", "scales")}
+    files = {name: read_table_csv(folder / f"{name}.csv") for name in ("respondents", "responses", "scales")}
     files["ties"] = _read_ties(study, folder)
     respondents = files["respondents"]
-    group_col = _group_column(study, respondents)
-    _need(respondents, ["respondent_id", "wave", group_col], filled=["respondent_id", "wave", group_col])
-    _need(files["responses"], TABLE_COLUMNS["responses"], filled=["respondent_id", "wave", "item"])
-    _need(files["ties"], TABLE_COLUMNS["ties"], filled=TABLE_COLUMNS["ties"])
-    _need(files["scales"], TABLE_COLUMNS["scales"], filled=TABLE_COLUMNS["scales"])
+    group_col = group_column(study, respondents)
+    need_columns(respondents, ["respondent_id", "wave", group_col], filled=["respondent_id", "wave", group_col])
+    need_columns(files["responses"], TABLE_COLUMNS["responses"], filled=["respondent_id", "wave", "item"])
+    need_columns(files["ties"], TABLE_COLUMNS["ties"], filled=TABLE_COLUMNS["ties"])
+    need_columns(files["scales"], TABLE_COLUMNS["scales"], filled=TABLE_COLUMNS["scales"])
     if respondents.frame.empty:
         raise SinergiError(f"{respondents.path}: no rows; it needs one row per respondent and wave")
     for table in (respondents, files["responses"], files["ties"]):
         bad = ~table.frame["wave"].isin(study.wave_ids)
         if bad.any():
-            raise _fail(table, bad, "wave", f"{_value(table, bad, 'wave')!r} is not a wave of the study "
+            raise fail(table, bad, "wave", f"{value_at(table, bad, 'wave')!r} is not a wave of the study "
                                             f"({', '.join(study.wave_ids)})")
     return files, group_col
 
 
-def _respondents(study: Study, respondents: CsvFile, group_col: str, quality: list[dict]) -> pd.DataFrame:
+def respondents_table(study: Study, respondents: CsvFile, group_col: str, quality: list[dict]) -> pd.DataFrame:
     """respondents.csv without the personal columns, with ``group`` and ``site``, covariates typed."""
     resp = hold_back_columns(respondents.frame.copy(), study, respondents.path, quality)
     resp["group"] = resp[group_col]
     bad = ~resp["group"].isin(study.group_values)
     if bad.any():
-        raise _fail(respondents, bad, group_col, f"{_value(respondents, bad, group_col)!r} is not a group level "
+        raise fail(respondents, bad, group_col, f"{value_at(respondents, bad, group_col)!r} is not a group level "
                                                  f"of the study ({', '.join(study.group_values)})")
     if "site" in resp.columns:
-        _need(respondents, ["site"], filled=["site"])
+        need_columns(respondents, ["site"], filled=["site"])
     else:
         resp["site"] = study.site
     dup = resp.duplicated(["respondent_id", "wave"], keep=False)
@@ -315,32 +315,32 @@ def _respondents(study: Study, respondents: CsvFile, group_col: str, quality: li
     return resp
 
 
-def _scale_map(scales: CsvFile) -> pd.DataFrame:
+def scale_map_table(scales: CsvFile) -> pd.DataFrame:
     """scales.csv as the canonical scale map (validated), with its label columns."""
     smap = _scale_labels(scales, scales.frame.copy(deep=False))
     rev = smap["reverse"].str.lower().map(REVERSE_WORDS)
     if rev.isna().any():
-        raise _fail(scales, rev.isna(), "reverse", f"{_value(scales, rev.isna(), 'reverse')!r} is not true/false")
+        raise fail(scales, rev.isna(), "reverse", f"{value_at(scales, rev.isna(), 'reverse')!r} is not true/false")
     smap["reverse"] = rev.astype(bool)
-    smap["min"] = _numbers(scales, "min", allow_na=False)
-    smap["max"] = _numbers(scales, "max", allow_na=False)
+    smap["min"] = numbers_of(scales, "min", allow_na=False)
+    smap["max"] = numbers_of(scales, "max", allow_na=False)
     dup = smap["item"].duplicated()
     if dup.any():
-        raise _fail(scales, dup, "item", f"{_value(scales, dup, 'item')!r} is listed twice; list each item once")
+        raise fail(scales, dup, "item", f"{value_at(scales, dup, 'item')!r} is listed twice; list each item once")
     bad = smap["min"] >= smap["max"]
     if bad.any():
-        raise _fail(scales, bad, "max", f"{_value(scales, bad, 'max')!r} is not above min "
-                                        f"{_value(scales, bad, 'min')!r}")
+        raise fail(scales, bad, "max", f"{value_at(scales, bad, 'max')!r} is not above min "
+                                        f"{value_at(scales, bad, 'min')!r}")
     return schemas.validate("scale_map", smap.reset_index(drop=True), str(scales.path))
 
 
 def _responses(responses: CsvFile, smap: pd.DataFrame, resp: pd.DataFrame, scales_path: Path) -> pd.DataFrame:
     """responses.csv with numeric values, each within its item's range, of known items and people."""
     items = responses.frame.copy(deep=False)  # copy-on-write: shares the data; the file keeps the text
-    items["value"] = _numbers(responses, "value", allow_na=True)
+    items["value"] = numbers_of(responses, "value", allow_na=True)
     known = items["item"].isin(smap["item"])
     if not known.all():
-        raise _fail(responses, ~known, "item", f"{_value(responses, ~known, 'item')!r} is not in {scales_path.name}")
+        raise fail(responses, ~known, "item", f"{value_at(responses, ~known, 'item')!r} is not in {scales_path.name}")
     lo = _recode(items["item"], dict(zip(smap["item"], smap["min"])), float)
     hi = _recode(items["item"], dict(zip(smap["item"], smap["max"])), float)
     bad = ~schemas.value_rule(items["value"], lo, hi)
@@ -348,15 +348,15 @@ def _responses(responses: CsvFile, smap: pd.DataFrame, resp: pd.DataFrame, scale
         i = items.index[bad][0]
         v, a, b = items.at[i, "value"], lo[i], hi[i]
         why = "is not a whole number (the answers are" if a <= v <= b else "is outside"
-        raise _fail(responses, bad, None, f"item {items.at[i, 'item']} value {v:g} {why} {a:g}..{b:g}"
+        raise fail(responses, bad, None, f"item {items.at[i, 'item']} value {v:g} {why} {a:g}..{b:g}"
                                           + (")" if a <= v <= b else ""))
     dup = items.duplicated(["respondent_id", "wave", "item"])
     if dup.any():
-        raise _fail(responses, dup, None, "the same respondent_id, wave and item twice")
+        raise fail(responses, dup, None, "the same respondent_id, wave and item twice")
     orphan = ~pd.MultiIndex.from_frame(items[["respondent_id", "wave"]]).isin(_people(resp))
     if orphan.any():
         i = items.index[np.flatnonzero(orphan)[0]]
-        raise _fail(responses, orphan, None, f"respondent_id {items.at[i, 'respondent_id']!r} has no row in "
+        raise fail(responses, orphan, None, f"respondent_id {items.at[i, 'respondent_id']!r} has no row in "
                                              f"respondents.csv for wave {items.at[i, 'wave']!r}")
     return items
 
@@ -374,7 +374,7 @@ def _ties(study: Study, ties_file: CsvFile, resp: pd.DataFrame, pseudo, quality:
     stray = ~pd.MultiIndex.from_arrays([ties["ego"], ties["wave"]]).isin(_people(resp))
     if stray.any():
         i = ties.index[np.flatnonzero(stray)[0]]
-        raise _fail(ties_file, stray, "ego", f"{ties.at[i, 'ego']!r} has no row in respondents.csv for wave "
+        raise fail(ties_file, stray, "ego", f"{ties.at[i, 'ego']!r} has no row in respondents.csv for wave "
                                              f"{ties.at[i, 'wave']!r}; a tie is named by a respondent of that wave")
     selfn = (ties["ego"] == ties["alter"]).to_numpy()
     _tie_quality(quality, ties[selfn], pseudo, "ego", "self_nomination", "dropped")
@@ -395,10 +395,10 @@ def _tie_weights(ties_file: CsvFile) -> pd.DataFrame:
     if "weight" not in ties:
         ties["weight"] = np.nan
         return ties
-    ties["weight"] = _numbers(ties_file, "weight", allow_na=True)
+    ties["weight"] = numbers_of(ties_file, "weight", allow_na=True)
     bad = ~schemas.value_rule(ties["weight"], schemas.WEIGHT_MIN, schemas.WEIGHT_MAX)
     if bad.any():
-        raise _fail(ties_file, bad, "weight", f"{_value(ties_file, bad, 'weight')!r} is not a frequency "
+        raise fail(ties_file, bad, "weight", f"{value_at(ties_file, bad, 'weight')!r} is not a frequency "
                                               f"{schemas.WEIGHT_MIN:g}..{schemas.WEIGHT_MAX:g} (1 rarely, 2 monthly, "
                                               "3 weekly, 4 almost daily); leave it empty when unknown")
     return ties
@@ -406,15 +406,15 @@ def _tie_weights(ties_file: CsvFile) -> pd.DataFrame:
 
 def _tie_types(study: Study, ties_file: CsvFile, ties: pd.DataFrame) -> None:
     """Every tie type of ties.csv is one of the study's, and every study tie type occurs."""
-    _absent_tie_types(study, ties["tie_type"])
+    absent_tie_types(study, ties["tie_type"])
     bad_type = ~ties["tie_type"].isin(study.tie_types)
     if bad_type.any() and not study.tie_types:
         found = ", ".join(pd.unique(ties["tie_type"]))
-        raise _fail(ties_file, bad_type, "tie_type", f"{_value(ties_file, bad_type, 'tie_type')!r}: the study names "
+        raise fail(ties_file, bad_type, "tie_type", f"{value_at(ties_file, bad_type, 'tie_type')!r}: the study names "
                                                      f"no tie types; to analyse these ties add "
                                                      f"`tie_types: [{found}]` to {study.file}")
     if bad_type.any():
-        raise _fail(ties_file, bad_type, "tie_type", f"{_value(ties_file, bad_type, 'tie_type')!r} is not in the "
+        raise fail(ties_file, bad_type, "tie_type", f"{value_at(ties_file, bad_type, 'tie_type')!r} is not in the "
                                                      f"study's tie_types ({', '.join(study.tie_types)})")
 
 

@@ -307,8 +307,9 @@ class Blocks:
 
     Attributes
     ----------
-    respondents : the respondents table (``respondent_id`` pseudonymised; typed covariates),
-        validated, one row per respondents.csv row in the file's order.
+    respondents : the respondents table (``respondent_id`` pseudonymised, ``wave``, ``group``,
+        ``site``, the typed covariates), not yet validated, one row per respondents.csv row in the
+        file's order (the rows the other attributes' "per respondents row" count).
     said, named : per respondents row: an item answered (a value); a nomination made (not of oneself).
     answers : per respondents row: its rows in responses.csv.
     quality : the quality rows (respondents' columns held back, then the ties': self-nominations,
@@ -335,7 +336,13 @@ class Blocks:
 
     def responses(self, keep: np.ndarray) -> SiteFrames:
         """The responses of the respondents rows where ``keep``, a village at a time, in the canonical
-        order (:func:`pipeline.order.canonical_order`; the villages in the order their first row comes)."""
+        order (:func:`pipeline.order.canonical_order`; the villages in the order their first row comes).
+
+        Returns
+        -------
+        pipeline.partitions.SiteFrames
+            Per village: ``respondent_id`` (pseudonym), ``wave``, ``item``, ``value`` (float, NaN unanswered).
+        """
 
         has = keep & (self.answers > 0)
         ranks = self._ranks()
@@ -363,7 +370,14 @@ class Blocks:
         return SiteFrames([self.villages[v] for v in order], frames)
 
     def ties(self) -> SiteFrames:
-        """The ties (without self-nominations and duplicates), a village at a time, in the canonical order."""
+        """The ties (without self-nominations and duplicates), a village at a time, in the canonical order.
+
+        Returns
+        -------
+        pipeline.partitions.SiteFrames
+            Per village (by name): ``site``, ``wave``, ``tie_type``, ``ego``, ``alter`` (pseudonyms),
+            ``weight`` (float, NaN unknown).
+        """
 
         order = sorted((v for v in range(len(self.villages)) if self.ties_spill.rows[v]), key=lambda v: self.villages[v])
         ranks, type_rank = self._ranks(), _text_rank(self.tie_types)

@@ -120,7 +120,9 @@ CHANGE_COLUMNS = [
     "ei_post", "delta_ei", "delta_ei_p", "qap_r", "qap_p", "rsiena_ok", "note"]
 
 _CHUNK_CELLS = 4_000_000  # permutation work arrays are chunked to about this many cells
-_QAP_CHUNK_CELLS = 250_000  # QAP gathers keys for blocks of about this many cells
+_QAP_CHUNK_CELLS = 80_000  # QAP gathers keys for blocks of about this many cells (≈ 640 kB of int64)
+_ROW_BLOCK = 64  # E-I label arrangements draw the uniforms of this many vertices at a time
+_SWAR_ROWS = 255  # E-I sums this many 0/1 bytes per lane of a 64-bit word before unpacking
 _DENSE_LOOKUP_MAX = 1500  # QAP looks ties up in a dense n × n int64 matrix (18 MB) up to this n
 _BITSET_MAX = 20000  # brokerage looks ties up in a bit-packed n × n matrix up to this n
 _IGRAPH_RNG_LOCK = threading.Lock()
@@ -437,13 +439,6 @@ def degree_centralization(degrees: np.ndarray) -> float:
     return float(np.sum(d.max() - d) / (n - 1) ** 2)
 
 
-def _permuted_labels(rng: np.random.Generator, labels: np.ndarray, count: int) -> np.ndarray:
-    """``(count, n)`` matrix whose rows are independent uniform permutations of ``labels``."""
-    x = np.tile(labels.astype(np.int16 if labels.max(initial=0) < 2**15 else np.int64),
-                (count, 1))
-    return rng.permuted(x, axis=1, out=x)
-
-
 def _label_arrangements(rng: np.random.Generator, sizes: np.ndarray, count: int) -> np.ndarray:
     """``(n, count)`` int8 matrix: each column a uniform random arrangement of the group labels.
 
@@ -458,11 +453,15 @@ def _label_arrangements(rng: np.random.Generator, sizes: np.ndarray, count: int)
     out = np.empty((n, count), dtype=np.int8)
     if k == 2:
         left0 = np.full(count, float(sizes[0]))
-        for t in range(n):
-            u = rng.random(count) * (n - t)
-            lab = u >= left0
-            out[t] = lab
-            left0 -= ~lab
+        flags = out.view(bool)
+        # the uniforms of _ROW_BLOCK vertices per call: rng.random fills its array in order, so
+        # this draws the numbers one call per vertex would (vertex t's scaled by n − t, exactly)
+        for start in range(0, n, _ROW_BLOCK):
+            u = rng.random((min(n, start + _ROW_BLOCK) - start, count))
+            u *= (n - np.arange(start, start + len(u), dtype=float))[:, None]
+            for t, row in enumerate(u, start):
+                lab = np.greater_equal(row, left0, out=flags[t])
+                left0 -= ~lab
         return out
     remaining = np.tile(sizes.astype(float), (count, 1))
     rows = np.arange(count)
@@ -508,10 +507,14 @@ def ei_permutation_tests(graphs: Sequence[tuple[np.ndarray, np.ndarray]], labels
     as one run alone; the graphs' p-values share their random arrangements (they are dependent,
     as tests on the same people are anyway). The first graph gets the draws it would get alone.
 
-    Vectorised, no Python loop per permutation: the within-group tie count of every
-    arrangement is a sparse quadratic form ``I = Σ_g x_gᵀ A x_g`` (one sparse × dense product
-    per group except the largest, whose term follows from
-    ``x_Mᵀ A x_M = m − yᵀ(d_out + d_in) + yᵀ A y`` with ``y = 1 − x_M``).
+    Vectorised, no Python loop per permutation, and exact (integer counts): the graphs' edges
+    are taken as one union split into classes (the graphs an edge belongs to, with its
+    multiplicity in each), so an edge held by several graphs (every tie type's edges are also
+    ``"any"``'s) is evaluated once. Per class, the between-group ties of every arrangement are
+    counted on bytes: the arrangements of a vertex are one row of 0/1 (or group-code) bytes, an
+    edge's row is the XOR (two groups) or ``!=`` of its endpoints' rows, and the rows are summed
+    as 64-bit words, eight byte lanes at a time (at most :data:`_SWAR_ROWS` rows per sum, so a
+    lane never carries). A graph's count is the sum of its classes'.
 
     Returns
     -------
@@ -527,37 +530,47 @@ def ei_permutation_tests(graphs: Sequence[tuple[np.ndarray, np.ndarray]], labels
     if np.count_nonzero(sizes) < 2:
         return out
     expected = ei_expected(sizes)
-    big = int(np.argmax(sizes))
-    others = [g for g in range(k) if g != big and sizes[g] > 0]
-    tests = []  # (index, m, threshold, adjacency, degrees, hits)
+    tests = []  # (index, m, threshold)
+    keys = []  # per test: its distinct edge keys and their multiplicities
     for i, (src, dst) in enumerate(graphs):
+        src, dst = np.asarray(src, dtype=np.int64), np.asarray(dst, dtype=np.int64)
         m = len(src)
         if m == 0:
             continue
         observed = (m - 2.0 * np.count_nonzero(labels[src] == labels[dst])) / m
-        a = sparse.csr_matrix((np.ones(m, dtype=np.float32), (src, dst)), shape=(n, n))
-        deg = (np.bincount(src, minlength=n) + np.bincount(dst, minlength=n)).astype(np.float32)
-        tests.append([i, m, abs(observed - expected) - 1e-12, a, deg, 0])
+        tests.append((i, m, abs(observed - expected) - 1e-12))
+        keys.append(np.unique(src * n + dst, return_counts=True))
     if not tests:
         return out
+    union = np.unique(np.concatenate([u for u, _ in keys]))
+    member = np.zeros((len(union), len(tests)), dtype=np.int64)  # multiplicity of each edge per test
+    for t, (u, c) in enumerate(keys):
+        member[np.searchsorted(union, u), t] = c
+    classes, cls = np.unique(member, axis=0, return_inverse=True)
+    order = np.argsort(cls.ravel(), kind="stable")
+    starts = np.searchsorted(cls.ravel()[order], np.arange(len(classes) + 1))
+    usrc, udst = union[order] // n, union[order] % n
+    m_all = np.array([m for _, m, _ in tests], dtype=float)
+    hits = np.zeros(len(tests), dtype=np.int64)
     for count in _chunks(permutations, n, cells=4 * _CHUNK_CELLS):
-        arrangement = _label_arrangements(rng, sizes, count)  # (n, count)
-        xs = [(arrangement == g).astype(np.float32) for g in others]
-        y = xs[0] if len(xs) == 1 else np.sum(xs, axis=0)
-        for test in tests:
-            _, m, threshold, a, deg, _ = test
-            internal = np.zeros(count)
-            z_sum = None
-            for x in xs:
-                z = a @ x
-                # float32 is exact here: every count is an integer below 2**24
-                internal += np.einsum("nc,nc->c", x, z)
-                z_sum = z if z_sum is None else z_sum + z
-            internal += m - deg @ y + np.einsum("nc,nc->c", y, z_sum)
-            ei_null = (m - 2.0 * np.rint(internal)) / m
-            test[5] += int(np.count_nonzero(np.abs(ei_null - expected) >= threshold))
-    for i, _, _, _, _, hits in tests:
-        out[i] = (hits + 1) / (permutations + 1)
+        arrangement = _label_arrangements(rng, sizes, count)  # (n, count) int8
+        if count % 8:  # whole 64-bit words per row (the padding lanes are ignored)
+            arrangement = np.pad(arrangement, ((0, 0), (0, 8 - count % 8)))
+        words = arrangement.view(np.uint64)
+        between = np.zeros((len(classes), count), dtype=np.int64)
+        for c in range(len(classes)):
+            for lo in range(starts[c], starts[c + 1], _SWAR_ROWS):
+                hi = min(lo + _SWAR_ROWS, starts[c + 1])
+                if k == 2:  # labels 0/1: XOR is 1 exactly between groups
+                    differ = words[usrc[lo:hi]] ^ words[udst[lo:hi]]
+                else:
+                    differ = (arrangement[usrc[lo:hi]] != arrangement[udst[lo:hi]]).view(np.uint64)
+                between[c] += np.add.reduce(differ, axis=0).view(np.uint8)[:count]
+        internal = m_all[:, None] - classes.T.astype(float) @ between  # exact: integers below 2**53
+        ei_null = (m_all[:, None] - 2.0 * internal) / m_all[:, None]
+        hits += np.count_nonzero(np.abs(ei_null - expected) >= np.array([t[2] for t in tests])[:, None], axis=1)
+    for (i, _, _), h in zip(tests, hits):
+        out[i] = (int(h) + 1) / (permutations + 1)
     return out
 
 
@@ -1127,9 +1140,10 @@ def qap_correlations(n: int, pairs: Sequence[tuple], permutations: int, rng: np.
     # bit fields: each test's overlap is < 2**width, so fields never carry into each other
     width = max(int(len(t[4])).bit_length() for t in tests)
     per_word = max(1, 63 // width)
+    mask = (1 << width) - 1
     hits = np.zeros(len(tests), dtype=np.int64)
     groups = [list(range(i, min(i + per_word, len(tests)))) for i in range(0, len(tests), per_word)]
-    packed = []  # per group of tests: union pre keys, their field masks, post lookup
+    packed = []  # per group of tests: union pre keys by class, class bounds and fields, post lookup
     for group in groups:
         union = np.unique(np.concatenate([tests[t][4] for t in group]))
         pre_field = np.zeros(len(union), dtype=np.int64)
@@ -1138,39 +1152,47 @@ def qap_correlations(n: int, pairs: Sequence[tuple], permutations: int, rng: np.
         for f, t in enumerate(group):
             pre_field[np.searchsorted(union, tests[t][4])] |= 1 << (f * width)
             post_field[np.searchsorted(post_union, tests[t][5])] |= 1 << (f * width)
+        # the union's cells ordered by class (which tests' pre matrices hold the cell): a class's
+        # sum of post fields needs no mask, each field of it counts at most the class's cells
+        # (fewer than 2**width, as every class is inside some test's pre matrix)
+        by_class = np.argsort(pre_field, kind="stable")
+        classes, starts = np.unique(pre_field[by_class], return_index=True)
+        union = union[by_class]
         if n <= _DENSE_LOOKUP_MAX:  # flat n × n lookup of the post fields, indexed by π(a) n + π(b)
             lookup = np.zeros(n * n, dtype=np.int64)
             lookup[post_union] = post_field
             post_union = None
         else:
             lookup = post_field
+        fields = [((classes >> (f * width)) & 1).astype(bool) for f in range(len(group))]
         packed.append((np.asarray(union // n, dtype=np.intp), np.asarray(union % n, dtype=np.intp),
-                       pre_field, post_union, lookup))
-    base = np.arange(n)
-    mask = (1 << width) - 1
+                       starts, fields, post_union, lookup))
+    # keys π(a) n + π(b) in the narrowest type that holds n² (uint16 up to 256 actors)
+    dtype = np.uint16 if n * n <= 2**16 else np.int32 if n * n < 2**31 else np.int64
+    base = np.arange(n, dtype=np.int64)  # numpy shuffles 8-byte items fastest (≈ 1.4× int16), same draws
     # small blocks of permutations: the gathered keys stay in cache (≈ 2× faster than one
-    # block of 5,000); rng.permuted shuffles row by row, so the block size does not change
-    # which permutations are drawn
+    # block of 5,000). The block is laid out actors × permutations, one permutation a column:
+    # rng.permuted(axis=0) shuffles column by column with the draws rng.permuted(axis=1) makes
+    # row by row on the transpose, so neither the block size nor the layout changes which
+    # permutations are drawn; a cell's keys for every permutation are then one contiguous row
     widest = max(len(u[0]) for u in packed)
     for count in _chunks(permutations, max(n, widest), cells=_QAP_CHUNK_CELLS):
-        perm = _permuted_labels(rng, base, count)
-        dtype = np.int32 if n * n < 2**31 else np.int64
-        perm = perm.astype(dtype)
-        perm_n = perm * n
-        for group, (usrc, udst, pre_field, post_union, lookup) in zip(groups, packed):
-            keys = perm_n[:, usrc]
-            keys += perm[:, udst]
+        perm = np.tile(base[:, None], (1, count))
+        perm = rng.permuted(perm, axis=0, out=perm).astype(dtype)  # (n, count)
+        perm_n = perm * dtype(n)
+        for group, (usrc, udst, starts, fields, post_union, lookup) in zip(groups, packed):
+            keys = perm_n[usrc]
+            keys += perm[udst]
             if post_union is None:
                 field = lookup.take(keys)
             else:
                 pos = np.searchsorted(post_union, keys)
                 pos[pos == len(post_union)] = 0
                 field = np.where(post_union[pos] == keys, lookup[pos], 0)
-            field &= pre_field
-            total = field.sum(axis=1)
+            sums = np.add.reduceat(field, starts, axis=0)  # (classes, count)
             for f, t in enumerate(group):
                 _, observed, papb, denom, _, _ = tests[t]
-                overlap = (total >> (f * width)) & mask
+                overlap = ((sums[fields[f]] >> (f * width)) & mask).sum(axis=0)
                 r = (overlap / cells - papb) / denom
                 hits[t] += int(np.count_nonzero(np.abs(r) >= abs(observed) - 1e-12))
     for t, (j, observed, *_rest) in enumerate(tests):

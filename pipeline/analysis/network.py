@@ -1068,14 +1068,18 @@ def delta_ei_tests(counts: Sequence[tuple], permutations: int, rng: np.random.Ge
     if not tests:
         return out
     n = len(items[0][0])
+    # every test's differences side by side: one product per block of swaps gives them all.
+    # (1 − s)·pre + s·post = Σpre + s·(post − pre): integer counts, so every sum is exact, in
+    # float32 too while the largest possible sum (Σ |post − pre|) is below 2**24
+    diffs = np.concatenate([t[3] for t in tests], axis=1)
+    exact32 = float(np.abs(diffs).sum(axis=0).max(initial=0)) < 2**24
+    diffs = diffs.astype(np.float32 if exact32 else float)
     for count in _chunks(permutations, n):
-        swap = rng.integers(0, 2, size=(count, n)).astype(float)
-        for test in tests:
-            _, obs, (ep0, ip0, eq0, iq0), diff, _ = test
-            # (1 − s)·pre + s·post = Σpre + s·(post − pre): the same numbers as eight products
-            # (integer counts: every sum is exact in float64)
-            d = swap @ diff
-            de, di = d[:, 0], d[:, 1]
+        swap = rng.integers(0, 2, size=(count, n)).astype(diffs.dtype)
+        d = (swap @ diffs).astype(float)
+        for j, test in enumerate(tests):
+            _, obs, (ep0, ip0, eq0, iq0), _, _ = test
+            de, di = d[:, 2 * j], d[:, 2 * j + 1]
             null = ei(eq0 - de, iq0 - di) - ei(ep0 + de, ip0 + di)
             test[4] += int(np.count_nonzero(np.abs(null) >= abs(obs) - 1e-12))
     for j, obs, _, _, hits in tests:

@@ -192,33 +192,41 @@ def build_graphs(respondents: pd.DataFrame, ties: pd.DataFrame,
     tie_types = _check_tie_types(tie_types)
     if not tie_types:  # a study without networks
         return {}
-    resp = respondents[["respondent_id", "wave", "group", "site"]].astype(str)
-    tt = ties[["site", "wave", "tie_type", "ego", "alter"]].astype(str)
-    tt = tt[tt["tie_type"].isin(tie_types) & (tt["ego"] != tt["alter"])]
-    tgroups = {k: v for k, v in tt.groupby(["site", "wave"], sort=False)}
+    # plain numpy arrays of Python str: hashing and sorting them is several times cheaper than
+    # pandas' Arrow-backed strings, for the few hundred rows of a village
+    resp = {c: _text(respondents[c]) for c in ("respondent_id", "wave", "group", "site")}
+    tt = {c: _text(ties[c]) for c in ("site", "wave", "tie_type", "ego", "alter")}
+    keep = np.isin(tt["tie_type"], np.asarray(tie_types, dtype=object)) & (tt["ego"] != tt["alter"])
+    tt = {c: v[keep] for c, v in tt.items()}
+    tgroups = _row_groups(tt["site"], tt["wave"])
     graphs: dict[tuple[str, str, str], ig.Graph] = {}
-    for (site, wave), people in resp.groupby(["site", "wave"], sort=True):
-        people = people.sort_values("respondent_id")
-        names = people["respondent_id"].tolist()
+    people_groups = _row_groups(resp["site"], resp["wave"])
+    for site, wave in sorted(people_groups):
+        rows = people_groups[(site, wave)]
+        ids = resp["respondent_id"][rows]
+        order = np.argsort(ids, kind="stable")
+        names = ids[order].tolist()
         n = len(names)
-        groups = people["group"].tolist()
-        codes = _group_codes(groups)
-        sub = tgroups.get((site, wave), tt.iloc[:0])
+        group_of = resp["group"][rows][order]
+        groups = group_of.tolist()
+        uniques, labels = np.unique(group_of, return_inverse=True)  # sorted, as _group_codes
+        codes = (labels.astype(np.int64).ravel(), [str(x) for x in uniques])
+        sub = tgroups.get((site, wave), np.zeros(0, dtype=np.intp))
+        sub_ego, sub_alter, types = tt["ego"][sub], tt["alter"][sub], tt["tie_type"][sub]
         # vectorised: vertex index of every ego / alter (-1 = not a respondent here), each
         # nomination as one int64 key ego * n + alter; sorted distinct keys = sorted edges
-        where = pd.Index(names)
+        where = pd.Index(names, dtype=object)
         if where.is_unique:
-            ego, alter = where.get_indexer(sub["ego"]), where.get_indexer(sub["alter"])
+            ego, alter = where.get_indexer(sub_ego), where.get_indexer(sub_alter)
         else:  # a repeated id: its last row's vertex, as a dict would have it
             index = {name: i for i, name in enumerate(names)}
-            ego, alter = (sub[c].map(index).fillna(-1).to_numpy(np.int64) for c in ("ego", "alter"))
+            ego, alter = (np.array([index.get(x, -1) for x in c], dtype=np.int64) for c in (sub_ego, sub_alter))
         ok = (ego >= 0) & (alter >= 0)
         key = ego.astype(np.int64) * n + alter
-        types = sub["tie_type"].to_numpy()
         # nominations naming a non-respondent (few): distinct (ego, alter) pairs per tie type
         bad = ~ok
         bad_pairs: dict[str, set] = {t: set() for t in tie_types}
-        for t, e, a in zip(types[bad], sub["ego"].to_numpy()[bad], sub["alter"].to_numpy()[bad]):
+        for t, e, a in zip(types[bad], sub_ego[bad], sub_alter[bad]):
             bad_pairs[t].add((e, a))
         for tie_type in tie_types + [ANY]:
             if tie_type == ANY:
@@ -228,7 +236,7 @@ def build_graphs(respondents: pd.DataFrame, ties: pd.DataFrame,
                 keys = np.unique(key[ok & (types == tie_type)])
                 dropped = len(bad_pairs[tie_type])
             src, dst = keys // n if n else keys, keys % n if n else keys
-            g = ig.Graph(n=n, edges=np.column_stack([src, dst]), directed=True)
+            g = ig.Graph(n=n, edges=list(zip(src.tolist(), dst.tolist())), directed=True)
             g.vs["name"] = names
             g.vs["group"] = groups
             g._sinergi_arrays = _Arrays(n, src, dst, *codes)
@@ -236,6 +244,26 @@ def build_graphs(respondents: pd.DataFrame, ties: pd.DataFrame,
             g["dropped_nonrespondent"] = dropped
             graphs[(site, wave, tie_type)] = g
     return graphs
+
+
+def _text(column: pd.Series) -> np.ndarray:
+    """A column as a numpy array of Python ``str`` (``astype(str)``: a missing value is ``"nan"``)."""
+    if isinstance(column.dtype, pd.StringDtype) and not column.hasnans:
+        return column.to_numpy(dtype=object)
+    return np.asarray(column.astype(str).to_list(), dtype=object)
+
+
+def _row_groups(site: np.ndarray, wave: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
+    """Row positions per (site, wave), each in the rows' order (as ``groupby(["site", "wave"])``)."""
+    s_codes, s_names = pd.factorize(site)
+    w_codes, w_names = pd.factorize(wave)
+    codes = s_codes.astype(np.int64) * max(len(w_names), 1) + w_codes
+    order = np.argsort(codes, kind="stable")
+    order = order[(s_codes[order] >= 0) & (w_codes[order] >= 0)]  # a missing site or wave: no group
+    pairs, starts = np.unique(codes[order], return_index=True)
+    bounds = np.append(starts, len(order))
+    return {(str(s_names[c // len(w_names)]), str(w_names[c % len(w_names)])): order[bounds[i]:bounds[i + 1]]
+            for i, c in enumerate(pairs)}
 
 
 def to_networkx(g: ig.Graph):

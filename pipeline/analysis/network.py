@@ -47,16 +47,16 @@ run, and on which worker a site runs, never changes a number. (Before issue 24 e
 its own permutations: the same nulls, other random streams, ≈ 2× the CPU.)
 
 Cost at village scale (250 respondents, three tie types + ``"any"``, two waves, 5,000
-permutations; one process, 20 villages of the 200-village benchmark study, at load ≈ 15): ≈ 0.20 s
-of CPU per site (0.24 s before branch ``netspeed``, 0.55 s with a block per graph), of it ≈ 0.05
-s QAP (of which 0.015 s drawing the permutations: ``rng.permuted`` on 8-byte items, an actors ×
-permutations block whose rows are gathered contiguously, the post matrices packed as bit fields of
-one integer per cell and summed per class of cells, no mask), ≈ 0.012 s E-I per wave (each edge of
-the tie types' union once, on 0/1 bytes summed eight lanes a 64-bit word; half of it drawing the
-label arrangements), ≈ 0.005 s ΔE-I (one product for a wave pair's tie types), ≈ 0.03 s Leiden
-(mostly igraph calling Python's ``random`` for every draw: its stream is what keeps the communities
-unchanged), ≈ 0.025 s betweenness, ≈ 0.012 s building the graphs; the per-site work is done on
-numpy keys (``ego · n + alter``) with no Python set or pandas frame per graph.
+permutations; one process, 10 villages of the 200-village benchmark study, at load ≈ 14): ≈ 0.19 s
+of CPU per site (0.29 s before branch ``netspeed`` at the same load, 0.55 s with a block per
+graph), of it ≈ 0.05 s QAP (0.015 s of it drawing the permutations: ``rng.permuted`` on 8-byte
+items, an actors × permutations block whose rows are gathered contiguously, one bit per tie type in
+a byte per cell, summed per class of cells eight permutations a 64-bit word), ≈ 0.012 s E-I per
+wave (each edge of the tie types' union once, on 0/1 bytes summed eight lanes a word; half of it
+drawing the label arrangements), ≈ 0.006 s ΔE-I (one product for a wave pair's tie types),
+≈ 0.03 s Leiden (mostly igraph calling Python's ``random`` for every draw: its stream is what keeps
+the communities unchanged), ≈ 0.026 s betweenness, ≈ 0.014 s building the graphs; the per-site
+work is done on numpy keys (``ego · n + alter``) with no Python set or pandas frame per graph.
 
 References
 ----------

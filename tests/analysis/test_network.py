@@ -523,6 +523,70 @@ def test_shared_draws_do_not_depend_on_the_graphs_order():
         assert nw.qap_correlations(n, pairs, 499, np.random.default_rng(4)) == fwd
 
 
+def _ei_hits_reference(graphs, labels, permutations, rng):
+    """E-I exceedances the plain way, on the draws ei_permutation_tests makes: its arrangements
+    (_label_arrangements, in _chunks), one graph and one arrangement at a time."""
+    n, k = len(labels), int(labels.max()) + 1
+    sizes = np.bincount(labels, minlength=k)
+    exp = nw.ei_expected(sizes)
+    hits = [0] * len(graphs)
+    for count in nw._chunks(permutations, n, cells=4 * nw._CHUNK_CELLS):
+        block = nw._label_arrangements(rng, sizes, count)
+        for j, (src, dst) in enumerate(graphs):
+            obs = _ei(src, dst, labels)
+            for c in range(count):
+                hits[j] += abs(_ei(src, dst, block[:, c]) - exp) >= abs(obs - exp) - 1e-12
+    return [(h + 1) / (permutations + 1) for h in hits]
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_ei_union_classes_and_byte_lanes_are_exact(monkeypatch, k):
+    # the tie types' union split into classes, counted on bytes 8 lanes a word, arrangements
+    # drawn 64 vertices a call: the same p-values as one graph and one arrangement at a time on
+    # the same draws, with repeated edges (a class per multiplicity) and overlapping graphs, for
+    # any block sizes (small ones force several row blocks, lane sums and chunks)
+    rng = np.random.default_rng(21)
+    n = 40
+    labels = rng.integers(0, k, n)
+    graphs = [_digraph(rng, n, d) for d in (0.05, 0.1, 0.08)]
+    union = tuple(np.concatenate(x) for x in zip(*graphs))  # "any" with repeated edges
+    graphs.append(union)
+    graphs.append((np.zeros(0, int), np.zeros(0, int)))
+    ref = _ei_hits_reference(graphs[:4], labels, 301, np.random.default_rng(7))
+    got = nw.ei_permutation_tests(graphs, labels, 301, np.random.default_rng(7))
+    assert got[:4] == ref and math.isnan(got[4])
+    monkeypatch.setattr(nw, "_ROW_BLOCK", 7)
+    monkeypatch.setattr(nw, "_SWAR_ROWS", 3)
+    assert nw.ei_permutation_tests(graphs, labels, 301, np.random.default_rng(7))[:4] == got[:4]
+    # blocks of arrangements (each drawn vertex by vertex) are part of the draws: with chunks of
+    # 100 the draws differ, and the reference on those draws agrees again
+    monkeypatch.setattr(nw, "_CHUNK_CELLS", 1000)  # 4 × 1000 / 40 vertices: chunks of 100
+    ref = _ei_hits_reference(graphs[:4], labels, 301, np.random.default_rng(7))
+    assert nw.ei_permutation_tests(graphs, labels, 301, np.random.default_rng(7))[:4] == ref
+
+
+def test_qap_block_layout_does_not_change_the_draws(monkeypatch):
+    # QAP on an actors × permutations block: the same permutations as rng.permuted row by row
+    # (a plain loop over them gives the same p), whatever the block size
+    rng = np.random.default_rng(22)
+    n = 20
+    pairs = [(*_digraph(rng, n, 0.15), *_digraph(rng, n, d)) for d in (0.1, 0.2, 0.3)]
+    got = nw.qap_correlations(n, pairs, 257, np.random.default_rng(9))
+    perms = np.random.default_rng(9).permuted(np.tile(np.arange(n), (257, 1)), axis=1)
+    off = ~np.eye(n, dtype=bool)
+    for (ps, pd_, qs, qd), (r, p) in zip(pairs, got):
+        a = np.zeros((n, n), bool)
+        a[ps, pd_] = True
+        b = np.zeros((n, n), bool)
+        b[qs, qd] = True
+        obs = np.corrcoef(a[off], b[off])[0, 1]
+        assert r == pytest.approx(obs, abs=1e-12)
+        null = [np.corrcoef(a[off], b[np.ix_(q, q)][off])[0, 1] for q in perms]
+        assert p == (np.sum(np.abs(null) >= abs(r) - 1e-9) + 1) / 258
+    monkeypatch.setattr(nw, "_QAP_CHUNK_CELLS", 50)
+    assert nw.qap_correlations(n, pairs, 257, np.random.default_rng(9)) == got
+
+
 def test_shared_draws_p_values_are_uniform_under_the_null():
     # labels independent of the ties (E-I) and two independent waves (QAP): over 300 sites the
     # p-values of every tie type, each on the shared draws, are valid — P(p ≤ α) ≤ α up to Monte

@@ -247,19 +247,49 @@ def cmd_scales(args):
 
     study = _study(args)
     if _partitioned(study, "respondents", "responses"):  # item values read village by village
-        from .analysis.scales import coded_arrays, run_parts
+        from .analysis.scales import score_parts, stack_values, statistics, village_values
+        from .io import write_csv, write_csv_parts
         from .parallel import scheduler_from
         from .partitions import map_partitions
 
-        t = _read_tables(study, "respondents", "scale_map")
-        parts = map_partitions(coded_arrays, _worker_paths(study, "respondents", "responses"),
-                               scheduler_from(study.analysis.scheduler), scale_map=t["scale_map"])
-        frames = run_parts(t["respondents"], parts, t["scale_map"], study.wave_ids, min_share=study.analysis.min_share)
+        sm = _read_tables(study, "scale_map")["scale_map"]
+        if len(sm):  # each village's item values from its own rows; then the study-wide statistics
+            resp = _respondent_keys(study)
+            parts = map_partitions(village_values, _worker_paths(study, "respondents", "responses"),
+                                   scheduler_from(study.analysis.scheduler), scale_map=sm)
+            coded, agree = stack_values(parts, len(resp), len(sm))
+            rel, items = statistics(coded, agree, resp["wave"], sm, study.wave_ids)
+            del agree
+            # scores.csv written a piece at a time (7 M rows at 2,313 villages), then the two small tables
+            write_csv_parts(study.processed_dir / "scores.csv",
+                            score_parts(resp, coded, sm, min_share=study.analysis.min_share))
+            write_csv(study.processed_dir / "reliability.csv", rel)
+            write_csv(study.processed_dir / "items.csv", items)
+            return
+        frames = run(None, None, sm, study.wave_ids)  # no scale items (a network-only survey): the empty tables
     else:  # tables tidied by an older sinergi: the whole study at once
         t = _read_tables(study, "respondents", "responses", "scale_map")
         frames = run(t["respondents"], t["responses"], t["scale_map"], study.wave_ids,
                      min_share=study.analysis.min_share)
     _write_stage(study, "scales", frames)
+
+
+def _respondent_keys(study):
+    """The respondents table's ``respondent_id``, ``wave``, ``group`` and ``site`` (validated), in its order:
+    what the scales stage needs of it (the covariates stay on disk)."""
+    import pandas as pd
+
+    from . import schemas
+
+    path = study.processed_dir / "respondents.parquet"
+    if not path.exists():
+        raise _missing(path)
+    columns = list(schemas.RESPONDENTS.columns)
+    try:
+        df = pd.read_parquet(path, columns=columns)
+    except (KeyError, ValueError, IndexError):  # a column missing: validate() names it
+        df = pd.read_parquet(path)
+    return schemas.validate("respondents", df, str(path))[columns]
 
 
 def cmd_network(args):

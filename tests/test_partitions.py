@@ -111,7 +111,7 @@ def test_per_village_pieces_give_the_whole_study_results(villages):
     resp, ans, sm = (pd.read_parquet(proc / f"{n}.parquet") for n in ("respondents", "responses", "scale_map"))
     paths = {"respondents": proc / "respondents.parquet", "responses": proc / "responses.parquet"}
     whole = scales.run(resp, ans, sm, ["pre", "post"])
-    parts = partitions.map_partitions(scales.coded_arrays, paths, "serial", scale_map=sm)
+    parts = partitions.map_partitions(scales.village_values, paths, "serial", scale_map=sm)
     assert len(parts) == 6
     got = scales.run_parts(resp, parts, sm, ["pre", "post"])
     for name in whole:
@@ -133,7 +133,7 @@ def test_a_bad_answer_in_one_village_is_one_line(villages, tmp_path):
     village = partitions.site_of_responses(ans, resp)[5]
     sm = pd.read_parquet(proc / "scale_map.parquet")
     with pytest.raises(SinergiError, match=rf"table responses \(.*responses\.parquet, village {village}\)"):
-        partitions.map_partitions(scales.coded_arrays, {"respondents": proc / "respondents.parquet",
+        partitions.map_partitions(scales.village_values, {"respondents": proc / "respondents.parquet",
                                                         "responses": bad}, "serial", scale_map=sm)
 
 
@@ -171,7 +171,7 @@ def test_stages_write_the_same_files_from_partitioned_and_older_tables(villages,
 
 
 def test_a_worker_without_the_files_says_so(tmp_path):
-    job = (scales.coded_arrays, {"responses": str(tmp_path / "elsewhere" / "responses.parquet")}, ["desa0"], {})
+    job = (scales.village_values, {"responses": str(tmp_path / "elsewhere" / "responses.parquet")}, ["desa0"], {})
     with pytest.raises(SinergiError, match=r"responses\.parquet: missing \(on .*shared folder"):
         partitions._batch_job(job)
 

@@ -78,14 +78,42 @@ def read_coded(path: str | Path, columns: dict[str, str], *, optional: tuple[str
             null_values=NA_VALUES, strings_can_be_null=True, quoted_strings_can_be_null=True))
     except pa.ArrowInvalid as exc:
         raise SinergiError(f"{path}: {_readable(str(exc), header)}") from None
-    table = table.unify_dictionaries().combine_chunks()
-    _release()
-    return table
+    # one column at a time (each chunk of the file has its own dictionaries): the file's chunks of a
+    # column are dropped as its one-chunk copy is made, so the reader's table and the compact one are
+    # never both held whole
+    cols = {name: table.column(name) for name in table.column_names}
+    del table
+    for name in list(cols):
+        col = cols.pop(name)
+        one = pa.table({name: col}).unify_dictionaries() if pa.types.is_dictionary(col.type) else pa.table({name: col})
+        del col
+        cols[name] = one.column(0).combine_chunks()
+        del one
+        _release()
+    return pa.table(cols)
 
 
 def _release() -> None:
-    """Give the memory Arrow has freed back to the system (its allocator keeps it for reuse otherwise)."""
+    """Give the memory Arrow and the C library have freed back to the system (their allocators keep it for
+    reuse otherwise: pandas' text columns are Arrow arrays, its numbers C ``malloc``-ed)."""
     pa.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc():
+    """glibc, for ``malloc_trim``; None elsewhere (macOS, musl: nothing to trim there)."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+_LIBC = _libc()
 
 
 def _readable(message: str, header: list[str]) -> str:

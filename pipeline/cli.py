@@ -329,9 +329,7 @@ def cmd_network(args):
 def cmd_prepost(args):
     """Before/after statistics, mixed models, dose-response and collective-action claims."""
     from .analysis.prepost import NETWORK_DIMENSIONS, SCALE, network_scores, run_parts
-    from .coded import frames_by, keep_rows, to_frame
-
-    import pyarrow.compute as pc
+    from .coded import equal, frames_by, keep_rows, to_frame
 
     study = _study(args)
     for path in _paths(study, "respondents", "scale_map").values():
@@ -341,7 +339,7 @@ def cmd_prepost(args):
     scores = _coded(study, "scores", SCORE_COLUMNS)
     nodes = _coded(study, "network_nodes", NODE_COLUMNS, optional=True,
                    optional_columns=("group", "site", "degree", "bridging", "ei"))
-    nodes = nodes.filter(pc.equal(nodes.column("tie_type"), "any")) if nodes is not None and nodes.num_rows else None
+    nodes = nodes.filter(equal(nodes.column("tie_type"), "any")) if nodes is not None and nodes.num_rows else None
     t = _read_tables(study, "respondents", "scale_map")
     resp = t["respondents"]
     keep = _program_sites(study, resp["site"])

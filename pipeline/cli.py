@@ -251,19 +251,63 @@ def cmd_scales(args):
 
     study = _study(args)
     if _partitioned(study, "respondents", "responses"):  # item values read village by village
-        from .analysis.scales import coded_arrays, run_parts
+        from .analysis.scales import score_parts, stack_values, statistics, village_values
+        from .io import write_csv, write_csv_parts
         from .parallel import scheduler_from
         from .partitions import map_partitions
 
-        t = _read_tables(study, "respondents", "scale_map")
-        parts = map_partitions(coded_arrays, _worker_paths(study, "respondents", "responses"),
-                               scheduler_from(study.analysis.scheduler), scale_map=t["scale_map"])
-        frames = run_parts(t["respondents"], parts, t["scale_map"], study.wave_ids, min_share=study.analysis.min_share)
+        sm = _read_tables(study, "scale_map")["scale_map"]
+        if len(sm):  # each village's item values from its own rows; then the study-wide statistics
+            resp = _respondent_keys(study)
+            parts = map_partitions(village_values, _worker_paths(study, "respondents", "responses"),
+                                   scheduler_from(study.analysis.scheduler), scale_map=sm)
+            coded, agree = stack_values(parts, len(resp), len(sm))
+            rel, items = statistics(coded, agree, resp["wave"], sm, study.wave_ids)
+            del agree
+            # scores.csv written a piece at a time (7 M rows at 2,313 villages), then the two small tables
+            write_csv_parts(study.processed_dir / "scores.csv",
+                            score_parts(resp, coded, sm, min_share=study.analysis.min_share))
+            write_csv(study.processed_dir / "reliability.csv", rel)
+            write_csv(study.processed_dir / "items.csv", items)
+            return
+        frames = run(None, None, sm, study.wave_ids)  # no scale items (a network-only survey): the empty tables
     else:  # tables tidied by an older sinergi: the whole study at once
         t = _read_tables(study, "respondents", "responses", "scale_map")
         frames = run(t["respondents"], t["responses"], t["scale_map"], study.wave_ids,
                      min_share=study.analysis.min_share)
     _write_stage(study, "scales", frames)
+
+
+def _respondent_keys(study):
+    """The respondents table's ``respondent_id``, ``wave``, ``group`` and ``site`` (validated), in its order:
+    what the scales stage needs of it (the covariates stay on disk)."""
+    import pandas as pd
+
+    from . import schemas
+
+    path = study.processed_dir / "respondents.parquet"
+    if not path.exists():
+        raise _missing(path)
+    columns = list(schemas.RESPONDENTS.columns)
+    try:
+        df = pd.read_parquet(path, columns=columns)
+    except (KeyError, ValueError, IndexError):  # a column missing: validate() names it
+        df = pd.read_parquet(path)
+    return schemas.validate("respondents", df, str(path))[columns]
+
+
+def _respondent_column(study, column: str):
+    """One column of the respondents table, as text where given (missing values stay missing)."""
+    import pandas as pd
+
+    path = study.processed_dir / "respondents.parquet"
+    if not path.exists():
+        raise _missing(path)
+    try:
+        col = pd.read_parquet(path, columns=[column])[column]
+    except (KeyError, ValueError, IndexError) as exc:
+        raise SinergiError(f"{path}: no readable {column} column ({exc}); run `make tidy` again") from None
+    return col.where(col.isna(), col.astype(str))
 
 
 def cmd_network(args):
@@ -289,24 +333,25 @@ def cmd_network(args):
 def cmd_prepost(args):
     """Before/after statistics, mixed models, dose-response and collective-action claims."""
     from .analysis.prepost import NETWORK_DIMENSIONS, SCALE, network_scores, run_parts
-    from .coded import frames_by, keep_rows, to_frame
+    from .coded import equal, frames_by, keep_rows, to_frame
 
     study = _study(args)
-    t = _read_tables(study, "respondents", "scale_map")
-    resp = t["respondents"]
+    for path in _paths(study, "respondents", "scale_map").values():
+        if not path.exists():
+            raise _missing(path)
+    # the CSVs first: the memory their parser frees is then reused by the tables read after them
     scores = _coded(study, "scores", SCORE_COLUMNS)
     nodes = _coded(study, "network_nodes", NODE_COLUMNS, optional=True,
                    optional_columns=("group", "site", "degree", "bridging", "ei"))
+    nodes = nodes.filter(equal(nodes.column("tie_type"), "any")) if nodes is not None and nodes.num_rows else None
+    t = _read_tables(study, "respondents", "scale_map")
+    resp = t["respondents"]
     keep = _program_sites(study, resp["site"])
     if keep is not None:
         resp = resp[resp["site"].isin(keep)]
         scores = keep_rows(scores, "site", keep)
         nodes = keep_rows(nodes, "site", keep) if nodes is not None and "site" in nodes.column_names else nodes
-    if nodes is not None and nodes.num_rows:
-        import pyarrow.compute as pc
-
-        nodes = nodes.filter(pc.equal(nodes.column("tie_type"), "any"))
-    else:
+    if nodes is not None and not nodes.num_rows:
         nodes = None
 
     def parts(columns):  # one dimension's scores at a time (scale dimensions, then network indicators)
@@ -411,14 +456,16 @@ def cmd_invariance(args):
     study = _study(args)
     scheduler = scheduler_from(study.analysis.scheduler)
     if _partitioned(study, "respondents", "responses"):  # the wide item table built village by village
-        from .analysis.invariance import from_wide, stack_wide, wide_items
+        from .analysis.invariance import from_arrays, stack_items, wide_items
         from .partitions import map_partitions
 
-        t = _read_tables(study, "respondents", "scale_map")
+        sm = _read_tables(study, "scale_map")["scale_map"]
         parts = map_partitions(wide_items, _worker_paths(study, "respondents", "responses"), scheduler,
-                               scale_map=t["scale_map"]) if len(t["scale_map"]) else []
-        df = from_wide(stack_wide(parts), t["respondents"], t["scale_map"], study.wave_ids,
-                       group_values=study.group_values, scheduler=scheduler)
+                               scale_map=sm) if len(sm) else []
+        # the jobs validated the respondents' rows; of the whole table only the groups (the levels) are read
+        groups = _respondent_column(study, "group") if not study.group_values and len(sm) else None
+        df = from_arrays(*stack_items(parts), groups, sm, study.wave_ids, group_values=study.group_values,
+                         scheduler=scheduler)
     else:  # tables tidied by an older sinergi: the whole study at once
         t = _read_tables(study, "respondents", "responses", "scale_map")
         df = invariance(t["responses"], t["respondents"], t["scale_map"], study.wave_ids,

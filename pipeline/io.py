@@ -43,7 +43,7 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .errors import SinergiError
 
@@ -138,6 +138,19 @@ def write_csv(path: str | os.PathLike, df: pd.DataFrame) -> None:
     """Write ``df`` as CSV without the index, atomically."""
     with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False)
+
+
+def write_csv_parts(path: str | os.PathLike, frames: Iterable[pd.DataFrame]) -> None:
+    """Write the frames one after the other as one CSV without the index, atomically: the file
+    ``write_csv(path, pd.concat(frames))`` writes when the frames have the same columns and dtypes,
+    without holding more than one frame. The header is the first frame's (``frames`` not empty)."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", newline="") as fh:
+        first = True
+        for df in frames:
+            df.to_csv(fh, index=False, header=first)
+            first = False
+        if first:
+            raise ValueError(f"{path}: no frame to write")
 
 
 def write_parquet(path: str | os.PathLike, df: pd.DataFrame) -> None:

@@ -10,6 +10,7 @@ import pytest
 from pipeline import partitions
 from pipeline.analysis import invariance, scales
 from pipeline.errors import SinergiError
+from pipeline.io import write_csv, write_csv_parts
 from tests.tablestudy import tidied_tables_study
 
 
@@ -105,21 +106,38 @@ def test_tidy_writes_the_canonical_tables_by_village(villages):
         assert len(ans) and set(ans["respondent_id"]) <= ids
 
 
-def test_per_village_pieces_give_the_whole_study_results(villages):
+def test_per_village_pieces_give_the_whole_study_results(villages, tmp_path):
     """scales.run_parts / invariance.from_wide(stack_wide) equal the whole-study functions exactly."""
     proc = villages["proc"]
     resp, ans, sm = (pd.read_parquet(proc / f"{n}.parquet") for n in ("respondents", "responses", "scale_map"))
     paths = {"respondents": proc / "respondents.parquet", "responses": proc / "responses.parquet"}
     whole = scales.run(resp, ans, sm, ["pre", "post"])
-    parts = partitions.map_partitions(scales.coded_arrays, paths, "serial", scale_map=sm)
+    parts = partitions.map_partitions(scales.village_values, paths, "serial", scale_map=sm)
     assert len(parts) == 6
+    short = parts[:-1]
     got = scales.run_parts(resp, parts, sm, ["pre", "post"])
+    assert parts == []  # the pieces are dropped as they are stacked
     for name in whole:
         pd.testing.assert_frame_equal(got[name], whole[name], check_exact=True, obj=name)
+    # scores.csv written in pieces of 7 rows: the file one frame writes
+    values = partitions.map_partitions(scales.village_values, paths, "serial", scale_map=sm)
+    coded, _ = scales.stack_values(values, len(resp), len(sm))
+    pieces = list(scales.score_parts(resp, coded, sm, rows=7))
+    assert len(pieces) > len(whole["scores"]) // 7 and max(len(p) for p in pieces) == 7
+    write_csv(tmp_path / "whole.csv", whole["scores"])
+    write_csv_parts(tmp_path / "pieces.csv", iter(pieces))
+    assert (tmp_path / "pieces.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
     wide = partitions.map_partitions(invariance.wide_items, paths, "serial", scale_map=sm)
     pd.testing.assert_frame_equal(invariance.stack_wide(wide), invariance.wide_items(ans, resp, sm), check_exact=True)
+    # the invariance stage's arrays, filled piece by piece: the same fits as the whole study's table
+    want = invariance.invariance(ans, resp, sm, ["pre", "post"], scheduler="serial")
+    stacked = invariance.stack_items(wide)
+    assert wide == []
+    got = invariance.from_arrays(*stacked, resp["group"], sm, ["pre", "post"], scheduler="serial")
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert got["chisq"].notna().any()
     with pytest.raises(RuntimeError, match="rows of item values"):
-        scales.run_parts(resp, parts[:-1], sm, ["pre", "post"])
+        scales.run_parts(resp, short, sm, ["pre", "post"])
 
 
 def test_a_bad_answer_in_one_village_is_one_line(villages, tmp_path):
@@ -133,7 +151,7 @@ def test_a_bad_answer_in_one_village_is_one_line(villages, tmp_path):
     village = partitions.site_of_responses(ans, resp)[5]
     sm = pd.read_parquet(proc / "scale_map.parquet")
     with pytest.raises(SinergiError, match=rf"table responses \(.*responses\.parquet, village {village}\)"):
-        partitions.map_partitions(scales.coded_arrays, {"respondents": proc / "respondents.parquet",
+        partitions.map_partitions(scales.village_values, {"respondents": proc / "respondents.parquet",
                                                         "responses": bad}, "serial", scale_map=sm)
 
 
@@ -171,7 +189,7 @@ def test_stages_write_the_same_files_from_partitioned_and_older_tables(villages,
 
 
 def test_a_worker_without_the_files_says_so(tmp_path):
-    job = (scales.coded_arrays, {"responses": str(tmp_path / "elsewhere" / "responses.parquet")}, ["desa0"], {})
+    job = (scales.village_values, {"responses": str(tmp_path / "elsewhere" / "responses.parquet")}, ["desa0"], {})
     with pytest.raises(SinergiError, match=r"responses\.parquet: missing \(on .*shared folder"):
         partitions._batch_job(job)
 

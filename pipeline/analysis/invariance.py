@@ -294,10 +294,9 @@ def wide_items(responses: pd.DataFrame, respondents: pd.DataFrame, scale_map: pd
     return wide
 
 
-def _comparisons(wide: pd.DataFrame, waves: list[str], levels: list) -> list[tuple[str, list]]:
-    """``(comparison, [(name, row mask), …])``: the groups at the first wave; the first and last wave."""
-    wave = wide.index.get_level_values("wave").to_numpy()
-    group = wide["group"].to_numpy()
+def _comparisons(wave: np.ndarray, group: np.ndarray, waves: list[str], levels: list) -> list[tuple[str, list]]:
+    """``(comparison, [(name, row mask), …])``: the groups at the first wave; the first and last wave
+    (``wave``, ``group``: each row's)."""
     out = [("groups", [(lvl, (wave == waves[0]) & (group == lvl)) for lvl in levels[:2]])]
     if len(waves) > 1:
         out.append(("waves", [(w, wave == w) for w in (waves[0], waves[-1])]))
@@ -380,6 +379,42 @@ def stack_wide(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return wide.iloc[np.lexsort((pd.factorize(waves, sort=True)[0], pd.factorize(ids, sort=True)[0]))]
 
 
+def stack_items(parts: list[pd.DataFrame]) -> tuple[np.ndarray, pd.Index, np.ndarray, np.ndarray]:
+    """The arrays of :func:`stack_wide`'s table, filled piece by piece: the study's table is never held twice.
+
+    ``parts`` (the per-village pieces of :func:`wide_items`) is emptied as the pieces are copied.
+
+    Returns
+    -------
+    matrix : numpy.ndarray
+        float64, one row per respondent × wave in :func:`stack_wide`'s order (by ``respondent_id``,
+        then ``wave``), one column per item.
+    items : pandas.Index
+        The item names (the pieces' columns but ``group``).
+    wave, group : numpy.ndarray
+        Each row's wave and group.
+    """
+    if not parts:
+        return np.empty((0, 0)), pd.Index([]), np.array([], dtype=object), np.array([], dtype=object)
+    items = parts[0].columns.drop("group")
+    ids = np.concatenate([p.index.get_level_values("respondent_id").astype(str).to_numpy() for p in parts])
+    waves = np.concatenate([p.index.get_level_values("wave").to_numpy() for p in parts])
+    order = np.lexsort((pd.factorize(waves.astype(str), sort=True)[0], pd.factorize(ids, sort=True)[0]))
+    del ids
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    matrix, group = np.empty((len(order), len(items))), np.empty(len(order), dtype=object)
+    at = 0
+    parts.reverse()  # pop from the end: the first village first
+    while parts:
+        part = parts.pop()
+        rows = rank[at:at + len(part)]
+        matrix[rows] = part[items].to_numpy(float)
+        group[rows] = part["group"].to_numpy()
+        at += len(part)
+    return matrix, items, waves[order], group
+
+
 def from_wide(wide: pd.DataFrame, respondents: pd.DataFrame, scale_map: pd.DataFrame, waves: list[str], *,
               group_values: list[str] | None = None, min_per_item: int = 2, scheduler: str = "auto") -> pd.DataFrame:
     """:func:`invariance` from the wide item table (:func:`wide_items`, or :func:`stack_wide` of its
@@ -390,23 +425,40 @@ def from_wide(wide: pd.DataFrame, respondents: pd.DataFrame, scale_map: pd.DataF
     DataFrame
         The columns of :func:`invariance`.
     """
+    if scale_map.empty:
+        return pd.DataFrame(columns=INVARIANCE_COLUMNS)
+    values = wide.drop(columns="group")
+    return from_arrays(values.to_numpy(float), values.columns, wide.index.get_level_values("wave").to_numpy(),
+                       wide["group"].to_numpy(), respondents["group"], scale_map, waves, group_values=group_values,
+                       min_per_item=min_per_item, scheduler=scheduler)
+
+
+def from_arrays(matrix: np.ndarray, items: pd.Index, wave: np.ndarray, group: np.ndarray, groups: pd.Series,
+                scale_map: pd.DataFrame, waves: list[str], *, group_values: list[str] | None = None,
+                min_per_item: int = 2, scheduler: str = "auto") -> pd.DataFrame:
+    """:func:`from_wide` from the table's arrays (:func:`stack_items`); ``groups`` (the respondents'
+    ``group`` column) only gives the group levels when ``group_values`` is None.
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`invariance`.
+    """
     sm = scale_map
     if sm.empty:
         return pd.DataFrame(columns=INVARIANCE_COLUMNS)
-    values = wide.drop(columns="group")
-    matrix = values.to_numpy(float)
-    comparisons = _comparisons(wide, waves, group_values or sorted(respondents["group"].dropna().unique()))
+    comparisons = _comparisons(wave, group, waves, group_values or sorted(groups.dropna().unique()))
     cases, jobs = [], []
     for dim in dict.fromkeys(sm["dimension"]):
-        items, pattern = _pattern(sm, dim)
-        cols = values.columns.get_indexer(items)
+        items_, pattern = _pattern(sm, dim)
+        cols = items.get_indexer(items_)
         for comp, parts in comparisons:
             data = []
             for _, mask in parts:
                 x = matrix[mask][:, cols]
                 data.append(x[~np.isnan(x).any(axis=1)])
             base = {"dimension": dim, "comparison": comp, "groups": "|".join(str(n) for n, _ in parts),
-                    "n_items": len(items)}
+                    "n_items": len(items_)}
             why = _not_estimable(data, pattern, min_per_item)
             cases.append((base, data, why))
             if not why:

@@ -898,20 +898,25 @@ def run_parts(parts, respondents: pd.DataFrame, waves: list[str], alpha: float =
                 scale_max[f"{dim}_{sub}"] = float(p2["max"].max())
     # pass 1: each respondent-wave's first group over every dimension (as paired() drops duplicates
     # over all rows: the first row of each respondent-wave is in the first dimension that has it)
-    firsts, labels = [], []
+    # (a respondent-wave's rows in later dimensions are dropped as they come: the first rows are kept, at
+    # most one per respondent-wave, in the order the whole-study concatenation would have them)
+    first_rows, labels = pd.DataFrame(columns=["respondent_id", "wave", "group"]), []
     for part in parts(["respondent_id", "wave", "group"]):
         sc = part.assign(respondent_id=part["respondent_id"].astype(str), wave=part["wave"].astype(str))
-        firsts.append(sc.drop_duplicates(["respondent_id", "wave"]))
+        new = sc.drop_duplicates(["respondent_id", "wave"])
+        if len(first_rows):
+            seen = pd.MultiIndex.from_frame(first_rows[["respondent_id", "wave"]])
+            new = new[~pd.MultiIndex.from_frame(new[["respondent_id", "wave"]]).isin(seen)]
+        first_rows = pd.concat([first_rows, new], ignore_index=True) if len(first_rows) else new
         labels += _group_labels(part)
-    first_rows = pd.concat(firsts, ignore_index=True) if firsts else pd.DataFrame(
-        columns=["respondent_id", "wave", "group"])
+        del sc, new, part
     groups = _person_groups(first_rows, waves)
+    del first_rows
     paired_levels = _in_order(groups.unique(), levels)
     desc_levels = sorted(pd.unique(pd.Series(labels, dtype=object)))
     multi_site = respondents["site"].nunique() > 1 if "site" in respondents else False
-    rs = respondents.assign(respondent_id=respondents["respondent_id"].astype(str),
-                            wave=respondents["wave"].astype(str))
-    exposures = _exposures(rs, waves)
+    exposures = _exposures(respondents.assign(respondent_id=respondents["respondent_id"].astype(str),
+                                              wave=respondents["wave"].astype(str)), waves)
     # pass 2: every analysis of one dimension
     pp_rows, mixed_rows, dose_rows, desc_rows = [], [], [], []
     with threadpool_limits(1):  # p × p algebra: BLAS threads only spin (10x slower on a busy machine)

@@ -31,6 +31,7 @@ Choices (stated so the report can repeat them)
 from __future__ import annotations
 
 import math
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -39,7 +40,8 @@ from scipy import special  # not scipy.stats: its import alone is ≈ 0.3 s of e
 from ..errors import SinergiError
 from ..order import in_canonical_order, rows_of
 
-__all__ = ["score", "reliability", "run", "run_parts", "coded_arrays", "omega_total", "cronbach_alpha"]
+__all__ = ["score", "reliability", "run", "run_parts", "village_values", "stack_values", "score_parts", "statistics",
+           "omega_total", "cronbach_alpha"]
 
 SCORE_COLUMNS = ["respondent_id", "wave", "group", "site", "dimension", "score", "n_items",
                  "n_answered"]
@@ -167,23 +169,28 @@ def _score(coded: pd.DataFrame, respondents: pd.DataFrame, scale_map: pd.DataFra
     base = respondents[["respondent_id", "wave", "group", "site"]].astype(str).reset_index(drop=True)
     out = []
     for name, items in _scale_defs(scale_map):
-        block = coded[items].to_numpy()
-        n_items = len(items)
-        answered = np.sum(~np.isnan(block), axis=1)
-        need = math.ceil(min_share * n_items - 1e-9)
-        with np.errstate(invalid="ignore"):
-            sums = np.nansum(block, axis=1)
-            mean = np.where(answered > 0, sums / np.maximum(answered, 1), np.nan)
-        mean = np.where(answered >= need, mean, np.nan)
+        mean, answered = _dimension_scores(coded, items, min_share)
         part = base.copy()
         part["dimension"] = name
-        part["score"] = mean.astype(float)
-        part["n_items"] = n_items
-        part["n_answered"] = answered.astype(int)
+        part["score"] = mean
+        part["n_items"] = len(items)
+        part["n_answered"] = answered
         out.append(part)
     if not out:
         return pd.DataFrame(columns=SCORE_COLUMNS)
     return pd.concat(out, ignore_index=True)[SCORE_COLUMNS]
+
+
+def _dimension_scores(coded: pd.DataFrame, items: list[str], min_share: float) -> tuple[np.ndarray, np.ndarray]:
+    """One dimension's ``score`` (float) and ``n_answered`` (int) for every row of ``coded``."""
+    block = coded[items].to_numpy()
+    answered = np.sum(~np.isnan(block), axis=1)
+    need = math.ceil(min_share * len(items) - 1e-9)
+    with np.errstate(invalid="ignore"):
+        sums = np.nansum(block, axis=1)
+        mean = np.where(answered > 0, sums / np.maximum(answered, 1), np.nan)
+    mean = np.where(answered >= need, mean, np.nan)
+    return mean.astype(float), answered.astype(int)
 
 
 def cronbach_alpha(x: np.ndarray, ci: float = 0.95) -> tuple[float, float, float]:
@@ -312,11 +319,27 @@ def reliability(respondents: pd.DataFrame, responses: pd.DataFrame, scale_map: p
 def _reliability(coded: pd.DataFrame, raw: pd.DataFrame, scale_map: pd.DataFrame,
                  waves: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`reliability` from the wide frames of :func:`_coded`."""
-    top2 = scale_map.set_index(scale_map["item"].astype(str))["max"].astype(float) - 1
+    return _statistics(coded.reset_index(drop=True), _agree(raw.to_numpy(), scale_map),
+                       coded.index.get_level_values("wave").to_numpy(), scale_map, waves)
+
+
+def _agree(raw: np.ndarray, scale_map: pd.DataFrame) -> np.ndarray:
+    """Whether each raw answer is in the top two points of its item (``>= max - 1``; NaN: False)."""
+    top2 = scale_map["max"].astype(float).to_numpy() - 1
+    with np.errstate(invalid="ignore"):
+        return raw >= top2[None, :]
+
+
+def _statistics(coded: pd.DataFrame, agree: np.ndarray, wave: np.ndarray, scale_map: pd.DataFrame,
+                waves: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`reliability` from the reverse-coded values (``coded``: rows respondent × wave, columns
+    the scale map's items), the top-two-box flags of the raw answers (:func:`_agree`) and each row's
+    wave (text)."""
+    col_of = {it: j for j, it in enumerate(coded.columns)}
     rel_rows, item_rows = [], []
-    for wave in [str(w) for w in waves]:
-        in_wave = coded.index.get_level_values("wave") == wave
-        cw, rw = coded[in_wave], raw[in_wave]
+    for w in [str(x) for x in waves]:
+        in_wave = wave == w
+        cw, aw = coded[in_wave], agree[in_wave]
         for name, items in _scale_defs(scale_map):
             block = cw[items]
             complete = block.dropna().to_numpy()
@@ -329,13 +352,12 @@ def _reliability(coded: pd.DataFrame, raw: pd.DataFrame, scale_map: pd.DataFrame
                 flag = "low"
             else:
                 flag = "ok"
-            rel_rows.append({"wave": wave, "dimension": name, "n": n, "k": k, "alpha": a,
+            rel_rows.append({"wave": w, "dimension": name, "n": n, "k": k, "alpha": a,
                              "alpha_ci_low": lo, "alpha_ci_high": hi, "omega": om,
                              "heywood": heywood, "flag": flag})
             total = complete.sum(axis=1) if n else np.array([])
             for j, it in enumerate(items):
                 col = block[it].dropna()
-                answers = rw[it].dropna()
                 r_drop = a_drop = np.nan
                 if n >= 3 and k >= 2:
                     rest = total - complete[:, j]
@@ -343,12 +365,14 @@ def _reliability(coded: pd.DataFrame, raw: pd.DataFrame, scale_map: pd.DataFrame
                         r_drop = float(np.corrcoef(complete[:, j], rest)[0, 1])
                     if k >= 3:
                         a_drop = cronbach_alpha(np.delete(complete, j, axis=1))[0]
+                # the share of the answers (the non-NaN values: coded is NaN exactly where the raw answer is)
+                # in the top two points: the count over the answers, as the mean of their flags
                 item_rows.append({
-                    "wave": wave, "dimension": name, "item": it, "n": int(col.size),
+                    "wave": w, "dimension": name, "item": it, "n": int(col.size),
                     "mean": float(col.mean()) if col.size else np.nan,
                     "sd": float(col.std(ddof=1)) if col.size > 1 else np.nan,
                     "item_total_r": r_drop, "alpha_if_deleted": a_drop,
-                    "pct_agree": float((answers >= top2[it]).mean()) if answers.size else np.nan,
+                    "pct_agree": float(np.count_nonzero(aw[:, col_of[it]])) / col.size if col.size else np.nan,
                 })
     rel = pd.DataFrame(rel_rows, columns=RELIABILITY_COLUMNS)
     items_df = pd.DataFrame(item_rows, columns=ITEM_COLUMNS)
@@ -382,29 +406,110 @@ def _from_coded(coded: pd.DataFrame, raw: pd.DataFrame, respondents: pd.DataFram
     return {"scores": scores, "reliability": rel, "items": items}
 
 
-def coded_arrays(respondents: pd.DataFrame, responses: pd.DataFrame,
-                 scale_map: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """The reverse-coded and the raw item values of ``respondents``' rows (a village or a batch).
+def village_values(respondents: pd.DataFrame, responses: pd.DataFrame,
+                   scale_map: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The item values of ``respondents``' rows (a village or a batch): what the study-wide pass needs.
 
     Returns
     -------
-    coded, raw : numpy.ndarray
-        One row per row of ``respondents`` (in its order), one column per item of ``scale_map``
-        (in its order); NaN where not answered. Stacked over villages in the respondents table's
-        order, they are exactly what :func:`run` builds from the whole study.
+    coded : numpy.ndarray
+        float64, one row per row of ``respondents`` (in its order), one column per item of
+        ``scale_map`` (in its order): the reverse-coded answer, NaN where not answered.
+    agree : numpy.ndarray
+        bool, the same shape: the raw (not reverse-coded) answer is in the item's top two points
+        (``>= max - 1``, :func:`reliability`'s ``pct_agree``).
+
+    Stacked over villages in the respondents table's order they are exactly what :func:`run`
+    builds from the whole study (the raw values themselves are not kept: one byte a cell).
     """
     coded, raw = _coded(respondents, responses, scale_map)
-    return coded.to_numpy(), raw.to_numpy()
+    return coded.to_numpy(), _agree(raw.to_numpy(), scale_map)
+
+
+def stack_values(parts: list[tuple[np.ndarray, np.ndarray]], n_rows: int,
+                 n_items: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pieces of :func:`village_values` (consecutive villages) stacked into one pair of arrays.
+
+    Each piece is dropped from ``parts`` as it is copied (the list is emptied), so the pieces and the
+    stacked arrays are not all held at once.
+
+    Raises
+    ------
+    RuntimeError
+        When the pieces do not have ``n_rows`` rows in all (they are not the respondents table's).
+    """
+    total = sum(len(p[0]) for p in parts)
+    if total != n_rows:
+        raise RuntimeError(f"{total} rows of item values for {n_rows} respondent rows")
+    coded, agree = np.empty((n_rows, n_items)), np.empty((n_rows, n_items), dtype=bool)
+    at = 0
+    parts.reverse()  # pop from the end: the first village first
+    while parts:
+        c, a = parts.pop()
+        coded[at:at + len(c)], agree[at:at + len(c)] = c, a
+        at += len(c)
+    return coded, agree
+
+
+#: rows of ``scores.csv`` :func:`score_parts` puts in one frame
+SCORE_ROWS = 1 << 18
+
+
+def score_parts(respondents: pd.DataFrame, coded: np.ndarray, scale_map: pd.DataFrame,
+                min_share: float = 2 / 3, rows: int = SCORE_ROWS) -> Iterator[pd.DataFrame]:
+    """:func:`score`'s frame in pieces of at most ``rows`` rows, from the stacked item values.
+
+    ``coded`` is :func:`stack_values`' first array for ``respondents``' rows (in its order, the
+    respondents table's canonical order). Each dimension's scores are computed over all rows at once,
+    exactly as :func:`score` computes them, then handed out ``rows`` at a time: concatenated, the
+    pieces are :func:`score`'s frame (and written one after the other, its CSV), while the frame of
+    every row × dimension (7 M rows at 2,313 villages) is never held.
+
+    Yields
+    ------
+    pandas.DataFrame
+        The columns of :func:`score`; at least one (possibly empty) frame.
+    """
+    if not 0 < min_share <= 1:
+        raise SinergiError(f"min_share must be in (0, 1], got {min_share}")
+    base = respondents[["respondent_id", "wave", "group", "site"]].astype(str).reset_index(drop=True)
+    values = pd.DataFrame(coded, columns=scale_map["item"].astype(str).tolist())
+    empty = True
+    for name, items in _scale_defs(scale_map):
+        mean, answered = _dimension_scores(values, items, min_share)
+        for at in range(0, len(base), rows):
+            part = base.iloc[at:at + rows].copy()
+            part["dimension"] = name
+            part["score"] = mean[at:at + rows]
+            part["n_items"] = len(items)
+            part["n_answered"] = answered[at:at + rows]
+            empty = False
+            yield part[SCORE_COLUMNS]
+    if empty:
+        yield _score(values, respondents, scale_map, min_share)
+
+
+def statistics(coded: np.ndarray, agree: np.ndarray, wave, scale_map: pd.DataFrame,
+               waves: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`reliability` from the stacked item values (:func:`stack_values`) and each row's wave.
+
+    Returns
+    -------
+    reliability, items : pandas.DataFrame
+        As :func:`reliability`: the same numbers, computed in the same order from the same arrays.
+    """
+    values = pd.DataFrame(coded, columns=scale_map["item"].astype(str).tolist())
+    return _statistics(values, agree, np.asarray(wave).astype(str), scale_map, waves)
 
 
 def run_parts(respondents: pd.DataFrame, parts: list[tuple[np.ndarray, np.ndarray]], scale_map: pd.DataFrame,
               waves: list[str], min_share: float = 2 / 3) -> dict[str, pd.DataFrame]:
-    """:func:`run` from the per-village pieces of :func:`coded_arrays`, without the responses table.
+    """:func:`run` from the per-village pieces of :func:`village_values`, without the responses table.
 
-    ``parts`` are the pieces of consecutive villages whose rows, stacked, are ``respondents``'
-    rows in order (a partitioned respondents table read village by village). Scores are per row;
-    reliability and item statistics are computed from the stacked item values, the same numbers
-    in the same order as :func:`run` on the whole study: the result is identical.
+    ``parts`` are the pieces of consecutive villages whose rows, stacked, are ``respondents``' rows
+    in order (a partitioned respondents table read village by village); the list is emptied.
+    The result is identical to :func:`run`'s (the same numbers in the same order). The ``scales``
+    stage writes :func:`score_parts` one piece at a time instead of this frame of every score.
 
     Returns
     -------
@@ -416,10 +521,7 @@ def run_parts(respondents: pd.DataFrame, parts: list[tuple[np.ndarray, np.ndarra
                    waves, min_share)
     if not 0 < min_share <= 1:
         raise SinergiError(f"min_share must be in (0, 1], got {min_share}")
-    items = scale_map["item"].astype(str).tolist()
-    stack = [np.vstack([p[i] for p in parts]) if parts else np.empty((0, len(items))) for i in (0, 1)]
-    if len(stack[0]) != len(respondents):
-        raise RuntimeError(f"{len(stack[0])} rows of item values for {len(respondents)} respondent rows")
-    index = pd.MultiIndex.from_frame(respondents[["respondent_id", "wave"]].astype(str))
-    coded, raw = (pd.DataFrame(x, index=index, columns=items) for x in stack)
-    return _from_coded(coded, raw, respondents, scale_map, waves, min_share)
+    coded, agree = stack_values(parts, len(respondents), len(scale_map))
+    rel, items = statistics(coded, agree, respondents["wave"], scale_map, waves)
+    scores = pd.concat(list(score_parts(respondents, coded, scale_map, min_share)), ignore_index=True)
+    return {"scores": scores, "reliability": rel, "items": items}

@@ -34,6 +34,7 @@ import os
 import re
 import socket
 import struct
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Callable, Sequence
@@ -132,12 +133,57 @@ def map_sites(func: Callable[[Any], Any], items: Sequence[Any], scheduler: str =
     """
     items = list(items)
     check_scheduler(scheduler)
-    if scheduler == "serial" or (scheduler == "auto" and (
-            len(items) < POOL_MIN_SITES or available_cores() < 2)):
+    if runs_here(len(items), scheduler):
         return [func(x) for x in items]
     if scheduler in ("auto", "processes"):
         return _pool_map(func, items)
     return _dask_map(func, items, scheduler)
+
+
+def runs_here(n_items: int, scheduler: str = "auto") -> bool:
+    """Whether :func:`map_sites` runs ``n_items`` items in this process (one loop): ``serial``, or
+    ``auto`` with fewer than :data:`POOL_MIN_SITES` items or one core."""
+    return scheduler == "serial" or (scheduler == "auto" and (n_items < POOL_MIN_SITES or available_cores() < 2))
+
+
+class Pending:
+    """:func:`map_sites` started beside the caller's own work (:func:`map_sites_beside`); :meth:`result`
+    waits for its list."""
+
+    def __init__(self, func: Callable[[Any], Any], items: list, scheduler: str):
+        self._run = lambda: map_sites(func, items, scheduler)
+        self._thread, self._out, self._error = None, None, None
+        if not runs_here(len(items), scheduler):
+            self._thread = threading.Thread(target=self._target, name="sinergi-map-sites", daemon=True)
+            self._thread.start()
+
+    def _target(self) -> None:
+        try:
+            self._out = self._run()
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread by result()
+            self._error = exc
+
+    def result(self) -> list:
+        """``map_sites``' list (in the order of the items); its exception, raised here."""
+        if self._thread is None:  # serial: the loop runs now, in the caller's thread
+            return self._run()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._out
+
+
+def map_sites_beside(func: Callable[[Any], Any], items: Sequence[Any], scheduler: str = "auto") -> Pending:
+    """:func:`map_sites` started now, beside the caller's own work; ``.result()`` gives its list.
+
+    The jobs run in the pool or on the Dask cluster while this process goes on (a thread of this
+    process waits for them: it holds no core). When :func:`map_sites` would run them in this
+    process (:func:`runs_here`), nothing starts now: a thread would only share this process's
+    core with the caller, so the loop runs when ``result()`` is called, in the caller's thread.
+    """
+    items = list(items)
+    check_scheduler(scheduler)
+    return Pending(func, items, scheduler)
 
 
 def _pool_map(func, items: list) -> list:

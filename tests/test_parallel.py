@@ -160,8 +160,9 @@ def eight(tmp_path_factory):
 def _every_stage(eight, monkeypatch, scheduler: str) -> dict[str, bytes]:
     """Run every stage `make report` runs (read from the Makefile) with ``scheduler``; the files they wrote.
 
-    Processed files byte for byte; of the report, its tables (CSV) and exports, which hold every number
-    it prints (report.html and the documents also carry the build time)."""
+    Processed files byte for byte; of the report, its tables (CSV), exports and village pages (rendered by
+    per-village jobs), which hold every number it prints (report.html and the documents also carry the
+    build time)."""
     import shutil
 
     from pipeline.cli import main
@@ -173,7 +174,7 @@ def _every_stage(eight, monkeypatch, scheduler: str) -> dict[str, bytes]:
     for stage in eight["stages"]:
         assert main([stage, "--study", str(eight["study"])]) == 0, (stage, scheduler)
     out = {f"processed/{p.name}": p.read_bytes() for p in sorted(eight["proc"].iterdir()) if p.is_file()}
-    for sub in ("tables", "exports"):
+    for sub in ("tables", "exports", "villages"):
         out.update({f"{sub}/{p.relative_to(eight['rep'] / sub)}": p.read_bytes()
                     for p in sorted((eight["rep"] / sub).rglob("*")) if p.is_file() and p.suffix != ".xlsx"})
     return out
@@ -194,6 +195,7 @@ def test_every_stage_gives_the_serial_files_on_dask(eight, monkeypatch):
     assert pd.read_csv(eight["proc"] / "invariance.csv")["chisq"].notna().sum() >= 6  # fits ran
     assert len(pd.read_csv(eight["proc"] / "did.csv")) > 0  # comparison villages: the DiD ran
     assert any(k.startswith("tables/") for k in serial) and any(k.startswith("exports/") for k in serial)
+    assert sum(k.startswith("villages/") and k.endswith(".html") for k in serial) == 8 + 1  # pages + index
     # worker processes, as `scheduler: local` starts them: the jobs travel pickled
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         dask = _every_stage(eight, monkeypatch, cluster.scheduler_address)

@@ -58,21 +58,31 @@ from .numbering import Numbering
 from .network_export import readme_text, write_exports
 from .pdf import print_pdf
 from .sections import assemble_sections
-from .villages import move_out, network_files, write_villages
+from .villages import Villages, move_out, network_files, start_villages
 
 __all__ = ["build", "assemble", "write_outputs", "articles"]
 
 
 def assemble(study: Any, language: str | None = None) -> tuple[Context, list[Section]]:
     """Read the processed files (the edge) and build the report model; no file is written."""
+    ctx = _read(study, language)
+    return ctx, _sections(ctx)
+
+
+def _read(study: Any, language: str | None) -> Context:
+    """The report's context in ``language`` (default: the study's): every processed file read."""
     lang = language or study.language
     if lang not in rt.LANGUAGES:
         raise SinergiError(f"report language {lang!r}: allowed {', '.join(rt.LANGUAGES)}")
     figures.setup(lang)
-    ctx = read_context(study, lang)
+    return read_context(study, lang)
+
+
+def _sections(ctx: Context) -> list[Section]:
+    """The report's sections; a district's per-village tables moved out to villages/."""
     sections = assemble_sections(ctx)
-    move_out(ctx, sections)  # a district: the per-village tables go to villages/
-    return ctx, sections
+    move_out(ctx, sections)
+    return sections
 
 
 def build(study: Any, language: str | None = None) -> Path:
@@ -95,7 +105,9 @@ def build(study: Any, language: str | None = None) -> Path:
         A text of the study file, or a value shown in the report, holds a control character
         (often pasted from Word) that XLSX, DOCX and HTML cannot carry; nothing is written.
     """
-    ctx, sections = assemble(study, language)
+    ctx = _read(study, language)
+    villages = start_villages(ctx)  # the village pages render in the pool (or cluster) beside the sections
+    sections = _sections(ctx)
     check_texts(study, ctx, sections)
     out = Path(study.report_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -103,7 +115,7 @@ def build(study: Any, language: str | None = None) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
     try:
         os.chmod(tmp, 0o777 & ~umask())
-        write_outputs(ctx, sections, tmp)
+        write_outputs(ctx, sections, tmp, villages)
         _swap(tmp, out)
     finally:
         if tmp.exists():
@@ -111,8 +123,11 @@ def build(study: Any, language: str | None = None) -> Path:
     return out / "report.html"
 
 
-def write_outputs(ctx: Context, sections: list[Section], out: Path) -> None:
-    """Write report.html, report.docx, figures/, tables/ and exports/ into the folder ``out``."""
+def write_outputs(ctx: Context, sections: list[Section], out: Path, villages: Villages | None = None) -> None:
+    """Write report.html, report.docx, figures/, tables/, exports/ and villages/ into the folder
+    ``out``; ``villages``: the village pages already started (:func:`start_villages`), else they
+    are started here."""
+    villages = villages if villages is not None else start_villages(ctx)
     study, words = ctx.study, ctx.words
     when = data_time(ctx.manifest)  # documents dated by the raw data, not the clock
     for f in ctx.numbering.figures:
@@ -127,9 +142,9 @@ def write_outputs(ctx: Context, sections: list[Section], out: Path) -> None:
                cover=_cover(ctx, when), paginate=bool(study.report.pdf))
     for art in articles(ctx, sections):
         write_article(out / article_name(art.lang), art, when=when)
-    write_villages(ctx, out)
     handouts = write_handouts(ctx, out)
     write_text(out / "report.html", render_html(ctx, sections))
+    villages.write(out)  # last: the pages had the rest of the stage to render
     if study.report.pdf:  # printed copies (headless Chromium; skipped with a note without it)
         for page in [out / "report.html", *handouts]:
             print_pdf(page, page.with_suffix(".pdf"), when)

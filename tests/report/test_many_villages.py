@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -126,6 +127,58 @@ def test_every_village_is_reachable(districts, villages):
     assert sorted(complete["site"].astype(str).unique()) == names
     html = (rep / "report.html").read_text(encoding="utf-8")
     assert "villages/index.html" in html
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+@pytest.mark.slow
+def test_village_pages_are_the_same_wherever_they_render(districts, tmp_path, monkeypatch):
+    """The pages rendered by per-village jobs: the same bytes serially, in the process pool and from one
+    village's rows alone (its rows of each table filtered first, then ordered: no other village's rows
+    in the job), and the same files as the report stage wrote."""
+    from pipeline.report import villages as vp
+    from pipeline.report.context import read_context
+
+    proc, rep = districts[14]
+    monkeypatch.chdir(proc.parents[2])
+    study = load_study(proc.parents[2] / "study.yaml")
+    ctx = read_context(study, study.language)
+    made = {}
+    for scheduler in ("serial", "processes"):
+        pages = vp.write_villages(ctx, tmp_path / scheduler, scheduler)
+        assert [p.stem for p in pages] == ctx.shape.sites
+        made[scheduler] = _files(tmp_path / scheduler / "villages")
+    assert made["processes"] == made["serial"] == _files(rep / "villages")
+    assert sum(n.endswith(".html") for n in made["serial"]) == 14 + 1  # the pages, the index
+    assert "network_whole.csv" in made["serial"] and "district_sites.csv" in made["serial"]  # complete tables
+    site = ctx.shape.sites[3]
+    alone = {}
+    for name in vp._SOURCES:
+        df = ctx.inputs(name)
+        if df is not None and len(df) and "site" in df:
+            alone[name] = vp._page_rows(ctx, name, df[df["site"].astype(str) == site])
+    job = vp.PageJob(study, ctx.lang, ctx.instrument, ctx.provenance, [(site, site)], alone)
+    (name, page), = vp.render_pages(job)
+    assert name == site and zlib.decompress(page) == made["serial"][f"{site}.html"]
+    assert b"Site: " + site.encode() in zlib.decompress(page)
+
+
+def test_pages_beside_keep_the_order_and_raise_in_the_caller():
+    """map_sites_beside: the list of map_sites in the items' order, whatever ran where; an error of a
+    job raised by result(); serially nothing runs before result()."""
+    from pipeline import parallel
+
+    ran = []
+    serial = parallel.map_sites_beside(ran.append, [1, 2], "serial")
+    assert ran == []
+    assert serial.result() == [None, None] and ran == [1, 2]
+    pool = parallel.map_sites_beside(abs, [-3, 1, -2, 5, -8], "processes")
+    assert pool.result() == [3, 1, 2, 5, 8]
+    failing = parallel.map_sites_beside(abs, [-1, "x", 2, 3], "processes")
+    with pytest.raises(TypeError):
+        failing.result()
 
 
 def _ctx(villages: int) -> Context:

@@ -114,7 +114,7 @@ def _write_stage(study, stage: str, frames: dict) -> None:
     """Write what ``stage`` made to ``data/processed/<id>/`` under the names ``pipeline.outputs.OUTPUTS``
     gives it (``.parquet`` or ``.csv`` as named there), in that order; ``frames`` is keyed by the name
     without its extension. A stage returning other tables than the registry names is a bug."""
-    from .io import write_csv, write_parquet
+    from .io import FrameParts, write_csv, write_csv_parts, write_parquet
     from .outputs import OUTPUTS
     from .order import canonical_order
     from .partitions import PARTITIONED, SiteFrames, site_of_responses, write_partitioned_rows, write_site_frames
@@ -126,6 +126,8 @@ def _write_stage(study, stage: str, frames: dict) -> None:
         path = study.processed_dir / name
         if isinstance(frames[key], SiteFrames):  # given a village at a time, in the canonical order
             write_site_frames(path, frames[key])
+        elif isinstance(frames[key], FrameParts):  # a CSV given a piece at a time (network_nodes)
+            write_csv_parts(path, frames[key].frames())
         elif stage == "tidy" and key in PARTITIONED:  # one row group per village (pipeline/partitions.py),
             # the rows in the canonical order (pipeline/order.py) whatever order ``frames`` has them in
             sites = frames[key]["site"] if key != "responses" else site_of_responses(frames[key], frames["respondents"])

@@ -43,7 +43,7 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from .errors import SinergiError
 
@@ -151,6 +151,21 @@ def write_csv_parts(path: str | os.PathLike, frames: Iterable[pd.DataFrame]) -> 
             first = False
         if first:
             raise ValueError(f"{path}: no frame to write")
+
+
+@dataclass(frozen=True)
+class FrameParts:
+    """A table given a piece at a time: ``frames()`` yields its rows as DataFrames with the same
+    columns and dtypes, in order (at least one, maybe empty). ``pipeline.cli`` writes it with
+    :func:`write_csv_parts`, so the whole table is never held at once."""
+
+    frames: Callable[[], Iterable["pd.DataFrame"]]
+
+    def concat(self) -> "pd.DataFrame":
+        """The whole table (the pieces concatenated, index 0…n−1)."""
+        import pandas as pd
+
+        return pd.concat(list(self.frames()), ignore_index=True)
 
 
 def write_parquet(path: str | os.PathLike, df: pd.DataFrame) -> None:

@@ -83,15 +83,17 @@ import random
 import threading
 import zlib
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import igraph as ig
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
 from ..errors import SinergiError
+from ..io import FrameParts
 from ..parallel import map_sites
 from ..order import in_canonical_order
 from ..partitions import map_partitions
@@ -1533,18 +1535,68 @@ def run_partitioned(paths: dict, tie_types: Sequence[str], waves: Sequence[str],
                            tie_types=list(tie_types), waves=[str(w) for w in waves], seed=seed,
                            permutations=permutations)
     done = sorted(((site, res) for part in parts for site, res in part), key=lambda x: x[0])
-    return _tables([res for _, res in done])
+    del parts
+    packed = [p for _, res in done for p in res.pop("nodes")]  # each site's node rows, compressed
+    tables = _tables([res for _, res in done])
+    # the node rows (2.8 M at 2,313 villages) stay compressed: written a piece at a time (pipeline.cli)
+    tables["network_nodes"] = FrameParts(lambda: _node_pieces(packed))
+    return tables
 
 
 def sites_batch(respondents: pd.DataFrame, ties: pd.DataFrame, *, tie_types: Sequence[str],
                 waves: Sequence[str], seed: int, permutations: int) -> list[tuple[str, dict]]:
     """Every measure of the sites in ``respondents`` (a batch of villages with their ties), per
-    site: ``[(site, rows)]`` with ``rows`` as :func:`run` gathers them from its jobs."""
+    site: ``[(site, rows)]`` with ``rows`` as :func:`run` gathers them from its jobs, except
+    ``rows["nodes"]``: the site's node rows packed by :func:`_pack_nodes` (``[]`` without graphs),
+    a tenth of their size as DataFrames, so the driver can hold the study's."""
     respondents, ties, waves = _prepare(respondents, ties, tie_types, waves)
     tie_parts = dict(tuple(ties.groupby(ties["site"].astype(str), sort=False)))
+    out = []
     with threadpool_limits(1):  # as _site_job: one BLAS thread
-        return [(site, _run_site(part, tie_parts.get(site, ties.iloc[:0]), tie_types, waves, seed, permutations))
-                for site, part in respondents.groupby(respondents["site"].astype(str), sort=True)]
+        for site, part in respondents.groupby(respondents["site"].astype(str), sort=True):
+            res = _run_site(part, tie_parts.get(site, ties.iloc[:0]), tie_types, waves, seed, permutations)
+            res["nodes"] = [_pack_nodes(res["nodes"])] if res["nodes"] else []
+            out.append((site, res))
+    return out
+
+
+#: node rows per piece of network_nodes.csv that :func:`run_partitioned` gives (≈ 20 MB as a DataFrame)
+NODE_PIECE_ROWS = 100_000
+
+
+def _pack_nodes(frames: list[pd.DataFrame]) -> tuple[int, bytes]:
+    """Node frames (``NODE_COLUMNS``, as :func:`_node_frame` makes them) as ``(rows, stream)``: one
+    zstd-compressed Arrow IPC stream of their rows, which :func:`_unpack_nodes` turns back into the
+    same frame (dtypes from the pandas metadata Arrow keeps)."""
+    table = pa.Table.from_pandas(pd.concat(frames, ignore_index=True), preserve_index=False)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as writer:
+        writer.write_table(table)
+    return table.num_rows, sink.getvalue().to_pybytes()
+
+
+def _unpack_nodes(streams: list[bytes]) -> pd.DataFrame:
+    """The node rows of :func:`_pack_nodes` streams, concatenated in order (``NODE_COLUMNS``)."""
+    if not streams:
+        return pd.DataFrame(columns=NODE_COLUMNS)
+    table = pa.concat_tables([pa.ipc.open_stream(s).read_all() for s in streams])
+    return table.to_pandas()[NODE_COLUMNS]
+
+
+def _node_pieces(packed: list[tuple[int, bytes]], rows: int | None = None) -> Iterator[pd.DataFrame]:
+    """The ``network_nodes`` table from packed sites' node rows (:func:`_pack_nodes`, in site order),
+    a piece of at least ``rows`` rows (default :data:`NODE_PIECE_ROWS`) at a time, the last maybe
+    fewer; one frame with the columns and no rows when there are none."""
+    rows = NODE_PIECE_ROWS if rows is None else rows
+    streams, n = [], 0
+    for k, stream in packed:
+        streams.append(stream)
+        n += k
+        if n >= rows:
+            yield _unpack_nodes(streams)
+            streams, n = [], 0
+    if streams or not packed:
+        yield _unpack_nodes(streams)
 
 
 def _prepare(respondents: pd.DataFrame, ties: pd.DataFrame, tie_types: Sequence[str], waves: Sequence[str]
@@ -1569,7 +1621,7 @@ def _tables(results: list[dict]) -> dict[str, pd.DataFrame]:
         whole += res["whole"]
         groups += res["groups"]
         mixing += res["mixing"]
-        nodes += res["nodes"]
+        nodes += res.get("nodes", [])  # run_partitioned keeps them apart
         brokerage += res["brokerage"]
         change += res["change"]
     node_table = pd.concat(nodes, ignore_index=True) if nodes else \

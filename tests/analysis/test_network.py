@@ -910,3 +910,47 @@ def test_a_study_without_networks_gets_tables_without_rows():
     assert set(out) == {"network_whole", "network_groups", "mixing", "network_nodes", "brokerage", "network_change"}
     assert all(len(df) == 0 for df in out.values())
     assert "degree" in out["network_nodes"].columns and "ei" in out["network_whole"].columns  # headers kept
+
+
+@pytest.mark.parametrize("rows", [1, 50, 10**9])
+def test_network_nodes_written_in_pieces_is_the_whole_frame_file(tmp_path, rows):
+    """run_partitioned keeps each village's node rows compressed (sites_batch) and gives network_nodes
+    a piece at a time: the pieces (one site or more each, or all at once) make the frame run() makes,
+    and network_nodes.csv written piece by piece has the bytes of the whole frame's file."""
+    from pipeline import partitions
+    from pipeline.io import write_csv, write_csv_parts
+
+    rng = np.random.default_rng(11)
+    rows_r, ties = [], []
+    for v, site in enumerate(["Desa C", "Desa A", "Desa B", "Desa D"]):
+        for w in ("pre", "post"):
+            for i in range(9 + v):
+                rows_r.append({"respondent_id": f"r{v}{i:02d}", "wave": w, "site": site,
+                               "group": "lokal" if i % 3 else "pendatang"})
+            ids = [f"r{v}{i:02d}" for i in range(9 + v)]
+            for _ in range(25):
+                ego, alter = rng.choice(ids, 2, replace=False)
+                ties.append({"site": site, "wave": w, "tie_type": str(rng.choice(["info", "help"])),
+                             "ego": ego, "alter": alter})
+    resp = pd.DataFrame(rows_r)
+    ties = pd.DataFrame(ties).drop_duplicates(["site", "wave", "tie_type", "ego", "alter"]).assign(weight=np.nan)
+    paths = {"respondents": tmp_path / "respondents.parquet", "ties": tmp_path / "ties.parquet"}
+    partitions.write_partitioned(paths["respondents"], resp, resp["site"])
+    partitions.write_partitioned(paths["ties"], ties, ties["site"])
+    resp, ties = pd.read_parquet(paths["respondents"]), pd.read_parquet(paths["ties"])
+    whole = nw.run(resp, ties, ["info", "help"], ["pre", "post"], seed=5, permutations=49,
+                   scheduler="serial")["network_nodes"]
+    got = nw.run_partitioned(paths, ["info", "help"], ["pre", "post"], seed=5, permutations=49,
+                             scheduler="serial")["network_nodes"]
+    pieces = list(nw._node_pieces([nw._pack_nodes([f]) for _, f in whole.groupby("site", sort=True)], rows))
+    assert len(pieces) == (4 if rows == 1 else 1 if rows > len(whole) else len(pieces))
+    assert len(pieces) >= (2 if rows == 50 else 1)
+    pd.testing.assert_frame_equal(pd.concat(pieces, ignore_index=True), whole, check_exact=True)
+    pd.testing.assert_frame_equal(got.concat(), whole, check_exact=True)
+    write_csv(tmp_path / "whole.csv", whole)
+    write_csv_parts(tmp_path / "pieces.csv", pieces)
+    assert whole["ei"].isna().any() and (whole["betweenness"] % 1 != 0).any()  # NaN and fractions written
+    assert (tmp_path / "pieces.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    write_csv_parts(tmp_path / "got.csv", got.frames())  # as pipeline.cli writes it
+    assert (tmp_path / "got.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    assert list(nw._node_pieces([])) and len(next(nw._node_pieces([]))) == 0  # no villages: the header

@@ -180,18 +180,22 @@ def _cover(ctx: Context, when: Any) -> Cover:
 def _score_exports(ctx: Context, outdir: Path, when) -> None:
     """The SPSS and Stata files: ``scores`` (one row per respondent × wave) and ``scores_wide``
     (one row per respondent); nothing without respondents and scores."""
-    study = ctx.study
-    resp, scores = ctx.inputs("respondents.parquet"), ctx.inputs("scores.csv")
+    study, inputs = ctx.study, ctx.inputs
+    resp = inputs("respondents.parquet")
+    # the large tables held compactly: scores and network positions as codes, the answers a batch of villages at a time
+    scores = inputs.compact("scores.csv", ["respondent_id", "wave", "group", "site", "dimension", "score"])
     if resp is None and scores is None:
         return
-    df, labels, values = wide_scores(resp, scores, ctx.inputs("network_nodes.csv"), study, ctx.lang,
+    df, labels, values = wide_scores(resp, scores, inputs.compact("network_nodes.csv", NODE_COLUMNS), study, ctx.lang,
                                      inst=ctx.instrument, labels=ctx.labels)
-    df, items = with_items(df, labels, ctx.inputs("responses.parquet"), ctx.inputs("scale_map.parquet"),
-                           study, ctx.lang, ctx.labels, values)
+    answers = inputs.batches("responses.parquet", ["respondent_id", "wave", "item", "value"]) \
+        if inputs.has("responses.parquet") else None
+    df, items = with_items(df, labels, answers, inputs("scale_map.parquet"), study, ctx.lang, ctx.labels, values)
     if "submitted_at" in df:
         df["submitted_at"] = pd.to_datetime(df["submitted_at"].replace("", None), errors="coerce")
     dims = [] if scores is None else [c for c in dict.fromkeys(
         safe_name(d) for d in pd.unique(scores["dimension"])) if c in df.columns]
+    del scores
     measure, fmt = measures_and_formats(df, values, items, dims)
     small = spread.listed(ctx)  # a district of many villages: the .sav files compressed, as SPSS saves them
     write_spss_stata(df, labels, values, outdir, when, measures=measure, formats=fmt, compress=not small)
@@ -202,6 +206,10 @@ def _score_exports(ctx: Context, outdir: Path, when) -> None:
                                         [c for c, o in src.items() if o in dims])
     write_spss_stata(wide, wlabels, wvalues, outdir, when, stem="scores_wide", measures=measure, formats=fmt,
                      compress=not small)
+
+
+#: the columns of network_nodes.csv the score exports use
+NODE_COLUMNS = ["respondent_id", "wave", "tie_type", "degree", "bridging", "ei"]
 
 
 def _swap(new: Path, out: Path) -> None:

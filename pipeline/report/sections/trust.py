@@ -75,8 +75,8 @@ def section(ctx: Context) -> list[Block]:
     ``dose_response`` and the figures ``dumbbell``, ``change_forest`` and ``distributions``. A study without scale
     items gets one line.
     """
-    pp, scores = ctx.inputs("prepost.csv"), ctx.inputs("scores.csv")
-    if pp is None and scores is None:
+    pp = ctx.inputs("prepost.csv")
+    if pp is None and not ctx.inputs.has("scores.csv"):
         raise Unavailable(ctx.missing("scores.csv", "prepost.csv"))
     words, shape = ctx.words, ctx.shape
     if shape.no_scales:
@@ -88,7 +88,7 @@ def section(ctx: Context) -> list[Block]:
         pp = pp[pp["kind"] == "scale"]
         dims = shape.order_dims([str(d) for d in pd.unique(pp["dimension"])])
         blocks += _dumbbell_blocks(ctx, pp, dims)
-    blocks += _distribution_blocks(ctx, scores) + _descriptive_blocks(ctx)
+    blocks += _distribution_blocks(ctx) + _descriptive_blocks(ctx)
     if pp is None:
         blocks.append(ctx.missing("prepost.csv"))
     elif shape.one_wave or not len(pp):
@@ -116,25 +116,34 @@ def _dumbbell_blocks(ctx: Context, pp: pd.DataFrame, dims: list[str]) -> list[Bl
             ctx.numbering.figure("change_forest", words.text("fig_change_forest"), forest)]
 
 
-def _distribution_blocks(ctx: Context, scores: pd.DataFrame | None) -> list[Block]:
+def _distribution_blocks(ctx: Context) -> list[Block]:
     """The scores' distributions: the instrument's headline scales, or a study's own dimensions
     (the overall scores, at most four panels)."""
-    if scores is None or not len(scores):
+    top, scores = ctx.inputs.memo("distribution scores", lambda: _distribution_scores(ctx))
+    if not top:
         return []
     words, shape = ctx.words, ctx.shape
+    fig = lambda: figures.distribution_figure(  # noqa: E731 - drawn only when wanted (Numbering.figure)
+        scores, top, shape.waves, shape.levels, dim_label=words.dimension, group_label=words.group,
+        wave_label=words.wave, scale=shape.scale, seed=int(ctx.study.analysis.seed))
+    return [ctx.numbering.figure("distributions", words.text("fig_dist"), fig)]
+
+
+def _distribution_scores(ctx: Context) -> tuple[list[str], pd.DataFrame | None]:
+    """The dimensions the distributions show and their scores (``dimension``, ``wave``, ``group``,
+    ``score``; text as categoricals, :meth:`Inputs.compact`): the rows of those dimensions only,
+    not the whole of ``scores.csv``."""
+    scores = ctx.inputs.compact("scores.csv", ["dimension", "wave", "group", "score"])
+    if scores is None or not len(scores):
+        return [], None
     have = set(pd.unique(scores["dimension"]))  # not a Python loop over the million score rows
-    if shape.umkm:
+    if ctx.shape.umkm:
         top = [d for d in HEADLINE if d in have]
     else:
         sm = ctx.inputs("scale_map.parquet")
         overall = list(pd.unique(sm["dimension"])) if sm is not None else []
         top = [str(d) for d in overall if str(d) in have][:4]
-    if not top:
-        return []
-    fig = lambda: figures.distribution_figure(  # noqa: E731 - drawn only when wanted (Numbering.figure)
-        scores, top, shape.waves, shape.levels, dim_label=words.dimension, group_label=words.group,
-        wave_label=words.wave, scale=shape.scale, seed=int(ctx.study.analysis.seed))
-    return [ctx.numbering.figure("distributions", words.text("fig_dist"), fig)]
+    return top, (scores[scores["dimension"].isin(top)] if top else None)
 
 
 def _pair_rows(pp: pd.DataFrame) -> pd.DataFrame:

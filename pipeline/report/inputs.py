@@ -9,7 +9,8 @@ The four tables that grow with the study (:data:`LARGE`: every answer, tie, scor
 position; 18 million answers at 2,313 villages) are never kept whole by the report's own sections
 and exports; they read them through the compact ways here instead:
 
-* :meth:`Inputs.n_rows` -- how many rows (a Parquet file's footer says it, nothing decoded);
+* :meth:`Inputs.n_rows`, :meth:`Inputs.any_rows` -- how many rows (a Parquet file's footer says
+  it, nothing decoded), whether there is one (a CSV file's first row);
 * :meth:`Inputs.batches` -- a Parquet table's rows in batches of whole row groups (a partitioned
   table has one row group per village: :mod:`pipeline.partitions`), in the file's order;
 * :meth:`Inputs.site_rows` -- the rows of a few villages (their row groups only);
@@ -99,6 +100,16 @@ class Inputs:
             return int(pq.ParquetFile(path).metadata.num_rows)
         df = self(name)
         return None if df is None else len(df)
+
+    def any_rows(self, name: str) -> bool:
+        """Whether ``name`` exists and has a row (a Parquet footer, or a CSV file's first row: nothing more is read)."""
+        path = self._on_file(name)
+        if path is not None:
+            if path.suffix == ".parquet":
+                return bool(self.n_rows(name))
+            return len(pd.read_csv(path, nrows=1, dtype=str)) > 0
+        df = self.tables.get(name)
+        return df is not None and len(df) > 0
 
     def columns(self, name: str) -> list[str]:
         """The column names of ``name`` ([] when missing), without reading its rows."""

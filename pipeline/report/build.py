@@ -182,20 +182,20 @@ def _score_exports(ctx: Context, outdir: Path, when) -> None:
     (one row per respondent); nothing without respondents and scores."""
     study, inputs = ctx.study, ctx.inputs
     resp = inputs("respondents.parquet")
-    # the large tables held compactly: scores and network positions as codes, the answers a batch of villages at a time
-    scores = inputs.compact("scores.csv", ["respondent_id", "wave", "group", "site", "dimension", "score"])
-    if resp is None and scores is None:
+    if resp is None and not inputs.has("scores.csv"):
         return
-    df, labels, values = wide_scores(resp, scores, inputs.compact("network_nodes.csv", NODE_COLUMNS), study, ctx.lang,
-                                     inst=ctx.instrument, labels=ctx.labels)
+    # the large tables a batch at a time (scores and network positions as codes, the answers a few villages each)
+    scores = (inputs.csv_batches("scores.csv", ["respondent_id", "wave", "dimension", "score"])
+              if resp is not None and len(resp) else inputs.compact("scores.csv", ["respondent_id", "wave", "group", "site", "dimension", "score"]))
+    df, labels, values = wide_scores(resp, scores, inputs.csv_batches("network_nodes.csv", NODE_COLUMNS), study,
+                                     ctx.lang, inst=ctx.instrument, labels=ctx.labels)
+    order = df.attrs.pop("dimensions", [])
     answers = inputs.batches("responses.parquet", ["respondent_id", "wave", "item", "value"]) \
         if inputs.has("responses.parquet") else None
     df, items = with_items(df, labels, answers, inputs("scale_map.parquet"), study, ctx.lang, ctx.labels, values)
     if "submitted_at" in df:
         df["submitted_at"] = pd.to_datetime(df["submitted_at"].replace("", None), errors="coerce")
-    dims = [] if scores is None else [c for c in dict.fromkeys(
-        safe_name(d) for d in pd.unique(scores["dimension"])) if c in df.columns]
-    del scores
+    dims = [c for c in dict.fromkeys(safe_name(d) for d in order) if c in df.columns]
     measure, fmt = measures_and_formats(df, values, items, dims)
     small = spread.listed(ctx)  # a district of many villages: the .sav files compressed, as SPSS saves them
     write_spss_stata(df, labels, values, outdir, when, measures=measure, formats=fmt, compress=not small)

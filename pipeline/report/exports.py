@@ -424,15 +424,19 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
     Variable labels: a covariate's ``short_label`` in the instrument, the catalogue's ``var_<name>``
     for the columns the pipeline makes; scores ``Skor: <dimension>`` with the dimension's label.
 
+    ``scores`` and ``nodes`` may be their batches in order (:meth:`Inputs.csv_batches`; text
+    columns as categoricals) when ``respondents`` is given.
+
     Returns
     -------
     tuple
-        The frame, its variable labels and its value labels (for integer-coded columns).
+        The frame, its variable labels and its value labels (for integer-coded columns); the
+        frame's ``attrs["dimensions"]`` names the dimensions of its score columns, in order.
     """
     labels_of = labels or Labels(inst, lang)
     choice_labels, choice_codes = instrument_codes(inst, lang, labels_of)
     df = _respondent_rows(respondents, scores)
-    df, labels = _with_scores(df, scores, lang, labels_of)
+    df, labels, order = _with_scores(df, scores, lang, labels_of)
     df = _with_network(df, nodes)
     df, values = _coded(df, study, lang, choice_codes)
     df = _plain_types(df)
@@ -443,6 +447,7 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
             labels[new] = _variable_label(orig, study, lang, inst, labels_of, choice_labels)
     values = {rename.get(k, k): v for k, v in values.items()}
     df = df.sort_values(["respondent_id", "wave"]).reset_index(drop=True)
+    df.attrs["dimensions"] = order
     return df, labels, values
 
 
@@ -460,24 +465,35 @@ def _respondent_rows(respondents: pd.DataFrame | None, scores: pd.DataFrame | No
     return df
 
 
-def _with_scores(df: pd.DataFrame, scores: pd.DataFrame | None, lang: str, labels_of: Labels
-                 ) -> tuple[pd.DataFrame, dict[str, str]]:
+#: rows of a long table looked up at once (:func:`_with_scores`)
+CHUNK_ROWS = 1 << 20
+
+
+def _with_scores(df: pd.DataFrame, scores: pd.DataFrame | Iterable[pd.DataFrame] | None, lang: str,
+                 labels_of: Labels) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
     """``df`` with a column per dimension's score (in the order the dimensions first appear in
-    ``scores``; a respondent × wave's first score that is not missing), and those columns' variable
-    labels. ``scores`` may hold its text columns as categoricals (:meth:`Inputs.compact`): it is
-    looked up by codes, never turned wide as a table of its own."""
+    ``scores``; a respondent × wave's first score that is not missing), those columns' variable
+    labels, and the dimensions in that order. ``scores`` is a frame or its batches in order (:meth:`Inputs.csv_batches`; text columns
+    may be categoricals): looked up by codes, never turned wide as a table of its own."""
     labels: dict[str, str] = {}
-    if scores is None or not len(scores):
-        return df, labels
-    order = _in_order(scores["dimension"])
+    if scores is None:
+        return df, labels, []
     rows = RowKeys(df["respondent_id"], df["wave"])
-    wide = np.full((len(order), rows.n), np.nan)
-    fill_first(wide, category_codes(scores["dimension"], pd.Index(order, dtype=object)),
-               rows.find(scores["respondent_id"], scores["wave"]), scores["score"].to_numpy("float64"))
+    order: list[str] = []
+    wide = np.full((0, rows.n), np.nan)
+    for batch in [scores] if isinstance(scores, pd.DataFrame) else scores:
+        for lo in range(0, len(batch), CHUNK_ROWS):  # a million rows at a time: the lookups' arrays stay small
+            part = batch.iloc[lo:lo + CHUNK_ROWS]
+            new = [d for d in _in_order(part["dimension"]) if d not in order]
+            if new:  # a dimension first seen: its column
+                order += new
+                wide = np.vstack([wide, np.full((len(new), rows.n), np.nan)])
+            fill_first(wide, category_codes(part["dimension"], pd.Index(order, dtype=object)),
+                       rows.find(part["respondent_id"], part["wave"]), part["score"].to_numpy("float64"))
     df = _joined(df, dict(zip(order, rows.spread(wide))))
     for d in order:
         labels[safe_name(d)] = s(lang, "lab_score", dim=labels_of.dim(d))[:80]
-    return df, labels
+    return df, labels, order
 
 
 def _in_order(values: pd.Series) -> list[str]:
@@ -564,27 +580,31 @@ def fill_first(out: np.ndarray, column: np.ndarray, row: np.ndarray, value: np.n
     target[first_flat[free]] = value[ok][first[free]]
 
 
-def _with_network(df: pd.DataFrame, nodes: pd.DataFrame | None) -> pd.DataFrame:
-    """``df`` with each respondent's degree, bridging and E-I (any tie) as ``net_*`` columns (its first
-    row of ``nodes`` for the union of the tie types; text columns may be categoricals)."""
-    if nodes is None or not len(nodes) or "tie_type" not in nodes:
-        return df
-    cols = [c for c in ("degree", "bridging", "ei") if c in nodes.columns]
-    if not cols:
+def _with_network(df: pd.DataFrame, nodes: pd.DataFrame | Iterable[pd.DataFrame] | None) -> pd.DataFrame:
+    """``df`` with each respondent's degree, bridging and E-I (any tie) as ``net_*`` columns: its first
+    row of ``nodes`` for the union of the tie types. ``nodes`` is a frame or its batches in order
+    (text columns may be categoricals)."""
+    if nodes is None:
         return df
     rows = RowKeys(df["respondent_id"], df["wave"])
-    at = rows.find(nodes["respondent_id"], nodes["wave"])
-    at[~(nodes["tie_type"] == "any").to_numpy(dtype=bool)] = -1
-    first = np.full((1, rows.n), -1, dtype=np.int64)  # the first node row of each key
-    hit = np.flatnonzero(at >= 0)
-    keys, pos = np.unique(at[hit], return_index=True)
-    first[0, keys] = hit[pos]
-    where = rows.spread(first, -1)[0]
-    out = {}
-    for c in cols:
-        x = pd.to_numeric(nodes[c], errors="coerce").to_numpy("float64")
-        out[f"net_{c}"] = np.where(where >= 0, x[np.maximum(where, 0)], np.nan) if len(x) else np.full(len(where), np.nan)
-    return _joined(df, out)
+    done = np.zeros(rows.n, dtype=bool)
+    out: dict[str, np.ndarray] = {}
+    for part in [nodes] if isinstance(nodes, pd.DataFrame) else nodes:
+        if not len(part) or "tie_type" not in part:
+            continue
+        cols = [c for c in ("degree", "bridging", "ei") if c in part.columns]
+        for c in cols:
+            out.setdefault(f"net_{c}", np.full(rows.n, np.nan))
+        at = rows.find(part["respondent_id"], part["wave"])
+        at[~(part["tie_type"] == "any").to_numpy(dtype=bool)] = -1
+        hit = np.flatnonzero(at >= 0)
+        keys, pos = np.unique(at[hit], return_index=True)  # each key's first row of the batch
+        new = ~done[keys]
+        keys, pos = keys[new], hit[pos[new]]
+        for c in cols:
+            out[f"net_{c}"][keys] = pd.to_numeric(part[c], errors="coerce").to_numpy("float64")[pos]
+        done[keys] = True
+    return _joined(df, {c: rows.spread(v) for c, v in out.items()})
 
 
 def _coded(df: pd.DataFrame, study: Any, lang: str, choice_codes: dict[str, dict]
@@ -781,12 +801,13 @@ def by_wave(df: pd.DataFrame, labels: dict[str, str], values: dict[str, dict], s
     """
     waves = list(study.wave_ids)
     keep = [c for c in keep if c in df.columns]
-    first = df.sort_values("wave").drop_duplicates("respondent_id")[["respondent_id", "group", "site"]]
+    first = df[["respondent_id", "group", "site", "wave"]].sort_values("wave").drop_duplicates("respondent_id")
+    first = first[["respondent_id", "group", "site"]]  # (only the columns it needs sorted: not a copy of the frame)
     out = first.set_index("respondent_id")
     wlab: dict[str, str] = {}
     source: dict[str, str] = {}
     for i, w in enumerate(waves, start=1):
-        part = df[df["wave"] == float(i)].set_index("respondent_id")[keep]
+        part = df.loc[df["wave"] == float(i), ["respondent_id", *keep]].set_index("respondent_id")
         part.columns = [f"{c}_{safe_name(w, 12)}"[:32] for c in keep]
         for c, new in zip(keep, part.columns):
             wlab[new] = fit_label(labels.get(c, c), f" [{study.wave_label(w, lang)}]", SAV_LABEL_MAX)

@@ -209,11 +209,14 @@ def _view_edges(rep: Context, graphs: dict, sites: list[str], index: dict[str, i
 
 def _site_degrees(rep: Context, sites: list[str]) -> pd.DataFrame | None:
     """The rows of ``network_nodes.csv`` of the villages ``sites`` (``respondent_id``, ``wave``,
-    ``tie_type``, ``degree``; the file read as codes, :meth:`Inputs.compact`, not as text)."""
-    nodes = rep.inputs.compact("network_nodes.csv", ["respondent_id", "site", "wave", "tie_type", "degree"])
-    if nodes is None or "site" not in nodes:
-        return nodes
-    return nodes[nodes["site"].isin(list(map(str, sites)))]
+    ``tie_type``, ``degree``), read a batch at a time (:meth:`Inputs.csv_batches`), the others'
+    rows left; None without the file."""
+    if not rep.inputs.has("network_nodes.csv"):
+        return None
+    wanted = list(map(str, sites))
+    parts = [p[p["site"].isin(wanted)] if "site" in p else p for p in
+             rep.inputs.csv_batches("network_nodes.csv", ["respondent_id", "site", "wave", "tie_type", "degree"])]
+    return pd.concat(parts, ignore_index=True) if parts else None
 
 
 def _whole(x: float | None) -> float | int | None:

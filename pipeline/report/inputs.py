@@ -14,8 +14,9 @@ and exports; they read them through the compact ways here instead:
 * :meth:`Inputs.batches` -- a Parquet table's rows in batches of whole row groups (a partitioned
   table has one row group per village: :mod:`pipeline.partitions`), in the file's order;
 * :meth:`Inputs.site_rows` -- the rows of a few villages (their row groups only);
-* :meth:`Inputs.compact` -- some columns of a CSV table, text as pandas categoricals made from
-  Arrow dictionary codes (:func:`pipeline.coded.read_coded`), numbers as float64.
+* :meth:`Inputs.csv_batches` -- some columns of a CSV table in batches of rows, text as pandas
+  categoricals made from Arrow dictionary codes, numbers as float64; :meth:`Inputs.compact` the
+  same columns whole (:func:`pipeline.coded.read_coded`).
 
 Each works the same on a table handed over in memory (``Inputs({name: frame})``, tests and the
 village pages). :meth:`Inputs.memo` keeps a result computed from them (the report is assembled in
@@ -40,6 +41,8 @@ STRING_COLUMNS = ("respondent_id", "wave", "group", "site", "wave_pre", "wave_po
 LARGE = ("responses.parquet", "ties.parquet", "scores.csv", "network_nodes.csv")
 #: rows :meth:`Inputs.batches` reads at once (whole row groups: at least one village)
 BATCH_ROWS = 1 << 20
+#: bytes of a CSV file :meth:`Inputs.csv_batches` reads at once (≈ 200,000 rows of scores.csv)
+CSV_BLOCK = 1 << 24
 
 
 class Inputs:
@@ -184,6 +187,36 @@ class Inputs:
         kinds = {c: "text" if c in TEXT_COLUMNS else "number" for c in columns}
         table = read_coded(path, kinds, optional=tuple(columns))
         return table.to_pandas()
+
+    def csv_batches(self, name: str, columns: list[str]) -> Iterator[pd.DataFrame]:
+        """The ``columns`` (those the table has) of the CSV table ``name`` in batches of rows (≈
+        :data:`CSV_BLOCK` bytes of the file each), in the file's order, read as :meth:`compact`
+        reads them (text as categoricals, numbers float64) without ever holding the whole file. A
+        table in memory: one batch, as it is; a missing one: none."""
+        path = self._on_file(name)
+        if path is None:
+            df = self.tables.get(name)
+            if df is not None:
+                yield df[[c for c in columns if c in df.columns]]
+            return
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        from ..coded import _TYPES, NA_VALUES, _header, _readable
+        from ..errors import SinergiError
+
+        header = _header(path)
+        wanted = [c for c in columns if c in header]
+        types = {c: _TYPES["text" if c in TEXT_COLUMNS else "number"] for c in wanted}
+        try:
+            reader = pcsv.open_csv(path, read_options=pcsv.ReadOptions(use_threads=False, block_size=CSV_BLOCK),
+                                   convert_options=pcsv.ConvertOptions(
+                include_columns=wanted, column_types=types, null_values=NA_VALUES, strings_can_be_null=True,
+                quoted_strings_can_be_null=True))
+            for batch in reader:
+                yield batch.to_pandas()
+        except pa.ArrowInvalid as exc:
+            raise SinergiError(f"{path}: {_readable(str(exc), header)}") from None
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()``, computed once per key (kept for the next call with ``key``)."""

@@ -175,8 +175,10 @@ class StudyShape:
     def _score_dims(self) -> list[str]:
         """The dimensions of ``scores.csv`` in the order they first appear (its one column read, as codes)."""
         def dims() -> list[str]:
-            sc = self.inputs.compact("scores.csv", ["dimension"])
-            return [] if sc is None else [str(d) for d in pd.unique(sc["dimension"])]
+            out: dict[str, None] = {}
+            for part in self.inputs.csv_batches("scores.csv", ["dimension"]):
+                out.update(dict.fromkeys(str(d) for d in pd.unique(part["dimension"])))
+            return list(out)
         return list(self.inputs.memo("scores.csv dimensions", dims))
 
     def order_dims(self, dims: list[str]) -> list[str]:

@@ -130,7 +130,7 @@ def _pivot_items(df, labels, responses, scale_map, study, lang, names, values):
 
 def reference(monkeypatch, resp, scores, nodes, responses, sm):
     with monkeypatch.context() as m:
-        m.setattr(exports, "_with_scores", _pivot_with_scores)
+        m.setattr(exports, "_with_scores", lambda *a: (*_pivot_with_scores(*a), ["norms", "trust", "trust_a"]))
         m.setattr(exports, "_with_network", _pivot_with_network)
         df, labels, values = wide_scores(resp, scores, nodes, _study(), "en")
     df, items = _pivot_items(df, labels, responses, sm, _study(), "en", Labels(None, "en", sm), values)
@@ -139,12 +139,14 @@ def reference(monkeypatch, resp, scores, nodes, responses, sm):
 
 def built(resp, scores, nodes, responses, sm):
     df, labels, values = wide_scores(resp, scores, nodes, _study(), "en")
+    assert df.attrs.pop("dimensions") == ["norms", "trust", "trust_a"]  # the order they first appear in
     df, items = with_items(df, labels, responses, sm, _study(), "en", Labels(None, "en", sm), values)
     return df, labels, values, items
 
 
 def _same(got, want, tmp_path):
     (df, labels, values, items), (rdf, rlabels, rvalues, ritems) = got, want
+    rdf.attrs.clear()
     pd.testing.assert_frame_equal(df, rdf, check_exact=True)
     assert (labels, values, items) == (rlabels, rvalues, ritems)
     assert [c for c in df.columns if c in items] == ["t1", "t2", "t2_raw", "t3", "n1", "n2", "n2_raw"]
@@ -185,16 +187,22 @@ def test_read_from_files_in_row_group_batches(monkeypatch, tmp_path):
     scores.to_csv(folder / "scores.csv", index=False)
     nodes.to_csv(folder / "network_nodes.csv", index=False)
     monkeypatch.setattr(inputs, "BATCH_ROWS", 150)
+    monkeypatch.setattr(exports, "CHUNK_ROWS", 100)
     want = reference(monkeypatch, resp, pd.read_csv(folder / "scores.csv", dtype={"respondent_id": str}),
                      pd.read_csv(folder / "network_nodes.csv", dtype={"respondent_id": str}),
                      order.reset_index(drop=True), sm)
     ins = Inputs.read(folder)
     parts = list(ins.batches("responses.parquet", ["respondent_id", "wave", "item", "value"]))
     assert len(parts) > 2 and isinstance(parts[0]["item"].dtype, pd.CategoricalDtype)
-    got = built(resp, ins.compact("scores.csv", ["respondent_id", "wave", "group", "site", "dimension", "score"]),
-                ins.compact("network_nodes.csv", ["respondent_id", "wave", "tie_type", "degree", "bridging", "ei"]),
-                iter(parts), sm)
+    monkeypatch.setattr(inputs, "CSV_BLOCK", 1500)
+    scores_parts = list(ins.csv_batches("scores.csv", ["respondent_id", "wave", "dimension", "score"]))
+    nodes_parts = ins.csv_batches("network_nodes.csv", ["respondent_id", "wave", "tie_type", "degree", "bridging", "ei"])
+    assert len(scores_parts) > 5 and isinstance(scores_parts[0]["respondent_id"].dtype, pd.CategoricalDtype)
+    got = built(resp, iter(scores_parts), nodes_parts, iter(parts), sm)
     _same(got, want, tmp_path)
+    compact = ins.compact("scores.csv", ["respondent_id", "wave", "group", "site", "dimension", "score"])
+    _same(built(resp, compact, ins.compact("network_nodes.csv", ["respondent_id", "wave", "tie_type", "degree",
+                                                                 "bridging", "ei"]), parts, sm), want, tmp_path)
     assert not ins.tables  # nothing was read whole
 
 

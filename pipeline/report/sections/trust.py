@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from .. import figures
 from .. import text as rt
@@ -131,19 +132,36 @@ def _distribution_blocks(ctx: Context) -> list[Block]:
 
 def _distribution_scores(ctx: Context) -> tuple[list[str], pd.DataFrame | None]:
     """The dimensions the distributions show and their scores (``dimension``, ``wave``, ``group``,
-    ``score``; text as categoricals, :meth:`Inputs.compact`): the rows of those dimensions only,
-    not the whole of ``scores.csv``."""
-    scores = ctx.inputs.compact("scores.csv", ["dimension", "wave", "group", "score"])
-    if scores is None or not len(scores):
-        return [], None
-    have = set(pd.unique(scores["dimension"]))  # not a Python loop over the million score rows
+    ``score``; text as categoricals): ``scores.csv`` read a batch at a time
+    (:meth:`Inputs.csv_batches`), only the rows of the dimensions it may show kept."""
     if ctx.shape.umkm:
-        top = [d for d in HEADLINE if d in have]
+        wanted = list(HEADLINE)
     else:
         sm = ctx.inputs("scale_map.parquet")
-        overall = list(pd.unique(sm["dimension"])) if sm is not None else []
-        top = [str(d) for d in overall if str(d) in have][:4]
-    return top, (scores[scores["dimension"].isin(top)] if top else None)
+        wanted = [str(d) for d in pd.unique(sm["dimension"])] if sm is not None else []
+    have: set = set()
+    kept = []
+    for part in ctx.inputs.csv_batches("scores.csv", ["dimension", "wave", "group", "score"]):
+        have.update(pd.unique(part["dimension"]))  # not a Python loop over the million score rows
+        kept.append(part[part["dimension"].isin(wanted)])
+    top = [d for d in wanted if d in have]
+    top = top if ctx.shape.umkm else top[:4]
+    if not top or not kept:
+        return top, None
+    return top, _stack([p[p["dimension"].isin(top)] for p in kept])
+
+
+def _stack(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The batches one under the other, a categorical column staying categorical (the union of
+    the batches' categories)."""
+    out = {}
+    for c in parts[0].columns:
+        cols = [p[c] for p in parts]
+        if all(isinstance(x.dtype, pd.CategoricalDtype) for x in cols):
+            out[c] = pd.Series(union_categoricals([x.array for x in cols]))
+        else:
+            out[c] = pd.concat(cols, ignore_index=True)
+    return pd.DataFrame(out)
 
 
 def _pair_rows(pp: pd.DataFrame) -> pd.DataFrame:

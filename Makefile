@@ -10,6 +10,11 @@ SHELL := /bin/bash
 .DELETE_ON_ERROR:
 .SUFFIXES:
 MAKEFLAGS += --no-builtin-rules
+# Stages that do not need each other's files run side by side (scales beside network; prepost, district,
+# did, invariance and coverage beside each other), one job per core. Their memory adds up while they
+# overlap: on a laptop short of memory `JOBS=1 make report` runs one stage at a time (same files).
+JOBS ?= $(shell getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
+MAKEFLAGS += -j$(JOBS)
 
 STUDY ?= study.yaml
 PYTHON ?= python3

@@ -4,6 +4,7 @@
                                                   [--waves 2] [--arms] [--scheduler auto dask-2x1.5GB]
                                                   [--permutations 5000] [--stages tidy coverage …]
                                                   [--code DIR] [--no-r] [--keep DIR] [--json FILE]
+                                                  [--make-jobs 1 2]
 
 For each N it writes a seeded study (``generate``: N villages × ``people`` UMKM owners, 60 %
 lokal / 40 % pendatang, ``waves`` waves (default two) with 8 % attrition and 4 % newcomers, the
@@ -32,7 +33,10 @@ would be; ``$SINERGI_SCHEDULER`` is set). Per stage:
 * with ``dask-NxMEM``: the CPU seconds the cluster's worker processes spent during the stage (from
   /proc, added to the stage's CPU) and the largest RSS of one worker (``rss_worker``).
 
-Then ``make report`` with nothing changed (the no-op). Where ``Rscript`` is on the PATH (with
+Then ``make report`` with nothing changed (the no-op), and with ``--make-jobs N …`` ``JOBS=N make
+report`` from the raw data for each N (:func:`make_report`: what a user's run takes when make runs
+the stages that do not need each other side by side; ``--stages none`` skips the stage-by-stage
+runs). Where ``Rscript`` is on the PATH (with
 psych and lme4) the R peer runs on the same processed data: for every dimension
 ``psych::alpha`` per wave, ``t.test(paired=TRUE)`` per dimension and group, and
 ``lme4::lmer(score ~ wave * group + (1 | site) + (1 | site:respondent_id))`` (one village:
@@ -533,9 +537,7 @@ def noop_make(work: Path, study: Path, env: dict) -> float:
     gets links to this checkout's Makefile, code and .venv; ``make -n`` first checks that make
     would do nothing (never let it rebuild, or reinstall .venv, here).
     """
-    for name in ("Makefile", "pipeline", "instruments", ".venv", "pyproject.toml", "constraints.txt"):
-        if not (work / name).exists():
-            (work / name).symlink_to(ROOT / name)
+    _link_checkout(work)
     mk = ["make", "-s", f"STUDY={study.name}", "report"]
     plan = subprocess.run(mk[:2] + ["-n"] + mk[2:], cwd=work, env=env, check=True,
                           capture_output=True, text=True).stdout.strip()
@@ -545,6 +547,31 @@ def noop_make(work: Path, study: Path, env: dict) -> float:
     t0 = time.perf_counter()
     subprocess.run(mk, cwd=work, env=env, check=True, capture_output=True)
     return time.perf_counter() - t0
+
+
+def _link_checkout(work: Path) -> None:
+    """Links in the study folder to this checkout's Makefile, code and .venv (make reads them relative to it)."""
+    for name in ("Makefile", "pipeline", "instruments", ".venv", "pyproject.toml", "constraints.txt"):
+        if not (work / name).exists():
+            (work / name).symlink_to(ROOT / name)
+
+
+def make_report(work: Path, study: Path, env: dict, jobs: int) -> dict:
+    """``JOBS=jobs make report`` from the raw data, as a user runs it: :func:`timed`'s figures.
+
+    The study's processed tables and report are removed first (never ``data/raw``), so make runs
+    every stage, ``jobs`` at a time where the Makefile's graph lets them overlap. ``-o
+    .venv/.installed``: make must not reinstall this checkout's .venv from the study folder.
+    """
+    _link_checkout(work)
+    study_id = yaml.safe_load(study.read_text())["id"]
+    for derived in (work / "data" / "processed" / study_id, work / "reports" / study_id):
+        shutil.rmtree(derived, ignore_errors=True)
+    m = timed(["make", "-o", ".venv/.installed", f"JOBS={jobs}", f"STUDY={study.name}", "report"], work, env)
+    print(f"  make report, JOBS={jobs}: wall {m['wall']:7.1f} s  CPU {m['cpu']:7.1f} s  "
+          f"peak {m['rss_process'] / 2**20:6.0f} MB (tree {m['rss_tree'] / 2**20:6.0f} MB)  "
+          f"load {m['load_before']:.1f}-{m['load_after']:.1f}", file=sys.stderr, flush=True)
+    return m
 
 
 def bench(villages: int, args: argparse.Namespace, scheduler: str, env: dict) -> dict:
@@ -562,12 +589,14 @@ def bench(villages: int, args: argparse.Namespace, scheduler: str, env: dict) ->
             cluster.close()
     row: dict = {"villages": villages, "people": args.people, "waves": args.waves, "arms": args.arms,
                  "scheduler": scheduler, "generate_s": gen, "stages": stages}
+    if args.make_jobs and args.code is None and cluster is None:
+        row["make"] = {str(j): make_report(work, study, env, j) for j in args.make_jobs}
     row.update(outputs(work, yaml.safe_load(study.read_text())["id"]))
     st = [row["stages"][s] for s in args.stages]
     row["total_wall"] = sum(m["wall"] for m in st)
     row["total_cpu"] = sum(m["cpu"] for m in st)
-    row["peak_process_mb"] = max(m["rss_process"] for m in st) / 2**20
-    row["peak_tree_mb"] = max(m["rss_tree"] for m in st) / 2**20
+    row["peak_process_mb"] = max((m["rss_process"] for m in st), default=0) / 2**20
+    row["peak_tree_mb"] = max((m["rss_tree"] for m in st), default=0) / 2**20
     if cluster:
         row["peak_worker_mb"] = max(m["rss_worker"] for m in st) / 2**20
     if args.stages == report_stages() and args.code is None and cluster is None:
@@ -608,6 +637,15 @@ def print_tables(rows: list[dict], stages: list[str]) -> None:
             cells.append(v if isinstance(v, str) else f"{v:,}" if isinstance(v, int) else
                          f"{v:.3g}" if c == "noop_make_s" else f"{v:,.1f}")
         print("| " + " | ".join(cells) + " |")
+    made = [(r, j, m) for r in rows for j, m in r.get("make", {}).items()]
+    if made:
+        print()
+        print("| villages | scheduler | `make report` | wall (s) | CPU (s) | peak process (MB) | peak tree (MB) | load |")
+        print("|---:|---|---|---:|---:|---:|---:|---|")
+        for r, j, m in made:
+            print(f"| {r['villages']:,} | {r['scheduler']} | JOBS={j} | {m['wall']:.1f} | {m['cpu']:.1f} | "
+                  f"{m['rss_process'] / 2**20:,.0f} | {m['rss_tree'] / 2**20:,.0f} | "
+                  f"{m['load_before']:.1f}–{m['load_after']:.1f} |")
 
 
 def main(argv=None) -> int:
@@ -629,9 +667,11 @@ def main(argv=None) -> int:
     ap.add_argument("--no-r", action="store_true", help="skip the R peer")
     ap.add_argument("--keep", type=Path, help="keep (and reuse) each generated study under this folder")
     ap.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    ap.add_argument("--make-jobs", type=int, nargs="*", default=[],
+                    help="then `JOBS=N make report` from the raw data for each N (stages side by side)")
     args = ap.parse_args(argv)
     known = report_stages()
-    args.stages = [s for s in known if s in args.stages] if args.stages else known
+    args.stages = [] if args.stages == ["none"] else [s for s in known if s in args.stages] if args.stages else known
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
     if not become_subreaper():

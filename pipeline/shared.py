@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import threading
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -170,9 +171,19 @@ def publish(local: dict[str, Path], store: str | None, study_id: str) -> dict[st
                 fs.makedirs(inner.rsplit("/", 1)[0], exist_ok=True)
                 if fs.exists(inner + ".sha256"):
                     fs.rm(inner + ".sha256")  # the table is about to change: no digest names it meanwhile
-                fs.put_file(str(path), inner)
-                with fs.open(inner + ".sha256", "wb") as f:
-                    f.write(digest.encode("ascii"))
+                # under a name of its own, then renamed: stages that `make` runs side by side may
+                # publish the same table at once, and a job must never read a copy half written
+                part = f"{inner}.{socket.gethostname()}-{os.getpid()}-{threading.get_ident()}.part"
+                try:
+                    fs.put_file(str(path), part)
+                    fs.mv(part, inner)
+                    with fs.open(part + ".sha256", "wb") as f:
+                        f.write(digest.encode("ascii"))
+                    fs.mv(part + ".sha256", inner + ".sha256")
+                finally:
+                    for leftover in (part, part + ".sha256"):
+                        if fs.exists(leftover):
+                            fs.rm(leftover)
         except SinergiError:
             raise
         except Exception as exc:

@@ -69,6 +69,23 @@ def test_touching_a_stage_rebuilds_only_what_depends_on_it(built, module, expect
     assert make(repo, "-q", "report").returncode == 0
 
 
+def test_stages_side_by_side_write_what_one_at_a_time_writes(built):
+    """The fixture's build ran with make's default JOBS (one per core: stages side by side where the
+    graph allows); `JOBS=1` runs them one after the other and must write the same bytes."""
+    repo, _, _ = built
+    assert make(repo, "-q", "report").returncode == 0
+    derived = ("data/processed/demo-kaloran", "reports/demo-kaloran")
+    before = {d: tree(repo / d) for d in derived}
+    assert make(repo, "clean").returncode == 0
+    result = make(repo, "JOBS=1", "report")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert _stages_run(result.stdout) == set(STAGES)
+    for d in derived:
+        after = tree(repo / d)
+        assert sorted(after) == sorted(before[d])
+        assert [f for f in after if after[f] != before[d][f]] == []
+
+
 def test_clean_keeps_raw(built):
     repo, raw_before, _ = built
     assert make(repo, "clean").returncode == 0

@@ -102,3 +102,35 @@ def test_store_problems_are_one_line(tidied, tmp_path, in_tmp, sinergi, monkeypa
     # a copy that is gone when a worker reads it
     with pytest.raises(SinergiError, match=r"gone\.parquet: not found \(on .*run the stage again"):
         partitions.read_site((tmp_path / "gone.parquet").as_uri(), "desa0")
+
+
+def test_a_copy_cut_short_leaves_the_old_copy_whole(tidied, tmp_path, monkeypatch):
+    """Stages that `make -j` runs side by side publish the same tables at once; a job of one may be
+    reading while the other writes. A copy is written under a name of its own and renamed: an upload
+    that fails half-way leaves the previous copy whole (no digest: the next stage writes it again)
+    and nothing else in the store."""
+    import fsspec.implementations.local as fs_local
+
+    proc = tidied["proc"]
+    local = {"responses": proc / "responses.parquet"}
+    store = tmp_path / "store"
+    shared.publish(local, str(store), STUDY_ID)
+    copy = store / STUDY_ID / "responses.parquet"
+    before = copy.read_bytes()
+    other = tmp_path / "responses.parquet"  # tidy ran again: another table under the same name
+    other.write_bytes((proc / "respondents.parquet").read_bytes())
+
+    def cut_short(self, lpath, rpath, **kwargs):
+        with open(rpath, "wb") as f:
+            f.write(open(lpath, "rb").read()[:100])
+        raise OSError("connection reset")
+
+    monkeypatch.setattr(fs_local.LocalFileSystem, "put_file", cut_short)
+    with pytest.raises(SinergiError, match="cannot write the shared copy of responses"):
+        shared.publish({"responses": other}, str(store), STUDY_ID)
+    assert copy.read_bytes() == before
+    assert sorted(p.name for p in copy.parent.iterdir()) == ["responses.parquet"]
+    monkeypatch.undo()
+    shared.publish({"responses": other}, str(store), STUDY_ID)
+    assert copy.read_bytes() == other.read_bytes()
+    assert (copy.parent / "responses.parquet.sha256").read_text() == shared._sha256(other)

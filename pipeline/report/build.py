@@ -185,8 +185,10 @@ def _score_exports(ctx: Context, outdir: Path, when) -> None:
     if resp is None and not inputs.has("scores.csv"):
         return
     # the large tables a batch at a time (scores and network positions as codes, the answers a few villages each)
-    scores = (inputs.csv_batches("scores.csv", ["respondent_id", "wave", "dimension", "score"])
-              if resp is not None and len(resp) else inputs.compact("scores.csv", ["respondent_id", "wave", "group", "site", "dimension", "score"]))
+    if resp is not None and len(resp):
+        scores = inputs.csv_batches("scores.csv", ["respondent_id", "wave", "dimension", "score"])
+    else:  # no respondents: the rows come from the scores (whole, as codes)
+        scores = inputs.compact("scores.csv", ["respondent_id", "wave", "group", "site", "dimension", "score"])
     df, labels, values = wide_scores(resp, scores, inputs.csv_batches("network_nodes.csv", NODE_COLUMNS), study,
                                      ctx.lang, inst=ctx.instrument, labels=ctx.labels)
     order = df.attrs.pop("dimensions", [])

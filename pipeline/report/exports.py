@@ -473,8 +473,9 @@ def _with_scores(df: pd.DataFrame, scores: pd.DataFrame | Iterable[pd.DataFrame]
                  labels_of: Labels) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
     """``df`` with a column per dimension's score (in the order the dimensions first appear in
     ``scores``; a respondent × wave's first score that is not missing), those columns' variable
-    labels, and the dimensions in that order. ``scores`` is a frame or its batches in order (:meth:`Inputs.csv_batches`; text columns
-    may be categoricals): looked up by codes, never turned wide as a table of its own."""
+    labels, and the dimensions in that order. ``scores`` is a frame or its batches in order
+    (:meth:`Inputs.csv_batches`; text columns may be categoricals): looked up by codes, never
+    turned wide as a table of its own."""
     labels: dict[str, str] = {}
     if scores is None:
         return df, labels, []

@@ -196,7 +196,8 @@ def test_read_from_files_in_row_group_batches(monkeypatch, tmp_path):
     assert len(parts) > 2 and isinstance(parts[0]["item"].dtype, pd.CategoricalDtype)
     monkeypatch.setattr(inputs, "CSV_BLOCK", 1500)
     scores_parts = list(ins.csv_batches("scores.csv", ["respondent_id", "wave", "dimension", "score"]))
-    nodes_parts = ins.csv_batches("network_nodes.csv", ["respondent_id", "wave", "tie_type", "degree", "bridging", "ei"])
+    nodes_parts = ins.csv_batches("network_nodes.csv",
+                                  ["respondent_id", "wave", "tie_type", "degree", "bridging", "ei"])
     assert len(scores_parts) > 5 and isinstance(scores_parts[0]["respondent_id"].dtype, pd.CategoricalDtype)
     got = built(resp, iter(scores_parts), nodes_parts, iter(parts), sm)
     _same(got, want, tmp_path)

@@ -195,18 +195,24 @@ def _cover(ctx: Context, when: Any) -> Cover:
 def _score_exports(ctx: Context, outdir: Path, when) -> None:
     """The SPSS and Stata files: ``scores`` (one row per respondent × wave) and ``scores_wide``
     (one row per respondent); nothing without respondents and scores."""
-    study = ctx.study
-    resp, scores = ctx.inputs("respondents.parquet"), ctx.inputs("scores.csv")
-    if resp is None and scores is None:
+    study, inputs = ctx.study, ctx.inputs
+    resp = inputs("respondents.parquet")
+    if resp is None and not inputs.has("scores.csv"):
         return
-    df, labels, values = wide_scores(resp, scores, ctx.inputs("network_nodes.csv"), study, ctx.lang,
-                                     inst=ctx.instrument, labels=ctx.labels)
-    df, items = with_items(df, labels, ctx.inputs("responses.parquet"), ctx.inputs("scale_map.parquet"),
-                           study, ctx.lang, ctx.labels, values)
+    # the large tables a batch at a time (scores and network positions as codes, the answers a few villages each)
+    if resp is not None and len(resp):
+        scores = inputs.csv_batches("scores.csv", ["respondent_id", "wave", "dimension", "score"])
+    else:  # no respondents: the rows come from the scores (whole, as codes)
+        scores = inputs.compact("scores.csv", ["respondent_id", "wave", "group", "site", "dimension", "score"])
+    df, labels, values = wide_scores(resp, scores, inputs.csv_batches("network_nodes.csv", NODE_COLUMNS), study,
+                                     ctx.lang, inst=ctx.instrument, labels=ctx.labels)
+    order = df.attrs.pop("dimensions", [])
+    answers = inputs.batches("responses.parquet", ["respondent_id", "wave", "item", "value"]) \
+        if inputs.has("responses.parquet") else None
+    df, items = with_items(df, labels, answers, inputs("scale_map.parquet"), study, ctx.lang, ctx.labels, values)
     if "submitted_at" in df:
         df["submitted_at"] = pd.to_datetime(df["submitted_at"].replace("", None), errors="coerce")
-    dims = [] if scores is None else [c for c in dict.fromkeys(
-        safe_name(d) for d in pd.unique(scores["dimension"])) if c in df.columns]
+    dims = [c for c in dict.fromkeys(safe_name(d) for d in order) if c in df.columns]
     measure, fmt = measures_and_formats(df, values, items, dims)
     small = spread.listed(ctx)  # a district of many villages: the .sav files compressed, as SPSS saves them
     write_spss_stata(df, labels, values, outdir, when, measures=measure, formats=fmt, compress=not small)
@@ -217,6 +223,10 @@ def _score_exports(ctx: Context, outdir: Path, when) -> None:
                                         [c for c, o in src.items() if o in dims])
     write_spss_stata(wide, wlabels, wvalues, outdir, when, stem="scores_wide", measures=measure, formats=fmt,
                      compress=not small)
+
+
+#: the columns of network_nodes.csv the score exports use
+NODE_COLUMNS = ["respondent_id", "wave", "tie_type", "degree", "bridging", "ei"]
 
 
 def _swap(new: Path, out: Path) -> None:

@@ -1,13 +1,14 @@
 """The report's context: the study and its language, and one part per role.
 
 ================  =================================================================================
-``inputs``        :class:`~pipeline.report.inputs.Inputs`, the processed tables, read once
+``inputs``        :class:`~pipeline.report.inputs.Inputs`, the processed tables, each read when asked
 ``words``         :class:`~pipeline.report.words.Words`, messages, numbers and the study's names
 ``shape``         :class:`~pipeline.report.shape.StudyShape`, what the study is; its order
 ``numbering``     :class:`~pipeline.report.numbering.Numbering`, the numbered tables and figures
 ================  =================================================================================
 
-:func:`read_context` is the edge: it reads every processed file, the raw manifest, the instrument
+:func:`read_context` is the edge: it finds the processed files (each read when a section first asks,
+the large ones in parts: :mod:`~pipeline.report.inputs`) and reads the raw manifest, the instrument
 and the provenance once. Sections are pure functions of a :class:`Context`.
 """
 

@@ -29,6 +29,7 @@ import pandas as pd
 
 from ..errors import SinergiError
 from ..io import EPOCH, atomic_path, stable_ooxml, write_bytes
+from .inputs import category_codes
 from .labels import Labels
 from .text import num, s
 
@@ -423,15 +424,19 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
     Variable labels: a covariate's ``short_label`` in the instrument, the catalogue's ``var_<name>``
     for the columns the pipeline makes; scores ``Skor: <dimension>`` with the dimension's label.
 
+    ``scores`` and ``nodes`` may be their batches in order (:meth:`Inputs.csv_batches`; text
+    columns as categoricals) when ``respondents`` is given.
+
     Returns
     -------
     tuple
-        The frame, its variable labels and its value labels (for integer-coded columns).
+        The frame, its variable labels and its value labels (for integer-coded columns); the
+        frame's ``attrs["dimensions"]`` names the dimensions of its score columns, in order.
     """
     labels_of = labels or Labels(inst, lang)
     choice_labels, choice_codes = instrument_codes(inst, lang, labels_of)
     df = _respondent_rows(respondents, scores)
-    df, labels = _with_scores(df, scores, lang, labels_of)
+    df, labels, order = _with_scores(df, scores, lang, labels_of)
     df = _with_network(df, nodes)
     df, values = _coded(df, study, lang, choice_codes)
     df = _plain_types(df)
@@ -442,6 +447,7 @@ def wide_scores(respondents: pd.DataFrame | None, scores: pd.DataFrame | None, n
             labels[new] = _variable_label(orig, study, lang, inst, labels_of, choice_labels)
     values = {rename.get(k, k): v for k, v in values.items()}
     df = df.sort_values(["respondent_id", "wave"]).reset_index(drop=True)
+    df.attrs["dimensions"] = order
     return df, labels, values
 
 
@@ -459,35 +465,147 @@ def _respondent_rows(respondents: pd.DataFrame | None, scores: pd.DataFrame | No
     return df
 
 
-def _with_scores(df: pd.DataFrame, scores: pd.DataFrame | None, lang: str, labels_of: Labels
-                 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """``df`` with a column per dimension's score, and those columns' variable labels."""
+#: rows of a long table looked up at once (:func:`_with_scores`)
+CHUNK_ROWS = 1 << 20
+
+
+def _with_scores(df: pd.DataFrame, scores: pd.DataFrame | Iterable[pd.DataFrame] | None, lang: str,
+                 labels_of: Labels) -> tuple[pd.DataFrame, dict[str, str], list[str]]:
+    """``df`` with a column per dimension's score (in the order the dimensions first appear in
+    ``scores``; a respondent × wave's first score that is not missing), those columns' variable
+    labels, and the dimensions in that order. ``scores`` is a frame or its batches in order
+    (:meth:`Inputs.csv_batches`; text columns may be categoricals): looked up by codes, never
+    turned wide as a table of its own."""
     labels: dict[str, str] = {}
-    if scores is None or not len(scores):
-        return df, labels
-    sc = scores.assign(respondent_id=scores["respondent_id"].astype(str), wave=scores["wave"].astype(str))
-    wide = sc.pivot_table(index=["respondent_id", "wave"], columns="dimension", values="score",
-                          aggfunc="first", dropna=False)
-    order = list(pd.unique(sc["dimension"]))
-    wide = wide.reindex(columns=order).reset_index()
-    df = df.merge(wide, on=["respondent_id", "wave"], how="left")
+    if scores is None:
+        return df, labels, []
+    rows = RowKeys(df["respondent_id"], df["wave"])
+    order: list[str] = []
+    wide = np.full((0, rows.n), np.nan)
+    for batch in [scores] if isinstance(scores, pd.DataFrame) else scores:
+        for lo in range(0, len(batch), CHUNK_ROWS):  # a million rows at a time: the lookups' arrays stay small
+            part = batch.iloc[lo:lo + CHUNK_ROWS]
+            new = [d for d in _in_order(part["dimension"]) if d not in order]
+            if new:  # a dimension first seen: its column
+                order += new
+                wide = np.vstack([wide, np.full((len(new), rows.n), np.nan)])
+            fill_first(wide, category_codes(part["dimension"], pd.Index(order, dtype=object)),
+                       rows.find(part["respondent_id"], part["wave"]), part["score"].to_numpy("float64"))
+    df = _joined(df, dict(zip(order, rows.spread(wide))))
     for d in order:
         labels[safe_name(d)] = s(lang, "lab_score", dim=labels_of.dim(d))[:80]
-    return df, labels
+    return df, labels, order
 
 
-def _with_network(df: pd.DataFrame, nodes: pd.DataFrame | None) -> pd.DataFrame:
-    """``df`` with each respondent's degree, bridging and E-I (any tie) as ``net_*`` columns."""
-    if nodes is None or not len(nodes) or "tie_type" not in nodes:
-        return df
-    nd = nodes[nodes["tie_type"].astype(str) == "any"]
-    cols = [c for c in ("degree", "bridging", "ei") if c in nd.columns]
+def _in_order(values: pd.Series) -> list[str]:
+    """The distinct values (as text, missing left out) in the order they first appear."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        cats = values.cat.categories
+        return [str(cats[c]) for c in pd.unique(codes[codes >= 0])]
+    return [str(v) for v in pd.unique(values.dropna())]
+
+
+def _joined(df: pd.DataFrame, cols: dict[str, np.ndarray]) -> pd.DataFrame:
+    """``df`` with ``cols`` added after its columns (a column ``df`` already has gets ``_x``/``_y``
+    as a merge names them)."""
     if not cols:
         return df
-    nd = nd.assign(respondent_id=nd["respondent_id"].astype(str), wave=nd["wave"].astype(str))
-    nd = nd.drop_duplicates(["respondent_id", "wave"])[["respondent_id", "wave", *cols]]
-    nd = nd.rename(columns={c: f"net_{c}" for c in cols})
-    return df.merge(nd, on=["respondent_id", "wave"], how="left")
+    clash = [c for c in cols if c in df.columns]
+    df = df.rename(columns={c: f"{c}_x" for c in clash})
+    cols = {(f"{c}_y" if c in clash else c): v for c, v in cols.items()}
+    return pd.concat([df, pd.DataFrame(cols, index=df.index)], axis=1)
+
+
+class RowKeys:
+    """The distinct (respondent_id, wave) keys of a frame's rows, to look rows of another table up by.
+
+    Parameters
+    ----------
+    ids, waves : pandas.Series
+        The frame's ``respondent_id`` and ``wave`` (compared as text).
+
+    Attributes
+    ----------
+    n : int
+        The number of distinct keys; :meth:`find` gives a key's number, :meth:`spread` puts one
+        value per key on the frame's rows (a repeated key: each of its rows gets it, as a merge does).
+    """
+
+    def __init__(self, ids: pd.Series, waves: pd.Series):
+        self.ids = pd.Index(pd.unique(ids.dropna().astype(str)), dtype=object)
+        self.waves = pd.Index(pd.unique(waves.dropna().astype(str)), dtype=object)
+        rid, wid = category_codes(ids, self.ids), category_codes(waves, self.waves)
+        ok = (rid >= 0) & (wid >= 0)
+        self.key = np.full(len(rid), -1, dtype=np.int64)  # a row without an id or wave: no key
+        self.key[ok], uniques = pd.factorize(rid[ok] * len(self.waves) + wid[ok])
+        self.n = len(uniques)
+        self._at = np.full(len(self.ids) * len(self.waves), -1, dtype=np.int64)
+        self._at[uniques] = np.arange(self.n)
+
+    def find(self, ids: pd.Series, waves: pd.Series) -> np.ndarray:
+        """The key number of each row (``ids``, ``waves``); −1 where the frame has no such row."""
+        rid, wid = category_codes(ids, self.ids), category_codes(waves, self.waves)
+        ok = (rid >= 0) & (wid >= 0)
+        out = np.full(len(rid), -1, dtype=np.int64)
+        out[ok] = self._at[rid[ok] * len(self.waves) + wid[ok]]
+        return out
+
+    def spread(self, values: np.ndarray, fill: Any = np.nan) -> np.ndarray:
+        """``values`` (… × :attr:`n`, one per key) on the frame's rows (… × rows); ``fill`` on a row
+        without a key."""
+        pad = np.full((*values.shape[:-1], 1), fill, dtype=values.dtype)
+        return np.concatenate([values, pad], axis=-1)[..., self.key]  # key −1: the pad
+
+
+def fill_first(out: np.ndarray, column: np.ndarray, row: np.ndarray, value: np.ndarray,
+               skip_missing: bool = True) -> None:
+    """Put each (column, row)'s first value into ``out`` (columns × rows) where it is still NaN, in place.
+
+    The first in the order of ``value`` (a pivot's ``first``: with ``skip_missing`` its first value
+    that is not NaN, else its first value); entries with a column or row of −1 are left out. Called
+    on the batches of a table in order, it gives what one call on the whole table gives.
+
+    >>> out = np.full((1, 2), np.nan)
+    >>> fill_first(out, np.array([0, 0, 0, -1]), np.array([1, 1, 0, 0]), np.array([np.nan, 2.0, 3.0, 4.0]))
+    >>> out.tolist()
+    [[3.0, 2.0]]
+    """
+    ok = (column >= 0) & (row >= 0)
+    if skip_missing:
+        ok &= ~np.isnan(value)
+    flat = column[ok].astype(np.int64) * out.shape[1] + row[ok]
+    first_flat, first = np.unique(flat, return_index=True)
+    target = out.reshape(-1)
+    free = np.isnan(target[first_flat])
+    target[first_flat[free]] = value[ok][first[free]]
+
+
+def _with_network(df: pd.DataFrame, nodes: pd.DataFrame | Iterable[pd.DataFrame] | None) -> pd.DataFrame:
+    """``df`` with each respondent's degree, bridging and E-I (any tie) as ``net_*`` columns: its first
+    row of ``nodes`` for the union of the tie types. ``nodes`` is a frame or its batches in order
+    (text columns may be categoricals)."""
+    if nodes is None:
+        return df
+    rows = RowKeys(df["respondent_id"], df["wave"])
+    done = np.zeros(rows.n, dtype=bool)
+    out: dict[str, np.ndarray] = {}
+    for part in [nodes] if isinstance(nodes, pd.DataFrame) else nodes:
+        if not len(part) or "tie_type" not in part:
+            continue
+        cols = [c for c in ("degree", "bridging", "ei") if c in part.columns]
+        for c in cols:
+            out.setdefault(f"net_{c}", np.full(rows.n, np.nan))
+        at = rows.find(part["respondent_id"], part["wave"])
+        at[~(part["tie_type"] == "any").to_numpy(dtype=bool)] = -1
+        hit = np.flatnonzero(at >= 0)
+        keys, pos = np.unique(at[hit], return_index=True)  # each key's first row of the batch
+        new = ~done[keys]
+        keys, pos = keys[new], hit[pos[new]]
+        for c in cols:
+            out[f"net_{c}"][keys] = pd.to_numeric(part[c], errors="coerce").to_numpy("float64")[pos]
+        done[keys] = True
+    return _joined(df, {c: rows.spread(v) for c, v in out.items()})
 
 
 def _coded(df: pd.DataFrame, study: Any, lang: str, choice_codes: dict[str, dict]
@@ -565,7 +683,7 @@ def item_choices(inst: Any, item: str, lang: str) -> dict[float, str]:
     return out
 
 
-def with_items(df: pd.DataFrame, labels: dict[str, str], responses: pd.DataFrame | None,
+def with_items(df: pd.DataFrame, labels: dict[str, str], responses: pd.DataFrame | Iterable[pd.DataFrame] | None,
                scale_map: pd.DataFrame | None, study: Any, lang: str, names: Labels | None = None,
                values: dict[str, dict] | None = None) -> tuple[pd.DataFrame, list[str]]:
     """Add each scale item's answer to the long frame of :func:`wide_scores`.
@@ -579,32 +697,49 @@ def with_items(df: pd.DataFrame, labels: dict[str, str], responses: pd.DataFrame
     Sangat setuju); a reverse-coded item's scored column labels each code with the answer it was
     turned from (5 = Sangat tidak setuju), ``<item>_raw`` as answered.
 
+    ``responses`` (``respondent_id``, ``wave``, ``item``, ``value``) is a frame or its batches in
+    order (:meth:`Inputs.batches`, text columns may be categoricals): each batch's answers are put
+    into one preallocated column per item (a respondent × wave's first answer that is not
+    missing), so no long table of the whole study is built. The items are those of the scale map
+    that appear in ``responses``.
+
     Returns
     -------
     (DataFrame, list of str)
         The frame with the item columns, and the item column names (scored and raw).
     """
-    if responses is None or scale_map is None or not len(responses) or not len(scale_map):
+    if responses is None or scale_map is None or not len(scale_map):
         return df, []
     names = names or Labels(None, lang, scale_map)
     sm = scale_map.drop_duplicates("item").set_index("item")
-    code = {w: float(i) for i, w in enumerate(study.wave_ids, start=1)}
-    r = responses.assign(respondent_id=responses["respondent_id"].astype(str),
-                         wave=responses["wave"].astype(str).map(code))
-    wide = r.pivot_table(index=["respondent_id", "wave"], columns="item", values="value",
-                         aggfunc="first", dropna=False)
-    cols: dict[str, pd.Series] = {}
-    for item in (i for i in sm.index if i in wide.columns):
-        x = wide[item].astype("float64")
+    known = pd.Index([str(i) for i in sm.index], dtype=object)
+    rows = RowKeys(df["respondent_id"], df["wave"].map({float(i): w for i, w in enumerate(study.wave_ids, start=1)}))
+    answers_of = np.full((len(known), rows.n), np.nan)
+    seen = np.zeros(len(known), dtype=bool)
+    n = 0
+    for part in [responses] if isinstance(responses, pd.DataFrame) else responses:
+        n += len(part)
+        item = category_codes(part["item"], known)
+        seen[item[item >= 0]] = True
+        fill_first(answers_of, item, rows.find(part["respondent_id"], part["wave"]),
+                   pd.to_numeric(part["value"], errors="coerce").to_numpy("float64"))
+    if not n:
+        return df, []
+    answers = rows.spread(answers_of)
+    cols: dict[str, np.ndarray] = {}
+    for k, item in enumerate(sm.index):
+        if not seen[k]:
+            continue
+        x = answers[k]
         rev = bool(sm.loc[item, "reverse"])
         name = safe_name(item)
         cols[name] = (float(sm.loc[item, "min"]) + float(sm.loc[item, "max"]) - x) if rev else x
         dim = names.dim(str(sm.loc[item, "dimension"]))
         text = names.statement(item)
-        answers = item_choices(names.inst, str(item), lang) if values is not None else {}
-        if answers:  # the scored column: each code named by the answer it comes from
+        choices = item_choices(names.inst, str(item), lang) if values is not None else {}
+        if choices:  # the scored column: each code named by the answer it comes from
             lo, hi = float(sm.loc[item, "min"]), float(sm.loc[item, "max"])
-            values[name] = {(lo + hi - c) if rev else c: lab for c, lab in sorted(answers.items())}
+            values[name] = {(lo + hi - c) if rev else c: lab for c, lab in sorted(choices.items())}
             values[name] = dict(sorted(values[name].items()))
         if text:  # the statement as asked (a reverse-coded item says it was turned)
             labels[name] = fit_label(text, s(lang, "lab_statement_reversed") if rev else "", SAV_LABEL_MAX)
@@ -613,13 +748,11 @@ def with_items(df: pd.DataFrame, labels: dict[str, str], responses: pd.DataFrame
         if rev:
             raw = safe_name(f"{item}_raw")
             cols[raw] = x
-            if answers:
-                values[raw] = dict(sorted(answers.items()))
+            if choices:
+                values[raw] = dict(sorted(choices.items()))
             labels[raw] = (fit_label(text, s(lang, "lab_statement_raw"), SAV_LABEL_MAX) if text
                            else s(lang, "lab_item_raw", item=item)[:80])
-    items = pd.DataFrame(cols, index=wide.index).reset_index()
-    out = df.merge(items, on=["respondent_id", "wave"], how="left")
-    return out, list(cols)
+    return _joined(df, cols), list(cols)
 
 
 def measures_and_formats(df: pd.DataFrame, values: dict[str, dict], items: Iterable[str],
@@ -669,12 +802,13 @@ def by_wave(df: pd.DataFrame, labels: dict[str, str], values: dict[str, dict], s
     """
     waves = list(study.wave_ids)
     keep = [c for c in keep if c in df.columns]
-    first = df.sort_values("wave").drop_duplicates("respondent_id")[["respondent_id", "group", "site"]]
+    first = df[["respondent_id", "group", "site", "wave"]].sort_values("wave").drop_duplicates("respondent_id")
+    first = first[["respondent_id", "group", "site"]]  # (only the columns it needs sorted: not a copy of the frame)
     out = first.set_index("respondent_id")
     wlab: dict[str, str] = {}
     source: dict[str, str] = {}
     for i, w in enumerate(waves, start=1):
-        part = df[df["wave"] == float(i)].set_index("respondent_id")[keep]
+        part = df.loc[df["wave"] == float(i), ["respondent_id", *keep]].set_index("respondent_id")
         part.columns = [f"{c}_{safe_name(w, 12)}"[:32] for c in keep]
         for c, new in zip(keep, part.columns):
             wlab[new] = fit_label(labels.get(c, c), f" [{study.wave_label(w, lang)}]", SAV_LABEL_MAX)

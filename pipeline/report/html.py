@@ -142,13 +142,15 @@ def network_view(rep: Context) -> dict[str, Any] | None:
         ``degree`` keyed ``"<wave>|<tie type>"`` (``present`` by wave), ``text`` (the controls'
         words); None without respondents or ties.
     """
-    resp, ties = rep.inputs("respondents.parquet"), rep.inputs("ties.parquet")
-    if resp is None or ties is None or not len(ties):
+    resp, n_ties = rep.inputs("respondents.parquet"), rep.inputs.n_rows("ties.parquet")
+    if resp is None or not n_ties:
         return None
-    types = analysed_tie_types(rep.study.tie_types, ties)
-    if "site" in resp and "site" in ties:  # graphs of the villages shown only (not of all 200: 20 s)
+    types = analysed_tie_types(rep.study.tie_types, n_ties)
+    if "site" in resp and "site" in rep.inputs.columns("ties.parquet"):  # the villages shown only (not all 200: 20 s)
         shown = sorted(set(pd.unique(resp["site"].astype(str))))[:NETVIEW_MAX_SITES]
-        resp, ties = resp[resp["site"].astype(str).isin(shown)], ties[ties["site"].astype(str).isin(shown)]
+        resp, ties = resp[resp["site"].astype(str).isin(shown)], rep.inputs.site_rows("ties.parquet", shown)
+    else:
+        ties = rep.inputs("ties.parquet")
     graphs = build_graphs(resp, ties, types)
     sites = sorted({k[0] for k in graphs})[:NETVIEW_MAX_SITES]
     shape, words = rep.shape, rep.words
@@ -183,10 +185,10 @@ def _view_edges(rep: Context, graphs: dict, sites: list[str], index: dict[str, i
                 tie_types: list[str]) -> tuple[dict, dict, dict]:
     """(ties as flat index pairs, who answered, degrees) keyed by wave (× tie type) for
     :func:`network_view`."""
-    nodes_table = rep.inputs("network_nodes.csv")
+    nodes_table = rep.inputs.memo(("network_nodes.csv", "degree", tuple(sites)), lambda: _site_degrees(rep, sites))
     deg: dict[tuple[str, str, str], float] = {}
     if nodes_table is not None and len(nodes_table) and "degree" in nodes_table:
-        part = nodes_table[nodes_table["site"].astype(str).isin(sites)]
+        part = nodes_table
         deg = {(str(r), str(w), str(t)): float(d) for r, w, t, d in
                zip(part["respondent_id"], part["wave"], part["tie_type"], part["degree"]) if d == d}
     ids = sorted(index, key=index.get)
@@ -203,6 +205,18 @@ def _view_edges(rep: Context, graphs: dict, sites: list[str], index: dict[str, i
             edges[f"{w}|{t}"] = [i for pair in sorted(pairs) for i in pair]
             degree[f"{w}|{t}"] = [_whole(deg.get((v, w, t))) for v in ids]
     return edges, present, degree
+
+
+def _site_degrees(rep: Context, sites: list[str]) -> pd.DataFrame | None:
+    """The rows of ``network_nodes.csv`` of the villages ``sites`` (``respondent_id``, ``wave``,
+    ``tie_type``, ``degree``), read a batch at a time (:meth:`Inputs.csv_batches`), the others'
+    rows left; None without the file."""
+    if not rep.inputs.has("network_nodes.csv"):
+        return None
+    wanted = list(map(str, sites))
+    parts = [p[p["site"].isin(wanted)] if "site" in p else p for p in
+             rep.inputs.csv_batches("network_nodes.csv", ["respondent_id", "site", "wave", "tie_type", "degree"])]
+    return pd.concat(parts, ignore_index=True) if parts else None
 
 
 def _whole(x: float | None) -> float | int | None:

@@ -98,9 +98,9 @@ class StudyShape:
     @cached_property
     def no_ties(self) -> bool:
         """True when the study recorded no ties at all (an empty ties table)."""
-        ties = self.inputs("ties.parquet")
-        if ties is not None:
-            return not len(ties)
+        rows = self.inputs.n_rows("ties.parquet")  # a Parquet footer: the ties are not read
+        if rows is not None:
+            return not rows
         whole = self.inputs("network_whole.csv")
         return whole is not None and not pd.to_numeric(whole["n_ties"], errors="coerce").fillna(0).any()
 
@@ -158,8 +158,7 @@ class StudyShape:
         sm = self.inputs("scale_map.parquet")
         if sm is not None and len(sm):
             return [str(d) for d in pd.unique(sm["dimension"])]
-        sc = self.inputs("scores.csv")
-        return [str(d) for d in pd.unique(sc["dimension"]) if "_" not in str(d)] if sc is not None else []
+        return [d for d in self._score_dims() if "_" not in d]
 
     def scale_dims(self) -> list[str]:
         """Overall dimensions then their subscales, in instrument order."""
@@ -171,8 +170,16 @@ class StudyShape:
                 for sub in pd.unique(sm.loc[sm["dimension"] == d, "subscale"]):
                     out.append(f"{d}_{sub}")
             return out
-        sc = self.inputs("scores.csv")
-        return [str(d) for d in pd.unique(sc["dimension"])] if sc is not None else []
+        return self._score_dims()
+
+    def _score_dims(self) -> list[str]:
+        """The dimensions of ``scores.csv`` in the order they first appear (its one column read, as codes)."""
+        def dims() -> list[str]:
+            out: dict[str, None] = {}
+            for part in self.inputs.csv_batches("scores.csv", ["dimension"]):
+                out.update(dict.fromkeys(str(d) for d in pd.unique(part["dimension"])))
+            return list(out)
+        return list(self.inputs.memo("scores.csv dimensions", dims))
 
     def order_dims(self, dims: list[str]) -> list[str]:
         """``dims`` in the scale map's order; those it does not list after, sorted."""

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ..columns import Column, Fmt
 from ..context import Context
+from ..inputs import category_codes
 from ..model import Block, Unavailable
 
 #: what the quality checks did, counted per wave
@@ -91,17 +92,16 @@ def _quality_blocks(ctx: Context) -> list[Block]:
 
 def _missing_blocks(ctx: Context) -> list[Block]:
     """The share of scale answers missing, in a sentence and per wave and dimension."""
-    resp, sm = ctx.inputs("responses.parquet"), ctx.inputs("scale_map.parquet")
-    if resp is None or sm is None:
+    sm = ctx.inputs("scale_map.parquet")
+    if not ctx.inputs.has("responses.parquet") or sm is None:
         return [ctx.missing("responses.parquet", "scale_map.parquet")]
-    m = resp.merge(sm[["item", "dimension"]], on="item", how="inner")
-    if not len(m):
+    counts = ctx.inputs.memo("missing answers", lambda: missing_answers(
+        ctx.inputs.batches("responses.parquet", ["wave", "item", "value"]), sm))
+    if counts is None:
         return []
+    tab, total = counts
     words = ctx.words
-    g = m.groupby(["wave", "dimension"], sort=False)["value"]
-    tab = pd.DataFrame({"expected": g.size(), "missing": g.apply(lambda x: int(x.isna().sum()))}).reset_index()
     tab = ctx.shape.study_order(tab, "wave", "dimension")  # not the order the answers' rows come in
-    total = {"wave": "", "dimension": "", "expected": len(m), "missing": int(m["value"].isna().sum())}
     tab = pd.concat([tab, pd.DataFrame([total])], ignore_index=True)  # the sentence's numbers: a row
     tab["share"] = tab["missing"] / tab["expected"]
     tab["wave_text"] = [words.wave(w) if w else words.text("all") for w in tab["wave"]]
@@ -109,3 +109,63 @@ def _missing_blocks(ctx: Context) -> list[Block]:
     sentence = words.text("missing_sentence", pct=words.share(tab["share"].iloc[-1]),
                           n=words.integer(total["missing"]), total=words.integer(total["expected"]))
     return [Block("p", sentence), ctx.numbering.table("missing", words.text("t_missing"), tab, MISSING_COLUMNS)]
+
+
+def missing_answers(batches, scale_map: pd.DataFrame) -> tuple[pd.DataFrame, dict] | None:
+    """The scale answers expected and missing per wave and dimension, from the answers in batches.
+
+    Parameters
+    ----------
+    batches : iterable of DataFrame
+        ``responses`` (``wave``, ``item``, ``value``) in order, a batch at a time
+        (:meth:`Inputs.batches`; text columns may be categoricals).
+    scale_map : DataFrame
+        ``item``, ``dimension``: an answer counts for each dimension its item has in the map.
+
+    Returns
+    -------
+    (DataFrame, dict) or None
+        ``wave``, ``dimension``, ``expected`` (answers), ``missing`` (of them NaN), one row per
+        wave × dimension in the order they first appear in the answers (those with a wave and a
+        dimension); and the totals over every answer of a mapped item (``wave`` and ``dimension``
+        "", ``expected``, ``missing``). None without any answer of a mapped item.
+    """
+    sm = scale_map[["item", "dimension"]].reset_index(drop=True)
+    items = pd.Index(pd.unique(sm["item"].dropna().astype(str)), dtype=object)
+    mult = np.bincount(np.maximum(category_codes(sm["item"], items), 0)[sm["item"].notna().to_numpy()],
+                       minlength=len(items))  # scale-map rows per item
+    waves: dict[str, int] = {}
+    stats: dict[int, list[int]] = {}  # wave × item key → [first answer, answers, missing]
+    seen, expected, missing = 0, 0, 0
+    for part in batches:
+        item = category_codes(part["item"], items)
+        nan = np.isnan(pd.to_numeric(part["value"], errors="coerce").to_numpy("float64"))
+        mapped = item >= 0
+        expected += int(mult[item[mapped]].sum())
+        missing += int(mult[item[mapped & nan]].sum())
+        wave = part["wave"] if isinstance(part["wave"].dtype, pd.CategoricalDtype) else part["wave"].astype("category")
+        names = [str(c) for c in wave.cat.categories]
+        wcode = np.array([waves.setdefault(n, len(waves)) for n in names] + [-1], dtype=np.int64)
+        w = wcode[wave.cat.codes.to_numpy()]  # code −1 (missing wave): the appended −1
+        ok = mapped & (w >= 0)
+        key = w[ok] * len(items) + item[ok]
+        keys, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        size = np.bincount(inverse, minlength=len(keys))
+        miss = np.bincount(inverse, weights=nan[ok], minlength=len(keys)).astype(np.int64)
+        at = np.flatnonzero(ok)
+        for k, f, n, m in zip(keys.tolist(), at[first].tolist(), size.tolist(), miss.tolist()):
+            if k in stats:
+                stats[k][1] += n
+                stats[k][2] += m
+            else:
+                stats[k] = [seen + f, n, m]
+        seen += len(part)
+    if not expected:
+        return None
+    wave_names = list(waves)
+    pairs = pd.DataFrame([(f, wave_names[k // len(items)], items[k % len(items)], n, m)
+                          for k, (f, n, m) in stats.items()], columns=["first", "wave", "item", "expected", "missing"])
+    rows = pairs.merge(sm.assign(at=np.arange(len(sm)), item=sm["item"].astype(str)), on="item", how="inner")
+    rows = rows.sort_values(["first", "at"], kind="stable")  # the order of the answers' rows (then the map's)
+    tab = rows.groupby(["wave", "dimension"], sort=False)[["expected", "missing"]].sum().reset_index()
+    return tab, {"wave": "", "dimension": "", "expected": expected, "missing": missing}

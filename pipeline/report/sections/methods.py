@@ -64,9 +64,9 @@ def _instrument_blocks(ctx: Context) -> list[Block]:
 def _scoring_blocks(ctx: Context) -> list[Block]:
     """Scoring when there are scores; α and ω when the reliability table has them."""
     words, shape = ctx.words, ctx.shape
-    scores, rel = _rows(ctx, "scores.csv"), _rows(ctx, "reliability.csv")
+    rel = _rows(ctx, "reliability.csv")
     out = []
-    if len(scores) and not shape.no_scales:
+    if ctx.inputs.any_rows("scores.csv") and not shape.no_scales:  # its first row, not its millions
         out.append(words.text("m_scoring_scores", share=words.share(ctx.study.analysis.min_share, 0)))
     if len(rel) and pd.to_numeric(rel["alpha"], errors="coerce").notna().any():
         out.append(words.text("m_reliability"))

@@ -261,12 +261,13 @@ def _graph_edges(ctx: Context, sites: list[str] | None = None) -> tuple[dict, di
     """(edges per wave, present ids per wave, group per id) for the union ("any") graph; only the
     villages ``sites`` when given (a district: the graphs of the villages drawn, not of all 200)."""
     resp = ctx.inputs("respondents.parquet")
-    ties = ctx.inputs("ties.parquet")
-    if resp is None or ties is None:
+    if resp is None or not ctx.inputs.has("ties.parquet"):
         return {}, {}, {}
     if sites is not None and "site" in resp:
         resp = resp[resp["site"].astype(str).isin(sites)]
-        ties = ties[ties["site"].astype(str).isin(sites)] if "site" in ties else ties
+        ties = ctx.inputs.site_rows("ties.parquet", sites)  # those villages' row groups, not every tie
+    else:
+        ties = ctx.inputs("ties.parquet")
     group: dict[str, str] = {}
     for respondent, g in zip(*(ctx.shape.study_order(resp, "wave")[c] for c in ("respondent_id", "group"))):
         group.setdefault(str(respondent), str(g))

@@ -8,6 +8,7 @@ import re
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from .. import figures
 from .. import text as rt
@@ -75,8 +76,8 @@ def section(ctx: Context) -> list[Block]:
     ``dose_response`` and the figures ``dumbbell``, ``change_forest`` and ``distributions``. A study without scale
     items gets one line.
     """
-    pp, scores = ctx.inputs("prepost.csv"), ctx.inputs("scores.csv")
-    if pp is None and scores is None:
+    pp = ctx.inputs("prepost.csv")
+    if pp is None and not ctx.inputs.has("scores.csv"):
         raise Unavailable(ctx.missing("scores.csv", "prepost.csv"))
     words, shape = ctx.words, ctx.shape
     if shape.no_scales:
@@ -88,7 +89,7 @@ def section(ctx: Context) -> list[Block]:
         pp = pp[pp["kind"] == "scale"]
         dims = shape.order_dims([str(d) for d in pd.unique(pp["dimension"])])
         blocks += _dumbbell_blocks(ctx, pp, dims)
-    blocks += _distribution_blocks(ctx, scores) + _descriptive_blocks(ctx)
+    blocks += _distribution_blocks(ctx) + _descriptive_blocks(ctx)
     if pp is None:
         blocks.append(ctx.missing("prepost.csv"))
     elif shape.one_wave or not len(pp):
@@ -116,25 +117,51 @@ def _dumbbell_blocks(ctx: Context, pp: pd.DataFrame, dims: list[str]) -> list[Bl
             ctx.numbering.figure("change_forest", words.text("fig_change_forest"), forest)]
 
 
-def _distribution_blocks(ctx: Context, scores: pd.DataFrame | None) -> list[Block]:
+def _distribution_blocks(ctx: Context) -> list[Block]:
     """The scores' distributions: the instrument's headline scales, or a study's own dimensions
     (the overall scores, at most four panels)."""
-    if scores is None or not len(scores):
-        return []
-    words, shape = ctx.words, ctx.shape
-    have = set(pd.unique(scores["dimension"]))  # not a Python loop over the million score rows
-    if shape.umkm:
-        top = [d for d in HEADLINE if d in have]
-    else:
-        sm = ctx.inputs("scale_map.parquet")
-        overall = list(pd.unique(sm["dimension"])) if sm is not None else []
-        top = [str(d) for d in overall if str(d) in have][:4]
+    top, scores = ctx.inputs.memo("distribution scores", lambda: _distribution_scores(ctx))
     if not top:
         return []
+    words, shape = ctx.words, ctx.shape
     fig = lambda: figures.distribution_figure(  # noqa: E731 - drawn only when wanted (Numbering.figure)
         scores, top, shape.waves, shape.levels, dim_label=words.dimension, group_label=words.group,
         wave_label=words.wave, scale=shape.scale, seed=int(ctx.study.analysis.seed))
     return [ctx.numbering.figure("distributions", words.text("fig_dist"), fig)]
+
+
+def _distribution_scores(ctx: Context) -> tuple[list[str], pd.DataFrame | None]:
+    """The dimensions the distributions show and their scores (``dimension``, ``wave``, ``group``,
+    ``score``; text as categoricals): ``scores.csv`` read a batch at a time
+    (:meth:`Inputs.csv_batches`), only the rows of the dimensions it may show kept."""
+    if ctx.shape.umkm:
+        wanted = list(HEADLINE)
+    else:
+        sm = ctx.inputs("scale_map.parquet")
+        wanted = [str(d) for d in pd.unique(sm["dimension"])] if sm is not None else []
+    have: set = set()
+    kept = []
+    for part in ctx.inputs.csv_batches("scores.csv", ["dimension", "wave", "group", "score"]):
+        have.update(pd.unique(part["dimension"]))  # not a Python loop over the million score rows
+        kept.append(part[part["dimension"].isin(wanted)])
+    top = [d for d in wanted if d in have]
+    top = top if ctx.shape.umkm else top[:4]
+    if not top or not kept:
+        return top, None
+    return top, _stack([p[p["dimension"].isin(top)] for p in kept])
+
+
+def _stack(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The batches one under the other, a categorical column staying categorical (the union of
+    the batches' categories)."""
+    out = {}
+    for c in parts[0].columns:
+        cols = [p[c] for p in parts]
+        if all(isinstance(x.dtype, pd.CategoricalDtype) for x in cols):
+            out[c] = pd.Series(union_categoricals([x.array for x in cols]))
+        else:
+            out[c] = pd.concat(cols, ignore_index=True)
+    return pd.DataFrame(out)
 
 
 def _pair_rows(pp: pd.DataFrame) -> pd.DataFrame:

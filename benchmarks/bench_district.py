@@ -552,8 +552,11 @@ def noop_make(work: Path, study: Path, env: dict) -> float:
 def _link_checkout(work: Path) -> None:
     """Links in the study folder to this checkout's Makefile, code and .venv (make reads them relative to it)."""
     for name in ("Makefile", "pipeline", "instruments", ".venv", "pyproject.toml", "constraints.txt"):
-        if not (work / name).exists():
-            (work / name).symlink_to(ROOT / name)
+        link = work / name
+        if link.is_symlink() and os.readlink(link) != str(ROOT / name):
+            link.unlink()  # a study copied from another checkout's run: its links name that checkout
+        if not link.exists():
+            link.symlink_to(ROOT / name)
 
 
 def make_report(work: Path, study: Path, env: dict, jobs: int) -> dict:

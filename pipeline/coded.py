@@ -25,6 +25,8 @@ cells pandas reads as missing (its default ``na_values``) are missing here too.
 from __future__ import annotations
 
 import csv
+import ctypes
+import ctypes.util
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,7 +44,7 @@ __all__ = ["read_coded", "keep_rows", "values_in_order", "equal", "frames_by", "
 #: the cells pandas' ``read_csv`` reads as missing by default (its ``STR_NA_VALUES``), in the same role
 NA_VALUES = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
              "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
-_TYPES = {"text": pa.dictionary(pa.int32(), pa.string()), "number": pa.float64()}
+COLUMN_TYPES = {"text": pa.dictionary(pa.int32(), pa.string()), "number": pa.float64()}
 
 
 def read_coded(path: str | Path, columns: dict[str, str], *, optional: tuple[str, ...] = ()) -> pa.Table:
@@ -66,7 +68,7 @@ def read_coded(path: str | Path, columns: dict[str, str], *, optional: tuple[str
         names the file, the column, the row and the value, as Arrow's reader reports them).
     """
     path = Path(path)
-    header = _header(path)
+    header = csv_header(path)
     missing = [c for c in columns if c not in header and c not in optional]
     if missing:
         raise SinergiError(f"{path}: missing column(s) {', '.join(missing)}; rerun the stage that writes it")
@@ -74,10 +76,10 @@ def read_coded(path: str | Path, columns: dict[str, str], *, optional: tuple[str
     try:  # one thread: the parser's buffers then peak at about the file's size, not a multiple of it
         table = pcsv.read_csv(path, read_options=pcsv.ReadOptions(use_threads=False, block_size=1 << 22),
                               convert_options=pcsv.ConvertOptions(
-            include_columns=list(wanted), column_types={c: _TYPES[k] for c, k in wanted.items()},
+            include_columns=list(wanted), column_types={c: COLUMN_TYPES[k] for c, k in wanted.items()},
             null_values=NA_VALUES, strings_can_be_null=True, quoted_strings_can_be_null=True))
     except pa.ArrowInvalid as exc:
-        raise SinergiError(f"{path}: {_readable(str(exc), header)}") from None
+        raise SinergiError(f"{path}: {readable_error(str(exc), header)}") from None
     # one column at a time (each chunk of the file has its own dictionaries): the file's chunks of a
     # column are dropped as its one-chunk copy is made, so the reader's table and the compact one are
     # never both held whole
@@ -118,9 +120,6 @@ def _release() -> None:
 
 def _libc():
     """glibc, for ``malloc_trim``; None elsewhere (macOS, musl: nothing to trim there)."""
-    import ctypes
-    import ctypes.util
-
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         return libc if hasattr(libc, "malloc_trim") else None
@@ -131,10 +130,10 @@ def _libc():
 _LIBC = _libc()
 
 
-def _readable(message: str, header: list[str]) -> str:
+def readable_error(message: str, header: list[str]) -> str:
     """Arrow's "In CSV column #4: Row #3: CSV conversion error to double: invalid value 'abc'" in words.
 
-    >>> _readable("In CSV column #1: Row #3: CSV conversion error to double: invalid value 'abc'", ["id", "score"])
+    >>> readable_error("In CSV column #1: Row #3: CSV conversion error to double: invalid value 'abc'", ["id", "score"])
     "line 3, column score: 'abc' is not a number; rerun the stage that writes this file"
     """
     m = re.search(r"column #(\d+): Row #(\d+): CSV conversion error to \w+: invalid value (.*)$", message)
@@ -144,7 +143,7 @@ def _readable(message: str, header: list[str]) -> str:
             "stage that writes this file")
 
 
-def _header(path: Path) -> list[str]:
+def csv_header(path: Path) -> list[str]:
     """The column names of the file's first line."""
     with open(path, encoding="utf-8", newline="") as fh:
         return next(csv.reader([fh.readline()]), [])

@@ -31,7 +31,11 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import pandas as pd
 
+from ..coded import COLUMN_TYPES, NA_VALUES, csv_header, read_coded, readable_error
+from ..errors import SinergiError
 from ..outputs import TEXT_COLUMNS, read_table, report_inputs
+from ..partitions import is_partitioned
+from ..partitions import sites as file_sites
 
 __all__ = ["Inputs", "LARGE", "category_codes"]
 
@@ -71,7 +75,7 @@ class Inputs:
 
     def path(self, name: str) -> Path:
         """Where ``name`` was read from (for messages)."""
-        return self.files.get(name) or (self.folder or Path(".")) / name
+        return self.folder / name if self.folder is not None else self.files.get(name) or Path(name)
 
     def __call__(self, name: str) -> pd.DataFrame | None:
         if name not in self.tables and name in self.files:
@@ -86,7 +90,8 @@ class Inputs:
     def read(cls, folder: Path) -> "Inputs":
         """The processed files the report uses that exist in ``folder``, each read when first asked for."""
         folder = Path(folder)
-        files = {name: folder / name for name in report_inputs() if (folder / name).exists()}
+        # absolute: a table is read when first asked for, perhaps after the caller changed folder
+        files = {name: (folder / name).absolute() for name in report_inputs() if (folder / name).exists()}
         return cls({}, folder, files)
 
     # -- the large tables, in parts ---------------------------------------------------------------
@@ -156,8 +161,6 @@ class Inputs:
         their row groups. None when the table is missing."""
         path = self._on_file(name)
         if path is not None and path.suffix == ".parquet":
-            from ..partitions import is_partitioned
-            from ..partitions import sites as file_sites
 
             if is_partitioned(path):
                 import pyarrow.parquet as pq
@@ -182,7 +185,6 @@ class Inputs:
         if path is None:
             df = self.tables.get(name)
             return None if df is None else df[[c for c in columns if c in df.columns]]
-        from ..coded import read_coded
 
         kinds = {c: "text" if c in TEXT_COLUMNS else "number" for c in columns}
         table = read_coded(path, kinds, optional=tuple(columns))
@@ -202,12 +204,10 @@ class Inputs:
         import pyarrow as pa
         import pyarrow.csv as pcsv
 
-        from ..coded import _TYPES, NA_VALUES, _header, _readable
-        from ..errors import SinergiError
 
-        header = _header(path)
+        header = csv_header(path)
         wanted = [c for c in columns if c in header]
-        types = {c: _TYPES["text" if c in TEXT_COLUMNS else "number"] for c in wanted}
+        types = {c: COLUMN_TYPES["text" if c in TEXT_COLUMNS else "number"] for c in wanted}
         try:
             reader = pcsv.open_csv(path, read_options=pcsv.ReadOptions(use_threads=False, block_size=CSV_BLOCK),
                                    convert_options=pcsv.ConvertOptions(
@@ -216,7 +216,7 @@ class Inputs:
             for batch in reader:
                 yield batch.to_pandas()
         except pa.ArrowInvalid as exc:
-            raise SinergiError(f"{path}: {_readable(str(exc), header)}") from None
+            raise SinergiError(f"{path}: {readable_error(str(exc), header)}") from None
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``compute()``, computed once per key (kept for the next call with ``key``)."""

@@ -95,6 +95,11 @@ class Inputs:
         return cls({}, folder, files)
 
     # -- the large tables, in parts ---------------------------------------------------------------
+    def _projected(self, name: str, columns: list[str]) -> pd.DataFrame | None:
+        """The ``columns`` (those it has) of the table ``name`` held in memory, or None."""
+        df = self.tables.get(name)
+        return None if df is None else df[[c for c in columns if c in df.columns]]
+
     def _on_file(self, name: str) -> Path | None:
         """The file of ``name`` when it is not already in memory."""
         return self.files.get(name) if name not in self.tables else None
@@ -138,9 +143,9 @@ class Inputs:
         none."""
         path = self._on_file(name)
         if path is None:
-            df = self.tables.get(name)
+            df = self._projected(name, columns)
             if df is not None:
-                yield df[[c for c in columns if c in df.columns]]
+                yield df
             return
         import pyarrow.parquet as pq
 
@@ -161,7 +166,6 @@ class Inputs:
         their row groups. None when the table is missing."""
         path = self._on_file(name)
         if path is not None and path.suffix == ".parquet":
-
             if is_partitioned(path):
                 import pyarrow.parquet as pq
 
@@ -183,9 +187,7 @@ class Inputs:
         A table in memory: those columns as they are."""
         path = self._on_file(name)
         if path is None:
-            df = self.tables.get(name)
-            return None if df is None else df[[c for c in columns if c in df.columns]]
-
+            return self._projected(name, columns)
         kinds = {c: "text" if c in TEXT_COLUMNS else "number" for c in columns}
         table = read_coded(path, kinds, optional=tuple(columns))
         return table.to_pandas()
@@ -197,13 +199,12 @@ class Inputs:
         table in memory: one batch, as it is; a missing one: none."""
         path = self._on_file(name)
         if path is None:
-            df = self.tables.get(name)
+            df = self._projected(name, columns)
             if df is not None:
-                yield df[[c for c in columns if c in df.columns]]
+                yield df
             return
         import pyarrow as pa
         import pyarrow.csv as pcsv
-
 
         header = csv_header(path)
         wanted = [c for c in columns if c in header]
